@@ -1,0 +1,42 @@
+"""`AttrScope`: attributes attached to every symbol created inside a `with` block (MXNet's `mx.AttrScope`)."""
+import threading
+
+_state = threading.local()
+
+
+class AttrScope:
+    """Attach `**kwargs` (strings) as attributes to the symbols created in this scope; scopes nest."""
+
+    def __init__(self, **kwargs):
+        for value in kwargs.values():
+            if not isinstance(value, str):
+                raise ValueError("Attributes need to be strings, got %r" % (value,))
+        self._attr = kwargs
+        self._old_scope = None
+
+    def get(self, attr):
+        """The scope's attributes updated with `attr` (explicit attributes win)."""
+        if not self._attr:
+            return dict(attr) if attr else {}
+        merged = dict(self._attr)
+        merged.update(attr or {})
+        return merged
+
+    def __enter__(self):
+        self._old_scope = current()
+        merged = dict(self._old_scope._attr)
+        merged.update(self._attr)
+        self._attr = merged
+        _state.current = self
+        return self
+
+    def __exit__(self, *exc):
+        _state.current = self._old_scope
+
+
+def current():
+    """The AttrScope in effect in this thread."""
+    scope = getattr(_state, "current", None)
+    if scope is None:
+        scope = _state.current = AttrScope()
+    return scope

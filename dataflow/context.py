@@ -1,0 +1,81 @@
+"""Devices: `mx.cpu()`, `mx.gpu()`, `mx.Context`, and the default context of a `with` block."""
+import threading
+
+from ops.errors import MXNetError
+
+_state = threading.local()
+
+
+class Context:
+    """A device: `Context('cpu', 0)`, `Context('gpu', 1)`; usable as `with mx.gpu(0): ...`."""
+    devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
+    devstr2type = {v: k for k, v in devtype2str.items()}
+
+    def __init__(self, device_type, device_id=0):
+        if isinstance(device_type, Context):
+            device_type, device_id = device_type.device_type, device_type.device_id
+        if device_type not in self.devstr2type:
+            raise MXNetError("Unknown device type %r; expected one of %s" % (device_type, list(self.devstr2type)))
+        self.device_type = device_type
+        self.device_id = int(device_id)
+        self._old_ctx = None
+
+    @property
+    def device_typeid(self):
+        return self.devstr2type[self.device_type]
+
+    def __eq__(self, other):
+        return isinstance(other, Context) and (self.device_type, self.device_id) == (other.device_type,
+                                                                                     other.device_id)
+
+    def __hash__(self):
+        return hash((self.device_type, self.device_id))
+
+    def __repr__(self):
+        return "%s(%d)" % (self.device_type, self.device_id)
+
+    __str__ = __repr__
+
+    def __enter__(self):
+        self._old_ctx = current_context()
+        _state.ctx = self
+        return self
+
+    def __exit__(self, *exc):
+        _state.ctx = self._old_ctx
+
+
+def cpu(device_id=0):
+    """The CPU context."""
+    return Context("cpu", device_id)
+
+
+def cpu_pinned(device_id=0):
+    return Context("cpu_pinned", device_id)
+
+
+def gpu(device_id=0):
+    """A GPU context. Arrays on it need a GPU (see `num_gpus()`)."""
+    return Context("gpu", device_id)
+
+
+def num_gpus():
+    """The number of GPUs numba-cuda can see (0 without the package or a driver)."""
+    try:
+        from numba import cuda
+        return len(cuda.gpus) if cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - no CUDA package or driver means no GPU
+        return 0
+
+
+def current_context():
+    """The default context: the innermost `with ctx:` block, else cpu(0)."""
+    ctx = getattr(_state, "ctx", None)
+    return ctx if ctx is not None else Context("cpu", 0)
+
+
+def check_supported(ctx):
+    """Raise a clear error for a context this build cannot run on yet."""
+    if ctx.device_type == "gpu":
+        raise MXNetError("%s: GPU arrays are not available in this build (numba-cuda kernels come with the GPU "
+                         "work); found %d GPU(s)" % (ctx, num_gpus()))

@@ -1,0 +1,179 @@
+"""Executor: a Symbol bound to arrays; `forward` runs its compiled Plan as one engine push.
+
+Binding walks the data path once: IndexedGraph -> shapes and dtypes inferred from the bound arrays -> memory plan
+(variables and outputs live outside it) -> Plan. Every `forward` then pushes one engine op that reads the argument
+and aux vars and writes the output vars, so NDArray users see ordinary asynchronous semantics. Outputs are the
+same NDArrays from one forward to the next, as in MXNet.
+
+Backward (next issue) extends the graph with gradient nodes before planning; the forward steps stay a prefix of
+the Plan, so `forward` runs steps [0, n_forward) and `backward` the rest.
+"""
+import numpy as np
+
+from ops.errors import GraphError, ShapeError
+from ops.registry import OpContext
+
+from scheduler.engine import get_engine
+from scheduler.graph import IndexedGraph
+from scheduler.infer import infer_dtypes, infer_shapes
+from scheduler.memory import plan_memory
+from scheduler.plan import Plan
+
+from .context import Context, check_supported
+from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE
+from .ndarray import ndarray as nd
+
+_GRAD_REQS = ("write", "add", "null", "inplace")
+
+
+class Executor:
+    """Runs a bound symbol. Create with `Symbol.bind` or `Symbol.simple_bind`."""
+
+    def __init__(self, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None):
+        if not isinstance(ctx, Context):
+            raise TypeError("bind: ctx must be a Context, got %s" % type(ctx).__name__)
+        check_supported(ctx)
+        self._symbol = symbol
+        self._ctx = ctx
+        self._arg_names = symbol.list_arguments()
+        self._aux_names = symbol.list_auxiliary_states()
+        self._output_names = symbol.list_outputs()
+        self.arg_arrays = _array_list(args, self._arg_names, "args", allow_missing=False)
+        self.grad_arrays = _array_list(args_grad, self._arg_names, "args_grad", allow_missing=True)
+        self.aux_arrays = _array_list(aux_states, self._aux_names, "aux_states", allow_missing=False)
+        self._grad_req = _grad_req_dict(grad_req, self._arg_names)
+        self._graph = IndexedGraph(symbol._outputs)
+        self._plan, self.outputs = self._compile()
+
+    # -- compiling -------------------------------------------------------------------------------------------------
+    def _compile(self):
+        g = self._graph
+        bound_vars = dict(zip(self._arg_names, self.arg_arrays))
+        bound_vars.update(zip(self._aux_names, self.aux_arrays))
+        shapes = infer_shapes(g, {k: v.shape for k, v in bound_vars.items()}).values
+        dtypes = infer_dtypes(g, {k: v._data.dtype for k, v in bound_vars.items()}).values
+        for eid, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=True)):
+            if shape is None or 0 in shape or dtype is None:
+                raise ShapeError("bind: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
+                                 % (g.entry_name(eid), shape, dtype))
+        bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
+        outputs, copies = [], []
+        for eid in g.heads:
+            array = NDArray(np.empty(shapes[eid], dtype=dtypes[eid]), ctx=self._ctx)
+            if eid in bound:                # a variable, or an entry that is already some output: copy it
+                copies.append((eid, array._data))
+            else:
+                bound[eid] = array._data
+            outputs.append(array)
+        memory = plan_memory(g, shapes, dtypes, external=set(bound))
+        return Plan(g, shapes, dtypes, memory, bound, copies), outputs
+
+    # -- running ---------------------------------------------------------------------------------------------------
+    def forward(self, is_train=False, **kwargs):
+        """Run the forward pass; keyword arrays are copied into the bound arguments first. Returns `outputs`."""
+        for key, value in kwargs.items():
+            if key not in self.arg_dict:
+                raise GraphError("forward: %r is not an argument; the arguments are %s" % (key, self._arg_names))
+            target = self.arg_dict[key]
+            source = value if isinstance(value, NDArray) else nd.array(value, dtype=target.dtype)
+            if source.shape != target.shape:
+                raise ShapeError("forward: argument %r is bound with shape %s, got %s"
+                                 % (key, target.shape, source.shape))
+            source.copyto(target)
+        plan, op_ctx = self._plan, OpContext(is_train=bool(is_train))
+        reads = [a._var for a in self.arg_arrays]
+        writes = [o._var for o in self.outputs] + [a._var for a in self.aux_arrays]
+        get_engine().push(lambda: plan.run(op_ctx), reads, writes, "forward")
+        return self.outputs
+
+    def backward(self, out_grads=None, is_train=True):
+        raise NotImplementedError("Executor.backward arrives with the gradient pass (scheduler/gradient.py)")
+
+    # -- dictionaries ----------------------------------------------------------------------------------------------
+    @property
+    def arg_dict(self):
+        return dict(zip(self._arg_names, self.arg_arrays))
+
+    @property
+    def grad_dict(self):
+        return dict(zip(self._arg_names, self.grad_arrays))
+
+    @property
+    def aux_dict(self):
+        return dict(zip(self._aux_names, self.aux_arrays))
+
+    @property
+    def output_dict(self):
+        return dict(zip(self._output_names, self.outputs))
+
+    def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
+        """Copy values into the bound arguments and aux states by name."""
+        for params, target, kind in ((arg_params, self.arg_dict, "argument"),
+                                     (aux_params or {}, self.aux_dict, "aux state")):
+            for name, value in params.items():
+                if name in target:
+                    (value if isinstance(value, NDArray) else nd.array(value)).copyto(target[name])
+                elif not allow_extra_params:
+                    raise ValueError("Found name %r that is not in the %ss" % (name, kind))
+
+    def debug_str(self):
+        """The Plan, one line per step, with storage ids, shapes and dtypes."""
+        return str(self._plan)
+
+
+def simple_bind(symbol, ctx, grad_req, type_dict, shapes):
+    """Bind `symbol` with arrays allocated from input shapes (zeros), gradients where grad_req is not 'null'."""
+    arg_shapes, _, aux_shapes = symbol.infer_shape(**shapes)
+    if arg_shapes is None:
+        partial, _, _ = symbol.infer_shape_partial(**shapes)
+        unknown = [n for n, s in zip(symbol.list_arguments(), partial) if not s or 0 in s]
+        raise ShapeError("simple_bind: cannot infer the shapes of %s from %s" % (unknown, shapes))
+    known_types = {k: v for k, v in (type_dict or {}).items()}
+    arg_types, _, aux_types = symbol.infer_type(**known_types) if known_types else (None, None, None)
+    arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
+    arg_types = arg_types or [_DEFAULT_DTYPE] * len(arg_names)
+    aux_types = aux_types or [_DEFAULT_DTYPE] * len(aux_names)
+    args = [nd.zeros(s, ctx, t) for s, t in zip(arg_shapes, arg_types, strict=True)]
+    req = _grad_req_dict(grad_req, arg_names)
+    grads = [nd.zeros(s, ctx, t) if req[n] != "null" else None
+             for n, s, t in zip(arg_names, arg_shapes, arg_types, strict=True)]
+    aux = [nd.zeros(s, ctx, t) for s, t in zip(aux_shapes, aux_types, strict=True)]
+    return Executor(symbol, ctx, args, grads, req, aux)
+
+
+def _array_list(arrays, names, what, allow_missing):
+    if arrays is None:
+        if names and not allow_missing:
+            raise GraphError("bind: `%s` is required, for %s" % (what, names))
+        return [None] * len(names)
+    if isinstance(arrays, dict):
+        result = []
+        for name in names:
+            if name in arrays:
+                result.append(arrays[name])
+            elif allow_missing:
+                result.append(None)
+            else:
+                raise GraphError("bind: key %r is missing in `%s` (the symbol needs %s)" % (name, what, names))
+    else:
+        result = list(arrays)
+        if len(result) != len(names):
+            raise GraphError("bind: `%s` has %d arrays, the symbol needs %d: %s"
+                             % (what, len(result), len(names), names))
+    for name, array in zip(names, result):
+        if array is not None and not isinstance(array, NDArray):
+            raise TypeError("bind: %s[%r] must be an NDArray, got %s" % (what, name, type(array).__name__))
+    return result
+
+
+def _grad_req_dict(grad_req, names):
+    if isinstance(grad_req, str):
+        reqs = {n: grad_req for n in names}
+    elif isinstance(grad_req, (list, tuple)):
+        reqs = dict(zip(names, grad_req, strict=True))
+    else:
+        reqs = {n: grad_req.get(n, "null") for n in names}
+    for name, req in reqs.items():
+        if req not in _GRAD_REQS:
+            raise ValueError("grad_req %r for %r is not one of %s" % (req, name, _GRAD_REQS))
+    return reqs

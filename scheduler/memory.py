@@ -1,0 +1,167 @@
+"""Memory planning: give each entry a storage id (sid), reusing buffers whose last reader has run.
+
+Needs: graph, shapes, dtypes, in-place options.   Gives: MemoryPlan (sid per entry, bytes per sid, stats).
+Stages: 1. count the readers of each entry.  2. walk in topological order: reuse an input in place if the op
+allows it and that input dies here, else take the best free block within match_range, else allocate a new one.
+3. totals: naive, planned, and the liveness lower bound.   Leaves out: variables and heads (external storage).
+
+Kept from MXNet's PlanMemory (nnvm `plan_memory.cc`): a node's outputs are allocated before its inputs are
+released, so an output shares an input's buffer only in place; the free list is a size-keyed multimap searched
+within `NNVM_EXEC_MATCH_RANGE` (0: never reuse), and a smaller free block is grown to the request.
+Changed: bytes use the real dtype size (MXNet assumes 4); in place needs equal bytes and dtype, and is allowed
+when every remaining read of the input is by this node (`a * a`), where MXNet wants one remaining read.
+Left out: devices and node colours.
+
+Env: `DATAFLOW_NO_MEMORY_PLANNER=1` gives each planned entry its own sid; `DATAFLOW_DEBUG>=1` prints one line.
+"""
+import bisect
+import dataclasses
+import os
+import sys
+
+import numpy as np
+
+EXTERNAL = -1
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryPlan:
+    storage_id: tuple      # per eid: sid >= 0, or EXTERNAL for entries whose storage lives outside the plan
+    inplace: tuple         # per eid: True when the entry took an input's storage in place (req=INPLACE)
+    storage_bytes: tuple   # per sid
+    naive_bytes: int       # sum of the bytes of every planned entry, each in its own buffer
+    planned_bytes: int     # sum(storage_bytes)
+    lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound)
+
+
+def entry_bytes(shape, dtype):
+    """Bytes of one entry, with the dtype's real item size."""
+    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+class _FreeList:
+    """Free blocks keyed by size, as MXNet's GraphStorageAllocator: best fit within [S/range, S*range]."""
+
+    def __init__(self, match_range):
+        self.match_range = match_range
+        self.blocks = []            # sorted (bytes, sid)
+
+    def release(self, sid, nbytes):
+        bisect.insort(self.blocks, (nbytes, sid))
+
+    def request(self, size):
+        """A free sid for `size` bytes and its (possibly grown) size, or None."""
+        if self.match_range == 0:
+            return None
+        mid = bisect.bisect_left(self.blocks, (size, -1))
+        end = bisect.bisect_right(self.blocks, (size * self.match_range, sys.maxsize))
+        begin = bisect.bisect_left(self.blocks, (size // self.match_range, -1))
+        if mid < end:               # the smallest block at least as large as the request
+            nbytes, sid = self.blocks.pop(mid)
+            return sid, nbytes
+        if begin < mid:             # else the largest smaller block, grown to the request
+            _, sid = self.blocks.pop(mid - 1)
+            return sid, size
+        return None
+
+
+def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
+    """Assign a storage id to every entry of `graph` that is not external; see the module docstring."""
+    if match_range is None:
+        match_range = int(os.environ.get("NNVM_EXEC_MATCH_RANGE", 16))
+    reuse = os.environ.get("DATAFLOW_NO_MEMORY_PLANNER", "0") in ("", "0")
+    nbytes = [entry_bytes(s, d) for s, d in zip(shapes, dtypes, strict=True)]
+    if len(nbytes) != graph.num_entries:
+        raise ValueError("plan_memory: %d shapes for %d entries" % (len(nbytes), graph.num_entries))
+    external = set(external) | set(graph.heads) | {graph.node_row_ptr[nid] for nid in graph.arg_nodes}
+
+    # 1. readers of each entry; external entries are never freed
+    readers = [0] * graph.num_entries
+    for eids in graph.inputs:
+        for eid in eids:
+            readers[eid] += 1
+
+    # 2. the walk
+    sid_of = [EXTERNAL] * graph.num_entries
+    inplace = [False] * graph.num_entries
+    storage_bytes, refs = [], []        # per sid: block size, remaining reads of the entry living in it
+    free = _FreeList(match_range if reuse else 0)
+    live = peak = 0
+
+    def release(sid, eid):
+        nonlocal live
+        live -= nbytes[eid]
+        free.release(sid, storage_bytes[sid])
+
+    def in_place_source(pairs, ins, out, eid, taken):
+        """The sid of an input that output `out` may overwrite: an allowed pair, a planned input that no
+        later node reads, not taken by another output of this node, of the same bytes and dtype."""
+        for i, o in pairs:
+            src = ins[i]
+            sid = sid_of[src]
+            if (o == out and sid != EXTERNAL and sid not in taken and refs[sid] == ins.count(src)
+                    and nbytes[src] == nbytes[eid] and np.dtype(dtypes[src]) == np.dtype(dtypes[eid])):
+                return sid
+        return None
+
+    for nid, node in enumerate(graph.nodes):
+        if node.is_variable:
+            continue
+        ins, first = graph.inputs[nid], graph.node_row_ptr[nid]
+        taken = set()                   # sids taken in place by this node's outputs
+        for out in range(node.num_outputs()):
+            eid = first + out
+            if eid in external:
+                continue
+            sid = in_place_source(node.op.inplace if reuse else (), ins, out, eid, taken)
+            if sid is not None:
+                sid_of[eid], inplace[eid] = sid, True
+                taken.add(sid)
+                refs[sid] += readers[eid]
+                continue
+            found = free.request(nbytes[eid])
+            if found is None:
+                found = (len(storage_bytes), nbytes[eid])
+                storage_bytes.append(0)
+                refs.append(0)
+            sid, size = found
+            sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
+            live += nbytes[eid]
+        peak = max(peak, live)
+        for src in ins:
+            sid = sid_of[src]
+            if sid != EXTERNAL:
+                refs[sid] -= 1
+                if refs[sid] == 0:
+                    release(sid, src)
+        for eid in range(first, first + node.num_outputs()):
+            if sid_of[eid] != EXTERNAL and readers[eid] == 0 and not inplace[eid]:
+                release(sid_of[eid], eid)   # nobody reads it (a hidden output); in place, freed above
+
+    # 3. totals
+    naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
+    plan = MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, sum(storage_bytes), peak)
+    if int(os.environ.get("DATAFLOW_DEBUG", 0)) >= 1:
+        print("memory: naive %.1f MB -> planned %.1f MB (lower bound %.1f MB)"
+              % (naive / 1e6, plan.planned_bytes / 1e6, peak / 1e6), file=sys.stderr)
+    return plan
+
+
+def format_plan(graph, shapes, dtypes, plan):
+    """The plan, one line per step: `%3 = FullyConnected(%0, %1, %2)  sid=1 (2, 128) float32`."""
+    def where(eid):
+        sid = plan.storage_id[eid]
+        kind = "external" if sid == EXTERNAL else "sid=%d%s" % (sid, " inplace" if plan.inplace[eid] else "")
+        return "%s %s %s" % (kind, tuple(shapes[eid]), np.dtype(dtypes[eid]).name)
+
+    lines = []
+    for nid, node in enumerate(graph.nodes):
+        first = graph.node_row_ptr[nid]
+        outs = range(first, graph.node_row_ptr[nid + 1])
+        if node.is_variable:
+            lines.append("%%%d = var %s  %s" % (first, node.name, where(first)))
+            continue
+        args = ", ".join("%%%d" % e for e in graph.inputs[nid])
+        lines.append("%s = %s(%s)  %s" % (", ".join("%%%d" % e for e in outs), node.op.name, args,
+                                          "; ".join(where(e) for e in outs)))
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Plan: the ordered steps of a graph, each bound to the buffers it reads and writes; built once, run many times.
+
+Needs: an IndexedGraph, shapes and dtypes per entry, a MemoryPlan, and the arrays that live outside the plan
+(`bound`: eid -> numpy array, for variables and outputs).   Gives: a runnable `Plan`.
+Stages: 1. lay the planned storages out in one arena (64-byte aligned offsets). 2. give every entry its array: the
+bound one, or a view of its storage in the arena. 3. one Step per op node, with its kernel, params, input and
+output arrays and `req` (INPLACE where the memory plan shared an input's buffer). `run(ctx, start, stop)` runs a
+range of steps, so forward and backward can be two ranges of one plan.
+Leaves out: threading — a Plan runs on one engine worker as one pushed op.
+"""
+import dataclasses
+
+import numpy as np
+
+from ops.errors import MXNetError, in_operator
+from ops.registry import INPLACE, WRITE
+
+from .memory import EXTERNAL
+
+_ALIGN = 64
+
+
+@dataclasses.dataclass
+class Step:
+    nid: int
+    name: str
+    op_name: str
+    kernel: object
+    params: object
+    inputs: list
+    outputs: list
+    req: list
+
+
+class Plan:
+    """Steps bound to views of one arena. See the module docstring."""
+
+    def __init__(self, graph, shapes, dtypes, memory, bound, copies=()):
+        self.graph = graph
+        self.memory = memory
+        offsets, total = [], 0
+        for nbytes in memory.storage_bytes:
+            offsets.append(total)
+            total += -(-nbytes // _ALIGN) * _ALIGN
+        self.arena = np.empty(total, dtype=np.uint8)
+        self.arrays = []
+        for eid in range(graph.num_entries):
+            if eid in bound:
+                self.arrays.append(bound[eid])
+                continue
+            sid = memory.storage_id[eid]
+            if sid == EXTERNAL:
+                self.arrays.append(None)    # an external entry nobody bound: a variable this plan never reads
+                continue
+            dtype, shape = np.dtype(dtypes[eid]), tuple(shapes[eid])
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            view = self.arena[offsets[sid]:offsets[sid] + nbytes].view(dtype).reshape(shape)
+            self.arrays.append(view)
+        self.steps = []
+        for nid, node in enumerate(graph.nodes):
+            if node.is_variable:
+                continue
+            out_eids = range(graph.node_row_ptr[nid], graph.node_row_ptr[nid + 1])
+            kernel = node.op.cpu
+            if kernel is None:
+                raise MXNetError(in_operator(node.op.name, node.name, "has no CPU kernel"))
+            self.steps.append(Step(
+                nid, node.name, node.op.name, kernel, node.params,
+                [self.arrays[e] for e in graph.inputs[nid]], [self.arrays[e] for e in out_eids],
+                [INPLACE if memory.inplace[e] else WRITE for e in out_eids]))
+        self.copies = [(self.arrays[src], dst) for src, dst in copies]
+
+    def run(self, ctx, start=0, stop=None):
+        """Run steps[start:stop] (then the output copies, when running to the end)."""
+        for step in self.steps[start:stop]:
+            try:
+                step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
+            except MXNetError:
+                raise
+            except Exception as err:
+                raise MXNetError(in_operator(step.op_name, step.name, "%s: %s" % (type(err).__name__, err))) \
+                    from err
+        if stop is None:
+            for src, dst in self.copies:
+                np.copyto(dst, src)
+
+    def __str__(self):
+        lines = []
+        for step in self.steps:
+            g = self.graph
+            ins = ", ".join("%%%d" % e for e in g.inputs[step.nid])
+            outs = range(g.node_row_ptr[step.nid], g.node_row_ptr[step.nid + 1])
+            for e, arr, req in zip(outs, step.outputs, step.req, strict=True):
+                sid = self.memory.storage_id[e]
+                lines.append("%%%d = %s(%s)  %s %s %s%s" % (
+                    e, step.op_name, ins, "sid=%d" % sid if sid != EXTERNAL else "external",
+                    tuple(arr.shape), arr.dtype.name, "  inplace" if req == INPLACE else ""))
+        return "\n".join(lines)
