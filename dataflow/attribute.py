@@ -34,6 +34,16 @@ class AttrScope:
         _state.current = self._old_scope
 
 
+# Attribute names MXNet stores with double underscores (`ctx_group` -> `__ctx_group__`), so that ops do not
+# mistake them for params; `Symbol.attr` finds them by either name.
+HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage", "profiler_scope")
+
+
+def node_attrs(attrs):
+    """`attrs` as stored on a node: hidden keys get their double underscores."""
+    return {("__%s__" % k if k in HIDDEN_KEYS else k): v for k, v in attrs.items()}
+
+
 def current():
     """The AttrScope in effect in this thread."""
     scope = getattr(_state, "current", None)

@@ -111,7 +111,7 @@ class _Pass:
         for eid, value in zip(list(in_eids) + list(out_eids), ins + outs, strict=True):
             # an entry may feed a node twice (a*a): merge against its current value, not the rule's copy
             merged = _merge_or_raise(self, node, values[eid], value, g.entry_name(eid))
-            if merged != values[eid]:
+            if (merged is None) != (values[eid] is None) or merged != values[eid]:   # np.dtype(None) == float64!
                 values[eid] = merged
                 changed = True
         return changed

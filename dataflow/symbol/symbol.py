@@ -128,7 +128,8 @@ class Symbol:
         """The attribute `key` of the output node (a string), or None."""
         if len(self._outputs) != 1:
             return None
-        return self._outputs[0].node.attrs.get(key)
+        attrs = self._outputs[0].node.attrs
+        return attrs.get(key, attrs.get("__%s__" % key) if key in attribute.HIDDEN_KEYS else None)
 
     def list_attr(self, recursive=False):
         """The output node's attributes; with `recursive`, every node's, keyed `<node>$<key>`."""
@@ -147,7 +148,7 @@ class Symbol:
             if not isinstance(value, str):
                 raise ValueError("Set Attr only accepts string values, got %r for %r" % (value, key))
             for e in self._outputs:
-                e.node.attrs[key] = value
+                e.node.attrs.update(attribute.node_attrs({key: value}))
 
     # -- inference ---------------------------------------------------------------------------------------------
     def infer_shape(self, *args, **kwargs):
@@ -175,13 +176,13 @@ class Symbol:
 
     def infer_shape_partial(self, *args, **kwargs):
         """Like `infer_shape`, but unknown shapes are reported as `()` (or with 0 for unknown dims)."""
-        return self._infer_shape(args, kwargs)
+        return tuple([s if s is not None else () for s in part] for part in self._infer_shape(args, kwargs))
 
     def _infer_shape(self, args, kwargs):
         g = self._graph()
         known = self._known(g, args, kwargs, "shape")
         shapes = infer_shapes(g, {k: tuple(v) for k, v in known.items() if v is not None}).values
-        return self._split(g, [s if s is not None else () for s in shapes])
+        return self._split(g, shapes)
 
     def infer_type(self, *args, **kwargs):
         """Infer the types of arguments, outputs and aux states; numpy scalar types (`numpy.float32`).
@@ -354,7 +355,7 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     """
     if not isinstance(name, str):
         raise TypeError("Expect a string for variable `name`, got %r" % (name,))
-    attrs = attribute.current().get(attr)
+    attrs = attribute.node_attrs(attribute.current().get(attr))
     if shape is not None:
         attrs["__shape__"] = str(tuple(shape))
     if lr_mult is not None:
@@ -416,7 +417,7 @@ def create(opdef, op_name, args, kwargs):
     if "dtype" in kwargs and kwargs["dtype"] is not None and "dtype" in opdef.params:
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
     name = _name.current().get(name, op_name.lower())
-    attrs = attribute.current().get(attr)
+    attrs = attribute.node_attrs(attribute.current().get(attr))
     dunder = {k: str(kwargs.pop(k)) for k in list(kwargs) if k.startswith("__") and k.endswith("__")}
     attrs.update(dunder)
     attrs.update(opdef.format_attrs(kwargs))
