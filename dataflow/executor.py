@@ -5,19 +5,22 @@ Binding walks the data path once: IndexedGraph -> shapes and dtypes inferred fro
 and aux vars and writes the output vars, so NDArray users see ordinary asynchronous semantics. Outputs are the
 same NDArrays from one forward to the next, as in MXNet.
 
-Backward (next issue) extends the graph with gradient nodes before planning; the forward steps stay a prefix of
-the Plan, so `forward` runs steps [0, n_forward) and `backward` the rest.
+With gradients requested, binding first extends the graph with the gradient nodes (scheduler/gradient.py), so one
+memory plan covers forward and backward; the forward steps are a prefix of the Plan: `forward` runs steps
+[0, n_forward) and `backward` the rest. Gradients are written straight into the gradient arrays (req WRITE or, for
+grad_req='add', ADD); only gradients that are also some other array's value need a copy.
 """
 import numpy as np
 
 from ops.errors import GraphError, ShapeError
-from ops.registry import OpContext
+from ops.registry import ADD, WRITE, OpContext
 
 from scheduler.engine import get_engine
-from scheduler.graph import IndexedGraph
+from scheduler.gradient import add_backward
+from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
 from scheduler.memory import plan_memory
-from scheduler.plan import Plan
+from scheduler.plan import Copy, Plan
 
 from .context import Context, check_supported
 from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE
@@ -47,26 +50,69 @@ class Executor:
 
     # -- compiling -------------------------------------------------------------------------------------------------
     def _compile(self):
-        g = self._graph
+        """IndexedGraph (+ backward) -> shapes, dtypes -> memory plan -> Plan; returns (plan, outputs)."""
+        heads = self._symbol._outputs
+        forward = IndexedGraph(heads)
         bound_vars = dict(zip(self._arg_names, self.arg_arrays))
         bound_vars.update(zip(self._aux_names, self.aux_arrays))
-        shapes = infer_shapes(g, {k: v.shape for k, v in bound_vars.items()}).values
-        dtypes = infer_dtypes(g, {k: v._data.dtype for k, v in bound_vars.items()}).values
+        fwd_shapes = infer_shapes(forward, {k: v.shape for k, v in bound_vars.items()}).values
+        fwd_dtypes = infer_dtypes(forward, {k: v._data.dtype for k, v in bound_vars.items()}).values
+        grads, self._head_grads = self._backward_entries(forward, fwd_shapes, fwd_dtypes)
+        g = IndexedGraph(list(heads) + [e for e in grads if e is not None])
+        known_shapes = {k: v.shape for k, v in bound_vars.items()}
+        known_dtypes = {k: v._data.dtype for k, v in bound_vars.items()}
+        for node, array in self._head_grads:
+            known_shapes[node.name], known_dtypes[node.name] = array.shape, array._data.dtype
+            bound_vars[node.name] = array
+        shapes = infer_shapes(g, known_shapes).values
+        dtypes = infer_dtypes(g, known_dtypes).values
         for eid, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=True)):
             if shape is None or 0 in shape or dtype is None:
                 raise ShapeError("bind: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
                                  % (g.entry_name(eid), shape, dtype))
         bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
-        outputs, copies = [], []
-        for eid in g.heads:
+        outputs, copies, req = [], [], {}
+        for eid in g.heads[:len(heads)]:
             array = NDArray(np.empty(shapes[eid], dtype=dtypes[eid]), ctx=self._ctx)
             if eid in bound:                # a variable, or an entry that is already some output: copy it
-                copies.append((eid, array._data))
+                copies.append(Copy(eid, array._data, segment="forward"))
             else:
                 bound[eid] = array._data
             outputs.append(array)
+        for name, entry, grad in zip(self._arg_names, grads, self.grad_arrays, strict=True):
+            mode = self._grad_req[name]
+            if grad is None or mode == "null":
+                continue
+            if entry is None:               # no gradient flows here (a label): MXNet gives zeros
+                if mode != "add":
+                    copies.append(Copy(None, grad._data, segment="backward"))
+                continue
+            eid = g.eid(entry)
+            if eid in bound:                # shared with an output, another gradient or a variable
+                copies.append(Copy(eid, grad._data, mode == "add", "backward"))
+            else:                           # the gradient's node writes (or adds) straight into the array
+                bound[eid] = grad._data
+                req[eid] = ADD if mode == "add" else WRITE
         memory = plan_memory(g, shapes, dtypes, external=set(bound))
-        return Plan(g, shapes, dtypes, memory, bound, copies), outputs
+        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
+        return Plan(g, shapes, dtypes, memory, bound, copies, req), outputs
+
+    def _backward_entries(self, forward, shapes, dtypes):
+        """The gradient entry of each argument (None where none flows or none is wanted), and the head-gradient
+        variables with their arrays."""
+        wanted = [n for n, a in zip(self._arg_names, self.grad_arrays) if a is not None and
+                  self._grad_req[n] != "null"]
+        if not wanted:
+            return [None] * len(self._arg_names), []
+        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.argument_nodes}
+        head_grads = []
+        for eid, name in zip(forward.heads, self._output_names, strict=True):
+            node = Node(None, "%s_head_grad" % name)
+            head_grads.append((node, nd.ones(shapes[eid], self._ctx, dtypes[eid])))
+        heads = self._symbol._outputs
+        entries = add_backward(heads, [Entry(variables[n]) for n in wanted], [Entry(n) for n, _ in head_grads])
+        by_name = dict(zip(wanted, entries, strict=True))
+        return [by_name.get(n) for n in self._arg_names], head_grads
 
     # -- running ---------------------------------------------------------------------------------------------------
     def forward(self, is_train=False, **kwargs):
@@ -80,14 +126,35 @@ class Executor:
                 raise ShapeError("forward: argument %r is bound with shape %s, got %s"
                                  % (key, target.shape, source.shape))
             source.copyto(target)
-        plan, op_ctx = self._plan, OpContext(is_train=bool(is_train))
+        plan, stop, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
         reads = [a._var for a in self.arg_arrays]
         writes = [o._var for o in self.outputs] + [a._var for a in self.aux_arrays]
-        get_engine().push(lambda: plan.run(op_ctx), reads, writes, "forward")
+        get_engine().push(lambda: plan.run(op_ctx, 0, stop, "forward"), reads, writes, "forward")
         return self.outputs
 
     def backward(self, out_grads=None, is_train=True):
-        raise NotImplementedError("Executor.backward arrives with the gradient pass (scheduler/gradient.py)")
+        """Run the backward pass from the last forward: gradients go to `grad_arrays` as `grad_req` says.
+
+        `out_grads` are the gradients of the outputs (default: ones); loss outputs (SoftmaxOutput ...) ignore
+        them, as in MXNet."""
+        if out_grads is not None:
+            out_grads = [out_grads] if isinstance(out_grads, NDArray) else list(out_grads)
+            if len(out_grads) != len(self._head_grads):
+                raise ValueError("backward: %d out_grads given for %d outputs" % (len(out_grads),
+                                                                                   len(self._head_grads)))
+            for (node, target), grad in zip(self._head_grads, out_grads):
+                if grad.shape != target.shape:
+                    raise ShapeError("backward: out_grad for %r has shape %s, the output has %s"
+                                     % (node.name, grad.shape, target.shape))
+                grad.copyto(target)
+        else:
+            for _, target in self._head_grads:
+                target[:] = 1
+        plan, start, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
+        reads = [a._var for a in self.arg_arrays + self.aux_arrays + self.outputs]
+        reads += [a._var for _, a in self._head_grads]
+        writes = [a._var for a in self.grad_arrays if a is not None]
+        get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads, writes, "backward")
 
     # -- dictionaries ----------------------------------------------------------------------------------------------
     @property

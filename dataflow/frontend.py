@@ -63,8 +63,9 @@ def _signature(opdef, extra_params):
     for key in opdef.params:
         params.append(kind(key, kind.KEYWORD_ONLY if opdef.variadic else kind.POSITIONAL_OR_KEYWORD,
                            default=_Null))
+    taken = {q.name for q in params}
     params += [kind(n, kind.KEYWORD_ONLY if opdef.variadic else kind.POSITIONAL_OR_KEYWORD, default=None)
-               for n in extra_params]
+               for n in extra_params if n not in taken]
     params.append(kind("kwargs", kind.VAR_KEYWORD))
     return inspect.Signature(params)
 

@@ -3,10 +3,11 @@
 Reshape and Flatten are views: their outputs may take the input's buffer (in-place option (0, 0)), and their
 kernel copies only when the output is not the input's memory.
 """
+from .autodiff import apply
 from .cpu import matrix as cpu
 from .elemwise import float_only, fmt, known, merge, size
 from .errors import ShapeError
-from .registry import Bool, OpDef, Shape, Str, register
+from .registry import Bool, OpDef, OptInt, Shape, Str, register
 
 # ---------------------------------------------------------------------------------------------------------------
 # dot
@@ -52,8 +53,21 @@ register(OpDef("dot", arguments=("lhs", "rhs"),
                params=dict(transpose_a=Bool(False, "If true then transpose the first input before dot."),
                            transpose_b=Bool(False, "If true then transpose the second input before dot."),
                            forward_stype=Str(None, "The desired storage type of the forward output.")),
-               infer_shape=_dot_shape, infer_type=float_only("dot"), cpu=cpu.dot,
+               infer_shape=_dot_shape, infer_type=float_only("dot"), cpu=cpu.dot, gradient=lambda p, ins, outs, dys:
+               apply("_backward_dot", dys[0], *ins, transpose_a=p.transpose_a, transpose_b=p.transpose_b),
                doc="Dot product of two arrays: the last axis of lhs with the first axis of rhs."))
+
+
+# With A, B the 2-D views of lhs and rhs (Y = A B): dA = dY B^T, dB = A^T dY, mapped back to each operand's
+# layout (transposed back when transpose_a / transpose_b).
+def _backward_dot_shape(p, in_shapes, out_shapes):
+    return list(in_shapes), [merge(in_shapes[1], out_shapes[0]), merge(in_shapes[2], out_shapes[1])]
+
+
+register(OpDef("_backward_dot", arguments=("out_grad", "lhs", "rhs"), outputs=("lhs_grad", "rhs_grad"),
+               params=dict(transpose_a=Bool(False), transpose_b=Bool(False), forward_stype=Str(None)),
+               infer_shape=_backward_dot_shape, infer_type=float_only("_backward_dot"), cpu=cpu.backward_dot,
+               doc="Gradients of dot with respect to lhs and rhs."))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reshape
@@ -165,12 +179,17 @@ def _reshape_shape(p, in_shapes, out_shapes):
     return [tuple(data)], [out]
 
 
+# d reshape(x) = dy reshaped back to x's shape (Reshape, Flatten)
+def _reshape_grad(p, ins, outs, dys):
+    return [apply("reshape_like", dys[0], ins[0])]
+
+
 register(OpDef("Reshape", aliases=("reshape",),
                params=dict(shape=Shape((), "The target shape"),
                            reverse=Bool(False, "If true then the special values are inferred from right to left"),
                            target_shape=Shape((), "(Deprecated! Use shape instead.) Target new shape."),
                            keep_highest=Bool(False, "(Deprecated! Use shape instead.) Keep the highest dim.")),
-               infer_shape=_reshape_shape, inplace=((0, 0),), cpu=cpu.reshape,
+               infer_shape=_reshape_shape, inplace=((0, 0),), cpu=cpu.reshape, gradient=_reshape_grad,
                doc="Reshapes the input array; 0, -1, -2, -3 and -4 in shape have MXNet's special meanings."))
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -199,6 +218,7 @@ def _flatten_shape(p, in_shapes, out_shapes):
 
 
 register(OpDef("Flatten", aliases=("flatten",), infer_shape=_flatten_shape, inplace=((0, 0),), cpu=cpu.flatten,
+               gradient=_reshape_grad,
                doc="Flattens the input array into a 2-D array by collapsing the higher dimensions."))
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -229,4 +249,43 @@ def _broadcast_to_shape(p, in_shapes, out_shapes):
 register(OpDef("broadcast_to",
                params=dict(shape=Shape((), "The shape of the desired array; a 0 keeps the input's dim.")),
                infer_shape=_broadcast_to_shape, cpu=cpu.broadcast_to,
+               gradient=lambda p, ins, outs, dys: [apply("_sum_to_like", dys[0], ins[0])],
                doc="Broadcasts the input array to a new shape."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# reshape_like
+# ---------------------------------------------------------------------------------------------------------------
+
+
+# out = lhs.shape[:lhs_begin] + rhs.shape[rhs_begin:rhs_end] + lhs.shape[lhs_end:], holding lhs's values; the
+# defaults (None) take the whole of both, so out has rhs's shape.
+def _reshape_like_shape(p, in_shapes, out_shapes):
+    lhs, rhs = in_shapes
+    if lhs is None or rhs is None:
+        return list(in_shapes), list(out_shapes)
+    lb, le = _span(p.lhs_begin, p.lhs_end, len(lhs))
+    rb, re = _span(p.rhs_begin, p.rhs_end, len(rhs))
+    out = tuple(lhs[:lb]) + tuple(rhs[rb:re]) + tuple(lhs[le:])
+    if known(lhs) and known(out) and size(lhs) != size(out):
+        raise ShapeError("reshape_like: cannot reshape lhs %s (size %d) to %s (size %d)"
+                         % (fmt(lhs), size(lhs), fmt(out), size(out)))
+    return list(in_shapes), [merge(out, out_shapes[0])]
+
+
+def _span(begin, end, ndim):
+    begin = 0 if begin is None else (begin + ndim if begin < 0 else begin)
+    end = ndim if end is None else (end + ndim if end < 0 else end)
+    return begin, end
+
+
+def _reshape_like_type(p, in_types, out_types):
+    return list(in_types), [in_types[0]]
+
+
+register(OpDef("reshape_like", arguments=("lhs", "rhs"),
+               params=dict(lhs_begin=OptInt(None), lhs_end=OptInt(None), rhs_begin=OptInt(None),
+                           rhs_end=OptInt(None)),
+               infer_shape=_reshape_like_shape, infer_type=_reshape_like_type, inplace=((0, 0),),
+               cpu=cpu.reshape_like, gradient=lambda p, ins, outs, dys: [apply("reshape_like", dys[0], ins[0]),
+                                                                        None],
+               doc="Reshapes lhs to the shape of rhs (or of a span of it)."))

@@ -9,6 +9,35 @@ from .errors import ShapeError
 from .registry import Bool, Enum, Float, Int, OpDef, register
 
 # ---------------------------------------------------------------------------------------------------------------
+# Ops the gradient pass uses: add_n (sums gradients), zeros_like, ones_like, BlockGrad
+# ---------------------------------------------------------------------------------------------------------------
+
+
+# d(sum_i x_i)/dx_i = 1: every input gets dy.
+def _add_n_grad(p, ins, outs, dys):
+    return [dys[0]] * len(ins)
+
+
+register(OpDef("add_n", aliases=("ElementWiseSum",), variadic="num_args",
+               params=dict(num_args=Int(doc="Number of inputs to be summed.")),
+               infer_shape=same_shape_rule, inplace=((0, 0),), gradient=_add_n_grad, cpu=cpu.add_n,
+               doc="Adds all input arguments element-wise."))
+
+
+# A constant does not depend on its input's values: no gradient.
+def _no_grad(p, ins, outs, dys):
+    return [None] * len(ins)
+
+
+register(OpDef("zeros_like", infer_shape=same_shape_rule, gradient=_no_grad, cpu=cpu.zeros_like,
+               doc="Returns an array of zeros with the same shape and type as the input array."))
+register(OpDef("ones_like", infer_shape=same_shape_rule, gradient=_no_grad, cpu=cpu.ones_like,
+               doc="Returns an array of ones with the same shape and type as the input array."))
+register(OpDef("BlockGrad", aliases=("stop_gradient",), infer_shape=same_shape_rule, inplace=((0, 0),),
+               gradient=_no_grad, cpu=cpu.block_grad,
+               doc="Stops gradient computation: the identity in the forward pass, no gradient backward."))
+
+# ---------------------------------------------------------------------------------------------------------------
 # FullyConnected
 # ---------------------------------------------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ Needs: an IndexedGraph, shapes and dtypes per entry, a MemoryPlan, and the array
 (`bound`: eid -> numpy array, for variables and outputs).   Gives: a runnable `Plan`.
 Stages: 1. lay the planned storages out in one arena (64-byte aligned offsets). 2. give every entry its array: the
 bound one, or a view of its storage in the arena. 3. one Step per op node, with its kernel, params, input and
-output arrays and `req` (INPLACE where the memory plan shared an input's buffer). `run(ctx, start, stop)` runs a
-range of steps, so forward and backward can be two ranges of one plan.
+output arrays and `req` (INPLACE where the memory plan shared an input's buffer, or as the caller asks: ADD for
+grad_req='add'). `run(ctx, start, stop, segment)` runs a range of steps and then the copies of that segment, so
+forward and backward are two ranges of one plan.
 Leaves out: threading — a Plan runs on one engine worker as one pushed op.
 """
 import dataclasses
@@ -32,10 +33,20 @@ class Step:
     req: list
 
 
+@dataclasses.dataclass
+class Copy:
+    """After a segment runs: dst = src (or dst += src when `add`; dst = 0 when src is None). `src` is an eid when
+    given to Plan, the entry's array inside it."""
+    src: object
+    dst: np.ndarray
+    add: bool = False
+    segment: str = None
+
+
 class Plan:
     """Steps bound to views of one arena. See the module docstring."""
 
-    def __init__(self, graph, shapes, dtypes, memory, bound, copies=()):
+    def __init__(self, graph, shapes, dtypes, memory, bound, copies=(), req=None):
         self.graph = graph
         self.memory = memory
         offsets, total = [], 0
@@ -67,11 +78,12 @@ class Plan:
             self.steps.append(Step(
                 nid, node.name, node.op.name, kernel, node.params,
                 [self.arrays[e] for e in graph.inputs[nid]], [self.arrays[e] for e in out_eids],
-                [INPLACE if memory.inplace[e] else WRITE for e in out_eids]))
-        self.copies = [(self.arrays[src], dst) for src, dst in copies]
+                [(req or {}).get(e) or (INPLACE if memory.inplace[e] else WRITE) for e in out_eids]))
+        self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
+                       for c in copies]
 
-    def run(self, ctx, start=0, stop=None):
-        """Run steps[start:stop] (then the output copies, when running to the end)."""
+    def run(self, ctx, start=0, stop=None, segment=None):
+        """Run steps[start:stop], then the copies of `segment`."""
         for step in self.steps[start:stop]:
             try:
                 step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
@@ -80,9 +92,15 @@ class Plan:
             except Exception as err:
                 raise MXNetError(in_operator(step.op_name, step.name, "%s: %s" % (type(err).__name__, err))) \
                     from err
-        if stop is None:
-            for src, dst in self.copies:
-                np.copyto(dst, src)
+        for copy in self.copies:
+            if copy.segment != segment:
+                continue
+            if copy.src is None:
+                copy.dst.fill(0)
+            elif copy.add:
+                np.add(copy.dst, copy.src, out=copy.dst)
+            else:
+                np.copyto(copy.dst, copy.src)
 
     def __str__(self):
         lines = []

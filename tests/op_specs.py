@@ -8,6 +8,7 @@ kernels: MXNET_MKLDNN_ENABLED=0), except where a case says it is ours.
 Adding an op: one row here (usually one line with the `same`/`broadcastable` samplers), and a reference.
 """
 import dataclasses
+import functools
 from typing import Callable
 
 import numpy as np
@@ -60,13 +61,20 @@ class OpSpec:
     shapes: tuple = ()               # Shp cases
     skips: dict = dataclasses.field(default_factory=dict)    # "forward" / "rules" / "req" -> reason
     alt_shapes: tuple = ()           # inputs that take several shapes of one size (labels): inferred may differ
+    grad: bool = False               # check the gradient rule against float64 central differences
+    grad_inputs: tuple = None        # names of the inputs to differentiate (default: every input)
 
     def tolerance(self, dtype):
         return self.tol.get(np.dtype(dtype).name, DEFAULT_TOL.get(np.dtype(dtype).name))
 
 
 # Ops without a row, and why.
-EXEMPT = {}
+EXEMPT = {
+    "_backward_Cast": "internal to Cast's gradient; checked through it in tests/test_gradients.py",
+    "_sum_to_like": "internal to the broadcast ops' gradients; checked through them in tests/test_gradients.py",
+    "_backward_dot": "internal to dot's gradient; checked through it in tests/test_gradients.py",
+    "_backward_reduce": "internal to the reductions' gradients; checked through them in tests/test_gradients.py",
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Samplers
@@ -96,8 +104,8 @@ def elements(dtype, domain="any"):
     return st.one_of([st.integers(lo, hi) for lo, hi in ranges])
 
 
-def array(draw, dtype, shape, domain="any"):
-    return draw(hnp.arrays(dtype, shape, elements=elements(dtype, domain)))
+def array(draw, dtype, shape, domain="any", unique=False):
+    return draw(hnp.arrays(dtype, shape, elements=elements(dtype, domain), unique=unique))
 
 
 def same(n=1, domains=("any",), params=NO_PARAMS):
@@ -228,6 +236,29 @@ def regression_sample(draw, dtype):
     return {}, [array(draw, dtype, shape), array(draw, dtype, label)]
 
 
+def reduce_sample(draw, dtype, domain="any", unique=False):
+    shape = draw(SHAPES)
+    axis = draw(st.one_of(st.none(), st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1,
+                                              max_size=len(shape), unique_by=lambda a: a % len(shape))
+                          .map(tuple)))
+    attrs = {"keepdims": draw(st.booleans()), "exclude": draw(st.booleans())}
+    if axis is not None:
+        attrs["axis"] = axis
+    return attrs, [array(draw, dtype, shape, domain, unique)]
+
+
+def norm_sample(draw, dtype):
+    attrs, inputs = reduce_sample(draw, dtype, domain="nonzero")     # |x| and sqrt have kinks at 0
+    attrs["ord"] = draw(st.sampled_from([1, 2]))
+    return attrs, inputs
+
+
+def reshape_like_sample(draw, dtype):
+    shape = draw(SHAPES)
+    target = draw(st.permutations(shape)).copy() if len(shape) > 1 else list(shape)
+    return {}, [array(draw, dtype, shape), array(draw, dtype, tuple(target))]
+
+
 def fill_sample(with_value=False):
     def sample(draw, dtype):
         attrs = {"shape": draw(SHAPES), "dtype": dtype.name}
@@ -253,38 +284,38 @@ _DOT_TOL = {"float32": (1e-5, 2e-4), "float16": (2e-3, 2e-3)}
 SPECS = [
     # ---- elementwise, same shape ----
     OpSpec("elemwise_add", R.add, same(2), aliases=("_plus", "_Plus", "_add"),
-           shapes=(Shp({}, ((0, 3), (2, 0)), ((2, 3),), want_ins=((2, 3), (2, 3))),)),
-    OpSpec("elemwise_sub", R.sub, same(2), aliases=("_minus", "_Minus", "_sub")),
-    OpSpec("elemwise_mul", R.mul, same(2), aliases=("_mul", "_Mul")),
-    OpSpec("elemwise_div", R.div, same(2, ("any", "nonzero")), aliases=("_div", "_Div")),
+           shapes=(Shp({}, ((0, 3), (2, 0)), ((2, 3),), want_ins=((2, 3), (2, 3))),), grad=True),
+    OpSpec("elemwise_sub", R.sub, same(2), aliases=("_minus", "_Minus", "_sub"), grad=True),
+    OpSpec("elemwise_mul", R.mul, same(2), aliases=("_mul", "_Mul"), grad=True),
+    OpSpec("elemwise_div", R.div, same(2, ("any", "nonzero")), aliases=("_div", "_Div"), grad=True),
     OpSpec("_power", R.power, same(2, ("base", "exponent")), aliases=("_Power",),
-           tol={"float32": (2e-6, 1e-6)}),
+           tol={"float32": (2e-6, 1e-6)}, grad=True),
     # ---- broadcast ----
     OpSpec("broadcast_add", R.add, broadcastable(), aliases=("broadcast_plus",),
            errors=(Err({}, ((2, 3), (2, 4)), match=r"\[2,3\] \[2,4\]"),),
            shapes=(Shp({}, ((2, 3), (3,)), ((2, 3),)), Shp({}, ((3,), (2, 3)), ((2, 3),)),
-                   Shp({}, ((2, 3), None), (None,)))),
-    OpSpec("broadcast_sub", R.sub, broadcastable(), aliases=("broadcast_minus",)),
-    OpSpec("broadcast_mul", R.mul, broadcastable()),
-    OpSpec("broadcast_div", R.div, broadcastable(("any", "nonzero"))),
+                   Shp({}, ((2, 3), None), (None,))), grad=True),
+    OpSpec("broadcast_sub", R.sub, broadcastable(), aliases=("broadcast_minus",), grad=True),
+    OpSpec("broadcast_mul", R.mul, broadcastable(), grad=True),
+    OpSpec("broadcast_div", R.div, broadcastable(("any", "nonzero")), grad=True),
     # ---- with a scalar ----
     OpSpec("_plus_scalar", R.plus_scalar, same(params=scalar_params()), aliases=("_PlusScalar",),
            attrs=(({"scalar": "2.5", "is_int": "False"}, {"scalar": 2.5, "is_int": False}),
                   ({"scalar": "2"}, {"scalar": 2.0, "is_int": True})),
-           errors=(Err({"scalar": "two"}, ((2,),), exc=ParamError, match="two.*scalar"),)),
-    OpSpec("_minus_scalar", R.minus_scalar, same(params=scalar_params()), aliases=("_MinusScalar",)),
-    OpSpec("_rminus_scalar", R.rminus_scalar, same(params=scalar_params()), aliases=("_RMinusScalar",)),
-    OpSpec("_mul_scalar", R.mul_scalar, same(params=scalar_params()), aliases=("_MulScalar",)),
-    OpSpec("_div_scalar", R.div_scalar, same(params=scalar_params(min_abs=1.0)), aliases=("_DivScalar",)),
+           errors=(Err({"scalar": "two"}, ((2,),), exc=ParamError, match="two.*scalar"),), grad=True),
+    OpSpec("_minus_scalar", R.minus_scalar, same(params=scalar_params()), aliases=("_MinusScalar",), grad=True),
+    OpSpec("_rminus_scalar", R.rminus_scalar, same(params=scalar_params()), aliases=("_RMinusScalar",), grad=True),
+    OpSpec("_mul_scalar", R.mul_scalar, same(params=scalar_params()), aliases=("_MulScalar",), grad=True),
+    OpSpec("_div_scalar", R.div_scalar, same(params=scalar_params(min_abs=1.0)), aliases=("_DivScalar",), grad=True),
     OpSpec("_rdiv_scalar", R.rdiv_scalar, same(domains=("nonzero",), params=scalar_params()),
-           aliases=("_RDivScalar",)),
+           aliases=("_RDivScalar",), grad=True),
     OpSpec("_power_scalar", R.power_scalar, same(domains=("base",), params=scalar_params(0.0, 3.9)),
-           aliases=("_PowerScalar",)),
+           aliases=("_PowerScalar",), grad=True),
     OpSpec("_rpower_scalar", R.rpower_scalar, same(domains=("exponent",), params=scalar_params(1.0, 3.9)),
-           aliases=("_RPowerScalar",)),
+           aliases=("_RPowerScalar",), grad=True),
     # ---- unary ----
-    OpSpec("negative", R.negative, same()),
-    OpSpec("_copy", R.identity, same(), dtypes=ALL, aliases=("identity",)),
+    OpSpec("negative", R.negative, same(), grad=True),
+    OpSpec("_copy", R.identity, same(), dtypes=ALL, aliases=("identity",), grad=True),
     OpSpec("Cast", R.cast, cast_sample, dtypes=ALL, aliases=("cast",),
            attrs=(({"dtype": "float16"}, {"dtype": np.dtype(np.float16)}),),
            errors=(Err({"dtype": "float8"}, ((2,),), exc=ParamError, match="float8.*dtype"),)),
@@ -300,7 +331,7 @@ SPECS = [
                    Shp({}, ((2, 3), (3,)), ((2,),)), Shp({"transpose_b": True}, ((2, 3), (3,)), ((2,),)),
                    Shp({"transpose_a": True}, ((3,), (3, 2)), ((2,),)),
                    Shp({}, ((4,), (4, 5, 6)), ((5, 6),)), Shp({}, ((2, 3, 4), (4, 5, 6)), ((2, 3, 5, 6),)),
-                   Shp({}, ((2, 3), (0, 5)), ((2, 5),), want_ins=((2, 3), (3, 5))))),     # ours: fills k
+                   Shp({}, ((2, 3), (0, 5)), ((2, 5),), want_ins=((2, 3), (3, 5)))), grad=True),     # ours: fills k
     OpSpec("Reshape", R.reshape, reshape_sample, dtypes=ALL, aliases=("reshape",),
            attrs=(({"shape": "(1, 4)"}, {"shape": (1, 4)}), ({"shape": "[-1,0]", "reverse": "1"},
                                                               {"shape": (-1, 0), "reverse": True}),
@@ -335,17 +366,17 @@ SPECS = [
                Shp({"shape": (-1, 4)}, ((2, 0, 4),), ((0, 4),)),
                Shp({"shape": (6, 4)}, ((0, 4),), ((6, 4),), outs=((6, 4),), want_ins=((6, 4),)),
                Shp({"shape": (-1, 4)}, ((2, 0),), ((6, 4),), outs=((6, 4),), want_ins=((2, 12),)),
-               Shp({"shape": (6, 4)}, (None,), ((6, 4),)))),                    # ours: plain sizes without data
+               Shp({"shape": (6, 4)}, (None,), ((6, 4),))), grad=True),                    # ours: plain sizes without data
     OpSpec("Flatten", R.flatten, same(), dtypes=ALL, aliases=("flatten",),
            errors=(Err({}, ((),), match=r"\(\)"),),
            shapes=(Shp({}, ((2, 3, 4, 5),), ((2, 60),)), Shp({}, ((3,),), ((3, 1),)),
-                   Shp({}, ((2, 0, 4),), ((2, 12),), outs=((2, 12),), want_ins=((2, 3, 4),)))),   # ours: backward
+                   Shp({}, ((2, 0, 4),), ((2, 12),), outs=((2, 12),), want_ins=((2, 3, 4),))), grad=True),   # ours: backward
     OpSpec("broadcast_to", R.broadcast_to, broadcast_to_sample, dtypes=ALL,
            attrs=(({"shape": "(2, 4)"}, {"shape": (2, 4)}),),
            errors=(Err({"shape": (4, 2, 3)}, ((2, 1),), match=r"\[2,1\].*shape=\(4, 2, 3\)"),
                    Err({"shape": (2, 3)}, ((2, 2),), match=r"\[2,2\].*shape=\(2, 3\)"),
                    Err({"shape": (2, -3)}, ((2, 1),), match=r"shape=\(2, -3\)")),
-           shapes=(Shp({"shape": (0, 3)}, ((2, 1),), ((2, 3),)), Shp({"shape": (0, 3)}, ((0, 1),), ((0, 3),)))),
+           shapes=(Shp({"shape": (0, 3)}, ((2, 1),), ((2, 3),)), Shp({"shape": (0, 3)}, ((0, 1),), ((0, 3),))), grad=True),
     # ---- nn ----
     OpSpec("FullyConnected", R.fully_connected, fc_sample, dtypes=FLOATS, tol=_DOT_TOL,
            attrs=(({"num_hidden": "128", "no_bias": "False", "flatten": "True"},
@@ -403,6 +434,22 @@ SPECS = [
                    Shp({}, ((2, 3, 4), None), ((2, 3, 4),), want_ins=((2, 3, 4), (2, 3, 4))),
                    Shp({}, ((100, 128), None), ((100, 128),), want_ins=((100, 128), (100, 128))),
                    Shp({}, (None, (2, 3)), (None,)))),
+    # ---- reductions ----
+    OpSpec("sum", R.sum_, reduce_sample, aliases=("sum_axis",), dtypes=FLOATS, grad=True,
+           errors=(Err({"axis": (2,)}, ((2, 2),), match="axis 2"),),
+           shapes=(Shp({}, ((2, 3),), ((1,),)), Shp({"axis": (1,), "keepdims": True}, ((2, 3),), ((2, 1),)),
+                   Shp({"axis": (0,), "exclude": True}, ((2, 3, 4),), ((2,),)))),
+    OpSpec("mean", R.mean, reduce_sample, dtypes=FLOATS, grad=True),
+    OpSpec("prod", R.prod, functools.partial(reduce_sample, domain="nonzero"), dtypes=FLOATS, grad=True),
+    # distinct values: the gradient of max/min at a tie is a kink
+    OpSpec("max", R.max_, functools.partial(reduce_sample, unique=True), aliases=("max_axis",), dtypes=FLOATS,
+           grad=True),
+    OpSpec("min", R.min_, functools.partial(reduce_sample, unique=True), aliases=("min_axis",), dtypes=FLOATS,
+           grad=True),
+    OpSpec("norm", R.norm, norm_sample, dtypes=("float32", "float64"), grad=True,
+           errors=(Err({}, dtypes=("int32",), exc=DTypeError, match="int32"),)),
+    OpSpec("log", R.log, same(domains=("base",)), dtypes=("float32", "float64"), grad=True),
+    OpSpec("reshape_like", R.reshape_like, reshape_like_sample, dtypes=ALL, grad=True, grad_inputs=("lhs",)),
     # ---- init ----
     OpSpec("_zeros", R.zeros, fill_sample(), dtypes=ALL,
            attrs=(({"shape": "(2, 3)", "dtype": "int32", "ctx": "cpu(0)"},
@@ -414,3 +461,9 @@ SPECS = [
            attrs=(({"shape": "(2,)", "value": "2.5"}, {"shape": (2,), "value": 2.5}),),
            shapes=(Shp({"shape": (2, 3), "value": 1.0}, (), ((2, 3),)), Shp({"value": 1.0}, (), (None,)))),
 ]
+
+
+# Op families add their rows in their own modules, appended here.
+from tests import specs_conv, specs_nn  # noqa: E402
+
+SPECS += specs_nn.SPECS + specs_conv.SPECS

@@ -52,6 +52,11 @@ def neg(a):
 
 
 @_scalar
+def ln(x):
+    return math.log(x)
+
+
+@_scalar
 def relu(x):
     return x if x > 0 else 0         # max(x, 0); NaN gives 0, as in MXNet
 
@@ -81,6 +86,7 @@ elemwise_mul = broadcast_mul = elementwise(mul)
 elemwise_div = broadcast_div = elementwise(div)
 _power = elementwise(power)
 negative = elementwise(neg)
+log = elementwise(ln)
 
 _plus_scalar = with_scalar(add)
 _minus_scalar = with_scalar(sub)
@@ -112,3 +118,11 @@ def _ones(ctx, p, inputs, outputs, req):
 
 def _full(ctx, p, inputs, outputs, req):
     assign(outputs[0], req[0], scalar_in(p.value, outputs[0].dtype))
+
+
+def sum_to_like(ctx, p, inputs, outputs, req):
+    """outputs[0] = inputs[0] summed over the axes along which an array of the output's shape was broadcast."""
+    g, out = inputs[0], outputs[0]
+    extra = g.ndim - out.ndim
+    axes = tuple(range(extra)) + tuple(extra + i for i, d in enumerate(out.shape) if d == 1 and g.shape[extra + i] != 1)
+    assign(out, req[0], g.sum(axis=axes).reshape(out.shape) if axes else g)

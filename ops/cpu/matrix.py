@@ -40,6 +40,22 @@ def dot(ctx, p, inputs, outputs, req):
     store(outputs[0], req[0], lambda dst: gemm(a, b, dst.reshape(a.shape[0], b.shape[1])))
 
 
+def backward_dot(ctx, p, inputs, outputs, req):
+    """Gradients of dot: with A, B the 2-D views of lhs and rhs, dA = dY B^T and dB = A^T dY."""
+    dy, lhs, rhs = inputs
+    a, b = _as_matrices(lhs, rhs, p.transpose_a, p.transpose_b)
+    if dy.dtype == F16:
+        a, b, dy = a.astype(F32), b.astype(F32), dy.astype(F32)
+    g = dy.reshape(a.shape[0], b.shape[1])
+    da, db = np.dot(g, b.T), np.dot(a.T, g)
+    assign(outputs[0], req[0], (da.T if p.transpose_a and lhs.ndim > 1 else da).reshape(lhs.shape))
+    assign(outputs[1], req[1], (db.T if p.transpose_b and rhs.ndim > 1 else db).reshape(rhs.shape))
+
+
+def reshape_like(ctx, p, inputs, outputs, req):
+    copy_view(inputs[0], outputs[0], req[0])
+
+
 def reshape(ctx, p, inputs, outputs, req):
     """A view: copies only when the output is not already the input's memory."""
     copy_view(inputs[0], outputs[0], req[0])

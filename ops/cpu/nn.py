@@ -6,7 +6,7 @@ Forward only; the gradients come with the gradient rules. Transcendental math go
 import numpy as np
 
 from . import vmath
-from .common import F16, F32, copy_view, store, ufunc
+from .common import F16, F32, assign, copy_view, store, ufunc
 from .elemwise import relu
 from .matrix import gemm
 
@@ -52,4 +52,31 @@ def softmax_output(ctx, p, inputs, outputs, req):
 
 def linear_regression_output(ctx, p, inputs, outputs, req):
     """Forward is the identity on data (the label only enters the gradient)."""
+    copy_view(inputs[0], outputs[0], req[0])
+
+
+# ---- ops the gradient pass uses --------------------------------------------------------------------------------
+def add_n(ctx, p, inputs, outputs, req):
+    """out = inputs[0] + inputs[1] + ..., summed left to right in out's dtype (float16 rounds each step, integers
+    wrap, as MXNet's ElementwiseSum does)."""
+    def compute(dst):
+        if len(inputs) == 1:
+            np.copyto(dst, inputs[0])
+            return
+        np.add(inputs[0], inputs[1], out=dst)
+        for x in inputs[2:]:
+            np.add(dst, x, out=dst)
+    store(outputs[0], req[0], compute)
+
+
+def zeros_like(ctx, p, inputs, outputs, req):
+    assign(outputs[0], req[0], 0)
+
+
+def ones_like(ctx, p, inputs, outputs, req):
+    assign(outputs[0], req[0], 1)
+
+
+def block_grad(ctx, p, inputs, outputs, req):
+    """Identity (the gradient is what BlockGrad stops)."""
     copy_view(inputs[0], outputs[0], req[0])

@@ -1,0 +1,74 @@
+"""The gradient pass: extend a graph with the nodes that compute gradients of its heads.
+
+Needs: the head entries, the variable entries to differentiate (`wrt`), one head-gradient entry per head.
+Gives: one gradient entry per `wrt` (None where no gradient flows), whose nodes reference the forward graph, so
+`IndexedGraph(heads + gradients)` holds forward and backward together and one memory plan covers both.
+Stages: 1. mark the nodes that lead to a `wrt` variable (only those need gradients). 2. walk the forward nodes in
+reverse topological order; sum the gradients collected for each output (none -> None, one -> itself, many -> one
+`add_n` node: NNVM's DefaultAggregateGradient), and ask the op's rule for its inputs' gradients (ops/autodiff.py).
+3. aggregate the gradients collected for each `wrt` entry.
+Leaves out: zero gradients — the caller decides what an absent gradient means (a zeros array for grad_req
+'write'); loss ops ignore the head gradient in their rules, as MXNet's do.
+"""
+from collections import defaultdict
+
+from ops import autodiff
+from ops.autodiff import Value
+from ops.errors import MXNetError, in_operator
+
+from .graph import Entry, IndexedGraph
+
+
+def add_backward(heads, wrt, head_grads):
+    """Gradient entries of `heads` with respect to each entry in `wrt`, given the heads' gradients."""
+    g = IndexedGraph(heads)
+    wrt_nids = {g.nid[id(e.node)] for e in wrt if id(e.node) in g.nid}
+    needed = _leads_to(g, wrt_nids)
+    collected = defaultdict(list)           # eid -> [Value]
+    for head, head_grad in zip(heads, head_grads, strict=True):
+        if head_grad is not None:
+            collected[g.eid(head)].append(Value(head_grad))
+    for nid in reversed(range(len(g.nodes))):
+        node = g.nodes[nid]
+        if node.is_variable or nid not in needed:
+            continue
+        out_eids = range(g.node_row_ptr[nid], g.node_row_ptr[nid + 1])
+        with autodiff.naming("_backward_%s_" % node.name):
+            dys = [_aggregate(collected.pop(e, [])) for e in out_eids]
+            if all(dy is None for dy in dys):
+                continue
+            if node.op.gradient is None:
+                raise MXNetError(in_operator(node.op.name, node.name, "has no gradient; cannot differentiate "
+                                             "through it (wrap it in BlockGrad to stop the gradient)"))
+            ins = [Value(e) for e in node.inputs]
+            outs = [Value(Entry(node, i)) for i in range(len(out_eids))]
+            in_grads = node.op.gradient(node.params, ins, outs, dys)
+        if len(in_grads) != len(node.inputs):
+            raise MXNetError(in_operator(node.op.name, node.name, "gradient rule returned %d gradients for %d "
+                                         "inputs" % (len(in_grads), len(node.inputs))))
+        for eid, grad in zip(g.inputs[nid], in_grads, strict=True):
+            if grad is not None and g.entry_node(eid)[0] in needed:
+                collected[eid].append(grad)
+    with autodiff.naming("_backward_sum_"):
+        results = []
+        for e in wrt:
+            grad = _aggregate(collected.get(g.eid(e), [])) if id(e.node) in g.nid else None
+            results.append(None if grad is None else grad.entry)
+    return results
+
+
+def _leads_to(g, targets):
+    """Node ids from which some node in `targets` is reachable (the targets included)."""
+    needed = set(targets)
+    for nid, node in enumerate(g.nodes):       # inputs come before users: one forward sweep suffices
+        if any(g.entry_node(e)[0] in needed for e in g.inputs[nid]):
+            needed.add(nid)
+    return needed
+
+
+def _aggregate(values):
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return autodiff.apply("add_n", *values)

@@ -1,0 +1,2 @@
+"""Op spec rows for the convolution and pooling ops; see tests/op_specs.py."""
+SPECS = []

@@ -1,0 +1,2 @@
+"""Op spec rows for the neural-network ops (BatchNorm, Dropout, softmax, LeakyReLU, Concat, losses); see tests/op_specs.py."""
+SPECS = []
