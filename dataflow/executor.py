@@ -183,6 +183,40 @@ class Executor:
                 elif not allow_extra_params:
                     raise ValueError("Found name %r that is not in the %ss" % (name, kind))
 
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+        """A new Executor for new input shapes; arrays whose shape is unchanged (the parameters) are shared.
+
+        An argument whose shape changes without being given needs `partial_shaping`; one that grows needs
+        `allow_up_sizing` (MXNet's rules)."""
+        partial, _, _ = self._symbol.infer_shape_partial(**kwargs)
+        known = dict(kwargs)            # what the new shapes do not decide keeps its current shape
+        known.update({n: a.shape for n, a, s in zip(self._arg_names, self.arg_arrays, partial)
+                      if n not in kwargs and (not s or 0 in s)})
+        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**known)
+        if arg_shapes is None:
+            raise ShapeError("reshape: cannot infer every shape from %s" % kwargs)
+
+        def resized(name, array, shape, given):
+            if array is None or array.shape == tuple(shape):
+                return array
+            if not given and not partial_shaping:
+                raise ValueError("reshape: the shape of %r changes from %s to %s; pass partial_shaping=True to "
+                                 "allow it" % (name, array.shape, tuple(shape)))
+            if int(np.prod(shape)) > array.size and not allow_up_sizing:
+                raise ValueError("reshape: %r grows from %s to %s; pass allow_up_sizing=True to allow it"
+                                 % (name, array.shape, tuple(shape)))
+            return nd.zeros(shape, self._ctx, array.dtype)
+        args = [resized(n, a, s, n in kwargs) for n, a, s in zip(self._arg_names, self.arg_arrays, arg_shapes)]
+        grads = [resized(n, g, s, n in kwargs) for n, g, s in zip(self._arg_names, self.grad_arrays, arg_shapes)]
+        aux = [resized(n, a, s, False) for n, a, s in zip(self._aux_names, self.aux_arrays, aux_shapes)]
+        return Executor(self._symbol, self._ctx, args, grads, self._grad_req, aux)
+
+    def memory_stats(self):
+        """Bytes of the bound plan: {'naive', 'planned', 'lower_bound'} (outside it: arguments, outputs and
+        gradients, which the user's arrays hold)."""
+        m = self._plan.memory
+        return {"naive": m.naive_bytes, "planned": m.planned_bytes, "lower_bound": m.lower_bound_bytes}
+
     def debug_str(self):
         """The Plan, one line per step, with storage ids, shapes and dtypes."""
         return str(self._plan)

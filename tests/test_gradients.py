@@ -115,3 +115,17 @@ def test_simple_bind_training_matches_the_mxnet_fixture():
         np.testing.assert_allclose(ex.grad_dict[name].asnumpy(), want, rtol=1e-4, atol=1e-5,
                                    err_msg="gradient of %s" % name)
     assert not ex.grad_dict["out_label"].asnumpy().any()       # MXNet gives the label a zero gradient
+
+
+def test_reshape_shares_parameters_and_checks_growth():
+    a, w = mx.sym.var("a"), mx.sym.var("w")
+    sym = mx.sym.broadcast_mul(a, w)
+    ex = sym.simple_bind(mx.cpu(), a=(4, 3), w=(1, 3))
+    ex.arg_dict["w"][:] = np.array([[1, 2, 3]], np.float32)
+    small = ex.reshape(a=(2, 3))
+    assert small.arg_dict["w"] is ex.arg_dict["w"] and small.arg_dict["a"].shape == (2, 3)
+    small.arg_dict["a"][:] = 1
+    np.testing.assert_array_equal(small.forward()[0].asnumpy(), [[1, 2, 3], [1, 2, 3]])
+    with pytest.raises(ValueError, match="allow_up_sizing"):
+        ex.reshape(a=(8, 3))
+    assert ex.reshape(allow_up_sizing=True, a=(8, 3)).arg_dict["a"].shape == (8, 3)
