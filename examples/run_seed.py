@@ -19,7 +19,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "seed_snippets.py")
-EXPECTED = os.path.join(HERE, "..", "..", "shared", "seed", "seed_snippets.mxnet-1.9.1.out")
+SHARED = os.environ.get("DATAFLOW_SHARED", os.path.join(HERE, "..", "..", "shared"))
+EXPECTED = os.path.join(SHARED, "seed", "seed_snippets.mxnet-1.9.1.out")
 
 
 def run(script=SCRIPT, stream=None):

@@ -13,7 +13,7 @@ from dataflow.test_utils import check_numeric_gradient
 from ops import registry
 from tests.op_specs import SPECS
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures", "mxnet-1.9.1")
+from tests.paths import FIXTURES
 GRAD_SPECS = [s for s in SPECS if s.grad]
 
 

@@ -9,9 +9,11 @@ import shutil
 
 import pytest
 
+from tests.paths import SEED
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EXPECTED = os.path.join(ROOT, "..", "shared", "seed", "seed_snippets.mxnet-1.9.1.out")
+EXPECTED = os.path.join(SEED, "seed_snippets.mxnet-1.9.1.out")
 
 # Records that differ by design (see ../shared/seed/README.md).
 DIFFER_BY_DESIGN = ("[S1] TIMING", "[S1] imperative net(x) (seeded init", "[S2] plot source file",

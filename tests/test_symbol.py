@@ -8,7 +8,7 @@ import pytest
 import dataflow as mx
 from dataflow.base import GraphError, MXNetError, ShapeError
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures", "mxnet-1.9.1")
+from tests.paths import FIXTURES
 SYMBOLS = os.path.join(FIXTURES, "symbols")
 with open(os.path.join(SYMBOLS, "expected.json")) as _fh:
     EXPECTED = json.load(_fh)
