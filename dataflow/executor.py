@@ -71,7 +71,7 @@ class Executor:
                 raise ShapeError("bind: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
                                  % (g.entry_name(eid), shape, dtype))
         bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
-        outputs, copies, req = [], [], {}
+        outputs, copies = [], []
         for eid in g.heads[:len(heads)]:
             array = NDArray(np.empty(shapes[eid], dtype=dtypes[eid]), ctx=self._ctx)
             if eid in bound:                # a variable, or an entry that is already some output: copy it
@@ -79,20 +79,9 @@ class Executor:
             else:
                 bound[eid] = array._data
             outputs.append(array)
-        for name, entry, grad in zip(self._arg_names, grads, self.grad_arrays, strict=True):
-            mode = self._grad_req[name]
-            if grad is None or mode == "null":
-                continue
-            if entry is None:               # no gradient flows here (a label): MXNet gives zeros
-                if mode != "add":
-                    copies.append(Copy(None, grad._data, segment="backward"))
-                continue
-            eid = g.eid(entry)
-            if eid in bound:                # shared with an output, another gradient or a variable
-                copies.append(Copy(eid, grad._data, mode == "add", "backward"))
-            else:                           # the gradient's node writes (or adds) straight into the array
-                bound[eid] = grad._data
-                req[eid] = ADD if mode == "add" else WRITE
+        grad_copies, req = bind_gradients(g, grads, [None if a is None else a._data for a in self.grad_arrays],
+                                          [self._grad_req[n] for n in self._arg_names], bound)
+        copies += grad_copies
         memory = plan_memory(g, shapes, dtypes, external=set(bound))
         self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
         return Plan(g, shapes, dtypes, memory, bound, copies, req), outputs
@@ -220,6 +209,30 @@ class Executor:
     def debug_str(self):
         """The Plan, one line per step, with storage ids, shapes and dtypes."""
         return str(self._plan)
+
+
+def bind_gradients(g, entries, arrays, modes, bound):
+    """Bind gradient entries to the gradient arrays (numpy) as grad_req `modes` say; returns (copies, req).
+
+    A gradient computed by a node nothing else holds is written (req WRITE, or ADD for 'add') straight into its
+    array, which joins `bound`; a gradient that is also some bound array's value (an input, an output, another
+    gradient) is copied (or added) after the backward steps; where no gradient flows (a label), 'write' gives
+    zeros, as in MXNet."""
+    copies, req = [], {}
+    for entry, grad, mode in zip(entries, arrays, modes, strict=True):
+        if grad is None or mode == "null":
+            continue
+        if entry is None:
+            if mode != "add":
+                copies.append(Copy(None, grad, segment="backward"))
+            continue
+        eid = g.eid(entry)
+        if eid in bound:
+            copies.append(Copy(eid, grad, mode == "add", "backward"))
+        else:
+            bound[eid] = grad
+            req[eid] = ADD if mode == "add" else WRITE
+    return copies, req
 
 
 def simple_bind(symbol, ctx, grad_req, type_dict, shapes):

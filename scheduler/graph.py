@@ -16,7 +16,7 @@ class Node:
 
     `attrs` holds every attribute as MXNet's strings (op params as given by the user, and `__x__` node attributes
     such as `__shape__`); `params` holds the op's parsed params, defaults included."""
-    __slots__ = ("op", "name", "attrs", "params", "inputs", "version", "__weakref__")
+    __slots__ = ("op", "name", "attrs", "params", "inputs", "version", "recorded", "__weakref__")
 
     def __init__(self, op, name, attrs=None, params=None, inputs=()):
         self.op = op
@@ -25,6 +25,7 @@ class Node:
         self.params = params
         self.inputs = list(inputs)
         self.version = 0    # a variable's version: bumped each time an op mutates it (MXNet writes it in JSON)
+        self.recorded = None    # autograd: the values this node computed while recording (dataflow/autograd.py)
 
     @property
     def is_variable(self):

@@ -17,6 +17,7 @@ from scheduler.engine import get_engine
 from scheduler.graph import Node
 from scheduler.infer import apply_rule
 
+from .. import autograd
 from ..context import Context, check_supported, current_context
 
 _NUMERIC = (numbers.Number, np.number, np.bool_)
@@ -34,13 +35,14 @@ class NDArray:
     array([[3., 3., 3.],
            [3., 3., 3.]], dtype=float32)
     """
-    __slots__ = ("_data", "_var", "_ctx", "__weakref__")
+    __slots__ = ("_data", "_var", "_ctx", "_entry", "__weakref__")
     __array_priority__ = 1000.0    # numpy defers `ndarray + NDArray` to NDArray.__radd__
 
     def __init__(self, data, var=None, ctx=None):
         self._data = data
         self._var = var if var is not None else get_engine().new_var()
         self._ctx = ctx if ctx is not None else Context("cpu", 0)
+        self._entry = None      # autograd: this array's entry in the recorded graph
 
     # -- properties (no waiting: shape and dtype are known at once) -------------------------------------------
     @property
@@ -149,6 +151,27 @@ class NDArray:
         params = opdef.parse_params({"shape": tuple(shape), "reverse": reverse})
         _, (new_shape,) = apply_rule(Node(opdef, "reshape", params=params), [self.shape], [None], "shape")
         return NDArray(self._data.reshape(new_shape), self._var, self._ctx)
+
+    # -- autograd ------------------------------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        """Allocate a gradient array (zeros) and mark this array as a variable to differentiate."""
+        from .. import autograd
+        autograd.mark_variables([self], [zeros(self.shape, self._ctx, self._data.dtype)], grad_req)
+
+    @property
+    def grad(self):
+        """The gradient array attached by `attach_grad()` (None before)."""
+        recorded = self._entry.node.recorded if self._entry is not None else None
+        return recorded.grad if recorded is not None and self._entry.node.is_variable else None
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Compute the gradients of this array with respect to the marked variables (see `mx.autograd`)."""
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    def detach(self):
+        """The same storage, cut off from the recorded graph."""
+        return NDArray(self._data, self._var, self._ctx)
 
     # -- indexing ------------------------------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -297,6 +320,8 @@ def _invoke(opdef, op_name, args, kwargs):
                                      "inputs of shapes %s" % (unknown, [x.shape for x in inputs])))
     outputs = _outputs(out, out_shapes, out_dtypes, opdef, op_name, ctx or (inputs[0]._ctx if inputs else None))
     _push(opdef, params, inputs, outputs, op_name)
+    if autograd.is_recording():
+        autograd.record_op(node, inputs, outputs)
     visible = outputs[:opdef.visible_outputs(params)]
     if out is not None:
         return out
@@ -350,7 +375,7 @@ def _push(opdef, params, inputs, outputs, op_name):
     kernel = opdef.cpu
     if kernel is None:
         raise MXNetError(in_operator(opdef.name, op_name, "has no CPU kernel"))
-    op_ctx = OpContext(is_train=False)
+    op_ctx = OpContext(is_train=autograd.is_training())
 
     def run():
         kernel(op_ctx, params, in_data, out_data, req)
