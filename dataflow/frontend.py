@@ -39,12 +39,20 @@ def make_function(opdef, name, invoke, extra_params):
     `extra_params` are the keyword parameters every function of this front end takes (`name`, `attr` for
     symbols; `out` for NDArrays)."""
     def function(*args, **kwargs):
-        return invoke(opdef, name, args, {k: v for k, v in kwargs.items() if v is not _Null})
+        while args and args[-1] is None:      # an optional input left out (`bias=None` with no_bias)
+            args = args[:-1]
+        return invoke(opdef, name, args, {k: v for k, v in kwargs.items() if v is not _Null and
+                                          not (v is None and k in _input_names(opdef))})
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = _docstring(opdef)
     function.__signature__ = _signature(opdef, extra_params)
     return function
+
+
+def _input_names(opdef):
+    return () if callable(opdef.arguments) or opdef.variadic else tuple(opdef.arguments) + tuple(
+        () if callable(opdef.aux) else opdef.aux)
 
 
 def _signature(opdef, extra_params):

@@ -81,6 +81,21 @@ class Plan:
                 [(req or {}).get(e) or (INPLACE if memory.inplace[e] else WRITE) for e in out_eids]))
         self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
                        for c in copies]
+        self._uses = {}        # eid -> [(list, position)] of the step slots holding its array, for `rebind`
+        for step in self.steps:
+            for eid, slots, j in _slots(graph, step):
+                self._uses.setdefault(eid, []).append((slots, j))
+
+    def rebind(self, eid, array):
+        """Point every step that reads or writes entry `eid` at `array` (a new input or output buffer)."""
+        for slots, j in self._uses.get(eid, ()):
+            slots[j] = array
+        old, self.arrays[eid] = self.arrays[eid], array
+        for copy in self.copies:
+            if copy.src is old:
+                copy.src = array
+            if copy.dst is old:
+                copy.dst = array
 
     def run(self, ctx, start=0, stop=None, segment=None):
         """Run steps[start:stop], then the copies of `segment`."""
@@ -114,3 +129,11 @@ class Plan:
                     e, step.op_name, ins, "sid=%d" % sid if sid != EXTERNAL else "external",
                     tuple(arr.shape), arr.dtype.name, "  inplace" if req == INPLACE else ""))
         return "\n".join(lines)
+
+
+def _slots(graph, step):
+    """(eid, slot list, position) for every input and output slot of a step."""
+    for j, eid in enumerate(graph.inputs[step.nid]):
+        yield eid, step.inputs, j
+    for j in range(len(step.outputs)):
+        yield graph.node_row_ptr[step.nid] + j, step.outputs, j

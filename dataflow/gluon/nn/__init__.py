@@ -1,0 +1,2 @@
+"""`mx.gluon.nn`: layers."""
+from .basic_layers import *  # noqa: F401,F403
