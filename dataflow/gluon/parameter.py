@@ -15,7 +15,7 @@ from ops.errors import MXNetError
 from .. import initializer as _init
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
-from ..ndarray import ndarray as nd
+from .. import ndarray as nd
 
 
 class DeferredInitializationError(MXNetError):
@@ -189,7 +189,7 @@ class Parameter:
     def var(self):
         """The Symbol variable of this parameter, with its shape, dtype, multipliers and initializer."""
         return _sym.var(self.name, shape=self._shape, dtype=self.dtype, lr_mult=self.lr_mult, wd_mult=self.wd_mult,
-                        init=self.init)
+                        init=self.init, stype="default")
 
     def cast(self, dtype):
         self.dtype = np.dtype(dtype)
