@@ -1,0 +1,286 @@
+"""`mx.nd.save` / `mx.nd.load`: MXNet's binary NDArray file format (the `.params` files), byte for byte.
+
+A file is little-endian throughout::
+
+    u64 0x112                      list magic
+    u64 0                          reserved
+    u64 N, then N array records
+    u64 K, then K keys, each u64 length + UTF-8 bytes      (K is 0 for a list, N for a dict)
+
+An array record, as MXNet 1.x writes it (V2)::
+
+    u32 0xF993FAC9, i32 stype (0 = dense), i32 ndim, ndim x i64 dims,
+    i32 dev_type, i32 dev_id (the context the array lived on), i32 dtype code, raw C-order data
+
+The reader also accepts V3 records (magic 0xF993FACA, written by MXNet in numpy-shape mode; same layout), V1
+records (magic 0xF993FAC8, no stype) and the oldest records, which have no magic at all: the first u32 is ndim and
+the dims are u32. An ndim of 0 means a 0-d array holding one element (MXNet 1.9.1 writes 0-d arrays that way, but its
+own V2 reader cannot read them back; its V1/legacy readers can). Arrays are always loaded on cpu(0), as MXNet does
+for arrays saved from any CPU context.
+
+Anything malformed raises `FormatError` naming the file, the record (or key) and the byte offset. The reader checks
+every size against the bytes that are actually there before it allocates, so a corrupted length never becomes a
+huge allocation.
+"""
+import os
+import struct
+
+import numpy as np
+
+from ops.errors import MXNetError
+
+from ..context import Context
+from ..util import atomic_write
+from .ndarray import NDArray
+
+__all__ = ["FormatError", "load", "load_frombuffer", "save"]
+
+
+class FormatError(MXNetError, ValueError):
+    """A file or buffer is not a valid MXNet NDArray file (bad magic, truncated, corrupted record, ...)."""
+
+
+_LIST_MAGIC = 0x112
+_V1_MAGIC = 0xF993FAC8
+_V2_MAGIC = 0xF993FAC9
+_V3_MAGIC = 0xF993FACA
+
+# MXNet's (mshadow's) dtype codes. This is a file-format fact, so it is spelled out here rather than taken from the
+# order of `ops.registry.DTYPES` (a test checks the two agree).
+_DTYPE_NAMES = ("float32", "float64", "float16", "uint8", "int32", "int8", "int64", "bool", "int16", "uint16",
+                "uint32", "uint64")
+_CODE_OF = {np.dtype(name): code for code, name in enumerate(_DTYPE_NAMES)}
+_UNSUPPORTED_DTYPES = {12: "bfloat16"}
+
+_STYPE_NAMES = {-1: "undefined (an empty NDArray handle)", 1: "row_sparse", 2: "csr"}
+_DEV_TYPES = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
+
+_MAX_NDIM = 64          # numpy's limit; MXNet never writes more
+_MIN_RECORD_BYTES = 17  # the smallest possible record: legacy, ndim 0, ctx, dtype, one bool
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------------------------------
+
+def save(fname, data):
+    """Save an NDArray, a list of NDArrays or a dict str -> NDArray to `fname` in MXNet's format.
+
+    The file is identical to what MXNet 1.x writes for the same arrays, and it is written atomically: if anything
+    fails (a bad entry, a failed pending computation), no file is created and an existing one is left untouched.
+
+    Examples
+    --------
+    >>> import dataflow as mx, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.params")
+    >>> mx.nd.save(path, {"w": mx.nd.ones((2, 2))})
+    >>> mx.nd.load(path)["w"].shape
+    (2, 2)
+    """
+    if not isinstance(fname, (str, bytes, os.PathLike)):
+        raise TypeError("save: fname must be a path (str or os.PathLike), got %s" % type(fname).__name__)
+    atomic_write(os.fsdecode(fname), _dumps(data))
+
+
+def _dumps(data):
+    """The bytes of an NDArray file holding `data` (validated completely before anything is written)."""
+    if isinstance(data, NDArray):
+        arrays, keys = [data], None
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                raise TypeError("save: dict keys must be str, got key %r of type %s" % (key, type(key).__name__))
+            if not isinstance(value, NDArray):
+                raise TypeError("save: the value of key %r is a %s, not an NDArray" % (key, type(value).__name__))
+        keys, arrays = list(data.keys()), list(data.values())
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            if not isinstance(value, NDArray):
+                raise TypeError("save: item %d is a %s, not an NDArray" % (i, type(value).__name__))
+        arrays, keys = list(data), None
+    else:
+        raise TypeError("save: data must be an NDArray, a list of NDArrays or a dict str -> NDArray, got %s"
+                        % type(data).__name__)
+
+    encoded_keys = []
+    for key in keys or ():
+        try:
+            encoded_keys.append(key.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ValueError("save: key %r cannot be encoded as UTF-8 (%s)" % (key, exc.reason)) from None
+
+    chunks = [struct.pack("<QQQ", _LIST_MAGIC, 0, len(arrays))]
+    for i, arr in enumerate(arrays):
+        where = "key %r" % keys[i] if keys is not None else "item %d" % i
+        chunks.append(_record(arr, where))
+    chunks.append(struct.pack("<Q", len(encoded_keys)))
+    for raw in encoded_keys:
+        chunks.append(struct.pack("<Q", len(raw)))
+        chunks.append(raw)
+    return b"".join(chunks)
+
+
+def _record(arr, where):
+    arr.wait_to_read()              # raises the error of a failed pending write; nothing is written then
+    data = arr._data
+    code = _CODE_OF.get(data.dtype)
+    if code is None:
+        raise TypeError("save: %s has dtype %s, which MXNet's format cannot hold" % (where, data.dtype))
+    if arr.stype != "default":
+        raise TypeError("save: %s has storage type %s; only dense arrays can be saved" % (where, arr.stype))
+    ctx = arr.context
+    header = struct.pack("<Iii%dq" % data.ndim, _V2_MAGIC, 0, data.ndim, *data.shape)
+    header += struct.pack("<iii", ctx.device_typeid, ctx.device_id, code)
+    raw = np.ascontiguousarray(data).astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
+    return header + raw
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------------------
+
+def load(fname):
+    """Load an MXNet NDArray file: a list of NDArrays if it has no keys, else a dict (in the file's key order).
+
+    Raises `FormatError` (an `MXNetError`) if the file is not a valid NDArray file.
+    """
+    if not isinstance(fname, (str, bytes, os.PathLike)):
+        raise TypeError("load: fname must be a path (str or os.PathLike), got %s" % type(fname).__name__)
+    fname = os.fsdecode(fname)
+    with open(fname, "rb") as fh:
+        buf = fh.read()
+    return _parse(buf, "file %r" % fname)
+
+
+def load_frombuffer(buf):
+    """Load NDArrays from the bytes of an NDArray file (as `load` does for a file)."""
+    if isinstance(buf, str) or not isinstance(buf, (bytes, bytearray, memoryview)):
+        raise TypeError("load_frombuffer: buf must be bytes-like, got %s" % type(buf).__name__)
+    return _parse(bytes(buf), "buffer")
+
+
+class _Reader:
+    """A bounds-checked little-endian cursor; `where` describes the current item for error messages."""
+
+    def __init__(self, buf, source):
+        self.buf = buf
+        self.pos = 0
+        self.source = source
+        self.where = "header"
+        self.item_start = 0
+
+    def fail(self, message):
+        raise FormatError("Invalid NDArray file (%s): %s at byte %d: %s"
+                          % (self.source, self.where, self.item_start, message))
+
+    def left(self):
+        return len(self.buf) - self.pos
+
+    def take(self, n, what):
+        if n > self.left():
+            self.fail("truncated: %s needs %d bytes at byte %d, only %d left" % (what, n, self.pos, self.left()))
+        start = self.pos
+        self.pos += n
+        return start
+
+    def unpack(self, fmt, what):
+        size = struct.calcsize(fmt)
+        start = self.take(size, what)
+        return struct.unpack_from(fmt, self.buf, start)
+
+    def one(self, fmt, what):
+        return self.unpack(fmt, what)[0]
+
+
+def _parse(buf, source):
+    r = _Reader(buf, source)
+    magic = r.one("<Q", "the list magic")
+    if magic != _LIST_MAGIC:
+        r.fail("bad magic 0x%x (an NDArray file starts with 0x%x); not an MXNet NDArray file" % (magic, _LIST_MAGIC))
+    r.one("<Q", "the reserved field")         # MXNet ignores its value
+    count = r.one("<Q", "the array count")
+    if count * _MIN_RECORD_BYTES > r.left():
+        r.fail("the array count %d is impossible for the %d bytes that follow" % (count, r.left()))
+    arrays = []
+    for i in range(count):
+        r.where, r.item_start = "record %d" % i, r.pos
+        arrays.append(_read_record(r))
+
+    r.where, r.item_start = "key table", r.pos
+    nkeys = r.one("<Q", "the key count")
+    if nkeys not in (0, count):
+        r.fail("%d keys for %d arrays (there must be none or one per array)" % (nkeys, count))
+    keys = []
+    for j in range(nkeys):
+        r.where, r.item_start = "key %d" % j, r.pos
+        length = r.one("<Q", "the key length")
+        start = r.take(length, "the key (%d bytes)" % length)
+        try:
+            keys.append(buf[start:start + length].decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            r.fail("the key is not valid UTF-8 (%s)" % exc.reason)
+    if r.left():
+        r.where, r.item_start = "end of file", r.pos
+        r.fail("%d unexpected bytes after the last key" % r.left())
+    if not keys:
+        return arrays
+    return dict(zip(keys, arrays))
+
+
+def _read_record(r):
+    first = r.one("<I", "the record magic")
+    if first in (_V2_MAGIC, _V3_MAGIC):
+        stype = r.one("<i", "the storage type")
+        if stype != 0:
+            name = _STYPE_NAMES.get(stype)
+            if name is None:
+                r.fail("unknown storage type %d" % stype)
+            r.fail("storage type %s is not supported (only dense arrays)" % name)
+        ndim = r.one("<i", "ndim")
+        shape = _read_dims(r, ndim, "q")
+    elif first == _V1_MAGIC:
+        ndim = r.one("<i", "ndim")
+        shape = _read_dims(r, ndim, "q")
+    else:
+        # The oldest format has no magic: the first u32 is ndim, and the dims are u32.
+        if first > _MAX_NDIM:
+            r.fail("unknown record magic 0x%08x (nor is it a plausible ndim of the legacy format)" % first)
+        shape = _read_dims(r, first, "I")
+
+    dev_type, _dev_id, code = r.unpack("<iii", "the context and dtype")
+    if dev_type not in _DEV_TYPES:
+        r.fail("unknown device type %d in the array's context" % dev_type)
+    if not 0 <= code < len(_DTYPE_NAMES):
+        if code in _UNSUPPORTED_DTYPES:
+            r.fail("dtype %s (code %d) is not supported" % (_UNSUPPORTED_DTYPES[code], code))
+        r.fail("unknown dtype code %d" % code)
+    dtype = np.dtype(_DTYPE_NAMES[code])
+    size = 1
+    for d in shape:
+        size *= d
+    nbytes = size * dtype.itemsize
+    start = r.take(nbytes, "the data of a %s array of shape %s (%d bytes)" % (dtype.name, shape, nbytes))
+    if size == 0:
+        try:
+            data = np.empty(shape, dtype=dtype)
+        except ValueError as exc:        # a 0-size shape whose other dims overflow numpy's limits
+            r.fail("the shape %s is invalid (%s)" % (shape, exc))
+    elif dtype == np.bool_:
+        # read the bytes and compare: a byte other than 0/1 would otherwise make a bool that is neither
+        data = (np.frombuffer(r.buf, dtype=np.uint8, count=size, offset=start) != 0).reshape(shape)
+    else:
+        data = np.frombuffer(r.buf, dtype=dtype.newbyteorder("<"), count=size, offset=start)
+        data = data.astype(dtype, copy=True).reshape(shape)
+    return NDArray(data, ctx=Context("cpu", 0))
+
+
+def _read_dims(r, ndim, fmt):
+    if ndim < 0:
+        r.fail("negative ndim %d" % ndim)
+    if ndim > _MAX_NDIM:
+        r.fail("ndim %d is absurd (at most %d)" % (ndim, _MAX_NDIM))
+    shape = r.unpack("<%d%s" % (ndim, fmt), "%d dims" % ndim)
+    for axis, d in enumerate(shape):
+        if d < 0:
+            r.fail("dim %d of the shape %s is negative" % (axis, shape))
+    return tuple(shape)
