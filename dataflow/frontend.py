@@ -2,7 +2,8 @@
 
 One factory closure per function sets `__name__`, `__doc__` (from the OpDef) and `__signature__`, so `help()` and
 `inspect.signature` work. Where a function lands follows MXNet's routing of op names to modules (`_init_op_module`
-in MXNet's `base.py`): `_contrib_X` -> `contrib.X`, `_linalg_X` -> `linalg.X`, `_random_X` -> `random.X`, other
+in MXNet's `base.py`): `_contrib_X` -> `contrib.X`, `_linalg_X` -> `linalg.X`, `_random_X` and `_sample_X` ->
+`random.X` (MXNet reaches the latter through Python wrappers), other
 names with a leading underscore -> `_internal`, everything else -> the top level.
 """
 import inspect
@@ -11,8 +12,8 @@ import types
 from ops import registry
 
 # (prefix, submodule) pairs, first match wins; a submodule gets the name without its prefix.
-_ROUTES = (("_contrib_", "contrib"), ("_linalg_", "linalg"), ("_random_", "random"), ("_sparse_", "sparse"),
-           ("_image_", "image"), ("_", "_internal"))
+_ROUTES = (("_contrib_", "contrib"), ("_linalg_", "linalg"), ("_random_", "random"), ("_sample_", "random"),
+           ("_sparse_", "sparse"), ("_image_", "image"), ("_", "_internal"))
 
 
 class _NullType:
@@ -41,6 +42,7 @@ def make_function(opdef, name, invoke, extra_params):
     def function(*args, **kwargs):
         while args and args[-1] is None:      # an optional input left out (`bias=None` with no_bias)
             args = args[:-1]
+        args = _params_by_position(opdef, name, args, kwargs)
         return invoke(opdef, name, args, {k: v for k, v in kwargs.items() if v is not _Null and
                                           not (v is None and k in _input_names(opdef))})
 
@@ -48,6 +50,24 @@ def make_function(opdef, name, invoke, extra_params):
     function.__doc__ = _docstring(opdef)
     function.__signature__ = _signature(opdef, extra_params)
     return function
+
+
+def _params_by_position(opdef, name, args, kwargs):
+    """Split positional arguments: leading arrays are inputs, the values after them are params in order
+    (`mx.nd.random.randint(0, 5, shape=(4,))`)."""
+    n_inputs = 0
+    while n_inputs < len(args) and hasattr(args[n_inputs], "__array_priority__") or \
+            n_inputs < len(args) and type(args[n_inputs]).__name__ in ("Symbol", "NDArray"):
+        n_inputs += 1
+    extra = args[n_inputs:]
+    if not extra or opdef.variadic:
+        return args
+    names = [k for k in opdef.params if k not in kwargs]
+    if len(extra) > len(names):
+        raise TypeError("%s: %d positional values given after the inputs, but it takes only the params %s"
+                        % (name, len(extra), list(opdef.params)))
+    kwargs.update(zip(names, extra))
+    return args[:n_inputs]
 
 
 def _input_names(opdef):

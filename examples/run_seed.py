@@ -83,9 +83,12 @@ def records(text):
 
 
 def key_of(record):
-    """The record's label: the text before the first ': ' (or the whole first line)."""
+    """The record's label: the text before the first ': ' or ' = ' (or the whole first line)."""
     first = record.splitlines()[0]
-    return first.split(": ", 1)[0] if ": " in first else first
+    for separator in (": ", " = "):
+        if separator in first:
+            return first.split(separator, 1)[0].rstrip()
+    return first
 
 
 def same(expected, actual, tol=1e-4):

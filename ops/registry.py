@@ -373,4 +373,4 @@ def _load_ops():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import elemwise, matrix, nn, init, reduce  # noqa: F401
+        from . import elemwise, matrix, nn, init, reduce, conv, random  # noqa: F401
