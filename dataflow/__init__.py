@@ -6,7 +6,8 @@ The package mirrors MXNet's Python API: `sym`/`symbol`, `nd`/`ndarray`, `cpu`/`g
 __version__ = "1.9.1"   # the MXNet API version this package reproduces
 
 from . import attribute, base, context, name  # noqa: E402
-from . import ndarray, random, symbol  # noqa: E402
+from . import autograd, ndarray, random, symbol  # noqa: E402
+from . import viz  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
