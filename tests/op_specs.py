@@ -467,6 +467,9 @@ SPECS = [
 
 
 # Op families add their rows in their own modules, appended here.
-from tests import specs_conv, specs_nn  # noqa: E402
+from tests import specs_conv, specs_linalg, specs_math, specs_nn, specs_reduce, specs_shape  # noqa: E402
 
-SPECS += specs_nn.SPECS + specs_conv.SPECS
+SPECS += (specs_nn.SPECS + specs_conv.SPECS + specs_math.SPECS + specs_reduce.SPECS + specs_shape.SPECS
+          + specs_linalg.SPECS)
+for _module in (specs_nn, specs_conv, specs_math, specs_reduce, specs_shape, specs_linalg):
+    EXEMPT.update(getattr(_module, "EXEMPT", {}))
