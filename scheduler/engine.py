@@ -18,7 +18,8 @@ Cost (2 cores, CPython 3.11, empty fn, 200k pushes then one waitall): push + run
 op on ThreadedEngine (1 or 2 workers; up to ~4 µs in runs where the GIL hands over badly), 0.5-0.6 µs on
 NaiveEngine. A push followed at once by `wait_for_var` is a thread round trip: 7-10 µs (~75 µs while other
 processes keep the cores busy) against 0.6 µs. Ops under ~30 µs gain nothing from the thread hop: push a whole
-Plan as one op.
+Plan as one op, or pass `inline=True` for a small op: when its vars are free at push time, it then runs at once
+in the pushing thread (ordering is unchanged: it was ready; only the overlap with Python is given up).
 
 Rules for `fn`: it may push further ops, but must never wait (`wait_for_var`, `waitall`) on the engine: with
 one worker that deadlocks. Workers are threads and do not survive `fork`: subprocesses must use `spawn`.
@@ -113,7 +114,7 @@ class Engine:
     def new_var(self, name=None):
         return Var(name)
 
-    def push(self, fn, reads=(), writes=(), name="op"):
+    def push(self, fn, reads=(), writes=(), name="op", inline=False):
         raise NotImplementedError
 
     def wait_for_var(self, var):
@@ -141,7 +142,7 @@ class Engine:
 class NaiveEngine(Engine):
     """Runs every op synchronously inside `push`; errors are still stored and raised at the wait."""
 
-    def push(self, fn, reads=(), writes=(), name="op"):
+    def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
         if self._execute(op) is not None:
             self._errors.append(op.error)
@@ -176,7 +177,7 @@ class ThreadedEngine(Engine):
         for i in range(num_workers):
             threading.Thread(target=self._work, name=f"engine-worker-{i}", daemon=True).start()
 
-    def push(self, fn, reads=(), writes=(), name="op"):
+    def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
         pending = 0
         with self._lock:
@@ -195,7 +196,10 @@ class ThreadedEngine(Engine):
                     v._writing = True
             op.pending = pending
         if not pending:
-            self._ready.put(op)
+            if inline:      # ready now and small: running it here costs less than the thread hop
+                self._finish(op, self._execute(op))
+            else:
+                self._ready.put(op)
 
     def wait_for_var(self, var):
         with self._lock:
@@ -224,16 +228,19 @@ class ThreadedEngine(Engine):
     def _work(self):
         while True:
             op = self._ready.get()
-            raised = self._execute(op)
-            with self._lock:
-                if raised is not None:
-                    self._errors.append(raised)
-                ready = self._retire(op)
-                self._inflight -= 1
-                if not self._inflight:
-                    self._idle.notify_all()
-            for r in ready:
-                self._ready.put(r)
+            self._finish(op, self._execute(op))
+
+    def _finish(self, op, raised):
+        """Retire an executed op and queue the ops it made ready."""
+        with self._lock:
+            if raised is not None:
+                self._errors.append(raised)
+            ready = self._retire(op)
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.notify_all()
+        for r in ready:
+            self._ready.put(r)
 
     def _retire(self, op):
         """Release op's vars (lock held); return the ops this made ready."""

@@ -43,6 +43,8 @@ def test_ndarray_and_symbol_front_ends(spec, data):
             check_close(spec, g.asnumpy(), w)
         names = opdef.input_names(opdef.parse_params(attrs))
         sym = create(opdef, spec.name, [mx.sym.var(n) for n in names], dict(attrs))
-        ex = sym.bind(mx.cpu(), dict(zip(names, arrays)), grad_req="null")
+        aux = set(opdef.aux_names(opdef.parse_params(attrs)))
+        ex = sym.bind(mx.cpu(), {n: a for n, a in zip(names, arrays) if n not in aux}, grad_req="null",
+                      aux_states={n: a for n, a in zip(names, arrays) if n in aux})
         for o, g in zip(ex.forward(), got, strict=True):
             np.testing.assert_array_equal(o.asnumpy(), g.asnumpy())

@@ -420,6 +420,9 @@ class _CachedGraph:
         self._param_vars = [a._var for a in self._params.values()]
         self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes if g.nodes[i].name in self._params]
         self._var = get_engine().new_var("cached graph of %s" % block_name)    # one run of the arena at a time
+        # a small graph runs in the calling thread when its inputs are ready (a thread hop costs more than it)
+        self._small = self._plan.arena.nbytes + sum(int(np.prod(s)) * np.dtype(t).itemsize
+                                                    for s, t in self._out_specs) <= nd_module.ndarray._INLINE_BYTES
         self._ids = {n: id(a) for n, a in self._params.items()}
         self._params_dict = params
 
@@ -441,7 +444,7 @@ class _CachedGraph:
             plan.run(ctx)
         reads = [a._var for a in args] + self._param_vars
         writes = [o._var for o in outputs] + [self._var] + (self._aux_vars if ctx.is_train else [])
-        get_engine().push(run, reads, writes, "cached graph")
+        get_engine().push(run, reads, writes, "cached graph", inline=self._small)
         return outputs[0] if len(outputs) == 1 else outputs
 
 

@@ -291,6 +291,57 @@ def _is_basic(key):
 # Running an op imperatively: registry -> infer -> allocate -> engine.push(kernel)
 # ---------------------------------------------------------------------------------------------------------------
 
+class _OpCall:
+    """One op with one set of params, ready to run imperatively: parsed once, then cached by `_invoke`.
+
+    `infer` remembers the output shapes and dtypes per input signature (rules are pure functions of the params
+    and the input shapes and dtypes), so a steady-state call only allocates and pushes."""
+    __slots__ = ("opdef", "op_name", "params", "input_names", "n_args", "n_out", "n_visible", "kernel",
+                 "_inferred")
+
+    def __init__(self, opdef, op_name, params):
+        self.opdef, self.op_name, self.params = opdef, op_name, params
+        self.input_names = opdef.input_names(params)
+        self.n_args = len(opdef.argument_names(params))
+        self.n_out = opdef.num_outputs(params)
+        self.n_visible = opdef.visible_outputs(params)
+        self.kernel = opdef.cpu
+        if self.kernel is None:
+            raise MXNetError(in_operator(opdef.name, op_name, "has no CPU kernel"))
+        self._inferred = {}
+
+    def infer(self, inputs):
+        key = tuple((x._data.shape, x._data.dtype) for x in inputs)
+        hit = self._inferred.get(key)
+        if hit is None:
+            node = Node(self.opdef, self.op_name, params=self.params)
+            _, shapes = apply_rule(node, [x.shape for x in inputs], [None] * self.n_out, "shape")
+            _, dtypes = apply_rule(node, [x._data.dtype for x in inputs], [None] * self.n_out, "dtype")
+            unknown = [i for i, (s, t) in enumerate(zip(shapes, dtypes)) if s is None or t is None]
+            if unknown:
+                raise ShapeError(in_operator(self.opdef.name, self.op_name, "cannot infer the shape and dtype of "
+                                             "outputs %s from inputs of shapes %s"
+                                             % (unknown, [x.shape for x in inputs])))
+            hit = self._inferred[key] = (shapes, dtypes)
+        return hit
+
+
+_CALLS = {}
+_TRAIN, _PREDICT = OpContext(is_train=True), OpContext(is_train=False)
+
+
+def _op_call(opdef, op_name, kwargs):
+    try:
+        key = (opdef, op_name, tuple(sorted(kwargs.items())))
+        hash(key)
+    except TypeError:           # unhashable param values (lists): parse every time
+        return _OpCall(opdef, op_name, opdef.parse_params(kwargs))
+    call = _CALLS.get(key)
+    if call is None:
+        call = _CALLS[key] = _OpCall(opdef, op_name, opdef.parse_params(kwargs))
+    return call
+
+
 def _invoke(opdef, op_name, args, kwargs):
     """Run op `opdef` (called as `op_name`) on NDArrays now; returns the output NDArray(s)."""
     out = kwargs.pop("out", None)
@@ -304,28 +355,26 @@ def _invoke(opdef, op_name, args, kwargs):
     ctx = kwargs.pop("ctx", None)
     if isinstance(ctx, Context):
         check_supported(ctx)
-    params = opdef.parse_params(kwargs)
-    node = Node(opdef, op_name, params=params)
-    input_names = opdef.input_names(params)
-    inputs = _order_inputs(opdef, op_name, input_names, inputs, names_given)
+    call = _op_call(opdef, op_name, kwargs)
+    if names_given or len(inputs) != len(call.input_names):
+        inputs = _order_inputs(opdef, op_name, call.input_names, inputs, names_given)
     for i, x in enumerate(inputs):
         if not isinstance(x, NDArray):
-            raise TypeError("%s: input %r must be an NDArray, got %s" % (op_name, input_names[i], type(x).__name__))
-    n_out = opdef.num_outputs(params)
-    in_shapes, out_shapes = apply_rule(node, [x.shape for x in inputs], [None] * n_out, "shape")
-    _, out_dtypes = apply_rule(node, [x._data.dtype for x in inputs], [None] * n_out, "dtype")
-    unknown = [i for i, (s, t) in enumerate(zip(out_shapes, out_dtypes)) if s is None or t is None]
-    if unknown:
-        raise ShapeError(in_operator(opdef.name, op_name, "cannot infer the shape and dtype of outputs %s from "
-                                     "inputs of shapes %s" % (unknown, [x.shape for x in inputs])))
-    outputs = _outputs(out, out_shapes, out_dtypes, opdef, op_name, ctx or (inputs[0]._ctx if inputs else None))
-    _push(opdef, params, inputs, outputs, op_name)
+            raise TypeError("%s: input %r must be an NDArray, got %s"
+                            % (op_name, call.input_names[i], type(x).__name__))
+    shapes, dtypes = call.infer(inputs)
+    ctx = ctx or (inputs[0]._ctx if inputs else None)
+    if out is None:
+        ctx = ctx or current_context()
+        outputs = [NDArray(np.empty(s, dtype=t), ctx=ctx) for s, t in zip(shapes, dtypes)]
+    else:
+        outputs = _given_outputs(out, shapes, dtypes, opdef, op_name, ctx)
+    _push(call, inputs, outputs, out is not None)
     if autograd.is_recording():
-        autograd.record_op(node, inputs, outputs)
-    visible = outputs[:opdef.visible_outputs(params)]
+        autograd.record_op(Node(opdef, op_name, params=call.params), inputs, outputs)
     if out is not None:
         return out
-    return visible[0] if len(visible) == 1 else visible
+    return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
 
 
 def _order_inputs(opdef, op_name, input_names, positional, by_name):
@@ -346,10 +395,9 @@ def _order_inputs(opdef, op_name, input_names, positional, by_name):
     return [slots[n] for n in input_names]
 
 
-def _outputs(out, shapes, dtypes, opdef, op_name, ctx):
+def _given_outputs(out, shapes, dtypes, opdef, op_name, ctx):
+    """The user's `out` arrays (checked), plus fresh arrays for the op's hidden outputs."""
     ctx = ctx or current_context()
-    if out is None:
-        return [NDArray(np.empty(s, dtype=t), ctx=ctx) for s, t in zip(shapes, dtypes, strict=True)]
     given = list(out) if isinstance(out, (list, tuple)) else [out]
     for i, (o, s) in enumerate(zip(given, shapes)):
         if o.shape != tuple(s):
@@ -359,30 +407,41 @@ def _outputs(out, shapes, dtypes, opdef, op_name, ctx):
     return given + hidden
 
 
-def _push(opdef, params, inputs, outputs, op_name):
+def _push(call, inputs, outputs, user_out):
+    """Push the kernel: reads the inputs, writes the outputs and the aux inputs (BatchNorm's moving stats)."""
     in_data = [x._data for x in inputs]
     out_data = [o._data for o in outputs]
-    # An output written over one of its inputs (x += y) is safe only for ops that declare that pair in-place.
-    for j, o in enumerate(out_data):
-        for i, x in enumerate(in_data):
-            if np.may_share_memory(o, x) and (i, j) not in opdef.inplace:
-                out_data[j] = np.empty_like(o)
-    aux = [inputs[i]._var for i in range(len(opdef.argument_names(params)), len(inputs))]
+    final = out_data
+    if user_out:
+        # An output written over one of its inputs (x += y) is safe only for ops declaring that pair in place.
+        out_data = list(out_data)
+        for j, o in enumerate(out_data):
+            for i, x in enumerate(in_data):
+                if np.may_share_memory(o, x) and (i, j) not in call.opdef.inplace:
+                    out_data[j] = np.empty_like(o)
     reads = [x._var for x in inputs]
-    writes = [o._var for o in outputs] + aux
+    writes = [o._var for o in outputs]
+    if call.n_args < len(inputs):
+        writes += reads[call.n_args:]
     req = [WRITE] * len(outputs)
-    final = [o._data for o in outputs]
-    kernel = opdef.cpu
-    if kernel is None:
-        raise MXNetError(in_operator(opdef.name, op_name, "has no CPU kernel"))
-    op_ctx = OpContext(is_train=autograd.is_training())
+    kernel, params = call.kernel, call.params
+    op_ctx = _TRAIN if autograd.is_training() else _PREDICT
 
-    def run():
-        kernel(op_ctx, params, in_data, out_data, req)
-        for tmp, dst in zip(out_data, final):
-            if tmp is not dst:
-                np.copyto(dst, tmp)
-    get_engine().push(run, reads, writes, op_name)
+    if out_data is final:
+        def run():
+            kernel(op_ctx, params, in_data, out_data, req)
+    else:
+        def run():
+            kernel(op_ctx, params, in_data, out_data, req)
+            for tmp, dst in zip(out_data, final):
+                if tmp is not dst:
+                    np.copyto(dst, tmp)
+    small = sum(o.nbytes for o in final) <= _INLINE_BYTES
+    get_engine().push(run, reads, writes, call.op_name, inline=small)
+
+
+# Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
+_INLINE_BYTES = 1 << 16
 
 
 def _op(op_name, *args, **kwargs):
