@@ -60,7 +60,7 @@ def add_backward(heads, wrt, head_grads):
 def _leads_to(g, targets):
     """Node ids from which some node in `targets` is reachable (the targets included)."""
     needed = set(targets)
-    for nid, node in enumerate(g.nodes):       # inputs come before users: one forward sweep suffices
+    for nid in range(len(g.nodes)):       # inputs come before users: one forward sweep suffices
         if any(g.entry_node(e)[0] in needed for e in g.inputs[nid]):
             needed.add(nid)
     return needed

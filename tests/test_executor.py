@@ -188,5 +188,5 @@ def test_arena_views_of_different_storages_do_not_overlap():
             start = arr.__array_interface__["data"][0]
             spans.setdefault(sid, set()).add((start, start + arr.nbytes))
     ranges = sorted((lo, hi, sid) for sid, spans_ in spans.items() for lo, hi in spans_)
-    for (lo1, hi1, s1), (lo2, hi2, s2) in zip(ranges, ranges[1:]):
+    for (_, hi1, s1), (lo2, _, s2) in zip(ranges, ranges[1:]):
         assert s1 == s2 or hi1 <= lo2

@@ -88,7 +88,7 @@ def to_json(heads):
     w.begin("{", True)
     w.key("nodes")
     w.begin("[", True)
-    for nid, node in enumerate(g.nodes):
+    for node in g.nodes:
         w.item()
         w.begin("{", True)
         w.key("op")

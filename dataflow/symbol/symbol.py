@@ -5,8 +5,6 @@ A Symbol is a list of entries (node, output index). Creating an op node names it
 left out (`fc1_weight`), copying the op's attributes to it as MXNet does. Everything else — listing arguments,
 inferring shapes and types, JSON, binding — walks an `IndexedGraph` of the outputs.
 """
-import copy as _copy
-
 import numpy as np
 
 from ops import registry
