@@ -7,7 +7,10 @@ __version__ = "1.9.1"   # the MXNet API version this package reproduces
 
 from . import attribute, base, context, name  # noqa: E402
 from . import autograd, ndarray, random, symbol  # noqa: E402
+from . import lr_scheduler, optimizer  # noqa: E402
 from . import viz  # noqa: E402
+from . import initializer, test_utils  # noqa: E402
+from . import gluon  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
@@ -15,6 +18,7 @@ from .executor import Executor  # noqa: E402
 
 nd = ndarray
 sym = symbol
+init = initializer
 
 
 def waitall():

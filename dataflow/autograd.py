@@ -38,13 +38,14 @@ _names = itertools.count()
 class Recorded:
     """What a node computed while recording: its output arrays and engine vars; for a variable also the gradient
     array and grad_req."""
-    __slots__ = ("arrays", "vars", "grad", "grad_req")
+    __slots__ = ("arrays", "vars", "grad", "grad_req", "fresh_grad")
 
     def __init__(self, arrays, variables, grad=None, grad_req="null"):
         self.arrays = arrays
         self.vars = variables
         self.grad = grad
         self.grad_req = grad_req
+        self.fresh_grad = False     # set by backward; the Trainer clears it and warns about stale gradients
 
 
 # -- recording state ------------------------------------------------------------------------------------------------
@@ -193,6 +194,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     op_ctx = OpContext(is_train=bool(train_mode))
     get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads,
                       [i.grad._var for i in infos], "backward")
+    for info in infos:
+        info.fresh_grad = True
     if not retain_graph:
         for node in forward.nodes:
             if not node.is_variable:

@@ -2,3 +2,4 @@
 from . import nn  # noqa: F401
 from .block import Block, HybridBlock, SymbolBlock  # noqa: F401
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict  # noqa: F401
+from .trainer import Trainer  # noqa: F401
