@@ -89,6 +89,16 @@ class Float(Field):
         return float(value)
 
 
+class OptFloat(Float):
+    """A float or None (MXNet's `double or None`)."""
+    type_name = "float or None"
+
+    def parse(self, value):
+        if value is None or (isinstance(value, str) and value.strip() == "None"):
+            return None
+        return super().parse(value)
+
+
 class Bool(Field):
     type_name = "boolean"
     _TRUE = {"true", "1"}
@@ -105,6 +115,16 @@ class Bool(Field):
         if text in self._FALSE:
             return False
         raise ValueError("expected a boolean, got %r" % (value,))
+
+
+class OptBool(Bool):
+    """A boolean that may also be None (`count_include_pad`)."""
+    type_name = "boolean or None"
+
+    def parse(self, value):
+        if value is None or (isinstance(value, str) and value.strip() == "None"):
+            return None
+        return super().parse(value)
 
 
 class Str(Field):
@@ -126,6 +146,19 @@ class Enum(Field):
         if isinstance(value, str) and value in self.choices:
             return value
         raise ValueError("%r is not one of %s" % (value, ", ".join(self.choices)))
+
+
+class OptEnum(Enum):
+    """An Enum that may also be None (`layout`, `cudnn_tune`); MXNet writes None as "None" in JSON attrs."""
+
+    def __init__(self, choices, default=None, doc=""):
+        super().__init__(choices, default, doc)
+        self.type_name = "{None, %s}" % ", ".join("'%s'" % c for c in self.choices)
+
+    def parse(self, value):
+        if value is None or value == "None":
+            return None
+        return super().parse(value)
 
 
 class Shape(Field):
@@ -181,7 +214,7 @@ class DType(Field):
         return np.dtype(DTYPES[dtype_name(value)])
 
     def format(self, value):
-        return dtype_name(value)
+        return "None" if value is None else dtype_name(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -278,11 +311,14 @@ class OpDef:
             except (ValueError, SyntaxError, TypeError, KeyError) as err:
                 raise ParamError(self._where(node_name) + "invalid value %r for parameter %r (%s): %s"
                                  % (value, key, field.type_name, err)) from None
+        missing = [key for key, field in self.params.items() if key not in values and field.required]
+        if missing:
+            raise ParamError(self._where(node_name) + "required parameter%s %s missing" % (
+                "s" if len(missing) > 1 else "", " and ".join("%r (%s)" % (k, self.params[k].type_name)
+                                                               for k in missing) + (" are" if len(missing) > 1
+                                                                                    else " is")))
         for key, field in self.params.items():
             if key not in values:
-                if field.required:
-                    raise ParamError(self._where(node_name) + "required parameter %r (%s) is missing"
-                                     % (key, field.type_name))
                 values[key] = field.default
         return Params(values)
 
@@ -373,4 +409,4 @@ def _load_ops():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import elemwise, matrix, nn, init, reduce, conv, random  # noqa: F401
+        from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
