@@ -11,12 +11,14 @@ from . import lr_scheduler, optimizer  # noqa: E402
 from . import viz  # noqa: E402
 from . import initializer, test_utils  # noqa: E402
 from . import gluon  # noqa: E402
+from . import callback, io, metric, model, module  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from .executor import Executor  # noqa: E402
 
 nd = ndarray
+mod = module
 sym = symbol
 init = initializer
 
