@@ -16,6 +16,9 @@ _ROUTES = (("_contrib_", "contrib"), ("_linalg_", "linalg"), ("_random_", "rando
            ("_sparse_", "sparse"), ("_image_", "image"), ("_", "_internal"))
 
 
+_SHORT_NAMED = ("contrib", "linalg", "sparse", "image")
+
+
 class _NullType:
     """Default of params the user did not pass (MXNet's `_Null`): they keep the op's default."""
 
@@ -129,6 +132,8 @@ def populate(module, invoke, extra_params):
                     setattr(module, sub, target)
                 submodules[sub] = target
         if not hasattr(target, short):
-            setattr(target, short, make_function(opdef, name, invoke, extra_params))
+            # MXNet names a contrib/linalg symbol by its short name (`gemm20`), a random one by its full name
+            called = short if sub in _SHORT_NAMED else name
+            setattr(target, short, make_function(opdef, called, invoke, extra_params))
         # MXNet also keeps every `_internal` function reachable by its full name on `_internal`.
     return submodules

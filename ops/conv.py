@@ -131,8 +131,9 @@ def _conv_setup(op, p, extra=()):
 # where stride is 1; channels from the weight (C = weight[1] * num_group).
 def _conv_shape(p, in_shapes, out_shapes):
     nd, stride, pad, dk = _conv_setup("Convolution", p)
-    if in_shapes[0] is None and out_shapes[0] is None:     # as MXNet: nothing to infer from before data's rank
-        return list(in_shapes), list(out_shapes)
+    if in_shapes[0] is None and out_shapes[0] is None:
+        # as MXNet: before data's rank is known only the bias follows (from num_filter alone)
+        return list(in_shapes[:2]) + [(p.num_filter,)] * (len(in_shapes) - 2), list(out_shapes)
     data, weight = in_shapes[0], _known_rank(in_shapes[1], nd + 2)
     _check_data("Convolution", data, nd)
     out = _known_rank(out_shapes[0], nd + 2)
@@ -174,8 +175,9 @@ def _conv_grad(p, ins, outs, dys):
 def _deconv_shape(p, in_shapes, out_shapes):
     op = "Deconvolution"
     nd, stride, pad, dk = _conv_setup(op, p, ("adj", "target_shape"))
-    if in_shapes[0] is None and out_shapes[0] is None:     # as MXNet: nothing to infer from before data's rank
-        return list(in_shapes), list(out_shapes)
+    if in_shapes[0] is None and out_shapes[0] is None:
+        # as MXNet: before data's rank is known only the bias follows (from num_filter alone)
+        return list(in_shapes[:2]) + [(p.num_filter,)] * (len(in_shapes) - 2), list(out_shapes)
     adj = _per_dim(p, "adj", nd, 0)
     target = tuple(p.target_shape) if any(p.target_shape) else None
     if target is not None and not all(target):
@@ -261,7 +263,7 @@ def _pool_shape(p, in_shapes, out_shapes):
         raise ShapeError("%s: pooling_convention='same' supports 1-D pooling without pad only (kernel=%s, pad=%s)"
                          % (op, tuple(p.kernel), tuple(p.pad)))
     _check_data(op, data, nd, "pooling")
-    if in_shapes[0] is None and out_shapes[0] is None:     # as MXNet: nothing to infer from before data's rank
+    if in_shapes[0] is None and out_shapes[0] is None:     # as MXNet: nothing to infer from yet
         return list(in_shapes), list(out_shapes)
     out = _known_rank(out, nd + 2)
     kernel = tuple(p.kernel) if not p.global_pool else (0,) * nd
