@@ -11,7 +11,6 @@ import threading
 import numpy as np
 
 from . import registry
-from .errors import ParamError
 
 _state = threading.local()
 
@@ -60,18 +59,17 @@ def _arith(a, b, op_name, scalar_op_name):
     return NotImplemented
 
 
-def apply(op_name, *inputs, **params):
-    """Add a node of op `op_name` on `inputs`; its Value, or a list of Values for an op with several outputs."""
+def apply(op, *inputs, **params):
+    """Add a node of `op` (a registered name, or an OpDef such as a cached graph's backward) on `inputs`; its
+    Value, or a list of Values for an op with several outputs."""
     from scheduler.graph import Entry, Node
-    opdef = registry.get(op_name)
+    opdef = registry.get(op) if isinstance(op, str) else op
+    op_name = opdef.name
     if opdef.variadic and opdef.variadic not in params:
         params[opdef.variadic] = len(inputs)
     attrs = opdef.format_attrs(params)
     name = _next_name(op_name)
-    try:
-        parsed = opdef.parse_params(attrs, name)
-    except ParamError:
-        raise
+    parsed = opdef.parse_params(attrs, name)
     expected = len(opdef.input_names(parsed))
     if len(inputs) != expected:
         raise ValueError("gradient rule: %s takes %d inputs, got %d" % (op_name, expected, len(inputs)))

@@ -8,8 +8,9 @@ named `<prefix><name>` through an `mx.name.Prefix` (`hybridsequential0_dense0_fw
 
 `hybridize()`: the first call per input signature (shapes, dtypes, training mode) traces `hybrid_forward` with
 Symbols, infers shapes, plans memory and builds a Plan once (`_CachedGraph`); later calls only rebind the input
-and output buffers and run it as one engine push. Under `autograd.record()` a hybridized block runs its body
-imperatively, so the recorded graph (and its gradients) is the one the Symbol would compute.
+and output buffers and run it as one engine push. Under `autograd.record()` it runs the graph compiled with its
+gradients (`_CachedBackward`): one recorded node per call, whose gradient runs the backward steps of that
+call's Plan instance.
 """
 import re
 import threading
@@ -17,11 +18,14 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ops import autodiff
+from ops.cpu.common import assign
 from ops.errors import MXNetError
-from ops.registry import OpContext
+from ops.registry import OpContext, OpDef, Params
 
 from scheduler.engine import get_engine
-from scheduler.graph import IndexedGraph
+from scheduler.gradient import add_backward
+from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
 from scheduler.memory import plan_memory
 from scheduler.plan import Plan
@@ -298,6 +302,7 @@ class HybridBlock(Block):
     def _clear_cached_op(self):
         self._cached_graph = ()
         self._cached_plans = {}
+        self._param_cache = None
 
     def cast(self, dtype):
         self._clear_cached_op()
@@ -351,20 +356,32 @@ class HybridBlock(Block):
         except DeferredInitializationError:
             self._finish_deferred(x, *args)
             params = {key: p.data() for key, p in self._reg_params.items()}
-        if self._active and not autograd.is_recording():
+        if self._active:
             return self._call_cached(x, *args)
         return self.hybrid_forward(nd_module, x, *args, **params)
 
     def _call_cached(self, *args):
-        self._finish_deferred(*args)
-        training = autograd.is_training()
+        """Run the Plan compiled for this input signature (under autograd: with its backward)."""
+        params = self._all_params()
+        if any(p.pending for p in params.values()):
+            self._finish_deferred(*args)
+        training, recording = autograd.is_training(), autograd.is_recording()
         key = (tuple((a.shape, a.dtype) for a in args), training)
+        if recording:
+            key += tuple(a._entry is not None for a in args)
         cached = self._cached_plans.get(key)
         if cached is None or not cached.valid():
             inputs, out = self._get_graph(*args)
-            cached = self._cached_plans[key] = _CachedGraph(out, [i.name for i in inputs], args,
-                                                            self.collect_params(), training, self.name)
+            names = [i.name for i in inputs]
+            cached = _CachedBackward(out, names, args, params, training, self.name) if recording else \
+                _CachedGraph(out, names, args, params, training, self.name)
+            self._cached_plans[key] = cached
         return cached(args)
+
+    def _all_params(self):
+        if not getattr(self, "_param_cache", None):
+            self._param_cache = self.collect_params()
+        return self._param_cache
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError("%s must implement hybrid_forward" % type(self).__name__)
@@ -448,6 +465,110 @@ class _CachedGraph:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
+class _CachedBackward:
+    """A traced graph compiled with its gradients, for calls under `autograd.record()` (MXNet's CachedOp).
+
+    The graph, shapes and memory plan are built once per signature. Each call runs the forward steps on a fresh
+    Plan instance (its arena keeps what backward needs, so two calls before one backward do not collide) and
+    records one node on the autograd graph; that node's gradient is a `_backward_CachedOp` node whose kernel runs
+    the same instance's backward steps."""
+
+    def __init__(self, out, input_names, args, params, training, block_name):
+        heads = list(out._outputs)
+        forward = IndexedGraph(heads)
+        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.arg_nodes}
+        self._params = {name: p.data() for name, p in params.items() if name in variables}
+        self._param_objs = params
+        self._names = list(input_names) + list(self._params)
+        arrays = list(args) + list(self._params.values())
+        missing = [n for n in variables if n not in self._names]
+        if missing:
+            raise MXNetError("%s: the graph needs inputs %s that are neither inputs nor parameters"
+                             % (block_name, missing))
+        needs = [a._entry is not None for a in args] + [params[n].grad_req != "null" for n in self._params]
+        self._wanted = [n for n, need in zip(self._names, needs) if need and n in variables]
+        known_shapes = {n: a.shape for n, a in zip(self._names, arrays)}
+        known_dtypes = {n: a._data.dtype for n, a in zip(self._names, arrays)}
+        fwd_shapes = infer_shapes(forward, known_shapes).values
+        fwd_dtypes = infer_dtypes(forward, known_dtypes).values
+        self._head_nodes = []
+        for k, eid in enumerate(forward.heads):
+            node = Node(None, "_head_grad%d" % k)
+            known_shapes[node.name], known_dtypes[node.name] = fwd_shapes[eid], fwd_dtypes[eid]
+            self._head_nodes.append(node)
+        grads = add_backward(heads, [Entry(variables[n]) for n in self._wanted],
+                             [Entry(n) for n in self._head_nodes])
+        g = IndexedGraph(heads + [e for e in grads if e is not None])
+        self._graph = g
+        self._shapes = infer_shapes(g, known_shapes).values
+        self._dtypes = infer_dtypes(g, known_dtypes).values
+        by_name = {g.nodes[i].name: g.node_row_ptr[i] for i in g.arg_nodes}
+        self._input_eids = [by_name.get(n) for n in self._names]
+        self._head_grad_eids = [by_name.get(n.name) for n in self._head_nodes]
+        self._heads = list(g.heads[:len(heads)])
+        self._grad_eids = dict(zip(self._wanted, [None if e is None else g.eid(e) for e in grads]))
+        external = {e for e in self._input_eids + self._head_grad_eids + self._heads if e is not None}
+        self._own = [e for e in set(self._grad_eids.values()) if e is not None and e not in external]
+        self._memory = plan_memory(g, self._shapes, self._dtypes, external=external | set(self._own))
+        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
+        self._training = training
+        self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes
+                          if g.nodes[i].name in self._params]
+        self._ids = {n: id(a) for n, a in self._params.items()}
+
+    def valid(self):
+        return all(id(self._param_objs[n]._data) == i for n, i in self._ids.items())
+
+    def _buffer(self, eid):
+        return np.empty(self._shapes[eid], self._dtypes[eid])
+
+    def __call__(self, args):
+        arrays = list(args) + [self._params[n] for n in self._names[len(args):]]
+        outputs = [NDArray(self._buffer(e), ctx=args[0].context) for e in self._heads]
+        bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
+        bound.update({e: o._data for e, o in zip(self._heads, outputs)})
+        bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
+        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound)
+        ctx, stop = OpContext(is_train=self._training), self._n_forward
+        reads = [a._var for a in arrays]
+        writes = [o._var for o in outputs] + (self._aux_vars if self._training else [])
+        get_engine().push(lambda: plan.run(ctx, 0, stop), reads, writes, "cached graph forward")
+        node = Node(self._forward_op(plan), "_CachedOp", params=Params({}))
+        autograd.record_op(node, arrays, outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _forward_op(self, plan):
+        """The OpDef of one recorded call: its gradient runs `plan`'s backward steps."""
+        n_heads, names, wanted = len(self._heads), self._names, set(self._wanted)
+        backward = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
+                         tuple(names), outputs=tuple("%s_grad" % n for n in names),
+                         infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
+                         infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
+                         cpu=self._backward_kernel(plan))
+
+        def gradient(p, ins, outs, dys):
+            dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
+            grads = autodiff.apply(backward, *dys, *ins)
+            grads = grads if isinstance(grads, list) else [grads]
+            return [g if n in wanted else None for n, g in zip(names, grads)]
+        shapes = [tuple(self._shapes[e]) for e in self._heads]
+        return OpDef("_CachedOp", arguments=tuple(names), outputs=tuple("output%d" % k for k in range(n_heads)),
+                     infer_shape=lambda p, ins, outs: (list(ins), shapes), gradient=gradient)
+
+    def _backward_kernel(self, plan):
+        n_heads, start = len(self._heads), self._n_forward
+        head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
+
+        def kernel(ctx, p, inputs, outputs, req):
+            for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                if eid is not None:
+                    np.copyto(plan.arrays[eid], dy)
+            plan.run(ctx, start, None)
+            for out, r, eid in zip(outputs, req, grad_eids):
+                assign(out, r, plan.arrays[eid] if eid is not None else 0)
+        return kernel
+
+
 class SymbolBlock(HybridBlock):
     """A HybridBlock running a given Symbol; its parameters are the Symbol's arguments that are not inputs.
 
@@ -494,30 +615,7 @@ class SymbolBlock(HybridBlock):
         if isinstance(x, Symbol):
             inputs, out = self._cached_graph
             return out(**{i.name: a for i, a in zip(inputs, (x,) + args)})
-        if autograd.is_recording():
-            return self._forward_imperative(x, *args)
         return self._call_cached(x, *args)
-
-    def _forward_imperative(self, *args):
-        """Run the graph op by op on NDArrays, so autograd records it."""
-        self._finish_deferred(*args)
-        inputs, out = self._cached_graph
-        values = {i.name: a for i, a in zip(inputs, args)}
-        values.update({n: p.data() for n, p in self.params.items()})
-        g = IndexedGraph(out._outputs)
-        results = {}
-        for nid, node in enumerate(g.nodes):
-            if node.is_variable:
-                results[(nid, 0)] = values[node.name]
-                continue
-            ins = [results[g.entry_node(e)] for e in g.inputs[nid]]
-            params = {k: v for k, v in node.attrs.items() if not (k.startswith("__") and k.endswith("__"))}
-            outs = nd_module._invoke(node.op, node.name, ins, params)
-            outs = outs if isinstance(outs, list) else [outs]
-            for i, o in enumerate(outs):
-                results[(nid, i)] = o
-        heads = [results[g.entry_node(e)] for e in g.heads]
-        return heads[0] if len(heads) == 1 else heads
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError("SymbolBlock runs its Symbol; hybrid_forward is not used")
