@@ -236,41 +236,6 @@ def full(p):
     return np.full(p.shape, p.value).astype(p.dtype)
 
 
-# ---- reductions -----------------------------------------------------------------------------------------------
-def _axes(p, ndim):
-    if p.axis is None or len(p.axis) == 0:
-        axes = set() if p.exclude else set(range(ndim))
-    else:
-        axes = {a % ndim for a in p.axis}
-        if p.exclude:
-            axes = set(range(ndim)) - axes
-    return tuple(sorted(axes))
-
-
-def _reduction(fn):
-    """MXNet 1.x: reducing every axis without keepdims gives shape (1,)."""
-    def ref(p, x):
-        axes = _axes(p, x.ndim)
-        y = fn(_f64(x), axis=axes, keepdims=p.keepdims)
-        if not p.keepdims and y.ndim == 0:
-            y = y.reshape(1)
-        return _round(y, x.dtype)
-    return ref
-
-
-sum_ = _reduction(np.sum)
-mean = _reduction(np.mean)
-prod = _reduction(np.prod)
-max_ = _reduction(np.max)
-min_ = _reduction(np.min)
-
-
-def norm(p, x):
-    fn = (lambda v, axis, keepdims: np.sum(np.abs(v), axis=axis, keepdims=keepdims)) if p.ord == 1 else \
-        (lambda v, axis, keepdims: np.sqrt(np.sum(v * v, axis=axis, keepdims=keepdims)))
-    return _reduction(fn)(p, x)
-
-
 def log(p, x):
     return _round(np.log(_f64(x)), x.dtype)
 
