@@ -177,6 +177,22 @@ class Shape(Field):
         raise ValueError("expected a shape (a tuple of ints), got %r" % (value,))
 
 
+class OptInts(Field):
+    """A tuple of ints or Nones: slice's begin/end/step, `(None, 1)`, `"[0,None]"`."""
+    type_name = "Shape(tuple)"
+
+    def parse(self, value):
+        if isinstance(value, str):
+            text = value.strip()
+            value = ast.literal_eval(text) if text else ()
+        if value is None or isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = (value,)
+        if isinstance(value, (tuple, list)) and all(v is None or isinstance(v, (int, np.integer)) and
+                                                    not isinstance(v, bool) for v in value):
+            return tuple(None if v is None else int(v) for v in value)
+        raise ValueError("expected a tuple of ints or None, got %r" % (value,))
+
+
 class OptShape(Shape):
     type_name = "Shape or None"
 

@@ -52,10 +52,12 @@ import os
 import queue
 import threading
 
+from ops.errors import MXNetError
+
 __all__ = ["Engine", "EngineError", "NaiveEngine", "ThreadedEngine", "Var", "get_engine", "set_engine"]
 
 
-class EngineError(RuntimeError):
+class EngineError(MXNetError, RuntimeError):
     """An exception raised inside a pushed op, re-raised at a wait; `original` is what `fn` raised."""
 
     def __init__(self, op_name, original):

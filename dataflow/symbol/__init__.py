@@ -21,4 +21,16 @@ def full(shape, val, dtype=None, **kwargs):
                    dict(shape=shape, value=float(val), dtype=dtype or "float32", **kwargs))
 
 
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, name=None, dtype=None):
+    """A symbol of evenly spaced values in [start, stop) ([0, start) when stop is None), each repeated."""
+    return _create(_registry.get("_arange"), "_arange", (),
+                   dict(start=start, stop=stop, step=step, repeat=repeat, infer_range=infer_range, name=name,
+                        dtype=dtype or "float32"))
+
+
+def eye(N, M=0, k=0, dtype=None, **kwargs):
+    """A 2-D symbol with ones on the k-th diagonal and zeros elsewhere."""
+    return _create(_registry.get("_eye"), "_eye", (), dict(N=N, M=M, k=k, dtype=dtype or "float32", **kwargs))
+
+
 _frontend.populate(__import__(__name__, fromlist=["_"]), _create, ("name", "attr", "out"))

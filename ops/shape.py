@@ -1,0 +1,642 @@
+"""Shape and data-movement ops: transpose, SwapAxis, expand_dims, squeeze, reverse, tile, repeat, Pad, stack,
+SliceChannel, broadcast_like, depth_to_space, space_to_depth, diag, UpSampling, and the no-input _arange and _eye.
+Slicing and indexing (slice, take, pick, gather_nd, Embedding, where, clip, the Sequence ops ...) are in
+ops/indexing.py; dot, Reshape, Flatten, broadcast_to and reshape_like in ops/matrix.py.
+
+Names, params, defaults and aliases are MXNet 1.9.1's (checked on it, native CPU kernels). Facts worth knowing:
+- transpose and reverse reject negative axes (MXNet indexes the shape with them unchecked); SwapAxis, squeeze,
+  expand_dims, stack, SliceChannel, broadcast_like and diag accept them.
+- reverse with an axis listed twice reverses it twice (no change). squeeze of an all-ones shape gives (1,).
+- Pad takes 4-D or 5-D float input only, pads no batch or channel axis, and reflect pads less than the axis size;
+  its values are numpy.pad's.
+- SliceChannel's outputs are `output0`, `output1`, ... (also with num_outputs=1).
+- _arange with stop=None counts from 0 to start; a range that is empty is an error. UpSampling 'nearest' scales
+  every input to the first input's size times `scale`; 'bilinear' is a depthwise deconvolution of data
+  (arg0) with weight (arg1, shape (C, 1, k, k), k = 2 scale - scale % 2); both need float input.
+Where MXNet does not check (stack of different shapes, transpose with a repeated axis) we raise instead.
+
+Backward ops that need the forward input's shape take the input itself (`_backward_tile(ograd, data)`), as
+`_backward_Concat` does: the scheduler has no other way to hand a backward node its forward's shapes.
+"""
+import numpy as np
+
+from .autodiff import apply
+from .cpu import shape as cpu
+from .elemwise import float_only, fmt, known, merge, same_shape_rule
+from .errors import ShapeError
+from .registry import Bool, DType, Enum, Float, Int, OpDef, OptFloat, OptInt, OptShape, Shape, Str, register
+
+
+def _norm_axis(op, axis, ndim, what="axis", extra=0):
+    """axis in [-(ndim + extra), ndim + extra) as a non-negative index; raises naming the op and the value."""
+    n = ndim + extra
+    if not -n <= axis < n:
+        raise ShapeError("%s: %s=%d is out of range for an input of %d dimensions" % (op, what, axis, ndim))
+    return axis % n if n else 0
+
+
+def _ndim(*shapes):
+    return next((len(s) for s in shapes if s is not None), None)
+
+
+def _view_grad(p, ins, outs, dys):
+    return [apply("reshape_like", dys[0], ins[0])]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# transpose, SwapAxis
+# ---------------------------------------------------------------------------------------------------------------
+
+def transpose_perm(p, ndim):
+    """The permutation transpose applies: `axes`, or all axes reversed."""
+    axes = tuple(p.axes)
+    if not axes:
+        return tuple(range(ndim))[::-1]
+    if sorted(axes) != list(range(ndim)):
+        raise ShapeError("transpose: axes=%s is not a permutation of the %d axes of the input (0 to %d)"
+                         % (axes, ndim, ndim - 1))
+    return axes
+
+
+# out[i] = data[perm[i]], so data[perm[i]] = out[i] fills the input from the output.
+def _transpose_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    ndim = _ndim(data, out)
+    if ndim is None:
+        return list(in_shapes), list(out_shapes)
+    perm = transpose_perm(p, ndim)
+    if data is not None:
+        out = merge(tuple(data[a] for a in perm), out)
+    back = [0] * ndim
+    for i, a in enumerate(perm):
+        back[a] = out[i]
+    return [merge(data, tuple(back))], [out]
+
+
+# d transpose(x, perm) = transpose(dy, inverse(perm))
+def _transpose_grad(p, ins, outs, dys):
+    if not p.axes:
+        return [apply("transpose", dys[0])]
+    inverse = [0] * len(p.axes)
+    for i, a in enumerate(p.axes):
+        inverse[a] = i
+    return [apply("transpose", dys[0], axes=tuple(inverse))]
+
+
+register(OpDef("transpose", params=dict(axes=Shape((), "Target axis order. By default the axes will be inverted.")),
+               infer_shape=_transpose_shape, cpu=cpu.transpose, gradient=_transpose_grad,
+               doc="Permutes the dimensions of an array."))
+
+
+def _swap_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    ndim = _ndim(data, out)
+    if ndim is None:
+        return list(in_shapes), list(out_shapes)
+    d1 = _norm_axis("SwapAxis", p.dim1, ndim, "dim1")
+    d2 = _norm_axis("SwapAxis", p.dim2, ndim, "dim2")
+
+    def swap(s):
+        s = list(s)
+        s[d1], s[d2] = s[d2], s[d1]
+        return tuple(s)
+    data = merge(data, None if out is None else swap(out))
+    return [data], [merge(None if data is None else swap(data), out)]
+
+
+register(OpDef("SwapAxis", aliases=("swapaxes",),
+               params=dict(dim1=Int(0, "the first axis to be swapped."), dim2=Int(0, "the second axis to be swapped.")),
+               infer_shape=_swap_shape, cpu=cpu.swapaxes,
+               gradient=lambda p, ins, outs, dys: [apply("SwapAxis", dys[0], dim1=p.dim1, dim2=p.dim2)],
+               doc="Interchanges two axes of an array."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# expand_dims, squeeze: views
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _expand_dims_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    if data is not None:
+        a = _norm_axis("expand_dims", p.axis, len(data), extra=1)
+        out = merge(tuple(data[:a]) + (1,) + tuple(data[a:]), out)
+        data = merge(data, tuple(out[:a]) + tuple(out[a + 1:]))
+    elif out is not None and len(out) > 0:
+        a = _norm_axis("expand_dims", p.axis, len(out) - 1, extra=1)
+        data = tuple(out[:a]) + tuple(out[a + 1:])
+    return [data], [out]
+
+
+register(OpDef("expand_dims", params=dict(axis=Int(doc="Position where new axis is to be inserted.")),
+               infer_shape=_expand_dims_shape, inplace=((0, 0),), cpu=cpu.reshape_view, gradient=_view_grad,
+               doc="Inserts a new axis of size 1 into the array shape."))
+
+
+def _squeezed_axes(p, data):
+    """The axes squeeze removes, or None while an unknown dim leaves it open."""
+    if p.axis is None:
+        return None if 0 in data else [i for i, d in enumerate(data) if d == 1]
+    axes = [_norm_axis("squeeze", a, len(data)) for a in p.axis]
+    if len(set(axes)) != len(axes):
+        raise ShapeError("squeeze: axis=%s has a duplicate value" % (tuple(p.axis),))
+    for a in axes:
+        if data[a] not in (0, 1):
+            raise ShapeError("squeeze: cannot squeeze axis %d of %s: its size is %d, not 1" % (a, fmt(data), data[a]))
+    return axes
+
+
+def _squeeze_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    axes = _squeezed_axes(p, data)
+    if axes is None:
+        return list(in_shapes), list(out_shapes)
+    kept = [i for i in range(len(data)) if i not in axes]
+    out = merge(tuple(data[i] for i in kept) or (1,), out)
+    if kept and out is not None and len(out) == len(kept):     # the kept dims, back from the output
+        data = merge(data, tuple(out[kept.index(i)] if i in kept else 1 for i in range(len(data))))
+    return [data], [out]
+
+
+register(OpDef("squeeze", params=dict(axis=OptShape(None, "Selects a subset of the single-dimensional entries in "
+                                                          "the shape.")),
+               infer_shape=_squeeze_shape, inplace=((0, 0),), cpu=cpu.reshape_view, gradient=_view_grad,
+               doc="Removes axes of length one; an all-ones shape becomes (1,)."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# reverse
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _reverse_shape(p, in_shapes, out_shapes):
+    in_shapes, out_shapes = same_shape_rule(p, in_shapes, out_shapes)
+    data = in_shapes[0]
+    for a in p.axis if data is not None else ():
+        if not 0 <= a < len(data):
+            raise ShapeError("reverse: axis %d is out of range for an input of %d dimensions (0 to %d)"
+                             % (a, len(data), len(data) - 1))
+    return in_shapes, out_shapes
+
+
+register(OpDef("reverse", aliases=("flip",), params=dict(axis=Shape(doc="The axis which to reverse elements.")),
+               infer_shape=_reverse_shape, cpu=cpu.reverse,
+               gradient=lambda p, ins, outs, dys: [apply("reverse", dys[0], axis=p.axis)],
+               doc="Reverses the order of elements along the given axes."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# tile, repeat: the backward sums the copies back
+# ---------------------------------------------------------------------------------------------------------------
+
+
+# out = data promoted to len(reps) dims (leading 1s), times reps promoted to data's dims (leading 1s)
+def _tile_shape(p, in_shapes, out_shapes):
+    data, out, reps = in_shapes[0], out_shapes[0], tuple(p.reps)
+    if any(r < 1 for r in reps):
+        raise ShapeError("tile: reps=%s: every rep must be a positive integer" % (reps,))
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    ndim = max(len(data), len(reps))
+    dims = (1,) * (ndim - len(data)) + tuple(data)
+    full = (1,) * (ndim - len(reps)) + reps
+    out = merge(tuple(d * r for d, r in zip(dims, full)), out)
+    back = tuple(o // r if o else 0 for o, r in zip(out, full))[ndim - len(data):]
+    return [merge(data, back)], [out]
+
+
+def _backward_like_data(p, in_shapes, out_shapes):
+    """Backward ops (ograd, data, ...) whose one output is shaped like data."""
+    ins = list(in_shapes)
+    ins[1] = merge(ins[1], out_shapes[0])
+    return ins, [ins[1]]
+
+
+def _types_like_data(p, in_types, out_types):
+    ins = list(in_types)
+    ins[0] = ins[0] if ins[0] is not None else out_types[0]
+    ins[1] = ins[1] if ins[1] is not None else ins[0]
+    return ins, [ins[0] if ins[0] is not None else ins[1]]
+
+
+def _lhs_type(p, in_types, out_types):
+    """The output has the first input's dtype; the other inputs' dtypes are free (shapes, indices)."""
+    ins = list(in_types)
+    ins[0] = ins[0] if ins[0] is not None else out_types[0]
+    return ins, [ins[0]] + list(out_types[1:])
+
+
+def _backward(name, kernel, params, doc, arguments=("ograd", "data")):
+    return register(OpDef(name, arguments=arguments, params=params, infer_shape=_backward_like_data,
+                          infer_type=_types_like_data, cpu=kernel, doc="Backward of %s (internal)." % doc))
+
+
+_TILE = dict(reps=Shape(doc="The number of times for repeating the tensor a."))
+register(OpDef("tile", params=_TILE, infer_shape=_tile_shape, cpu=cpu.tile,
+               gradient=lambda p, ins, outs, dys: [apply("_backward_tile", dys[0], ins[0], reps=p.reps)],
+               doc="Repeats the whole array multiple times."))
+_backward("_backward_tile", cpu.backward_tile, _TILE, "tile: dy summed over the repetitions")
+
+
+def _repeat_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    if p.repeats < 0:
+        raise ShapeError("repeat: repeats=%d cannot be a negative number" % p.repeats)
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    if p.axis is None:
+        return [data], [merge((int(np.prod(data)) * p.repeats if known(data) else 0,), out)]
+    a = _norm_axis("repeat", p.axis, len(data))
+    out = merge(tuple(d * p.repeats if i == a else d for i, d in enumerate(data)), out)
+    data = merge(data, tuple(o // p.repeats if i == a and p.repeats else (o if i != a else 0)
+                             for i, o in enumerate(out)))
+    return [data], [out]
+
+
+_REPEAT = dict(repeats=Int(doc="The number of repetitions for each element."),
+               axis=OptInt(None, "The axis along which to repeat values; by default the flattened input."))
+register(OpDef("repeat", params=_REPEAT, infer_shape=_repeat_shape, cpu=cpu.repeat,
+               gradient=lambda p, ins, outs, dys: [apply("_backward_repeat", dys[0], ins[0], repeats=p.repeats,
+                                                         axis=p.axis)],
+               doc="Repeats each element of an array after itself."))
+_backward("_backward_repeat", cpu.backward_repeat, _REPEAT, "repeat: dy summed over the repetitions")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pad
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _pad_check(p, ndim):
+    pw = tuple(p.pad_width)
+    if ndim not in (4, 5):
+        raise ShapeError("Pad: only 4-D or 5-D input is supported, got %d dimensions" % ndim)
+    if len(pw) != 2 * ndim:
+        raise ShapeError("Pad: pad_width=%s needs 2 values per axis of the %d-D input" % (pw, ndim))
+    if any(pw[:4]):
+        raise ShapeError("Pad: pad_width=%s pads the first two axes; they must be zero" % (pw,))
+    if any(w < 0 for w in pw):
+        raise ShapeError("Pad: pad_width=%s cannot be negative" % (pw,))
+
+
+def _pad_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    ndim = _ndim(data, out)
+    if ndim is None:
+        return list(in_shapes), list(out_shapes)
+    _pad_check(p, ndim)
+    extra = [p.pad_width[2 * i] + p.pad_width[2 * i + 1] for i in range(ndim)]
+    if data is not None and p.mode == "reflect":
+        for i, d in enumerate(data):
+            if d and max(p.pad_width[2 * i], p.pad_width[2 * i + 1]) >= d:
+                raise ShapeError("Pad: reflect padding pad_width=%s must be smaller than the input %s on each axis"
+                                 % (tuple(p.pad_width), fmt(data)))
+    if data is not None:
+        out = merge(tuple(d + e if d else 0 for d, e in zip(data, extra)), out)
+    data = merge(data, tuple(o - e if o else 0 for o, e in zip(out, extra)))
+    return [data], [out]
+
+
+def _backward_pad_shape(p, in_shapes, out_shapes):
+    ins, outs = _pad_shape(p, list(out_shapes), list(in_shapes))
+    return outs, ins
+
+
+_PAD = dict(mode=Enum(("constant", "edge", "reflect"), doc="Padding type to use."),
+            pad_width=Shape(doc="Widths of the padding regions: (before_1, after_1, ... , before_N, after_N)."),
+            constant_value=Float(0.0, "The value used for padding when `mode` is 'constant'."))
+register(OpDef("Pad", aliases=("pad",), params=_PAD, infer_shape=_pad_shape, infer_type=float_only("Pad"),
+               cpu=cpu.pad, gradient=lambda p, ins, outs, dys: [apply("_backward_Pad", dys[0], **p.as_dict())],
+               doc="Pads an array (4-D or 5-D, the last two or three axes) with a constant, its edge values or "
+                   "its reflection."))
+register(OpDef("_backward_Pad", arguments=("ograd",), params=_PAD, infer_shape=_backward_pad_shape,
+               infer_type=float_only("_backward_Pad"), cpu=cpu.backward_pad,
+               doc="Backward of Pad (internal): the borders folded back onto the cells they copy."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# stack, SliceChannel (split)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _stack_shape(p, in_shapes, out_shapes):
+    """Inputs share one shape; out inserts num_args at axis (in [-(ndim+1), ndim])."""
+    common = None
+    for i, s in enumerate(in_shapes):
+        if s is not None and common is not None and (len(s) != len(common) or
+                                                     any(a and b and a != b for a, b in zip(s, common))):
+            raise ShapeError("stack: input arg%d has shape %s, the others %s" % (i, fmt(s), fmt(common)))
+        common = merge(common, s)
+    out = out_shapes[0]
+    ndim = len(common) if common is not None else (len(out) - 1 if out is not None else None)
+    if ndim is None:
+        return list(in_shapes), list(out_shapes)
+    a = _norm_axis("stack", p.axis, ndim, extra=1)
+    if out is not None:
+        common = merge(common, tuple(out[:a]) + tuple(out[a + 1:]))
+    out = merge(tuple(common[:a]) + (p.num_args,) + tuple(common[a:]), out)
+    return [common] * len(in_shapes), [out]
+
+
+def _stack_grad(p, ins, outs, dys):
+    grads = apply("SliceChannel", dys[0], num_outputs=p.num_args, axis=p.axis, squeeze_axis=True)
+    return list(grads) if p.num_args > 1 else [grads]
+
+
+register(OpDef("stack", variadic="num_args", params=dict(
+                   axis=Int(0, "The axis in the result array along which the input arrays are stacked."),
+                   num_args=Int(doc="Number of inputs to be stacked.")),
+               infer_shape=_stack_shape, cpu=cpu.stack, gradient=_stack_grad,
+               doc="Joins a sequence of arrays along a new axis."))
+
+
+def _split_shape(p, in_shapes, out_shapes):
+    data, n = in_shapes[0], p.num_outputs
+    if n < 1:
+        raise ShapeError("SliceChannel: num_outputs=%d must be at least 1" % n)
+    outs = list(out_shapes)
+    ndim = len(data) if data is not None else _ndim(*outs)
+    if ndim is None:
+        return list(in_shapes), outs
+    ndim = ndim if data is not None or not p.squeeze_axis else ndim + 1
+    a = _norm_axis("SliceChannel", p.axis, ndim)
+    piece = None
+    for o in outs:                                   # every output has one shape
+        if o is not None:
+            piece = merge(piece, tuple(o[:a]) + (1,) + tuple(o[a:]) if p.squeeze_axis else o)
+    if piece is not None:                            # back to the input: n pieces along axis
+        whole = tuple(d * n if i == a else d for i, d in enumerate(piece))
+        data = merge(data, whole if not p.squeeze_axis else tuple(n if i == a else d for i, d in enumerate(piece)))
+    dim = data[a]
+    if dim and dim % n:
+        raise ShapeError("SliceChannel: cannot split axis %d of %s into num_outputs=%d equal parts"
+                         % (a, fmt(data), n))
+    if dim and p.squeeze_axis and dim != n:
+        raise ShapeError("SliceChannel: squeeze_axis=True needs input.shape[%d] == num_outputs, got %s and %d"
+                         % (a, fmt(data), n))
+    one = tuple(d // n if i == a else d for i, d in enumerate(data))
+    if p.squeeze_axis:
+        one = tuple(d for i, d in enumerate(one) if i != a)
+    return [data], [merge(one, o) for o in outs]
+
+
+# The outputs side by side along axis; an output without a gradient contributes zeros.
+def _split_grad(p, ins, outs, dys):
+    parts = [dy if dy is not None else apply("zeros_like", y) for dy, y in zip(dys, outs)]
+    if p.squeeze_axis:
+        parts = [apply("expand_dims", g, axis=p.axis) for g in parts]
+    return [apply("Concat", *parts, dim=p.axis)]
+
+
+register(OpDef("SliceChannel", aliases=("split",),
+               params=dict(num_outputs=Int(doc="Number of splits; it must evenly divide the length of the axis."),
+                           axis=Int(1, "Axis along which to split."),
+                           squeeze_axis=Bool(False, "Remove the split axis (of length 1) from the outputs.")),
+               outputs=lambda p: ["output%d" % i for i in range(p.num_outputs)],
+               infer_shape=_split_shape, cpu=cpu.slice_channel, gradient=_split_grad,
+               doc="Splits an array along an axis into num_outputs equal parts."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# broadcast_like
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _broadcast_like_shape(p, in_shapes, out_shapes):
+    lhs, rhs = in_shapes
+    if lhs is None or rhs is None:
+        return list(in_shapes), list(out_shapes)
+    if p.lhs_axes is None or p.rhs_axes is None:
+        if len(lhs) != len(rhs):
+            raise ShapeError("broadcast_like: lhs %s cannot be broadcast to rhs %s (ranks differ)"
+                             % (fmt(lhs), fmt(rhs)))
+        pairs = [(i, i) for i in range(len(lhs)) if lhs[i] != rhs[i]]
+    else:
+        if len(p.lhs_axes) != len(p.rhs_axes):
+            raise ShapeError("broadcast_like: lhs_axes=%s and rhs_axes=%s differ in length"
+                             % (tuple(p.lhs_axes), tuple(p.rhs_axes)))
+        pairs = [(_norm_axis("broadcast_like", a, len(lhs), "lhs_axes"),
+                  _norm_axis("broadcast_like", b, len(rhs), "rhs_axes")) for a, b in zip(p.lhs_axes, p.rhs_axes)]
+    out = list(lhs)
+    for a, b in pairs:
+        if lhs[a] not in (0, 1) and rhs[b] and lhs[a] != rhs[b]:
+            raise ShapeError("broadcast_like: lhs %s cannot be broadcast to rhs %s on axis %d"
+                             % (fmt(lhs), fmt(rhs), a))
+        out[a] = rhs[b] if lhs[a] in (0, 1) else lhs[a]
+    return list(in_shapes), [merge(tuple(out), out_shapes[0])]
+
+
+register(OpDef("broadcast_like", arguments=("lhs", "rhs"),
+               params=dict(lhs_axes=OptShape(None, "Axes to perform broadcast on in the first input array"),
+                           rhs_axes=OptShape(None, "Axes to copy from the second input array")),
+               infer_shape=_broadcast_like_shape, infer_type=_lhs_type, cpu=cpu.broadcast_like,
+               gradient=lambda p, ins, outs, dys: [apply("_sum_to_like", dys[0], ins[0]), None],
+               doc="Broadcasts lhs to the shape of rhs (or on the given axes, to rhs's sizes there)."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# depth_to_space, space_to_depth
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _block_rule(name, to_space):
+    # depth_to_space: (n, c, h, w) -> (n, c / b^2, h b, w b); space_to_depth is its inverse.
+    def forward(s, b):
+        n, c, h, w = s
+        if to_space:
+            return (n, c // (b * b) if c else 0, h * b, w * b)
+        return (n, c * b * b, h // b if h else 0, w // b if w else 0)
+
+    def rule(p, in_shapes, out_shapes):
+        data, out, b = in_shapes[0], out_shapes[0], p.block_size
+        if b < 1:
+            raise ShapeError("%s: block_size=%d must be a positive integer" % (name, b))
+        for s in (data, out):
+            if s is not None and len(s) != 4:
+                raise ShapeError("%s: the input must be 4-D, got %s" % (name, fmt(s)))
+        if data is not None:
+            dims = [data[1] % (b * b)] if to_space else [data[2] % b, data[3] % b]
+            if any(dims):
+                raise ShapeError("%s: %s does not divide into blocks of block_size=%d"
+                                 % (name, fmt(data), b))
+            out = merge(forward(data, b), out)
+        if out is not None:
+            n, c, h, w = out
+            data = merge(data, (n, c * b * b, h // b if h else 0, w // b if w else 0) if to_space else
+                         (n, c // (b * b) if c else 0, h * b, w * b))
+        return [data], [out]
+    return rule
+
+
+_BLOCK = dict(block_size=Int(doc="Blocks of [block_size, block_size] are moved"))
+register(OpDef("depth_to_space", params=_BLOCK, infer_shape=_block_rule("depth_to_space", True),
+               cpu=cpu.depth_to_space,
+               gradient=lambda p, ins, outs, dys: [apply("space_to_depth", dys[0], block_size=p.block_size)],
+               doc="Rearranges (permutes) data from depth into blocks of spatial data (NCHW)."))
+register(OpDef("space_to_depth", params=_BLOCK, infer_shape=_block_rule("space_to_depth", False),
+               cpu=cpu.space_to_depth,
+               gradient=lambda p, ins, outs, dys: [apply("depth_to_space", dys[0], block_size=p.block_size)],
+               doc="Rearranges (permutes) blocks of spatial data into depth (NCHW)."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# diag
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _diag_shape(p, in_shapes, out_shapes):
+    data = in_shapes[0]
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    if len(data) == 0:
+        raise ShapeError("diag: the input needs at least one dimension, got shape ()")
+    if len(data) == 1:
+        n = data[0] + abs(p.k) if data[0] else 0
+        return [data], [merge((n, n), out_shapes[0])]
+    a1 = _norm_axis("diag", p.axis1, len(data), "axis1")
+    a2 = _norm_axis("diag", p.axis2, len(data), "axis2")
+    if a1 == a2:
+        raise ShapeError("diag: axis1=%d and axis2=%d refer to the same axis" % (p.axis1, p.axis2))
+    d1, d2 = data[a1], data[a2]
+    length = max(0, min(d1, d2 - p.k) if p.k >= 0 else min(d1 + p.k, d2)) if d1 and d2 else 0
+    rest = tuple(d for i, d in enumerate(data) if i not in (a1, a2))
+    return [data], [merge(rest + (length,), out_shapes[0])]
+
+
+_DIAG = dict(k=Int(0, "Diagonal in question: k > 0 above the main diagonal, k < 0 below."),
+             axis1=Int(0, "The first axis of the sub-arrays of interest. Ignored when the input is a 1-D array."),
+             axis2=Int(1, "The second axis of the sub-arrays of interest. Ignored when the input is a 1-D array."))
+register(OpDef("diag", params=_DIAG, infer_shape=_diag_shape, cpu=cpu.diag,
+               gradient=lambda p, ins, outs, dys: [apply("_backward_diag", dys[0], ins[0], **p.as_dict())],
+               doc="Extracts a diagonal (2-D or more input) or builds a diagonal matrix (1-D input)."))
+_backward("_backward_diag", cpu.backward_diag, _DIAG, "diag")
+
+# ---------------------------------------------------------------------------------------------------------------
+# _arange, _eye: no inputs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _arange_shape(p, in_shapes, out_shapes):
+    if p.step == 0:
+        raise ShapeError("_arange: step=0 is not a valid step")
+    if p.repeat < 1:
+        raise ShapeError("_arange: repeat=%d must be positive" % p.repeat)
+    if p.infer_range and p.stop is None:       # the length comes from the consumers
+        return [], list(out_shapes)
+    start, stop = (0.0, p.start) if p.stop is None else (p.start, p.stop)
+    n = int(np.ceil((stop - start) / p.step))
+    if n <= 0:
+        raise ShapeError("_arange: (start, stop, step) = (%g, %g, %g) is an empty range" % (start, stop, p.step))
+    return [], [merge((n * p.repeat,), out_shapes[0])]
+
+
+def _dtype_param(p, in_types, out_types):
+    return [], [p.dtype]
+
+
+_CTX = Str("", "Context of output, in format [cpu|gpu|cpu_pinned](n). Only used for imperative calls.")
+register(OpDef("_arange", arguments=(), params=dict(
+                   start=Float(doc="Start of interval; with stop=None, the interval is [0, start)."),
+                   stop=OptFloat(None, "End of interval (excluded)."),
+                   step=Float(1.0, "Spacing between values."),
+                   repeat=Int(1, "The repeating time of all elements."),
+                   infer_range=Bool(False, "Infer the stop position from start, step, repeat and the output "
+                                           "size (with stop=None)."),
+                   ctx=_CTX, dtype=DType(np.dtype(np.float32), "Target data type.")),
+               infer_shape=_arange_shape, infer_type=_dtype_param, cpu=cpu.arange,
+               doc="Evenly spaced values in [start, stop), each repeated `repeat` times."))
+
+
+def _eye_shape(p, in_shapes, out_shapes):
+    if p.N < 0 or p.M < 0:
+        raise ShapeError("_eye: N=%d and M=%d cannot be negative" % (p.N, p.M))
+    return [], [merge((p.N, p.M or p.N), out_shapes[0])]
+
+
+register(OpDef("_eye", arguments=(), params=dict(
+                   N=Int(doc="Number of rows in the output."),
+                   M=Int(0, "Number of columns in the output. If 0, defaults to N"),
+                   k=Int(0, "Index of the diagonal: 0 the main one, > 0 above it, < 0 below."),
+                   ctx=_CTX, dtype=DType(np.dtype(np.float32), "Target data type.")),
+               infer_shape=_eye_shape, infer_type=_dtype_param, cpu=cpu.eye,
+               doc="A 2-D array with ones on the k-th diagonal and zeros elsewhere."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# UpSampling
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def bilinear_kernel_size(scale):
+    """(kernel, pad) of the depthwise deconvolution behind bilinear UpSampling (stride = scale)."""
+    return 2 * scale - scale % 2, scale // 2
+
+
+# bilinear: data (n, c, h, w), weight (c, 1, k, k) -> (n, c, h s, w s): a depthwise deconvolution with stride s,
+# kernel k = 2s - s % 2, pad s // 2.
+def _bilinear_shape(p, in_shapes, out_shapes):
+    if p.num_args != 2:
+        raise ShapeError("UpSampling: sample_type='bilinear' takes 2 inputs, data and weight (num_args=2), "
+                         "got num_args=%d" % p.num_args)
+    (data, weight), out = in_shapes, out_shapes[0]
+    k, _ = bilinear_kernel_size(p.scale)
+    if data is None and out is not None:
+        data = (out[0], out[1], out[2] // p.scale, out[3] // p.scale)
+    if data is None:
+        return [data, weight], [out]
+    if len(data) != 4:
+        raise ShapeError("UpSampling: data must be 4-D (batch, channel, y, x), got %s" % fmt(data))
+    n, c, h, w = data
+    return [data, merge(weight, (c, 1, k, k))], [merge((n, c, h * p.scale, w * p.scale), out)]
+
+
+def _up_shape(p, in_shapes, out_shapes):
+    if p.scale < 1:
+        raise ShapeError("UpSampling: scale=%d must be at least 1" % p.scale)
+    if p.sample_type == "bilinear":
+        return _bilinear_shape(p, in_shapes, out_shapes)
+    ins, out = list(in_shapes), out_shapes[0]
+    for i, s in enumerate(ins):
+        if s is not None and len(s) != 4:
+            raise ShapeError("UpSampling: input arg%d must be 4-D (batch, channel, y, x), got %s" % (i, fmt(s)))
+    if ins[0] is None and out is not None and p.multi_input_mode == "sum":
+        ins[0] = (out[0], out[1], out[2] // p.scale, out[3] // p.scale)
+    if not all(s is not None and known(s) for s in ins):
+        return ins, [out]
+    n, c, h, w = ins[0]
+    oh, ow = h * p.scale, w * p.scale
+    channels = 0
+    for i, (bn, bc, bh, bw) in enumerate(ins):
+        if oh % bh or ow % bw or oh // bh != ow // bw or bn != n:
+            raise ShapeError("UpSampling: input arg%d %s cannot be scaled to the output size (%d, %d) by one "
+                             "integer factor (arg0 is %s)" % (i, fmt(ins[i]), oh, ow, fmt(ins[0])))
+        if p.multi_input_mode == "sum" and bc != c:
+            raise ShapeError("UpSampling: multi_input_mode='sum' needs equal channels, arg%d has %d, arg0 %d"
+                             % (i, bc, c))
+        channels += bc
+    return ins, [merge((n, channels if p.multi_input_mode == "concat" else c, oh, ow), out)]
+
+
+def _backward_up_shape(p, in_shapes, out_shapes):
+    args = [merge(s, o) for s, o in zip(in_shapes[1:], out_shapes)]
+    ins, outs = _up_shape(p, args, [in_shapes[0]])
+    return [outs[0]] + ins, ins
+
+
+# nearest: each input gets dy summed over its s x s blocks (in its channels); bilinear: the deconvolution's
+# gradients, dx = dy correlated with the weight, dweight = dy correlated with x (per channel)
+def _up_grad(p, ins, outs, dys):
+    grads = apply("_backward_UpSampling", dys[0], *ins, **p.as_dict())
+    return list(grads) if p.num_args > 1 else [grads]
+
+
+_UP = dict(scale=Int(doc="Up sampling scale"),
+           num_filter=Int(0, "Input filter. Only used by bilinear sample_type."),
+           sample_type=Enum(("bilinear", "nearest"), doc="upsampling method"),
+           multi_input_mode=Enum(("concat", "sum"), "concat", "How to handle multiple input: concatenate "
+                                                              "along the channels, or add."),
+           num_args=Int(doc="Number of inputs to be upsampled."),
+           workspace=Int(512, "Tmp workspace for deconvolution (MB)"))
+register(OpDef("UpSampling", variadic="num_args", params=_UP, infer_shape=_up_shape,
+               infer_type=float_only("UpSampling"), cpu=cpu.upsampling,
+               gradient=_up_grad,
+               doc="Upsamples 4-D (NCHW) inputs: nearest-neighbour repetition, or bilinear (a depthwise "
+                   "deconvolution with the given weight)."))
+register(OpDef("_backward_UpSampling", params=_UP,
+               arguments=lambda p: ["ograd"] + ["arg%d" % i for i in range(p.num_args)],
+               outputs=lambda p: ["arg%d_grad" % i for i in range(p.num_args)],
+               infer_shape=_backward_up_shape, infer_type=float_only("_backward_UpSampling"),
+               cpu=cpu.backward_upsampling, doc="Backward of UpSampling (internal): dy summed over the blocks."))
