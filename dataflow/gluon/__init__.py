@@ -1,5 +1,5 @@
 """`mx.gluon`: imperative and hybridizable neural-network blocks, parameters, losses, training and data."""
-from . import nn  # noqa: F401
+from . import data, loss, nn, utils  # noqa: F401
 from .block import Block, HybridBlock, SymbolBlock  # noqa: F401
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict  # noqa: F401
 from .trainer import Trainer  # noqa: F401

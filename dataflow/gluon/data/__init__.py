@@ -1,0 +1,4 @@
+"""`mx.gluon.data`: datasets, samplers and the DataLoader that batches them."""
+from .dataloader import DataLoader  # noqa: F401
+from .dataset import ArrayDataset, Dataset, SimpleDataset  # noqa: F401
+from .sampler import BatchSampler, FilterSampler, RandomSampler, Sampler, SequentialSampler  # noqa: F401
