@@ -290,7 +290,7 @@ def _pool_shape(p, in_shapes, out_shapes):
             steps = span // stride[i] if p.pooling_convention == "valid" else -(-span // stride[i])
             spatial.append(steps + 1)
     data = tuple(d) if any(d) or data is not None else None
-    return [data], [merge((d[0], d[1]) + tuple(spatial), out_shapes[0])]
+    return [data], [merge((d[0], d[1]) + tuple(spatial), out_shapes[0])] * len(out_shapes)
 
 
 # max: dx[the first input in the window equal to y] += dy (ties: the first max, row-major, as MXNet);
@@ -373,7 +373,14 @@ _POOL_PARAMS = dict(
                                         "NCHW for 2d and NCDHW for 3d. Only the default layouts are supported on "
                                         "CPU."))
 
+def _pool_outputs(p):
+    # MXNet's pip build (oneDNN) gives max pooling over channel-first data a hidden workspace output, which
+    # exported files count in node_row_ptr; we keep the slot (nothing reads it) so files match.
+    return ["output", "mask"] if p.pool_type == "max" and p.layout in (None, "NCW", "NCHW", "NCDHW") else ["output"]
+
+
 register(OpDef("Pooling", aliases=("_npx_pooling",), params=_POOL_PARAMS, infer_shape=_pool_shape,
+               outputs=_pool_outputs, num_visible_outputs=lambda p: 1,
                infer_type=float_only("Pooling"), gradient=_pool_grad, cpu=cpu.pooling,
                doc="Performs pooling on the input: max, average (avg), sum or Lp pooling over windows of 1-D, 2-D "
                    "or 3-D data, or over all of it (global_pool)."))

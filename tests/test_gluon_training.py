@@ -101,8 +101,8 @@ def _export_trained(tmp_path):
 
 
 def _without_trace_history(graph):
-    """The graph without what depends on how often a parameter's variable was traced before (see the xfail
-    below): the version of mutated inputs and the `__shape__` attribute of variables."""
+    """The graph without what depends on how often a parameter's variable was traced before: the version of
+    mutated inputs and the `__shape__` attribute of variables (the exact-file test below checks those too)."""
     nodes = []
     for node in graph["nodes"]:
         attrs = {k: v for k, v in node.get("attrs", {}).items() if k != "__shape__" or node["op"] != "null"}
@@ -128,11 +128,6 @@ def test_export_of_the_trained_cnn_matches_mxnet_node_for_node(tmp_path):
     np.testing.assert_allclose(back(x).asnumpy(), net(x).asnumpy(), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="needs (1) Parameter.var() to create its variable once and return it after "
-                   "(MXNet: variables keep the __shape__ of the first trace, (8, 0, 3, 3), and BatchNorm's aux "
-                   "inputs reach version 2 after the deferred-init trace and the hybridize trace) and (2) Pooling "
-                   "with pool_type='max' (channel-first layout) to have a hidden second output, which MXNet's "
-                   "node_row_ptr counts")
 def test_export_of_the_trained_cnn_is_mxnet_file_exactly(tmp_path):
     _, _, got, want = _export_trained(tmp_path)
     assert got == want

@@ -48,6 +48,7 @@ class Parameter:
         self.allow_deferred_init = allow_deferred_init
         self._differentiable = differentiable
         self._data = None           # the NDArray
+        self._var = None            # the Symbol variable, once asked for
         self._pending = None        # (initializer, ctx, default_init) until the shape is known
         self._ctx = None
 
@@ -188,8 +189,10 @@ class Parameter:
 
     def var(self):
         """The Symbol variable of this parameter, with its shape, dtype, multipliers and initializer."""
-        return _sym.var(self.name, shape=self._shape, dtype=self.dtype, lr_mult=self.lr_mult, wd_mult=self.wd_mult,
-                        init=self.init, stype="default")
+        if self._var is None:     # created once, as MXNet does: later traces share the variable
+            self._var = _sym.var(self.name, shape=self._shape, dtype=self.dtype, lr_mult=self.lr_mult,
+                                 wd_mult=self.wd_mult, init=self.init, stype="default")
+        return self._var
 
     def cast(self, dtype):
         self.dtype = np.dtype(dtype)
