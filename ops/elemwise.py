@@ -74,14 +74,25 @@ def float_only(op_name, rule=same_dtype):
     return float_rule
 
 
+def no_bool(op_name, rule=same_dtype):
+    """A dtype rule that is `rule` and rejects bool, as MXNet 1.9.1's math kernels of op_name do."""
+    def no_bool_rule(p, in_types, out_types):
+        in_types, out_types = rule(p, in_types, out_types)
+        for t in list(in_types) + list(out_types):
+            if t is not None and np.dtype(t).kind == "b":
+                raise DTypeError("%s: this operation does not support boolean type" % op_name)
+        return in_types, out_types
+    return no_bool_rule
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Family helpers
 # ---------------------------------------------------------------------------------------------------------------
 
-def binary(name, kernel, aliases=(), grad=None, doc=""):
+def binary(name, kernel, aliases=(), grad=None, doc="", infer_type=same_dtype):
     """lhs (op) rhs, both of one shape."""
-    return register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=same_shape_rule, inplace=((0, 0), (1, 0)),
-                          cpu=kernel, aliases=tuple(aliases), gradient=grad, doc=doc))
+    return register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=same_shape_rule, infer_type=infer_type,
+                          inplace=((0, 0), (1, 0)), cpu=kernel, aliases=tuple(aliases), gradient=grad, doc=doc))
 
 
 def _broadcast_shape(p, in_shapes, out_shapes, name):
@@ -103,7 +114,7 @@ def _broadcast_shape(p, in_shapes, out_shapes, name):
     return list(in_shapes), [tuple(out)]
 
 
-def broadcast(name, kernel, aliases=(), grad=None, doc=""):
+def broadcast(name, kernel, aliases=(), grad=None, doc="", infer_type=same_dtype):
     """lhs (op) rhs with numpy broadcasting. `grad` gives the full-shape gradients; each is summed back to its
     input's shape over the broadcast axes."""
     def rule(p, in_shapes, out_shapes):
@@ -111,8 +122,8 @@ def broadcast(name, kernel, aliases=(), grad=None, doc=""):
 
     def gradient(p, ins, outs, dys):
         return [None if g is None else apply("_sum_to_like", g, x) for g, x in zip(grad(p, ins, outs, dys), ins)]
-    return register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=rule, inplace=((0, 0), (1, 0)),
-                          cpu=kernel, aliases=tuple(aliases), gradient=gradient, doc=doc))
+    return register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=rule, infer_type=infer_type,
+                          inplace=((0, 0), (1, 0)), cpu=kernel, aliases=tuple(aliases), gradient=gradient, doc=doc))
 
 
 def _scalar_type(p, in_types, out_types):
@@ -241,7 +252,235 @@ def _log_grad(p, ins, outs, dys):
 
 unary("negative", cpu.negative, grad=_negate_grad, doc="Numerical negative of the argument, element-wise.")
 unary("_copy", cpu._copy, ("identity",), grad=_pass_grad, doc="Returns a copy of the input.")
-unary("log", cpu.log, infer_type=float_only("log"), grad=_log_grad, doc="Natural logarithm, element-wise.")
+unary("log", cpu.log, infer_type=no_bool("log"), grad=_log_grad, doc="Natural logarithm, element-wise.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Unary math (checked on MXNet 1.9.1). Every op takes integer data and returns its dtype (the math runs in float64
+# and truncates toward zero: sqrt(int32 17) = 4), except hard_sigmoid (floats only); none takes bool. Rounding:
+# `round` takes halves away from zero, `rint` takes them down (rint(-2.5) = -3, rint(2.5) = 2), `fix` = trunc.
+# sign(NaN) = 0, relu(NaN) = NaN, logical_not(NaN) = 0. degrees/radians multiply by float32 constants in every
+# dtype (degrees(float64 1) = 57.2957763671875); hard_sigmoid's alpha and beta are float32 too.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _d(f):
+    """A unary gradient rule from `f(x, y, dy) -> dx`, x the input and y the output."""
+    def rule(p, ins, outs, dys):
+        return [f(ins[0], outs[0], dys[0])]
+    return rule
+
+
+def _zero_grad(p, ins, outs, dys):
+    """Piecewise-constant ops (rounding, comparisons, logical ops): zero gradient, as MXNet's."""
+    return [None] * len(ins)
+
+
+def _math(name, kernel, grad, doc):
+    """A unary math op; bool rejected."""
+    return unary(name, kernel, infer_type=no_bool(name), grad=grad, doc=doc)
+
+
+_LN10, _LN2, _SQRT_PI = float(np.log(10.0)), float(np.log(2.0)), float(np.sqrt(np.pi))
+
+# Gradients (x the input, y the output): the math is in the comment at the end of each line.
+_math("abs", cpu.abs, _d(lambda x, y, dy: dy * apply("sign", x)), "Absolute value, element-wise.")      # sign(x)
+_math("sign", cpu.sign, _zero_grad, "Sign of the argument (-1, 0 or 1; 0 for NaN), element-wise.")
+_math("round", cpu.round, _zero_grad, "Round to the nearest integer, halves away from zero, element-wise.")
+_math("rint", cpu.rint, _zero_grad, "Round to the nearest integer, halves toward -inf, element-wise.")
+_math("ceil", cpu.ceil, _zero_grad, "Ceiling of the argument, element-wise.")
+_math("floor", cpu.floor, _zero_grad, "Floor of the argument, element-wise.")
+_math("trunc", cpu.trunc, _zero_grad, "Truncate toward zero, element-wise.")
+_math("fix", cpu.fix, _zero_grad, "Round toward zero, element-wise.")
+_math("square", cpu.square, _d(lambda x, y, dy: dy * x * 2.0), "Square, element-wise.")             # 2 x
+_math("sqrt", cpu.sqrt, _d(lambda x, y, dy: dy / y * 0.5), "Square root, element-wise.")           # 1 / (2 y)
+_math("rsqrt", cpu.rsqrt, _d(lambda x, y, dy: dy * y * y * y * -0.5),                               # -y^3 / 2
+      "Inverse square root, element-wise.")
+_math("cbrt", cpu.cbrt, _d(lambda x, y, dy: dy / (y * y) / 3.0), "Cube root, element-wise.")        # 1 / (3 y^2)
+_math("rcbrt", cpu.rcbrt, _d(lambda x, y, dy: dy * y / x * (-1 / 3)),                              # -y / (3 x)
+      "Inverse cube root, element-wise.")
+_math("reciprocal", cpu.reciprocal, _d(lambda x, y, dy: -(dy * y * y)),                             # -y^2
+      "Reciprocal (1 / x), element-wise.")
+_math("exp", cpu.exp, _d(lambda x, y, dy: dy * y), "Exponential, element-wise.")                    # y
+_math("expm1", cpu.expm1, _d(lambda x, y, dy: dy * (y + 1.0)), "exp(x) - 1, element-wise.")         # y + 1
+_math("log10", cpu.log10, _d(lambda x, y, dy: dy / x / _LN10), "Base-10 logarithm, element-wise.")  # 1 / (x ln 10)
+_math("log2", cpu.log2, _d(lambda x, y, dy: dy / x / _LN2), "Base-2 logarithm, element-wise.")      # 1 / (x ln 2)
+_math("log1p", cpu.log1p, _d(lambda x, y, dy: dy / (x + 1.0)), "log(1 + x), element-wise.")         # 1 / (1 + x)
+_math("sin", cpu.sin, _d(lambda x, y, dy: dy * apply("cos", x)), "Sine, element-wise.")             # cos(x)
+_math("cos", cpu.cos, _d(lambda x, y, dy: -(dy * apply("sin", x))), "Cosine, element-wise.")        # -sin(x)
+_math("tan", cpu.tan, _d(lambda x, y, dy: dy * (y * y + 1.0)), "Tangent, element-wise.")            # 1 + y^2
+_math("arcsin", cpu.arcsin, _d(lambda x, y, dy: dy * apply("rsqrt", 1.0 - x * x)),                  # 1 / sqrt(1 - x^2)
+      "Inverse sine, element-wise.")
+_math("arccos", cpu.arccos, _d(lambda x, y, dy: -(dy * apply("rsqrt", 1.0 - x * x))),               # -1 / sqrt(1 - x^2)
+      "Inverse cosine, element-wise.")
+_math("arctan", cpu.arctan, _d(lambda x, y, dy: dy / (x * x + 1.0)),                                # 1 / (1 + x^2)
+      "Inverse tangent, element-wise.")
+_math("sinh", cpu.sinh, _d(lambda x, y, dy: dy * apply("cosh", x)), "Hyperbolic sine, element-wise.")      # cosh(x)
+_math("cosh", cpu.cosh, _d(lambda x, y, dy: dy * apply("sinh", x)), "Hyperbolic cosine, element-wise.")    # sinh(x)
+_math("tanh", cpu.tanh, _d(lambda x, y, dy: dy * (1.0 - y * y)), "Hyperbolic tangent, element-wise.")      # 1 - y^2
+_math("arcsinh", cpu.arcsinh, _d(lambda x, y, dy: dy * apply("rsqrt", x * x + 1.0)),                # 1 / sqrt(x^2 + 1)
+      "Inverse hyperbolic sine, element-wise.")
+_math("arccosh", cpu.arccosh, _d(lambda x, y, dy: dy * apply("rsqrt", x * x - 1.0)),                # 1 / sqrt(x^2 - 1)
+      "Inverse hyperbolic cosine, element-wise.")
+_math("arctanh", cpu.arctanh, _d(lambda x, y, dy: dy / (1.0 - x * x)),                              # 1 / (1 - x^2)
+      "Inverse hyperbolic tangent, element-wise.")
+_math("degrees", cpu.degrees, _d(lambda x, y, dy: dy * cpu._DEGREES),                               # 180 / pi
+      "Radians to degrees, element-wise.")
+_math("radians", cpu.radians, _d(lambda x, y, dy: dy * cpu._RADIANS),                               # pi / 180
+      "Degrees to radians, element-wise.")
+_math("sigmoid", cpu.sigmoid, _d(lambda x, y, dy: dy * y * (1.0 - y)),                              # y (1 - y)
+      "1 / (1 + exp(-x)), element-wise.")
+_math("relu", cpu.relu_, _d(lambda x, y, dy: dy * apply("_greater_scalar", y, scalar=0.0)),         # 1 where y > 0
+      "max(x, 0), element-wise (NaN stays NaN).")
+_math("softsign", cpu.softsign, _d(lambda x, y, dy: dy / apply("square", apply("abs", x) + 1.0)),   # 1 / (1 + |x|)^2
+      "x / (1 + |x|), element-wise.")
+_math("gamma", cpu.gamma, _d(lambda x, y, dy: apply("_backward_gammaln", dy * y, x)),               # y psi(x)
+      "Gamma function, element-wise.")
+_math("gammaln", cpu.gammaln, _d(lambda x, y, dy: apply("_backward_gammaln", dy, x)),               # psi(x)
+      "Logarithm of the absolute value of the gamma function, element-wise.")
+_math("erf", cpu.erf, _d(lambda x, y, dy: dy * apply("exp", -(x * x)) * (2.0 / _SQRT_PI)),     # 2 exp(-x^2) / sqrt(pi)
+      "Gauss error function, element-wise.")
+_math("erfinv", cpu.erfinv, _d(lambda x, y, dy: dy * apply("exp", y * y) * (_SQRT_PI / 2.0)),  # sqrt(pi) exp(y^2) / 2
+      "Inverse Gauss error function, element-wise.")
+_math("logical_not", cpu.logical_not, _zero_grad, "1 where x == 0, else 0, in x's dtype, element-wise.")
+
+
+# d hard_sigmoid(x) = alpha where 0 < alpha x + beta < 1, else 0 (alpha as the float32 the kernel used)
+def _hard_sigmoid_grad(p, ins, outs, dys):
+    y = outs[0]
+    inside = apply("_greater_scalar", y, scalar=0.0) * apply("_lesser_scalar", y, scalar=1.0)
+    return [dys[0] * inside * float(np.float32(p.alpha))]
+
+
+unary("hard_sigmoid", cpu.hard_sigmoid, params=dict(alpha=Float(0.2, "Slope of hard sigmoid"),
+                                                    beta=Float(0.5, "Bias of hard sigmoid.")),
+      infer_type=float_only("hard_sigmoid"), grad=_hard_sigmoid_grad,
+      doc="Hard sigmoid, max(0, min(1, alpha * x + beta)), element-wise.")
+# psi is the digamma function, d log|gamma(x)| / dx
+binary("_backward_gammaln", cpu._backward_gammaln, grad=None, infer_type=no_bool("_backward_gammaln"),
+       doc="lhs * psi(rhs): the gradient of gammaln (lhs = dy), and of gamma (lhs = dy * gamma(rhs)).")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Binary math: same-shape (`_mod`), broadcast (`broadcast_mod`) and scalar (`_mod_scalar`, `_rmod_scalar`) forms
+# (checked on MXNet 1.9.1). mod takes the divisor's sign (floored, Python's %) and gives 0 where the divisor is 0,
+# for integers and floats. maximum/minimum propagate NaN. Comparisons and logical ops return 1/0 in the input
+# dtype, never bool; NaN compares unequal and counts as true. Array forms reject bool inputs.
+# ---------------------------------------------------------------------------------------------------------------
+
+# d(x mod y) = dy, -dy * floor(x / y);  d(x mod s) = dy;  d(s mod x) = -dy * floor(s / x)
+def _mod_grad(p, ins, outs, dys):
+    x, y = ins
+    return [dys[0], -(dys[0] * apply("floor", x / y))]
+
+
+def _bmod_grad(p, ins, outs, dys):
+    x, y = ins
+    return [dys[0], -(dys[0] * apply("floor", apply("broadcast_div", x, y)))]
+
+
+def _rmod_scalar_grad(p, ins, outs, dys):
+    return [-(dys[0] * apply("floor", apply("_rdiv_scalar", ins[0], scalar=p.scalar)))]
+
+
+# d max(x, y) = dy * (x >= y), dy * (x < y);  d min(x, y) = dy * (x <= y), dy * (x > y): ties go to lhs
+def _extremum_grad(lhs_wins, rhs_wins):
+    def rule(p, ins, outs, dys):
+        return [dys[0] * apply(lhs_wins, *ins), dys[0] * apply(rhs_wins, *ins)]
+    return rule
+
+
+def _extremum_scalar_grad(wins):
+    def rule(p, ins, outs, dys):
+        return [dys[0] * apply(wins, ins[0], scalar=p.scalar)]
+    return rule
+
+
+# d hypot(x, y) = dy * x / z, dy * y / z
+def _hypot_grad(p, ins, outs, dys):
+    return [dys[0] * ins[0] / outs[0], dys[0] * ins[1] / outs[0]]
+
+
+def _bhypot_grad(p, ins, outs, dys):
+    return [apply("broadcast_mul", dys[0], ins[0]) / outs[0], apply("broadcast_mul", dys[0], ins[1]) / outs[0]]
+
+
+# d(x**y) = dy * y * x**(y-1), dy * z * log(x), with broadcasting
+def _bpower_grad(p, ins, outs, dys):
+    x, y = ins
+    return [apply("broadcast_mul", dys[0], apply("broadcast_mul", y, apply("broadcast_power", x, y - 1.0))),
+            apply("broadcast_mul", dys[0] * outs[0], apply("log", x))]
+
+
+def _math2(name, kernel, aliases, grad, doc):
+    """A same-shape (or, named broadcast_*, broadcasting) binary math op; bool rejected."""
+    family = broadcast if name.startswith("broadcast_") else binary
+    return family(name, kernel, aliases, grad, doc, infer_type=no_bool(name))
+
+
+_MOD_DOC = "lhs mod rhs, with the divisor's sign (-7 mod 3 = 2); 0 where rhs is 0"
+_math2("_mod", cpu._mod, ("_Mod",), _mod_grad, _MOD_DOC + ".")
+_math2("broadcast_mod", cpu.broadcast_mod, (), _bmod_grad, _MOD_DOC + ", with broadcasting.")
+scalar("_mod_scalar", cpu._mod_scalar, ("_ModScalar",), _pass_grad, "data mod scalar (see _mod).")
+scalar("_rmod_scalar", cpu._rmod_scalar, ("_RModScalar",), _rmod_scalar_grad, "scalar mod data (see _mod).")
+_math2("broadcast_power", cpu.broadcast_power, (), _bpower_grad, "lhs ** rhs with broadcasting.")
+_math2("_maximum", cpu._maximum, ("_Maximum",), _extremum_grad("_greater_equal", "_lesser"),
+       "Maximum of lhs and rhs (NaN if either is), element-wise.")
+_math2("broadcast_maximum", cpu.broadcast_maximum, (),
+       _extremum_grad("broadcast_greater_equal", "broadcast_lesser"), "Maximum of lhs and rhs, with broadcasting.")
+scalar("_maximum_scalar", cpu._maximum_scalar, ("_MaximumScalar",), _extremum_scalar_grad("_greater_equal_scalar"),
+       "Maximum of data and scalar.")
+_math2("_minimum", cpu._minimum, ("_Minimum",), _extremum_grad("_lesser_equal", "_greater"),
+       "Minimum of lhs and rhs (NaN if either is), element-wise.")
+_math2("broadcast_minimum", cpu.broadcast_minimum, (),
+       _extremum_grad("broadcast_lesser_equal", "broadcast_greater"), "Minimum of lhs and rhs, with broadcasting.")
+scalar("_minimum_scalar", cpu._minimum_scalar, ("_MinimumScalar",), _extremum_scalar_grad("_lesser_equal_scalar"),
+       "Minimum of data and scalar.")
+_math2("_hypot", cpu._hypot, ("_Hypot",), _hypot_grad, "sqrt(lhs^2 + rhs^2), element-wise.")
+_math2("broadcast_hypot", cpu.broadcast_hypot, (), _bhypot_grad, "sqrt(lhs^2 + rhs^2), with broadcasting.")
+scalar("_hypot_scalar", cpu._hypot_scalar, ("_HypotScalar",), _d(lambda x, z, dy: dy * x / z),
+       "sqrt(data^2 + scalar^2).")
+
+# Comparisons and logical ops: 1 or 0 in the inputs' dtype; zero gradient.
+_math2("_equal", cpu._equal, ("_Equal",), _zero_grad, "1 where lhs == rhs, else 0.")
+_math2("broadcast_equal", cpu.broadcast_equal, (), _zero_grad, "1 where lhs == rhs, else 0, with broadcasting.")
+scalar("_equal_scalar", cpu._equal_scalar, ("_EqualScalar",), _zero_grad, "1 where data == scalar, else 0.")
+_math2("_not_equal", cpu._not_equal, ("_Not_Equal",), _zero_grad, "1 where lhs != rhs, else 0.")
+_math2("broadcast_not_equal", cpu.broadcast_not_equal, (), _zero_grad,
+       "1 where lhs != rhs, else 0, with broadcasting.")
+scalar("_not_equal_scalar", cpu._not_equal_scalar, ("_NotEqualScalar",), _zero_grad,
+       "1 where data != scalar, else 0.")
+_math2("_greater", cpu._greater, ("_Greater",), _zero_grad, "1 where lhs > rhs, else 0.")
+_math2("broadcast_greater", cpu.broadcast_greater, (), _zero_grad, "1 where lhs > rhs, else 0, with broadcasting.")
+scalar("_greater_scalar", cpu._greater_scalar, ("_GreaterScalar",), _zero_grad, "1 where data > scalar, else 0.")
+_math2("_greater_equal", cpu._greater_equal, ("_Greater_Equal",), _zero_grad, "1 where lhs >= rhs, else 0.")
+_math2("broadcast_greater_equal", cpu.broadcast_greater_equal, (), _zero_grad,
+       "1 where lhs >= rhs, else 0, with broadcasting.")
+scalar("_greater_equal_scalar", cpu._greater_equal_scalar, ("_GreaterEqualScalar",), _zero_grad,
+       "1 where data >= scalar, else 0.")
+_math2("_lesser", cpu._lesser, ("_Lesser",), _zero_grad, "1 where lhs < rhs, else 0.")
+_math2("broadcast_lesser", cpu.broadcast_lesser, (), _zero_grad, "1 where lhs < rhs, else 0, with broadcasting.")
+scalar("_lesser_scalar", cpu._lesser_scalar, ("_LesserScalar",), _zero_grad, "1 where data < scalar, else 0.")
+_math2("_lesser_equal", cpu._lesser_equal, ("_Lesser_Equal",), _zero_grad, "1 where lhs <= rhs, else 0.")
+_math2("broadcast_lesser_equal", cpu.broadcast_lesser_equal, (), _zero_grad,
+       "1 where lhs <= rhs, else 0, with broadcasting.")
+scalar("_lesser_equal_scalar", cpu._lesser_equal_scalar, ("_LesserEqualScalar",), _zero_grad,
+       "1 where data <= scalar, else 0.")
+_math2("_logical_and", cpu._logical_and, ("_Logical_And",), _zero_grad, "1 where lhs and rhs are nonzero, else 0.")
+_math2("broadcast_logical_and", cpu.broadcast_logical_and, (), _zero_grad,
+       "1 where lhs and rhs are nonzero, else 0, with broadcasting.")
+scalar("_logical_and_scalar", cpu._logical_and_scalar, ("_LogicalAndScalar",), _zero_grad,
+       "1 where data and scalar are nonzero, else 0.")
+_math2("_logical_or", cpu._logical_or, ("_Logical_Or",), _zero_grad, "1 where lhs or rhs is nonzero, else 0.")
+_math2("broadcast_logical_or", cpu.broadcast_logical_or, (), _zero_grad,
+       "1 where lhs or rhs is nonzero, else 0, with broadcasting.")
+scalar("_logical_or_scalar", cpu._logical_or_scalar, ("_LogicalOrScalar",), _zero_grad,
+       "1 where data or scalar is nonzero, else 0.")
+_math2("_logical_xor", cpu._logical_xor, ("_Logical_Xor",), _zero_grad,
+       "1 where exactly one of lhs and rhs is nonzero, else 0.")
+_math2("broadcast_logical_xor", cpu.broadcast_logical_xor, (), _zero_grad,
+       "1 where exactly one of lhs and rhs is nonzero, else 0, with broadcasting.")
+scalar("_logical_xor_scalar", cpu._logical_xor_scalar, ("_LogicalXorScalar",), _zero_grad,
+       "1 where exactly one of data and scalar is nonzero, else 0.")
 
 
 def _cast_type(p, in_types, out_types):

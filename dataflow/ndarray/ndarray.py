@@ -1,5 +1,9 @@
 """NDArray: an asynchronous array handle = storage (a C-contiguous numpy array) + an engine var.
 
+On `mx.gpu(i)` the storage is a numba device array from the device's memory pool and ops run their `gpu` kernels
+on the device's stream (ops/cuda/storage.py, Note [stream-ordered completion]); every GPU branch below is taken
+once per call on the context's device type, so the CPU path is unchanged.
+
 Every operation on an NDArray is pushed to the engine with the vars it reads and writes, and returns at once;
 `asnumpy()`, `wait_to_read()` and `mx.nd.waitall()` wait. Views (`x[1:3]`, `x.reshape(...)`) share their base's
 storage and its var, so the engine orders them with the base. Storage is always C-contiguous: indexing that would
@@ -12,6 +16,8 @@ import numpy as np
 from ops import registry
 from ops.errors import MXNetError, ShapeError, in_operator
 from ops.registry import WRITE, OpContext
+
+from ops.cuda import storage as gpu_storage
 
 from scheduler.engine import get_engine
 from scheduler.graph import Node
@@ -47,7 +53,8 @@ class NDArray:
     # -- properties (no waiting: shape and dtype are known at once) -------------------------------------------
     @property
     def shape(self):
-        return self._data.shape
+        shape = self._data.shape
+        return shape if type(shape) is tuple else tuple(shape)      # the CUDA simulator's shapes are not tuples
 
     @property
     def dtype(self):
@@ -86,10 +93,14 @@ class NDArray:
     def wait_to_read(self):
         """Block until every pending write to this array has finished (raising its error, if any)."""
         get_engine().wait_for_var(self._var)
+        if self._ctx.device_type == "gpu":
+            gpu_storage.synchronize(self._ctx.device_id)
 
     def asnumpy(self):
         """A numpy copy of the array's value (waits for pending writes)."""
-        self.wait_to_read()
+        get_engine().wait_for_var(self._var)
+        if self._ctx.device_type == "gpu":
+            return gpu_storage.to_host(self._data, self._ctx.device_id)
         return self._data.copy()
 
     def asscalar(self):
@@ -124,6 +135,10 @@ class NDArray:
         else:
             raise TypeError("copyto does not support type %s" % type(other).__name__)
         src, dst = self._data, target._data
+        if self._ctx.device_type == "gpu" or target._ctx.device_type == "gpu":
+            contexts = (self._ctx, target._ctx)
+            get_engine().push(lambda: gpu_storage.copy(src, dst, *contexts), [self._var], [target._var], "_copyto")
+            return target
         get_engine().push(lambda: np.copyto(dst, src, casting="unsafe"), [self._var], [target._var], "_copyto")
         return target
 
@@ -176,6 +191,8 @@ class NDArray:
     # -- indexing ------------------------------------------------------------------------------------------------
     def __getitem__(self, key):
         key = _index_key(key)
+        if self._ctx.device_type == "gpu":
+            return self._getitem_gpu(key)
         if _is_basic(key):
             view = self._data[key]
             if view.ndim == 0:
@@ -190,9 +207,36 @@ class NDArray:
                           [result._var], "_slice")
         return result
 
+    def _getitem_gpu(self, key):
+        """x[key] on a GPU: a view when contiguous (as on the CPU), else a copy through the host."""
+        if _is_basic(key):
+            view = gpu_storage.basic_view(self._data, key)
+            if view is not None:
+                return NDArray(view, self._var, self._ctx)
+        src, device = self._data, self._ctx.device_id
+        probe = np.empty(src.shape, dtype=np.bool_)
+        shape = probe[key].shape
+        result = empty(shape or (1,), self._ctx, src.dtype)
+        dst = result._data
+
+        def run():
+            host = gpu_storage.to_host(src, device)
+            gpu_storage.from_host(np.reshape(host[key], dst.shape), dst, device)
+        get_engine().push(run, [self._var], [result._var], "_slice")
+        return result
+
     def __setitem__(self, key, value):
         key = _index_key(key)
         dst = self._data
+        if isinstance(value, NDArray) and value._ctx != self._ctx and "gpu" in (value._ctx.device_type,
+                                                                               self._ctx.device_type):
+            value = value.as_in_context(self._ctx)
+        if self._ctx.device_type == "gpu":
+            src, reads = (value._data, [value._var]) if isinstance(value, NDArray) else \
+                (np.array(value, dtype=dst.dtype), [])
+            device = self._ctx.device_id
+            get_engine().push(lambda: gpu_storage.setitem(dst, key, src, device), reads, [self._var], "_set_value")
+            return
         if isinstance(value, NDArray):
             src = value._data
             reads = [value._var]
@@ -216,7 +260,9 @@ class NDArray:
 
 
 # (dunder, op for NDArray ∘ NDArray, op for NDArray ∘ scalar, op for scalar ∘ NDArray). NDArray arithmetic
-# broadcasts, as MXNet's does; reflected dunders use the third op; in-place dunders write into self.
+# broadcasts, as MXNet's does; reflected dunders use the third op; in-place dunders write into self. Comparisons
+# return NDArrays of 1/0 in the operands' dtype and have no reflected or in-place form (Python turns `2 < x` into
+# `x > 2`). `__hash__` stays identity (defined above).
 _ARITHMETIC = (
     ("add", "broadcast_add", "_plus_scalar", "_plus_scalar"),
     ("sub", "broadcast_sub", "_minus_scalar", "_rminus_scalar"),
@@ -224,6 +270,12 @@ _ARITHMETIC = (
     ("truediv", "broadcast_div", "_div_scalar", "_rdiv_scalar"),
     ("pow", "broadcast_power", "_power_scalar", "_rpower_scalar"),
     ("mod", "broadcast_mod", "_mod_scalar", "_rmod_scalar"),
+    ("eq", "broadcast_equal", "_equal_scalar", None),
+    ("ne", "broadcast_not_equal", "_not_equal_scalar", None),
+    ("gt", "broadcast_greater", "_greater_scalar", None),
+    ("ge", "broadcast_greater_equal", "_greater_equal_scalar", None),
+    ("lt", "broadcast_lesser", "_lesser_scalar", None),
+    ("le", "broadcast_lesser_equal", "_lesser_equal_scalar", None),
 )
 
 
@@ -251,7 +303,8 @@ def _make_arithmetic(array_op, scalar_op, rscalar_op):
 
 
 for _dunder, _array_op, _scalar_op, _rscalar_op in _ARITHMETIC:
-    for _kind, _fn in zip(("__%s__", "__r%s__", "__i%s__"), _make_arithmetic(_array_op, _scalar_op, _rscalar_op)):
+    _kinds = ("__%s__", "__r%s__", "__i%s__") if _rscalar_op is not None else ("__%s__",)
+    for _kind, _fn in zip(_kinds, _make_arithmetic(_array_op, _scalar_op, _rscalar_op)):
         _fn.__name__ = _kind % _dunder
         setattr(NDArray, _kind % _dunder, _fn)
 NDArray.__div__, NDArray.__rdiv__, NDArray.__idiv__ = NDArray.__truediv__, NDArray.__rtruediv__, \
@@ -366,7 +419,7 @@ def _invoke(opdef, op_name, args, kwargs):
     ctx = ctx or (inputs[0]._ctx if inputs else None)
     if out is None:
         ctx = ctx or current_context()
-        outputs = [NDArray(np.empty(s, dtype=t), ctx=ctx) for s, t in zip(shapes, dtypes)]
+        outputs = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in zip(shapes, dtypes)]
     else:
         outputs = _given_outputs(out, shapes, dtypes, opdef, op_name, ctx)
     _push(call, inputs, outputs, out is not None)
@@ -397,18 +450,21 @@ def _order_inputs(opdef, op_name, input_names, positional, by_name):
 
 def _given_outputs(out, shapes, dtypes, opdef, op_name, ctx):
     """The user's `out` arrays (checked), plus fresh arrays for the op's hidden outputs."""
-    ctx = ctx or current_context()
     given = list(out) if isinstance(out, (list, tuple)) else [out]
+    ctx = ctx or given[0]._ctx
     for i, (o, s) in enumerate(zip(given, shapes)):
         if o.shape != tuple(s):
             raise ShapeError(in_operator(opdef.name, op_name, "output %d: `out` has shape %s, the result has %s"
                                          % (i, o.shape, tuple(s))))
-    hidden = [NDArray(np.empty(s, dtype=t), ctx=ctx) for s, t in zip(shapes[len(given):], dtypes[len(given):])]
+    hidden = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in zip(shapes[len(given):], dtypes[len(given):])]
     return given + hidden
 
 
 def _push(call, inputs, outputs, user_out):
     """Push the kernel: reads the inputs, writes the outputs and the aux inputs (BatchNorm's moving stats)."""
+    if outputs[0]._ctx.device_type == "gpu" or (_GPU_USED and any(x._ctx.device_type == "gpu" for x in inputs)):
+        _push_gpu(call, inputs, outputs, user_out)
+        return
     in_data = [x._data for x in inputs]
     out_data = [o._data for o in outputs]
     final = out_data
@@ -442,6 +498,50 @@ def _push(call, inputs, outputs, user_out):
 
 # Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
 _INLINE_BYTES = 1 << 16
+_GPU_USED = False       # set when the first GPU array is made: only then do CPU ops check for GPU inputs
+
+
+def _push_gpu(call, inputs, outputs, user_out):
+    """_push on a GPU: the op's `gpu` kernel runs on the device's stream (queued: it returns at once)."""
+    device = outputs[0]._ctx
+    for x in list(inputs) + list(outputs):
+        if x._ctx != device:
+            raise MXNetError(in_operator(call.opdef.name, call.op_name, "all inputs and outputs must be on one "
+                                         "device; got %s and %s (use as_in_context / copyto)" % (x._ctx, device)))
+    kernel = call.opdef.gpu
+    if kernel is None:
+        raise MXNetError(in_operator(call.opdef.name, call.op_name, "has no GPU kernel"))
+    in_data = [x._data for x in inputs]
+    final = [o._data for o in outputs]
+    out_data = list(final)
+    if user_out:        # as on the CPU: an output over an input is safe only for declared in-place pairs
+        for j, o in enumerate(out_data):
+            if any(gpu_storage.same_memory(o, x) and (i, j) not in call.opdef.inplace for i, x in enumerate(in_data)):
+                out_data[j] = gpu_storage.empty(o.shape, o.dtype, device.device_id)
+    reads = [x._var for x in inputs]
+    writes = [o._var for o in outputs]
+    if call.n_args < len(inputs):
+        writes += reads[call.n_args:]
+    req = [WRITE] * len(outputs)
+    params, device_id = call.params, device.device_id
+    op_ctx = _TRAIN if autograd.is_training() else _PREDICT
+
+    def run():
+        with gpu_storage.on_device(device_id):
+            kernel(op_ctx, params, in_data, out_data, req)
+            for tmp, dst in zip(out_data, final):
+                if tmp is not dst:
+                    gpu_storage.copy_same_device(tmp, dst)
+    get_engine().push(run, reads, writes, call.op_name, inline=True)
+
+
+def _alloc(shape, dtype, ctx):
+    """Storage of a new array on ctx: a numpy array, or a pooled device array on a GPU."""
+    if ctx.device_type == "gpu":
+        global _GPU_USED
+        _GPU_USED = True
+        return gpu_storage.empty(shape, dtype, ctx.device_id)
+    return np.empty(shape, dtype=dtype)
 
 
 def _op(op_name, *args, **kwargs):
@@ -468,19 +568,26 @@ def array(source_array, ctx=None, dtype=None):
         source_array = source_array.asnumpy()
     dtype = np.dtype(_DEFAULT_DTYPE if dtype is None else dtype)
     data = np.array(source_array, dtype=dtype, order="C", copy=True)
-    return NDArray(data, ctx=_context(ctx))
+    ctx = _context(ctx)
+    if ctx.device_type == "gpu":
+        result = NDArray(_alloc(data.shape, dtype, ctx), ctx=ctx)
+        dst, device = result._data, ctx.device_id
+        get_engine().push(lambda: gpu_storage.from_host(data, dst, device), [], [result._var], "_copyto")
+        return result
+    return NDArray(data, ctx=ctx)
 
 
 def empty(shape, ctx=None, dtype=None):
     """An uninitialized array."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    return NDArray(np.empty(shape, dtype=np.dtype(_DEFAULT_DTYPE if dtype is None else dtype)), ctx=_context(ctx))
+    ctx = _context(ctx)
+    return NDArray(_alloc(shape, np.dtype(_DEFAULT_DTYPE if dtype is None else dtype), ctx), ctx=ctx)
 
 
 def _filled(op_name, shape, ctx, dtype, **extra):
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     ctx = _context(ctx)
-    out = NDArray(np.empty(shape, dtype=np.dtype(_DEFAULT_DTYPE if dtype is None else dtype)), ctx=ctx)
+    out = NDArray(_alloc(shape, np.dtype(_DEFAULT_DTYPE if dtype is None else dtype), ctx), ctx=ctx)
     return _invoke(registry.get(op_name), op_name, (), dict(shape=shape, dtype=out._data.dtype.name, out=out,
                                                           **extra))
 
@@ -510,9 +617,16 @@ def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None, infer_ran
     return array(values, ctx, _DEFAULT_DTYPE if dtype is None else dtype)
 
 
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    """A 2-D array with ones on the k-th diagonal."""
+    return _invoke(registry.get("_eye"), "_eye", (), dict(N=N, M=M, k=k, dtype=np.dtype(dtype or _DEFAULT_DTYPE).name,
+                                                        **kwargs))
+
+
 def waitall():
     """Wait for every pending operation; raise the first error any of them stored."""
     get_engine().waitall()
+    gpu_storage.synchronize()
 
 
 def concatenate(arrays, axis=0, always_copy=True):

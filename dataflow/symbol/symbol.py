@@ -285,6 +285,7 @@ class Symbol:
 
 
 # (dunder, op for Symbol ∘ Symbol, op for Symbol ∘ scalar, op for scalar ∘ Symbol); reflected dunders swap.
+# Comparisons have no reflected op: Python turns `2 < x` into `x > 2`. `__hash__` stays identity (defined above).
 _ARITHMETIC = (
     ("add", "_Plus", "_PlusScalar", "_PlusScalar"),
     ("sub", "_Minus", "_MinusScalar", "_RMinusScalar"),
@@ -292,7 +293,18 @@ _ARITHMETIC = (
     ("truediv", "_Div", "_DivScalar", "_RDivScalar"),
     ("pow", "_Power", "_PowerScalar", "_RPowerScalar"),
     ("mod", "_Mod", "_ModScalar", "_RModScalar"),
+    ("eq", "_equal", "_equal_scalar", None),
+    ("ne", "_not_equal", "_not_equal_scalar", None),
+    ("gt", "_greater", "_greater_scalar", None),
+    ("ge", "_greater_equal", "_greater_equal_scalar", None),
+    ("lt", "_lesser", "_lesser_scalar", None),
+    ("le", "_lesser_equal", "_lesser_equal_scalar", None),
 )
+
+
+def _scalar_attr(value):
+    # MXNet stores str(value): `a * 2` has scalar "2", `a * 2.0` has "2.0"
+    return int(value) if isinstance(value, (bool, np.bool_)) else value
 
 
 def _make_arithmetic(sym_op, scalar_op, rscalar_op):
@@ -300,12 +312,12 @@ def _make_arithmetic(sym_op, scalar_op, rscalar_op):
         if isinstance(other, Symbol):
             return _op(sym_op, self, other)
         if isinstance(other, (int, float, np.number, bool)):
-            return _op(scalar_op, self, scalar=float(other))
+            return _op(scalar_op, self, scalar=_scalar_attr(other))
         return NotImplemented
 
     def reflected(self, other):
         if isinstance(other, (int, float, np.number, bool)):
-            return _op(rscalar_op, self, scalar=float(other))
+            return _op(rscalar_op, self, scalar=_scalar_attr(other))
         return NotImplemented
     return forward, reflected
 
@@ -314,7 +326,8 @@ for _dunder, _sym_op, _scalar_op, _rscalar_op in _ARITHMETIC:
     _fwd, _ref = _make_arithmetic(_sym_op, _scalar_op, _rscalar_op)
     _fwd.__name__, _ref.__name__ = "__%s__" % _dunder, "__r%s__" % _dunder
     setattr(Symbol, "__%s__" % _dunder, _fwd)
-    setattr(Symbol, "__r%s__" % _dunder, _ref)
+    if _rscalar_op is not None:
+        setattr(Symbol, "__r%s__" % _dunder, _ref)
 Symbol.__div__, Symbol.__rdiv__ = Symbol.__truediv__, Symbol.__rtruediv__
 
 
