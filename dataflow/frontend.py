@@ -137,3 +137,76 @@ def populate(module, invoke, extra_params):
             setattr(target, short, make_function(opdef, called, invoke, extra_params))
         # MXNet also keeps every `_internal` function reachable by its full name on `_internal`.
     return submodules
+
+
+# -- fluent methods and binary helpers (the same table for NDArray and Symbol) ---------------------------------------
+
+# `x.sum(axis=1)` is `mx.nd.sum(x, axis=1)`: MXNet's fluent methods, calling the generated function of each name.
+FLUENT = ("reshape_like", "zeros_like", "ones_like", "repeat", "pad", "swapaxes", "split", "slice", "slice_axis",
+          "slice_like", "take", "one_hot", "pick", "sort", "topk", "argmax", "argmax_channel", "argmin", "argsort",
+          "clip", "abs", "sign", "flatten", "expand_dims", "tile", "transpose", "flip", "depth_to_space",
+          "space_to_depth", "diag", "sum", "nansum", "prod", "nanprod", "mean", "max", "min", "norm", "round", "rint",
+          "fix", "floor", "ceil", "trunc", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "degrees", "radians",
+          "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "exp", "expm1", "log", "log10", "log2", "log1p",
+          "sqrt", "rsqrt", "cbrt", "rcbrt", "square", "reciprocal", "relu", "sigmoid", "softmax", "log_softmax",
+          "squeeze", "broadcast_to", "broadcast_like", "reshape")
+
+
+def add_fluent_methods(cls, namespace):
+    """Give `cls` a method per FLUENT name that `cls` does not define itself, calling `namespace.<name>`."""
+    for name in FLUENT:
+        if name in cls.__dict__ or not hasattr(namespace, name):
+            continue
+
+        def method(self, *args, _name=name, **kwargs):
+            return getattr(namespace, _name)(self, *args, **kwargs)
+        method.__name__ = name
+        method.__doc__ = "Fluent form of `%s(self, ...)`." % name
+        setattr(cls, name, method)
+
+
+# MXNet's Python helpers that pick an op by operand kinds: (name, array-array op, array-scalar op, scalar-array op).
+# A scalar-array op of None means the operation is symmetric (the operands swap).
+BINARY_HELPERS = (
+    ("add", "_plus_scalar", None), ("subtract", "_minus_scalar", "_rminus_scalar"),
+    ("multiply", "_mul_scalar", None), ("divide", "_div_scalar", "_rdiv_scalar"),
+    ("true_divide", "_div_scalar", "_rdiv_scalar"), ("modulo", "_mod_scalar", "_rmod_scalar"),
+    ("power", "_power_scalar", "_rpower_scalar"), ("maximum", "_maximum_scalar", None),
+    ("minimum", "_minimum_scalar", None), ("hypot", "_hypot_scalar", None),
+    ("equal", "_equal_scalar", None), ("not_equal", "_not_equal_scalar", None),
+    ("greater", "_greater_scalar", "_lesser_scalar"), ("greater_equal", "_greater_equal_scalar",
+                                                       "_lesser_equal_scalar"),
+    ("lesser", "_lesser_scalar", "_greater_scalar"), ("lesser_equal", "_lesser_equal_scalar",
+                                                      "_greater_equal_scalar"),
+    ("logical_and", "_logical_and_scalar", None), ("logical_or", "_logical_or_scalar", None),
+    ("logical_xor", "_logical_xor_scalar", None),
+)
+_ARRAY_OP = {"add": "plus", "subtract": "minus", "multiply": "mul", "divide": "div", "true_divide": "div",
+             "modulo": "mod"}
+
+
+def add_binary_helpers(module, invoke, is_operand, broadcast):
+    """`module.maximum(lhs, rhs)` and friends: each operand an array/Symbol or a number, as MXNet's helpers take.
+
+    NDArray helpers use the broadcast ops (`broadcast_maximum`); Symbol helpers the same-shape ones (`_maximum`)."""
+    for name, scalar_op, rscalar_op in BINARY_HELPERS:
+        if hasattr(module, name) and name not in ("maximum", "minimum", "power", "hypot"):
+            continue
+        base = _ARRAY_OP.get(name, name)
+        array_op = ("broadcast_%s" % base) if broadcast else ("_%s" % base)
+        if not registry.exists(array_op):
+            array_op = "broadcast_%s" % base if registry.exists("broadcast_%s" % base) else "_%s" % name
+
+        def helper(lhs, rhs, _a=array_op, _s=scalar_op, _r=rscalar_op, _name=name):
+            if is_operand(lhs) and is_operand(rhs):
+                return invoke(registry.get(_a), _a, (lhs, rhs), {})
+            if is_operand(lhs):
+                return invoke(registry.get(_s), _s, (lhs,), {"scalar": float(rhs)})
+            if is_operand(rhs):
+                op = _r or _s
+                return invoke(registry.get(op), op, (rhs,), {"scalar": float(lhs)})
+            raise TypeError("%s: at least one operand must be an array or a Symbol, got %s and %s"
+                            % (_name, type(lhs).__name__, type(rhs).__name__))
+        helper.__name__ = name
+        helper.__doc__ = "Elementwise %s of two operands (arrays, Symbols or numbers)." % name
+        setattr(module, name, helper)

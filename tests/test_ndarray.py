@@ -163,3 +163,23 @@ def test_kernel_error_is_raised_at_the_wait_and_the_engine_keeps_working():
 def test_gpu_context_gives_a_clear_error():
     with pytest.raises(MXNetError, match="gpu"):
         mx.nd.zeros((2,), ctx=mx.gpu())
+
+
+def test_fluent_methods_and_binary_helpers():
+    base = np.array([[1, -2], [3, 4]], np.float32)
+    x = mx.nd.array(base)
+    np.testing.assert_array_equal(x.abs().sum(axis=1).asnumpy(), np.abs(base).sum(axis=1))
+    np.testing.assert_array_equal(x.T.asnumpy(), base.T)
+    np.testing.assert_array_equal(x.transpose(axes=(1, 0)).asnumpy(), base.T)
+    np.testing.assert_array_equal(x.argmax(axis=1).asnumpy(), base.argmax(axis=1))
+    np.testing.assert_array_equal(mx.nd.maximum(x, 0).asnumpy(), np.maximum(base, 0))
+    np.testing.assert_array_equal(mx.nd.maximum(1, x).asnumpy(), np.maximum(1, base))
+    np.testing.assert_array_equal(mx.nd.power(2, x).asnumpy(), np.power(2, base))
+    np.testing.assert_array_equal(mx.nd.lesser(2, x).asnumpy(), (2 < base).astype(np.float32))
+    np.testing.assert_array_equal(mx.nd.subtract(10, x).asnumpy(), 10 - base)
+    np.testing.assert_array_equal(mx.nd.minimum(x, mx.nd.zeros((1, 2))).asnumpy(), np.minimum(base, 0))
+    with pytest.raises(TypeError, match="maximum"):
+        mx.nd.maximum(1, 2)
+    a = mx.sym.var("a")
+    assert a.reshape((-1, 1)).infer_shape(a=(2, 3))[1] == [(6, 1)]
+    assert mx.sym.maximum(a, 2).infer_shape(a=(2,))[1] == [(2,)]

@@ -4,4 +4,7 @@ from .ndarray import (NDArray, _invoke, arange, array, concatenate, empty, eye, 
                       zeros)
 from .serialization import load, load_frombuffer, save  # noqa: F401
 
-_frontend.populate(__import__(__name__, fromlist=["_"]), _invoke, ("out", "name"))
+_self = __import__(__name__, fromlist=["_"])
+_frontend.populate(_self, _invoke, ("out", "name"))
+_frontend.add_fluent_methods(NDArray, _self)
+_frontend.add_binary_helpers(_self, _invoke, lambda x: isinstance(x, NDArray), broadcast=True)

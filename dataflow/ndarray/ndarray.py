@@ -255,6 +255,11 @@ class NDArray:
     def __hash__(self):
         return id(self)
 
+    @property
+    def T(self):
+        """The transpose (all axes reversed)."""
+        return _op("transpose", self)
+
     def wait_to_write(self):
         self.wait_to_read()
 
@@ -309,22 +314,6 @@ for _dunder, _array_op, _scalar_op, _rscalar_op in _ARITHMETIC:
         setattr(NDArray, _kind % _dunder, _fn)
 NDArray.__div__, NDArray.__rdiv__, NDArray.__idiv__ = NDArray.__truediv__, NDArray.__rtruediv__, \
     NDArray.__itruediv__
-
-
-# Fluent methods: `x.sum(axis=1)` is `mx.nd.sum(x, axis=1)` (MXNet's NDArray and Symbol both have them).
-FLUENT = ("sum", "mean", "prod", "max", "min", "norm", "flatten", "broadcast_to", "reshape_like", "log")
-
-
-def _make_fluent(op_name):
-    def method(self, *args, **kwargs):
-        return _op(op_name, self, *args, **kwargs)
-    method.__name__ = op_name
-    method.__doc__ = "Fluent form of `%s(self, ...)`." % op_name
-    return method
-
-
-for _name in FLUENT:
-    setattr(NDArray, _name, _make_fluent(_name))
 
 
 def _index_key(key):

@@ -33,4 +33,7 @@ def eye(N, M=0, k=0, dtype=None, **kwargs):
     return _create(_registry.get("_eye"), "_eye", (), dict(N=N, M=M, k=k, dtype=dtype or "float32", **kwargs))
 
 
-_frontend.populate(__import__(__name__, fromlist=["_"]), _create, ("name", "attr", "out"))
+_self = __import__(__name__, fromlist=["_"])
+_frontend.populate(_self, _create, ("name", "attr", "out"))
+_frontend.add_fluent_methods(Symbol, _self)
+_frontend.add_binary_helpers(_self, _create, lambda x: isinstance(x, Symbol), broadcast=False)

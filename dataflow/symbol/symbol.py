@@ -331,19 +331,6 @@ for _dunder, _sym_op, _scalar_op, _rscalar_op in _ARITHMETIC:
 Symbol.__div__, Symbol.__rdiv__ = Symbol.__truediv__, Symbol.__rtruediv__
 
 
-def _make_fluent(op_name):
-    def method(self, *args, **kwargs):
-        return _op(op_name, self, *args, **kwargs)
-    method.__name__ = op_name
-    method.__doc__ = "Fluent form of `%s(self, ...)`." % op_name
-    return method
-
-
-for _fluent in ("sum", "mean", "prod", "max", "min", "norm", "flatten", "broadcast_to", "reshape_like", "log",
-                "reshape"):
-    setattr(Symbol, _fluent, _make_fluent(_fluent))
-
-
 def _single_entry(value, what):
     if not isinstance(value, Symbol):
         raise TypeError("compose: %s must be a Symbol, got %s" % (what, type(value).__name__))
