@@ -62,6 +62,28 @@ def same_shape_rule(p, in_shapes, out_shapes):
     return [merged] * len(in_shapes), [merged] * len(out_shapes)
 
 
+def like_inputs(*which):
+    """A shape rule for backward ops: output k has the shape of input which[k] (and gives it back)."""
+    def rule(p, in_shapes, out_shapes):
+        ins, outs = list(in_shapes), list(out_shapes)
+        for k, i in enumerate(which):
+            ins[i] = merge(ins[i], outs[k])
+            outs[k] = ins[i]
+        return ins, outs
+    return rule
+
+
+def types_like_inputs(*which):
+    """The dtype rule matching `like_inputs`."""
+    def rule(p, in_types, out_types):
+        ins, outs = list(in_types), list(out_types)
+        for k, i in enumerate(which):
+            ins[i] = ins[i] if ins[i] is not None else outs[k]
+            outs[k] = ins[i]
+        return ins, outs
+    return rule
+
+
 def float_only(op_name, rule=same_dtype):
     """A dtype rule that is `rule` and rejects non-float dtypes, as MXNet's kernels of op_name do."""
     def float_rule(p, in_types, out_types):

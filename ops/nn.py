@@ -26,31 +26,13 @@ import numpy as np
 
 from . import autodiff
 from .cpu import nn as cpu
-from .elemwise import compatible, float_only, fmt, merge, same_shape_rule, size
+from .elemwise import compatible, float_only, fmt, like_inputs, merge, same_shape_rule, size, types_like_inputs
 from .errors import DTypeError, ParamError, ShapeError
 from .registry import Bool, DType, Enum, Float, Int, OpDef, OptFloat, Shape, register, same_dtype
 
 
-def _like_inputs(*which):
-    """A shape rule for backward ops: output k has the shape of input which[k] (and gives it back)."""
-    def rule(p, in_shapes, out_shapes):
-        ins, outs = list(in_shapes), list(out_shapes)
-        for k, i in enumerate(which):
-            ins[i] = merge(ins[i], outs[k])
-            outs[k] = ins[i]
-        return ins, outs
-    return rule
 
 
-def _types_like_inputs(*which):
-    """The dtype rule matching `_like_inputs`."""
-    def rule(p, in_types, out_types):
-        ins, outs = list(in_types), list(out_types)
-        for k, i in enumerate(which):
-            ins[i] = ins[i] if ins[i] is not None else outs[k]
-            outs[k] = ins[i]
-        return ins, outs
-    return rule
 
 
 def _backward_op(name, cpu_kernel, arguments, outputs, infer_shape, params=None, infer_type=same_dtype,
@@ -317,11 +299,11 @@ register(OpDef("log_softmax", params=_softmax_params(), infer_shape=_softmax_sha
 _SOFTMAX_BACKWARD = dict(axis=Int(-1), temperature=OptFloat(None), use_length=Bool(False))
 _backward_op("_backward_softmax", cpu.backward_softmax,
              lambda p: ["ograd", "output"] + (["length"] if p.use_length else []), ("data_grad",),
-             lambda p, ins, outs: _like_inputs(1)(p, [merge(ins[0], ins[1])] + list(ins[1:]), outs),
-             _SOFTMAX_BACKWARD, _types_like_inputs(1))
+             lambda p, ins, outs: like_inputs(1)(p, [merge(ins[0], ins[1])] + list(ins[1:]), outs),
+             _SOFTMAX_BACKWARD, types_like_inputs(1))
 _backward_op("_backward_log_softmax", cpu.backward_log_softmax, ("ograd", "output"), ("data_grad",),
-             lambda p, ins, outs: _like_inputs(1)(p, [merge(ins[0], ins[1]), ins[1]], outs),
-             dict(axis=Int(-1), temperature=OptFloat(None)), _types_like_inputs(1))
+             lambda p, ins, outs: like_inputs(1)(p, [merge(ins[0], ins[1]), ins[1]], outs),
+             dict(axis=Int(-1), temperature=OptFloat(None)), types_like_inputs(1))
 
 
 def _softmax_activation_shape(p, in_shapes, out_shapes):
@@ -403,7 +385,7 @@ register(OpDef("SoftmaxOutput", aliases=("Softmax",), arguments=("data", "label"
                doc="Computes the gradient of cross entropy loss with respect to softmax output; the forward is "
                    "the softmax."))
 _backward_op("_backward_SoftmaxOutput", cpu.backward_softmax_output, ("output", "label"), ("data_grad",),
-             _like_inputs(0), _SOFTMAX_OUTPUT, float_only("_backward_SoftmaxOutput"))
+             like_inputs(0), _SOFTMAX_OUTPUT, float_only("_backward_SoftmaxOutput"))
 
 # ---------------------------------------------------------------------------------------------------------------
 # LinearRegressionOutput, LogisticRegressionOutput, MAERegressionOutput
@@ -426,7 +408,7 @@ def _regression(name, backward_name, kernel, backward_kernel, doc):
     params = dict(grad_scale=Float(1.0, "Scale the gradient by a float factor"))
     register(OpDef(name, arguments=("data", "label"), params=params, infer_shape=_regression_shape,
                    infer_type=float_only(name), inplace=((0, 0),), gradient=grad, cpu=kernel, doc=doc))
-    _backward_op(backward_name, backward_kernel, ("output", "label"), ("data_grad",), _like_inputs(0), params,
+    _backward_op(backward_name, backward_kernel, ("output", "label"), ("data_grad",), like_inputs(0), params,
                  float_only(backward_name))
 
 

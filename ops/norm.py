@@ -29,20 +29,11 @@ import numpy as np
 
 from .autodiff import apply
 from .cpu import norm as cpu
-from .elemwise import float_only, fmt, merge, same_shape_rule, scalar
+from .elemwise import float_only, fmt, like_inputs, merge, same_shape_rule, scalar
 from .errors import DTypeError, ShapeError
 from .registry import Bool, Enum, Float, Int, OpDef, register, same_dtype
 
 
-def _like_inputs(*which):
-    """A shape rule for backward ops: output k has the shape of input which[k] (and gives it back)."""
-    def rule(p, in_shapes, out_shapes):
-        ins, outs = list(in_shapes), list(out_shapes)
-        for k, i in enumerate(which):
-            ins[i] = merge(ins[i], outs[k])
-            outs[k] = ins[i]
-        return ins, outs
-    return rule
 
 
 def _floats(name, allowed=("float16", "float32", "float64")):
@@ -311,7 +302,7 @@ register(OpDef("softmax_cross_entropy", arguments=("data", "label"), infer_shape
                doc="Calculate cross entropy of softmax output and one-hot label: the sum over the batch of "
                    "-log(softmax(data)[label]); output shape (1,)."))
 _backward_op("_backward_softmax_cross_entropy", cpu.backward_softmax_cross_entropy, ("out_grad", "data", "label"),
-             ("data_grad",), lambda p, ins, outs: _like_inputs(1)(p, [(1,), ins[1], ins[2]], outs), {},
+             ("data_grad",), lambda p, ins, outs: like_inputs(1)(p, [(1,), ins[1], ins[2]], outs), {},
              float_only("_backward_softmax_cross_entropy"))
 
 # ---------------------------------------------------------------------------------------------------------------
