@@ -189,7 +189,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     dtypes = infer_dtypes(g, {k: v.dtype for k, v in known.items()}).values
     infos = [e.node.recorded for e in wrt]
     copies, req = bind_gradients(g, grads, [i.grad._data for i in infos], [i.grad_req for i in infos], bound)
-    plan = Plan(g, shapes, dtypes, plan_memory(g, shapes, dtypes, external=set(bound)), bound, copies, req)
+    plan = Plan(g, shapes, dtypes, plan_memory(g, shapes, dtypes, external=set(bound)), bound, copies, req,
+                ctx=heads[0].context)
     start = sum(1 for node in forward.nodes if not node.is_variable)
     op_ctx = OpContext(is_train=bool(train_mode))
     get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads,

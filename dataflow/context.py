@@ -60,12 +60,10 @@ def gpu(device_id=0):
 
 
 def num_gpus():
-    """The number of GPUs numba-cuda can see (0 without the package or a driver)."""
-    try:
-        from numba import cuda
-        return len(cuda.gpus) if cuda.is_available() else 0
-    except Exception:  # noqa: BLE001 - no CUDA package or driver means no GPU
-        return 0
+    """The number of GPUs numba-cuda can use (0 without the package or a driver; 1 under its simulator,
+    NUMBA_ENABLE_CUDASIM=1)."""
+    from ops.cuda import storage
+    return storage.num_gpus()
 
 
 def current_context():
@@ -75,7 +73,10 @@ def current_context():
 
 
 def check_supported(ctx):
-    """Raise a clear error for a context this build cannot run on yet."""
+    """Raise a clear error for a context arrays cannot live on: a GPU that is not there (see `num_gpus()`). The
+    first GPU context also attaches the GPU kernels to the ops (ops/cuda)."""
     if ctx.device_type == "gpu":
-        raise MXNetError("%s: GPU arrays are not available in this build (numba-cuda kernels come with the GPU "
-                         "work); found %d GPU(s)" % (ctx, num_gpus()))
+        from ops import cuda
+        from ops.cuda import storage
+        storage.check_context(ctx)
+        cuda.register()

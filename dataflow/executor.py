@@ -12,7 +12,7 @@ grad_req='add', ADD); only gradients that are also some other array's value need
 """
 import numpy as np
 
-from ops.errors import GraphError, ShapeError
+from ops.errors import GraphError, MXNetError, ShapeError
 from ops.registry import ADD, WRITE, OpContext
 
 from scheduler.engine import get_engine
@@ -45,6 +45,9 @@ class Executor:
         self.grad_arrays = _array_list(args_grad, self._arg_names, "args_grad", allow_missing=True)
         self.aux_arrays = _array_list(aux_states, self._aux_names, "aux_states", allow_missing=False)
         self._grad_req = _grad_req_dict(grad_req, self._arg_names)
+        _check_devices(ctx, [("args", self._arg_names, self.arg_arrays), ("args_grad", self._arg_names,
+                                                                          self.grad_arrays),
+                             ("aux_states", self._aux_names, self.aux_arrays)])
         self._graph = IndexedGraph(symbol._outputs)
         self._plan, self.outputs = self._compile()
 
@@ -73,7 +76,7 @@ class Executor:
         bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
         outputs, copies = [], []
         for eid in g.heads[:len(heads)]:
-            array = NDArray(np.empty(shapes[eid], dtype=dtypes[eid]), ctx=self._ctx)
+            array = nd.empty(shapes[eid], self._ctx, dtypes[eid])
             if eid in bound:                # a variable, or an entry that is already some output: copy it
                 copies.append(Copy(eid, array._data, segment="forward"))
             else:
@@ -84,7 +87,7 @@ class Executor:
         copies += grad_copies
         memory = plan_memory(g, shapes, dtypes, external=set(bound))
         self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
-        return Plan(g, shapes, dtypes, memory, bound, copies, req), outputs
+        return Plan(g, shapes, dtypes, memory, bound, copies, req, ctx=self._ctx), outputs
 
     def _backward_entries(self, forward, shapes, dtypes):
         """The gradient entry of each argument (None where none flows or none is wanted), and the head-gradient
@@ -278,6 +281,17 @@ def _array_list(arrays, names, what, allow_missing):
         if array is not None and not isinstance(array, NDArray):
             raise TypeError("bind: %s[%r] must be an NDArray, got %s" % (what, name, type(array).__name__))
     return result
+
+
+def _check_devices(ctx, groups):
+    """Every bound array must live on the executor's device when a GPU is involved (kernels of one device cannot
+    read another's memory)."""
+    for what, names, arrays in groups:
+        for name, array in zip(names, arrays):
+            if array is not None and array.context != ctx and "gpu" in (ctx.device_type,
+                                                                         array.context.device_type):
+                raise MXNetError("bind: %s[%r] is on %s but the executor runs on %s; create it there or copy it "
+                                 "with as_in_context(%s)" % (what, name, array.context, ctx, ctx))
 
 
 def _grad_req_dict(grad_req, names):

@@ -189,7 +189,7 @@ def _push_update(name, kernel, weight, grad, states, *scalars):
     source = grad._data
     args = tuple(work.type(x) for x in (1,) + scalars)
 
-    def run():
+    def update(targets, source):
         g = source.reshape(-1) if source.dtype == work else source.astype(work).reshape(-1)
         if work == dtype:
             kernel(targets[0].reshape(-1), g, *[t.reshape(-1) for t in targets[1:]], *args)
@@ -198,6 +198,19 @@ def _push_update(name, kernel, weight, grad, states, *scalars):
         kernel(flat[0], g, *flat[1:], *args)
         for t, f in zip(targets, flat, strict=True):
             np.copyto(t, f.reshape(t.shape), casting="unsafe")
+
+    if weight.context.device_type == "gpu":     # the update kernels are CPU loops: run them on host copies
+        from ops.cuda import storage
+        device = weight.context.device_id
+
+        def run():
+            host = [storage.to_host(t, device) for t in targets]
+            update(host, storage.to_host(source, device))
+            for t, h in zip(targets, host):
+                storage.from_host(h, t, device)
+    else:
+        def run():
+            update(targets, source)
     get_engine().push(run, [grad._var], [weight._var] + [s._var for s in states], name)
 
 

@@ -7,6 +7,9 @@ bound one, or a view of its storage in the arena. 3. one Step per op node, with 
 output arrays and `req` (INPLACE where the memory plan shared an input's buffer, or as the caller asks: ADD for
 grad_req='add'). `run(ctx, start, stop, segment)` runs a range of steps and then the copies of that segment, so
 forward and backward are two ranges of one plan.
+On a GPU (`ctx=mx.gpu(i)`), the arena is one device allocation from the device's pool (ops/cuda/storage.py), the
+views are device arrays, the steps run the ops' `gpu` kernels on the device's stream, and the copies are device
+copies; the steps and the memory plan are the same.
 Leaves out: threading — a Plan runs on one engine worker as one pushed op.
 """
 import dataclasses
@@ -46,14 +49,19 @@ class Copy:
 class Plan:
     """Steps bound to views of one arena. See the module docstring."""
 
-    def __init__(self, graph, shapes, dtypes, memory, bound, copies=(), req=None):
+    def __init__(self, graph, shapes, dtypes, memory, bound, copies=(), req=None, ctx=None):
         self.graph = graph
         self.memory = memory
+        self.device = ctx.device_id if ctx is not None and ctx.device_type == "gpu" else None
         offsets, total = [], 0
         for nbytes in memory.storage_bytes:
             offsets.append(total)
             total += -(-nbytes // _ALIGN) * _ALIGN
-        self.arena = np.empty(total, dtype=np.uint8)
+        if self.device is None:
+            self.arena = np.empty(total, dtype=np.uint8)
+        else:
+            from ops.cuda import storage
+            self.arena = storage.empty_bytes(max(total, _ALIGN), self.device)      # one pooled allocation
         self.arrays = []
         for eid in range(graph.num_entries):
             if eid in bound:
@@ -65,6 +73,9 @@ class Plan:
                 continue
             dtype, shape = np.dtype(dtypes[eid]), tuple(shapes[eid])
             nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if nbytes == 0 and self.device is not None:
+                self.arrays.append(storage.empty(shape, dtype, self.device))
+                continue
             view = self.arena[offsets[sid]:offsets[sid] + nbytes].view(dtype).reshape(shape)
             self.arrays.append(view)
         self.steps = []
@@ -72,7 +83,8 @@ class Plan:
             if node.is_variable:
                 continue
             out_eids = range(graph.node_row_ptr[nid], graph.node_row_ptr[nid + 1])
-            kernel = node.op.cpu or _no_kernel     # e.g. a recorded call whose values exist: never run again
+            # no kernel: e.g. a recorded call whose values exist, never run again
+            kernel = (node.op.cpu if self.device is None else node.op.gpu) or _no_kernel
             self.steps.append(Step(
                 nid, node.name, node.op.name, kernel, node.params,
                 [self.arrays[e] for e in graph.inputs[nid]], [self.arrays[e] for e in out_eids],
@@ -97,6 +109,14 @@ class Plan:
 
     def run(self, ctx, start=0, stop=None, segment=None):
         """Run steps[start:stop], then the copies of `segment`."""
+        if self.device is not None:
+            from ops.cuda import storage
+            with storage.on_device(self.device):
+                self._run(ctx, start, stop, segment)
+        else:
+            self._run(ctx, start, stop, segment)
+
+    def _run(self, ctx, start, stop, segment):
         for step in self.steps[start:stop]:
             try:
                 step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
@@ -107,6 +127,13 @@ class Plan:
                     from err
         for copy in self.copies:
             if copy.segment != segment:
+                continue
+            if self.device is not None:
+                from ops.cuda import common
+                if copy.src is None:
+                    common.fill(copy.dst, 0)
+                else:
+                    common.copy_into(copy.src, copy.dst, "add" if copy.add else "write")
                 continue
             if copy.src is None:
                 copy.dst.fill(0)

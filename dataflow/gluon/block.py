@@ -31,7 +31,8 @@ from scheduler.memory import plan_memory
 from scheduler.plan import Plan
 
 from .. import autograd, initializer as _init, name as _name, ndarray as nd_module, symbol as sym_module
-from ..ndarray.ndarray import NDArray
+from ..context import current_context
+from ..ndarray.ndarray import NDArray, _alloc
 from ..symbol.symbol import Symbol
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
@@ -428,11 +429,12 @@ class _CachedGraph:
             if eid is not None:
                 bound[eid] = a._data
         self._out_specs = [(tuple(shapes[e]), dtypes[e]) for e in self._heads]
+        device = args[0].context if args else None
         for eid, (shape, dtype) in zip(self._heads, self._out_specs):
             if eid not in bound:
-                bound[eid] = np.empty(shape, dtype)
+                bound[eid] = _alloc(shape, dtype, device or current_context())
         memory = plan_memory(g, shapes, dtypes, external=set(bound))
-        self._plan = Plan(g, shapes, dtypes, memory, bound)
+        self._plan = Plan(g, shapes, dtypes, memory, bound, ctx=device)
         self._ctx = OpContext(is_train=training)
         self._param_vars = [a._var for a in self._params.values()]
         self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes if g.nodes[i].name in self._params]
@@ -448,7 +450,8 @@ class _CachedGraph:
         return all(id(p._data) == self._ids.get(n) for n, p in self._params_dict.items() if n in self._ids)
 
     def __call__(self, args):
-        outputs = [NDArray(np.empty(shape, dtype), ctx=args[0].context) for shape, dtype in self._out_specs]
+        outputs = [NDArray(_alloc(shape, dtype, args[0].context), ctx=args[0].context)
+                   for shape, dtype in self._out_specs]
         plan, ctx = self._plan, self._ctx
         input_pairs = [(eid, a._data) for eid, a in zip(self._input_eids, args) if eid is not None]
         output_pairs = [(eid, o._data) for eid, o in zip(self._heads, outputs)]
@@ -512,6 +515,7 @@ class _CachedBackward:
         self._memory = plan_memory(g, self._shapes, self._dtypes, external=external | set(self._own))
         self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
         self._training = training
+        self._device = args[0].context if args else current_context()
         self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes
                           if g.nodes[i].name in self._params]
         self._ids = {n: id(a) for n, a in self._params.items()}
@@ -520,7 +524,7 @@ class _CachedBackward:
         return all(id(self._param_objs[n]._data) == i for n, i in self._ids.items())
 
     def _buffer(self, eid):
-        return np.empty(self._shapes[eid], self._dtypes[eid])
+        return _alloc(self._shapes[eid], self._dtypes[eid], self._device)
 
     def __call__(self, args):
         arrays = list(args) + [self._params[n] for n in self._names[len(args):]]
@@ -528,7 +532,7 @@ class _CachedBackward:
         bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
         bound.update({e: o._data for e, o in zip(self._heads, outputs)})
         bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
-        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound)
+        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, ctx=self._device)
         ctx, stop = OpContext(is_train=self._training), self._n_forward
         reads = [a._var for a in arrays]
         writes = [o._var for o in outputs] + (self._aux_vars if self._training else [])
@@ -544,7 +548,7 @@ class _CachedBackward:
                          tuple(names), outputs=tuple("%s_grad" % n for n in names),
                          infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
                          infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
-                         cpu=self._backward_kernel(plan))
+                         cpu=self._backward_kernel(plan), gpu=self._backward_kernel(plan))
 
         def gradient(p, ins, outs, dys):
             dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
@@ -560,6 +564,15 @@ class _CachedBackward:
         head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
 
         def kernel(ctx, p, inputs, outputs, req):
+            if plan.device is not None:         # on a GPU: device copies
+                from ops.cuda import common
+                for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                    if eid is not None:
+                        common.copy_into(dy, plan.arrays[eid])
+                plan.run(ctx, start, None)
+                for out, r, eid in zip(outputs, req, grad_eids):
+                    common.copy_into(plan.arrays[eid], out, r) if eid is not None else common.fill(out, 0, r)
+                return
             for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
                 if eid is not None:
                     np.copyto(plan.arrays[eid], dy)

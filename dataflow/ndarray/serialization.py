@@ -122,7 +122,7 @@ def _dumps(data):
 
 def _record(arr, where):
     arr.wait_to_read()              # raises the error of a failed pending write; nothing is written then
-    data = arr._data
+    data = arr.asnumpy() if arr.context.device_type == "gpu" else arr._data
     code = _CODE_OF.get(data.dtype)
     if code is None:
         raise TypeError("save: %s has dtype %s, which MXNet's format cannot hold" % (where, data.dtype))

@@ -1,0 +1,105 @@
+"""numba.cuda kernels: the `gpu` kernels of the registry's ops, attached by `register()`.
+
+The op modules (ops/<family>.py) declare their CPU kernels; this package attaches GPU kernels to the same OpDefs
+by name (`registry.get(name).gpu = kernel`) when a GPU context is first used (dataflow/context.py) or the CUDA
+tests run, so importing dataflow never imports numba.cuda. A kernel has the CPU kernel's signature,
+`kernel(ctx, p, inputs, outputs, req)`, with numba device arrays, and runs inside an engine op on the device's
+stream (ops/cuda/common.py).
+
+Where kernels come from:
+- `NATIVE`: the KERNELS tables of ops/cuda/<family>.py (same snake_case names as ops/cpu/<family>.py);
+- the elementwise family's builders: any op whose CPU kernel is `elementwise(f)`, `with_scalar(f)` or
+  `math_kernel(f)` gets the CUDA template kernel of the same scalar function (ops/cuda/elemwise.py);
+- every other op runs through the host (`host_fallback`: its inputs are copied to the host, the CPU kernel runs,
+  the outputs and mutated aux inputs are copied back; correct, synchronous, slow). Each such op must have a line
+  in `WITHOUT_CUDA_KERNEL` saying why; tests/test_cuda_sim.py fails for an op with neither a CUDA kernel nor a line.
+"""
+import numpy as np
+
+from .. import registry
+from ..registry import ADD, INPLACE, NULL, WRITE
+
+_FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
+_RANDOM = "random sampling: numba.cuda.random kernels are an issue 8 follow-up (runs through the host)"
+
+# Ops without a CUDA kernel, and why. They run through `host_fallback`.
+WITHOUT_CUDA_KERNEL = {
+    **{name: _FOLLOW_UP for name in (
+        # reductions: index search and ordering
+        "argmax", "argmin", "argmax_channel", "topk", "sort", "argsort", "_backward_topk",
+        # nn: activations with parameters, normalisations and losses beyond the regression ones
+        "LeakyReLU", "_backward_LeakyReLU", "LayerNorm", "_backward_LayerNorm", "InstanceNorm",
+        "_backward_InstanceNorm", "L2Normalization", "_backward_L2Normalization", "LRN", "_backward_LRN",
+        "softmax_cross_entropy", "_backward_softmax_cross_entropy", "smooth_l1", "_backward_smooth_l1",
+        # convolution family
+        "Deconvolution", "_backward_Deconvolution",
+        # batched products
+        "batch_dot", "_backward_batch_dot", "_linalg_gemm", "_backward_linalg_gemm", "_linalg_gemm2",
+        "_backward_linalg_gemm2",
+        # shape and indexing ops
+        "transpose", "SwapAxis", "expand_dims", "squeeze", "reverse", "tile", "_backward_tile", "repeat",
+        "_backward_repeat", "Pad", "_backward_Pad", "stack", "SliceChannel", "broadcast_like", "depth_to_space",
+        "space_to_depth", "diag", "_backward_diag", "_arange", "_eye", "UpSampling", "_backward_UpSampling",
+        "slice", "_backward_slice", "slice_axis", "_backward_slice_axis", "slice_like", "_backward_slice_like",
+        "take", "_backward_take", "pick", "_backward_pick", "gather_nd", "_backward_gather_nd", "scatter_nd",
+        "one_hot", "Embedding", "_backward_Embedding", "where", "clip", "_backward_clip", "SequenceMask",
+        "SequenceLast", "SequenceReverse", "_backward_SequenceLast")},
+    **{name: _RANDOM for name in ("_random_uniform", "_random_normal", "_random_exponential", "_random_gamma",
+                                  "_random_poisson", "_random_randint", "_shuffle", "_sample_multinomial")},
+}
+
+_registered = None      # {op name: 'cuda' | 'host'} once registered
+
+
+def native_kernels():
+    """op name -> CUDA kernel, from the family modules (importing them compiles nothing)."""
+    from . import conv, elemwise, matrix, nn, reduce
+    table = {}
+    for module in (elemwise, reduce, matrix, nn, conv):
+        table.update(module.KERNELS)
+    return table
+
+
+def register():
+    """Attach a GPU kernel to every registered op (once). Returns {op name: 'cuda' | 'host'}."""
+    global _registered
+    if _registered is not None:
+        return _registered
+    from . import elemwise
+    native = native_kernels()
+    kinds = {}
+    for op in registry.all_ops():
+        if op.gpu is not None:          # an op module that sets gpu= itself keeps its kernel
+            kinds[op.name] = "host" if getattr(op.gpu, "host_fallback", False) else "cuda"
+            continue
+        kernel = native.get(op.name) or elemwise.kernel_for(op.cpu)
+        if kernel is not None:
+            kinds[op.name] = "cuda"
+        elif op.cpu is not None:
+            kernel = host_fallback(op)
+            kinds[op.name] = "host"
+        op.gpu = kernel
+    _registered = kinds
+    return kinds
+
+
+def host_fallback(opdef):
+    """A GPU kernel running `opdef`'s CPU kernel on host copies of its device arrays (inputs, outputs for ADD),
+    then copying the outputs, and the aux inputs the op mutates, back to the device."""
+    from . import storage as gpu_storage
+
+    def kernel(ctx, p, inputs, outputs, req):
+        dev = gpu_storage.current_device()
+        host_in = [gpu_storage.to_host(x, dev) for x in inputs]
+        host_out = [gpu_storage.to_host(o, dev) if r == ADD else np.empty(o.shape, o.dtype)
+                    for o, r in zip(outputs, req)]
+        opdef.cpu(ctx, p, host_in, host_out, [WRITE if r == INPLACE else r for r in req])
+        for o, h, r in zip(outputs, host_out, req):
+            if r != NULL:
+                gpu_storage.from_host(h, o, dev)
+        n_args = len(opdef.argument_names(p))
+        for x, h in zip(inputs[n_args:], host_in[n_args:]):
+            gpu_storage.from_host(h, x, dev)
+    kernel.__name__ = "host_" + getattr(opdef.cpu, "__name__", opdef.name)
+    kernel.host_fallback = True
+    return kernel
