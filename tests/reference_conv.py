@@ -201,7 +201,9 @@ def pooling(p, x):
         else:
             s = (v ** p.p_value).sum(axis=2)
             y[at] = s if p.p_value == 1 else (np.sqrt(s) if p.p_value == 2 else np.cbrt(s))
-    return y.astype(dtype)
+    y = y.astype(dtype)
+    # max pooling over channel-first data has MXNet's hidden workspace output; ours holds the output again
+    return (y, y) if p.pool_type == "max" and getattr(p, "layout", None) in (None, "NCW", "NCHW", "NCDHW") else y
 
 
 def backward_pooling(p, dy, x, y):

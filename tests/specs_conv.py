@@ -152,6 +152,7 @@ def pool_sample(draw, dtype, backward=False):
         return attrs, [x]
     p = _Params(attrs, "pool")
     y = R.pooling(p, x)
+    y = y[0] if isinstance(y, tuple) else y         # the visible output (max pooling also has a hidden one)
     dy = array(draw, dtype, y.shape, "unit")
     return attrs, [dy, x, y]
 

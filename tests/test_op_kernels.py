@@ -112,9 +112,11 @@ def test_golden_shapes(spec):
     opdef = registry.get(spec.name)
     for case in spec.shapes:
         p = opdef.parse_params(case.attrs)
-        outs = list(case.outs) if case.outs is not None else [None] * opdef.num_outputs(p)
+        n_out = opdef.num_outputs(p)
+        outs = list(case.outs) + [None] * (n_out - len(case.outs)) if case.outs is not None else [None] * n_out
         ins, outs = opdef.infer_shape(p, list(case.ins), outs)
-        assert [None if s is None else tuple(s) for s in outs] == list(case.want_outs), case
+        # golden cases give the visible outputs (MXNet's list_outputs); hidden ones are the op's own business
+        assert [None if s is None else tuple(s) for s in outs[:len(case.want_outs)]] == list(case.want_outs), case
         want_ins = case.want_ins if case.want_ins is not None else case.ins
         assert [None if s is None else tuple(s) for s in ins] == list(want_ins), case
 

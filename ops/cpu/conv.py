@@ -600,11 +600,13 @@ def pooling(ctx, p, inputs, outputs, req):
 
     def compute(dst):
         _pool_forward(_as_pool3(x), *args[:3], args[3], args[4], args[5], lowest, _as_pool3(dst))
-    if outputs[0].dtype == F16 or req[0] == ADD:
-        if req[0] != NULL:
+    # outputs[1], when present, is MXNet's hidden workspace of max pooling: nothing reads it; it holds y again
+    if outputs[0].dtype == F16 or ADD in req or len(outputs) > 1:
+        if any(r != NULL for r in req):
             tmp = np.empty(outputs[0].shape, x.dtype)
             compute(tmp)
-            assign(outputs[0], req[0], tmp)
+            for out, r in zip(outputs, req):
+                assign(out, r, tmp)
     else:
         store(outputs[0], req[0], compute)
 
