@@ -24,6 +24,11 @@ from tests import reference_conv
 _SKIP_ATTRS = {"__dtype__", "__lr_mult__", "__storage_type__", "__wd_mult__"}
 
 
+def _visible(out):
+    """The visible output of a reference that also returns an op's hidden outputs."""
+    return out[0] if isinstance(out, tuple) else out
+
+
 @pytest.fixture(autouse=True)
 def fresh_names():
     with mx.name.NameManager():
@@ -423,7 +428,7 @@ def _pool(kernel, pool_type, stride, pad=None, convention="valid", count_include
     p = types.SimpleNamespace(kernel=kernel, pool_type=pool_type, stride=stride, pad=pad or (0,) * len(kernel),
                               pooling_convention=convention, global_pool=False, count_include_pad=count_include_pad,
                               p_value=None)
-    return lambda x, P: reference_conv.pooling(p, x)
+    return lambda x, P: _visible(reference_conv.pooling(p, x))
 
 
 _SELU_ALPHA, _SELU_LAMBDA = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946

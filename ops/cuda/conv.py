@@ -320,12 +320,15 @@ def pooling(ctx, p, inputs, outputs, req):
     ksz, stride, pad, mode, p_value, count_pad = _pool_args(p, tuple(x.shape))
     dims, odims = tuple(_spatial3(x.shape)[2:]), tuple(_spatial3(out.shape)[2:])
     lowest = float(np.finfo(out.dtype).min)
-    dst = out if out.dtype == x.dtype else empty(out.shape, x.dtype)
+    mask = outputs[1] if len(outputs) > 1 else None     # MXNet's hidden workspace of max pooling: y again
+    dst = out if out.dtype == x.dtype and mask is None else empty(out.shape, x.dtype)
     add = req[0] == ADD and dst is out
     _go(_pool_kernel, dst.size, flat(dst), flat(x), dims, odims, ksz, stride, pad, mode, p_value, count_pad,
         lowest, add, dst.size)
     if dst is not out:
         copy_into(dst, out, req[0])
+        if mask is not None:
+            copy_into(dst, mask, req[1])
 
 
 def _backward_pooling(ctx, p, inputs, outputs, req):
