@@ -2,8 +2,10 @@
 
 Needs: graph, shapes, dtypes, in-place options.   Gives: MemoryPlan (sid per entry, bytes per sid, stats).
 Stages: 1. count the readers of each entry.  2. walk in topological order: reuse an input in place if the op
-allows it and that input dies here, else take the best free block within match_range, else allocate a new one.
-3. totals: naive, planned, and the liveness lower bound.   Leaves out: variables and heads (external storage).
+allows it and that input dies here, else allocate a new storage (one sid per in-place chain, with the steps it
+lives between). 3. pack the sids into one arena: largest first, each at the lowest offset free over its
+lifetime; sids whose lifetimes are disjoint share bytes. 4. totals: naive, planned (the arena) and the liveness
+lower bound.   Leaves out: variables and heads (external storage).
 
 Kept from MXNet's PlanMemory (nnvm `plan_memory.cc`): a node's outputs are allocated before its inputs are
 released, so an output shares an input's buffer only in place; the free list is a size-keyed multimap searched
@@ -11,6 +13,9 @@ within `NNVM_EXEC_MATCH_RANGE` (0: never reuse), and a smaller free block is gro
 Changed: bytes use the real dtype size (MXNet assumes 4); in place needs equal bytes and dtype, and is allowed
 when every remaining read of the input is by this node (`a * a`), where MXNet wants one remaining read.
 Left out: devices and node colours.
+
+With `DATAFLOW_MEMORY_PACKING=0`, stage 2 instead reuses freed sids through MXNet's free list (below) and the
+sids are laid end to end.
 
 Env: `DATAFLOW_NO_MEMORY_PLANNER=1` gives each planned entry its own sid; `DATAFLOW_DEBUG>=1` prints one line.
 """
@@ -30,8 +35,9 @@ class MemoryPlan:
     inplace: tuple         # per eid: True when the entry took an input's storage in place (req=INPLACE)
     storage_bytes: tuple   # per sid
     naive_bytes: int       # sum of the bytes of every planned entry, each in its own buffer
-    planned_bytes: int     # sum(storage_bytes)
+    planned_bytes: int     # packed: the arena, max(offset + bytes); free-list mode: the sum of storage_bytes
     lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound)
+    offsets: tuple = None  # per sid: byte offset in the arena (sids whose lifetimes are disjoint may overlap)
 
 
 def entry_bytes(shape, dtype):
@@ -88,9 +94,12 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
     free = _FreeList(match_range if reuse else 0)
     live = peak = 0
 
+    born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
+
     def release(sid, eid):
         nonlocal live
         live -= nbytes[eid]
+        died[sid] = step
         free.release(sid, storage_bytes[sid])
 
     def in_place_source(pairs, ins, out, eid, taken):
@@ -104,7 +113,10 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
                 return sid
         return None
 
-    for nid, node in enumerate(graph.nodes):
+    packing = reuse and os.environ.get("DATAFLOW_MEMORY_PACKING", "1") not in ("", "0")
+    if packing:
+        free = _FreeList(0)             # one sid per in-place chain; stage 3 packs them into the arena
+    for step, (nid, node) in enumerate(enumerate(graph.nodes)):
         if node.is_variable:
             continue
         ins, first = graph.inputs[nid], graph.node_row_ptr[nid]
@@ -124,6 +136,8 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
                 found = (len(storage_bytes), nbytes[eid])
                 storage_bytes.append(0)
                 refs.append(0)
+                born.append(step)
+                died.append(len(graph.nodes))
             sid, size = found
             sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
             live += nbytes[eid]
@@ -138,13 +152,56 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
             if sid_of[eid] != EXTERNAL and readers[eid] == 0 and not inplace[eid]:
                 release(sid_of[eid], eid)   # nobody reads it (a hidden output); in place, freed above
 
-    # 3. totals
+    # 3. offsets in one arena: free-list sids each get their own range; packed chains share ranges over time
+    if packing:
+        offsets, arena = _pack(storage_bytes, born, died)
+    else:
+        offsets, arena = _stack(storage_bytes)
+
+    # 4. totals
     naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
-    plan = MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, sum(storage_bytes), peak)
+    plan = MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets))
     if int(os.environ.get("DATAFLOW_DEBUG", 0)) >= 1:
         print("memory: naive %.1f MB -> planned %.1f MB (lower bound %.1f MB)"
               % (naive / 1e6, plan.planned_bytes / 1e6, peak / 1e6), file=sys.stderr)
     return plan
+
+
+_ALIGN = 64
+
+
+def _aligned(nbytes):
+    return -(-nbytes // _ALIGN) * _ALIGN
+
+
+def _stack(sizes):
+    """Offsets of blocks laid end to end (each its own range); the total is their bytes, as MXNet counts."""
+    offsets, end = [], 0
+    for size in sizes:
+        offsets.append(end)
+        end += _aligned(size)
+    return offsets, sum(sizes)
+
+
+def _pack(sizes, born, died):
+    """Offline placement: largest block first, each at the lowest offset free over its whole lifetime [born,
+    died] (greedy by size, as TFLite's arena planner). Lifetimes are known in advance, so this lands near the
+    liveness lower bound where a free list (which only sees the past) fragments."""
+    order = sorted(range(len(sizes)), key=lambda s: (-sizes[s], born[s]))
+    offsets, placed, arena = [0] * len(sizes), [], 0
+    for sid in order:
+        size = _aligned(sizes[sid])
+        busy = sorted((offsets[o], offsets[o] + _aligned(sizes[o])) for o in placed
+                      if born[o] <= died[sid] and born[sid] <= died[o])
+        offset = 0
+        for lo, hi in busy:             # the first gap that fits, scanning upwards
+            if offset + size <= lo:
+                break
+            offset = max(offset, hi)
+        offsets[sid] = offset
+        placed.append(sid)
+        arena = max(arena, offset + size)
+    return offsets, arena
 
 
 def format_plan(graph, shapes, dtypes, plan):

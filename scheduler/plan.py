@@ -2,7 +2,7 @@
 
 Needs: an IndexedGraph, shapes and dtypes per entry, a MemoryPlan, and the arrays that live outside the plan
 (`bound`: eid -> numpy array, for variables and outputs).   Gives: a runnable `Plan`.
-Stages: 1. lay the planned storages out in one arena (64-byte aligned offsets). 2. give every entry its array: the
+Stages: 1. lay the planned storages out in one arena (at the memory plan's offsets). 2. give every entry its array: the
 bound one, or a view of its storage in the arena. 3. one Step per op node, with its kernel, params, input and
 output arrays and `req` (INPLACE where the memory plan shared an input's buffer, or as the caller asks: ADD for
 grad_req='add'). `run(ctx, start, stop, segment)` runs a range of steps and then the copies of that segment, so
@@ -53,10 +53,13 @@ class Plan:
         self.graph = graph
         self.memory = memory
         self.device = ctx.device_id if ctx is not None and ctx.device_type == "gpu" else None
-        offsets, total = [], 0
-        for nbytes in memory.storage_bytes:
-            offsets.append(total)
-            total += -(-nbytes // _ALIGN) * _ALIGN
+        offsets = memory.offsets
+        if offsets is None:     # a plan without an arena layout: the storages end to end
+            offsets, end = [], 0
+            for nbytes in memory.storage_bytes:
+                offsets.append(end)
+                end += -(-nbytes // _ALIGN) * _ALIGN
+        total = max((o + n for o, n in zip(offsets, memory.storage_bytes, strict=True)), default=0)
         if self.device is None:
             self.arena = np.empty(total, dtype=np.uint8)
         else:

@@ -1,8 +1,10 @@
 """The memory planner: Before/Expected on tiny graphs, then hypothesis over random DAGs.
 
 The random DAGs check the plan's invariants (no two live entries share a sid, in place only where
-allowed, lower bound <= planned <= naive) and run the graph twice with numpy, one array per entry and then
-views into one buffer per sid: the heads must agree bit for bit.
+allowed, lower bound <= planned <= naive; packed sids whose lifetimes overlap do not overlap in bytes) and run
+the graph twice with numpy, one array per entry and then views into the plan's one arena: the heads must agree
+bit for bit. The Before/Expected cases pin MXNet's free-list mode (`DATAFLOW_MEMORY_PACKING=0`); the random DAGs
+run both modes.
 """
 import numpy as np
 import pytest
@@ -13,6 +15,17 @@ from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.memory import EXTERNAL, entry_bytes, format_plan, plan_memory
 
 F32 = np.dtype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def free_list_mode(request, monkeypatch):
+    """The Before/Expected cases describe the free-list mode; tests taking `packing` choose for themselves."""
+    if "packing" not in request.fixturenames:
+        monkeypatch.setenv("DATAFLOW_MEMORY_PACKING", "0")
+
+
+def _aligned(n):
+    return -(-n // 64) * 64
 
 
 def _any_shape(p, ins, outs):
@@ -261,11 +274,14 @@ def live_intervals(graph, plan):
     return out
 
 
+@pytest.mark.parametrize("packing", ["1", "0"])
 @settings(deadline=None, max_examples=100)
-@given(random_graphs(), st.sampled_from([None, 0, 1, 2, 16]))
-def test_random_dag(case, match_range):
+@given(case=random_graphs(), match_range=st.sampled_from([None, 0, 1, 2, 16]))
+def test_random_dag(packing, case, match_range):
     graph, shapes, dtypes, external, coef = case
-    plan = plan_memory(graph, shapes, dtypes, external, match_range=match_range)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATAFLOW_MEMORY_PACKING", packing)
+        plan = plan_memory(graph, shapes, dtypes, external, match_range=match_range)
     nbytes = [entry_bytes(s, d) for s, d in zip(shapes, dtypes, strict=True)]
     external = external | set(graph.heads) | {graph.node_row_ptr[n] for n in graph.arg_nodes}
     assert [sid == EXTERNAL for sid in plan.storage_id] == [e in external for e in range(graph.num_entries)]
@@ -288,15 +304,22 @@ def test_random_dag(case, match_range):
                        and dtypes[ins[i]] == dtypes[eid]
                        for i, o in graph.nodes[nid].op.inplace)
 
-    # (3) the totals
-    assert plan.planned_bytes == sum(plan.storage_bytes)
+    # (3) the totals, and the arena: sids live at the same time never share a byte
     assert plan.naive_bytes == sum(nbytes[e] for e in spans)
-    assert plan.lower_bound_bytes <= plan.planned_bytes <= plan.naive_bytes
+    assert plan.lower_bound_bytes <= plan.planned_bytes <= sum(_aligned(b) for b in plan.storage_bytes)
+    assert plan.lower_bound_bytes <= plan.planned_bytes <= sum(_aligned(nbytes[e]) for e in spans)
+    for a, (s0, e0) in spans.items():
+        for b, (s1, e1) in spans.items():
+            sa, sb = plan.storage_id[a], plan.storage_id[b]
+            if sa != sb and not (e0 < s1 or e1 < s0):
+                lo_a, lo_b = plan.offsets[sa], plan.offsets[sb]
+                assert lo_a + plan.storage_bytes[sa] <= lo_b or lo_b + plan.storage_bytes[sb] <= lo_a, (a, b)
 
-    # (4) a planned run equals an unplanned run
+    # (4) a planned run, every planned entry a view into one arena at its sid's offset, equals an unplanned run
     alone = [np.empty(s, d) for s, d in zip(shapes, dtypes, strict=True)]
-    buffers = [np.empty(b, np.uint8) for b in plan.storage_bytes]
-    shared = [np.empty(s, d) if sid == EXTERNAL else buffers[sid][:nbytes[eid]].view(d).reshape(s)
+    arena = np.empty(max([o + b for o, b in zip(plan.offsets, plan.storage_bytes)], default=0), np.uint8)
+    shared = [np.empty(s, d) if sid == EXTERNAL else
+              arena[plan.offsets[sid]:plan.offsets[sid] + nbytes[eid]].view(d).reshape(s)
               for eid, (s, d, sid) in enumerate(zip(shapes, dtypes, plan.storage_id, strict=True))]
     for want, got in zip(run(graph, shapes, dtypes, coef, alone), run(graph, shapes, dtypes, coef, shared),
                          strict=True):
