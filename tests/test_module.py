@@ -4,7 +4,6 @@ import doctest
 import logging
 import os
 import re
-import time
 import warnings
 
 import numpy as np
@@ -47,16 +46,14 @@ def test_digits_training_reaches_90_percent(caplog):
     train = mx.io.NDArrayIter(x_train, y_train, batch_size=32, shuffle=True)
     test = mx.io.NDArrayIter(x_test, y_test, batch_size=32)
     mod = mx.mod.Module(_mlp())
-    start = time.perf_counter()
     with caplog.at_level(logging.INFO):
         mod.fit(train, eval_data=test, optimizer="sgd", optimizer_params={"learning_rate": 0.1, "momentum": 0.9},
                 initializer=mx.init.Xavier(), num_epoch=8, batch_end_callback=mx.callback.Speedometer(32, 20))
-    elapsed = time.perf_counter() - start
     probs = mod.predict(test)            # 397 examples: the last batch's padding is dropped
     assert probs.shape == (len(x_test), 10)
     correct = probs.asnumpy().argmax(1) == y_test
     assert correct.mean() >= 0.9, correct.mean()
-    assert elapsed < 20, elapsed         # ~1 s here, most of it the first epoch's kernel loading
+    # (fit takes ~1 s here, most of it the first epoch's kernel loading; timings live in bench/, not in tests)
 
     # score, as MXNet's, also counts the 19 examples that pad the last batch (the first ones, again)
     (name, accuracy), = mod.score(test, "acc")
