@@ -463,46 +463,27 @@ scalar("_hypot_scalar", cpu._hypot_scalar, ("_HypotScalar",), _d(lambda x, z, dy
        "sqrt(data^2 + scalar^2).")
 
 # Comparisons and logical ops: 1 or 0 in the inputs' dtype; zero gradient.
-_math2("_equal", cpu._equal, ("_Equal",), _zero_grad, "1 where lhs == rhs, else 0.")
-_math2("broadcast_equal", cpu.broadcast_equal, (), _zero_grad, "1 where lhs == rhs, else 0, with broadcasting.")
-scalar("_equal_scalar", cpu._equal_scalar, ("_EqualScalar",), _zero_grad, "1 where data == scalar, else 0.")
-_math2("_not_equal", cpu._not_equal, ("_Not_Equal",), _zero_grad, "1 where lhs != rhs, else 0.")
-_math2("broadcast_not_equal", cpu.broadcast_not_equal, (), _zero_grad,
-       "1 where lhs != rhs, else 0, with broadcasting.")
-scalar("_not_equal_scalar", cpu._not_equal_scalar, ("_NotEqualScalar",), _zero_grad,
-       "1 where data != scalar, else 0.")
-_math2("_greater", cpu._greater, ("_Greater",), _zero_grad, "1 where lhs > rhs, else 0.")
-_math2("broadcast_greater", cpu.broadcast_greater, (), _zero_grad, "1 where lhs > rhs, else 0, with broadcasting.")
-scalar("_greater_scalar", cpu._greater_scalar, ("_GreaterScalar",), _zero_grad, "1 where data > scalar, else 0.")
-_math2("_greater_equal", cpu._greater_equal, ("_Greater_Equal",), _zero_grad, "1 where lhs >= rhs, else 0.")
-_math2("broadcast_greater_equal", cpu.broadcast_greater_equal, (), _zero_grad,
-       "1 where lhs >= rhs, else 0, with broadcasting.")
-scalar("_greater_equal_scalar", cpu._greater_equal_scalar, ("_GreaterEqualScalar",), _zero_grad,
-       "1 where data >= scalar, else 0.")
-_math2("_lesser", cpu._lesser, ("_Lesser",), _zero_grad, "1 where lhs < rhs, else 0.")
-_math2("broadcast_lesser", cpu.broadcast_lesser, (), _zero_grad, "1 where lhs < rhs, else 0, with broadcasting.")
-scalar("_lesser_scalar", cpu._lesser_scalar, ("_LesserScalar",), _zero_grad, "1 where data < scalar, else 0.")
-_math2("_lesser_equal", cpu._lesser_equal, ("_Lesser_Equal",), _zero_grad, "1 where lhs <= rhs, else 0.")
-_math2("broadcast_lesser_equal", cpu.broadcast_lesser_equal, (), _zero_grad,
-       "1 where lhs <= rhs, else 0, with broadcasting.")
-scalar("_lesser_equal_scalar", cpu._lesser_equal_scalar, ("_LesserEqualScalar",), _zero_grad,
-       "1 where data <= scalar, else 0.")
-_math2("_logical_and", cpu._logical_and, ("_Logical_And",), _zero_grad, "1 where lhs and rhs are nonzero, else 0.")
-_math2("broadcast_logical_and", cpu.broadcast_logical_and, (), _zero_grad,
-       "1 where lhs and rhs are nonzero, else 0, with broadcasting.")
-scalar("_logical_and_scalar", cpu._logical_and_scalar, ("_LogicalAndScalar",), _zero_grad,
-       "1 where data and scalar are nonzero, else 0.")
-_math2("_logical_or", cpu._logical_or, ("_Logical_Or",), _zero_grad, "1 where lhs or rhs is nonzero, else 0.")
-_math2("broadcast_logical_or", cpu.broadcast_logical_or, (), _zero_grad,
-       "1 where lhs or rhs is nonzero, else 0, with broadcasting.")
-scalar("_logical_or_scalar", cpu._logical_or_scalar, ("_LogicalOrScalar",), _zero_grad,
-       "1 where data or scalar is nonzero, else 0.")
-_math2("_logical_xor", cpu._logical_xor, ("_Logical_Xor",), _zero_grad,
-       "1 where exactly one of lhs and rhs is nonzero, else 0.")
-_math2("broadcast_logical_xor", cpu.broadcast_logical_xor, (), _zero_grad,
-       "1 where exactly one of lhs and rhs is nonzero, else 0, with broadcasting.")
-scalar("_logical_xor_scalar", cpu._logical_xor_scalar, ("_LogicalXorScalar",), _zero_grad,
-       "1 where exactly one of data and scalar is nonzero, else 0.")
+def comparison(name, holds):
+    """The same-shape (`_equal`), broadcast (`broadcast_equal`) and scalar (`_equal_scalar`) forms of one test;
+    `holds` says when the result is 1, in terms of {a} and {b}. MXNet's aliases: `_Equal`, `_EqualScalar`."""
+    words = [w.capitalize() for w in name.split("_")]
+    _math2("_" + name, getattr(cpu, "_" + name), ("_" + "_".join(words),), _zero_grad,
+           "1 where %s, else 0." % holds.format(a="lhs", b="rhs"))
+    _math2("broadcast_" + name, getattr(cpu, "broadcast_" + name), (), _zero_grad,
+           "1 where %s, else 0, with broadcasting." % holds.format(a="lhs", b="rhs"))
+    scalar("_%s_scalar" % name, getattr(cpu, "_%s_scalar" % name), ("_%sScalar" % "".join(words),), _zero_grad,
+           "1 where %s, else 0." % holds.format(a="data", b="scalar"))
+
+
+comparison("equal", "{a} == {b}")
+comparison("not_equal", "{a} != {b}")
+comparison("greater", "{a} > {b}")
+comparison("greater_equal", "{a} >= {b}")
+comparison("lesser", "{a} < {b}")
+comparison("lesser_equal", "{a} <= {b}")
+comparison("logical_and", "{a} and {b} are nonzero")
+comparison("logical_or", "{a} or {b} is nonzero")
+comparison("logical_xor", "exactly one of {a} and {b} is nonzero")
 
 
 def _cast_type(p, in_types, out_types):
