@@ -342,7 +342,8 @@ register(OpDef("Convolution", aliases=("_npx_convolution",), params=_conv_params
                infer_type=float_only("Convolution"), gradient=_conv_grad, cpu=cpu.convolution, doc=_CONV_DOC))
 
 register(OpDef("_backward_Convolution", params=_conv_params(), arguments=("out_grad", "data", "weight"),
-               outputs=_with_bias(["data_grad", "weight_grad"], "bias_grad"), infer_shape=_conv_backward_shape(_conv_shape),
+               outputs=_with_bias(["data_grad", "weight_grad"], "bias_grad"),
+               infer_shape=_conv_backward_shape(_conv_shape),
                infer_type=float_only("_backward_Convolution"), cpu=cpu._backward_convolution,
                doc="Gradients of Convolution with respect to data, weight and bias."))
 

@@ -403,17 +403,20 @@ SPECS = [
                Shp({"shape": (-1, 4)}, ((2, 0, 4),), ((0, 4),)),
                Shp({"shape": (6, 4)}, ((0, 4),), ((6, 4),), outs=((6, 4),), want_ins=((6, 4),)),
                Shp({"shape": (-1, 4)}, ((2, 0),), ((6, 4),), outs=((6, 4),), want_ins=((2, 12),)),
-               Shp({"shape": (6, 4)}, (None,), ((6, 4),))), grad=True),                    # ours: plain sizes without data
+               Shp({"shape": (6, 4)}, (None,), ((6, 4),))),    # ours: plain sizes without data
+           grad=True),
     OpSpec("Flatten", R.flatten, same(), dtypes=ALL, aliases=("flatten",),
            errors=(Err({}, ((),), match=r"\(\)"),),
            shapes=(Shp({}, ((2, 3, 4, 5),), ((2, 60),)), Shp({}, ((3,),), ((3, 1),)),
-                   Shp({}, ((2, 0, 4),), ((2, 12),), outs=((2, 12),), want_ins=((2, 3, 4),))), grad=True),   # ours: backward
+                   Shp({}, ((2, 0, 4),), ((2, 12),), outs=((2, 12),), want_ins=((2, 3, 4),))),   # ours: backward
+           grad=True),
     OpSpec("broadcast_to", R.broadcast_to, broadcast_to_sample, dtypes=ALL,
            attrs=(({"shape": "(2, 4)"}, {"shape": (2, 4)}),),
            errors=(Err({"shape": (4, 2, 3)}, ((2, 1),), match=r"\[2,1\].*shape=\(4, 2, 3\)"),
                    Err({"shape": (2, 3)}, ((2, 2),), match=r"\[2,2\].*shape=\(2, 3\)"),
                    Err({"shape": (2, -3)}, ((2, 1),), match=r"shape=\(2, -3\)")),
-           shapes=(Shp({"shape": (0, 3)}, ((2, 1),), ((2, 3),)), Shp({"shape": (0, 3)}, ((0, 1),), ((0, 3),))), grad=True),
+           shapes=(Shp({"shape": (0, 3)}, ((2, 1),), ((2, 3),)), Shp({"shape": (0, 3)}, ((0, 1),), ((0, 3),))),
+           grad=True),
     # ---- nn ----
     OpSpec("FullyConnected", R.fully_connected, fc_sample, dtypes=FLOATS, tol=_DOT_TOL, grad=True,
            attrs=(({"num_hidden": "128", "no_bias": "False", "flatten": "True"},

@@ -179,8 +179,8 @@ def _windows(p, spatial):
         if count_pad:
             area = math.prod(e - a for e, a in zip(padded_end, start))
         else:
-            area = math.prod(max(h - l, 0) for h, l in zip(hi, lo))
-        yield o, tuple(slice(l, max(h, l)) for l, h in zip(lo, hi)), area
+            area = math.prod(max(h - low, 0) for h, low in zip(hi, lo))
+        yield o, tuple(slice(low, max(h, low)) for low, h in zip(lo, hi)), area
 
 
 def pooling(p, x):

@@ -23,7 +23,7 @@ def test_forward_backward_runs_and_gradients_are_finite():
     sym = _in3a()
     ex = sym.simple_bind(mx.cpu(), **{"Previous Output": (2, 3, 8, 8)})
     rs = np.random.RandomState(0)
-    for name, array in ex.arg_dict.items():
+    for array in ex.arg_dict.values():
         array[:] = rs.uniform(-0.5, 0.5, array.shape)
     out = ex.forward(is_train=True)[0]
     assert out.shape == (2, 256, 8, 8)

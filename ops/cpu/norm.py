@@ -3,8 +3,9 @@
 
 Each op reshapes its input into the layout its loop wants: rows to normalise (LayerNorm's rows end at its axis,
 a copy unless that is the last axis; InstanceNorm's rows are (n, c) pairs), a (P, R, Q) block reduced over R
-(L2Normalization), a (N, C, S) block with a window over C (LRN). The loops are njit(nogil=True, cache=True) functions that sum in
-float64; float16 data is computed in float32 (as every kernel of the project) and rounded once. Transcendental
+(L2Normalization), a (N, C, S) block with a window over C (LRN). The loops are njit(nogil=True, cache=True)
+functions that sum in float64; float16 data is computed in float32 (as every kernel of the project) and rounded
+once. Transcendental
 math goes through ops/cpu/vmath.py (LRN's power, softmax's exp). Every kernel honours req via ops/cpu/common.py.
 """
 import math
