@@ -26,9 +26,9 @@ _RANDOM = "random sampling: numba.cuda.random kernels are an issue 8 follow-up (
 WITHOUT_CUDA_KERNEL = {
     **{name: _FOLLOW_UP for name in (
         # reductions: index search and ordering
-        "argmax", "argmin", "argmax_channel", "topk", "sort", "argsort", "_backward_topk",
+        "argmax_channel", "topk", "sort", "argsort", "_backward_topk",
         # nn: activations with parameters, normalisations and losses beyond the regression ones
-        "LeakyReLU", "_backward_LeakyReLU", "LayerNorm", "_backward_LayerNorm", "InstanceNorm",
+        "LayerNorm", "_backward_LayerNorm", "InstanceNorm",
         "_backward_InstanceNorm", "L2Normalization", "_backward_L2Normalization", "LRN", "_backward_LRN",
         "softmax_cross_entropy", "_backward_softmax_cross_entropy", "smooth_l1", "_backward_smooth_l1",
         # convolution family
@@ -37,12 +37,12 @@ WITHOUT_CUDA_KERNEL = {
         "batch_dot", "_backward_batch_dot", "_linalg_gemm", "_backward_linalg_gemm", "_linalg_gemm2",
         "_backward_linalg_gemm2",
         # shape and indexing ops
-        "transpose", "SwapAxis", "expand_dims", "squeeze", "reverse", "tile", "_backward_tile", "repeat",
+        "SwapAxis", "expand_dims", "squeeze", "reverse", "tile", "_backward_tile", "repeat",
         "_backward_repeat", "Pad", "_backward_Pad", "stack", "SliceChannel", "broadcast_like", "depth_to_space",
         "space_to_depth", "diag", "_backward_diag", "_arange", "_eye", "UpSampling", "_backward_UpSampling",
-        "slice", "_backward_slice", "slice_axis", "_backward_slice_axis", "slice_like", "_backward_slice_like",
-        "take", "_backward_take", "pick", "_backward_pick", "gather_nd", "_backward_gather_nd", "scatter_nd",
-        "one_hot", "Embedding", "_backward_Embedding", "where", "clip", "_backward_clip", "SequenceMask",
+        "slice", "_backward_slice", "_backward_slice_axis", "slice_like", "_backward_slice_like",
+        "_backward_take", "pick", "_backward_pick", "gather_nd", "_backward_gather_nd", "scatter_nd",
+        "one_hot", "Embedding", "_backward_Embedding", "_backward_clip", "SequenceMask",
         "SequenceLast", "SequenceReverse", "_backward_SequenceLast")},
     **{name: _RANDOM for name in ("_random_uniform", "_random_normal", "_random_exponential", "_random_gamma",
                                   "_random_poisson", "_random_randint", "_shuffle", "_sample_multinomial")},
@@ -53,9 +53,9 @@ _registered = None      # {op name: 'cuda' | 'host'} once registered
 
 def native_kernels():
     """op name -> CUDA kernel, from the family modules (importing them compiles nothing)."""
-    from . import conv, elemwise, matrix, nn, reduce
+    from . import conv, elemwise, matrix, nn, reduce, shape
     table = {}
-    for module in (elemwise, reduce, matrix, nn, conv):
+    for module in (elemwise, reduce, matrix, nn, conv, shape):
         table.update(module.KERNELS)
     return table
 

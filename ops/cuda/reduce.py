@@ -15,11 +15,11 @@ import numpy as np
 from numba import cuda, float64, int64, types
 
 from ..cpu import elemwise as cpu_elemwise
-from ..cpu.reduce import reduced_axes
+from ..cpu.reduce import one_axis, reduced_axes
 from ..errors import DTypeError
 from ..registry import ADD, NULL, WRITE
 from .common import (F16, F32, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into,
-                     declare, flat, in_compute_dtype, stream)
+                     declare, flat, in_compute_dtype, launch, stream)
 from .elemwise import map_scalar
 
 SUM, PROD, MAX, MIN, NANSUM, NANPROD, ABSSUM, SQSUM = range(8)
@@ -302,6 +302,72 @@ def backward_reduce(ctx, p, inputs, outputs, req):
         compute(out, req[0] == ADD)
 
 
+
+# ---- argmax, argmin ----------------------------------------------------------------------------------------------
+@cuda.jit
+def _arg_kernel(out, x, red, post, smallest, add, n_out):
+    # out[o] = index along the reduced axis of the first extreme of x viewed (pre, red, post) at (o // post, :,
+    # o % post); a NaN is the extreme (numpy's rule, as ops/cpu/reduce.py's _arg3)
+    o = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while o < n_out:
+        base = (o // post) * red * post + o % post
+        best = x[base]
+        k = 0
+        if best == best:
+            for j in range(1, red):
+                v = x[base + j * post]
+                if v != v:
+                    k = j
+                    break
+                if (v < best) if smallest else (v > best):
+                    best = v
+                    k = j
+        if add:
+            old = out[o]
+            out[o] = k
+            out[o] = old + out[o]
+        else:
+            out[o] = k
+        o += step
+
+
+_A1 = {t: types.Array(t, 1, "C") for t in (types.float32, types.float64, types.int32)}
+declare("reduce.arg", _arg_kernel, [(_A1[types.float32], _A1[types.float32], int64, int64, types.boolean,
+                                     types.boolean, int64),
+                                    (_A1[types.float64], _A1[types.float64], int64, int64, types.boolean,
+                                     types.boolean, int64),
+                                    (_A1[types.int32], _A1[types.int32], int64, int64, types.boolean, types.boolean,
+                                     int64)])
+
+
+def arg_search(x, axis, smallest, out, req):
+    """out (req) = indices of the first extreme of x along axis (None: of the flattened data)."""
+    if req == NULL or out.size == 0:
+        return
+    x = as_compute(x)
+    if axis is None:
+        red, post = x.size, 1
+    else:
+        red, post = x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    n_out = out.size
+
+    def compute(dst, add=False):
+        _arg_kernel[launch(n_out) + (stream(),)](flat(dst), flat(x), red, post, smallest, add, n_out)
+    if out.dtype == F16:
+        in_compute_dtype(out, req, compute)
+    else:
+        compute(out, req == ADD)
+
+
+def argmax(ctx, p, inputs, outputs, req):
+    arg_search(inputs[0], one_axis(p.axis, inputs[0].shape, "argmax"), False, outputs[0], req[0])
+
+
+def argmin(ctx, p, inputs, outputs, req):
+    arg_search(inputs[0], one_axis(p.axis, inputs[0].shape, "argmin"), True, outputs[0], req[0])
+
 KERNELS = {"sum": sum_, "mean": mean, "prod": prod, "max": max_, "min": min_, "nansum": nansum, "nanprod": nanprod,
-           "norm": norm, "_backward_reduce": backward_reduce}
+           "norm": norm, "_backward_reduce": backward_reduce,
+           "argmax": argmax, "argmin": argmin}
 __all__ = ["KERNELS", "reduce_axes", "run_reduce", "F32", "copy_into"]
