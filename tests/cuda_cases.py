@@ -37,7 +37,8 @@ LOOSE_OPS = {"gamma", "gammaln", "_backward_gammaln", "erfinv", "power", "_power
              "Convolution", "_backward_Convolution", "FullyConnected", "_backward_FullyConnected", "dot",
              "sigmoid", "Activation", "_backward_Activation", "LogisticRegressionOutput", "mean", "sum"}
 # exercised by the autograd cases below rather than by a spec row
-THROUGH_GRADIENTS = {"_backward_Cast", "_sum_to_like", "_backward_dot", "_backward_reduce", "_backward_gammaln"}
+THROUGH_GRADIENTS = {"_backward_Cast", "_sum_to_like", "_backward_dot", "_backward_reduce",
+                     "_backward_gammaln"} | ops_cuda.tested_through_gradients()
 
 
 def to_device(x):

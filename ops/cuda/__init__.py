@@ -12,7 +12,8 @@ Where kernels come from:
   `math_kernel(f)` gets the CUDA template kernel of the same scalar function (ops/cuda/elemwise.py);
 - every other op runs through the host (`host_fallback`: its inputs are copied to the host, the CPU kernel runs,
   the outputs and mutated aux inputs are copied back; correct, synchronous, slow). Each such op must have a line
-  in `WITHOUT_CUDA_KERNEL` saying why; tests/test_cuda_sim.py fails for an op with neither a CUDA kernel nor a line.
+  in `WITHOUT_CUDA_KERNEL` (or a family module's `WITHOUT`) saying why; tests/test_cuda_sim.py fails for an op with
+  neither a CUDA kernel nor a reason.
 """
 import numpy as np
 
@@ -22,42 +23,50 @@ from ..registry import ADD, INPLACE, NULL, WRITE
 _FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
 _RANDOM = "random sampling: numba.cuda.random kernels are an issue 8 follow-up (runs through the host)"
 
-# Ops without a CUDA kernel, and why. They run through `host_fallback`.
+# Ops without a CUDA kernel, and why. They run through `host_fallback`. Each family module may add its own
+# backlog (`WITHOUT = {name: reason}`), merged in `without_cuda_kernel()`.
 WITHOUT_CUDA_KERNEL = {
     **{name: _FOLLOW_UP for name in (
         # reductions: index search and ordering
         "argmax_channel", "topk", "sort", "argsort", "_backward_topk",
-        # nn: activations with parameters, normalisations and losses beyond the regression ones
-        "LayerNorm", "_backward_LayerNorm", "InstanceNorm",
-        "_backward_InstanceNorm", "L2Normalization", "_backward_L2Normalization", "LRN", "_backward_LRN",
-        "softmax_cross_entropy", "_backward_softmax_cross_entropy", "smooth_l1", "_backward_smooth_l1",
         # convolution family
         "Deconvolution", "_backward_Deconvolution",
         # batched products
         "batch_dot", "_backward_batch_dot", "_linalg_gemm", "_backward_linalg_gemm", "_linalg_gemm2",
-        "_backward_linalg_gemm2",
-        # shape and indexing ops
-        "SwapAxis", "expand_dims", "squeeze", "reverse", "tile", "_backward_tile", "repeat",
-        "_backward_repeat", "Pad", "_backward_Pad", "stack", "SliceChannel", "broadcast_like", "depth_to_space",
-        "space_to_depth", "diag", "_backward_diag", "_arange", "_eye", "UpSampling", "_backward_UpSampling",
-        "slice", "_backward_slice", "_backward_slice_axis", "slice_like", "_backward_slice_like",
-        "_backward_take", "pick", "_backward_pick", "gather_nd", "_backward_gather_nd", "scatter_nd",
-        "one_hot", "Embedding", "_backward_Embedding", "_backward_clip", "SequenceMask",
-        "SequenceLast", "SequenceReverse", "_backward_SequenceLast")},
-    **{name: _RANDOM for name in ("_random_uniform", "_random_normal", "_random_exponential", "_random_gamma",
-                                  "_random_poisson", "_random_randint", "_shuffle", "_sample_multinomial")},
+        "_backward_linalg_gemm2")},
 }
 
 _registered = None      # {op name: 'cuda' | 'host'} once registered
 
 
+def _families():
+    from . import conv, elemwise, indexing, matrix, nn, norm, random, reduce, shape
+    return (elemwise, reduce, matrix, nn, conv, shape, norm, indexing, random)
+
+
 def native_kernels():
     """op name -> CUDA kernel, from the family modules (importing them compiles nothing)."""
-    from . import conv, elemwise, matrix, nn, reduce, shape
     table = {}
-    for module in (elemwise, reduce, matrix, nn, conv, shape):
+    for module in _families():
         table.update(module.KERNELS)
     return table
+
+
+def without_cuda_kernel():
+    """op name -> why it has no CUDA kernel yet: WITHOUT_CUDA_KERNEL and the family modules' backlogs."""
+    table = dict(WITHOUT_CUDA_KERNEL)
+    for module in _families():
+        table.update(getattr(module, "WITHOUT", {}))
+    return table
+
+
+def tested_through_gradients():
+    """Backward ops without a spec row whose CUDA kernels the simulator tests reach through a forward op's
+    gradient (tests/cuda_cases.py)."""
+    names = set()
+    for module in _families():
+        names |= set(getattr(module, "TESTED_THROUGH_GRADIENTS", ()))
+    return names
 
 
 def register():
