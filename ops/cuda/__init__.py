@@ -20,28 +20,17 @@ import numpy as np
 from .. import registry
 from ..registry import ADD, INPLACE, NULL, WRITE
 
-_FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
-_RANDOM = "random sampling: numba.cuda.random kernels are an issue 8 follow-up (runs through the host)"
 
 # Ops without a CUDA kernel, and why. They run through `host_fallback`. Each family module may add its own
 # backlog (`WITHOUT = {name: reason}`), merged in `without_cuda_kernel()`.
-WITHOUT_CUDA_KERNEL = {
-    **{name: _FOLLOW_UP for name in (
-        # reductions: index search and ordering
-        "argmax_channel", "topk", "sort", "argsort", "_backward_topk",
-        # convolution family
-        "Deconvolution", "_backward_Deconvolution",
-        # batched products
-        "batch_dot", "_backward_batch_dot", "_linalg_gemm", "_backward_linalg_gemm", "_linalg_gemm2",
-        "_backward_linalg_gemm2")},
-}
+WITHOUT_CUDA_KERNEL = {}
 
 _registered = None      # {op name: 'cuda' | 'host'} once registered
 
 
 def _families():
-    from . import conv, elemwise, indexing, matrix, nn, norm, random, reduce, shape
-    return (elemwise, reduce, matrix, nn, conv, shape, norm, indexing, random)
+    from . import conv, elemwise, indexing, linalg, matrix, nn, norm, random, reduce, shape
+    return (elemwise, reduce, matrix, nn, conv, shape, norm, indexing, random, linalg)
 
 
 def native_kernels():
