@@ -153,3 +153,19 @@ def test_save_and_load_parameters_use_structural_names(tmp_path):
     other.load_parameters(path)
     x = nd.ones((2, 8))
     np.testing.assert_array_equal(other(x).asnumpy(), net(x).asnumpy())
+
+
+def test_reshape_inside_record_is_differentiated():
+    x = nd.array(np.arange(6, dtype=np.float32))
+    x.attach_grad()
+    with autograd.record():
+        y = (x.reshape((2, 3)) * x.reshape((3, 2)).T).sum()     # sum_ij x[3i+j] * x[2j+i]
+    y.backward()
+    v = np.arange(6, dtype=np.float32)
+    a, b = v.reshape(2, 3), v.reshape(3, 2).T
+    want = np.zeros(6, np.float32)
+    for i in range(2):
+        for j in range(3):
+            want[3 * i + j] += b[i, j]
+            want[2 * j + i] += a[i, j]
+    np.testing.assert_allclose(x.grad.asnumpy(), want)

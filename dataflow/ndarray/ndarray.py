@@ -162,6 +162,8 @@ class NDArray:
         reverse = kwargs.pop("reverse", False)
         if kwargs:
             raise TypeError("reshape got unexpected arguments %s" % sorted(kwargs))
+        if autograd.is_recording():     # recorded as the Reshape op, so gradients flow through it
+            return _op("Reshape", self, shape=tuple(shape), reverse=reverse)
         opdef = registry.get("Reshape")
         params = opdef.parse_params({"shape": tuple(shape), "reverse": reverse})
         _, (new_shape,) = apply_rule(Node(opdef, "reshape", params=params), [self.shape], [None], "shape")
