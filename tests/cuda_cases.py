@@ -284,3 +284,198 @@ def test_training_on_gpu_matches_cpu(hybridize):
 def test_simulator_or_gpu():
     """Say which mode ran (the simulator in CI, a real GPU under bench/gpu_check.py)."""
     print(storage.environment_note(), "NUMBA_ENABLE_CUDASIM=%s" % os.environ.get("NUMBA_ENABLE_CUDASIM", ""))
+
+
+@pytest.mark.parametrize("name,attrs,inputs", [
+    ("_random_uniform", {"low": "-1", "high": "3", "shape": "(2, 3)"}, []),
+    ("_random_uniform", {"shape": "(5,)", "dtype": "float16"}, []),
+    ("_random_normal", {"loc": "1", "scale": "2", "shape": "(2, 3)", "dtype": "float64"}, []),
+    ("_random_exponential", {"lam": "2", "shape": "(4,)"}, []),
+    ("_random_gamma", {"alpha": "2", "beta": "0.5", "shape": "(3, 2)"}, []),
+    ("_random_poisson", {"lam": "3", "shape": "(6,)"}, []),
+    ("_random_randint", {"low": "-5", "high": "7", "shape": "(2, 3)"}, []),
+    ("_shuffle", {}, [np.arange(15, dtype=np.float32).reshape(5, 3)]),
+    ("_shuffle", {}, [np.arange(6, dtype=np.int32)]),
+    ("_sample_multinomial", {"shape": "(3,)", "get_prob": "True"},
+     [np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]], np.float32)]),
+    ("_sample_multinomial", {}, [np.array([0.1, 0.2, 0.7], np.float64)]),
+])
+def test_random_kernels_match_cpu(name, attrs, inputs):
+    """The random ops' CUDA kernels draw the CPU kernel's numbers from the same seed (req write and add)."""
+    from scheduler.graph import Node
+    from scheduler.infer import apply_rule
+    opdef = registry.get(name)
+    p = opdef.parse_params(attrs)
+    node = Node(opdef, name, params=p)
+    n_out = opdef.num_outputs(p)
+    _, shapes = apply_rule(node, [x.shape for x in inputs], [None] * n_out, "shape")
+    _, dtypes = apply_rule(node, [x.dtype for x in inputs], [None] * n_out, "dtype")
+    for req in (WRITE, ADD):
+        init = [np.ones(s, t) for s, t in zip(shapes, dtypes)]
+        cpu_out = [o.copy() for o in init]
+        mx.random.seed(7)
+        opdef.cpu(OpContext(), p, [x.copy() for x in inputs], cpu_out, [req] * n_out)
+        mx.random.seed(7)
+        gpu_out, _ = run_gpu(opdef, p, inputs, init, [req] * n_out, False)
+        for k, (g, c) in enumerate(zip(gpu_out, cpu_out)):
+            assert g.dtype == c.dtype and g.shape == c.shape
+            np.testing.assert_array_equal(g, c, err_msg="output %d, req %s" % (k, req))
+
+
+@pytest.mark.parametrize("name,attrs,a_shape,b_shape,dtype", [
+    ("batch_dot", {}, (2, 3, 2), (2, 2, 3), "float32"),
+    ("batch_dot", {"transpose_a": "1", "transpose_b": "1"}, (2, 2, 3), (2, 3, 2), "float16"),
+    ("_linalg_gemm2", {"alpha": "0.5", "transpose_a": "1"}, (2, 3), (2, 3), "float64"),
+    ("_linalg_gemm2", {"axis": "1", "transpose_b": "1"}, (2, 3, 2, 2), (2, 3, 2, 2), "float32"),
+    ("_linalg_gemm", {"alpha": "-2", "beta": "0.5", "axis": "0"}, (3, 2, 2), (2, 2, 3), "float32"),
+    ("_linalg_gemm", {"beta": "2", "transpose_a": "1", "transpose_b": "1"}, (2, 3), (2, 2), "float64"),
+])
+def test_linalg_backward_kernels_match_cpu(name, attrs, a_shape, b_shape, dtype):
+    """_backward_batch_dot, _backward_linalg_gemm and _backward_linalg_gemm2 (no spec rows: internal to the
+    gradients) against their CPU kernels, req write and add, transposed operands and row axes included."""
+    from scheduler.graph import Node
+    from scheduler.infer import apply_rule
+    fwd = registry.get(name)
+    p = fwd.parse_params(attrs)
+    rng = np.random.default_rng(3)
+    ins = [rng.uniform(-1, 1, s).astype(dtype) for s in (a_shape, b_shape)]
+    if name == "_linalg_gemm":
+        node = Node(fwd, name, params=p)
+        in_shapes, _ = apply_rule(node, [a_shape, b_shape, None], [None], "shape")
+        ins.append(rng.uniform(-1, 1, in_shapes[2]).astype(dtype))
+    node = Node(fwd, name, params=p)
+    _, out_shapes = apply_rule(node, [x.shape for x in ins], [None], "shape")
+    dy = rng.uniform(-1, 1, out_shapes[0]).astype(dtype)
+    bwd = registry.get("_backward" + (name if name.startswith("_") else "_" + name))
+    shapes = [x.shape for x in ins]
+    for req in (WRITE, ADD):
+        init = [(rng.uniform(-1, 1, s) if req == ADD else np.zeros(s)).astype(dtype) for s in shapes]
+        cpu_out = [o.copy() for o in init]
+        bwd.cpu(OpContext(), p, [dy, ins[0], ins[1]], cpu_out, [req] * len(shapes))
+        gpu_out, _ = run_gpu(bwd, p, [dy, ins[0], ins[1]], init, [req] * len(shapes), False)
+        for k, (g, c) in enumerate(zip(gpu_out, cpu_out)):
+            close("dot", g, c, "%s output %d, req %s" % (bwd.name, k, req))
+
+
+def test_norm_family_gradients_on_gpu_match_cpu():
+    """The norm family's backward kernels (_backward_LayerNorm, _backward_InstanceNorm, _backward_L2Normalization,
+    _backward_LRN, _backward_softmax_cross_entropy, _backward_smooth_l1), reached through autograd on the GPU, give
+    the CPU's gradients (data and, where there are some, gamma and beta)."""
+    r = np.random.default_rng(3)
+    x4 = r.uniform(-1, 1, (2, 3, 2, 2)).astype(np.float32)
+    g3, b3 = r.uniform(0.5, 1.5, 3).astype(np.float32), r.uniform(-1, 1, 3).astype(np.float32)
+    w4 = r.uniform(-1, 1, x4.shape).astype(np.float32)
+    labels = np.array([0, 2, 1, 2], np.float32)
+    x2 = r.uniform(-2, 2, (4, 3)).astype(np.float32)
+    cases = [
+        (lambda x, g, b: mx.nd.LayerNorm(x, g, b, axis=1, eps=1e-3), (x4, g3, b3)),
+        (lambda x, g, b: mx.nd.LayerNorm(x.reshape((8, 3)), g, b), (x4.transpose(0, 2, 3, 1).copy(), g3, b3)),
+        (lambda x, g, b: mx.nd.InstanceNorm(x, g, b, eps=1e-3), (x4, g3, b3)),
+        (lambda x: mx.nd.L2Normalization(x, mode="channel"), (x4,)),
+        (lambda x: mx.nd.L2Normalization(x, mode="instance"), (x4,)),
+        (lambda x: mx.nd.LRN(x, nsize=3, alpha=0.5, beta=0.75, knorm=1.0), (x4,)),
+        (lambda x: mx.nd.smooth_l1(x, scalar=1.5), (x4,)),
+        (lambda x: mx.nd.softmax_cross_entropy(x, mx.nd.array(labels, ctx=x.context)) * 1.5, (x2,)),
+    ]
+
+    def grads(f, values, ctx):
+        args = [mx.nd.array(v, ctx=ctx) for v in values]
+        for a in args:
+            a.attach_grad()
+        with mx.autograd.record():
+            out = f(*args)
+            loss = (out * mx.nd.array(w4.reshape(-1)[:out.size].reshape(out.shape), ctx=ctx)).sum()
+        loss.backward()
+        return [a.grad.asnumpy() for a in args]
+    for k, (f, values) in enumerate(cases):
+        for g, c in zip(grads(f, values, mx.gpu()), grads(f, values, mx.cpu())):
+            np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5, err_msg="case %d" % k)
+
+
+@pytest.mark.parametrize("attrs,shape,dtype", [
+    ({"k": "2", "ret_typ": "value"}, (2, 4), "float32"),
+    ({"k": "2", "axis": "0", "ret_typ": "both", "dtype": "int32"}, (3, 2, 2), "float32"),
+    ({"k": "3", "axis": "None", "ret_typ": "value", "is_ascend": "1"}, (2, 3), "float16"),
+    ({"k": "0", "axis": "1", "ret_typ": "value"}, (2, 3, 2), "float64"),
+])
+def test_backward_topk_matches_cpu(attrs, shape, dtype):
+    """_backward_topk (no spec row: internal to topk's and sort's gradients) against its CPU kernel, req write and
+    add, with the indices topk gives (float and int32 index dtypes, every axis kind)."""
+    topk, bwd = registry.get("topk"), registry.get("_backward_topk")
+    p = topk.parse_params(attrs)
+    rng = np.random.default_rng(5)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape).astype(dtype)
+    from scheduler.graph import Node
+    from scheduler.infer import apply_rule
+    _, shapes = apply_rule(Node(topk, "topk", params=p), [x.shape], [None, None], "shape")
+    _, dtypes = apply_rule(Node(topk, "topk", params=p), [x.dtype], [None, None], "dtype")
+    outs = [np.zeros(s, t) for s, t in zip(shapes, dtypes)]
+    topk.cpu(OpContext(), p, [x], outs, [WRITE, WRITE])
+    dy = rng.uniform(-1, 1, outs[0].shape).astype(dtype)
+    for req in (WRITE, ADD):
+        init = (rng.uniform(-1, 1, shape) if req == ADD else np.zeros(shape)).astype(dtype)
+        cpu_out = [init.copy()]
+        bwd.cpu(OpContext(), p, [dy, outs[1], x], cpu_out, [req])
+        gpu_out, _ = run_gpu(bwd, p, [dy, outs[1], x], [init], [req], False)
+        close("_backward_topk", gpu_out[0], cpu_out[0], "req %s" % req)
+
+
+# ---- gradients of the indexing family (ops/cuda/indexing.py's TESTED_THROUGH_GRADIENTS) -----------------------
+def _x4(x, nd):
+    return nd.reshape(x, shape=(1, 3, 4, 2))     # (NDArray.reshape is not recorded by autograd)
+
+
+_INDEXING_GRADS = {
+    "_backward_slice": lambda x, nd: nd.slice(x, begin=(1, None), end=(None, -1), step=(1, -2)),
+    "_backward_slice_axis": lambda x, nd: nd.slice_axis(x, axis=1, begin=1, end=3),
+    "_backward_slice_like": lambda x, nd: nd.slice_like(x, nd.zeros((2, 3, 1), ctx=x.context)),
+    "_backward_clip": lambda x, nd: nd.clip(x, -0.5, 0.5),
+    "_backward_tile": lambda x, nd: nd.tile(x, reps=(2, 1, 2)),
+    "_backward_repeat": lambda x, nd: nd.repeat(x, repeats=2, axis=1),
+    "_backward_take": lambda x, nd: nd.take(x, nd.array([2, 0, 2, -1], ctx=x.context), axis=1, mode="wrap"),
+    "_backward_Embedding": lambda x, nd: nd.Embedding(nd.array([[0, 2], [2, 2]], ctx=x.context), x,
+                                                      input_dim=3, output_dim=4),
+    "_backward_pick": lambda x, nd: nd.pick(x, nd.array([[0, 3], [1, 1], [3, 0]], ctx=x.context), axis=1),
+    "_backward_gather_nd": lambda x, nd: nd.gather_nd(x, nd.array([[0, 2, 0], [1, 3, 1]], ctx=x.context)),
+    "_backward_diag": lambda x, nd: nd.diag(x, k=1),
+    "_backward_SequenceLast": lambda x, nd: nd.SequenceLast(x, nd.array([1, 3, 0, 2], ctx=x.context),
+                                                            use_sequence_length=True),
+    "_backward_Pad:constant": lambda x, nd: nd.Pad(_x4(x, nd), mode="constant", constant_value=1.5,
+                                                   pad_width=(0, 0, 0, 0, 1, 2, 2, 1)),
+    "_backward_Pad:edge": lambda x, nd: nd.Pad(_x4(x, nd), mode="edge", pad_width=(0, 0, 0, 0, 2, 3, 1, 3)),
+    "_backward_Pad:reflect": lambda x, nd: nd.Pad(_x4(x, nd), mode="reflect", pad_width=(0, 0, 0, 0, 2, 3, 1, 1)),
+    "_backward_UpSampling:concat": lambda x, nd: nd.UpSampling(_x4(x, nd), _x4(x, nd) * 0.5, scale=2,
+                                                               sample_type="nearest", num_args=2),
+    "_backward_UpSampling:sum": lambda x, nd: nd.UpSampling(_x4(x, nd), _x4(x, nd) * 0.5, scale=2,
+                                                            sample_type="nearest", num_args=2,
+                                                            multi_input_mode="sum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INDEXING_GRADS))
+@pytest.mark.parametrize("grad_req", ["write", "add"])
+def test_indexing_gradients_on_gpu_match_cpu(name, grad_req, monkeypatch):
+    """The backward kernels of ops/cuda/indexing.py, reached through autograd, give the CPU's gradients (repeated
+    indices accumulate) and are really run on the device."""
+    calls = []
+    opdef = registry.get(name.split(":")[0])
+    kernel = opdef.gpu
+    monkeypatch.setattr(opdef, "gpu", lambda *a: (calls.append(1), kernel(*a))[1])
+    x0 = np.random.default_rng(3).standard_normal((3, 4, 2)).astype(np.float32)
+    if name.startswith("_backward_Embedding"):
+        x0 = x0.reshape(3, 8)[:, :4].copy()
+    w0 = np.random.default_rng(4).standard_normal(x0.shape).astype(np.float32)
+
+    def grads(ctx):
+        x = mx.nd.array(x0, ctx=ctx)
+        x.attach_grad(grad_req=grad_req)
+        if grad_req == "add":
+            x.grad[:] = mx.nd.array(w0, ctx=ctx)
+        with mx.autograd.record():
+            y = _INDEXING_GRADS[name](x, mx.nd)
+            loss = (y * y).sum()
+        loss.backward()
+        return x.grad.asnumpy()
+    g = grads(mx.gpu())
+    assert calls, "%s did not run on the device" % name
+    np.testing.assert_allclose(g, grads(mx.cpu()), rtol=1e-5, atol=1e-6)

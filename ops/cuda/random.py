@@ -1,21 +1,102 @@
-"""CUDA kernels of the random sampling ops (ops/random.py)."""
+"""CUDA kernels of the random sampling ops (ops/random.py).
 
-_FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
+The numbers are drawn on the host with exactly the CPU kernel's generator calls (`ops.random_state.generator()`),
+so a seeded program gives the same numbers on cpu and gpu (as Dropout's mask in ops/cuda/nn.py), then copied to
+the device and stored there as req says. `_shuffle` draws its permutation on the host and gathers the rows on the
+device; `_sample_multinomial` needs the probabilities for its draws, so it reads them back to the host first.
+"""
+import numpy as np
+from numba import cuda, types
 
-# op name -> CUDA kernel (attached by ops/cuda/__init__.py::register)
-KERNELS = {}
+from .. import random as cpu_random
+from ..random_state import generator
+from ..registry import ADD, NULL
+from .common import copy_into, declare, empty, flat, launch, stream
 
-# ops of this family still without a CUDA kernel, and why (they run through the host)
-WITHOUT = {
-    "_random_uniform": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_random_normal": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_random_exponential": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_random_gamma": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_random_poisson": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_random_randint": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_shuffle": "random sampling: an issue 8 follow-up (runs through the host)",
-    "_sample_multinomial": "random sampling: an issue 8 follow-up (runs through the host)",
+
+def _to_device(value, out, req):
+    """out (req) value: value converted to out's dtype on the host (C++ casts, as `assign`), copied over."""
+    if req == NULL or out.size == 0:
+        return
+    from . import storage as gpu_storage
+    host = np.empty(out.shape, out.dtype)
+    with np.errstate(all="ignore"):
+        np.copyto(host, np.asarray(value).reshape(out.shape) if np.ndim(value) else value, casting="unsafe")
+    tmp = empty(out.shape, out.dtype)
+    gpu_storage.from_host(host, tmp, gpu_storage.current_device())
+    copy_into(tmp, out, req)
+
+
+def _draw(sample):
+    def kernel(ctx, p, inputs, outputs, req):
+        out = outputs[0]
+        _to_device(sample(generator(), p, out.shape), out, req[0])
+    return kernel
+
+
+_SAMPLES = {
+    "_random_uniform": lambda rng, p, s: rng.uniform(p.low, p.high, s),
+    "_random_normal": lambda rng, p, s: rng.normal(p.loc, p.scale, s),
+    "_random_exponential": lambda rng, p, s: rng.exponential(1.0 / p.lam, s),
+    "_random_gamma": lambda rng, p, s: rng.gamma(p.alpha, p.beta, s),
+    "_random_poisson": lambda rng, p, s: rng.poisson(p.lam, s),
+    "_random_randint": lambda rng, p, s: rng.integers(p.low, p.high, s),
 }
 
-# backward ops without a spec row whose kernels the simulator reaches through a forward op's gradient
-TESTED_THROUGH_GRADIENTS = set()
+
+@cuda.jit
+def _gather_rows_kernel(out, x, perm, row, add, n):
+    # out row r (req) x row perm[r]; rows of `row` elements
+    i = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while i < n:
+        r = i // row
+        j = perm[r] * row + (i - r * row)
+        if add:
+            old = out[i]
+            out[i] = x[j]
+            out[i] = old + out[i]
+        else:
+            out[i] = x[j]
+        i += step
+
+
+_1D = {t: types.Array(t, 1, "C") for t in (types.float32, types.float64, types.int32, types.int64)}
+declare("random.gather_rows", _gather_rows_kernel,
+        [(_1D[t], _1D[t], _1D[types.int64], types.int64, types.boolean, types.int64)
+         for t in (types.float32, types.float64, types.int32)])
+
+
+def shuffle(ctx, p, inputs, outputs, req):
+    from . import storage as gpu_storage
+    x, out = inputs[0], outputs[0]
+    perm_host = generator().permutation(x.shape[0]).astype(np.int64)
+    if req[0] == NULL or out.size == 0:
+        return
+    perm = empty(perm_host.shape, np.int64)
+    gpu_storage.from_host(perm_host, perm, gpu_storage.current_device())
+    n = out.size
+    row = n // x.shape[0]
+    _gather_rows_kernel[launch(n) + (stream(),)](flat(out), flat(x), perm, row, req[0] == ADD, n)
+
+
+def sample_multinomial(ctx, p, inputs, outputs, req):
+    """The CPU kernel's draws on a host copy of the probabilities; the results are copied back."""
+    from . import storage as gpu_storage
+    probs = gpu_storage.to_host(inputs[0], gpu_storage.current_device())
+    host_out = [np.empty(o.shape, o.dtype) for o in outputs]
+    cpu_random._multinomial(ctx, p, [probs], host_out, ["write"] * len(outputs))
+    for h, o, r in zip(host_out, outputs, req):
+        _to_device(h, o, r)
+
+
+# op name -> CUDA kernel (attached by ops/cuda/__init__.py::register)
+KERNELS = dict({name: _draw(f) for name, f in _SAMPLES.items()},
+               _shuffle=shuffle, _sample_multinomial=sample_multinomial)
+
+# ops of this family still without a CUDA kernel, and why (they run through the host)
+WITHOUT = {}
+
+# ops without a spec row that the simulator tests still run: these have no pointwise spec reference (see EXEMPT in
+# tests/op_specs.py); tests/cuda_cases.py::test_random_kernels_match_cpu compares each, seeded, with the CPU kernel
+TESTED_THROUGH_GRADIENTS = set(KERNELS)
