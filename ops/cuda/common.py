@@ -31,6 +31,18 @@ _MAX_BLOCKS = 4096
 
 SIMULATOR = bool(cuda.config.ENABLE_CUDASIM)
 
+
+@cuda.jit(device=True)
+def put(out, i, v, add):
+    """out[i] = v, or out[i] += v for req ADD. The value is stored in out's dtype before adding, so the sum is
+    taken in out's dtype, as the CPU kernels' `assign` does."""
+    if add:
+        old = out[i]
+        out[i] = v
+        out[i] = old + out[i]
+    else:
+        out[i] = v
+
 # name -> (kernel, [argument type tuples]) for the PTX test; filled by declare() as the modules load
 KERNELS = {}
 
@@ -93,12 +105,7 @@ def _copy_kernel(out, x, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        if add:
-            old = out[i]
-            out[i] = x[i]
-            out[i] = old + out[i]
-        else:
-            out[i] = x[i]
+        put(out, i, x[i], add)
         i += step
 
 
@@ -107,12 +114,7 @@ def _fill_kernel(out, value, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        if add:
-            old = out[i]
-            out[i] = value
-            out[i] = old + out[i]
-        else:
-            out[i] = value
+        put(out, i, value, add)
         i += step
 
 
@@ -128,12 +130,7 @@ def _broadcast_copy_kernel(out, x, shape, sx, add, n):
             c = r % shape[d]
             r //= shape[d]
             j += c * sx[d]
-        if add:
-            old = out[i]
-            out[i] = x[j]
-            out[i] = old + out[i]
-        else:
-            out[i] = x[j]
+        put(out, i, x[j], add)
         i += step
 
 

@@ -24,7 +24,7 @@ from numba.np.ufunc.dufunc import DUFunc
 from ..cpu import elemwise as cpu
 from ..registry import NULL, WRITE
 from .common import (F16, F32, F64, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into,
-                     copy_view, declare, fill, flat, in_compute_dtype, launch, stream)
+                     copy_view, declare, fill, flat, in_compute_dtype, launch, put, stream)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Scalar functions numba-cuda cannot compile as written (numpy ufuncs on scalars), with the same math
@@ -154,12 +154,7 @@ def _unary(f):
         step = cuda.gridsize(1)
         while i < n:
             v = f(x[i])
-            if add:
-                old = out[i]
-                out[i] = v
-                out[i] = old + out[i]
-            else:
-                out[i] = v
+            put(out, i, v, add)
             i += step
     return kernel
 
@@ -171,12 +166,7 @@ def _binary(f):
         step = cuda.gridsize(1)
         while i < n:
             v = f(a[i], b[i])
-            if add:
-                old = out[i]
-                out[i] = v
-                out[i] = old + out[i]
-            else:
-                out[i] = v
+            put(out, i, v, add)
             i += step
     return kernel
 
@@ -197,12 +187,7 @@ def _broadcast(f):
                 ia += c * sa[d]
                 ib += c * sb[d]
             v = f(a[ia], b[ib])
-            if add:
-                old = out[i]
-                out[i] = v
-                out[i] = old + out[i]
-            else:
-                out[i] = v
+            put(out, i, v, add)
             i += step
     return kernel
 
@@ -214,12 +199,7 @@ def _scalar(f):
         step = cuda.gridsize(1)
         while i < n:
             v = f(x[i], s)
-            if add:
-                old = out[i]
-                out[i] = v
-                out[i] = old + out[i]
-            else:
-                out[i] = v
+            put(out, i, v, add)
             i += step
     return kernel
 
@@ -231,12 +211,7 @@ def _rscalar(f):
         step = cuda.gridsize(1)
         while i < n:
             v = f(s, x[i])
-            if add:
-                old = out[i]
-                out[i] = v
-                out[i] = old + out[i]
-            else:
-                out[i] = v
+            put(out, i, v, add)
             i += step
     return kernel
 

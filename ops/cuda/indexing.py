@@ -11,7 +11,8 @@ from numba import cuda, types
 
 from ..registry import ADD, NULL, WRITE
 from . import storage as gpu_storage
-from .common import F16, as_compute, declare, broadcast_into, collapse, copy_view, empty, fill, flat, in_compute_dtype
+from .common import (F16, as_compute, broadcast_into, collapse, copy_view, declare, empty, fill, flat, in_compute_dtype,
+                     put)
 from .shape import _c_strides, _go, _I, _B, _1D, _A, _AD, _AI, strided_gather
 
 _FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
@@ -108,12 +109,7 @@ def _strided_sum_kernel(out, x, oshape, ostr, rshape, rstr, rtotal, add, n):
                 r //= rshape[d]
                 j += c * rstr[d]
             acc += x[j]
-        if add:
-            old = out[i]
-            out[i] = acc
-            out[i] = old + out[i]
-        else:
-            out[i] = acc
+        put(out, i, acc, add)
         i += step
 
 

@@ -20,8 +20,8 @@ from numba import cuda, float64, types
 from ..cpu import elemwise as cpu_elemwise
 from ..random_state import generator
 from ..registry import ADD, NULL, WRITE
-from .common import (F16, F32, as_compute, broadcast_into, compute_dtype, copy_into, copy_view, declare, empty,
-                     fill, flat, in_compute_dtype, launch, store, stream)
+from .common import (F16, F32, as_compute, broadcast_into, compute_dtype, copy_into, copy_view, declare, empty, fill,
+                     flat, in_compute_dtype, launch, put, store, stream)
 from .elemwise import _trunc_, map_binary, map_scalar, map_unary, template
 from .matrix import Mat, gemm, gemm_any
 from .reduce import SUM, run_reduce
@@ -313,12 +313,7 @@ def _softmax_output_grad_kernel(out, o, label, k, rest, off, on, use_ignore, ign
         g = g * scale / cnt
         if out_grad:
             g *= ov
-        if add:
-            old = out[i]
-            out[i] = g
-            out[i] = old + out[i]
-        else:
-            out[i] = g
+        put(out, i, g, add)
         i += step
 
 
@@ -401,12 +396,7 @@ def _regression_grad_kernel(out, o, label, scale, sign, add, n):
         if sign:
             d = 1 if d > 0 else -1
         v = d * scale
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 
@@ -503,12 +493,7 @@ def _bn_normalize_kernel(out, x, channels, post, mean, invstd, gamma, beta, fix_
         c = (i // post) % channels
         scale = invstd[c] if fix_gamma else invstd[c] * gamma[c]
         v = (x[i] - mean[c]) * scale + beta[c]
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 
@@ -561,12 +546,7 @@ def _bn_dx_kernel(out, dy, x, channels, post, mean, invstd, gamma, sum_dy, sum_d
             v = scale * (dy[i] - sum_dy[c] * inv_n - xhat * sum_dy_xhat[c] * inv_n)
         else:
             v = dy[i] * scale
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 

@@ -19,7 +19,7 @@ from ..cpu import norm as cpu_norm
 from ..cpu.common import scalar_in
 from ..registry import ADD, NULL
 from . import storage as gpu_storage
-from .common import as_compute, compute_dtype, copy_into, declare, empty, flat, in_compute_dtype, launch, stream
+from .common import as_compute, compute_dtype, copy_into, declare, empty, flat, in_compute_dtype, launch, put, stream
 from .elemwise import map_scalar, template
 
 _A = types.Array(types.float32, 1, "C")
@@ -487,12 +487,7 @@ def _smooth_l1_grad(out, dy, x, sigma, add, n):
                 v = -g
             else:
                 v = g * a * bsq
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 

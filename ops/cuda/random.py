@@ -11,7 +11,7 @@ from numba import cuda, types
 from .. import random as cpu_random
 from ..random_state import generator
 from ..registry import ADD, NULL
-from .common import copy_into, declare, empty, flat, launch, stream
+from .common import copy_into, declare, empty, flat, launch, put, stream
 
 
 def _to_device(value, out, req):
@@ -52,12 +52,7 @@ def _gather_rows_kernel(out, x, perm, row, add, n):
     while i < n:
         r = i // row
         j = perm[r] * row + (i - r * row)
-        if add:
-            old = out[i]
-            out[i] = x[j]
-            out[i] = old + out[i]
-        else:
-            out[i] = x[j]
+        put(out, i, x[j], add)
         i += step
 
 

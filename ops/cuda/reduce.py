@@ -18,8 +18,8 @@ from ..cpu import elemwise as cpu_elemwise
 from ..cpu.reduce import one_axis, reduced_axes
 from ..errors import DTypeError
 from ..registry import ADD, NULL, WRITE
-from .common import (F16, F32, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into,
-                     declare, flat, in_compute_dtype, launch, stream)
+from .common import (F16, F32, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into, declare,
+                     flat, in_compute_dtype, launch, put, stream)
 from .elemwise import map_scalar
 
 SUM, PROD, MAX, MIN, NANSUM, NANPROD, ABSSUM, SQSUM = range(8)
@@ -266,12 +266,7 @@ def _backward_reduce_kernel(out, dy, x, y, shape, so, mode, count, add, n):
             v = g * (1 if xv > 0 else (-1 if xv < 0 else 0))
         else:
             v = g * xv / (yv if yv != 0 else 1)
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 

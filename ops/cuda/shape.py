@@ -18,7 +18,7 @@ from ..cpu.common import scalar_in
 from ..cpu.indexing import _bounds, positions
 from ..registry import ADD, NULL
 from . import storage as gpu_storage
-from .common import F16, as_compute, collapse, compute_dtype, declare, flat, in_compute_dtype, launch, stream
+from .common import F16, as_compute, collapse, compute_dtype, declare, flat, in_compute_dtype, launch, put, stream
 
 _I, _B = types.int64, types.boolean
 _1D = {t: types.Array(t, 1, "C") for t in (types.float32, types.float64, types.float16, types.int32, types.int64,
@@ -50,12 +50,7 @@ def _gather_kernel(out, x, shape, sx, offset, add, n):
             c = r % shape[d]
             r //= shape[d]
             j += c * sx[d]
-        if add:
-            old = out[i]
-            out[i] = x[j]
-            out[i] = old + out[i]
-        else:
-            out[i] = x[j]
+        put(out, i, x[j], add)
         i += step
 
 
@@ -121,12 +116,7 @@ def _take_kernel(out, a, idx, n, m, post, wrap, add, total):
         else:
             q = min(max(q, 0), n - 1)
         v = a[(r * n + q) * post + k]
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 
@@ -163,12 +153,7 @@ def _where_kernel(out, c, x, y, row, add, n):
     step = cuda.gridsize(1)
     while i < n:
         v = x[i] if c[i // row] != 0 else y[i]
-        if add:
-            old = out[i]
-            out[i] = v
-            out[i] = old + out[i]
-        else:
-            out[i] = v
+        put(out, i, v, add)
         i += step
 
 
