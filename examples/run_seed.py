@@ -3,10 +3,13 @@
 `examples/seed_snippets.py` is the seed script with only its imports changed (`import dataflow as mx`). This
 runner executes it statement by statement in one namespace, so a snippet that dataflow cannot run yet (it is
 named in the summary with its error) does not hide the ones after it. With `--compare`, the printed lines are
-checked against what real MXNet 1.9.1 printed (`../shared/seed/seed_snippets.mxnet-1.9.1.out`).
+checked against what real MXNet 1.9.1 printed (`examples/seed/seed_snippets.mxnet-1.9.1.out`).
 
     python examples/run_seed.py              # the demo: the snippets' output, then a summary
     python examples/run_seed.py --compare    # ... and a line-by-line comparison with MXNet's output
+
+The exit status is 0 when every statement ran and (with `--compare`) every record MXNet printed matches, except
+the records in DIFFER_BY_DESIGN; otherwise 1, and the summary names each failing statement and record.
 """
 import argparse
 import ast
@@ -19,8 +22,14 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "seed_snippets.py")
-SHARED = os.environ.get("DATAFLOW_SHARED", os.path.join(HERE, "..", "..", "shared"))
-EXPECTED = os.path.join(SHARED, "seed", "seed_snippets.mxnet-1.9.1.out")
+EXPECTED = os.path.join(HERE, "seed", "seed_snippets.mxnet-1.9.1.out")
+
+# Records that differ by design (examples/seed/README.md): timings, file paths, values drawn from MXNet's own random
+# generator (the seeded init, and the hybridized output of the same net), and the class name of the graphviz object
+# (MXNet ran with an older graphviz package: `graphviz.dot.Digraph`; 0.21 has no `graphviz.dot`).
+DIFFER_BY_DESIGN = ("[S1] TIMING", "[S1] imperative net(x) (seeded init", "[S1] hybridized net(x)",
+                    "[S2] plot source file", "[S3] plot source file", "[S5] ConvFactory plot source file",
+                    "[S5] in3a plot source file", "[S2] plot_network returned type")
 
 
 def run(script=SCRIPT, stream=None):
@@ -125,15 +134,21 @@ def main(argv=None):
     print("\n--- summary: %d statements failed ---" % len(failures))
     for lineno, stmt, err in failures:
         print("  line %d: %s\n      %s" % (lineno, stmt, err))
+    wrong = 0
     if args.compare:
         with open(EXPECTED, encoding="utf-8") as fh:
             rows = compare(text, fh.read())
         ok = sum(1 for row in rows if row[3])
         print("\n--- %d of %d MXNet output records match ---" % (ok, len(rows)))
         for key, _, got, equal in rows:
-            if not equal:
-                print("  %s %s" % ("differs:" if got else "missing:", key))
-    return 0
+            if equal:
+                continue
+            expected = key.startswith(DIFFER_BY_DESIGN)
+            wrong += not expected
+            print("  %s %s%s" % ("differs:" if got else "missing:", key, "  (by design)" if expected else ""))
+        print("--- %s ---" % ("every other record matches" if not wrong else
+                              "%d records differ from MXNet's that should not" % wrong))
+    return 1 if failures or wrong else 0
 
 
 if __name__ == "__main__":

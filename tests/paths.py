@@ -1,7 +1,10 @@
-"""Where the shared MXNet material lives: `../shared` beside the repository (as in CI), or $DATAFLOW_SHARED."""
+"""Where the MXNet material the tests compare against lives: inside the repository, so a fresh clone is complete.
+
+- FIXTURES: files written by real MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/README.md says how and what each holds).
+- SEED: what MXNet 1.9.1 printed for the seed tutorial, and its plot_network sources (examples/seed/).
+"""
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("DATAFLOW_SHARED", os.path.join(ROOT, "..", "shared"))
-FIXTURES = os.path.join(SHARED, "fixtures", "mxnet-1.9.1")
-SEED = os.path.join(SHARED, "seed")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "mxnet-1.9.1")
+SEED = os.path.join(ROOT, "examples", "seed")

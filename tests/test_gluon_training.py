@@ -1,7 +1,7 @@
 """Training with Gluon: MXNet's cnn fixture (imports, three SGD steps, export), hybridized against imperative
 training, a real dataset (scikit-learn's digits), re-planning on new shapes, errors, and `gluon.data`.
 
-The cnn fixture (../shared/fixtures/mxnet-1.9.1/README.md, "cnn/") was trained by MXNet 1.9.1 for 3 steps from
+The cnn fixture (tests/fixtures/mxnet-1.9.1/README.md, "cnn/") was trained by MXNet 1.9.1 for 3 steps from
 `cnn-init.params`. BatchNorm's running statistics are updated in the training forward here and in the backward
 by MXNet: with one backward per forward the results agree. Tolerances below are measured maxima times ~10.
 """

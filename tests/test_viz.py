@@ -1,6 +1,6 @@
 """mx.viz: plot_network and print_summary against MXNet 1.9.1's output, rendering, and the memory-plan view.
 
-The expected `.gv` sources are the seed's (`../shared/seed/seed_artifacts/`, written by MXNet for S2, S3 and
+The expected `.gv` sources are the seed's (`examples/seed/plot_*.gv`, written by MXNet for S2, S3 and
 S5) or, for what the seed does not cover, pasted from MXNet 1.9.1 run on the same symbols. The expected tables
 are MXNet's `print_summary` output, pasted without trailing spaces: MXNet pads every table row to
 `line_length`, and `_table` puts that padding back.
@@ -20,7 +20,7 @@ from dataflow import viz
 from ops import registry
 from tests.paths import FIXTURES, SEED
 
-ARTIFACTS = os.path.join(SEED, "seed_artifacts")
+ARTIFACTS = SEED
 SHAPE_S5 = {"Previous Output": (128, 3, 28, 28)}
 OVAL = {"shape": "oval", "fixedsize": "false"}       # the seed's node_attrs
 
