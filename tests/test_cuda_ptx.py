@@ -17,7 +17,7 @@ PARTS = 2
 
 
 def test_every_cuda_kernel_compiles_to_ptx_sm90(capsys):
-    pytest.importorskip("numba.cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
+    pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "CUDA_HOME", "CUDA_PATH")}
     procs = [subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "cuda_ptx.py"), str(i), str(PARTS)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_cases_under_the_simulator():
-    pytest.importorskip("numba.cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
+    pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONWARNINGS="ignore")
     proc = subprocess.run([sys.executable, "-m", "pytest", "tests/cuda_cases.py", "-q", "-p", "no:cacheprovider",
                            "-p", "no:warnings", "-x"], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -29,7 +29,7 @@ def test_cases_under_the_simulator():
 def test_every_op_has_a_gpu_kernel_or_a_reason(capsys):
     """ops/cuda attaches a CUDA kernel to each op it covers; every other op runs through the host and must say why
     in ops.cuda.without_cuda_kernel() (and nothing listed there may have a CUDA kernel by now)."""
-    pytest.importorskip("numba.cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
+    pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     from ops import cuda as ops_cuda
     from ops import registry
     kinds = ops_cuda.register()
@@ -52,7 +52,7 @@ def test_every_op_has_a_gpu_kernel_or_a_reason(capsys):
 def test_gpu_without_a_gpu_is_a_clear_error():
     """In this process numba.cuda is not simulated and there is no GPU: mx.gpu() arrays fail with a message that
     names mx.context.num_gpus() (the context object itself can still be made, as in MXNet)."""
-    pytest.importorskip("numba.cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
+    pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     import dataflow as mx
     if mx.context.num_gpus() > 0:
         pytest.skip("a GPU is present")
