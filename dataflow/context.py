@@ -3,11 +3,17 @@ import threading
 
 from ops.errors import MXNetError
 
+from .base import _MXClassPropertyMetaClass, classproperty
+
+__all__ = ["Context", "cpu", "cpu_pinned", "gpu", "num_gpus", "gpu_memory_info", "current_context"]
+
 _state = threading.local()
 
 
-class Context:
-    """A device: `Context('cpu', 0)`, `Context('gpu', 1)`; usable as `with mx.gpu(0): ...`."""
+class Context(metaclass=_MXClassPropertyMetaClass):
+    """A device: `Context('cpu', 0)`, `Context('gpu', 1)`; usable as `with mx.gpu(0): ...`.
+
+    `Context.default_ctx` is the current default context (read and assign, as in MXNet)."""
     devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
     devstr2type = {v: k for k, v in devtype2str.items()}
 
@@ -44,6 +50,21 @@ class Context:
     def __exit__(self, *exc):
         _state.ctx = self._old_ctx
 
+    @classproperty
+    def default_ctx(cls):
+        return current_context()
+
+    @default_ctx.setter
+    def default_ctx(cls, value):
+        _state.ctx = value
+
+    def empty_cache(self):
+        """Give the GPU memory cached by this device's pool back to the device (nothing to do on a CPU)."""
+        if self.device_type == "gpu":
+            from ops.cuda import storage
+            storage.check_context(self)
+            storage.pool(self.device_id).empty_cache()
+
 
 def cpu(device_id=0):
     """The CPU context."""
@@ -64,6 +85,21 @@ def num_gpus():
     NUMBA_ENABLE_CUDASIM=1)."""
     from ops.cuda import storage
     return storage.num_gpus()
+
+
+def gpu_memory_info(device_id=0):
+    """(free, total) bytes of GPU `device_id`, as the CUDA driver reports them (under numba's simulator, whose
+    "device" arrays live in host memory: the host's)."""
+    import os
+
+    from ops.cuda import storage
+    storage.check_context(gpu(device_id))
+    if storage.simulator():
+        page = os.sysconf("SC_PAGE_SIZE")
+        return os.sysconf("SC_AVPHYS_PAGES") * page, os.sysconf("SC_PHYS_PAGES") * page
+    with storage.on_device(device_id):
+        free, total = storage.cuda().current_context().get_memory_info()
+    return int(free), int(total)
 
 
 def current_context():

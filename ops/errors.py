@@ -6,8 +6,8 @@ Messages name the op, the node, the input and the shapes involved, in the spirit
 """
 
 
-class MXNetError(Exception):
-    """Base class of every error raised by dataflow."""
+class MXNetError(RuntimeError):
+    """Base class of every error raised by dataflow (a RuntimeError, as MXNet's)."""
 
 
 class ParamError(MXNetError, ValueError):
