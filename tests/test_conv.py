@@ -246,7 +246,8 @@ _POOL_SHAPES = {1: (2, 2, 7), 2: (1, 2, 5, 6), 3: (1, 1, 3, 4, 3)}
 def test_convolution_gradients_are_central_differences(case):
     build, shape = GRAD_CASES[case]
     sym = build()
-    check_numeric_gradient(sym, _location(sym, {"data": shape}, np.random.RandomState(0)), rtol=1e-5, atol=1e-7)
+    check_numeric_gradient(sym, _location(sym, {"data": shape}, np.random.RandomState(0)), rtol=1e-5, atol=1e-7,
+                           dtype=np.float64)
 
 
 @pytest.mark.parametrize("case", sorted(POOL_GRAD_CASES))
@@ -255,7 +256,7 @@ def test_pooling_gradients_are_central_differences(case):
     sym = mx.sym.Pooling(DATA, **attrs)
     nd = len(attrs.get("kernel", (1, 1)))
     loc = _location(sym, {"data": _POOL_SHAPES[nd]}, np.random.RandomState(1), distinct=True)
-    check_numeric_gradient(sym, loc, rtol=1e-5, atol=1e-7)
+    check_numeric_gradient(sym, loc, rtol=1e-5, atol=1e-7, dtype=np.float64)
 
 
 def test_grad_req_add_accumulates():

@@ -28,7 +28,7 @@ def test_gradient_matches_finite_differences(spec, data):
     sym = create(opdef, spec.name, variables, dict(attrs))
     location = dict(zip(names, inputs))
     check_numeric_gradient(sym, location, numeric_eps=1e-6, rtol=1e-4, atol=1e-6,
-                           grad_nodes=list(spec.grad_inputs or names))
+                           grad_nodes=list(spec.grad_inputs or names), dtype=np.float64)
 
 
 # -- executor semantics ----------------------------------------------------------------------------------------------
@@ -88,8 +88,12 @@ def test_backward_errors_name_the_output():
     ex.forward(is_train=True)
     with pytest.raises(mx.base.ShapeError, match="out_grad.*_plus"):
         ex.backward(mx.nd.ones(3))
-    with pytest.raises(ValueError, match="2 out_grads given for 1 outputs"):
-        ex.backward([mx.nd.ones(2), mx.nd.ones(2)])
+    # MXNet 1.9.1 uses the first out_grads and ignores the extra ones (checked on the oracle)
+    ex.backward([mx.nd.ones(2) * 3])
+    want = {k: v.asnumpy() for k, v in ex.grad_dict.items()}
+    ex.backward([mx.nd.ones(2) * 3, mx.nd.ones(2) * 7])
+    for name, value in ex.grad_dict.items():
+        np.testing.assert_array_equal(value.asnumpy(), want[name])
 
 
 def _s8_symbol():
