@@ -7,10 +7,12 @@ engine order, so a seeded program repeats exactly.
 """
 import numpy as np
 
+from .autodiff import apply
 from .cpu.common import assign
+from .elemwise import like_inputs, types_like_inputs
 from .init import _init_shape, _init_type, _params
 from .random_state import generator
-from .registry import Bool, DType, Float, Int, OpDef, Shape, register
+from .registry import Bool, DType, Float, Int, Long, OpDef, Shape, register
 
 
 def _draw(sample):
@@ -43,8 +45,20 @@ distribution("_random_gamma", lambda rng, p, s: rng.gamma(p.alpha, p.beta, s),
 distribution("_random_poisson", lambda rng, p, s: rng.poisson(p.lam, s),
              dict(lam=Float(1.0, "Lambda (mean)")), doc="Samples from a Poisson distribution.")
 distribution("_random_randint", lambda rng, p, s: rng.integers(p.low, p.high, s),
-             dict(low=Int(doc="Lower bound (inclusive)"), high=Int(doc="Upper bound (exclusive)")), np.int32,
+             dict(low=Long(doc="Lower bound (inclusive)"), high=Long(doc="Upper bound (exclusive)")), np.int32,
              doc="Samples integers uniformly from [low, high).")
+# failures before k successes of probability p: a Poisson draw of a Gamma(k, (1-p)/p) rate, as MXNet samples it
+distribution("_random_negative_binomial", lambda rng, p, s: rng.negative_binomial(p.k, p.p, s),
+             dict(k=Int(1, "Limit of unsuccessful experiments"), p=Float(1.0, "Failure probability in each "
+                                                                           "experiment")),
+             doc="Samples from a negative binomial distribution.")
+# mean mu, variance mu + alpha mu^2: Poisson of a Gamma(1/alpha, mu alpha) rate; alpha = 0 is Poisson(mu)
+distribution("_random_generalized_negative_binomial",
+             lambda rng, p, s: rng.poisson(rng.gamma(1.0 / p.alpha, p.mu * p.alpha, s)) if p.alpha else
+             rng.poisson(p.mu, s),
+             dict(mu=Float(1.0, "Mean of the negative binomial distribution"),
+                  alpha=Float(1.0, "Alpha (dispersion) parameter of the negative binomial distribution")),
+             doc="Samples from a generalized negative binomial distribution.")
 
 
 def _shuffle(ctx, p, inputs, outputs, req):
@@ -85,9 +99,41 @@ def _multinomial(ctx, p, inputs, outputs, req):
         assign(outputs[1], req[1], np.log(chosen).reshape(outputs[1].shape))
 
 
-register(OpDef("_sample_multinomial", outputs=lambda p: ["output", "prob"] if p.get_prob else ["output"],
-               params=dict(shape=Shape((), "Samples per row"), get_prob=Bool(False, "Also return log-probs"),
-                           dtype=DType(np.dtype(np.int32), "Type of the samples")),
-               infer_shape=_multinomial_shape, infer_type=_multinomial_type, cpu=_multinomial,
-               doc="Draws category indices from rows of probabilities."))
+# d log p[sample] / d data: each draw adds its head gradient / p[sample] at the sampled category (checked on
+# MXNet 1.9.1); the samples themselves get none.
+def _multinomial_grad(p, ins, outs, dys):
+    if not p.get_prob or dys[1] is None:
+        return [None]
+    return [apply("_backward_sample_multinomial", dys[1], ins[0], outs[0], **p.as_dict())]
+
+
+_MULTINOMIAL = dict(shape=Shape((), "Shape to be sampled from each random distribution."),
+                    get_prob=Bool(False, "Whether to also return the log probability of sampled result. This is "
+                                         "usually used for differentiating through stochastic variables, e.g. in "
+                                         "reinforcement learning."),
+                    dtype=DType(np.dtype(np.int32), "DType of the output in case this can't be inferred."))
+register(OpDef("_sample_multinomial", aliases=("sample_multinomial",), params=_MULTINOMIAL,
+               outputs=lambda p: ["output0", "output1"] if p.get_prob else ["output"],
+               infer_shape=_multinomial_shape, infer_type=_multinomial_type, gradient=_multinomial_grad,
+               cpu=_multinomial,
+               doc="Concurrent sampling from multiple multinomial distributions: draws category indices from rows "
+                   "of probabilities (the last axis), and with get_prob their log probabilities."))
+
+
+def _backward_multinomial(ctx, p, inputs, outputs, req):
+    """inputs (head gradient of the log-probs, data, samples) -> data_grad."""
+    dy, probs, samples = inputs
+    k = probs.shape[-1]
+    rows = probs.reshape(-1, k).astype(np.float64)
+    picks = samples.reshape(len(rows), -1).astype(np.int64)
+    grad = np.zeros_like(rows)
+    row_index = np.repeat(np.arange(len(rows)), picks.shape[1])
+    np.add.at(grad, (row_index, picks.reshape(-1)),
+              dy.reshape(len(rows), -1).astype(np.float64).reshape(-1) / rows[row_index, picks.reshape(-1)])
+    assign(outputs[0], req[0], grad.reshape(probs.shape))
+
+
+register(OpDef("_backward_sample_multinomial", params=_MULTINOMIAL, arguments=("ograd", "data", "samples"),
+               outputs=("data_grad",), infer_shape=like_inputs(1), infer_type=types_like_inputs(1),
+               cpu=_backward_multinomial, doc="Backward of sample_multinomial (internal)."))
 

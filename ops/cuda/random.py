@@ -41,6 +41,9 @@ _SAMPLES = {
     "_random_gamma": lambda rng, p, s: rng.gamma(p.alpha, p.beta, s),
     "_random_poisson": lambda rng, p, s: rng.poisson(p.lam, s),
     "_random_randint": lambda rng, p, s: rng.integers(p.low, p.high, s),
+    "_random_negative_binomial": lambda rng, p, s: rng.negative_binomial(p.k, p.p, s),
+    "_random_generalized_negative_binomial": lambda rng, p, s: rng.poisson(rng.gamma(1.0 / p.alpha, p.mu * p.alpha, s))
+    if p.alpha else rng.poisson(p.mu, s),
 }
 
 
@@ -90,7 +93,8 @@ KERNELS = dict({name: _draw(f) for name, f in _SAMPLES.items()},
                _shuffle=shuffle, _sample_multinomial=sample_multinomial)
 
 # ops of this family still without a CUDA kernel, and why (they run through the host)
-WITHOUT = {}
+WITHOUT = {"_backward_sample_multinomial": "scatters one value per draw into the probabilities' gradient, which "
+                                            "is tiny: runs through the host"}
 
 # ops without a spec row that the simulator tests still run: these have no pointwise spec reference (see EXEMPT in
 # tests/op_specs.py); tests/cuda_cases.py::test_random_kernels_match_cpu compares each, seeded, with the CPU kernel
