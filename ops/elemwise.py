@@ -507,10 +507,22 @@ def _like_shape(p, in_shapes, out_shapes):
     return list(in_shapes), [in_shapes[1]]
 
 
+# d backward_Cast(g, x) / dg = dg cast back to g's dtype; `like` gives only a dtype, so no gradient.
+def _backward_cast_grad(p, ins, outs, dys):
+    return [apply("_backward_Cast", dys[0], ins[0]), None]
+
+
 register(OpDef("_backward_Cast", arguments=("data", "like"), infer_shape=same_shape_rule, infer_type=_like_type,
-               cpu=cpu.cast, doc="data cast to the dtype of `like` (the gradient of Cast)."))
+               cpu=cpu.cast, gradient=_backward_cast_grad,
+               doc="data cast to the dtype of `like` (the gradient of Cast)."))
 
 
-# d sum_to_like(g, x) / dg = broadcast back to g's shape: the pair is only used inside gradients, so no rule.
+# d sum_to_like(g, x) / dg = dg broadcast back to g's shape (numpy's right-aligned rule, which broadcast_add
+# applies to zeros shaped like g); `like` gives only a shape. Used by second-order gradients of broadcast ops.
+def _sum_to_like_grad(p, ins, outs, dys):
+    return [apply("broadcast_add", apply("zeros_like", ins[0]), dys[0]), None]
+
+
 register(OpDef("_sum_to_like", arguments=("data", "like"), infer_shape=_like_shape, cpu=cpu.sum_to_like,
+               gradient=_sum_to_like_grad,
                doc="data summed over the axes along which `like` was broadcast, giving like's shape."))

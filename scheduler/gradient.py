@@ -9,6 +9,8 @@ reverse topological order; sum the gradients collected for each output (none -> 
 3. aggregate the gradients collected for each `wrt` entry.
 Leaves out: zero gradients — the caller decides what an absent gradient means (a zeros array for grad_req
 'write'); loss ops ignore the head gradient in their rules, as MXNet's do.
+Higher order: the gradient nodes are ordinary nodes, so the pass runs on a graph holding them too (autograd's
+create_graph); a gradient reaching an op's hidden output (which only a first-order rule reads) is an error.
 """
 from collections import defaultdict
 
@@ -40,6 +42,7 @@ def add_backward(heads, wrt, head_grads):
             if node.op.gradient is None:
                 raise MXNetError(in_operator(node.op.name, node.name, "has no gradient; cannot differentiate "
                                              "through it (wrap it in BlockGrad to stop the gradient)"))
+            _check_hidden(node, dys)
             ins = [Value(e) for e in node.inputs]
             outs = [Value(Entry(node, i)) for i in range(len(out_eids))]
             in_grads = node.op.gradient(node.params, ins, outs, dys)
@@ -55,6 +58,19 @@ def add_backward(heads, wrt, head_grads):
             grad = _aggregate(collected.get(g.eid(e), [])) if id(e.node) in g.nid else None
             results.append(None if grad is None else grad.entry)
     return results
+
+
+def _check_hidden(node, dys):
+    """A gradient reaching a hidden output (Dropout's mask, L2Normalization's norm) comes only from a
+    higher-order gradient whose first-order rule read that output; the op's rule takes no gradient for it, so
+    going on would silently drop that path."""
+    n_visible = node.num_visible_outputs()
+    hidden = [k for k in range(n_visible, len(dys)) if dys[k] is not None]
+    if hidden:
+        names = node.op.output_names(node.params)
+        raise MXNetError(in_operator(node.op.name, node.name, "cannot differentiate through its hidden output%s "
+                                     "%s (a higher-order gradient reads it); not supported" % (
+                                         "s" if len(hidden) > 1 else "", ", ".join(names[k] for k in hidden))))
 
 
 def _leads_to(g, targets):
