@@ -6,13 +6,14 @@ reads after reads run together. A var in both `reads` and `writes` counts as a w
 `wait_for_var(var)` blocks until the writes of `var` pushed so far have finished; `waitall()` until everything
 has. Both raise the stored error, if any (see Note [errors]).
 
-Engines. `NaiveEngine` runs `fn` inside `push` (for debugging: a wrong answer that goes away under it is an
-ordering bug). `ThreadedEngine` hands ready ops to `MXNET_CPU_WORKER_NTHREADS` (default 1) daemon threads
-through a `queue.SimpleQueue`. Pending ops wait in per-var queues (MXNet's ThreadedVar), each op counting the
-vars not yet granted to it, all under one lock. Consecutive reads of a var are granted together; a write is
-granted once every earlier read and write of it has finished. An op granted everything at push time goes
-straight to the workers. `get_engine()` picks by `MXNET_ENGINE_TYPE`: `NaiveEngine`, or `ThreadedEngine` (the
-default; `ThreadedEnginePerDevice` is a synonym).
+Engines. `NaiveEngine` runs `fn` inside `push`, one op at a time across threads (for debugging: a wrong answer
+that goes away under it is an ordering bug). `ThreadedEngine` hands ready ops to `MXNET_CPU_WORKER_NTHREADS`
+(default 1) daemon threads through a `queue.SimpleQueue`. Pending ops wait in per-var queues (MXNet's
+ThreadedVar), each op counting the vars not yet granted to it, all under one lock. Consecutive reads of a var are
+granted together; a write is granted once every earlier read and write of it has finished. An op granted
+everything at push time goes straight to the workers. Both engines may be pushed to from several Python threads.
+`get_engine()` picks by `MXNET_ENGINE_TYPE`: `NaiveEngine`, or `ThreadedEngine` (the default;
+`ThreadedEnginePerDevice` is a synonym).
 
 Cost (2 cores, CPython 3.11, empty fn, 200k pushes then one waitall): push + run + retire takes 1.6-1.9 µs per
 op on ThreadedEngine (1 or 2 workers; up to ~4 µs in runs where the GIL hands over badly), 0.5-0.6 µs on
@@ -22,7 +23,7 @@ Plan as one op, or pass `inline=True` for a small op: when its vars are free at 
 in the pushing thread (ordering is unchanged: it was ready; only the overlap with Python is given up).
 
 Rules for `fn`: it may push further ops, but must never wait (`wait_for_var`, `waitall`) on the engine: with
-one worker that deadlocks. Workers are threads and do not survive `fork`: subprocesses must use `spawn`.
+one worker that deadlocks. Workers are re-created in a forked child (Note [fork]).
 
 Example (any engine; NaiveEngine keeps it deterministic):
 >>> eng = NaiveEngine()
@@ -43,25 +44,63 @@ If `fn` raises, the op's `EngineError` ("Error in operator <name>: <message>"; `
 the exception) is stored on each var it writes. An op that reads a var holding an error (read-modify-write
 included) does not run `fn`; it passes the same error on to its writes, so a failure surfaces at the wait that
 reads any output depending on it. A var that is only written does not stop the op: a write that runs fully
-overwrites the value and clears the stored error. `wait_for_var` leaves the error on the var (a second wait
-raises again). `waitall` raises the first error raised by an `fn` since the last `waitall`, and forgets the
-others (they stay on their vars).
+overwrites the value and clears the stored error. A write that covers only part of a var's storage (`y[0:1] = 5`,
+dataflow/ndarray/indexing.py) must therefore declare the var as read too, or it would expose the rest of a
+failed value. `wait_for_var` leaves the error on the var (a second wait raises again). `waitall` raises the first
+error raised by an `fn` since the last `waitall`, and forgets the others (they stay on their vars).
+MXNet differs in both: a wait that raises an error forgets it (its exception_ptr is shared by every var the error
+reached and by WaitForAll's list), so a second `asnumpy()` of a failed output returns uninitialised memory, and
+whether `waitall` still raises depends on which thread's wait raced to raise it first. We keep the error on the
+var (no silent wrong results) and report every failure at the next `waitall` even if a wait raised it already
+(the same answer whatever the threads did); code that caught an error and goes on may call `waitall` once to
+acknowledge it.
+
+Note [interrupts]
+Python raises a KeyboardInterrupt in the main thread between almost any two bytecodes. Landing inside the
+engine's bookkeeping (an op counted in flight but never retired, a var half granted) it would leave `waitall`
+waiting forever. So the engine puts its own SIGINT handler in place of Python's default one (only that one, from
+the main thread, when the first engine is made): like the default it raises KeyboardInterrupt, except while the
+innermost engine frame of the main thread is bookkeeping (a function marked `@_bookkeeping`); then the interrupt
+waits for the bookkeeping to end (`push` raises it as it returns). This is trio's KeyboardInterrupt protection,
+by code object instead of a frame-local flag. An op's own fn is never protected (`_call_fn` marks where it
+starts): an interrupt inside it, or a KeyboardInterrupt/SystemExit it raises, ends the op part way, so its
+writes get an EngineError "interrupted ...; its outputs are incomplete" that later reads raise. Run in the
+pushing thread (an inline op, NaiveEngine) the exception itself goes on to the caller of `push`, and `waitall`
+does not report it again; on a worker it is an ordinary op error. Waits are not protected: Ctrl-C interrupts
+`wait_for_var` and `waitall` and leaves the engine as it was. A handler the program installs itself replaces
+ours, and with it the protection.
+
+Note [fork]
+Worker threads and held locks do not survive `os.fork()` (multiprocessing's default on Linux). As MXNet does
+around fork, `os.register_at_fork` hooks first wait, in the parent, until each engine has no op in flight (so the
+child sees finished values) and hold its lock across the fork; the child then gets fresh locks, queue and
+workers. Forked from inside an op's fn (which cannot wait for itself), the ops then in flight are dropped in the
+child: their vars are reset and their writes hold an error saying their result is lost.
 """
 import collections
+import contextlib
 import os
 import queue
+import signal
+import sys
 import threading
+import weakref
 
 from ops.errors import MXNetError
 
-__all__ = ["Engine", "EngineError", "NaiveEngine", "ThreadedEngine", "Var", "get_engine", "set_engine"]
+__all__ = ["Engine", "EngineError", "ImmediateEngine", "NaiveEngine", "ThreadedEngine", "Var", "get_engine",
+           "scoped", "set_engine"]
 
 
 class EngineError(MXNetError, RuntimeError):
     """An exception raised inside a pushed op, re-raised at a wait; `original` is what `fn` raised."""
 
     def __init__(self, op_name, original):
-        super().__init__(f"Error in operator {op_name}: {str(original) or type(original).__name__}")
+        if isinstance(original, Exception):
+            message = str(original) or type(original).__name__
+        else:  # KeyboardInterrupt, SystemExit: the op stopped part way, see Note [interrupts]
+            message = f"interrupted by {type(original).__name__}; its outputs are incomplete"
+        super().__init__(f"Error in operator {op_name}: {message}")
         self.op_name = op_name
         self.original = original
         self.__cause__ = original
@@ -107,11 +146,95 @@ def _raise(error):
     raise error.with_traceback(None)  # one object is raised at many waits: keep its traceback from growing
 
 
+# ---- Ctrl-C: Note [interrupts] -------------------------------------------------------------------------------
+
+_BOOKKEEPING = set()  # code objects of the functions that change the engine's state
+
+
+def _bookkeeping(function):
+    """Mark `function` as engine bookkeeping: a SIGINT arriving while the main thread runs it is deferred."""
+    _BOOKKEEPING.add(function.__code__)
+    return function
+
+
+def _call_fn(fn):
+    """Run an op's fn. Its frame tells the SIGINT handler that what runs above it is the op's, not bookkeeping."""
+    fn()
+
+
+class _Sigint:
+    pending = 0         # the id of the (main) thread whose SIGINT was deferred in bookkeeping; 0: none
+    installed = False
+
+
+def _on_sigint(signum, frame):
+    """Python's SIGINT handler (it runs in the main thread, between two bytecodes of `frame`): raise
+    KeyboardInterrupt as Python's default handler does, unless the innermost engine frame is bookkeeping."""
+    if frame is None:  # CPython 3.11 passes None when the signal wakes a blocked lock acquire
+        frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code is _call_fn.__code__:
+            break
+        if code in _BOOKKEEPING:
+            _Sigint.pending = threading.get_ident()
+            return
+        frame = frame.f_back
+    raise KeyboardInterrupt
+
+
+def _raise_deferred():
+    """At the end of bookkeeping: raise the SIGINT deferred in it, if it was this thread's."""
+    if _Sigint.pending == threading.get_ident():
+        _Sigint.pending = 0
+        raise KeyboardInterrupt
+
+
+def _raise_interrupt(exc):
+    """Raise what interrupted an fn run in this thread; a SIGINT deferred meanwhile is the same Ctrl-C."""
+    if _Sigint.pending == threading.get_ident():
+        _Sigint.pending = 0
+    raise exc
+
+
+def _install_sigint_handler():
+    """Put `_on_sigint` in place of Python's default SIGINT handler (only that one, only from the main thread)."""
+    if _Sigint.installed or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_sigint)
+        _Sigint.installed = True
+    except (ValueError, OSError):  # no signals here (an embedded interpreter): nothing to protect from
+        _Sigint.installed = True
+
+
+def _inside_an_op():
+    """Whether the calling thread is running an op's fn (its stack holds `_call_fn`)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _call_fn.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+# A wait wakes this often (s) to let Python run a pending SIGINT handler: a blocked lock is woken only by a
+# signal the OS delivered to the main thread, not by one caught by another thread or by `_thread.interrupt_main`.
+_WAKE_S = 0.1
+
+# ---- engines -------------------------------------------------------------------------------------------------
+
+_ENGINES = weakref.WeakSet()  # every engine made, for the fork handlers (Note [fork])
+
+
 class Engine:
     """The interface: `new_var`, `push`, `wait_for_var`, `waitall`."""
 
     def __init__(self):
         self._errors = []  # errors raised by an fn since the last waitall, in the order they happened
+        _install_sigint_handler()
+        _ENGINES.add(self)
 
     def new_var(self, name=None):
         return Var(name)
@@ -125,45 +248,91 @@ class Engine:
     def waitall(self):
         raise NotImplementedError
 
-    _catch = Exception  # what a failing fn may raise and still become an EngineError
-
-    def _execute(self, op):
-        """Run op.fn unless a var it reads holds an error; set op.error; return the error if fn raised it."""
+    @staticmethod
+    @_bookkeeping
+    def _run(op):
+        """Run op.fn unless a var it reads holds an error; set op.error; return what fn raised, or None."""
         for v in op.checks:
             if v._error is not None:
                 op.error = v._error
                 return None
         try:
-            op.fn()
-        except self._catch as e:  # whatever fn raises belongs to the vars it writes
+            _call_fn(op.fn)
+        except BaseException as e:  # whatever fn raises belongs to the vars it writes (a worker must not die)
             op.error = EngineError(op.name, e)
-            return op.error
+            return e
         return None
+
+    def _before_fork(self):
+        pass
+
+    def _after_fork(self, in_child):
+        pass
 
 
 class NaiveEngine(Engine):
-    """Runs every op synchronously inside `push`; errors are still stored and raised at the wait."""
+    """Runs every op synchronously inside `push`, one at a time across threads; errors are still stored and
+    raised at the wait. A KeyboardInterrupt (any BaseException) from fn goes on to the caller of push."""
 
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.RLock()  # re-entrant: an fn may push
+
+    @_bookkeeping
     def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
-        if self._execute(op) is not None:
-            self._errors.append(op.error)
-        for v in op.writes:
-            v._error = op.error
+        with self._lock:
+            raised = self._run(op)
+            for v in op.writes:
+                v._error = op.error
+            if isinstance(raised, Exception):
+                self._errors.append(op.error)
+        if raised is not None and not isinstance(raised, Exception):
+            _raise_interrupt(raised)
+        if _Sigint.pending:
+            _raise_deferred()
 
     def wait_for_var(self, var):
-        if var._error is not None:
-            _raise(var._error)
+        with self._lock:  # an op another thread is running has not finished writing
+            error = var._error
+        if error is not None:
+            _raise(error)
 
     def waitall(self):
-        errors, self._errors = self._errors, []
+        with self._lock:
+            errors, self._errors = self._errors, []
         if errors:
             _raise(errors[0])
+
+    def _before_fork(self):
+        self._lock.acquire()  # waits for an op another thread runs; re-entrant if this thread runs one
+
+    def _after_fork(self, in_child):
+        self._lock.release()  # in the child too: the forking thread held it, and it is the only thread there
+
+
+class ImmediateEngine(NaiveEngine):
+    """A NaiveEngine whose `push` raises the op's error at once, for code running inside a pushed op (a custom
+    op's Python callback, dataflow/operator.py): there a stored error would be lost and a wait on the outer engine
+    could deadlock. Use it through `scoped`."""
+
+    @_bookkeeping
+    def push(self, fn, reads=(), writes=(), name="op", inline=False):
+        op = _Op(fn, name, reads, writes)
+        with self._lock:
+            raised = self._run(op)
+            for v in op.writes:
+                v._error = op.error
+        if raised is not None and not isinstance(raised, Exception):
+            _raise_interrupt(raised)
+        if op.error is not None:
+            _raise(op.error)
+        if _Sigint.pending:
+            _raise_deferred()
 
 
 class ThreadedEngine(Engine):
     """Worker threads fed by a SimpleQueue; ops wait in per-var queues until every var grants them."""
-    _catch = BaseException  # a worker must not die (even on SystemExit): every later wait would hang
 
     def __init__(self, num_workers=None):
         super().__init__()
@@ -172,18 +341,22 @@ class ThreadedEngine(Engine):
         if num_workers < 1:
             raise ValueError(f"ThreadedEngine needs at least one worker, got {num_workers}")
         self.num_workers = num_workers
+        self._running = {}  # ops pushed and not yet retired (a dict: ordered, and O(1) to remove)
+        self._start()
+
+    def _start(self):
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified when the last op in flight retires
-        self._inflight = 0
         self._ready = queue.SimpleQueue()
-        for i in range(num_workers):
+        for i in range(self.num_workers):
             threading.Thread(target=self._work, name=f"engine-worker-{i}", daemon=True).start()
 
+    @_bookkeeping
     def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
         pending = 0
         with self._lock:
-            self._inflight += 1
+            self._running[op] = None
             for v in op.reads:
                 if v._writing or v._queue:
                     v._queue.append((op, _READ))
@@ -199,51 +372,72 @@ class ThreadedEngine(Engine):
             op.pending = pending
         if not pending:
             if inline:      # ready now and small: running it here costs less than the thread hop
-                self._finish(op, self._execute(op))
+                raised = self._run(op)
+                if raised is not None and not isinstance(raised, Exception):
+                    self._finish(op, False)  # the caller gets the interrupt; the outputs keep op.error
+                    _raise_interrupt(raised)
+                self._finish(op, raised is not None)
             else:
                 self._ready.put(op)
+        if _Sigint.pending:
+            _raise_deferred()
 
     def wait_for_var(self, var):
-        with self._lock:
-            if var._writing or var._queue:  # writes pending: queue a marker behind them, sleep until granted
-                marker = _Op(None, "wait_for_var", (), ())
-                marker.done = threading.Lock()  # held until granted; cheaper than an Event
-                marker.done.acquire()
-                var._queue.append((marker, _WAIT))
-            else:
-                marker = None
-                error = var._error
+        marker, error = self._wait_marker(var)
         if marker is not None:
-            marker.done.acquire()
+            while not marker.done.acquire(timeout=_WAKE_S):  # Ctrl-C ends this; the marker left holds nothing
+                pass
             error = marker.error
         if error is not None:
             _raise(error)
 
+    @_bookkeeping
+    def _wait_marker(self, var):
+        """(marker, None) when writes of var are pending: a marker queued behind them, released when granted;
+        else (None, the var's error)."""
+        with self._lock:
+            if not (var._writing or var._queue):
+                return None, var._error
+            marker = _Op(None, "wait_for_var", (), ())
+            marker.done = threading.Lock()  # held until granted; cheaper than an Event
+            marker.done.acquire()
+            var._queue.append((marker, _WAIT))
+        return marker, None
+
     def waitall(self):
         with self._lock:
-            while self._inflight:
-                self._idle.wait()
-            errors, self._errors = self._errors, []
+            while self._running:
+                self._idle.wait(_WAKE_S)  # Ctrl-C ends this (Condition.wait restores the lock)
+        errors = self._take_errors()
         if errors:
             _raise(errors[0])
+
+    @_bookkeeping
+    def _take_errors(self):
+        with self._lock:
+            errors, self._errors = self._errors, []
+        return errors
 
     def _work(self):
         while True:
             op = self._ready.get()
-            self._finish(op, self._execute(op))
+            self._finish(op, self._run(op) is not None)
 
-    def _finish(self, op, raised):
-        """Retire an executed op and queue the ops it made ready."""
+    @_bookkeeping
+    def _finish(self, op, report):
+        """Retire an executed op and queue the ops it made ready; `report`: add its error to waitall's."""
         with self._lock:
-            if raised is not None:
-                self._errors.append(raised)
+            if self._running.pop(op, self) is self:  # pushed before a fork, retired in the child: Note [fork]
+                return
+            if report:
+                self._errors.append(op.error)
             ready = self._retire(op)
-            self._inflight -= 1
-            if not self._inflight:
+            if not self._running:
                 self._idle.notify_all()
         for r in ready:
             self._ready.put(r)
 
+    @_bookkeeping
     def _retire(self, op):
         """Release op's vars (lock held); return the ops this made ready."""
         ready = []
@@ -258,6 +452,7 @@ class ThreadedEngine(Engine):
         return ready
 
     @staticmethod
+    @_bookkeeping
     def _grant(v, ready):
         """Grant v to the ops at the head of its queue: one write, or a run of reads (lock held)."""
         q = v._queue
@@ -278,15 +473,44 @@ class ThreadedEngine(Engine):
             if not op.pending:
                 ready.append(op)
 
+    def _before_fork(self):
+        self._lock.acquire()  # held across the fork: the child gets a consistent copy
+        try:
+            if not _inside_an_op():  # as MXNet: let pushed work finish, so the child sees its results
+                while self._running:
+                    self._idle.wait(_WAKE_S)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _after_fork(self, in_child):
+        if not in_child:
+            self._lock.release()
+            return
+        lost, self._running = list(self._running), {}  # only when forked from inside an op
+        for op in lost:
+            for v in op.writes:
+                v._error = EngineError(op.name, RuntimeError("the process forked while this op was pending; "
+                                                             "its result is lost in the child"))
+            for v in (*op.reads, *op.writes):
+                v._queue.clear()
+                v._readers, v._writing = 0, False
+        self._start()  # the parent's workers do not exist here
+
 
 _ENGINE_TYPES = {"NaiveEngine": NaiveEngine, "ThreadedEngine": ThreadedEngine,
                  "ThreadedEnginePerDevice": ThreadedEngine}
 _engine = None
 _engine_lock = threading.Lock()
+_thread = threading.local()     # `scoped`'s per-thread engine
 
 
 def get_engine():
-    """The process-wide engine, created at first use from `MXNET_ENGINE_TYPE` (default `ThreadedEngine`)."""
+    """This thread's engine: the one `scoped` set, else the process-wide one, created at first use from
+    `MXNET_ENGINE_TYPE` (default `ThreadedEngine`)."""
+    scoped_engine = getattr(_thread, "engine", None)
+    if scoped_engine is not None:
+        return scoped_engine
     global _engine
     if _engine is None:
         with _engine_lock:
@@ -304,3 +528,37 @@ def set_engine(engine):
     with _engine_lock:
         old, _engine = _engine, engine
     return old
+
+
+@contextlib.contextmanager
+def scoped(engine):
+    """Make `engine` the calling thread's engine inside the block (other threads keep theirs)."""
+    old = getattr(_thread, "engine", None)
+    _thread.engine = engine
+    try:
+        yield engine
+    finally:
+        _thread.engine = old
+
+
+# ---- fork: Note [fork] ---------------------------------------------------------------------------------------
+
+_forking = []  # the engines prepared by _before_fork, in order
+
+
+def _before_fork():
+    for engine in list(_ENGINES):
+        engine._before_fork()  # on an exception (Ctrl-C in the wait) it holds nothing; os.fork goes on
+        _forking.append(engine)
+
+
+def _after_fork(in_child):
+    global _engine_lock
+    if in_child:
+        _engine_lock = threading.Lock()
+    while _forking:
+        _forking.pop()._after_fork(in_child)
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=lambda: _after_fork(False),
+                    after_in_child=lambda: _after_fork(True))
