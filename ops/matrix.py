@@ -1,13 +1,17 @@
-"""Matrix and shape ops: dot, Reshape, Flatten, broadcast_to.
+"""Matrix and shape ops: dot, Reshape, Flatten, broadcast_to, broadcast_axis, reshape_like, shape_array, size_array,
+and the AMP casts amp_cast and amp_multicast.
 
 Reshape and Flatten are views: their outputs may take the input's buffer (in-place option (0, 0)), and their
 kernel copies only when the output is not the input's memory.
 """
+import numpy as np
+
 from .autodiff import apply
+from .cpu import elemwise as cpu_elemwise
 from .cpu import matrix as cpu
-from .elemwise import float_only, fmt, known, merge, size
+from .elemwise import float_only, fmt, known, merge, same_shape_rule, size
 from .errors import ShapeError
-from .registry import Bool, OpDef, OptInt, Shape, Str, register
+from .registry import Bool, DType, Int, OpDef, OptInt, Shape, Str, register
 
 # ---------------------------------------------------------------------------------------------------------------
 # dot
@@ -289,3 +293,112 @@ register(OpDef("reshape_like", arguments=("lhs", "rhs"),
                cpu=cpu.reshape_like, gradient=lambda p, ins, outs, dys: [apply("reshape_like", dys[0], ins[0]),
                                                                         None],
                doc="Reshapes lhs to the shape of rhs (or of a span of it)."))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# broadcast_axis
+# ---------------------------------------------------------------------------------------------------------------
+
+
+# data with a dim of 1 at each of `axis` -> that dim becomes size[i] (checked on MXNet 1.9.1: axes are 0 ..
+# ndim - 1, negative ones are rejected, and an axis given twice fails because its dim is no longer 1).
+def _broadcast_axis_shape(p, in_shapes, out_shapes):
+    data = in_shapes[0]
+    if len(p.axis) != len(p.size):
+        raise ShapeError("broadcast_axis: axis=%s and size=%s must have the same length" % (p.axis, p.size))
+    if data is None and out_shapes[0] is not None:       # backwards: the broadcast axes were 1
+        data = tuple(1 if i in p.axis else d for i, d in enumerate(out_shapes[0]))
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    out = list(data)
+    for axis, n in zip(p.axis, p.size):
+        if not 0 <= axis < len(data):
+            raise ShapeError("broadcast_axis: axis %d is out of range [0, %d) for data %s" % (axis, len(data),
+                                                                                          fmt(data)))
+        if out[axis] not in (0, 1):         # 0: not known yet
+            raise ShapeError("broadcast_axis: axis %d of data %s has size %d, not 1%s"
+                             % (axis, fmt(data), out[axis], " (given twice)" if data[axis] == 1 else ""))
+        out[axis] = n
+    data = tuple(1 if i in p.axis else d for i, d in enumerate(data))
+    return [data], [merge(tuple(out), out_shapes[0])]
+
+
+register(OpDef("broadcast_axis", aliases=("broadcast_axes",),
+               params=dict(axis=Shape((), "The axes to perform the broadcasting."),
+                           size=Shape((), "Target sizes of the broadcasting axes.")),
+               infer_shape=_broadcast_axis_shape, cpu=cpu.broadcast_to,
+               gradient=lambda p, ins, outs, dys: [apply("_sum_to_like", dys[0], ins[0])],
+               doc="Broadcasts the input array over particular axes: each axis in `axis`, of size 1, becomes of "
+                   "the matching size in `size`."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# shape_array, size_array: int64 outputs, no gradient
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _int64_out(p, in_types, out_types):
+    return list(in_types), [np.dtype(np.int64)]
+
+
+def _no_grad(p, ins, outs, dys):
+    return [None]
+
+
+register(OpDef("shape_array", infer_shape=lambda p, ins, outs: (list(ins), [None if ins[0] is None
+                                                                            else (len(ins[0]),)]),
+               infer_type=_int64_out, gradient=_no_grad, cpu=cpu.shape_array,
+               doc="Returns a 1D int64 array containing the shape of data."))
+register(OpDef("size_array", infer_shape=lambda p, ins, outs: (list(ins), [(1,)]),
+               infer_type=_int64_out, gradient=_no_grad, cpu=cpu.size_array,
+               doc="Returns a 1D int64 array of one element, the size of data."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# amp_cast, amp_multicast (automatic mixed precision)
+# ---------------------------------------------------------------------------------------------------------------
+
+# The casts touch only low-precision-or-float32 data (MXNet's bfloat16, which numpy lacks, is not supported);
+# float64 and integer arrays pass through with their dtype (checked on MXNet 1.9.1).
+_AMP_TYPES = (np.dtype(np.float16), np.dtype(np.float32))
+
+
+def _amp_cast_type(p, in_types, out_types):
+    data = in_types[0]
+    if data is None:
+        return list(in_types), list(out_types)
+    return list(in_types), [p.dtype if np.dtype(data) in _AMP_TYPES else data]
+
+
+# d amp_cast(x) = dy cast back to x's dtype
+def _cast_back(p, ins, outs, dys):
+    return [None if dy is None else apply("_backward_Cast", dy, x) for dy, x in zip(dys, ins)]
+
+
+register(OpDef("amp_cast", params=dict(dtype=DType(doc="Output data type.")), infer_shape=same_shape_rule,
+               infer_type=_amp_cast_type, gradient=_cast_back, cpu=cpu_elemwise.cast,
+               doc="Cast function between low precision float/FP32 used by AMP. It casts only between low "
+                   "precision float/FP32 and does not do anything for other types."))
+
+
+def _amp_multicast_shape(p, in_shapes, out_shapes):
+    shapes = [merge(i, o) for i, o in zip(in_shapes, out_shapes)]
+    return shapes, list(shapes)
+
+
+# float16/float32 inputs go to the widest (cast_narrow: narrowest) of them; other dtypes keep theirs. Known only
+# once every input's dtype is.
+def _amp_multicast_type(p, in_types, out_types):
+    if any(t is None for t in in_types):
+        return list(in_types), list(out_types)
+    amp = [np.dtype(t) for t in in_types if np.dtype(t) in _AMP_TYPES]
+    target = (min if p.cast_narrow else max)(amp, key=lambda t: t.itemsize) if amp else None
+    return list(in_types), [target if np.dtype(t) in _AMP_TYPES else t for t in in_types]
+
+
+register(OpDef("amp_multicast", arguments=lambda p: ["data_%d" % i for i in range(p.num_outputs)],
+               outputs=lambda p: ["output%d" % i for i in range(p.num_outputs)],
+               params=dict(num_outputs=Int(doc="Number of input/output pairs to be casted to the widest type."),
+                           cast_narrow=Bool(False, "Whether to cast to the narrowest type")),
+               infer_shape=_amp_multicast_shape, infer_type=_amp_multicast_type, gradient=_cast_back,
+               cpu=cpu.amp_multicast,
+               doc="Cast function used by AMP, that casts its inputs to the common widest type. It casts only "
+                   "between low precision float/FP32 and does not do anything for other types."))

@@ -1,5 +1,5 @@
 """Normalisation ops and two losses: LayerNorm, InstanceNorm, L2Normalization, LRN, softmax_cross_entropy and
-smooth_l1, each with its gradient rule and `_backward_*` op. (SoftmaxActivation is in ops/nn.py.)
+smooth_l1, each with its gradient rule and `_backward_*` op. (SoftmaxActivation is in ops/softmax.py.)
 
 Facts checked on MXNet 1.9.1 (native CPU kernels):
 - LayerNorm: out = (x - mean) / sqrt(var + eps) * gamma + beta along `axis` (biased variance); outputs out, mean,
@@ -10,6 +10,10 @@ Facts checked on MXNet 1.9.1 (native CPU kernels):
   the kernel); the mean and biased variance over the spatial dims of each (n, c); out = (x - mean) /
   sqrt(var + eps) * gamma + beta (its docstring's sqrt(var) + eps is not what runs). Three outputs, one visible.
   MXNet runs float32 only; float64 is accepted here too (the gradient checks run in float64).
+- GroupNorm: data (N, C, ...) with >= 3 dims, C divisible by num_groups; per (n, group) the mean and biased
+  variance over the group's channels and the spatial dims; gamma and beta have shape (num_groups,) in 1.9.1 (one
+  scale per group, not per channel). Outputs out, mean, std = sqrt(var + eps), the last two (N, num_groups) and
+  visible only with output_mean_var. float16/32/64.
 - L2Normalization: out = x / sqrt(sum(x^2) + eps) with the sum over every axis but the first (instance; a 1-D
   input normalises each element), over axis 1 (channel), or over the axes after 1 (spatial). channel and spatial
   need 3 dims. Two outputs (out, norm), one visible. float16/32/64.
@@ -171,6 +175,60 @@ def _in_backward_shape(p, in_shapes, out_shapes):
 _backward_op("_backward_InstanceNorm", cpu.backward_instance_norm, ("out_grad", "data", "gamma", "mean", "var"),
              ("data_grad", "gamma_grad", "beta_grad"), _in_backward_shape, _IN,
              _floats("_backward_InstanceNorm", _IN_TYPES))
+
+# ---------------------------------------------------------------------------------------------------------------
+# GroupNorm
+# ---------------------------------------------------------------------------------------------------------------
+
+_GN = dict(num_groups=Int(1, "Total number of groups."),
+           eps=Float(1e-5, "An `epsilon` parameter to prevent division by 0."),
+           output_mean_var=Bool(False, "Output the mean and std calculated along the given axis."))
+
+
+# data (N, C, spatial...) with >= 3 dims and C divisible by num_groups; gamma, beta (num_groups,) (one scale and
+# shift per group, as MXNet 1.9.1 has them); out like data; mean, std (N, num_groups).
+def _gn_shape(p, in_shapes, out_shapes):
+    data = merge(in_shapes[0], out_shapes[0])
+    stats = merge((0, p.num_groups), merge(out_shapes[1], out_shapes[2]))
+    group = (p.num_groups,)
+    if p.num_groups < 1:
+        raise ShapeError("GroupNorm: num_groups=%d must be positive" % p.num_groups)
+    if data is not None:
+        if len(data) < 3:
+            raise ShapeError("GroupNorm: data must have at least 3 dims (batch, channel, spatial...), got %s"
+                             % fmt(data))
+        if data[1] and data[1] % p.num_groups:
+            raise ShapeError("GroupNorm: the %d channels of data %s are not divisible by num_groups=%d"
+                             % (data[1], fmt(data), p.num_groups))
+        data = (merge((data[0],), (stats[0],))[0],) + tuple(data[1:])
+        stats = (data[0], p.num_groups)
+    return [data, group, group], [data, stats, stats]
+
+
+# InstanceNorm's gradient with rows (n, group): see _in_grad; mean and std get none.
+def _gn_grad(p, ins, outs, dys):
+    if dys[0] is None:
+        return [None] * 3
+    return apply("_backward_GroupNorm", dys[0], ins[0], ins[1], outs[1], outs[2], **p.as_dict())
+
+
+register(OpDef("GroupNorm", arguments=("data", "gamma", "beta"), params=_GN, outputs=("output", "mean", "std"),
+               num_visible_outputs=lambda p: 3 if p.output_mean_var else 1, infer_shape=_gn_shape,
+               infer_type=float_only("GroupNorm"), gradient=_gn_grad, cpu=cpu.group_norm,
+               doc="Group normalization: the channels are split into num_groups groups; each (instance, group) is "
+                   "normalised by its mean and variance, then scaled by gamma[group] and shifted by beta[group]: "
+                   "out = (x - mean) / sqrt(var + eps) * gamma + beta."))
+
+
+def _gn_backward_shape(p, in_shapes, out_shapes):
+    dy, data, gamma, mean, std = in_shapes
+    data = merge(merge(data, dy), out_shapes[0])
+    ins, outs = _gn_shape(p, [data, gamma, gamma], [data, mean, std])
+    return [ins[0], ins[0], ins[1], outs[1], outs[2]], [ins[0], ins[1], ins[1]]
+
+
+_backward_op("_backward_GroupNorm", cpu.backward_group_norm, ("out_grad", "data", "gamma", "mean", "std"),
+             ("data_grad", "gamma_grad", "beta_grad"), _gn_backward_shape, _GN, float_only("_backward_GroupNorm"))
 
 # ---------------------------------------------------------------------------------------------------------------
 # L2Normalization

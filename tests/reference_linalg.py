@@ -61,6 +61,17 @@ def layer_norm(p, x, gamma, beta):
             np.expand_dims(std, axis).astype(x.dtype))
 
 
+def group_norm(p, x, gamma, beta):
+    """(out, mean, std): per (n, group), the mean and sqrt(biased var + eps) over the group's channels and the
+    spatial dims; gamma and beta hold one value per group."""
+    n, g = x.shape[0], p.num_groups
+    blocks = _f64(x).reshape(n, g, -1)
+    mean = blocks.mean(axis=2)
+    std = np.sqrt(((blocks - mean[:, :, None]) ** 2).mean(axis=2) + p.eps)
+    out = (blocks - mean[:, :, None]) / std[:, :, None] * _f64(gamma)[None, :, None] + _f64(beta)[None, :, None]
+    return out.reshape(x.shape).astype(x.dtype), mean.astype(x.dtype), std.astype(x.dtype)
+
+
 def instance_norm(p, x, gamma, beta):
     """(out, mean, var): per (n, c), the mean and biased variance over the spatial dims."""
     n, c = x.shape[:2]

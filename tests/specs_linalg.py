@@ -86,6 +86,16 @@ def instance_norm_sample(draw, dtype):
     return attrs, [array(draw, dtype, shape), array(draw, dtype, (c,), "unit"), array(draw, dtype, (c,), "unit")]
 
 
+def group_norm_sample(draw, dtype):
+    shape = list(draw(hnp.array_shapes(min_dims=3, max_dims=4, min_side=1, max_side=3)))
+    groups = draw(st.integers(1, 3))
+    shape[1] *= groups
+    attrs = {"num_groups": groups} if groups != 1 or draw(st.booleans()) else {}
+    _eps(draw, attrs)       # output_mean_var left out: mean and std get no gradient (MXNet's fixture checks them)
+    return attrs, [array(draw, dtype, tuple(shape)), array(draw, dtype, (groups,), "unit"),
+                   array(draw, dtype, (groups,), "unit")]
+
+
 def l2_normalization_sample(draw, dtype):
     mode = draw(st.sampled_from(["instance", "channel", "spatial"]))
     shape = draw(hnp.array_shapes(min_dims=1 if mode == "instance" else 3, max_dims=4, min_side=1, max_side=4))
@@ -193,6 +203,19 @@ SPECS = [
                    Shp({}, ((2, 0, 4), (3,), None), ((2, 3, 4), (2, 3), (2, 3)),
                        want_ins=((2, 3, 4), (3,), (3,)))),                                                 # ours
            grad=True),
+    OpSpec("GroupNorm", R.group_norm, group_norm_sample, dtypes=FLOATS, tol=_NORM_TOL,
+           attrs=(({"num_groups": "4", "eps": "1e-05", "output_mean_var": "True"},
+                   {"num_groups": 4, "eps": 1e-5, "output_mean_var": True}),),
+           errors=(Err({"num_groups": 2}, ((2, 4),), match=r"at least 3 dims.*\[2,4\]"),
+                   Err({"num_groups": 3}, ((2, 4, 3),), match=r"4 channels.*\[2,4,3\].*num_groups=3"),
+                   _type_err("int32", 3)),
+           # checked on MXNet 1.9.1: gamma and beta are (num_groups,), mean and std (N, num_groups)
+           shapes=(Shp({"num_groups": 2, "output_mean_var": True}, ((2, 4, 3), None, None),
+                       ((2, 4, 3), (2, 2), (2, 2)), want_ins=((2, 4, 3), (2,), (2,))),
+                   Shp({}, ((2, 4, 3), None, None), ((2, 4, 3),), want_ins=((2, 4, 3), (1,), (1,))),
+                   Shp({"num_groups": 2}, ((2, 4, 3, 2, 2), None, None), ((2, 4, 3, 2, 2),),
+                       want_ins=((2, 4, 3, 2, 2), (2,), (2,)))),
+           grad=True),
     OpSpec("L2Normalization", R.l2_normalization, l2_normalization_sample, dtypes=FLOATS, tol=_NORM_TOL,
            attrs=(({"mode": "spatial", "eps": "1e-10"}, {"mode": "spatial", "eps": 1e-10}),),
            errors=(Err({"mode": "channel"}, ((2, 3),), match=r"mode=channel.*\[2,3\]"),
@@ -233,6 +256,7 @@ SPECS = [
 EXEMPT = {name: "internal to %s's gradient; checked through it in tests/test_gradients.py" % op for name, op in (
     ("_backward_batch_dot", "batch_dot"), ("_backward_linalg_gemm", "_linalg_gemm"),
     ("_backward_linalg_gemm2", "_linalg_gemm2"), ("_backward_LayerNorm", "LayerNorm"),
-    ("_backward_InstanceNorm", "InstanceNorm"), ("_backward_L2Normalization", "L2Normalization"),
+    ("_backward_InstanceNorm", "InstanceNorm"), ("_backward_GroupNorm", "GroupNorm"),
+    ("_backward_L2Normalization", "L2Normalization"),
     ("_backward_LRN", "LRN"), ("_backward_softmax_cross_entropy", "softmax_cross_entropy"),
     ("_backward_smooth_l1", "smooth_l1"))}

@@ -176,6 +176,35 @@ def backward_instance_norm(ctx, p, inputs, outputs, req):
     assign(outputs[2], req[2], dbeta.reshape(n, c).sum(axis=0))
 
 
+def group_norm(ctx, p, inputs, outputs, req):
+    """InstanceNorm's loop with rows (n, group) and gamma, beta per group; outputs out, mean, std (N, groups)."""
+    x, gamma, beta = inputs
+    rows = x.shape[0] * p.num_groups
+    x2 = _c(x).reshape(rows, -1)
+    cdt = x2.dtype
+    buf = _scratch(outputs[0], req[0], cdt)
+    mean, var = np.empty(rows, cdt), np.empty(rows, cdt)
+    _norm_rows(x2, p.eps, _c(gamma), _c(beta), p.num_groups, buf.reshape(x2.shape), mean, var)
+    _finish(outputs[0], req[0], buf)
+    assign(outputs[1], req[1], mean.reshape(outputs[1].shape))
+    assign(outputs[2], req[2], np.sqrt(var + cdt.type(p.eps)).reshape(outputs[2].shape))
+
+
+def backward_group_norm(ctx, p, inputs, outputs, req):
+    """inputs (dy, data, gamma, mean, std) -> d_data, d_gamma, d_beta."""
+    dy, x, gamma, mean, std = inputs
+    g = p.num_groups
+    rows = x.shape[0] * g
+    x2, dy2 = _c(x).reshape(rows, -1), _c(dy).reshape(rows, -1)
+    dx2 = np.empty(x2.shape, x2.dtype)
+    dgamma, dbeta = np.zeros(rows), np.zeros(rows)
+    rstd = 1 / std.reshape(-1).astype(np.float64)
+    _norm_rows_backward(dy2, x2, _c(gamma), _c(mean).reshape(-1), rstd, g, dx2, dgamma, dbeta)
+    assign(outputs[0], req[0], dx2.reshape(x.shape))
+    assign(outputs[1], req[1], dgamma.reshape(-1, g).sum(axis=0))
+    assign(outputs[2], req[2], dbeta.reshape(-1, g).sum(axis=0))
+
+
 # ---- L2Normalization: a (P, R, Q) block normalised over R --------------------------------------------------------
 def l2_blocks(shape, mode):
     """(P, R, Q) of data's shape for `mode`: the norm is taken over R, one per (P, Q)."""

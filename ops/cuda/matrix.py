@@ -12,8 +12,9 @@ worth of 2 x 2 registers) of the same code, since it pays per thread.
 from numba import cuda, float32, float64, types
 
 from ..registry import ADD, NULL, WRITE
-from .common import (F16, F32, SIMULATOR, as_compute, broadcast_into, compute_dtype, copy_view, declare, empty, flat,
-                     in_compute_dtype, stream)
+from .common import (F16, F32, SIMULATOR, as_compute, broadcast_into, compute_dtype, copy_into, copy_view, declare,
+                     empty, flat, in_compute_dtype, stream)
+from .elemwise import cast as elemwise_cast
 
 # (BM, BN, BK, TM, TN)
 TILES = (8, 8, 4, 2, 2) if SIMULATOR else (64, 64, 16, 4, 4)
@@ -211,6 +212,15 @@ def broadcast_to(ctx, p, inputs, outputs, req):
     broadcast_into(inputs[0], outputs[0], req[0])
 
 
+def amp_multicast(ctx, p, inputs, outputs, req):
+    """Each output is its input converted to the output's dtype."""
+    for x, out, r in zip(inputs, outputs, req):
+        copy_into(x, out, r)
+
+
 KERNELS = {"dot": dot, "_backward_dot": backward_dot, "Reshape": reshape, "Flatten": reshape,
-           "reshape_like": reshape, "broadcast_to": broadcast_to}
+           "reshape_like": reshape, "broadcast_to": broadcast_to, "broadcast_axis": broadcast_to,
+           "amp_cast": elemwise_cast, "amp_multicast": amp_multicast}
+WITHOUT = {name: "a few int64 values read from the input's shape, not its data: written on the host"
+           for name in ("shape_array", "size_array")}
 __all__ = ["KERNELS", "gemm", "gemm_any", "Mat", "F16", "F32", "empty"]

@@ -216,6 +216,13 @@ def backward_instance_norm(ctx, p, inputs, outputs, req):
     _norm_backward(inputs, p.eps, c, x.size // max(1, n * c), 1, n * c, c, outputs, req)
 
 
+def group_norm(ctx, p, inputs, outputs, req):
+    """InstanceNorm's rows with (n, group) pairs and gamma, beta per group; mean and std outputs (N, groups)."""
+    x = inputs[0]
+    rows = x.shape[0] * p.num_groups
+    _norm_forward(x, inputs[1], inputs[2], p.eps, p.num_groups, x.size // max(1, rows), 1, rows, True, outputs, req)
+
+
 # ---- L2Normalization -----------------------------------------------------------------------------------------------
 @cuda.jit
 def _l2_rows(x, eps, r_, q_, out, norm, rows):
@@ -521,6 +528,7 @@ def backward_smooth_l1(ctx, p, inputs, outputs, req):
 
 # op name -> CUDA kernel (attached by ops/cuda/__init__.py::register)
 KERNELS = {
+    "GroupNorm": group_norm,
     "smooth_l1": smooth_l1,
     "_backward_smooth_l1": backward_smooth_l1,
     "softmax_cross_entropy": softmax_cross_entropy,
@@ -536,7 +544,8 @@ KERNELS = {
 }
 
 # ops of this family still without a CUDA kernel, and why (they run through the host)
-WITHOUT = {}
+WITHOUT = {"_backward_GroupNorm": "the shared row kernels' backward reads InstanceNorm's var, while GroupNorm keeps "
+                                  "std; runs through the host until they take either"}
 
 # backward ops without a spec row whose kernels the simulator reaches through a forward op's gradient
 # (tests/cuda_cases.py::test_norm_family_gradients_on_gpu_match_cpu)
