@@ -44,6 +44,15 @@ def node_attrs(attrs):
     return {("__%s__" % k if k in HIDDEN_KEYS else k): v for k, v in attrs.items()}
 
 
+def shown(attrs):
+    """`attrs` as MXNet's `list_attr`/`attr_dict` show them: each hidden key under both of its names."""
+    result = dict(attrs)
+    for key in HIDDEN_KEYS:
+        if "__%s__" % key in attrs:
+            result[key] = attrs["__%s__" % key]
+    return result
+
+
 def current():
     """The AttrScope in effect in this thread."""
     scope = getattr(_state, "current", None)

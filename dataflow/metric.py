@@ -22,6 +22,9 @@ What each metric adds per update (checked against MXNet 1.9.1; "per array" means
     Perplexity ('perplexity')         -log(max(1e-10, p[label])), get() = exp(mean)   labels not ignored
     Loss ('loss')                     sum(pred)                                       pred.size
     PearsonCorrelation ('pearsonr')   corrcoef(pred, label) (macro)                   1 per array
+    PCC ('pcc')                       multi-class MCC of the confusion matrix         1 per update
+
+F1, MCC and PCC (built on confusion counts) live in dataflow/metric_confusion.py.
 
 Examples
 --------
@@ -344,117 +347,6 @@ class TopKAccuracy(EvalMetric):
             self.global_num_inst += pred.shape[0]
 
 
-class _BinaryStats:
-    """Confusion counts of a binary classifier (class 1 is positive), local and global."""
-
-    def __init__(self):
-        self.reset_stats()
-
-    def update_binary_stats(self, label, pred):
-        pred = _numpy(pred)
-        label = _numpy(label).astype("int32")
-        pred_label = numpy.argmax(pred, axis=1)
-        check_label_shapes(label, pred)
-        if len(numpy.unique(label)) > 2:
-            raise ValueError("%s currently only supports binary classification." % type(self).__name__)
-        pred_true, label_true = pred_label == 1, label == 1
-        pred_false, label_false = 1 - pred_true, 1 - label_true
-        counts = ((pred_true * label_true).sum(), (pred_true * label_false).sum(),
-                  (pred_false * label_true).sum(), (pred_false * label_false).sum())
-        for key, count in zip(("true_positives", "false_positives", "false_negatives", "true_negatives"), counts):
-            setattr(self, key, getattr(self, key) + count)
-            setattr(self, "global_" + key, getattr(self, "global_" + key) + count)
-
-    def _counts(self, use_global):
-        p = "global_" if use_global else ""
-        return tuple(float(getattr(self, p + k)) for k in ("true_positives", "false_positives",
-                                                           "false_negatives", "true_negatives"))
-
-    def fscore(self, use_global=False):
-        tp, fp, fn, _ = self._counts(use_global)
-        precision = tp / (tp + fp) if tp + fp > 0 else 0.0
-        recall = tp / (tp + fn) if tp + fn > 0 else 0.0
-        return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-
-    def matthewscc(self, use_global=False):
-        tp, fp, fn, tn = self._counts(use_global)
-        if not tp + fp + fn + tn:
-            return 0.0
-        denom = 1.0
-        for t in (tp + fp, tp + fn, tn + fp, tn + fn):
-            if t != 0.0:
-                denom *= t
-        return (tp * tn - fp * fn) / math.sqrt(denom)
-
-    def total_examples(self, use_global=False):
-        p = "global_" if use_global else ""
-        return int(sum(getattr(self, p + k) for k in ("true_positives", "false_positives", "false_negatives",
-                                                      "true_negatives")))
-
-    def local_reset_stats(self):
-        self.true_positives = self.false_positives = self.false_negatives = self.true_negatives = 0
-
-    def reset_stats(self):
-        self.local_reset_stats()
-        self.global_true_positives = self.global_false_positives = 0
-        self.global_false_negatives = self.global_true_negatives = 0
-
-
-class _BinaryMetric(EvalMetric):
-    """F1 and MCC: a binary score per update ('macro') or over all examples so far ('micro')."""
-
-    def __init__(self, name, output_names, label_names, average):
-        self.average = average
-        self.metrics = _BinaryStats()
-        super().__init__(name, output_names=output_names, label_names=label_names, has_global_stats=True)
-
-    def _score(self, use_global):
-        raise NotImplementedError()
-
-    def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            self.metrics.update_binary_stats(label, pred)
-        if self.average == "macro":
-            self._add(self._score(False), 1)
-            self.metrics.reset_stats()
-        else:
-            self.sum_metric = self._score(False) * self.metrics.total_examples()
-            self.global_sum_metric = self._score(True) * self.metrics.total_examples(True)
-            self.num_inst = self.metrics.total_examples()
-            self.global_num_inst = self.metrics.total_examples(True)
-
-    def reset(self):
-        super().reset()
-        self.metrics.reset_stats()
-
-    def reset_local(self):
-        super().reset_local()
-        self.metrics.local_reset_stats()
-
-
-@register
-class F1(_BinaryMetric):
-    """F1 score of a binary classifier (predictions (n, 2), class 1 positive); `average` 'macro' or 'micro'."""
-
-    def __init__(self, name="f1", output_names=None, label_names=None, average="macro"):
-        super().__init__(name, output_names, label_names, average)
-
-    def _score(self, use_global):
-        return self.metrics.fscore(use_global)
-
-
-@register
-class MCC(_BinaryMetric):
-    """Matthews correlation coefficient of a binary classifier; `average` 'macro' or 'micro'."""
-
-    def __init__(self, name="mcc", output_names=None, label_names=None, average="macro"):
-        super().__init__(name, output_names, label_names, average)
-
-    def _score(self, use_global):
-        return self.metrics.matthewscc(use_global)
-
-
 @register
 class Perplexity(EvalMetric):
     """exp of the mean negative log probability of the labels; labels equal to `ignore_label` do not count."""
@@ -708,3 +600,6 @@ def np(numpy_feval, name=None, allow_extra_outputs=False):
         return numpy_feval(label, pred)
     feval.__name__ = numpy_feval.__name__
     return CustomMetric(feval, name, allow_extra_outputs)
+
+
+from .metric_confusion import F1, MCC, PCC  # noqa: E402,F401  (registered there; they need EvalMetric)

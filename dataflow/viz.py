@@ -169,9 +169,9 @@ def _warn_repeated_names(graph):
             repeated.append(node.name)
         seen.add(node.name)
     if repeated:
-        warnings.warn("Several nodes of the graph are named %s; graphviz draws one node per name, so the "
-                      "plot may merge them or show a cycle" % ", ".join(repeated), RuntimeWarning,
-                      stacklevel=3)
+        # MXNet's text (its order of the names is a set's; ours is the graph's)
+        warnings.warn("There are multiple variables with the same name in your graph, this may result in cyclic "
+                      "graph. Repeated names: " + ",".join(repeated), RuntimeWarning, stacklevel=3)
 
 
 def _draw(graph, dot, node_attrs, hide_weights, edge_label, restyle=None):
@@ -264,7 +264,7 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, dtype=None
     Traceback (most recent call last):
     ...
     ops.errors.ShapeError: Input shape is incomplete: {} does not decide the shapes of ['data', \
-'fc1_weight', 'fc1_output', 'relu1_output']
+'fc1_weight', 'fc1_bias', 'fc1_output', 'relu1_output']
     """
     _check_symbol(symbol)
     graph = IndexedGraph(symbol._outputs)

@@ -1,4 +1,5 @@
-"""Convolution, Deconvolution and Pooling (1-D, 2-D and 3-D, NC* layouts), and their backward ops.
+"""Convolution, Deconvolution and Pooling (1-D, 2-D and 3-D, NC* layouts; Pooling also N*C), and their backward
+ops.
 
 Shape rules follow MXNet 1.9.1 (checked against it): Convolution infers weight (num_filter, C / num_group,
 *kernel) and bias (num_filter,) from data, and each output dim is floor((x + 2 * pad - dilate * (k - 1) - 1) /
@@ -9,11 +10,13 @@ Pooling's output dim is floor((x + 2 * pad - k) / stride) + 1 (`valid`), with ce
 exact (batch always; spatial dims for unit stride) and channels from the weight.
 
 Each op has a `_backward_<Op>` op (MXNet's names) that its gradient rule adds to the graph; the kernels, im2col +
-GEMM for the convolutions and direct loops for pooling, are in ops/cpu/conv.py.
+GEMM for the convolutions and direct loops for pooling, are in ops/cpu/conv.py and ops/cpu/pooling.py.
 """
 from . import autodiff
+from .cpu import adaptive_pooling as cpu_adaptive
 from .cpu import conv as cpu
-from .elemwise import float_only, fmt, merge
+from .cpu import pooling as cpu_pooling
+from .elemwise import float_only, fmt, like_inputs, merge, types_like_inputs
 from .errors import ShapeError
 from .registry import Bool, Enum, Int, OpDef, OptBool, OptEnum, OptInt, Shape, register
 
@@ -54,8 +57,12 @@ def _conv_params(extra=(), workspace=1024, no_bias=False):
 # Shared checks
 # ---------------------------------------------------------------------------------------------------------------
 
-def _check_layout(op, layout, nd):
+def _check_layout(op, layout, nd, channel_last=False):
     if layout is None:
+        return
+    if channel_last and layout in _CHANNEL_LAST:
+        if len(layout) != nd + 2:
+            raise ShapeError("%s: layout=%s does not match a %d-D kernel" % (op, layout, nd))
         return
     if layout not in _CPU_LAYOUTS.values():
         raise ShapeError("%s: layout=%s is not supported on CPU (MXNet runs channel-last layouts on GPU only); "
@@ -240,10 +247,31 @@ def _pool_nd(p, data, out):
     return len(p.kernel)
 
 
+_CHANNEL_LAST = ("NWC", "NHWC", "NDHWC")
+
+
+def _nc(shape):
+    """A channel-last shape (N, spatial..., C) as channel-first (N, C, spatial...); None stays None."""
+    return None if shape is None else (shape[0], shape[-1]) + tuple(shape[1:-1])
+
+
+def _nlast(shape):
+    return None if shape is None else (shape[0],) + tuple(shape[2:]) + (shape[1],)
+
+
+# Channel-last layouts (NWC, NHWC, NDHWC) pool the same windows over the spatial dims: the rule runs on the
+# channel-first view of the shapes (the CPU kernel does the same with the data).
+def _pool_shape(p, in_shapes, out_shapes):
+    if p.layout in _CHANNEL_LAST:
+        ins, outs = _pool_shape_nc(p, [_nc(s) for s in in_shapes], [_nc(s) for s in out_shapes])
+        return [_nlast(s) for s in ins], [_nlast(s) for s in outs]
+    return _pool_shape_nc(p, in_shapes, out_shapes)
+
+
 # Per spatial dim (k, s, p the kernel, stride, pad): valid o = floor((x + 2p - k) / s) + 1; full o = ceil((x + 2p -
 # k) / s) + 1; same o = ceil(x / s) (1-D, pad 0); global_pool o = 1 (kernel, stride and pad ignored). k <= x + 2p.
 # Back from the output: batch and channels; x = o - 1 + k - 2p where the stride is 1 (x = o for same).
-def _pool_shape(p, in_shapes, out_shapes):
+def _pool_shape_nc(p, in_shapes, out_shapes):
     op = "Pooling"
     data, out = in_shapes[0], out_shapes[0]
     nd = _pool_nd(p, data, out)
@@ -255,7 +283,7 @@ def _pool_shape(p, in_shapes, out_shapes):
         _check_window(op, p, ("stride", "pad"), nd)
     elif not 1 <= nd <= 3:
         raise ShapeError("%s: data should be 3D, 4D or 5D (batch, channel, spatial...), got %s" % (op, fmt(data)))
-    _check_layout(op, p.layout, nd)
+    _check_layout(op, p.layout, nd, channel_last=True)
     if p.pool_type == "lp" and p.p_value not in (1, 2, 3):
         raise ShapeError("%s: pool_type='lp' needs p_value 1, 2 or 3, got p_value=%s" % (op, p.p_value))
     same = p.pooling_convention == "same" and not p.global_pool
@@ -371,8 +399,7 @@ _POOL_PARAMS = dict(
     count_include_pad=OptBool(None, "Only used for AvgPool, specify whether to count padding elements for average "
                                     "calculation. Defaults to true."),
     layout=OptEnum(_POOL_LAYOUTS, None, "Set layout for input and output. Empty for default layout: NCW for 1d, "
-                                        "NCHW for 2d and NCDHW for 3d. Only the default layouts are supported on "
-                                        "CPU."))
+                                        "NCHW for 2d and NCDHW for 3d."))
 
 def _pool_outputs(p):
     # MXNet's pip build (oneDNN) gives max pooling over channel-first data a hidden workspace output, which
@@ -382,10 +409,54 @@ def _pool_outputs(p):
 
 register(OpDef("Pooling", aliases=("_npx_pooling",), params=_POOL_PARAMS, infer_shape=_pool_shape,
                outputs=_pool_outputs, num_visible_outputs=lambda p: 1,
-               infer_type=float_only("Pooling"), gradient=_pool_grad, cpu=cpu.pooling,
+               infer_type=float_only("Pooling"), gradient=_pool_grad, cpu=cpu_pooling.pooling,
                doc="Performs pooling on the input: max, average (avg), sum or Lp pooling over windows of 1-D, 2-D "
                    "or 3-D data, or over all of it (global_pool)."))
 
 register(OpDef("_backward_Pooling", params=_POOL_PARAMS, arguments=("out_grad", "data", "output"),
                outputs=("data_grad",), infer_shape=_pool_backward_shape, infer_type=float_only("_backward_Pooling"),
-               cpu=cpu._backward_pooling, doc="Gradient of Pooling with respect to data."))
+               cpu=cpu_pooling._backward_pooling, doc="Gradient of Pooling with respect to data."))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# _contrib_AdaptiveAvgPooling2D (mx.nd.contrib.AdaptiveAvgPooling2D, GluonCV's SE blocks)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _adaptive_size(p):
+    """(OH, OW) from output_size: one int is square; MXNet 1.9.1 treats () and any other length as (1, 1)."""
+    size = p.output_size
+    if len(size) == 1:
+        return size[0], size[0]
+    return tuple(size) if len(size) == 2 else (1, 1)
+
+
+# data (N, C, H, W) -> (N, C, OH, OW)
+def _adaptive_shape(p, in_shapes, out_shapes):
+    data, out = in_shapes[0], out_shapes[0]
+    for shape in (data, out):
+        if shape is not None and len(shape) != 4:
+            raise ShapeError("_contrib_AdaptiveAvgPooling2D: data must be 4-D (N, C, H, W), got %s" % fmt(shape))
+    oh, ow = _adaptive_size(p)
+    if oh < 1 or ow < 1:
+        raise ShapeError("_contrib_AdaptiveAvgPooling2D: output_size=%s must be positive" % (p.output_size,))
+    head = merge(None if data is None else tuple(data[:2]), None if out is None else tuple(out[:2]))
+    if head is None:
+        return [data], [out]
+    return [head + (tuple(data[2:]) if data is not None else (0, 0))], [head + (oh, ow)]
+
+
+def _adaptive_grad(p, ins, outs, dys):
+    return [autodiff.apply("_backward_contrib_AdaptiveAvgPooling2D", dys[0], ins[0], **p.as_dict())]
+
+
+_ADAPTIVE = dict(output_size=Shape((), "int (output size) or a tuple of int for output (height, width)."))
+register(OpDef("_contrib_AdaptiveAvgPooling2D", params=_ADAPTIVE, infer_shape=_adaptive_shape,
+               infer_type=float_only("_contrib_AdaptiveAvgPooling2D"), gradient=_adaptive_grad,
+               cpu=cpu_adaptive.adaptive_avg_pooling,
+               doc="Applies a 2D adaptive average pooling over a 4D input (NCHW): output cell (i, j) averages rows "
+                   "floor(i*H/OH) .. ceil((i+1)*H/OH) and the columns likewise. One int in output_size gives a "
+                   "square output; () gives 1x1."))
+register(OpDef("_backward_contrib_AdaptiveAvgPooling2D", params=_ADAPTIVE, arguments=("out_grad", "data"),
+               outputs=("data_grad",), infer_shape=like_inputs(1),
+               infer_type=types_like_inputs(1), cpu=cpu_adaptive.backward_adaptive_avg_pooling,
+               doc="Gradient of AdaptiveAvgPooling2D with respect to data."))

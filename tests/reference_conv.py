@@ -228,3 +228,31 @@ def backward_pooling(p, dy, x, y):
             else:
                 grad += g * (window / yv) ** (p.p_value - 1)
     return dx.astype(dtype)
+
+
+def _adaptive_windows(p, h, w):
+    """((i, j), rows, cols) per output cell: rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1, the columns likewise."""
+    size = p.output_size
+    oh, ow = (size[0], size[0]) if len(size) == 1 else tuple(size) if len(size) == 2 else (1, 1)
+    return [((i, j), slice(math.floor(i * h / oh), math.ceil((i + 1) * h / oh)),
+             slice(math.floor(j * w / ow), math.ceil((j + 1) * w / ow)))
+            for i, j in itertools.product(range(oh), range(ow))], (oh, ow)
+
+
+def adaptive_avg_pooling(p, x):
+    (xf,) = _f64(x)
+    cells, out_hw = _adaptive_windows(p, *x.shape[2:])
+    out = np.empty(x.shape[:2] + out_hw)
+    for (i, j), rows, cols in cells:
+        out[:, :, i, j] = xf[:, :, rows, cols].mean(axis=(2, 3))
+    return out.astype(x.dtype)
+
+
+def backward_adaptive_avg_pooling(p, dy, x):
+    """Each output cell's gradient spread evenly over its window (windows may overlap)."""
+    dyf, = _f64(dy)
+    dx = np.zeros(x.shape)
+    for (i, j), rows, cols in _adaptive_windows(p, *x.shape[2:])[0]:
+        size = (rows.stop - rows.start) * (cols.stop - cols.start)
+        dx[:, :, rows, cols] += dyf[:, :, i, j][:, :, None, None] / size
+    return dx.astype(x.dtype)

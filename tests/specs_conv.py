@@ -308,7 +308,6 @@ _POOL_ERRORS = (
     Err(dict(kernel=(3,)), ((2, 3, 7, 7),), match=r"data should be 3D.*\[2,3,7,7\]"),
     Err(dict(kernel=(3, 3), stride=(2,)), ((2, 3, 7, 7),), match=r"stride=\(2,\)"),
     Err(dict(kernel=(3, 3), layout="NCW"), ((2, 3, 7, 7),), match=r"layout=NCW does not match a 2-D kernel"),
-    Err(dict(kernel=(3, 3), layout="NHWC"), ((2, 3, 7, 7),), match=r"layout=NHWC.*not supported"),
     Err(dict(kernel=(3, 3), pool_type="lp"), ((2, 3, 7, 7),), match=r"p_value 1, 2 or 3, got p_value=None"),
     Err(dict(kernel=(3, 3), pool_type="lp", p_value=4), ((2, 3, 7, 7),), match=r"p_value=4"),
     Err(dict(kernel=(3, 3), stride=(2, 2), pooling_convention="same"), ((2, 3, 8, 8),),
@@ -324,6 +323,17 @@ _POOL_ERRORS = (
 # ---------------------------------------------------------------------------------------------------------------
 # The rows
 # ---------------------------------------------------------------------------------------------------------------
+
+def adaptive_pool_sample(draw, dtype, backward=False):
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    size = draw(st.sampled_from([(), (1,), (2,), (3,), (2, 3), (5, 4), (7, 2)]))
+    attrs = {"output_size": size} if size or draw(st.booleans()) else {}
+    x = array(draw, dtype, shape)
+    if not backward:
+        return attrs, [x]
+    oh, ow = (size[0], size[0]) if len(size) == 1 else size if len(size) == 2 else (1, 1)
+    return attrs, [array(draw, dtype, shape[:2] + (oh, ow)), x]
+
 
 SPECS = [
     OpSpec("Convolution", R.convolution, conv_sample, dtypes=FLOATS, aliases=("_npx_convolution",), tol=_TOL,
@@ -357,4 +367,16 @@ SPECS = [
            errors=_POOL_ERRORS, shapes=_POOL_SHAPES),
     OpSpec("_backward_Pooling", R.backward_pooling, _backward(pool_sample), dtypes=FLOATS,
            tol={"float32": (1e-6, 1e-6), "float16": (2e-3, 2e-3)}, shapes=_POOL_BWD_SHAPES),
+    # golden shapes from MXNet 1.9.1: () and a 3-tuple give 1x1; the values are checked against its fixture in
+    # tests/test_new_ops.py
+    OpSpec("_contrib_AdaptiveAvgPooling2D", R.adaptive_avg_pooling, adaptive_pool_sample, dtypes=FLOATS, grad=True,
+           attrs=(({"output_size": "2"}, {"output_size": (2,)}), ({"output_size": "(2, 3)"}, {"output_size": (2, 3)})),
+           errors=(Err({}, ((2, 3, 4),), match=r"4-D.*\[2,3,4\]"),
+                   Err({}, dtypes=("int32",), exc=DTypeError, match="int32")),
+           shapes=(Shp({}, ((2, 1, 5, 7),), ((2, 1, 1, 1),)), Shp({"output_size": 3}, ((2, 1, 5, 7),), ((2, 1, 3, 3),)),
+                   Shp({"output_size": (2, 3)}, ((2, 1, 5, 7),), ((2, 1, 2, 3),)),
+                   Shp({"output_size": (2, 3, 4)}, ((2, 1, 5, 7),), ((2, 1, 1, 1),)),
+                   Shp({"output_size": (8, 9)}, ((2, 1, 5, 7),), ((2, 1, 8, 9),)))),
+    OpSpec("_backward_contrib_AdaptiveAvgPooling2D", R.backward_adaptive_avg_pooling,
+           _backward(adaptive_pool_sample), dtypes=FLOATS, tol={"float32": (1e-6, 1e-6), "float16": (2e-3, 2e-3)}),
 ]

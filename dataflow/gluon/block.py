@@ -1,5 +1,5 @@
 """Gluon blocks: `Block` (imperative), `HybridBlock` (one body for NDArray and Symbol, compiled by `hybridize()`)
-and `SymbolBlock` (a block around a Symbol, e.g. a file MXNet exported).
+and `SymbolBlock` (a block around a Symbol, e.g. a file MXNet exported; in symbol_block.py).
 
 Names follow MXNet 1.x exactly: a block's prefix is `<class name lower-cased><n>_` counted within its parent's
 scope (at the top level, by the current `mx.name.NameManager`), nested under the parent's prefix
@@ -10,30 +10,25 @@ named `<prefix><name>` through an `mx.name.Prefix` (`hybridsequential0_dense0_fw
 Symbols, infers shapes, plans memory and builds a Plan once (`_CachedGraph`); later calls only rebind the input
 and output buffers and run it as one engine push. Under `autograd.record()` it runs the graph compiled with its
 gradients (`_CachedBackward`): one recorded node per call, whose gradient runs the backward steps of that
-call's Plan instance.
+call's Plan instance (dataflow/gluon/cached_graph.py). Parameters live on one or more contexts; a call uses the
+arrays of the context its input is on. Arguments and outputs may be nested lists, as in MXNet (`model(x, [h, c])`):
+the graph runs on the flat arrays, named `data0`, `data1`, ... (dataflow/gluon/_nesting.py), and the outputs are
+regrouped; a graph is traced per nesting (`_graph_key`; an unrolled RNN layer adds the input shapes).
 """
 import re
 import threading
+import warnings
 from collections import OrderedDict
 
 import numpy as np
 
-from ops import autodiff
-from ops.cpu.common import assign
-from ops.errors import MXNetError
-from ops.registry import OpContext, OpDef, Params
-
-from scheduler.engine import get_engine
-from scheduler.gradient import add_backward
-from scheduler.graph import Entry, IndexedGraph, Node
-from scheduler.infer import infer_dtypes, infer_shapes
-from scheduler.memory import plan_memory
-from scheduler.plan import Plan
-
 from .. import autograd, initializer as _init, name as _name, ndarray as nd_module, symbol as sym_module
-from ..context import current_context
-from ..ndarray.ndarray import NDArray, _alloc
+from ..ndarray.ndarray import NDArray
+from ..ndarray import serialization
+from ..util import write_files
 from ..symbol.symbol import Symbol
+from . import _nesting
+from .cached_graph import PlanCache, _CachedBackward, _CachedGraph
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
 _scope_state = threading.local()
@@ -83,6 +78,12 @@ class _BlockScope:
         self._name_scope.__exit__(*exc)
         self._name_scope = None
         _scope_state.value = self._old_scope
+
+
+def _brief(names, limit=3):
+    names = list(names)
+    shown = ", ".join("'%s'" % n for n in names[:limit])
+    return shown + (", ..., '%s'" % names[-1] if len(names) > limit else "")
 
 
 def _indent(text, spaces):
@@ -213,37 +214,61 @@ class Block:
         self.collect_params().zero_grad()
 
     def save_parameters(self, filename, deduplicate=False):
-        """Save the parameters under structural names (`0.weight`, `1.bias`) in MXNet's format."""
+        """Save the parameters under structural names (`0.weight`, `1.bias`) in MXNet's format, each averaged
+        over its contexts. With `deduplicate`, a parameter shared by several blocks is saved once, under the
+        last of its names."""
         params = self._collect_params_with_prefix()
-        nd_module.save(filename, {key: param.data() for key, param in params.items()})
+        if deduplicate:
+            last_name = {param: name for name, param in params.items()}
+            params = OrderedDict((name, param) for param, name in last_name.items())
+        nd_module.save(filename, {key: param._reduce() for key, param in params.items()})
 
     def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False, cast_dtype=False,
                         dtype_source="current"):
-        """Load parameters saved by `save_parameters` (or by MXNet)."""
+        """Load parameters saved by `save_parameters` (or, without '.' in the names, by
+        `collect_params().save` with this block's prefix stripped). `cast_dtype` with `dtype_source='current'`
+        casts the saved arrays to the parameters' dtypes, with `'saved'` the parameters take the file's."""
         loaded = nd_module.load(filename)
         params = self._collect_params_with_prefix()
         if not loaded and not params:
             return
-        if not any("." in key for key in loaded) and any("." in key for key in params):
-            # a file with full parameter names (collect_params().save, or an export's arg:/aux: keys)
-            self.collect_params().load(filename, ctx, allow_missing, ignore_extra)
+        if not any("." in key for key in loaded):
+            del loaded      # the legacy format: full names minus this block's prefix
+            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
+                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
             return
-        for name, param in params.items():
-            if name not in loaded:
-                if not allow_missing:
-                    raise MXNetError("Parameter '%s' is missing in file '%s', which contains parameters: %s. Set "
-                                     "allow_missing=True to ignore missing parameters." % (name, filename,
-                                                                                          sorted(loaded)))
-                continue
-            if param._data is None and param._pending is None:
-                param.shape = loaded[name].shape
-                param.initialize(ctx=ctx)
-            param.set_data(loaded[name])
-        if not ignore_extra:
-            extra = sorted(set(loaded) - set(params))
-            if extra:
-                raise MXNetError("Parameter '%s' loaded from file '%s' is not present in this block. Set "
-                                 "ignore_extra=True to ignore." % (extra[0], filename))
+        if not allow_missing:
+            names_of = {}
+            for name, param in params.items():
+                names_of.setdefault(param, []).append(name)
+            for name, param in params.items():       # a shared parameter may be saved under one of its names
+                if not any(n in loaded for n in names_of[param]):
+                    raise AssertionError("Parameter '%s' is missing in file '%s', which contains parameters: %s. "
+                                         "Set allow_missing=True to ignore missing parameters."
+                                         % (name, filename, _brief(loaded.keys())))
+        for name, value in loaded.items():
+            if name in params:
+                params[name]._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+            elif not ignore_extra:
+                raise ValueError("Parameter '%s' loaded from file '%s' is not present in ParameterDict, which "
+                                 "contains parameters %s. Set ignore_extra=True to ignore. "
+                                 % (name, filename, _brief(params.keys())))
+
+    def save_params(self, filename):
+        """Deprecated name (MXNet 1.x): saves `collect_params()` with this block's prefix stripped."""
+        warnings.warn("save_params is deprecated. Please use save_parameters. Note that if you want load from "
+                      "SymbolBlock later, please use export instead. For details, see https://mxnet.incubator."
+                      "apache.org/tutorials/gluon/save_load_params.html", stacklevel=2)
+        try:
+            self.collect_params().save(filename, strip_prefix=self.prefix)
+        except ValueError as e:
+            raise ValueError("%s\nsave_params is deprecated. Using save_parameters may resolve this error." % e) \
+                from None
+
+    def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        """Deprecated name of `load_parameters`."""
+        warnings.warn("load_params is deprecated. Please use load_parameters.", stacklevel=2)
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def __call__(self, *args):
         for hook in self._forward_pre_hooks.values():
@@ -282,9 +307,11 @@ class HybridBlock(Block):
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix, params)
         self._cached_graph = ()
-        self._cached_plans = {}
+        self._traced = {}           # graph key -> (input Symbols, output Symbol, output nesting): see `_trace`
+        self._cached_plans = PlanCache()
         self._active = False
         self._flags = {}
+        self._op_hook = None
 
     def register_child(self, block, name=None):
         if not isinstance(block, HybridBlock):
@@ -300,9 +327,18 @@ class HybridBlock(Block):
         self._clear_cached_op()
         super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
 
+    def register_op_hook(self, callback, monitor_all=False):
+        """Call `callback(name, op_name, array)` for every op output (with `monitor_all`, every op input too) of
+        this hybridized block and its children, after each forward call (dataflow/monitoring.py)."""
+        self._op_hook = (callback, bool(monitor_all))
+        self._clear_cached_op()
+        for child in self._children.values():
+            child.register_op_hook(callback, monitor_all)
+
     def _clear_cached_op(self):
         self._cached_graph = ()
-        self._cached_plans = {}
+        self._traced = {}
+        self._cached_plans = PlanCache()
         self._param_cache = None
 
     def cast(self, dtype):
@@ -312,21 +348,42 @@ class HybridBlock(Block):
     # -- tracing -----------------------------------------------------------------------------------------------------
     def _get_graph(self, *args):
         """(input Symbols, output Symbol) of `hybrid_forward` traced on variables `data` (or `data0`, ...)."""
-        if not self._cached_graph:
-            names = ["data"] if len(args) == 1 else ["data%d" % i for i in range(len(args))]
-            inputs = [sym_module.var(n) for n in names]
-            with self.name_scope():
-                params = {key: p.var() for key, p in self._reg_params.items()}
-                out = self.hybrid_forward(sym_module, *inputs, **params)
-            if isinstance(out, (list, tuple)):
-                out = sym_module.Group(list(out))
-            self._cached_graph = inputs, out
-        return self._cached_graph
+        flat, in_format = _nesting.flatten(args, "input")
+        return self._trace(flat, in_format)[1][:2]
+
+    def _graph_key(self, flat, in_format):
+        """What the traced graph depends on besides the block: the nesting of the arguments (and where None is).
+        A block whose graph also depends on the input shapes (an unrolled RNN layer) adds them."""
+        return repr(in_format)
+
+    def _trace(self, flat, in_format):
+        """(graph key, (input Symbols, output Symbol, output nesting)): `hybrid_forward` traced once per graph key
+        on variables named as MXNet names them, `data` for one array, else `data0`, `data1`, ... over the flattened
+        arguments (None arguments get none). The latest graph is `_cached_graph`, the one `export` writes."""
+        key = self._graph_key(flat, in_format)
+        traced = self._traced.get(key)
+        if traced is None:
+            arrays = [a for a in flat if a is not None]
+            if not arrays:
+                raise ValueError("All args are None and we do not support such a case. Received args=%s" % flat)
+            names = iter(["data"] if len(arrays) == 1 else ["data%d" % i for i in range(len(arrays))])
+            flat_inputs = [None if a is None else sym_module.var(next(names)) for a in flat]
+            inputs = [i for i in flat_inputs if i is not None]
+            shapes = {i.name: a.shape for i, a in zip(inputs, arrays) if isinstance(a, NDArray)}
+            with _nesting.tracing_inputs(shapes), self.name_scope():
+                params = {k: p.var() for k, p in self._reg_params.items()}
+                out = self.hybrid_forward(sym_module, *_nesting.regroup(flat_inputs, in_format), **params)
+            outs, out_format = _nesting.flatten(out, "output")
+            # a head returned twice or an input returned as it is: the compiled graph copies it (bind_outputs)
+            traced = self._traced[key] = inputs, outs[0] if len(outs) == 1 else sym_module.Group(outs), out_format
+        self._cached_graph = traced[:2]
+        return key, traced
 
     def infer_shape(self, *args):
-        """Set the shapes of pending parameters from the shapes of `args` (NDArrays)."""
+        """Set the shapes of pending parameters from the shapes of `args` (NDArrays, nested as the call's)."""
         inputs, out = self._get_graph(*args)
-        known = {i.name: a.shape for i, a in zip(inputs, args)}
+        arrays = [a for a in _nesting.flatten(args, "input")[0] if a is not None]
+        known = {i.name: a.shape for i, a in zip(inputs, arrays)}
         arg_shapes, _, aux_shapes = out.infer_shape_partial(**known)
         shapes = dict(zip(out.list_arguments(), arg_shapes))
         shapes.update(zip(out.list_auxiliary_states(), aux_shapes))
@@ -346,38 +403,48 @@ class HybridBlock(Block):
 
     # -- running -----------------------------------------------------------------------------------------------------
     def forward(self, x, *args):
-        if isinstance(x, Symbol):
+        arrays = list(_nesting.arrays_in([x, *args]))       # arguments may be nested lists: `model(x, [h, c])`
+        symbolic = [isinstance(a, Symbol) for a in arrays]
+        if any(symbolic):
+            if not all(symbolic):
+                raise ValueError("In HybridBlock, we do not support mixed NDArrays and Symbols types for the input. "
+                                 "Please check the type of the args.")
             with self.name_scope():
                 params = {key: p.var() for key, p in self._reg_params.items()}
                 return self.hybrid_forward(sym_module, x, *args, **params)
-        if not isinstance(x, NDArray):
+        if not arrays:
             raise TypeError("%s: expected an NDArray or a Symbol input, got %s" % (self.name, type(x).__name__))
+        ctx = arrays[0].context
         try:
-            params = {key: p.data() for key, p in self._reg_params.items()}
+            params = {key: p.data(ctx) for key, p in self._reg_params.items()}
         except DeferredInitializationError:
             self._finish_deferred(x, *args)
-            params = {key: p.data() for key, p in self._reg_params.items()}
+            params = {key: p.data(ctx) for key, p in self._reg_params.items()}
         if self._active:
             return self._call_cached(x, *args)
         return self.hybrid_forward(nd_module, x, *args, **params)
 
     def _call_cached(self, *args):
-        """Run the Plan compiled for this input signature (under autograd: with its backward)."""
+        """Run the Plan compiled for this input signature (under autograd: with its backward) on the flattened
+        arguments, and regroup its outputs into the nesting `hybrid_forward` returned."""
         params = self._all_params()
         if any(p.pending for p in params.values()):
             self._finish_deferred(*args)
+        flat, in_format = _nesting.flatten(args, "input")
+        graph_key, (inputs, out, out_format) = self._trace(flat, in_format)
+        flat = [a for a in flat if a is not None]
         training, recording = autograd.is_training(), autograd.is_recording()
-        key = (tuple((a.shape, a.dtype) for a in args), training)
+        key = (tuple((a.shape, a.dtype) for a in flat), training, flat[0].context)
         if recording:
-            key += tuple(a._entry is not None for a in args)
+            key += tuple(a._entry is not None for a in flat)
+        key += (graph_key,)
         cached = self._cached_plans.get(key)
         if cached is None or not cached.valid():
-            inputs, out = self._get_graph(*args)
-            names = [i.name for i in inputs]
-            cached = _CachedBackward(out, names, args, params, training, self.name) if recording else \
-                _CachedGraph(out, names, args, params, training, self.name)
+            kind = _CachedBackward if recording else _CachedGraph
+            cached = kind(out, [i.name for i in inputs], flat, params, training, self.name, self._op_hook)
             self._cached_plans[key] = cached
-        return cached(args)
+        outputs = cached(flat)
+        return _nesting.regroup(outputs if isinstance(outputs, list) else [outputs], out_format)
 
     def _all_params(self):
         if not getattr(self, "_param_cache", None):
@@ -388,247 +455,23 @@ class HybridBlock(Block):
         raise NotImplementedError("%s must implement hybrid_forward" % type(self).__name__)
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        """Write `path-symbol.json` and `path-%04d.params` (keys `arg:`/`aux:`), as MXNet's export does."""
+        """Write `path-symbol.json` and `path-%04d.params` (keys `arg:`/`aux:`), as MXNet's export does, committed
+        together (Note [saving files] in dataflow/util.py): after a crash, `mx.model.load_checkpoint` and
+        `SymbolBlock.imports` see both old or both new files."""
         if not self._cached_graph:
             raise RuntimeError("Please first call block.hybridize() and then run forward with this block at least "
                                "once before calling export.")
         out = self._cached_graph[1]
-        out.save("%s-symbol.json" % path)
         arg_names, aux_names = set(out.list_arguments()), set(out.list_auxiliary_states())
         arrays = {}
-        for name, param in self.collect_params().items():
-            if name in arg_names:
-                arrays["arg:%s" % name] = param.data()
-            elif name in aux_names:
-                arrays["aux:%s" % name] = param.data()
-        nd_module.save("%s-%04d.params" % (path, epoch), arrays)
+        params = self.collect_params()
+        for name in out.list_inputs():          # the graph's input order, as MXNet's file has it
+            if name in arg_names and name in params:
+                arrays["arg:%s" % name] = params[name].data()
+            elif name in aux_names and name in params:
+                arrays["aux:%s" % name] = params[name].data()
+        write_files([("%s-symbol.json" % path, out.tojson().encode("utf-8")),     # committed together: a crash
+                     ("%s-%04d.params" % (path, epoch), serialization.to_bytes(arrays))])   # leaves old or new
 
 
-class _CachedGraph:
-    """A traced graph compiled for one input signature: a Plan whose input and output buffers are rebound on
-    each call (MXNet's CachedOp)."""
-
-    def __init__(self, out, input_names, args, params, training, block_name):
-        g = IndexedGraph(out._outputs)
-        self._params = {name: p.data() for name, p in params.items()}
-        known_shapes = {n: a.shape for n, a in zip(input_names, args)}
-        known_dtypes = {n: a._data.dtype for n, a in zip(input_names, args)}
-        for name, array in self._params.items():
-            known_shapes[name], known_dtypes[name] = array.shape, array._data.dtype
-        shapes = infer_shapes(g, known_shapes).values
-        dtypes = infer_dtypes(g, known_dtypes).values
-        names = {g.nodes[nid].name: g.node_row_ptr[nid] for nid in g.arg_nodes}
-        missing = [n for n in names if n not in self._params and n not in input_names]
-        if missing:
-            raise MXNetError("%s: the graph needs inputs %s that are neither inputs nor parameters"
-                             % (block_name, missing))
-        self._input_eids = [names.get(n) for n in input_names]
-        self._heads = list(g.heads)
-        bound = {names[n]: a._data for n, a in self._params.items() if n in names}
-        for eid, a in zip(self._input_eids, args):
-            if eid is not None:
-                bound[eid] = a._data
-        self._out_specs = [(tuple(shapes[e]), dtypes[e]) for e in self._heads]
-        device = args[0].context if args else None
-        for eid, (shape, dtype) in zip(self._heads, self._out_specs):
-            if eid not in bound:
-                bound[eid] = _alloc(shape, dtype, device or current_context())
-        memory = plan_memory(g, shapes, dtypes, external=set(bound))
-        self._plan = Plan(g, shapes, dtypes, memory, bound, ctx=device)
-        self._ctx = OpContext(is_train=training)
-        self._param_vars = [a._var for a in self._params.values()]
-        self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes if g.nodes[i].name in self._params]
-        self._var = get_engine().new_var("cached graph of %s" % block_name)    # one run of the arena at a time
-        # a small graph runs in the calling thread when its inputs are ready (a thread hop costs more than it)
-        self._small = self._plan.arena.nbytes + sum(int(np.prod(s)) * np.dtype(t).itemsize
-                                                    for s, t in self._out_specs) <= nd_module.ndarray._INLINE_BYTES
-        self._ids = {n: id(a) for n, a in self._params.items()}
-        self._params_dict = params
-
-    def valid(self):
-        """False when a parameter's array was replaced (re-initialised), so the Plan must be rebuilt."""
-        return all(id(p._data) == self._ids.get(n) for n, p in self._params_dict.items() if n in self._ids)
-
-    def __call__(self, args):
-        outputs = [NDArray(_alloc(shape, dtype, args[0].context), ctx=args[0].context)
-                   for shape, dtype in self._out_specs]
-        plan, ctx = self._plan, self._ctx
-        input_pairs = [(eid, a._data) for eid, a in zip(self._input_eids, args) if eid is not None]
-        output_pairs = [(eid, o._data) for eid, o in zip(self._heads, outputs)]
-
-        def run():
-            for eid, array in input_pairs:
-                plan.rebind(eid, array)
-            for eid, array in output_pairs:
-                plan.rebind(eid, array)
-            plan.run(ctx)
-        reads = [a._var for a in args] + self._param_vars
-        writes = [o._var for o in outputs] + [self._var] + (self._aux_vars if ctx.is_train else [])
-        get_engine().push(run, reads, writes, "cached graph", inline=self._small)
-        return outputs[0] if len(outputs) == 1 else outputs
-
-
-class _CachedBackward:
-    """A traced graph compiled with its gradients, for calls under `autograd.record()` (MXNet's CachedOp).
-
-    The graph, shapes and memory plan are built once per signature. Each call runs the forward steps on a fresh
-    Plan instance (its arena keeps what backward needs, so two calls before one backward do not collide) and
-    records one node on the autograd graph; that node's gradient is a `_backward_CachedOp` node whose kernel runs
-    the same instance's backward steps."""
-
-    def __init__(self, out, input_names, args, params, training, block_name):
-        heads = list(out._outputs)
-        forward = IndexedGraph(heads)
-        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.arg_nodes}
-        self._params = {name: p.data() for name, p in params.items() if name in variables}
-        self._param_objs = params
-        self._names = list(input_names) + list(self._params)
-        arrays = list(args) + list(self._params.values())
-        missing = [n for n in variables if n not in self._names]
-        if missing:
-            raise MXNetError("%s: the graph needs inputs %s that are neither inputs nor parameters"
-                             % (block_name, missing))
-        needs = [a._entry is not None for a in args] + [params[n].grad_req != "null" for n in self._params]
-        self._wanted = [n for n, need in zip(self._names, needs) if need and n in variables]
-        known_shapes = {n: a.shape for n, a in zip(self._names, arrays)}
-        known_dtypes = {n: a._data.dtype for n, a in zip(self._names, arrays)}
-        fwd_shapes = infer_shapes(forward, known_shapes).values
-        fwd_dtypes = infer_dtypes(forward, known_dtypes).values
-        self._head_nodes = []
-        for k, eid in enumerate(forward.heads):
-            node = Node(None, "_head_grad%d" % k)
-            known_shapes[node.name], known_dtypes[node.name] = fwd_shapes[eid], fwd_dtypes[eid]
-            self._head_nodes.append(node)
-        grads = add_backward(heads, [Entry(variables[n]) for n in self._wanted],
-                             [Entry(n) for n in self._head_nodes])
-        g = IndexedGraph(heads + [e for e in grads if e is not None])
-        self._graph = g
-        self._shapes = infer_shapes(g, known_shapes).values
-        self._dtypes = infer_dtypes(g, known_dtypes).values
-        by_name = {g.nodes[i].name: g.node_row_ptr[i] for i in g.arg_nodes}
-        self._input_eids = [by_name.get(n) for n in self._names]
-        self._head_grad_eids = [by_name.get(n.name) for n in self._head_nodes]
-        self._heads = list(g.heads[:len(heads)])
-        self._grad_eids = dict(zip(self._wanted, [None if e is None else g.eid(e) for e in grads]))
-        external = {e for e in self._input_eids + self._head_grad_eids + self._heads if e is not None}
-        self._own = [e for e in set(self._grad_eids.values()) if e is not None and e not in external]
-        self._memory = plan_memory(g, self._shapes, self._dtypes, external=external | set(self._own))
-        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
-        self._training = training
-        self._device = args[0].context if args else current_context()
-        self._aux_vars = [self._params[g.nodes[i].name]._var for i in g.aux_nodes
-                          if g.nodes[i].name in self._params]
-        self._ids = {n: id(a) for n, a in self._params.items()}
-
-    def valid(self):
-        return all(id(self._param_objs[n]._data) == i for n, i in self._ids.items())
-
-    def _buffer(self, eid):
-        return _alloc(self._shapes[eid], self._dtypes[eid], self._device)
-
-    def __call__(self, args):
-        arrays = list(args) + [self._params[n] for n in self._names[len(args):]]
-        outputs = [NDArray(self._buffer(e), ctx=args[0].context) for e in self._heads]
-        bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
-        bound.update({e: o._data for e, o in zip(self._heads, outputs)})
-        bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
-        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, ctx=self._device)
-        ctx, stop = OpContext(is_train=self._training), self._n_forward
-        reads = [a._var for a in arrays]
-        writes = [o._var for o in outputs] + (self._aux_vars if self._training else [])
-        get_engine().push(lambda: plan.run(ctx, 0, stop), reads, writes, "cached graph forward")
-        node = Node(self._forward_op(plan), "_CachedOp", params=Params({}))
-        autograd.record_op(node, arrays, outputs)
-        return outputs[0] if len(outputs) == 1 else outputs
-
-    def _forward_op(self, plan):
-        """The OpDef of one recorded call: its gradient runs `plan`'s backward steps."""
-        n_heads, names, wanted = len(self._heads), self._names, set(self._wanted)
-        backward = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
-                         tuple(names), outputs=tuple("%s_grad" % n for n in names),
-                         infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
-                         infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
-                         cpu=self._backward_kernel(plan), gpu=self._backward_kernel(plan))
-
-        def gradient(p, ins, outs, dys):
-            dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
-            grads = autodiff.apply(backward, *dys, *ins)
-            grads = grads if isinstance(grads, list) else [grads]
-            return [g if n in wanted else None for n, g in zip(names, grads)]
-        shapes = [tuple(self._shapes[e]) for e in self._heads]
-        return OpDef("_CachedOp", arguments=tuple(names), outputs=tuple("output%d" % k for k in range(n_heads)),
-                     infer_shape=lambda p, ins, outs: (list(ins), shapes), gradient=gradient)
-
-    def _backward_kernel(self, plan):
-        n_heads, start = len(self._heads), self._n_forward
-        head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
-
-        def kernel(ctx, p, inputs, outputs, req):
-            if plan.device is not None:         # on a GPU: device copies
-                from ops.cuda import common
-                for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
-                    if eid is not None:
-                        common.copy_into(dy, plan.arrays[eid])
-                plan.run(ctx, start, None)
-                for out, r, eid in zip(outputs, req, grad_eids):
-                    common.copy_into(plan.arrays[eid], out, r) if eid is not None else common.fill(out, 0, r)
-                return
-            for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
-                if eid is not None:
-                    np.copyto(plan.arrays[eid], dy)
-            plan.run(ctx, start, None)
-            for out, r, eid in zip(outputs, req, grad_eids):
-                assign(out, r, plan.arrays[eid] if eid is not None else 0)
-        return kernel
-
-
-class SymbolBlock(HybridBlock):
-    """A HybridBlock running a given Symbol; its parameters are the Symbol's arguments that are not inputs.
-
-    Examples
-    --------
-    >>> import dataflow as mx
-    >>> data = mx.sym.var('data')
-    >>> net = mx.gluon.SymbolBlock(mx.sym.FullyConnected(data, num_hidden=2, name='fc'), data)
-    >>> sorted(net.collect_params().keys())
-    ['fc_bias', 'fc_weight']
-    """
-
-    def __init__(self, outputs, inputs, params=None):
-        super().__init__(prefix="", params=None)
-        self._params = ParameterDict("", params)
-        if isinstance(inputs, Symbol) and len(inputs) == 1:
-            inputs = [inputs]
-        if isinstance(outputs, (list, tuple)):
-            outputs = sym_module.Group(list(outputs))
-        input_names = [i.name for i in inputs]
-        for name in outputs.list_arguments():
-            if name not in input_names:
-                self.params.get(name, allow_deferred_init=True)
-        for name in outputs.list_auxiliary_states():
-            if name not in input_names:
-                self.params.get(name, grad_req="null", allow_deferred_init=True)
-        self._cached_graph = (list(inputs), outputs)
-        self._reg_params = OrderedDict((n, p) for n, p in self.params.items())
-
-    @staticmethod
-    def imports(symbol_file, input_names, param_file=None, ctx=None):
-        """A SymbolBlock from an exported `-symbol.json` (and `.params`) file."""
-        out = sym_module.load(symbol_file)
-        input_names = [input_names] if isinstance(input_names, str) else list(input_names)
-        block = SymbolBlock(out, [sym_module.var(n) for n in input_names])
-        if param_file is not None:
-            block.collect_params().load(param_file, ctx=ctx)
-        return block
-
-    def _get_graph(self, *args):
-        return self._cached_graph
-
-    def forward(self, x, *args):
-        if isinstance(x, Symbol):
-            inputs, out = self._cached_graph
-            return out(**{i.name: a for i, a in zip(inputs, (x,) + args)})
-        return self._call_cached(x, *args)
-
-    def hybrid_forward(self, F, x, *args, **kwargs):
-        raise NotImplementedError("SymbolBlock runs its Symbol; hybrid_forward is not used")
+from .symbol_block import SymbolBlock  # noqa: E402,F401  (re-exported: mx.gluon.block.SymbolBlock)

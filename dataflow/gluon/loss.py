@@ -13,7 +13,7 @@ from .block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss", "SquaredHingeLoss",
-           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss"]
+           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "CTCLoss"]
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -306,3 +306,53 @@ class CosineEmbeddingLoss(Loss):
         y_norm = F.reshape(F.norm(y, axis=axis), shape=(-1, 1))
         x_dot_y = F.reshape(F.sum(x * y, axis=axis), shape=(-1, 1))
         return x_dot_y / F._internal._maximum_scalar(x_norm * y_norm, scalar=1e-12)
+
+
+class CTCLoss(Loss):
+    """Connectionist Temporal Classification loss (the `CTCLoss` op with the last class as blank, labels padded
+    with -1): one value per sequence.
+
+    Parameters
+    ----------
+    layout : 'NTC' or 'TNC', the layout of `pred`
+    label_layout : 'NT' or 'TN', the layout of `label`
+    weight : float or None
+
+    Call with `pred`, `label` and optionally `pred_lengths` (N,), `label_lengths` (N,), `sample_weight`.
+
+    Examples
+    --------
+    >>> import dataflow as mx
+    >>> pred = mx.nd.zeros((1, 2, 2))            # one sequence of 2 steps, class 0 and the blank equally likely
+    >>> round(float(mx.gluon.loss.CTCLoss()(pred, mx.nd.array([[0]])).asnumpy()[0]), 4)    # -log(3/4)
+    0.2877
+    """
+
+    def __init__(self, layout="NTC", label_layout="NT", weight=None, **kwargs):
+        if layout not in ("NTC", "TNC"):
+            raise AssertionError("Only 'NTC' and 'TNC' layouts for pred are supported. Got: %s" % layout)
+        if label_layout not in ("NT", "TN"):
+            raise AssertionError("Only 'NT' and 'TN' layouts for label are supported. Got: %s" % label_layout)
+        self._layout = layout
+        self._label_layout = label_layout
+        super().__init__(weight, label_layout.find("N"), **kwargs)
+
+    def forward(self, pred, label, pred_lengths=None, label_lengths=None, sample_weight=None):
+        # optional inputs may be None in any position: run the body directly (the op runs on the host anyway)
+        F = ndarray if isinstance(pred, ndarray.NDArray) else _symbol()
+        return self.hybrid_forward(F, pred, label, pred_lengths, label_lengths, sample_weight)
+
+    def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None, sample_weight=None):
+        if self._layout == "NTC":
+            pred = F.swapaxes(pred, 0, 1)
+        if self._batch_axis == 1:
+            label = F.swapaxes(label, 0, 1)
+        inputs = [pred, label] + [a for a in (pred_lengths, label_lengths) if a is not None]
+        loss = F.CTCLoss(*inputs, use_data_lengths=pred_lengths is not None,
+                         use_label_lengths=label_lengths is not None, blank_label="last")
+        return _apply_weighting(F, loss, self._weight, sample_weight)
+
+
+def _symbol():
+    from .. import symbol
+    return symbol

@@ -1,29 +1,56 @@
-"""Gluon parameters: `Parameter` (one named array, its gradient and how to initialise it) and `ParameterDict`.
+"""Gluon parameters: `Parameter` (one named array per context, its gradients and how to initialise it),
+`Constant`, and `ParameterDict`.
 
-A Parameter whose shape is not fully known (`Dense(128)` before it sees data: `(128, 0)`) is *pending*:
-`initialize()` records the initializer, and the first forward call, which learns the shape, completes it. MXNet
-signals that case with a `DeferredInitializationError` used as control flow; here the state is explicit
-(`Parameter.pending`) and blocks ask for it.
+The internals keep MXNet 1.x's names and meanings, because libraries built on Gluon (GluonCV, GluonNLP) reach
+into them:
+- `_data` / `_grad`: None before initialisation, else one NDArray per context, in `_ctx_list` order;
+  `_ctx_map[device_typeid & 1][device_id]` is the index of a context in that list.
+- `_deferred_init`: `()` or `(init, ctx_list, default_init, data)` while the shape is not known yet (`Dense(128)`
+  before it sees data: `(128, 0)`); the first forward, which learns the shape, calls `_finish_deferred_init()`.
+- `_var`: the Symbol variable, created once; `_trainer`: the Trainer that updates this parameter.
+- `_check_and_get(arrays, ctx)`: the array of one context (`ctx is list`: all of them), or MXNet's errors.
+- `_init_impl(data, ctx_list)`: copy `data` to every context and attach gradients; `_reduce()`: the mean over
+  contexts, on the CPU; `_load_init(data, ctx, cast_dtype, dtype_source)`: (re)initialise from a loaded array.
 """
 import re
+import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from ops.errors import MXNetError
 
+from .. import autograd
 from .. import initializer as _init
+from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
-from .. import ndarray as nd
+
+
+class ParameterLoadError(MXNetError, AssertionError):
+    """Loading parameters failed: a missing, extra or incompatible array. An AssertionError as MXNet's, so that code
+    written for MXNet catches it, and an MXNetError like every error a file can cause."""
 
 
 class DeferredInitializationError(MXNetError):
     """A parameter's data was asked for before its shape was known (run a forward pass first)."""
 
 
+def shape_is_known(shape):
+    """True when `shape` has at least one dimension and none is unknown (0)."""
+    return shape is not None and len(shape) > 0 and all(d > 0 for d in shape)
+
+
+def _as_ctx_list(ctx):
+    if ctx is None:
+        return [current_context()]
+    if isinstance(ctx, Context):
+        return [ctx]
+    return [c if isinstance(c, Context) else Context(c) for c in ctx]
+
+
 class Parameter:
-    """A named parameter of a Block.
+    """A named parameter of a Block, held on one or more contexts.
 
     Parameters
     ----------
@@ -35,6 +62,16 @@ class Parameter:
     init : Initializer or str, overrides the global initializer
     allow_deferred_init : bool
     differentiable : bool
+
+    Examples
+    --------
+    >>> import dataflow as mx
+    >>> w = mx.gluon.Parameter('w', shape=(2,), init=mx.init.One())
+    >>> w.initialize(ctx=[mx.cpu(0), mx.cpu(1)])
+    >>> [a.context for a in w.list_data()]
+    [cpu(0), cpu(1)]
+    >>> w.data(mx.cpu(1)).asnumpy()
+    array([1., 1.], dtype=float32)
     """
 
     def __init__(self, name, grad_req="write", shape=None, dtype=np.float32, lr_mult=1.0, wd_mult=1.0, init=None,
@@ -45,12 +82,16 @@ class Parameter:
         self.dtype = np.dtype(dtype)
         self.lr_mult, self.wd_mult = lr_mult, wd_mult
         self.init = init
-        self.allow_deferred_init = allow_deferred_init
+        self._allow_deferred_init = allow_deferred_init
         self._differentiable = differentiable
-        self._data = None           # the NDArray
-        self._var = None            # the Symbol variable, once asked for
-        self._pending = None        # (initializer, ctx, default_init) until the shape is known
-        self._ctx = None
+        self._stype, self._grad_stype = stype, grad_stype
+        self._data = None           # one NDArray per context
+        self._grad = None           # one gradient NDArray per context (None for grad_req 'null')
+        self._ctx_list = None
+        self._ctx_map = None
+        self._deferred_init = ()    # (init, ctx_list, default_init, data) until the shape is known
+        self._var = None
+        self._trainer = None
 
     def __repr__(self):
         return "Parameter %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype.type.__name__
@@ -72,133 +113,261 @@ class Parameter:
         self._shape = new_shape
 
     @property
+    def allow_deferred_init(self):
+        return self._allow_deferred_init
+
+    @allow_deferred_init.setter
+    def allow_deferred_init(self, value):
+        self._allow_deferred_init = value
+
+    @property
     def grad_req(self):
         return self._grad_req
 
     @grad_req.setter
     def grad_req(self, req):
         if req not in ("write", "add", "null"):
-            raise ValueError("grad_req must be one of 'write', 'add', or 'null', but got %r" % req)
+            raise ValueError("grad_req must be one of 'write', 'add', or 'null', but got '%s'" % req)
         if not self._differentiable:
             req = "null"
-        if self._grad_req != req:
-            self._grad_req = req
-            if self._data is not None:
-                self._attach()
+        if self._grad_req == req:
+            return
+        self._grad_req = req
+        if req == "null" and self._grad is not None:
+            self._grad = None
+            self._data = [a.detach() for a in self._data]
+        elif self._data is not None:
+            self._init_grad()
 
     @property
     def pending(self):
         """True between `initialize()` and the first forward that tells the shape."""
-        return self._pending is not None
+        return self._data is None and bool(self._deferred_init)
 
     def _shape_known(self):
-        return self._shape is not None and all(d > 0 for d in self._shape)
+        return shape_is_known(self._shape)
+
+    def _set_trainer(self, trainer):
+        """Remember the Trainer that updates this parameter."""
+        self._trainer = trainer
 
     # -- initialisation ----------------------------------------------------------------------------------------------
     def initialize(self, init=None, ctx=None, default_init=_init.Uniform(), force_reinit=False):
-        """Allocate and fill the data (now, or at the first forward when the shape is not known yet)."""
+        """Allocate and fill the data on each context of `ctx` (now, or at the first forward when the shape is
+        not known yet). `init` overrides the parameter's own `init`, which overrides `default_init`."""
         if self._data is not None and not force_reinit:
+            warnings.warn("Parameter '%s' is already initialized, ignoring. Set force_reinit=True to "
+                          "re-initialize." % self.name, stacklevel=2)
             return
-        ctx = ctx[0] if isinstance(ctx, (list, tuple)) else ctx
-        self._ctx = ctx or current_context()
-        self._data = None
+        self._data = self._grad = None
+        ctx = _as_ctx_list(ctx)
+        if init is None:
+            init = default_init if self.init is None else self.init
+        self._deferred_init = (init, ctx, default_init, None)
         if not self._shape_known():
-            if not self.allow_deferred_init:
-                raise MXNetError("Cannot initialize Parameter %s because it has invalid shape: %s"
-                                 % (self.name, self._shape))
-            self._pending = (init, default_init)
-            return
-        self._finish_init(init, default_init)
-
-    def _finish_init(self, init, default_init):
-        data = nd.zeros(self._shape, self._ctx, self.dtype)
-        chosen = self.init if self.init is not None else (init if init is not None else default_init)
-        _init.create(chosen)(_init.InitDesc(self.name, {"__init__": _init.create(self.init).dumps()}
-                                            if self.init is not None else {}), data)
-        self._data = data
-        self._pending = None
-        self._attach()
+            if self._allow_deferred_init:
+                return
+            self._deferred_init = ()
+            raise ValueError("Cannot initialize Parameter '%s' because it has invalid shape: %s."
+                             % (self.name, self._shape))
+        self._finish_deferred_init()
 
     def _finish_deferred_init(self):
-        """Complete a pending initialisation once the shape is known (called by blocks)."""
-        if self._pending is not None:
-            if not self._shape_known():
-                raise DeferredInitializationError("Parameter %s still has an unknown shape %s"
-                                                  % (self.name, self._shape))
-            self._finish_init(*self._pending)
+        """Complete a pending initialisation once the shape is known (blocks call it after shape inference)."""
+        if not self._deferred_init:
+            return
+        init, ctx, default_init, data = self._deferred_init
+        if not self._shape_known():
+            raise DeferredInitializationError("Cannot initialize Parameter '%s' because it has invalid shape: %s. "
+                                              "Please specify in_units, in_channels, etc for `Block`s."
+                                              % (self.name, self._shape))
+        self._deferred_init = ()
+        with autograd.pause():
+            if data is None:
+                data = nd.zeros(self._shape, cpu(), self.dtype)
+                # an Initializer instance is used as it is, registered or not (MXNet passes it through __init__)
+                _init.create(default_init)(_init.InitDesc(self.name, {"__init__": init}), data)
+            self._init_impl(data, ctx)
 
-    def _attach(self):
-        from .. import autograd
-        if self._grad_req != "null":
-            autograd.mark_variables([self._data], [nd.zeros(self._shape, self._ctx, self.dtype)], self._grad_req)
+    def _init_impl(self, data, ctx_list):
+        """Copy `data` to every context of `ctx_list` and attach the gradient buffers."""
+        self._ctx_list = list(ctx_list)
+        self._ctx_map = [[], []]
+        for i, ctx in enumerate(self._ctx_list):
+            devices = self._ctx_map[ctx.device_typeid & 1]
+            devices.extend([None] * (ctx.device_id + 1 - len(devices)))
+            devices[ctx.device_id] = i
+        source = data if isinstance(data, nd.NDArray) else nd.array(data, dtype=self.dtype)
+        self._data = [source.copyto(ctx) for ctx in self._ctx_list]
+        self._init_grad()
+
+    def _init_grad(self):
+        if self._grad_req == "null":
+            self._grad = None
+            return
+        self._grad = [nd.zeros(a.shape, a.context, a.dtype) for a in self._data]
+        autograd.mark_variables(self._data, self._grad, self._grad_req)
+
+    def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
+        """(Re)initialise from a loaded array: the shape must fit; with `cast_dtype`, `dtype_source='current'`
+        casts the data to this parameter's dtype and `'saved'` adopts the file's dtype."""
+        if cast_dtype and dtype_source not in ("current", "saved"):
+            raise ValueError("dtype_source must be 'current' or 'saved', got %r" % (dtype_source,))
+        if self._shape:
+            if len(self._shape) != len(data.shape) or any(d and d != s for d, s in zip(self._shape, data.shape)):
+                raise ParameterLoadError("Failed loading Parameter '%s' from saved params: shape incompatible "
+                                         "expected %s vs saved %s" % (self.name, self._shape, data.shape))
+        self._shape = tuple(data.shape)
+        if np.dtype(self.dtype) != np.dtype(data.dtype):
+            if not cast_dtype:
+                raise ParameterLoadError("Failed loading Parameter '%s' from saved params: dtype incompatible "
+                                         "expected %s vs saved %s. Set cast_dtype=True to cast the dtype of saved "
+                                         "params." % (self.name, np.dtype(self.dtype), np.dtype(data.dtype)))
+            if dtype_source == "current":
+                data = data.astype(self.dtype)
+            else:
+                self.dtype = np.dtype(data.dtype)
+        ctx = None if ctx is None else _as_ctx_list(ctx)
+        if self._data is None:
+            if self._deferred_init:
+                if ctx is not None and set(ctx) != set(self._deferred_init[1]):
+                    raise ParameterLoadError("Failed to load Parameter '%s' on %s because it was previous initialized "
+                                             "on %s." % (self.name, ctx, self.list_ctx()))
+                ctx = self._deferred_init[1]
+            self._deferred_init = ()
+            self._init_impl(data, ctx or [cpu()])
         else:
-            self._data._entry = None
+            if ctx is not None and set(ctx) != set(self.list_ctx()):
+                raise ParameterLoadError("Failed to load Parameter '%s' on %s because it was previous initialized on "
+                                         "%s." % (self.name, ctx, self.list_ctx()))
+            if np.dtype(self._data[0].dtype) != np.dtype(data.dtype):      # adopting the saved dtype
+                self._init_impl(data, self._ctx_list)
+            else:
+                self.set_data(data)
+        self._deferred_init = ()
 
     def reset_ctx(self, ctx):
-        """Move the parameter to another context (only cpu here)."""
-        self._ctx = ctx[0] if isinstance(ctx, (list, tuple)) else ctx
+        """Move the parameter to other contexts (one copy each), keeping its value (the mean over the old ones)."""
+        ctx = _as_ctx_list(ctx)
+        if self._data is not None:
+            data = self._reduce()
+            with autograd.pause():
+                self._init_impl(data, ctx)
+        elif self._deferred_init:
+            init, _, default_init, data = self._deferred_init
+            self._deferred_init = (init, ctx, default_init, data)
+        else:
+            raise ValueError("Cannot reset context for Parameter '%s' because it has not been initialized."
+                             % self.name)
+
+    def _reduce(self):
+        """The value on the CPU: the mean of the copies on all contexts."""
+        arrays = self.list_data()
+        if len(arrays) == 1:
+            return arrays[0].copyto(cpu())
+        return nd.add_n(*[a.copyto(cpu()) for a in arrays]) / len(arrays)
 
     # -- access ------------------------------------------------------------------------------------------------------
-    def _check(self):
-        if self._data is None:
-            if self._pending is not None:
-                raise DeferredInitializationError(
-                    "Parameter %s has not been initialized yet because initialization was deferred. Actual "
-                    "initialization happens during the first forward pass. Please pass one batch of data through "
-                    "the network before accessing Parameters." % self.name)
-            raise MXNetError("Parameter %s has not been initialized. Note that you should initialize parameters "
-                             "and create Trainer with Block.collect_params() instead of Block.params because the "
-                             "later does not include Parameters of nested child Blocks" % self.name)
+    def _check_and_get(self, arr_list, ctx):
+        """The array of `arr_list` (data or grads) for `ctx`; `ctx is list`: all of them; None: the only one,
+        else the current context's."""
+        if arr_list is not None:
+            if ctx is list:
+                return arr_list
+            if ctx is None:
+                if len(arr_list) == 1:
+                    return arr_list[0]
+                ctx = current_context()
+            devices = self._ctx_map[ctx.device_typeid & 1]
+            if ctx.device_id < len(devices) and devices[ctx.device_id] is not None:
+                return arr_list[devices[ctx.device_id]]
+            raise RuntimeError("Parameter '%s' was not initialized on context %s. It was only initialized on %s."
+                               % (self.name, ctx, self._ctx_list))
+        if self._deferred_init:
+            raise DeferredInitializationError(
+                "Parameter '%s' has not been initialized yet because initialization was deferred. Actual "
+                "initialization happens during the first forward pass. Please pass one batch of data through the "
+                "network before accessing Parameters. You can also avoid deferred initialization by specifying "
+                "in_units, num_features, etc., for network layers." % self.name)
+        raise RuntimeError("Parameter '%s' has not been initialized. Note that you should initialize parameters "
+                           "and create Trainer with Block.collect_params() instead of Block.params because the "
+                           "later does not include Parameters of nested child Blocks" % self.name)
 
     def data(self, ctx=None):
-        """The parameter's NDArray."""
-        self._check()
-        return self._data
+        """The parameter's NDArray on `ctx` (default: its only context, else the current one)."""
+        return self._check_and_get(self._data, ctx)
 
     def list_data(self):
-        return [self.data()]
+        """The NDArrays on all contexts, in initialisation order."""
+        return self._check_and_get(self._data, list)
+
+    def _check_grad(self):
+        if self._data is not None and self._grad is None:
+            raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
 
     def grad(self, ctx=None):
-        """The gradient NDArray (None for grad_req 'null')."""
-        self._check()
-        return self._data.grad
+        """The gradient NDArray on `ctx`."""
+        self._check_grad()
+        return self._check_and_get(self._grad, ctx)
 
     def list_grad(self):
-        return [self.grad()]
+        """The gradient NDArrays on all contexts, in the order of `list_data()`."""
+        self._check_grad()
+        return self._check_and_get(self._grad, list)
 
     def list_ctx(self):
-        self._check()
-        return [self._ctx or cpu()]
+        """The contexts this parameter is (or, when deferred, will be) initialised on."""
+        if self._data is None:
+            if self._deferred_init:
+                return self._deferred_init[1]
+            raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
+        return self._ctx_list
 
     def set_data(self, data):
-        """Replace the value (the shape must match), keeping the array the network is bound to."""
-        value = data if isinstance(data, nd.NDArray) else nd.array(data, dtype=self.dtype)
-        self.shape = value.shape
+        """Set the value on every context (the shape must fit). Before a deferred initialisation completes,
+        the value is kept and used then."""
+        self.shape = data.shape
         if self._data is None:
-            if self._pending is not None:
-                self._finish_deferred_init()
-            else:
-                raise MXNetError("Parameter %s has not been initialized" % self.name)
-        value.copyto(self._data)
+            if not self._deferred_init:
+                raise AssertionError("Parameter '%s' has not been initialized" % self.name)
+            self._deferred_init = self._deferred_init[:3] + (data,)
+            return
+        for array in self._data:
+            array[:] = data
 
     def zero_grad(self):
-        """Set the gradient to zero."""
-        g = self.grad()
-        if g is not None:
+        """Set the gradients on all contexts to zero (nothing without gradients)."""
+        for g in self._grad or ():
             g[:] = 0
 
     def var(self):
         """The Symbol variable of this parameter, with its shape, dtype, multipliers and initializer."""
         if self._var is None:     # created once, as MXNet does: later traces share the variable
             self._var = _sym.var(self.name, shape=self._shape, dtype=self.dtype, lr_mult=self.lr_mult,
-                                 wd_mult=self.wd_mult, init=self.init, stype="default")
+                                 wd_mult=self.wd_mult, init=self.init, stype=self._stype)
         return self._var
 
     def cast(self, dtype):
+        """Cast the data and gradients to `dtype`."""
         self.dtype = np.dtype(dtype)
-        if self._data is not None:
-            self._data = self._data.astype(dtype)
-            self._attach()
+        if self._data is None:
+            return
+        with autograd.pause():
+            self._data = [a.astype(dtype) for a in self._data]
+            if self._grad is not None:
+                self._grad = [g.astype(dtype) for g in self._grad]
+                autograd.mark_variables(self._data, self._grad, self._grad_req)
+
+
+class _CopyValue(_init.Initializer):
+    """Fills a Constant with its value."""
+
+    def __init__(self, value):
+        super().__init__(value=value.asnumpy().tolist())
+        self._value = value
+
+    def _init_weight(self, desc, arr):
+        self._value.copyto(arr)
 
 
 class Constant(Parameter):
@@ -206,13 +375,22 @@ class Constant(Parameter):
 
     def __init__(self, name, value):
         value = value if isinstance(value, nd.NDArray) else nd.array(value)
-        super().__init__(name, grad_req="null", shape=value.shape, dtype=value.dtype,
-                         init=_init.Constant(0.0), differentiable=False)
-        self._value = value
+        self.value = value
+        super().__init__(name, grad_req="null", shape=value.shape, dtype=value.dtype, init=_CopyValue(value),
+                         differentiable=False)
 
-    def _finish_init(self, init, default_init):
-        self._data = self._value.copy()
-        self._pending = None
+    def __repr__(self):
+        return "Constant %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype.type.__name__)
+
+    @property
+    def grad_req(self):
+        return "null"
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req != "null":
+            warnings.warn("Constant parameter \"%s\" does not support grad_req other than \"null\", and new value "
+                          "\"%s\" is ignored." % (self.name, req), stacklevel=2)
 
 
 class ParameterDict:
@@ -261,18 +439,21 @@ class ParameterDict:
         return None
 
     def get(self, name, **kwargs):
-        """The Parameter `prefix + name`, created with `kwargs` if it does not exist."""
+        """The Parameter `prefix + name`, created with `kwargs` if it does not exist (an existing one takes the
+        shape's known dimensions and attributes it does not have yet)."""
         full = self._prefix + name
         param = self._get_impl(full)
         if param is None:
             param = Parameter(full, **kwargs)
             self._params[full] = param
-        else:
-            for key, value in kwargs.items():
-                if key == "shape" and value is not None:
-                    param.shape = value
-                elif key == "init" and value is not None and param.init is None:
-                    param.init = value
+            return param
+        for key, value in kwargs.items():
+            if key == "shape" and value is not None:
+                param.shape = (value,) if isinstance(value, int) else value
+            elif key == "dtype" and value is not None:
+                continue
+            elif value is not None and getattr(param, key, None) is None:
+                setattr(param, key, value)
         return param
 
     def get_constant(self, name, value=None):
@@ -280,7 +461,8 @@ class ParameterDict:
         param = self._get_impl(full)
         if param is None:
             if value is None:
-                raise KeyError("No constant named %r; give a value to create it" % full)
+                raise KeyError("No constant named '%s'. Please specify value if you want to create a new constant."
+                               % full)
             param = self._params[full] = Constant(full, value)
         return param
 
@@ -288,57 +470,86 @@ class ParameterDict:
         for key, value in other.items():
             if key in self._params and self._params[key] is not value:
                 raise ValueError("Cannot update self with other because they have different Parameters with the "
-                                 "same name %r" % key)
+                                 "same name '%s'" % key)
             self._params[key] = value
 
     def select(self, pattern):
         return _select(self, pattern)
 
     def initialize(self, init=_init.Uniform(), ctx=None, verbose=False, force_reinit=False):
-        """Initialize every parameter (`init` is the default for those without their own)."""
+        """Initialize every parameter on `ctx` (a context or a list); `init` is the default for parameters
+        without their own."""
         for param in self.values():
             param.initialize(None, ctx, default_init=init, force_reinit=force_reinit)
 
     def zero_grad(self):
         for param in self.values():
-            if param.grad_req != "null" and param._data is not None:
-                param.zero_grad()
+            param.zero_grad()
 
     def reset_ctx(self, ctx):
         for param in self.values():
             param.reset_ctx(ctx)
+
+    def list_ctx(self):
+        """The contexts of all parameters, each once."""
+        seen = []
+        for param in self.values():
+            seen.extend(c for c in param.list_ctx() if c not in seen)
+        return seen
 
     def setattr(self, name, value):
         for param in self.values():
             setattr(param, name, value)
 
     def save(self, filename, strip_prefix=""):
-        """Save the parameters with their names (minus `strip_prefix`) in MXNet's format."""
+        """Save the parameters (averaged over contexts) under their names minus `strip_prefix`."""
         arrays = {}
         for param in self.values():
-            name = param.name
-            if strip_prefix and name.startswith(strip_prefix):
-                name = name[len(strip_prefix):]
-            arrays[name] = param.data()
+            if not param.name.startswith(strip_prefix):
+                raise ValueError("Prefix '%s' is to be striped before saving, but Parameter's name '%s' does not "
+                                 "start with '%s'. this may be due to your Block shares parameters from other "
+                                 "Blocks or you forgot to use 'with name_scope()' when creating child blocks."
+                                 % (strip_prefix, param.name, strip_prefix))
+            arrays[param.name[len(strip_prefix):]] = param._reduce()
         nd.save(filename, arrays)
 
-    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix=""):
-        loaded = nd.load(filename)
-        loaded = {restore_prefix + k.split(":", 1)[-1]: v for k, v in loaded.items()}
-        for name, param in self.items():
-            if name not in loaded:
-                if not allow_missing:
-                    raise MXNetError("Parameter %r is missing in file %r" % (name, filename))
+    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix="", cast_dtype=False,
+             dtype_source="current"):
+        """Load a file written by `save` (or an export's `arg:`/`aux:` file)."""
+        for name in self.keys():
+            if restore_prefix and not name.startswith(restore_prefix):
+                raise ParameterLoadError("restore_prefix is '%s' but Parameters name '%s' does not start with '%s'."
+                                         % (restore_prefix, name, restore_prefix))
+        self.load_dict(nd.load(filename), ctx, allow_missing, ignore_extra, restore_prefix, filename, cast_dtype,
+                       dtype_source)
+
+    def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix="",
+                  filename=None, cast_dtype=False, dtype_source="current"):
+        """Load parameters from a dict of NDArrays (keys may carry `arg:`/`aux:`)."""
+        where = "file: %s" % filename if filename else "param_dict"
+        pairs = param_dict.items() if isinstance(param_dict, dict) else param_dict
+        loaded = {restore_prefix + (k[4:] if k.startswith(("arg:", "aux:")) else k): v for k, v in pairs}
+        if not allow_missing:
+            for name in self.keys():
+                if name not in loaded:
+                    raise ParameterLoadError("Parameter '%s' is missing in %s, which contains parameters: %s. Please "
+                                             "make sure source and target networks have the same prefix."
+                                             % (name[len(restore_prefix):], where, _brief(loaded.keys())))
+        for name, value in loaded.items():
+            if name not in self._params:
+                if not ignore_extra:
+                    raise ParameterLoadError("Parameter '%s' loaded from %s is not present in ParameterDict, choices "
+                                             "are: %s. Set ignore_extra to True to ignore. Please make sure source and "
+                                             "target networks have the same prefix."
+                                             % (name[len(restore_prefix):], where, _brief(self._params.keys())))
                 continue
-            if param._data is None and param._pending is None:
-                param.shape = loaded[name].shape
-                param.initialize(ctx=ctx)
-            param.set_data(loaded[name])
-        if not ignore_extra:
-            extra = set(loaded) - set(self.keys())
-            if extra:
-                raise MXNetError("Parameters %s in file %r are not in this ParameterDict" % (sorted(extra),
-                                                                                            filename))
+            self[name]._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+
+
+def _brief(names, limit=3):
+    names = list(names)
+    shown = ", ".join("'%s'" % n for n in names[:limit])
+    return shown + (", ..., '%s'" % names[-1] if len(names) > limit else "")
 
 
 def _select(params, pattern):
@@ -348,9 +559,3 @@ def _select(params, pattern):
         if regex.match(name):
             result._params[name] = value
     return result
-
-
-def _ctx_list(ctx):
-    if ctx is None:
-        return [current_context()]
-    return list(ctx) if isinstance(ctx, (list, tuple)) else [ctx if isinstance(ctx, Context) else Context(ctx)]

@@ -1,9 +1,18 @@
 """`mx.gluon.Trainer`: apply an Optimizer to a set of Parameters after `autograd.backward()`.
 
-One device, no kvstore: `allreduce_grads()` has nothing to reduce, and `step(batch_size)` is
-`optimizer.rescale_grad = scale / batch_size` followed by one optimizer update per parameter whose grad_req is
-not 'null' (each update is one engine push, ordered after the backward that wrote the gradient). Gradients are
-never zeroed here: with grad_req 'write' the next backward overwrites them, with 'add' the user zeroes them.
+`step(batch_size)` is `optimizer.rescale_grad = scale / batch_size` followed by one optimizer update per
+parameter whose grad_req is not 'null' (each update is one engine push, ordered after the backward that wrote the
+gradient). Gradients are never zeroed here: with grad_req 'write' the next backward overwrites them, with 'add'
+the user zeroes them.
+
+Note [several contexts]
+Parameters initialised on several contexts have one copy and one gradient per context. There is no kvstore
+here, but the results are those of MXNet's: with a kvstore (the default 'device', or 'local') the gradients are
+summed over the contexts and one update is applied to every copy, so the copies stay equal. With
+`update_on_kvstore` (MXNet's default then) the per-context gradients are left as they are and
+`allreduce_grads()`/`update()` are refused, as in MXNet; with `update_on_kvstore=False`, `allreduce_grads()`
+writes the sum into every context's gradient. With `kvstore=None` each context is updated from its own gradient
+with its own optimizer state, and the copies drift apart. On one context none of this matters.
 
 Parameters are indexed by position, and a dict or ParameterDict is taken in sorted-name order (MXNet's rule),
 so optimizer states saved by one Trainer load into another built over the same names.
@@ -11,12 +20,12 @@ so optimizer states saved by one Trainer load into another built over the same n
 Note [stale gradients]
 MXNet refuses to step a parameter whose gradient no backward has written since the last step (a sign that
 part of the model went unused), unless `ignore_stale_grad=True`, which skips such parameters instead. A
-gradient filled by hand is stale too. That needs autograd to flag the gradients it writes: `_fresh` reads the
-flag `fresh_grad` of the variable's autograd record (`Recorded`) when autograd provides one, and `step` clears
-it. Until autograd sets it, every gradient counts as fresh, stale ones are not detected, and
-`ignore_stale_grad` changes nothing.
+gradient filled by hand is stale too. Autograd's backward sets the flag `fresh_grad` on the record
+(`Recorded`) of each variable whose gradient it writes; `_fresh` reads it and `step` clears it.
 """
+from .. import ndarray as nd
 from .. import optimizer as opt
+from ..optimizer.states import OptimizerStatesError
 from ..util import atomic_write
 from .parameter import Parameter, ParameterDict
 
@@ -63,13 +72,30 @@ class Trainer:
             if not isinstance(param, Parameter):
                 raise ValueError("First argument must be a list or dict of Parameters, got list of %s."
                                  % type(param).__name__)
-            if param._data is None and not param.pending:
-                param.list_ctx()        # raises: the parameter was never initialized
+            param.list_ctx()        # raises for a parameter never initialized
+            param._set_trainer(self)
         self._params = list(params)
+        self._contexts = self._check_contexts()
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._compression_params = compression_params
+        aggregate = kvstore is not None and len(self._contexts) > 1
+        self._kvstore = kvstore if aggregate else None
+        self._update_on_kvstore = (True if update_on_kvstore is None else bool(update_on_kvstore)) \
+            if aggregate else None
+        self._kv_initialized, self._params_to_init = True, []      # MXNet's lazy-kvstore flags, read by libraries
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
+
+    def _check_contexts(self):
+        contexts = None
+        for param in self._params:
+            ctx = list(param.list_ctx())
+            if contexts is not None and contexts != ctx:
+                raise ValueError("All Parameters must be initialized on the same set of contexts, but Parameter %s "
+                                 "is initialized on %s while previous Parameters are initialized on %s."
+                                 % (param.name, ctx, contexts))
+            contexts = ctx
+        return contexts or []
 
     def _init_optimizer(self, optimizer, optimizer_params):
         param_dict = dict(enumerate(self._params))     # not copies: later lr_mult changes count
@@ -81,7 +107,13 @@ class Trainer:
             optimizer.param_dict = param_dict
         else:
             self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
-        self._updater = opt.get_updater(self._optimizer)
+        # one updater (optimizer state) per context when each context is updated on its own
+        count = len(self._contexts) if self._kvstore is None else 1
+        self._updaters = [opt.get_updater(self._optimizer) for _ in range(max(count, 1))]
+
+    @property
+    def _updater(self):
+        return self._updaters[0]
 
     @property
     def optimizer(self):
@@ -100,17 +132,37 @@ class Trainer:
         """One update of every parameter from its gradient, scaled by `1 / batch_size`.
 
         Call it after `backward()` and outside `record()`. A parameter whose gradient is stale raises
-        UserWarning unless `ignore_stale_grad`, which skips it (see Note [stale gradients]).
+        UserWarning unless `ignore_stale_grad`, which skips it (see Note [stale gradients]); gradients on
+        several contexts are summed as Note [several contexts] says.
         """
         self._optimizer.rescale_grad = self._scale / batch_size
-        self.allreduce_grads()
+        if self._kvstore is not None and not self._update_on_kvstore:
+            self._allreduce()
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
-        """Sum the gradients over devices: nothing to do on one device."""
+        """Sum each parameter's gradients over its contexts, into every context's gradient (nothing to do on
+        one context). Refused when updates happen 'on the kvstore' (Note [several contexts])."""
+        self._check_not_on_kvstore("allreduce_grads()")
+        if self._kvstore is not None:
+            self._allreduce()
+
+    def _check_not_on_kvstore(self, what):
+        if self._kvstore is not None and self._update_on_kvstore:
+            raise AssertionError("%s when parameters are updated on kvstore is not supported. Try setting "
+                                 "`update_on_kvstore` to False when creating trainer." % what)
+
+    def _allreduce(self):
+        for param in self._params:
+            if param.grad_req != "null":
+                grads = param.list_grad()
+                total = _sum_on(grads, grads[0].context)
+                for g in grads:
+                    total.copyto(g)
 
     def update(self, batch_size, ignore_stale_grad=False):
         """The update half of `step` (after `allreduce_grads()`, e.g. when clipping gradients in between)."""
+        self._check_not_on_kvstore("update()")
         self._optimizer.rescale_grad = self._scale / batch_size
         self._update(ignore_stale_grad)
 
@@ -130,8 +182,23 @@ class Trainer:
                     "updating of Parameters with stale gradient" % (param.name, param.list_ctx()[0]))
         for _, param in fresh:
             _mark_stale(param)
-        if fresh:
-            self._updater([i for i, _ in fresh], [p.grad() for _, p in fresh], [p.data() for _, p in fresh])
+        if not fresh:
+            return
+        indices = [i for i, _ in fresh]
+        if self._kvstore is None:           # each context from its own gradient
+            for k, updater in enumerate(self._updaters):
+                updater(indices, [p.list_grad()[k] for _, p in fresh], [p.list_data()[k] for _, p in fresh])
+            return
+        # one update from the gradients summed over the contexts, copied to every context
+        if self._update_on_kvstore:
+            grads = [_sum_on(p.list_grad(), p.list_data()[0].context) for _, p in fresh]
+        else:
+            grads = [p.list_grad()[0] for _, p in fresh]
+        self._updaters[0](indices, grads, [p.list_data()[0] for _, p in fresh])
+        for _, param in fresh:
+            first, *others = param.list_data()
+            for array in others:
+                first.copyto(array)
 
     def save_states(self, fname):
         """Save the optimizer and its states (momenta, moments, update counts) to `fname`, atomically.
@@ -141,36 +208,49 @@ class Trainer:
         atomic_write(fname, self._updater.get_states(dump_optimizer=True))
 
     def load_states(self, fname):
-        """Load what `save_states` wrote; the optimizer in the file replaces this Trainer's (pickle: trusted
-        files only). Nothing changes if the states do not fit this Trainer's parameters."""
+        """Load what `save_states` wrote; the optimizer in the file replaces this Trainer's. Nothing changes if the
+        states do not fit this Trainer's parameters.
+
+        The file is a pickle, as MXNet's, but it is read with a restricted unpickler that accepts only what
+        `save_states` writes (numpy arrays, optimizers, learning-rate schedulers): a crafted file cannot run code
+        and raises `OptimizerStatesError` (an MXNetError), as does a corrupted one."""
         updater = opt.get_updater(self._optimizer)
         with open(fname, "rb") as f:
             updater.set_states(f.read())
         for index, state in updater.states.items():
             if not 0 <= index < len(self._params):
-                raise ValueError("the states in %r are for parameter %r; this Trainer has %d parameters"
-                                 % (fname, index, len(self._params)))
+                raise OptimizerStatesError("the states in %r are for parameter %r; this Trainer has %d parameters"
+                                           % (fname, index, len(self._params)))
             _check_state_shapes(self._params[index], state)
-        self._updater = updater
+        self._updaters = [updater] + [opt.get_updater(updater.optimizer) for _ in self._updaters[1:]]
+        for extra in self._updaters[1:]:
+            extra.set_states(updater.get_states(dump_optimizer=False))
         self._optimizer = updater.optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))
 
 
-def _recorded(param):
-    entry = param._data._entry if param._data is not None else None
-    return entry.node.recorded if entry is not None else None
+def _sum_on(arrays, ctx):
+    """The sum of `arrays` (one per context) as a new array on `ctx`."""
+    if len(arrays) == 1:
+        return arrays[0].copyto(ctx)
+    return nd.add_n(*[a.as_in_context(ctx) for a in arrays])
+
+
+def _records(param):
+    """The autograd records of the parameter's arrays (one per context)."""
+    return [a._entry.node.recorded for a in param._data or () if a._entry is not None]
 
 
 def _fresh(param):
-    """Whether backward wrote the gradient since the last step (True when autograd does not say)."""
-    return getattr(_recorded(param), "fresh_grad", True)
+    """Whether backward wrote the gradient on every context since the last step (True when autograd does not
+    say)."""
+    return all(getattr(r, "fresh_grad", True) for r in _records(param))
 
 
 def _mark_stale(param):
-    try:
-        _recorded(param).fresh_grad = False
-    except AttributeError:      # no record, or autograd keeps no flag
-        pass
+    for record in _records(param):
+        if hasattr(record, "fresh_grad"):
+            record.fresh_grad = False
 
 
 def _check_state_shapes(param, state):
@@ -179,6 +259,6 @@ def _check_state_shapes(param, state):
         if isinstance(a, (tuple, list)):
             _check_state_shapes(param, a)
         elif a is not None and param._shape_known() and a.shape != param.shape:
-            raise ValueError("optimizer state of shape %s does not match Parameter %s of shape %s"
+            raise OptimizerStatesError("optimizer state of shape %s does not match Parameter %s of shape %s"
                              % (a.shape, param.name, param.shape))
 

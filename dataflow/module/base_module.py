@@ -22,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from ops.errors import GraphError
+
 from .. import metric
 from ..context import cpu
 from ..initializer import Uniform
@@ -48,7 +50,7 @@ def _check_input_names(symbol, names, typename, throw):
                "symbol.list_arguments(). Did you mean one of:\n\t%s" % (typename, names, name,
                                                                          "\n\t".join(candidates)))
         if throw:
-            raise ValueError(msg)
+            raise GraphError(msg)       # a ValueError too, as MXNet's
         warnings.warn(msg, stacklevel=3)
 
 
@@ -176,7 +178,8 @@ class BaseModule:
             num_epoch=None, validation_metric=None, monitor=None, sparse_row_id_fn=None):
         """Train on `train_data` for epochs `begin_epoch` .. `num_epoch - 1` (see the module docstring).
 
-        `kvstore` is accepted for MXNet's signature: with one device there is nothing to synchronise."""
+        On several contexts, `kvstore` 'local'/'device' sums the gradients over them and None updates each on its
+        own (dataflow/module/data_parallel.py); `monitor` (mx.monitor.Monitor) collects statistics per batch."""
         if num_epoch is None:
             raise ValueError("please specify number of epochs")
         self.bind(data_shapes=train_data.provide_data, label_shapes=train_data.provide_label, for_training=True,
@@ -200,9 +203,13 @@ class BaseModule:
             next_data_batch = next(data_iter)
             while not end_of_batch:
                 data_batch = next_data_batch
+                if monitor is not None:
+                    monitor.tic()
                 self.forward_backward(data_batch)
                 self.update()
                 self.update_metric(eval_metric, data_batch.label)
+                if monitor is not None:
+                    monitor.toc_print()
                 try:
                     next_data_batch = next(data_iter)
                     self.prepare(next_data_batch, sparse_row_id_fn=sparse_row_id_fn)

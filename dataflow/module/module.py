@@ -28,9 +28,11 @@ from .. import optimizer as opt
 from ..context import Context, cpu
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
-from ..model import load_checkpoint
+from ..model import checkpoint_files, load_checkpoint
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray
+from ..util import atomic_write, write_files
+from . import data_parallel
 from .base_module import BaseModule, _check_input_names, _parse_data_desc
 
 __all__ = ["Module"]
@@ -44,7 +46,8 @@ class Module(BaseModule):
     symbol : Symbol
     data_names, label_names : names of the data and label arguments (None for none)
     logger : where `fit` logs (default: the `logging` module)
-    context : Context, or a list of one Context
+    context : Context, or a list of Contexts (several: each runs a slice of the batch; data_parallel.py)
+    work_load_list : the share of the batch of each context (default: equal)
     fixed_param_names : parameters that are not updated (grad_req 'null')
     state_names : arguments that are states, set with `set_states` (neither data nor parameters)
 
@@ -73,9 +76,12 @@ class Module(BaseModule):
                  compression_params=None):
         super().__init__(logger=logger)
         contexts = [context] if isinstance(context, Context) else list(context)
-        if len(contexts) != 1:
-            raise ValueError("Module runs on one device; got contexts %s" % contexts)
+        if not contexts:
+            raise ValueError("Module needs at least one context")
         self._context = contexts[0]
+        self._contexts = contexts           # several: a DataParallelExecutorGroup (data_parallel.py)
+        self._work_load_list = work_load_list
+        self._group = None
         self._symbol = symbol
         data_names = list(data_names) if data_names is not None else []
         label_names = list(label_names) if label_names is not None else []
@@ -124,14 +130,16 @@ class Module(BaseModule):
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
         """Write `prefix-symbol.json`, `prefix-%04d.params` (`arg:`/`aux:` keys) and, if asked, the optimizer
         states to `prefix-%04d.states`: the files of `mx.model.save_checkpoint`."""
-        self._symbol.save("%s-symbol.json" % prefix)
-        param_name = "%s-%04d.params" % (prefix, epoch)
-        self.save_params(param_name)
-        logging.info('Saved checkpoint to "%s"', param_name)
+        arg_params, aux_params = self.get_params()
+        files = checkpoint_files(prefix, epoch, self._symbol, arg_params, aux_params)
         if save_optimizer_states:
-            state_name = "%s-%04d.states" % (prefix, epoch)
-            self.save_optimizer_states(state_name)
-            logging.info('Saved optimizer state to "%s"', state_name)
+            if not self.optimizer_initialized:
+                raise RuntimeError("save_optimizer_states: call init_optimizer() first")
+            files.append(("%s-%04d.states" % (prefix, epoch), self._updater.get_states()))
+        write_files(files)          # committed together: a crash leaves all old or all new files
+        logging.info('Saved checkpoint to "%s"', files[1][0])
+        if save_optimizer_states:
+            logging.info('Saved optimizer state to "%s"', files[2][0])
 
     # -- names and shapes --------------------------------------------------------------------------------------------
     @property
@@ -159,11 +167,32 @@ class Module(BaseModule):
     @property
     def output_shapes(self):
         self._check_bound("output_shapes")
+        if self._group is not None:
+            return self._group.get_output_shapes()
         return [(name, out.shape) for name, out in zip(self._output_names, self._exec.outputs)]
 
     def _check_bound(self, what):
         if not self.binded:
             raise RuntimeError("%s: call bind() first" % what)
+
+    @property
+    def _exec_group(self):
+        """The current Executor seen as MXNet's one-context DataParallelExecutorGroup (a new view per access), for
+        code that reaches into `mod._exec_group.execs[0]`, `.param_arrays`, `.grad_arrays` ... (on several
+        contexts, the group itself)."""
+        from .executor_group import DataParallelExecutorGroup
+        self._check_bound("_exec_group")
+        if self._group is not None:
+            return self._group
+        return DataParallelExecutorGroup.of_executor(
+            self._exec, self._symbol, self._context, self._data_shapes, self._label_shapes, self._param_names,
+            self.for_training, self.inputs_need_grad, self._fixed_param_names, self._grad_req, self._state_names)
+
+    def install_monitor(self, mon):
+        """Report the op outputs of this module's executors to the Monitor `mon` (`mx.monitor`)."""
+        self._check_bound("install_monitor")
+        for executor in self._group.execs if self._group is not None else [self._exec]:
+            mon.install(executor)
 
     # -- parameters --------------------------------------------------------------------------------------------------
     def get_params(self):
@@ -209,7 +238,13 @@ class Module(BaseModule):
             _impl(InitDesc(name, attrs.get(name)), arr, aux_params)
         self.params_initialized = True
         self._params_dirty = False
-        self._exec.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=allow_extra)
+        self._copy_params_to_devices(self._arg_params, self._aux_params, allow_extra)
+
+    def _copy_params_to_devices(self, arg_params, aux_params, allow_extra=False):
+        if self._group is not None:
+            self._group.set_params(arg_params, aux_params, allow_extra=allow_extra)
+        else:
+            self._exec.copy_params_from(arg_params, aux_params, allow_extra_params=allow_extra)
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
         """Copy parameters into the module; with `allow_missing`, only the given ones reach the executor."""
@@ -221,11 +256,15 @@ class Module(BaseModule):
             warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
                           stacklevel=2)
             return
-        self._exec.copy_params_from(arg_params, aux_params, allow_extra_params=allow_extra)
+        self._copy_params_to_devices(arg_params, aux_params, allow_extra)
         self._params_dirty = True
         self.params_initialized = True
 
     def _sync_params_from_devices(self):
+        if self._group is not None:     # the mean of the contexts' copies
+            self._group.get_params(self._arg_params, self._aux_params)
+            self._params_dirty = False
+            return
         arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
         for name, target in self._arg_params.items():
             _copy_cast(arg_dict[name], target)
@@ -255,16 +294,19 @@ class Module(BaseModule):
         if shared_module is not None:
             if not (isinstance(shared_module, Module) and shared_module.binded and shared_module.params_initialized):
                 raise ValueError("bind: shared_module must be a bound Module with initialized parameters")
-        self._exec = self._bind_exec(shared_module)
+        if len(self._contexts) > 1:
+            self._exec = data_parallel.bind(self, shared_module)
+        else:
+            self._exec = self._bind_exec(shared_module)
+            self._total_exec_bytes = self._exec.memory_stats()["planned"]
         self._execs = {self._shape_key(self._data_shapes, self._label_shapes): self._exec}
-        self._total_exec_bytes = self._exec.memory_stats()["planned"]
 
         if shared_module is not None:
             self.params_initialized = True
             self._arg_params = shared_module._arg_params
             self._aux_params = shared_module._aux_params
         elif self.params_initialized:       # e.g. after Module.load: the loaded values go to the executor
-            self._exec.copy_params_from(self._arg_params, self._aux_params)
+            self._copy_params_to_devices(self._arg_params, self._aux_params)
         else:
             arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
             self._arg_params = {n: nd.zeros(arg_dict[n].shape, cpu(), arg_dict[n].dtype) for n in self._param_names}
@@ -325,6 +367,10 @@ class Module(BaseModule):
         self._check_bound("reshape")
         self._data_shapes, self._label_shapes = _parse_data_desc(self.data_names, self.label_names, data_shapes,
                                                                  label_shapes)
+        if self._group is not None:
+            self._group.reshape(self._data_shapes, self._label_shapes)
+            self._exec = self._group.execs[0]
+            return
         key = self._shape_key(self._data_shapes, self._label_shapes)
         executor = self._execs.get(key)
         if executor is None:
@@ -336,6 +382,7 @@ class Module(BaseModule):
 
     def _reset_bind(self):
         self.binded = False
+        self._group = None
         self._exec = None
         self._execs = {}
         self._data_shapes = None
@@ -373,6 +420,8 @@ class Module(BaseModule):
             raise TypeError("optimizer must be a name or an Optimizer, got %s" % type(optimizer).__name__)
         self._optimizer = optimizer
         self._updater = opt.get_updater(optimizer)
+        if self._group is not None:
+            data_parallel.init_updaters(self, kvstore)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
@@ -390,11 +439,12 @@ class Module(BaseModule):
         """Save the updater's states (momenta ...) to `fname`."""
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer() first")
-        with open(fname, "wb") as fout:
-            fout.write(self._updater.get_states())
+        atomic_write(fname, self._updater.get_states())
 
     def load_optimizer_states(self, fname):
-        """Load states saved by `save_optimizer_states` (pickle: trusted files only)."""
+        """Load states saved by `save_optimizer_states`. The pickle is read with a restricted unpickler that accepts
+        only numpy arrays, optimizers and learning-rate schedulers: a crafted file cannot run code and raises
+        `OptimizerStatesError` (an MXNetError)."""
         if not self.optimizer_initialized:
             raise RuntimeError("load_optimizer_states: call init_optimizer() first")
         with open(fname, "rb") as fin:
@@ -425,6 +475,9 @@ class Module(BaseModule):
             else:
                 new_lshape = self._inferred_label_shapes(new_dshape)
             self.reshape(new_dshape, new_lshape)
+        if self._group is not None:
+            self._group.forward(data_batch, self.for_training if is_train is None else is_train)
+            return
         executor = self._exec
         arg_dict = executor.arg_dict
         for desc, array in zip(self._data_shapes, data):
@@ -453,6 +506,9 @@ class Module(BaseModule):
         self._check_ready("backward")
         if not self.for_training:
             raise RuntimeError("backward: re-bind with for_training=True to run backward")
+        if self._group is not None:
+            self._group.backward(out_grads=out_grads)
+            return
         self._exec.backward(out_grads=out_grads)
 
     def update(self):
@@ -460,6 +516,9 @@ class Module(BaseModule):
         if not (self.binded and self.params_initialized and self.optimizer_initialized):
             raise RuntimeError("update: call bind(), init_params() and init_optimizer() first")
         self._params_dirty = True
+        if self._group is not None:
+            data_parallel.update(self)
+            return
         arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
         indices, grads, weights = [], [], []
         for index, name in enumerate(self._param_names):
@@ -474,6 +533,8 @@ class Module(BaseModule):
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward (the executor's arrays, overwritten by the next forward)."""
         self._check_ready("get_outputs")
+        if self._group is not None:
+            return self._group.get_outputs(merge_multi_context)
         outputs = list(self._exec.outputs)
         return outputs if merge_multi_context else [[o] for o in outputs]
 
@@ -482,6 +543,8 @@ class Module(BaseModule):
         self._check_ready("get_input_grads")
         if not self.inputs_need_grad:
             raise RuntimeError("get_input_grads: bind with inputs_need_grad=True")
+        if self._group is not None:
+            return self._group.get_input_grads(merge_multi_context)
         grads = [self._exec.grad_dict[d.name] for d in self._data_shapes]
         return grads if merge_multi_context else [[g] for g in grads]
 
@@ -509,6 +572,9 @@ class Module(BaseModule):
 
     def update_metric(self, eval_metric, labels, pre_sliced=False):
         """Update `eval_metric` with the last outputs and `labels` (matched by name through `update_dict`)."""
+        if self._group is not None:
+            self._group.update_metric(eval_metric, labels, pre_sliced)
+            return
         if pre_sliced:
             labels = labels[0]
         label_names = [d.name for d in self._label_shapes] if self._label_shapes else []

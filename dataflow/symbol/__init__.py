@@ -2,6 +2,7 @@
 from ops import registry as _registry
 
 from .. import frontend as _frontend
+from . import random  # noqa: F401 - MXNet's sampling wrappers; the generated functions only fill its gaps
 from .symbol import Group, Symbol, Variable, create as _create, fromjson, load, load_json, var
 
 
@@ -26,6 +27,12 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, name=None, d
     return _create(_registry.get("_arange"), "_arange", (),
                    dict(start=start, stop=stop, step=step, repeat=repeat, infer_range=infer_range, name=name,
                         dtype=dtype or "float32"))
+
+
+def linspace(start, stop, num, endpoint=True, name=None, dtype=None):
+    """A symbol of `num` evenly spaced values from start to stop (stop excluded without the endpoint)."""
+    return _create(_registry.get("_linspace"), "_linspace", (),
+                   dict(start=start, stop=stop, num=num, endpoint=endpoint, name=name, dtype=dtype or "float32"))
 
 
 def eye(N, M=0, k=0, dtype=None, **kwargs):

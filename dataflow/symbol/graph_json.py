@@ -5,8 +5,14 @@ Format: `{"nodes": [{"op", "name", "attrs"?, "inputs": [[nid, index, version]]}]
 attribute a string with keys sorted. The layout follows dmlc's JSON writer: objects on several lines unless they hold
 at most one key, arrays on several lines when they have more than ten items or hold objects, and `", "` between
 items. Readers accept MXNet's older forms: two-element inputs, and the `"attr"`/`"param"` keys of attributes.
+
+The reader treats a file as hostile: every problem is a GraphError naming the node and the attribute, raised at
+load rather than at bind (a variable's `__shape__`/`__dtype__`/`__lr_mult__` are parsed here), and nothing is built
+from a count before the count is checked against the node's inputs, so reading is linear in the text's size.
 """
 import json
+
+import numpy as np
 
 from ops import registry
 from ops.errors import GraphError, MXNetError
@@ -126,11 +132,25 @@ def to_json(heads):
 # Reading
 # ---------------------------------------------------------------------------------------------------------------
 
+_COUNT_PARAMS = ("num_outputs", "num_weights")      # params that set how many names an op builds
+_MAX_COUNT = 1 << 16        # more outputs than this in one node is a corrupted file, not a model
+
+
 def from_json(text):
-    """The head entries of a graph read from MXNet's JSON text; every problem raises GraphError."""
+    """The head entries of a graph read from MXNet's JSON text (str or UTF-8 bytes); every problem raises GraphError
+    naming the node and the attribute. Reading is linear in the size of the text: counts are checked against the
+    inputs that are there before any list is built, and declared shapes and dtypes are checked here, not at bind."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise GraphError("Cannot load symbol: the JSON is not UTF-8 text (%s at byte %d)"
+                             % (err.reason, err.start)) from None
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as err:
+    except RecursionError:
+        raise GraphError("Cannot load symbol: the JSON is nested too deeply") from None
+    except (ValueError, TypeError) as err:      # JSONDecodeError, and integers of more than 4300 digits
         raise GraphError("Cannot load symbol: the JSON is malformed or truncated (%s)" % err) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise GraphError("Cannot load symbol: the JSON has no 'nodes' list")
@@ -143,17 +163,32 @@ def from_json(text):
     return [_read_entry(h, nodes, len(nodes), "heads") for h in heads]
 
 
-def _read_node(nid, spec, nodes):
-    if not isinstance(spec, dict) or "op" not in spec or "name" not in spec:
-        raise GraphError("Cannot load symbol: node %d must be an object with 'op' and 'name'" % nid)
-    op_name, name = spec["op"], spec["name"]
+def _read_attrs(nid, name, spec):
     attrs = {}
     for key in ("param", "attr", "attrs"):     # oldest first: later keys win
         value = spec.get(key) or {}
         if not isinstance(value, dict):
             raise GraphError("Cannot load symbol: %r of node %d (%s) must be an object" % (key, nid, name))
-        attrs.update({str(k): str(v) for k, v in value.items()})
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) or v is None:
+                raise GraphError("Cannot load symbol: attribute %r of node %d (%s) must be a string, not %s"
+                                 % (k, nid, name, type(v).__name__))
+            attrs[k] = v if isinstance(v, str) else str(v)
+    return attrs
+
+
+def _read_node(nid, spec, nodes):
+    if not isinstance(spec, dict) or not isinstance(spec.get("op"), str) or not isinstance(spec.get("name"), str):
+        raise GraphError("Cannot load symbol: node %d must be an object with the strings 'op' and 'name'" % nid)
+    op_name, name = spec["op"], spec["name"]
+    attrs = _read_attrs(nid, name, spec)
+    inputs = spec.get("inputs", [])
+    if not isinstance(inputs, list):
+        raise GraphError("Cannot load symbol: 'inputs' of node %d (%s) must be a list" % (nid, name))
     if op_name == "null":
+        if inputs:
+            raise GraphError("Cannot load symbol: variable node %d (%s) has inputs" % (nid, name))
+        _check_variable_attrs(nid, name, attrs)
         node = Node(None, name, attrs)
     else:
         if not registry.exists(op_name):
@@ -163,24 +198,87 @@ def _read_node(nid, spec, nodes):
             params = op.parse_params(attrs, name)
         except MXNetError as err:
             raise GraphError("Cannot load symbol: node %d: %s" % (nid, err)) from None
+        _check_counts(nid, name, op, params, len(inputs))
         node = Node(op, name, attrs, params)
-    inputs = spec.get("inputs", [])
-    if not isinstance(inputs, list):
-        raise GraphError("Cannot load symbol: 'inputs' of node %d (%s) must be a list" % (nid, name))
     node.inputs = [_read_entry(e, nodes, nid, "inputs of node %d (%s)" % (nid, name)) for e in inputs]
     if node.op is not None:
-        expected = len(node.op.input_names(node.params))
-        if len(node.inputs) != expected:
+        names = _names_of(nid, node, node.input_names)
+        if len(node.inputs) != len(names):
             raise GraphError("Cannot load symbol: node %d (%s, %s) has %d inputs, the operator takes %d (%s)"
-                             % (nid, name, op_name, len(node.inputs), expected,
-                                ", ".join(node.op.input_names(node.params))))
+                             % (nid, name, op_name, len(node.inputs), len(names), ", ".join(names)))
+        _names_of(nid, node, node.num_outputs)
     return node
 
 
+def _check_counts(nid, name, op, params, num_inputs):
+    """A count param must fit the node before the op builds that many names (`num_args` "99999999999999999999")."""
+    if op.variadic:
+        count = getattr(params, op.variadic)
+        num_aux = len(op.aux_names(params))
+        if count != num_inputs - num_aux:
+            raise GraphError("Cannot load symbol: node %d (%s, %s): %s=%d, but the node has %d inputs"
+                             % (nid, name, op.name, op.variadic, count, num_inputs - num_aux))
+    for key in _COUNT_PARAMS:
+        count = getattr(params, key, None)
+        if isinstance(count, int) and not 0 <= count <= max(_MAX_COUNT, num_inputs):
+            raise GraphError("Cannot load symbol: node %d (%s, %s): %s=%d is not a plausible count (0 to %d)"
+                             % (nid, name, op.name, key, count, _MAX_COUNT))
+
+
+def _names_of(nid, node, method):
+    """An op's input names or output count for a node's params; whatever the op's callable raises is the file's
+    fault here, so it becomes a GraphError naming the node."""
+    try:
+        return method()
+    except MXNetError as err:
+        raise GraphError("Cannot load symbol: node %d: %s" % (nid, err)) from None
+    except Exception as err:        # noqa: BLE001 - an op's name callable meeting params no user could pass
+        raise GraphError("Cannot load symbol: node %d (%s, %s): its params do not describe a valid node (%s: %s)"
+                         % (nid, node.name, node.op.name, type(err).__name__, err)) from None
+
+
+def _check_variable_attrs(nid, name, attrs):
+    """A variable's `__shape__`, `__dtype__`, `__lr_mult__` and `__wd_mult__` must parse, so that nothing fails
+    later at bind or inference without the node's name."""
+    where = "Cannot load symbol: attribute %%r of variable node %d (%s)" % (nid, name)
+    text = attrs.get("__shape__")
+    if text is not None:
+        try:
+            shape = registry.Shape().parse(text)
+        except ValueError as err:
+            raise GraphError((where + " is %r, not a shape: %s") % ("__shape__", text[:100], err)) from None
+        if any(d < 0 for d in shape):
+            raise GraphError((where + " is %r: a declared shape has no negative dimensions")
+                             % ("__shape__", text[:100]))
+    text = attrs.get("__dtype__")
+    if text is not None and text != "-1" and variable_dtype(text) is None:
+        raise GraphError((where + " is %r; expected -1 (unknown) or MXNet's dtype code, 0 to %d (%s)")
+                         % ("__dtype__", text[:100], len(registry.DTYPES) - 1,
+                            ", ".join("%d %s" % kv for kv in enumerate(registry.DTYPES))))
+    for key in ("__lr_mult__", "__wd_mult__"):
+        text = attrs.get(key)
+        if text is not None:
+            try:
+                float(text)
+            except ValueError:
+                raise GraphError((where + " is %r, not a number") % (key, text[:100])) from None
+
+
+def variable_dtype(text):
+    """The numpy dtype a variable's `__dtype__` attribute declares as MXNet's integer code (0 float32, 1 float64,
+    ...), or None: for "-1" (unknown) and for anything else, which `from_json` refuses at load (MXNet refuses dtype
+    names there too)."""
+    names = list(registry.DTYPES)
+    if text.isdigit() and text.isascii() and len(text) < 4 and int(text) < len(names):
+        return np.dtype(registry.DTYPES[names[int(text)]])
+    return None
+
+
 def _read_entry(triple, nodes, limit, where):
-    if not (isinstance(triple, list) and len(triple) in (2, 3) and all(isinstance(v, int) for v in triple)):
-        raise GraphError("Cannot load symbol: bad entry %r in %s (expected [node, index, version])"
-                         % (triple, where))
+    if not (isinstance(triple, list) and len(triple) in (2, 3)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in triple)):
+        raise GraphError("Cannot load symbol: bad entry %s in %s (expected [node, index, version])"
+                         % (_brief(triple), where))
     nid, index = triple[0], triple[1]
     version = triple[2] if len(triple) == 3 else 0
     if not 0 <= nid < limit:
@@ -193,3 +291,12 @@ def _read_entry(triple, nodes, limit, where):
     if node.is_variable:
         node.version = max(node.version, version)
     return Entry(node, index, version)
+
+
+def _brief(value):
+    """At most 100 characters of a value's JSON (a deeply nested value must not recurse in repr)."""
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):
+        text = "<a nested %s>" % type(value).__name__
+    return text if len(text) <= 100 else text[:97] + "..."

@@ -132,14 +132,14 @@ class Symbol:
     def list_attr(self, recursive=False):
         """The output node's attributes; with `recursive`, every node's, keyed `<node>$<key>`."""
         if recursive:
-            return {"%s$%s" % (n.name, k): v for n in self._graph().nodes for k, v in n.attrs.items()}
+            return {"%s$%s" % (n.name, k): v for n in self._graph().nodes for k, v in attribute.shown(n.attrs).items()}
         if len(self._outputs) != 1:
             return {}
-        return dict(self._outputs[0].node.attrs)
+        return attribute.shown(self._outputs[0].node.attrs)
 
     def attr_dict(self):
         """Every node's attributes: {node name: {key: value}} for nodes that have any."""
-        return {n.name: dict(n.attrs) for n in self._graph().nodes if n.attrs}
+        return {n.name: attribute.shown(n.attrs) for n in self._graph().nodes if n.attrs}
 
     def _set_attr(self, **kwargs):
         for key, value in kwargs.items():
@@ -175,6 +175,13 @@ class Symbol:
     def infer_shape_partial(self, *args, **kwargs):
         """Like `infer_shape`, but unknown shapes are reported as `()` (or with 0 for unknown dims)."""
         return tuple([s if s is not None else () for s in part] for part in self._infer_shape(args, kwargs))
+
+    def infer_type_partial(self, *args, **kwargs):
+        """Like `infer_type`, but a type still unknown is reported as None instead of giving up."""
+        g = self._graph()
+        known = self._known(g, args, kwargs, "dtype")
+        dtypes = infer_dtypes(g, {k: v for k, v in known.items() if v is not None}).values
+        return self._split(g, [None if t is None else t.type for t in dtypes])
 
     def _infer_shape(self, args, kwargs):
         g = self._graph()
@@ -280,6 +287,10 @@ class Symbol:
     def __abs__(self):
         return _op("abs", self)
 
+    def astype(self, dtype, **kwargs):
+        """Fluent form of `cast(self, dtype=dtype)` (MXNet's Symbol.astype; GluonNLP's hybridized blocks call it)."""
+        return _op("Cast", self, dtype=dtype, **kwargs)
+
     def __hash__(self):
         return id(self)
 
@@ -291,7 +302,7 @@ _ARITHMETIC = (
     ("sub", "_Minus", "_MinusScalar", "_RMinusScalar"),
     ("mul", "_Mul", "_MulScalar", "_MulScalar"),
     ("truediv", "_Div", "_DivScalar", "_RDivScalar"),
-    ("pow", "_Power", "_PowerScalar", "_RPowerScalar"),
+    ("pow", "_Power", "_PowerScalar", "_rpower_scalar"),      # MXNet's __rpow__ names `_rpower_scalar0`
     ("mod", "_Mod", "_ModScalar", "_RModScalar"),
     ("eq", "_equal", "_equal_scalar", None),
     ("ne", "_not_equal", "_not_equal_scalar", None),
@@ -405,7 +416,7 @@ def load_json(json_str):
 
 def load(fname):
     """A symbol from a JSON file written by `save` (or by MXNet)."""
-    with open(fname, encoding="utf-8") as fh:
+    with open(fname, "rb") as fh:        # bytes: the reader reports a file that is not UTF-8 as a GraphError
         return load_json(fh.read())
 
 
@@ -428,11 +439,13 @@ def create(opdef, op_name, args, kwargs):
     if "dtype" in kwargs and kwargs["dtype"] is not None and "dtype" in opdef.params:
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
     name = _name.current().get(name, op_name.lower())
+    # the AttrScope's and `attr=` attributes, and hidden keys (lr_mult=...), are node attributes, never params
     attrs = attribute.node_attrs(attribute.current().get(attr))
-    dunder = {k: str(kwargs.pop(k)) for k in list(kwargs) if k.startswith("__") and k.endswith("__")}
-    attrs.update(dunder)
-    attrs.update(opdef.format_attrs(kwargs))
-    params = opdef.parse_params(attrs, name)
+    attrs.update({k: str(kwargs.pop(k)) for k in list(kwargs) if k.startswith("__") and k.endswith("__")})
+    attrs.update(attribute.node_attrs({k: str(kwargs.pop(k)) for k in list(kwargs) if k in attribute.HIDDEN_KEYS}))
+    op_attrs = opdef.format_attrs(kwargs)
+    params = opdef.parse_params(op_attrs, name)
+    attrs.update(op_attrs)
     node = Node(opdef, name, attrs, params)
     _connect_inputs(node, positional, symbol_kwargs, op_name)
     return Symbol([Entry(node, i) for i in range(opdef.visible_outputs(params))])

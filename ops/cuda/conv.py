@@ -21,7 +21,8 @@ import numpy as np
 from numba import cuda, float64, types
 
 from ..cpu import elemwise as cpu_elemwise
-from ..cpu.conv import conv_geometry, pool_geometry
+from ..cpu.conv import conv_geometry
+from ..cpu.pooling import pool_geometry
 from ..registry import ADD, NULL, WRITE
 from .common import as_compute, compute_dtype, copy_into, declare, empty, fill, flat, launch, stream
 from .elemwise import map_binary
@@ -199,7 +200,7 @@ def _window(o, k, s, p, size):
 
 @cuda.jit
 def _pool_kernel(out, x, dims, odims, ksz, stride, pad, mode, p_value, count_pad, lowest, add, total):
-    # out[m, oz, oy, ox] = pool of x[m] over the window (m: sample and channel), as ops/cpu/conv.py
+    # out[m, oz, oy, ox] = pool of x[m] over the window (m: sample and channel), as ops/cpu/pooling.py
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < total:
@@ -312,7 +313,7 @@ def _pool_args(p, shape):
 
 
 def pooling(ctx, p, inputs, outputs, req):
-    """out = max/avg/sum/lp pooling of data over each window (MXNet's windows, see ops/cpu/conv.py)."""
+    """out = max/avg/sum/lp pooling of data over each window (MXNet's windows, see ops/cpu/pooling.py)."""
     out = outputs[0]
     if req[0] == NULL or out.size == 0:
         return
@@ -349,5 +350,18 @@ def _backward_pooling(ctx, p, inputs, outputs, req):
         copy_into(dx, out, req[0])
 
 
-KERNELS = {"Convolution": convolution, "_backward_Convolution": _backward_convolution, "Pooling": pooling,
-           "_backward_Pooling": _backward_pooling}
+def _channels_first_only(kernel, name):
+    """Channel-last Pooling (NWC, NHWC, NDHWC) runs through the host: these loops index channel-first arrays."""
+    def run(ctx, p, inputs, outputs, req):
+        if p.layout is not None and p.layout[1] != "C":
+            from . import host_fallback
+            from ..registry import get
+            return host_fallback(get(name))(ctx, p, inputs, outputs, req)
+        return kernel(ctx, p, inputs, outputs, req)
+    run.__name__ = kernel.__name__
+    return run
+
+
+KERNELS = {"Convolution": convolution, "_backward_Convolution": _backward_convolution,
+           "Pooling": _channels_first_only(pooling, "Pooling"),
+           "_backward_Pooling": _channels_first_only(_backward_pooling, "_backward_Pooling")}

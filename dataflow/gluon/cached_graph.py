@@ -1,0 +1,273 @@
+"""MXNet's CachedOp for Gluon: a traced HybridBlock graph compiled once per input signature.
+
+`_CachedGraph` runs the forward only (a Plan whose input and output buffers are rebound on each call);
+`_CachedBackward`, used under `autograd.record()`, compiles the graph with its gradients and records one node per
+call whose gradient runs that call's backward steps. Parameters are bound per context: the arrays of the context
+the inputs live on.
+
+`PlanCache` keeps a block's compiled graphs, one per signature, least recently used first out: each holds an arena
+sized for its input shapes, so a block fed many batch sizes would otherwise keep one arena per size forever.
+"""
+import collections
+import os
+
+import numpy as np
+
+from ops import autodiff
+from ops.cpu.common import assign
+from ops.errors import MXNetError
+from ops.registry import OpContext, OpDef, Params
+
+from scheduler.engine import get_engine
+from scheduler.gradient import add_backward
+from scheduler.graph import Entry, IndexedGraph, Node
+from scheduler.infer import infer_dtypes, infer_shapes
+from scheduler.memory import plan_memory
+from scheduler.plan import Plan, bind_outputs, written_variables
+
+from .. import autograd, monitoring, ndarray as nd_module
+from ..context import current_context
+from ..ndarray.ndarray import NDArray, _alloc
+
+
+class PlanCache:
+    """A HybridBlock's compiled graphs by signature, at most `DATAFLOW_CACHED_GRAPH_LIMIT` (default 16; 0: no
+    limit) of them: a lookup makes its entry the most recent, and a new entry beyond the limit drops the least
+    recently used one, whose arena is freed once no call in flight still runs it. (MXNet's CachedOp keeps every
+    signature; a rebuilt graph costs one inference and planning pass, nothing is numba-compiled again.)"""
+
+    def __init__(self, limit=None):
+        if limit is None:
+            text = os.environ.get("DATAFLOW_CACHED_GRAPH_LIMIT", "16")
+            try:
+                limit = int(text)
+            except ValueError:
+                raise MXNetError("DATAFLOW_CACHED_GRAPH_LIMIT must be an integer, got %r" % text) from None
+        self.limit = max(0, limit)
+        self._entries = collections.OrderedDict()
+
+    def get(self, key):
+        cached = self._entries.get(key)
+        if cached is not None:
+            self._entries.move_to_end(key)
+        return cached
+
+    def __setitem__(self, key, cached):
+        self._entries[key] = cached
+        self._entries.move_to_end(key)
+        while self.limit and len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __contains__(self, key):
+        return key in self._entries
+
+    def clear(self):
+        self._entries.clear()
+
+
+class _CachedGraph:
+    """A traced graph compiled for one input signature: a Plan whose input and output buffers are rebound on
+    each call (MXNet's CachedOp)."""
+
+    def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
+        g = IndexedGraph(out._outputs)
+        ctx = args[0].context if args else None
+        self._params = {name: p.data(ctx) for name, p in params.items()}
+        known_shapes = {n: a.shape for n, a in zip(input_names, args)}
+        known_dtypes = {n: a._data.dtype for n, a in zip(input_names, args)}
+        for name, array in self._params.items():
+            known_shapes[name], known_dtypes[name] = array.shape, array._data.dtype
+        shapes = infer_shapes(g, known_shapes).values
+        dtypes = infer_dtypes(g, known_dtypes).values
+        names = {g.nodes[nid].name: g.node_row_ptr[nid] for nid in g.arg_nodes}
+        missing = [n for n in names if n not in self._params and n not in input_names]
+        if missing:
+            raise MXNetError("%s: the graph needs inputs %s that are neither inputs nor parameters"
+                             % (block_name, missing))
+        self._input_eids = [names.get(n) for n in input_names]
+        self._heads = list(g.heads)
+        bound = {names[n]: a._data for n, a in self._params.items() if n in names}
+        for eid, a in zip(self._input_eids, args):
+            if eid is not None:
+                bound[eid] = a._data
+        self._out_specs = [(tuple(shapes[e]), dtypes[e]) for e in self._heads]
+        device = args[0].context if args else None
+        # a head that is an input, a parameter or an earlier head is copied into its array (`_copy_of`)
+        copies, self._copy_of = bind_outputs(self._heads, [_alloc(shape, dtype, device or current_context())
+                                                           for shape, dtype in self._out_specs], bound)
+        self._monitor = monitor             # (callback, monitor_all) of register_op_hook
+        if monitor is not None:
+            monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: _alloc(s, t, device or current_context()))
+            self._points = monitoring.monitored_entries(g, range(len(g.nodes)), monitor[1])
+        memory = plan_memory(g, shapes, dtypes, external=set(bound))
+        self._plan = Plan(g, shapes, dtypes, memory, bound, copies, ctx=device)
+        self._ctx = OpContext(is_train=training)
+        self._param_vars = [a._var for a in self._params.values()]
+        self._written_vars = [self._params[g.nodes[i].name]._var for i in written_variables(g)
+                              if g.nodes[i].name in self._params]       # aux states, a fixed gamma
+        self._var = get_engine().new_var("cached graph of %s" % block_name)    # one run of the arena at a time
+        # a small graph runs in the calling thread when its inputs are ready (a thread hop costs more than it)
+        self._small = self._plan.arena.nbytes + sum(int(np.prod(s)) * np.dtype(t).itemsize
+                                                    for s, t in self._out_specs) <= nd_module.ndarray._INLINE_BYTES
+        self._ids = {n: id(p._data) for n, p in params.items()}
+        self._params_dict = params
+
+    def valid(self):
+        """False when a parameter's array was replaced (re-initialised), so the Plan must be rebuilt."""
+        return all(id(p._data) == self._ids.get(n) for n, p in self._params_dict.items() if n in self._ids)
+
+    def __call__(self, args):
+        outputs = [NDArray(_alloc(shape, dtype, args[0].context), ctx=args[0].context)
+                   for shape, dtype in self._out_specs]
+        plan, ctx = self._plan, self._ctx
+        input_pairs = [(eid, a._data) for eid, a in zip(self._input_eids, args) if eid is not None]
+        output_pairs = [(eid, copy, o._data) for eid, copy, o in zip(self._heads, self._copy_of, outputs)]
+
+        def run():
+            for eid, array in input_pairs:
+                plan.rebind(eid, array)
+            for eid, copy, array in output_pairs:
+                if copy is None:
+                    plan.rebind(eid, array)
+                else:
+                    plan.rebind_copy(copy, array)
+            plan.run(ctx, segment="forward")
+        reads = [a._var for a in args] + self._param_vars
+        writes = [o._var for o in outputs] + [self._var] + self._written_vars
+        get_engine().push(run, reads, writes, "cached graph", inline=self._small)
+        if self._monitor is not None:
+            nd_module.waitall()
+            monitoring.report(self._points, plan.arrays, args[0].context, self._monitor[0], with_op_name=True)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+class _CachedBackward:
+    """A traced graph compiled with its gradients, for calls under `autograd.record()` (MXNet's CachedOp).
+
+    The graph, shapes and memory plan are built once per signature. Each call runs the forward steps on a fresh
+    Plan instance (its arena keeps what backward needs, so two calls before one backward do not collide) and
+    records one node on the autograd graph; that node's gradient is a `_backward_CachedOp` node whose kernel runs
+    the same instance's backward steps."""
+
+    def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
+        heads = list(out._outputs)
+        forward = IndexedGraph(heads)
+        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.arg_nodes}
+        ctx = args[0].context if args else None
+        self._params = {name: p.data(ctx) for name, p in params.items() if name in variables}
+        self._param_objs = params
+        self._names = list(input_names) + list(self._params)
+        arrays = list(args) + list(self._params.values())
+        missing = [n for n in variables if n not in self._names]
+        if missing:
+            raise MXNetError("%s: the graph needs inputs %s that are neither inputs nor parameters"
+                             % (block_name, missing))
+        needs = [a._entry is not None for a in args] + [params[n].grad_req != "null" for n in self._params]
+        self._wanted = [n for n, need in zip(self._names, needs) if need and n in variables]
+        known_shapes = {n: a.shape for n, a in zip(self._names, arrays)}
+        known_dtypes = {n: a._data.dtype for n, a in zip(self._names, arrays)}
+        fwd_shapes = infer_shapes(forward, known_shapes).values
+        fwd_dtypes = infer_dtypes(forward, known_dtypes).values
+        self._head_nodes = []
+        for k, eid in enumerate(forward.heads):
+            node = Node(None, "_head_grad%d" % k)
+            known_shapes[node.name], known_dtypes[node.name] = fwd_shapes[eid], fwd_dtypes[eid]
+            self._head_nodes.append(node)
+        grads = add_backward(heads, [Entry(variables[n]) for n in self._wanted],
+                             [Entry(n) for n in self._head_nodes])
+        g = IndexedGraph(heads + [e for e in grads if e is not None])
+        self._graph = g
+        self._shapes = infer_shapes(g, known_shapes).values
+        self._dtypes = infer_dtypes(g, known_dtypes).values
+        by_name = {g.nodes[i].name: g.node_row_ptr[i] for i in g.arg_nodes}
+        self._input_eids = [by_name.get(n) for n in self._names]
+        self._head_grad_eids = [by_name.get(n.name) for n in self._head_nodes]
+        self._heads = list(g.heads[:len(heads)])
+        self._grad_eids = dict(zip(self._wanted, [None if e is None else g.eid(e) for e in grads]))
+        external = {e for e in self._input_eids + self._head_grad_eids + self._heads if e is not None}
+        self._own = [e for e in set(self._grad_eids.values()) if e is not None and e not in external]
+        self._monitor = monitor             # register_op_hook: every entry in its own buffer, forward reported
+        if monitor is not None:
+            self._own = [e for e in range(g.num_entries) if e not in external and e not in by_name.values()]
+            forward_ops = [nid for nid, node in enumerate(g.nodes) if not node.is_variable]
+            self._points = monitoring.monitored_entries(g, forward_ops[:sum(1 for n in forward.nodes
+                                                                            if not n.is_variable)], monitor[1])
+        self._memory = plan_memory(g, self._shapes, self._dtypes, external=external | set(self._own))
+        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
+        self._training = training
+        self._device = args[0].context if args else current_context()
+        # the parameters the forward steps write (a fixed gamma, aux states) and the backward steps write (the
+        # moving stats BatchNorm's backward updates): the forward push and the `_backward_CachedOp` node declare them
+        self._forward_written, self._backward_written = (
+            [g.nodes[i].name for i in nids if g.nodes[i].name in self._params]
+            for nids in (written_variables(g, 0, self._n_forward), written_variables(g, self._n_forward)))
+        self._ids = {n: id(self._param_objs[n]._data) for n in self._params}
+
+    def valid(self):
+        """False when a parameter's arrays were replaced (re-initialised, cast), so the Plan must be rebuilt."""
+        return all(id(self._param_objs[n]._data) == i for n, i in self._ids.items())
+
+    def _buffer(self, eid):
+        return _alloc(self._shapes[eid], self._dtypes[eid], self._device)
+
+    def __call__(self, args):
+        arrays = list(args) + [self._params[n] for n in self._names[len(args):]]
+        outputs = [NDArray(self._buffer(e), ctx=args[0].context) for e in self._heads]
+        bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
+        copies, _ = bind_outputs(self._heads, [o._data for o in outputs], bound)   # a repeated head, an input: copied
+        bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
+        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, copies, ctx=self._device)
+        ctx, stop = OpContext(is_train=self._training), self._n_forward
+        reads = [a._var for a in arrays]
+        writes = [o._var for o in outputs] + [self._params[n]._var for n in self._forward_written]
+        get_engine().push(lambda: plan.run(ctx, 0, stop, "forward"), reads, writes, "cached graph forward")
+        if self._monitor is not None:
+            nd_module.waitall()
+            monitoring.report(self._points, plan.arrays, args[0].context, self._monitor[0], with_op_name=True)
+        node = Node(self._forward_op(plan), "_CachedOp", params=Params({}))
+        autograd.record_op(node, arrays, outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _forward_op(self, plan):
+        """The OpDef of one recorded call: its gradient runs `plan`'s backward steps."""
+        n_heads, names, wanted = len(self._heads), self._names, set(self._wanted)
+        backward = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
+                         tuple(names), outputs=tuple("%s_grad" % n for n in names),
+                         infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
+                         infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
+                         writes_arguments=lambda p: self._backward_written,
+                         cpu=self._backward_kernel(plan), gpu=self._backward_kernel(plan))
+
+        def gradient(p, ins, outs, dys):
+            dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
+            grads = autodiff.apply(backward, *dys, *ins)
+            grads = grads if isinstance(grads, list) else [grads]
+            return [g if n in wanted else None for n, g in zip(names, grads)]
+        shapes = [tuple(self._shapes[e]) for e in self._heads]
+        return OpDef("_CachedOp", arguments=tuple(names), outputs=tuple("output%d" % k for k in range(n_heads)),
+                     infer_shape=lambda p, ins, outs: (list(ins), shapes), gradient=gradient)
+
+    def _backward_kernel(self, plan):
+        n_heads, start = len(self._heads), self._n_forward
+        head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
+
+        def kernel(ctx, p, inputs, outputs, req):
+            if plan.device is not None:         # on a GPU: device copies
+                from ops.cuda import common
+                for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                    if eid is not None:
+                        common.copy_into(dy, plan.arrays[eid])
+                plan.run(ctx, start, None)
+                for out, r, eid in zip(outputs, req, grad_eids):
+                    common.copy_into(plan.arrays[eid], out, r) if eid is not None else common.fill(out, 0, r)
+                return
+            for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                if eid is not None:
+                    np.copyto(plan.arrays[eid], dy)
+            plan.run(ctx, start, None)
+            for out, r, eid in zip(outputs, req, grad_eids):
+                assign(out, r, plan.arrays[eid] if eid is not None else 0)
+        return kernel

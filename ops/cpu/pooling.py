@@ -1,0 +1,191 @@
+"""CPU kernels of Pooling and its backward: direct loops over each window (max, avg, sum, lp), in MXNet 1.9.1's
+window conventions, for every layout (channel-last data is viewed channel-first).
+
+Geometry as ops/cpu/conv.py: three spatial dims, 1-D and 2-D data viewed with leading spatial dims of 1.
+"""
+import numba
+import numpy as np
+
+from ..registry import ADD, NULL, WRITE
+from .common import F16, assign, store
+from .conv import _Accumulator, _compute, _pad3, _spatial3, conv_geometry
+
+__all__ = ["_backward_pooling", "pool_geometry", "pooling"]
+
+MAX, AVG, SUM, LP = 0, 1, 2, 3
+_POOL_CODES = {"max": MAX, "avg": AVG, "sum": SUM, "lp": LP}
+
+
+@numba.njit(nogil=True, cache=True)
+def _window(o, k, s, p, size):
+    """(start, end, padded_end) of output o's window along one dim: [start, end) clipped to the input, and the
+    end clipped to the padded input (MXNet's avg divisor uses padded_end - (o * s - p))."""
+    start = o * s - p
+    padded_end = min(start + k, size + p)
+    return max(start, 0), min(start + k, size), padded_end
+
+
+@numba.njit(nogil=True, cache=True)
+def _pool_forward(x, kernel, stride, pad, mode, p_value, count_pad, lowest, out):
+    """out[i, z, y, x] = pool of x[i] over the window of (z, y, x); x (M, D, H, W), out (M, OD, OH, OW)."""
+    M, D, H, W = x.shape
+    _, OD, OH, OW = out.shape
+    for i in range(M):
+        for oz in range(OD):
+            z0, z1, zp = _window(oz, kernel[0], stride[0], pad[0], D)
+            for oy in range(OH):
+                y0, y1, yp = _window(oy, kernel[1], stride[1], pad[1], H)
+                for ox in range(OW):
+                    x0, x1, xp = _window(ox, kernel[2], stride[2], pad[2], W)
+                    if mode == MAX:
+                        acc = lowest
+                        for z in range(z0, z1):
+                            for y in range(y0, y1):
+                                for xx in range(x0, x1):
+                                    v = x[i, z, y, xx]
+                                    if v > acc:         # noqa: PLR1730 (strict >: NaN never wins)
+                                        acc = v
+                        out[i, oz, oy, ox] = acc
+                        continue
+                    acc = 0.0
+                    for z in range(z0, z1):
+                        for y in range(y0, y1):
+                            for xx in range(x0, x1):
+                                v = x[i, z, y, xx]
+                                if mode == LP:
+                                    if p_value == 2:
+                                        v = v * v
+                                    elif p_value == 3:
+                                        v = v * v * v
+                                acc += v
+                    if mode == AVG:
+                        if count_pad:
+                            area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
+                                (xp - (ox * stride[2] - pad[2]))
+                        else:
+                            area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                        acc = acc / area if area > 0 else 0.0
+                    elif mode == LP:
+                        if p_value == 2:
+                            acc = np.sqrt(acc)
+                        elif p_value == 3:
+                            acc = np.cbrt(acc)
+                    out[i, oz, oy, ox] = acc
+
+
+@numba.njit(nogil=True, cache=True)
+def _first_equal(x, i, z0, z1, y0, y1, x0, x1, target):
+    """The first (z, y, x) of the window, row-major, where x[i] equals target; (-1, -1, -1) if none."""
+    for z in range(z0, z1):
+        for yy in range(y0, y1):
+            for xx in range(x0, x1):
+                if x[i, z, yy, xx] == target:
+                    return z, yy, xx
+    return -1, -1, -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _pool_backward(dy, x, y, kernel, stride, pad, mode, p_value, count_pad, dx):
+    """dx += gradient of the pooling: max to the first input equal to the output, avg and sum spread, lp
+    scaled by (x / y) ** (p - 1). dx (M, D, H, W) is accumulated into, not cleared."""
+    M, D, H, W = x.shape
+    _, OD, OH, OW = dy.shape
+    for i in range(M):
+        for oz in range(OD):
+            z0, z1, zp = _window(oz, kernel[0], stride[0], pad[0], D)
+            for oy in range(OH):
+                y0, y1, yp = _window(oy, kernel[1], stride[1], pad[1], H)
+                for ox in range(OW):
+                    x0, x1, xp = _window(ox, kernel[2], stride[2], pad[2], W)
+                    g = dy[i, oz, oy, ox]
+                    if mode == MAX:
+                        z, yy, xx = _first_equal(x, i, z0, z1, y0, y1, x0, x1, y[i, oz, oy, ox])
+                        if z >= 0:
+                            dx[i, z, yy, xx] += g
+                        continue
+                    if mode == AVG:
+                        if count_pad:
+                            area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
+                                (xp - (ox * stride[2] - pad[2]))
+                        else:
+                            area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                        if area <= 0:
+                            continue
+                        g = g / area
+                    yv = y[i, oz, oy, ox]
+                    for z in range(z0, z1):
+                        for yy in range(y0, y1):
+                            for xx in range(x0, x1):
+                                if mode == LP and p_value > 1:
+                                    r = x[i, z, yy, xx] / yv
+                                    dx[i, z, yy, xx] += g * (r if p_value == 2 else r * r)
+                                else:
+                                    dx[i, z, yy, xx] += g
+
+
+def pool_geometry(p, data_shape):
+    """(kernel, stride, pad) 3-tuples of a Pooling node for data_shape: global pooling spans the whole input."""
+    nd = len(data_shape) - 2
+    if p.global_pool:
+        return _pad3(data_shape[2:], 1), (1, 1, 1), (0, 0, 0)
+    kernel, stride, pad, _ = conv_geometry(p, nd)
+    return kernel, stride, pad
+
+
+def _pool_args(p, shape):
+    kernel, stride, pad = pool_geometry(p, shape)
+    count_pad = p.count_include_pad is None or p.count_include_pad
+    return kernel, stride, pad, _POOL_CODES[p.pool_type], int(p.p_value or 1), bool(count_pad)
+
+
+def _as_pool3(arr):
+    shape = _spatial3(arr.shape)
+    return arr.reshape((shape[0] * shape[1],) + shape[2:])
+
+
+def _channel_last(kernel):
+    """`kernel` for channel-last layouts too (NWC, NHWC, NDHWC): its arrays are moved to channel-first, the
+    kernel writes channel-first outputs, and those are moved back into the real outputs with their req."""
+    def run(ctx, p, inputs, outputs, req):
+        if p.layout is None or p.layout[1] == "C":
+            return kernel(ctx, p, inputs, outputs, req)
+        first = [np.ascontiguousarray(np.moveaxis(a, -1, 1)) for a in inputs]
+        results = [np.empty((o.shape[0], o.shape[-1]) + o.shape[1:-1], o.dtype) for o in outputs]
+        kernel(ctx, p, first, results, [NULL if r == NULL else WRITE for r in req])
+        for out, r, value in zip(outputs, req, results):
+            assign(out, r, np.moveaxis(value, 1, -1))
+    run.__name__, run.__doc__ = kernel.__name__, kernel.__doc__
+    return run
+
+
+@_channel_last
+def pooling(ctx, p, inputs, outputs, req):
+    """out = max/avg/sum/lp pooling of data over each window (see the module docstring for MXNet's windows)."""
+    x = _compute(inputs[0])
+    args = _pool_args(p, x.shape)
+    lowest = x.dtype.type(np.finfo(outputs[0].dtype).min)       # in the compute dtype (numba has no float16)
+
+    def compute(dst):
+        _pool_forward(_as_pool3(x), *args[:3], args[3], args[4], args[5], lowest, _as_pool3(dst))
+    # outputs[1], when present, is MXNet's hidden workspace of max pooling: nothing reads it; it holds y again
+    if outputs[0].dtype == F16 or ADD in req or len(outputs) > 1:
+        if any(r != NULL for r in req):
+            tmp = np.empty(outputs[0].shape, x.dtype)
+            compute(tmp)
+            for out, r in zip(outputs, req):
+                assign(out, r, tmp)
+    else:
+        store(outputs[0], req[0], compute)
+
+
+@_channel_last
+def _backward_pooling(ctx, p, inputs, outputs, req):
+    """(out_grad, data, output) -> data_grad."""
+    if req[0] == NULL:
+        return
+    dy, x, y = (_compute(a) for a in inputs[:3])
+    args = _pool_args(p, x.shape)
+    dx = _Accumulator(outputs[0], req[0])
+    _pool_backward(_as_pool3(dy), _as_pool3(x), _as_pool3(y), *args, _as_pool3(dx.buf))
+    dx.finish()
+
