@@ -2,8 +2,9 @@
 
 Binding walks the data path once: IndexedGraph -> shapes and dtypes inferred from the bound arrays -> memory plan
 (variables and outputs live outside it) -> Plan. Every `forward` then pushes one engine op that reads the argument
-and aux vars and writes the output vars, so NDArray users see ordinary asynchronous semantics. Outputs are the
-same NDArrays from one forward to the next, as in MXNet.
+and aux vars and writes the output vars (and the variables its ops write: the aux states, a fixed gamma; the
+backward push writes the moving stats BatchNorm's backward updates), so NDArray users see ordinary asynchronous
+semantics. Outputs are the same NDArrays from one forward to the next, as in MXNet.
 
 With gradients requested, binding first extends the graph with the gradient nodes (scheduler/gradient.py), so one
 memory plan covers forward and backward; the forward steps are a prefix of the Plan: `forward` runs steps
@@ -20,8 +21,9 @@ from scheduler.gradient import add_backward
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
 from scheduler.memory import plan_memory
-from scheduler.plan import Copy, Plan
+from scheduler.plan import Copy, Plan, bind_outputs, written_variables
 
+from . import monitoring
 from .context import Context, check_supported
 from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE
 from .ndarray import ndarray as nd
@@ -49,11 +51,14 @@ class Executor:
                                                                           self.grad_arrays),
                              ("aux_states", self._aux_names, self.aux_arrays)])
         self._graph = IndexedGraph(symbol._outputs)
+        self._monitor = None            # (callback, monitor_all) once set_monitor_callback is called
         self._plan, self.outputs = self._compile()
 
     # -- compiling -------------------------------------------------------------------------------------------------
-    def _compile(self):
-        """IndexedGraph (+ backward) -> shapes, dtypes -> memory plan -> Plan; returns (plan, outputs)."""
+    def _compile(self, outputs=None):
+        """IndexedGraph (+ backward) -> shapes, dtypes -> memory plan -> Plan; returns (plan, outputs) (the
+        given output arrays, or new ones)."""
+        reuse = list(outputs) if outputs is not None else None
         heads = self._symbol._outputs
         forward = IndexedGraph(heads)
         bound_vars = dict(zip(self._arg_names, self.arg_arrays))
@@ -74,20 +79,24 @@ class Executor:
                 raise ShapeError("bind: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
                                  % (g.entry_name(eid), shape, dtype))
         bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
-        outputs, copies = [], []
-        for eid in g.heads[:len(heads)]:
-            array = nd.empty(shapes[eid], self._ctx, dtypes[eid])
-            if eid in bound:                # a variable, or an entry that is already some output: copy it
-                copies.append(Copy(eid, array._data, segment="forward"))
-            else:
-                bound[eid] = array._data
-            outputs.append(array)
+        head_eids = g.heads[:len(heads)]
+        outputs = reuse if reuse is not None else [nd.empty(shapes[e], self._ctx, dtypes[e]) for e in head_eids]
+        copies, _ = bind_outputs(head_eids, [a._data for a in outputs], bound)
         grad_copies, req = bind_gradients(g, grads, [None if a is None else a._data for a in self.grad_arrays],
                                           [self._grad_req[n] for n in self._arg_names], bound)
         copies += grad_copies
+        if self._monitor is not None:       # every entry keeps its value for the callbacks (dataflow/monitoring.py)
+            monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: nd.empty(s, self._ctx, t)._data)
         memory = plan_memory(g, shapes, dtypes, external=set(bound))
         self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
-        return Plan(g, shapes, dtypes, memory, bound, copies, req, ctx=self._ctx), outputs
+        ops = [nid for nid, node in enumerate(g.nodes) if not node.is_variable]
+        self._monitor_nodes = (ops[:self._n_forward], ops[self._n_forward:])
+        plan = Plan(g, shapes, dtypes, memory, bound, copies, req, ctx=self._ctx)
+        # the bound arrays each pass writes: a fixed gamma in the forward, the moving stats in the backward
+        written = [[bound_vars[g.nodes[nid].name] for nid in nids]
+                   for nids in (written_variables(g, 0, self._n_forward), written_variables(g, self._n_forward))]
+        self._forward_writes, self._backward_writes = written
+        return plan, outputs
 
     def _backward_entries(self, forward, shapes, dtypes):
         """The gradient entry of each argument (None where none flows or none is wanted), and the head-gradient
@@ -98,8 +107,8 @@ class Executor:
             return [None] * len(self._arg_names), []
         variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.argument_nodes}
         head_grads = []
-        for eid, name in zip(forward.heads, self._output_names, strict=True):
-            node = Node(None, "%s_head_grad" % name)
+        for k, (eid, name) in enumerate(zip(forward.heads, self._output_names, strict=True)):
+            node = Node(None, "%s_head_grad%d" % (name, k))     # bound by name: one per head, even a repeated one
             head_grads.append((node, nd.ones(shapes[eid], self._ctx, dtypes[eid])))
         heads = self._symbol._outputs
         entries = add_backward(heads, [Entry(variables[n]) for n in wanted], [Entry(n) for n, _ in head_grads])
@@ -119,9 +128,10 @@ class Executor:
                                  % (key, target.shape, source.shape))
             source.copyto(target)
         plan, stop, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
-        reads = [a._var for a in self.arg_arrays]
-        writes = [o._var for o in self.outputs] + [a._var for a in self.aux_arrays]
+        reads = [a._var for a in self.arg_arrays + self.aux_arrays]
+        writes = [o._var for o in self.outputs] + [a._var for a in self._forward_writes]
         get_engine().push(lambda: plan.run(op_ctx, 0, stop, "forward"), reads, writes, "forward")
+        self._report(0)
         return self.outputs
 
     def backward(self, out_grads=None, is_train=True):
@@ -129,11 +139,17 @@ class Executor:
 
         `out_grads` are the gradients of the outputs (default: ones); loss outputs (SoftmaxOutput ...) ignore
         them, as in MXNet."""
+        if isinstance(out_grads, (list, tuple)) and not out_grads:
+            out_grads = None        # MXNet: an empty list means none given
         if out_grads is not None:
             out_grads = [out_grads] if isinstance(out_grads, NDArray) else list(out_grads)
-            if len(out_grads) != len(self._head_grads):
+            if len(out_grads) < len(self._head_grads):      # as MXNet: extra ones are ignored
                 raise ValueError("backward: %d out_grads given for %d outputs" % (len(out_grads),
                                                                                    len(self._head_grads)))
+            for grad in out_grads:
+                if not isinstance(grad, NDArray):
+                    raise TypeError("inputs must be NDArray")
+            out_grads = out_grads[:len(self._head_grads)]
             for (node, target), grad in zip(self._head_grads, out_grads):
                 if grad.shape != target.shape:
                     raise ShapeError("backward: out_grad for %r has shape %s, the output has %s"
@@ -145,8 +161,25 @@ class Executor:
         plan, start, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
         reads = [a._var for a in self.arg_arrays + self.aux_arrays + self.outputs]
         reads += [a._var for _, a in self._head_grads]
-        writes = [a._var for a in self.grad_arrays if a is not None]
+        writes = [a._var for a in self.grad_arrays if a is not None] + [a._var for a in self._backward_writes]
         get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads, writes, "backward")
+        self._report(1)
+
+    # -- monitoring ------------------------------------------------------------------------------------------------
+    def set_monitor_callback(self, callback, monitor_all=False):
+        """Call `callback(name, array)` for every op output (with `monitor_all`, every op input too) after each
+        forward and backward, in execution order (dataflow/monitoring.py). The plan is rebuilt without buffer
+        sharing, so every value stays readable."""
+        self._monitor = (callback, bool(monitor_all))
+        self._plan, self.outputs = self._compile(self.outputs)      # the output arrays users hold stay
+
+    def _report(self, segment):
+        if self._monitor is None:
+            return
+        callback, monitor_all = self._monitor
+        nd.waitall()
+        points = monitoring.monitored_entries(self._plan.graph, self._monitor_nodes[segment], monitor_all)
+        monitoring.report(points, self._plan.arrays, self._ctx, callback, with_op_name=False)
 
     # -- dictionaries ----------------------------------------------------------------------------------------------
     @property
@@ -173,7 +206,7 @@ class Executor:
                 if name in target:
                     (value if isinstance(value, NDArray) else nd.array(value)).copyto(target[name])
                 elif not allow_extra_params:
-                    raise ValueError("Found name %r that is not in the %ss" % (name, kind))
+                    raise GraphError("Found name %r that is not in the %ss" % (name, kind))
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new Executor for new input shapes; arrays whose shape is unchanged (the parameters) are shared.

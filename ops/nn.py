@@ -1,38 +1,31 @@
-"""Neural-network ops: layers, activations, softmax and losses, BatchNorm, Dropout, Concat, and the small ops the
-gradient pass uses (add_n, zeros_like, ones_like, BlockGrad), each with its gradient rule and `_backward_*` ops.
+"""Neural-network ops: FullyConnected, BatchNorm, Dropout, Concat, and the small ops the gradient pass uses (add_n,
+zeros_like, ones_like, BlockGrad), each with its gradient rule and `_backward_*` ops. Kernels: ops/cpu/nn.py,
+ops/cuda/nn.py. The neighbouring families: ops/activation.py (Activation, LeakyReLU), ops/softmax.py (the softmax
+family and the loss outputs).
 
 Names, params, defaults and aliases are MXNet 1.9.1's (checked against it, native CPU kernels). Facts worth
 knowing, all observed on 1.9.1:
-- Loss outputs (SoftmaxOutput, *RegressionOutput) ignore the head gradient and give the label no gradient.
-- SoftmaxOutput's `normalization='null'` gradient is the un-normalised sum over the batch, except with
-  multi_output, where it is divided by the spatial size; `out_grad=True` multiplies by the softmax output (the
-  native backward reads its output where the head gradient was meant); `smooth_alpha` is ignored with
-  multi_output; a label shaped like data (probabilities) is never normalised.
-- The regression outputs divide by the number of outputs per sample, label.size / label.shape[0].
 - BatchNorm's `var` output holds 1/sqrt(var + eps), not the variance; the moving stats are updated with the
-  biased batch variance. MXNet updates them in its backward pass; here the training forward does (see Note
-  [BatchNorm moving stats]).
-- Dropout's mask and LeakyReLU(rrelu)'s slopes come from ops.random_state (seeded by mx.random.seed).
+  biased batch variance, in the backward pass (see Note [BatchNorm moving stats]). With fix_gamma the forward
+  writes ones into gamma, in training and inference.
+- Dropout's mask comes from ops.random_state (seeded by mx.random.seed).
 
-The loss-output ops' shape rules follow MXNet's native CPU operators: they infer the label's shape from data, and
-accept the alternative label shapes MXNet accepts.
-
-Note [BatchNorm moving stats]: MXNet 1.9.1 (native and oneDNN) updates moving_mean/moving_var in
-_backward_BatchNorm, so a training forward without a backward leaves them unchanged. Here the training forward
-updates them, because only the forward pass declares writes to aux states (dataflow/executor.py). The two agree
-whenever each training forward is followed by one backward (fit, Gluon's record + backward).
+Note [BatchNorm moving stats]: as MXNet 1.9.1 (native and oneDNN), _backward_BatchNorm updates
+moving_mean/moving_var, from the batch mean and 1/sqrt(var + eps) the training forward saved (the variance is
+recovered as 1/invstd^2 - eps, as MXNet does): a training forward alone leaves them unchanged, and each backward
+(in training mode, without use_global_stats) updates them once with the last forward's batch. The backward op
+takes the moving stats as aux inputs, so every engine push running it declares them written
+(OpDef.written_inputs). With fix_gamma the forward writes ones into gamma (`writes_arguments`), as MXNet's kernel
+does; MXNet skips that write where no backward is bound (an executor with grad_req 'null', a hybridized block
+outside record()), here every forward makes it.
 """
 import numpy as np
 
 from . import autodiff
 from .cpu import nn as cpu
-from .elemwise import compatible, float_only, fmt, like_inputs, merge, same_shape_rule, size, types_like_inputs
+from .elemwise import compatible, float_only, fmt, merge, same_shape_rule, size
 from .errors import DTypeError, ParamError, ShapeError
-from .registry import Bool, DType, Enum, Float, Int, OpDef, OptFloat, Shape, register, same_dtype
-
-
-
-
+from .registry import Bool, Enum, Float, Int, OpDef, OptFloat, Shape, register, same_dtype
 
 
 def _backward_op(name, cpu_kernel, arguments, outputs, infer_shape, params=None, infer_type=same_dtype,
@@ -133,295 +126,30 @@ def _fc_backward_shape(p, in_shapes, out_shapes):
     return [outs[0], ins[0], ins[1]], ins
 
 
-_backward_op("_backward_FullyConnected", cpu.backward_fully_connected, ("ograd", "data", "weight"),
-             lambda p: ["data_grad", "weight_grad"] + ([] if p.no_bias else ["bias_grad"]), _fc_backward_shape,
-             _FC_PARAMS, float_only("_backward_FullyConnected"))
-
-# ---------------------------------------------------------------------------------------------------------------
-# Activation
-# ---------------------------------------------------------------------------------------------------------------
-
-
-# relu: dy * (y > 0); sigmoid: dy * y (1 - y); tanh: dy (1 - y^2); softrelu: dy (1 - exp(-y)) (y = log(1 + e^x),
-# so 1 - e^-y = sigmoid(x)); softsign: dy / (1 + |x|)^2, the only one that reads the input.
-def _activation_grad(p, ins, outs, dys):
-    v = ins[0] if p.act_type == "softsign" else outs[0]
-    return [autodiff.apply("_backward_Activation", dys[0], v, act_type=p.act_type)]
-
-
-_ACT = dict(act_type=Enum(("relu", "sigmoid", "softrelu", "softsign", "tanh"),
-                          doc="Activation function to be applied."))
-
-register(OpDef("Activation", params=_ACT, infer_shape=same_shape_rule, infer_type=float_only("Activation"),
-               inplace=((0, 0),), gradient=_activation_grad, cpu=cpu.activation,
-               doc="Applies an activation function element-wise to the input."))
-_backward_op("_backward_Activation", cpu.backward_activation, ("ograd", "input"), ("data_grad",),
-             same_shape_rule, _ACT, float_only("_backward_Activation"), inplace=((0, 0), (1, 0)))
-
-# ---------------------------------------------------------------------------------------------------------------
-# LeakyReLU
-# ---------------------------------------------------------------------------------------------------------------
+# Second order (create_graph): with X, dY the 2-D views, dX = dY W, dW = dY^T X, db = rows summed of dY, and
+# gX, gW, gb the gradients of those three: d dY = gX W^T + X gW^T + gb, d X = dY gW, d W = dY^T gX.
+def _fc_backward_grad(p, ins, outs, dys):
+    dy, x, w = ins
+    g_x, g_w = dys[0], dys[1]
+    g_b = None if p.no_bias else dys[2]
+    fc = dict(num_hidden=p.num_hidden, no_bias=True, flatten=p.flatten)
+    terms = [autodiff.apply("FullyConnected", g_x, w, **fc) if g_x is not None else None,
+             autodiff.apply("FullyConnected", x, g_w, **fc) if g_w is not None else None,
+             autodiff.apply("broadcast_add", autodiff.zeros_like(dy), g_b) if g_b is not None else None]
+    terms = [t for t in terms if t is not None]
+    d_dy = terms[0] if len(terms) == 1 else autodiff.apply("add_n", *terms) if terms else None
+    rows = (lambda v: autodiff.apply("Flatten", v)) if p.flatten else \
+        (lambda v: autodiff.apply("Reshape", v, shape=(-1, 0), reverse=True))
+    d_x = None if g_w is None else autodiff.apply("reshape_like", autodiff.apply("dot", rows(dy), g_w), x)
+    d_w = None if g_x is None else autodiff.apply("dot", rows(dy), rows(g_x), transpose_a=True)
+    return [d_dy, d_x, d_w]
 
 
-_LEAKY = dict(act_type=Enum(("elu", "gelu", "leaky", "prelu", "rrelu", "selu"), "leaky",
-                           "Activation function to be applied."),
-              slope=Float(0.25, "Init slope for the activation. (For leaky and elu only)"),
-              lower_bound=Float(0.125, "Lower bound of random slope. (For rrelu only)"),
-              upper_bound=Float(0.334, "Upper bound of random slope. (For rrelu only)"))
-
-
-# out = data (prelu: gamma (C,) or (1,), C = data.shape[1]; MXNet proposes (C,) and takes any given gamma);
-# rrelu's second output, the slopes, is shaped like data.
-def _leaky_shape(p, in_shapes, out_shapes):
-    data = merge(in_shapes[0], out_shapes[0])
-    ins, outs = [data] + list(in_shapes[1:]), [data] * len(out_shapes)
-    if p.act_type == "prelu" and data is not None:
-        if len(data) < 2:
-            raise ShapeError("LeakyReLU: act_type='prelu' needs data of at least 2 dims (channel axis 1), got %s"
-                             % fmt(data))
-        ins[1] = ins[1] if ins[1] is not None else (data[1],)
-    return ins, outs
-
-
-# leaky: dy * (y > 0 ? 1 : slope); elu: y > 0 ? dy : dy (y + slope) (y = slope (e^x - 1)); selu: y > 0 ? lambda dy
-# : dy (y + alpha lambda); gelu: dy (Phi(x) + x phi(x)); rrelu: dy * (x > 0 ? 1 : the slope drawn);
-# prelu: dx = dy * (x > 0 ? 1 : gamma), dgamma = sum of dy * x where x <= 0 over all axes but 1 (all for (1,)).
-def _leaky_grad(p, ins, outs, dys):
-    extra = [ins[1]] if p.act_type == "prelu" else [outs[1]] if p.act_type == "rrelu" else []
-    grads = autodiff.apply("_backward_LeakyReLU", dys[0], ins[0], outs[0], *extra, **p.as_dict())
-    return list(grads) if p.act_type == "prelu" else [grads]
-
-
-def _leaky_var_attrs(p, name):
-    # MXNet writes this initializer for prelu's gamma, whatever the slope.
-    return {"__init__": '["Constant", {"value": 0.25}]'} if name == "gamma" else {}
-
-
-register(OpDef("LeakyReLU", params=_LEAKY,
-               arguments=lambda p: ["data"] + (["gamma"] if p.act_type == "prelu" else []),
-               outputs=lambda p: ["output"] + (["mask"] if p.act_type == "rrelu" else []),
-               infer_shape=_leaky_shape, infer_type=float_only("LeakyReLU"), gradient=_leaky_grad,
-               input_var_attrs=_leaky_var_attrs, takes_training=True, cpu=cpu.leaky_relu,
-               doc="Leaky ReLU family: leaky, prelu (learned slope gamma per channel), elu, selu, gelu (erf "
-                   "form), rrelu (random slope in training, the mean slope in inference)."))
-
-
-def _leaky_backward_shape(p, in_shapes, out_shapes):
-    data = merge(merge(in_shapes[1], in_shapes[0]), out_shapes[0])
-    ins = [data, data, data] + list(in_shapes[3:])
-    if p.act_type == "rrelu":
-        ins[3] = data
-    return ins, [data] + ([in_shapes[3]] if p.act_type == "prelu" else [])
-
-
-_backward_op("_backward_LeakyReLU", cpu.backward_leaky_relu,
-             lambda p: ["ograd", "data", "output"] + (["gamma"] if p.act_type == "prelu" else
-                                                      ["mask"] if p.act_type == "rrelu" else []),
-             lambda p: ["data_grad"] + (["gamma_grad"] if p.act_type == "prelu" else []), _leaky_backward_shape,
-             _LEAKY, float_only("_backward_LeakyReLU"))
-
-# ---------------------------------------------------------------------------------------------------------------
-# softmax, log_softmax, SoftmaxActivation
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _softmax_params():
-    return dict(axis=Int(-1, "The axis along which to compute softmax."),
-                  temperature=OptFloat(None, "Temperature parameter in softmax"),
-                  dtype=DType(None, "DType of the output in case this can't be inferred. Defaults to the same as "
-                                    "input's dtype if not defined (dtype=None)."),
-                  use_length=Bool(False, "Whether to use the length input as a mask over the data input."))
-
-
-def _check_axis(op_name, axis, shape):
-    if not -len(shape) <= axis < len(shape):
-        raise ShapeError("%s: axis %d exceeds the input dimension of %d (data %s)"
-                         % (op_name, axis, len(shape), fmt(shape)))
-    return axis % len(shape)
-
-
-def _softmax_shape_rule(op_name):
-    # out = data; length (use_length) = data's shape without the axis.
-    def rule(p, in_shapes, out_shapes):
-        if op_name == "log_softmax" and p.use_length:
-            raise ParamError("log_softmax: use_length=True is not supported (MXNet 1.9.1 lists no length input "
-                             "for log_softmax and fails in its shape check)")
-        data = merge(in_shapes[0], out_shapes[0])
-        ins = [data] + list(in_shapes[1:])
-        if data is not None:
-            axis = _check_axis(op_name, p.axis, data)
-            if p.use_length:
-                ins[1] = merge(tuple(data[:axis]) + tuple(data[axis + 1:]), in_shapes[1])
-        return ins, [data]
-    return rule
-
-
-def _softmax_type_rule(op_name):
-    # out: the `dtype` param, else data's dtype; length: an integer dtype.
-    def rule(p, in_types, out_types):
-        data = in_types[0]
-        if data is not None and np.dtype(data).kind != "f":
-            raise DTypeError("%s: this operation only supports floating point types, not %s"
-                             % (op_name, np.dtype(data).name))
-        if p.use_length and in_types[1] is not None and np.dtype(in_types[1]).kind not in "iu":
-            raise DTypeError("%s: length only supports integer types, not %s"
-                             % (op_name, np.dtype(in_types[1]).name))
-        out = p.dtype if p.dtype is not None else data if data is not None else out_types[0]
-        if data is None and p.dtype is None:
-            data = out
-        return [data] + list(in_types[1:]), [out]
-    return rule
-
-
-# y = softmax(x / T): dx = y (dy - sum(dy y)) / T along the axis (masked positions have y = 0, so dx = 0).
-def _softmax_grad(p, ins, outs, dys):
-    extra = [ins[1]] if p.use_length else []
-    dx = autodiff.apply("_backward_softmax", dys[0], outs[0], *extra, axis=p.axis, temperature=p.temperature,
-                        use_length=p.use_length)
-    return [dx] + ([None] if p.use_length else [])
-
-
-# y = log_softmax(x / T): dx = (dy - exp(y) sum(dy)) / T along the axis.
-def _log_softmax_grad(p, ins, outs, dys):
-    return [autodiff.apply("_backward_log_softmax", dys[0], outs[0], axis=p.axis, temperature=p.temperature)]
-
-
-register(OpDef("softmax", params=_softmax_params(),
-               arguments=lambda p: ["data", "length"] if p.use_length else ["data"],
-               infer_shape=_softmax_shape_rule("softmax"), infer_type=_softmax_type_rule("softmax"),
-               gradient=_softmax_grad, cpu=cpu.softmax_op,
-               doc="Applies the softmax function along `axis`: exp(x/T) / sum(exp(x/T)); with use_length, only "
-                   "the first length[i] elements of each row take part, the rest are 0."))
-register(OpDef("log_softmax", params=_softmax_params(), infer_shape=_softmax_shape_rule("log_softmax"),
-               infer_type=_softmax_type_rule("log_softmax"), gradient=_log_softmax_grad, cpu=cpu.log_softmax_op,
-               doc="Computes the log softmax of the input along `axis`: x/T - log(sum(exp(x/T)))."))
-
-_SOFTMAX_BACKWARD = dict(axis=Int(-1), temperature=OptFloat(None), use_length=Bool(False))
-_backward_op("_backward_softmax", cpu.backward_softmax,
-             lambda p: ["ograd", "output"] + (["length"] if p.use_length else []), ("data_grad",),
-             lambda p, ins, outs: like_inputs(1)(p, [merge(ins[0], ins[1])] + list(ins[1:]), outs),
-             _SOFTMAX_BACKWARD, types_like_inputs(1))
-_backward_op("_backward_log_softmax", cpu.backward_log_softmax, ("ograd", "output"), ("data_grad",),
-             lambda p, ins, outs: like_inputs(1)(p, [merge(ins[0], ins[1]), ins[1]], outs),
-             dict(axis=Int(-1), temperature=OptFloat(None)), types_like_inputs(1))
-
-
-def _softmax_activation_shape(p, in_shapes, out_shapes):
-    ins, outs = same_shape_rule(p, in_shapes, out_shapes)
-    if p.mode == "channel" and ins[0] is not None and len(ins[0]) < 3:
-        raise ShapeError("SoftmaxActivation: mode='channel' needs data of at least 3 dims, got %s" % fmt(ins[0]))
-    return ins, outs
-
-
-# instance: softmax over the last axis; channel: over axis 1. The gradient is softmax's.
-def _softmax_activation_grad(p, ins, outs, dys):
-    return [autodiff.apply("_backward_softmax", dys[0], outs[0], axis=1 if p.mode == "channel" else -1)]
-
-
-_SOFTMAX_MODE = Enum(("channel", "instance"), "instance",
-                     "Softmax Mode. If set to instance, this operator will compute a softmax for each instance "
-                     "in the batch. If set to channel, this operator will compute a k-class softmax at each "
-                     "position of each instance.")
-
-register(OpDef("SoftmaxActivation", params=dict(mode=_SOFTMAX_MODE),
-               infer_shape=_softmax_activation_shape, infer_type=float_only("SoftmaxActivation"),
-               gradient=_softmax_activation_grad, cpu=cpu.softmax_activation,
-               doc="Applies softmax activation to input (deprecated in MXNet: use softmax)."))
-
-# ---------------------------------------------------------------------------------------------------------------
-# SoftmaxOutput
-# ---------------------------------------------------------------------------------------------------------------
-
-
-# out = softmax(data) (see the kernel for the axis); label (n,) + data[1:-1] i.e. data.shape[:-1] by default and
-# with preserve_shape; (n, prod(data[2:])) with multi_output, which also takes (n,) + data[2:]. A label shaped
-# like data (probabilities) is accepted in every mode.
-def _softmax_output_shape(p, in_shapes, out_shapes):
-    data = merge(in_shapes[0], out_shapes[0])
-    if data is None:
-        return list(in_shapes), list(out_shapes)
-    if p.multi_output:
-        if len(data) < 2:
-            raise ShapeError("SoftmaxOutput: multi_output=True needs data of at least 2 dims, got %s" % fmt(data))
-        accepted = [(data[0], size(data[2:])), (data[0],) + tuple(data[2:]), tuple(data)]
-    else:
-        accepted = [tuple(data[:-1]), tuple(data)] if len(data) > 1 else [None, tuple(data)]
-    return [data, _label(in_shapes[1], accepted)], [data]
-
-
-def _label(label, accepted):
-    """The label shape: the first accepted shape label is compatible with, filled in; else the first (proposed,
-    None for no proposal), which the inference pass checks against a known label."""
-    for shape in accepted:
-        if shape is not None and label is not None and compatible(label, shape):
-            return merge(label, shape)
-    return merge(accepted[0], label) if accepted[0] is not None else label
-
-
-# A loss: the head gradient is ignored and the label gets none. With p = softmax(data) and t = onehot(label)
-# (smooth_alpha: 1 - alpha on the label, alpha / (k - 1) elsewhere), d_data = (p - t) * grad_scale / count, rows
-# whose label is ignore_label zeroed (use_ignore). count: 1 ('null'), the number of labels ('batch'), the labels
-# other than ignore_label ('valid', at least 1); multi_output also divides by the spatial size unless 'valid'.
-# A label shaped like data: d_data = (p - label) * grad_scale. out_grad: times p (MXNet 1.9.1 reads its output).
-def _softmax_output_grad(p, ins, outs, dys):
-    return [autodiff.apply("_backward_SoftmaxOutput", outs[0], ins[1], **p.as_dict()), None]
-
-
-_SOFTMAX_OUTPUT = dict(grad_scale=Float(1.0, "Scales the gradient by a float factor."),
-                       ignore_label=Float(-1.0, "The instances whose labels == ignore_label will be ignored "
-                                                "during backward, if use_ignore is set to true)."),
-                       multi_output=Bool(False, "Softmax over axis 1 of an (n, k, x_1, ..., x_n) input."),
-                       use_ignore=Bool(False, "If set to true, the ignore_label value will not contribute "
-                                              "to the backward gradient."),
-                       preserve_shape=Bool(False, "Softmax over the last axis, keeping the input's shape."),
-                       normalization=Enum(("batch", "null", "valid"), "null", "Normalizes the gradient."),
-                       out_grad=Bool(False, "Multiplies gradient with output gradient element-wise."),
-                       smooth_alpha=Float(0.0, "Label smoothing: the target gets 1 - alpha, the other classes "
-                                               "alpha / (k - 1)."))
-
-register(OpDef("SoftmaxOutput", aliases=("Softmax",), arguments=("data", "label"), params=_SOFTMAX_OUTPUT,
-               infer_shape=_softmax_output_shape, infer_type=float_only("SoftmaxOutput"),
-               gradient=_softmax_output_grad, cpu=cpu.softmax_output,
-               doc="Computes the gradient of cross entropy loss with respect to softmax output; the forward is "
-                   "the softmax."))
-_backward_op("_backward_SoftmaxOutput", cpu.backward_softmax_output, ("output", "label"), ("data_grad",),
-             like_inputs(0), _SOFTMAX_OUTPUT, float_only("_backward_SoftmaxOutput"))
-
-# ---------------------------------------------------------------------------------------------------------------
-# LinearRegressionOutput, LogisticRegressionOutput, MAERegressionOutput
-# ---------------------------------------------------------------------------------------------------------------
-
-
-# out = data; label shaped like data, or (n,) when data is (n, 1) (MXNet proposes (n,) then, and accepts both).
-def _regression_shape(p, in_shapes, out_shapes):
-    data = merge(in_shapes[0], out_shapes[0])
-    if data is None:
-        return list(in_shapes), list(out_shapes)
-    accepted = [(data[0],), tuple(data)] if len(data) == 2 and data[1] == 1 else [tuple(data)]
-    return [data, _label(in_shapes[1], accepted)], [data]
-
-
-def _regression(name, backward_name, kernel, backward_kernel, doc):
-    # Losses: the head gradient is ignored and the label gets none; d_data: see the comment below.
-    def grad(p, ins, outs, dys):
-        return [autodiff.apply(backward_name, outs[0], ins[1], grad_scale=p.grad_scale), None]
-    params = dict(grad_scale=Float(1.0, "Scale the gradient by a float factor"))
-    register(OpDef(name, arguments=("data", "label"), params=params, infer_shape=_regression_shape,
-                   infer_type=float_only(name), inplace=((0, 0),), gradient=grad, cpu=kernel, doc=doc))
-    _backward_op(backward_name, backward_kernel, ("output", "label"), ("data_grad",), like_inputs(0), params,
-                 float_only(backward_name))
-
-
-# d_data = f(out - label) * grad_scale / m, m = label.size / label.shape[0] (outputs per sample, as MXNet): f is
-# the identity for the linear and logistic losses (out = data, sigmoid(data)), and sign for MAE (-1 at 0).
-_regression("LinearRegressionOutput", "_backward_linear_reg_out", cpu.linear_regression_output,
-            cpu.backward_linear_reg_out,
-            "Computes and optimizes for squared loss during backward propagation; the forward is the identity.")
-_regression("LogisticRegressionOutput", "_backward_logistic_reg_out", cpu.logistic_regression_output,
-            cpu.backward_logistic_reg_out,
-            "Applies a logistic function to the input; the gradient is that of the cross-entropy loss.")
-_regression("MAERegressionOutput", "_backward_mae_reg_out", cpu.mae_regression_output, cpu.backward_mae_reg_out,
-            "Computes mean absolute error of the input; the forward is the identity.")
+register(OpDef("_backward_FullyConnected", arguments=("ograd", "data", "weight"), params=dict(_FC_PARAMS),
+               outputs=lambda p: ["data_grad", "weight_grad"] + ([] if p.no_bias else ["bias_grad"]),
+               infer_shape=_fc_backward_shape, infer_type=float_only("_backward_FullyConnected"),
+               cpu=cpu.backward_fully_connected, gradient=_fc_backward_grad,
+               doc="Backward of FullyConnected (internal)."))
 
 # ---------------------------------------------------------------------------------------------------------------
 # BatchNorm
@@ -474,11 +202,13 @@ def _bn_type(p, in_types, out_types):
 # With xhat = (x - mean) * invstd per channel and N the elements per channel: dbeta = sum(dy),
 # dgamma = sum(dy * xhat) (0 with fix_gamma), and dx = gamma * invstd * (dy - dbeta / N - xhat * dgamma / N)
 # with batch statistics, or dx = gamma * invstd * dy with the moving ones (use_global_stats, inference).
-# The mean and var outputs get no gradient (MXNet's), nor do the moving stats.
+# The mean and var outputs get no gradient (MXNet's), nor do the moving stats, which the backward op updates
+# (Note [BatchNorm moving stats]).
 def _bn_grad(p, ins, outs, dys):
     if dys[0] is None:
         return [None] * 5
-    grads = autodiff.apply("_backward_BatchNorm", dys[0], ins[0], ins[1], outs[1], outs[2], **p.as_dict())
+    grads = autodiff.apply("_backward_BatchNorm", dys[0], ins[0], ins[1], outs[1], outs[2], ins[3], ins[4],
+                           **p.as_dict())
     return list(grads) + [None, None]
 
 
@@ -488,25 +218,30 @@ def _bn_var_attrs(p, name):
 
 register(OpDef("BatchNorm", params=_BN, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
                outputs=("output", "mean", "var"), num_visible_outputs=lambda p: 3 if p.output_mean_var else 1,
+               writes_arguments=lambda p: ("gamma",) if p.fix_gamma else (),
                infer_shape=_bn_shape, infer_type=_bn_type, gradient=_bn_grad, input_var_attrs=_bn_var_attrs,
                takes_training=True, cpu=cpu.batch_norm,
                doc="Batch normalization: normalises each channel by the batch's mean and variance in training and "
                    "by the moving statistics in inference, then scales by gamma and shifts by beta."))
 
 
+# inputs (ograd, data, gamma, mean, var, moving_mean, moving_var): every one but ograd and data per channel.
 def _bn_backward_shape(p, in_shapes, out_shapes):
-    dy, data, gamma, mean, var = in_shapes
-    ins, outs = _bn_shape(p, [merge(data, dy), gamma, None, mean, var], [merge(dy, data), None, None])
-    return [outs[0], ins[0], ins[1], ins[1], ins[1]], [ins[0], ins[1], ins[1]]
+    dy, data, gamma, mean, var, moving_mean, moving_var = in_shapes
+    ins, outs = _bn_shape(p, [merge(data, dy), gamma, None, moving_mean, moving_var],
+                          [merge(dy, data), mean, var])
+    return [outs[0], ins[0]] + [ins[1]] * 5, [ins[0], ins[1], ins[1]]
 
 
 def _bn_backward_type(p, in_types, out_types):
     ins, outs = _bn_type(p, [in_types[1], in_types[2], None, None, None], [in_types[0], None, None])
-    return [outs[0], ins[0], ins[1], ins[1], ins[1]], [ins[0], ins[1], ins[1]]
+    return [outs[0], ins[0]] + [ins[1]] * 5, [ins[0], ins[1], ins[1]]
 
 
-_backward_op("_backward_BatchNorm", cpu.backward_batch_norm, ("ograd", "data", "gamma", "mean", "var"),
-             ("data_grad", "gamma_grad", "beta_grad"), _bn_backward_shape, _BN, _bn_backward_type)
+register(OpDef("_backward_BatchNorm", params=dict(_BN), arguments=("ograd", "data", "gamma", "mean", "var"),
+               aux=("moving_mean", "moving_var"), outputs=("data_grad", "gamma_grad", "beta_grad"),
+               infer_shape=_bn_backward_shape, infer_type=_bn_backward_type, cpu=cpu.backward_batch_norm,
+               doc="Backward of BatchNorm (internal); in training it also updates the moving statistics."))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Dropout

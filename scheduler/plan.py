@@ -110,6 +110,11 @@ class Plan:
             if copy.dst is old:
                 copy.dst = array
 
+    def rebind_copy(self, index, dst):
+        """Point copy `index` (its position in the `copies` given to the Plan) at a new destination array, e.g.
+        the fresh output array of a head that `bind_outputs` copies."""
+        self.copies[index].dst = dst
+
     def run(self, ctx, start=0, stop=None, segment=None):
         """Run steps[start:stop], then the copies of `segment`."""
         if self.device is not None:
@@ -169,3 +174,35 @@ def _slots(graph, step):
 
 def _no_kernel(ctx, p, inputs, outputs, req):
     raise MXNetError("this op has no CPU kernel")
+
+
+def bind_outputs(heads, arrays, bound, segment="forward"):
+    """Bind the graph's head entries to their output arrays, one array per head; returns (copies, copy index per
+    head, None where the array was bound).
+
+    A head's array becomes the entry's buffer (it joins `bound`) unless the entry already has one: a variable (the
+    head is an input or a parameter returned as it is) or an entry that is also an earlier head (`Group([y, y])`).
+    Such a head is copied into its array after the `segment` steps, so every output array gets the value and no
+    binding replaces the buffer that a step reads or another output holds."""
+    copies, copy_of = [], []
+    for eid, array in zip(heads, arrays, strict=True):
+        if eid in bound:
+            copy_of.append(len(copies))
+            copies.append(Copy(eid, array, segment=segment))
+        else:
+            copy_of.append(None)
+            bound[eid] = array
+    return copies, copy_of
+
+
+def written_variables(graph, start=0, stop=None):
+    """The nids of the variables that the op nodes [start:stop] of `graph` (a Plan's steps, in order) write: aux
+    states (BatchNorm's moving stats, written by its backward), a fixed gamma (OpDef.written_inputs). The engine
+    push running those steps declares them as writes."""
+    written = []
+    for node in [n for n in graph.nodes if not n.is_variable][start:stop]:
+        for pos in node.op.written_inputs(node.params):
+            nid = graph.nid[id(node.inputs[pos].node)]
+            if graph.nodes[nid].is_variable and nid not in written:
+                written.append(nid)
+    return written

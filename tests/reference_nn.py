@@ -1,9 +1,9 @@
 """numpy references for the neural-network ops and their `_backward_*` ops (tests/specs_nn.py uses them).
 
-Written from MXNet 1.9.1's documented and observed semantics (see ops/nn.py's docstring for the facts checked on
-it); they never call our kernels. Floating results are computed in float64 and rounded to the output dtype once.
-Gradient references are written per element or per row where the kernels are vectorised, so the two differ in
-how they compute, not only in what they call.
+Written from MXNet 1.9.1's documented and observed semantics (see the docstrings of ops/nn.py, ops/softmax.py and
+ops/activation.py for the facts checked on it); they never call our kernels. Floating results are computed in
+float64 and rounded to the output dtype once. Gradient references are written per element or per row where the
+kernels are vectorised, so the two differ in how they compute, not only in what they call.
 """
 import math
 
@@ -269,8 +269,9 @@ def batch_norm(p, x, gamma, beta, moving_mean, moving_var):
     return y.astype(x.dtype), moving_mean.astype(pdt), invstd.astype(pdt)
 
 
-def backward_batch_norm(p, dy, x, gamma, mean, invstd):
-    """With is_train=False (and use_global_stats) the statistics are constants: dx = gamma * invstd * dy."""
+def backward_batch_norm(p, dy, x, gamma, mean, invstd, moving_mean, moving_var):
+    """With is_train=False (and use_global_stats) the statistics are constants: dx = gamma * invstd * dy; the
+    moving stats are left alone (only a training backward updates them)."""
     axis = p.axis % x.ndim
     xhat = (_f64(x) - _channel(mean, x, axis)) * _channel(invstd, x, axis)
     red = tuple(i for i in range(x.ndim) if i != axis)
@@ -283,3 +284,37 @@ def backward_batch_norm(p, dy, x, gamma, mean, invstd):
 def dropout(p, x):
     """Inference (mode='training'): the identity, and a mask of ones."""
     return x.copy(), np.ones_like(x)
+
+
+# ---- softmin, MakeLoss, make_loss, SVMOutput --------------------------------------------------------------------
+def softmin(p, x):
+    d = -_f64(x) / (p.temperature if p.temperature is not None else 1.0)
+    out_dtype = p.dtype if p.dtype is not None else x.dtype
+    return _along(d, p.axis % x.ndim, _softmax_rows).astype(out_dtype)
+
+
+def identity(p, x, *rest):
+    return x.copy()
+
+
+def backward_make_loss(p, out):
+    """grad_scale over 1, the rows of out as a 2-D (-1, last) block (batch), or the count above valid_thresh."""
+    count = {"null": 1, "batch": out.size // out.shape[-1] if out.shape[-1] else 1,
+             "valid": int(np.sum(_f64(out) > p.valid_thresh))}[p.normalization]
+    return np.full(out.shape, p.grad_scale / max(count, 1)).astype(out.dtype)
+
+
+def backward_svm_output(p, out, label):
+    """MXNet's L1/L2 hinge gradients, one element at a time (see ops/loss.py)."""
+    k = out.shape[-1]
+    x = _f64(out).reshape(-1, k)
+    labels = _f64(label).reshape(-1)
+    g = np.zeros_like(x)
+    m, c = p.margin, p.regularization_coefficient
+    for i, j in np.ndindex(*x.shape):
+        v = x[i, j]
+        if j == int(labels[i]):
+            g[i, j] = -c * (m > v) if p.use_linear else (-2 * c * (m - v) if m > v else 0.0)
+        else:
+            g[i, j] = c * (m > -v) if p.use_linear else (2 * c * (m + v) if m > -v else 0.0)
+    return g.reshape(out.shape).astype(out.dtype)

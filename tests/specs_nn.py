@@ -69,6 +69,29 @@ def softmax_sample(with_length=False):
     return sample
 
 
+def make_loss_sample(draw, dtype):
+    attrs = {}
+    if draw(st.booleans()):
+        attrs["grad_scale"] = draw(st.sampled_from([1.0, 0.5, 3.0]))
+    attrs["normalization"] = draw(st.sampled_from(["null", "batch", "valid"]))
+    if draw(st.booleans()):
+        attrs["valid_thresh"] = draw(st.sampled_from([0.0, 0.5, -1.0]))
+    return attrs, [array(draw, dtype, _shape(draw))]
+
+
+def svm_sample(draw, dtype):
+    shape = _shape(draw)
+    k = shape[-1]
+    attrs = {}
+    for key, values in (("margin", [1.0, 0.5, 2.0]), ("regularization_coefficient", [1.0, 2.0]),
+                        ("use_linear", [False, True])):
+        if draw(st.booleans()):
+            attrs[key] = draw(st.sampled_from(values))
+    # labels outside [0, k) mark no column; values between integers truncate
+    label = draw(hnp.arrays(np.float64, shape[:-1], elements=st.sampled_from([0, 1.5, k - 1, k, k + 2.0])))
+    return attrs, [array(draw, dtype, shape), label.astype(dtype)]
+
+
 def backward_softmax_sample(log):
     def sample(draw, dtype):
         attrs, ins = softmax_sample(False if log else "maybe")(draw, dtype)
@@ -132,7 +155,7 @@ def batch_norm_sample(draw, dtype):
 def backward_batch_norm_sample(draw, dtype):
     attrs, (x, gamma, beta, mean, var) = batch_norm_sample(draw, dtype)
     invstd = (1 / np.sqrt(var.astype(np.float64) + attrs.get("eps", 1e-3))).astype(var.dtype)
-    return attrs, [array(draw, dtype, x.shape), x, gamma, mean, invstd]
+    return attrs, [array(draw, dtype, x.shape), x, gamma, mean, invstd, mean.copy(), var.copy()]
 
 
 def dropout_sample(draw, dtype):
@@ -237,6 +260,23 @@ SPECS = [
            grad=True,
            errors=(Err({"mode": "channel"}, ((2, 3),), match=r"channel.*\[2,3\]"),
                    Err({"mode": "spatial"}, exc=ParamError, match="spatial.*mode"))),
+    OpSpec("softmin", R.softmin, softmax_sample(False), dtypes=FLOATS, tol={"float32": (1e-5, 1e-6)}, grad=True,
+           errors=(Err({"use_length": True}, ((2, 3),), exc=ParamError, match="use_length"),
+                   Err({"axis": 2}, ((2, 3),), match=r"axis 2"),
+                   Err({}, dtypes=("int32",), exc=DTypeError, match="int32"))),
+    # ---- losses (gradients against MXNet's in tests/test_new_ops.py) ----
+    OpSpec("MakeLoss", R.identity, make_loss_sample, dtypes=FLOATS,
+           attrs=(({"grad_scale": "0.5", "valid_thresh": "0.1", "normalization": "valid"},
+                   {"grad_scale": 0.5, "valid_thresh": 0.1, "normalization": "valid"}),),
+           errors=(Err({"normalization": "all"}, exc=ParamError, match="all.*normalization"),
+                   Err({}, dtypes=("int32",), exc=DTypeError, match="int32"))),
+    OpSpec("make_loss", R.identity, same(), dtypes=ALL),
+    OpSpec("SVMOutput", R.identity, svm_sample, dtypes=FLOATS,
+           attrs=(({"margin": "0.5", "regularization_coefficient": "2", "use_linear": "True"},
+                   {"margin": 0.5, "regularization_coefficient": 2.0, "use_linear": True}),),
+           errors=(Err({}, dtypes=("int32", None), exc=DTypeError, match="int32"),),
+           shapes=(Shp({}, ((4, 3), None), ((4, 3),), want_ins=((4, 3), (4,))),
+                   Shp({}, ((4, 3, 2), None), ((4, 3, 2),), want_ins=((4, 3, 2), (4, 3))))),
     # ---- losses ----
     OpSpec("LogisticRegressionOutput", R.logistic_regression_output, regression_sample, dtypes=FLOATS,
            alt_shapes=(1,), tol=_F32,
@@ -294,4 +334,6 @@ SPECS = [
     OpSpec("_backward_BatchNorm", R.backward_batch_norm, backward_batch_norm_sample, dtypes=FLOATS,
            tol={"float32": (1e-5, 1e-5)}),
     OpSpec("_backward_Concat", R.backward_concat, backward_concat_sample, dtypes=ALL),
+    OpSpec("_backward_MakeLoss", R.backward_make_loss, make_loss_sample, dtypes=FLOATS),
+    OpSpec("_backward_SVMOutput", R.backward_svm_output, svm_sample, dtypes=FLOATS, tol=_F32),
 ]

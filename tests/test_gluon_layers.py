@@ -598,7 +598,11 @@ def test_batchnorm_training_uses_batch_statistics_and_updates_the_running_ones()
     c = lambda v: v.reshape(1, -1, 1, 1)         # noqa: E731
     want = (x64 - c(mean)) / np.sqrt(c(var) + 1e-5) * c(P["gamma"]) + c(P["beta"])
     np.testing.assert_allclose(y.asnumpy(), want, rtol=1e-5, atol=1e-5)
-    # momentum 0.9 (updated in the training forward here; MXNet does it in the backward: the same, once a step)
+    # the running stats are updated by the backward, as in MXNet: the forward alone leaves them
+    np.testing.assert_array_equal(block.running_mean.data().asnumpy(), P["running_mean"])
+    np.testing.assert_array_equal(block.running_var.data().asnumpy(), P["running_var"])
+    y.backward()
+    # momentum 0.9
     np.testing.assert_allclose(block.running_mean.data().asnumpy(), 0.9 * P["running_mean"] + 0.1 * mean,
                                rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(block.running_var.data().asnumpy(), 0.9 * P["running_var"] + 0.1 * var,

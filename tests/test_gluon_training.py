@@ -2,8 +2,8 @@
 training, a real dataset (scikit-learn's digits), re-planning on new shapes, errors, and `gluon.data`.
 
 The cnn fixture (tests/fixtures/mxnet-1.9.1/README.md, "cnn/") was trained by MXNet 1.9.1 for 3 steps from
-`cnn-init.params`. BatchNorm's running statistics are updated in the training forward here and in the backward
-by MXNet: with one backward per forward the results agree. Tolerances below are measured maxima times ~10.
+`cnn-init.params`; its parameters include BatchNorm's running statistics, updated in the backward as MXNet does.
+Tolerances below are measured maxima times ~10.
 """
 import json
 import os

@@ -70,8 +70,11 @@ def test_forward_matches_reference(spec, data):
     run(opdef, p, inputs, outs, [WRITE] * len(outs))
     for got, w in zip(outs, want, strict=True):
         check_close(spec, got, w)
-    for x, b in zip(inputs, before, strict=True):
-        np.testing.assert_array_equal(x, b, err_msg="the kernel changed an input")
+    written = opdef.written_inputs(p)       # declared writes (aux states, BatchNorm's fixed gamma) may change
+    for i, (x, b) in enumerate(zip(inputs, before, strict=True)):
+        if i not in written:
+            np.testing.assert_array_equal(x, b, err_msg="the kernel changed input %d, which it does not declare "
+                                                        "written" % i)
 
 
 # ---- (2) shape and dtype rules ------------------------------------------------------------------------------------
@@ -172,6 +175,9 @@ def test_error_cases(spec, err):
 
 @pytest.mark.parametrize("opdef", registry.all_ops(), ids=lambda o: o.name)
 def test_unknown_and_missing_params(opdef):
+    if not opdef.params:    # MXNet 1.9.1 keeps any attribute of an op without params (tests/test_mxnet_errors.py)
+        assert opdef.parse_params({"no_such_param": "1"}).as_dict() == {}
+        return
     with pytest.raises(ParamError, match=r"%s.*'no_such_param'" % opdef.name):
         opdef.parse_params({"no_such_param": "1"})
     for name, field in opdef.params.items():

@@ -229,7 +229,9 @@ class _BatchNorm(HybridBlock):
 
 class BatchNorm(_BatchNorm):
     """Batch normalization (Ioffe and Szegedy, 2014): normalise each channel by the batch statistics in
-    training (updating `running_mean`/`running_var` with `momentum`) and by the running ones in inference.
+    training and by the running ones in inference. As in MXNet, `running_mean`/`running_var` are updated with
+    `momentum` by the backward pass (a recorded forward alone leaves them), and without `scale` the layer's gamma
+    is held at 1 by writing ones into it.
 
     Parameters
     ----------
