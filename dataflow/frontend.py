@@ -7,6 +7,7 @@ in MXNet's `base.py`): `_contrib_X` -> `contrib.X`, `_linalg_X` -> `linalg.X`, `
 names with a leading underscore -> `_internal`, everything else -> the top level.
 """
 import inspect
+import sys
 import types
 
 from ops import registry
@@ -130,13 +131,34 @@ def populate(module, invoke, extra_params):
                 if target is None:
                     target = types.ModuleType("%s.%s" % (module.__name__, sub))
                     setattr(module, sub, target)
+                    sys.modules[target.__name__] = target     # importable: `import mxnet.ndarray.random`
                 submodules[sub] = target
         if not hasattr(target, short):
             # MXNet names a contrib/linalg symbol by its short name (`gemm20`), a random one by its full name
             called = short if sub in _SHORT_NAMED else name
             setattr(target, short, make_function(opdef, called, invoke, extra_params))
         # MXNet also keeps every `_internal` function reachable by its full name on `_internal`.
+    for alias, op_name in LEGACY_ALIASES.items():
+        if registry.exists(op_name) and not hasattr(module, alias):
+            setattr(module, alias, make_function(registry.get(op_name), alias, invoke, extra_params))
     return submodules
+
+
+# MXNet's older top-level names of the sampling ops (`mx.nd.uniform`, `mx.sym.random_normal` ...): aliases of the
+# ops themselves, so they take the op's params as they are (no Python wrapper, as mx.nd.random.* has) and a
+# symbol made through one is named after the alias (`uniform0`). Names whose op is not registered are left out.
+LEGACY_ALIASES = {
+    "uniform": "_random_uniform", "random_uniform": "_random_uniform", "normal": "_random_normal",
+    "random_normal": "_random_normal", "random_exponential": "_random_exponential", "random_gamma": "_random_gamma",
+    "random_poisson": "_random_poisson", "random_randint": "_random_randint",
+    "random_negative_binomial": "_random_negative_binomial",
+    "random_generalized_negative_binomial": "_random_generalized_negative_binomial",
+    "sample_uniform": "_sample_uniform", "sample_normal": "_sample_normal", "sample_gamma": "_sample_gamma",
+    "sample_exponential": "_sample_exponential", "sample_poisson": "_sample_poisson",
+    "sample_negative_binomial": "_sample_negative_binomial",
+    "sample_generalized_negative_binomial": "_sample_generalized_negative_binomial",
+    "sample_multinomial": "_sample_multinomial",
+}
 
 
 # -- fluent methods and binary helpers (the same table for NDArray and Symbol) ---------------------------------------
@@ -149,7 +171,8 @@ FLUENT = ("reshape_like", "zeros_like", "ones_like", "repeat", "pad", "swapaxes"
           "fix", "floor", "ceil", "trunc", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "degrees", "radians",
           "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "exp", "expm1", "log", "log10", "log2", "log1p",
           "sqrt", "rsqrt", "cbrt", "rcbrt", "square", "reciprocal", "relu", "sigmoid", "softmax", "log_softmax",
-          "squeeze", "broadcast_to", "broadcast_like", "reshape")
+          "squeeze", "broadcast_to", "broadcast_like", "reshape", "broadcast_axes", "shape_array", "size_array",
+          "softmin")
 
 
 def add_fluent_methods(cls, namespace):

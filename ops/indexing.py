@@ -25,7 +25,7 @@ import numpy as np
 from .autodiff import apply
 from .cpu import indexing as cpu
 from .elemwise import fmt, merge, same_shape_rule
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 from .registry import Bool, DType, Enum, Float, Int, OpDef, OptInt, OptInts, Shape, register, same_dtype
 from .shape import _backward, _lhs_type, _norm_axis, _types_like_data
 
@@ -486,3 +486,80 @@ def _backward_last_shape(p, in_shapes, out_shapes):
 register(OpDef("_backward_SequenceLast", arguments=lambda p: ["ograd"] + _seq_args(p), params=_seq_params(),
                infer_shape=_backward_last_shape, infer_type=_types_like_data, cpu=cpu.backward_sequence_last,
                doc="Backward of SequenceLast (internal): dy at each sequence's last step, zeros elsewhere."))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# batch_take, _onehot_encode, fill_element_0index: MXNet's deprecated row selectors, without gradients
+# ---------------------------------------------------------------------------------------------------------------
+
+
+# a (..., k) with at least 2 dims, indices (int32) of a.size / k elements -> out shaped like indices:
+# out[i] = a_rows[i, clip(indices[i], 0, k - 1)] (checked on MXNet 1.9.1: out-of-range indices clip).
+def _batch_take_shape(p, in_shapes, out_shapes):
+    a, indices = in_shapes
+    indices = merge(indices, out_shapes[0])
+    if a is not None and len(a) < 2:
+        raise ShapeError("batch_take: data %s must have at least 2 dims" % fmt(a))
+    if a is not None and indices is not None and all(a) and all(indices):
+        rows = int(np.prod(a[:-1]))
+        if rows != int(np.prod(indices)):
+            raise ShapeError("batch_take: indices %s must have as many elements as data %s has rows (%d)"
+                             % (fmt(indices), fmt(a), rows))
+    return [a, indices], [indices]
+
+
+def _batch_take_type(p, in_types, out_types):
+    data = in_types[0] if in_types[0] is not None else out_types[0]
+    return [data, np.dtype(np.int32)], [data]
+
+
+register(OpDef("batch_take", arguments=("a", "indices"), infer_shape=_batch_take_shape, infer_type=_batch_take_type,
+               cpu=cpu.batch_take,
+               doc="Takes elements from a data batch: output[i] = input[i, indices[i]] over the rows of the input "
+                   "(deprecated in MXNet: use pick)."))
+
+
+def _float32_only(op_name):
+    def rule(p, in_types, out_types):
+        for t in list(in_types) + list(out_types):
+            if t is not None and np.dtype(t) != np.float32:
+                raise DTypeError("%s: only float32 inputs and outputs are supported, not %s"
+                                 % (op_name, np.dtype(t).name))
+        f32 = np.dtype(np.float32)
+        return [f32] * len(in_types), [f32] * len(out_types)
+    return rule
+
+
+def _rows_and_vectors(op_name, n_vectors):
+    """lhs (rows, k) -> out like lhs; the other inputs (rows,). One rule for _onehot_encode (lhs = the indices, rhs
+    = the output's shape) and fill_element_0index, as MXNet's legacy checks have it."""
+    def rule(p, in_shapes, out_shapes):
+        matrix = merge(in_shapes[-1] if op_name == "_onehot_encode" else in_shapes[0], out_shapes[0])
+        vectors = in_shapes[:-1] if op_name == "_onehot_encode" else in_shapes[1:]
+        for v in vectors:
+            if v is not None and len(v) != 1:
+                raise ShapeError("%s: index and value inputs must be 1-D, got %s" % (op_name, fmt(v)))
+        if matrix is not None and len(matrix) != 2:
+            raise ShapeError("%s: the matrix must be 2-D, got %s" % (op_name, fmt(matrix)))
+        rows = None if matrix is None else (matrix[0],)
+        for v in vectors:
+            rows = merge(rows, v)
+        if matrix is not None:
+            matrix = merge(matrix, (rows[0], 0))
+        vectors = [rows] * n_vectors
+        ins = vectors + [matrix] if op_name == "_onehot_encode" else [matrix] + vectors
+        return ins, [matrix]
+    return rule
+
+
+register(OpDef("_onehot_encode", arguments=("lhs", "rhs"), infer_shape=_rows_and_vectors("_onehot_encode", 1),
+               infer_type=_float32_only("_onehot_encode"), cpu=cpu.onehot_encode,
+               doc="One-hot encoding of the indices lhs into a matrix shaped like rhs (behind the deprecated "
+                   "mx.nd.onehot_encode): row i is 1 at column lhs[i], 0 elsewhere (all 0 for an index out of "
+                   "range)."))
+register(OpDef("fill_element_0index", arguments=("lhs", "mhs", "rhs"),
+               infer_shape=_rows_and_vectors("fill_element_0index", 2),
+               infer_type=_float32_only("fill_element_0index"), cpu=cpu.fill_element_0index,
+               doc="Fill one element of each line(row for python, column for R/Julia) in lhs according to index "
+                   "indicated by rhs and values indicated by mhs. This function assume rhs uses 0-based index. "
+                   "A row whose index is out of range keeps its values."))

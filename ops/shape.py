@@ -1,7 +1,8 @@
 """Shape and data-movement ops: transpose, SwapAxis, expand_dims, squeeze, reverse, tile, repeat, Pad, stack,
-SliceChannel, broadcast_like, depth_to_space, space_to_depth, diag, UpSampling, and the no-input _arange and _eye.
+SliceChannel, broadcast_like, depth_to_space, space_to_depth, diag.
 Slicing and indexing (slice, take, pick, gather_nd, Embedding, where, clip, the Sequence ops ...) are in
-ops/indexing.py; dot, Reshape, Flatten, broadcast_to and reshape_like in ops/matrix.py.
+ops/indexing.py; dot, Reshape, Flatten, broadcast_to and reshape_like in ops/matrix.py; UpSampling in
+ops/upsampling.py; the no-input _arange and _eye in ops/init.py.
 
 Names, params, defaults and aliases are MXNet 1.9.1's (checked on it, native CPU kernels). Facts worth knowing:
 - transpose and reverse reject negative axes (MXNet indexes the shape with them unchecked); SwapAxis, squeeze,
@@ -10,9 +11,7 @@ Names, params, defaults and aliases are MXNet 1.9.1's (checked on it, native CPU
 - Pad takes 4-D or 5-D float input only, pads no batch or channel axis, and reflect pads less than the axis size;
   its values are numpy.pad's.
 - SliceChannel's outputs are `output0`, `output1`, ... (also with num_outputs=1).
-- _arange with stop=None counts from 0 to start; a range that is empty is an error. UpSampling 'nearest' scales
-  every input to the first input's size times `scale`; 'bilinear' is a depthwise deconvolution of data
-  (arg0) with weight (arg1, shape (C, 1, k, k), k = 2 scale - scale % 2); both need float input.
+- diag of a diagonal just past the corner is empty; one further off is an error ("Diagonal does not exist").
 Where MXNet does not check (stack of different shapes, transpose with a repeated axis) we raise instead.
 
 Backward ops that need the forward input's shape take the input itself (`_backward_tile(ograd, data)`), as
@@ -24,7 +23,7 @@ from .autodiff import apply
 from .cpu import shape as cpu
 from .elemwise import float_only, fmt, known, merge, same_shape_rule
 from .errors import ShapeError
-from .registry import Bool, DType, Enum, Float, Int, OpDef, OptFloat, OptInt, OptShape, Shape, Str, register
+from .registry import Bool, Enum, Float, Int, OpDef, OptInt, OptShape, Shape, register
 
 
 def _norm_axis(op, axis, ndim, what="axis", extra=0):
@@ -450,10 +449,12 @@ def _block_rule(name, to_space):
             if s is not None and len(s) != 4:
                 raise ShapeError("%s: the input must be 4-D, got %s" % (name, fmt(s)))
         if data is not None:
-            dims = [data[1] % (b * b)] if to_space else [data[2] % b, data[3] % b]
-            if any(dims):
-                raise ShapeError("%s: %s does not divide into blocks of block_size=%d"
-                                 % (name, fmt(data), b))
+            if to_space and data[1] % (b * b):
+                raise ShapeError("%s: the input %s has %d channels, not a multiple of block_size**2 = %d"
+                                 % (name, fmt(data), data[1], b * b))
+            if not to_space and (data[2] % b or data[3] % b):
+                raise ShapeError("%s: the input %s has height %d and width %d, not both multiples of "
+                                 "block_size=%d" % (name, fmt(data), data[2], data[3], b))
             out = merge(forward(data, b), out)
         if out is not None:
             n, c, h, w = out
@@ -492,7 +493,10 @@ def _diag_shape(p, in_shapes, out_shapes):
     if a1 == a2:
         raise ShapeError("diag: axis1=%d and axis2=%d refer to the same axis" % (p.axis1, p.axis2))
     d1, d2 = data[a1], data[a2]
-    length = max(0, min(d1, d2 - p.k) if p.k >= 0 else min(d1 + p.k, d2)) if d1 and d2 else 0
+    length = (min(d1, d2 - p.k) if p.k >= 0 else min(d1 + p.k, d2)) if d1 and d2 else 0
+    if length < 0:      # MXNet: a diagonal just past the corner is empty, one further off does not exist
+        raise ShapeError("diag: Diagonal does not exist: k=%d is off the sub-arrays of axes (%d, %d) of an input "
+                         "of shape %s (sizes %d x %d)" % (p.k, p.axis1, p.axis2, fmt(data), d1, d2))
     rest = tuple(d for i, d in enumerate(data) if i not in (a1, a2))
     return [data], [merge(rest + (length,), out_shapes[0])]
 
@@ -504,139 +508,3 @@ register(OpDef("diag", params=_DIAG, infer_shape=_diag_shape, cpu=cpu.diag,
                gradient=lambda p, ins, outs, dys: [apply("_backward_diag", dys[0], ins[0], **p.as_dict())],
                doc="Extracts a diagonal (2-D or more input) or builds a diagonal matrix (1-D input)."))
 _backward("_backward_diag", cpu.backward_diag, _DIAG, "diag")
-
-# ---------------------------------------------------------------------------------------------------------------
-# _arange, _eye: no inputs
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _arange_shape(p, in_shapes, out_shapes):
-    if p.step == 0:
-        raise ShapeError("_arange: step=0 is not a valid step")
-    if p.repeat < 1:
-        raise ShapeError("_arange: repeat=%d must be positive" % p.repeat)
-    if p.infer_range and p.stop is None:       # the length comes from the consumers
-        return [], list(out_shapes)
-    start, stop = (0.0, p.start) if p.stop is None else (p.start, p.stop)
-    n = int(np.ceil((stop - start) / p.step))
-    if n <= 0:
-        raise ShapeError("_arange: (start, stop, step) = (%g, %g, %g) is an empty range" % (start, stop, p.step))
-    return [], [merge((n * p.repeat,), out_shapes[0])]
-
-
-def _dtype_param(p, in_types, out_types):
-    return [], [p.dtype]
-
-
-_CTX = Str("", "Context of output, in format [cpu|gpu|cpu_pinned](n). Only used for imperative calls.")
-register(OpDef("_arange", arguments=(), params=dict(
-                   start=Float(doc="Start of interval; with stop=None, the interval is [0, start)."),
-                   stop=OptFloat(None, "End of interval (excluded)."),
-                   step=Float(1.0, "Spacing between values."),
-                   repeat=Int(1, "The repeating time of all elements."),
-                   infer_range=Bool(False, "Infer the stop position from start, step, repeat and the output "
-                                           "size (with stop=None)."),
-                   ctx=_CTX, dtype=DType(np.dtype(np.float32), "Target data type.")),
-               infer_shape=_arange_shape, infer_type=_dtype_param, cpu=cpu.arange,
-               doc="Evenly spaced values in [start, stop), each repeated `repeat` times."))
-
-
-def _eye_shape(p, in_shapes, out_shapes):
-    if p.N < 0 or p.M < 0:
-        raise ShapeError("_eye: N=%d and M=%d cannot be negative" % (p.N, p.M))
-    return [], [merge((p.N, p.M or p.N), out_shapes[0])]
-
-
-register(OpDef("_eye", arguments=(), params=dict(
-                   N=Int(doc="Number of rows in the output."),
-                   M=Int(0, "Number of columns in the output. If 0, defaults to N"),
-                   k=Int(0, "Index of the diagonal: 0 the main one, > 0 above it, < 0 below."),
-                   ctx=_CTX, dtype=DType(np.dtype(np.float32), "Target data type.")),
-               infer_shape=_eye_shape, infer_type=_dtype_param, cpu=cpu.eye,
-               doc="A 2-D array with ones on the k-th diagonal and zeros elsewhere."))
-
-# ---------------------------------------------------------------------------------------------------------------
-# UpSampling
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def bilinear_kernel_size(scale):
-    """(kernel, pad) of the depthwise deconvolution behind bilinear UpSampling (stride = scale)."""
-    return 2 * scale - scale % 2, scale // 2
-
-
-# bilinear: data (n, c, h, w), weight (c, 1, k, k) -> (n, c, h s, w s): a depthwise deconvolution with stride s,
-# kernel k = 2s - s % 2, pad s // 2.
-def _bilinear_shape(p, in_shapes, out_shapes):
-    if p.num_args != 2:
-        raise ShapeError("UpSampling: sample_type='bilinear' takes 2 inputs, data and weight (num_args=2), "
-                         "got num_args=%d" % p.num_args)
-    (data, weight), out = in_shapes, out_shapes[0]
-    k, _ = bilinear_kernel_size(p.scale)
-    if data is None and out is not None:
-        data = (out[0], out[1], out[2] // p.scale, out[3] // p.scale)
-    if data is None:
-        return [data, weight], [out]
-    if len(data) != 4:
-        raise ShapeError("UpSampling: data must be 4-D (batch, channel, y, x), got %s" % fmt(data))
-    n, c, h, w = data
-    return [data, merge(weight, (c, 1, k, k))], [merge((n, c, h * p.scale, w * p.scale), out)]
-
-
-def _up_shape(p, in_shapes, out_shapes):
-    if p.scale < 1:
-        raise ShapeError("UpSampling: scale=%d must be at least 1" % p.scale)
-    if p.sample_type == "bilinear":
-        return _bilinear_shape(p, in_shapes, out_shapes)
-    ins, out = list(in_shapes), out_shapes[0]
-    for i, s in enumerate(ins):
-        if s is not None and len(s) != 4:
-            raise ShapeError("UpSampling: input arg%d must be 4-D (batch, channel, y, x), got %s" % (i, fmt(s)))
-    if ins[0] is None and out is not None and p.multi_input_mode == "sum":
-        ins[0] = (out[0], out[1], out[2] // p.scale, out[3] // p.scale)
-    if not all(s is not None and known(s) for s in ins):
-        return ins, [out]
-    n, c, h, w = ins[0]
-    oh, ow = h * p.scale, w * p.scale
-    channels = 0
-    for i, (bn, bc, bh, bw) in enumerate(ins):
-        if oh % bh or ow % bw or oh // bh != ow // bw or bn != n:
-            raise ShapeError("UpSampling: input arg%d %s cannot be scaled to the output size (%d, %d) by one "
-                             "integer factor (arg0 is %s)" % (i, fmt(ins[i]), oh, ow, fmt(ins[0])))
-        if p.multi_input_mode == "sum" and bc != c:
-            raise ShapeError("UpSampling: multi_input_mode='sum' needs equal channels, arg%d has %d, arg0 %d"
-                             % (i, bc, c))
-        channels += bc
-    return ins, [merge((n, channels if p.multi_input_mode == "concat" else c, oh, ow), out)]
-
-
-def _backward_up_shape(p, in_shapes, out_shapes):
-    args = [merge(s, o) for s, o in zip(in_shapes[1:], out_shapes)]
-    ins, outs = _up_shape(p, args, [in_shapes[0]])
-    return [outs[0]] + ins, ins
-
-
-# nearest: each input gets dy summed over its s x s blocks (in its channels); bilinear: the deconvolution's
-# gradients, dx = dy correlated with the weight, dweight = dy correlated with x (per channel)
-def _up_grad(p, ins, outs, dys):
-    grads = apply("_backward_UpSampling", dys[0], *ins, **p.as_dict())
-    return list(grads) if p.num_args > 1 else [grads]
-
-
-_UP = dict(scale=Int(doc="Up sampling scale"),
-           num_filter=Int(0, "Input filter. Only used by bilinear sample_type."),
-           sample_type=Enum(("bilinear", "nearest"), doc="upsampling method"),
-           multi_input_mode=Enum(("concat", "sum"), "concat", "How to handle multiple input: concatenate "
-                                                              "along the channels, or add."),
-           num_args=Int(doc="Number of inputs to be upsampled."),
-           workspace=Int(512, "Tmp workspace for deconvolution (MB)"))
-register(OpDef("UpSampling", variadic="num_args", params=_UP, infer_shape=_up_shape,
-               infer_type=float_only("UpSampling"), cpu=cpu.upsampling,
-               gradient=_up_grad,
-               doc="Upsamples 4-D (NCHW) inputs: nearest-neighbour repetition, or bilinear (a depthwise "
-                   "deconvolution with the given weight)."))
-register(OpDef("_backward_UpSampling", params=_UP,
-               arguments=lambda p: ["ograd"] + ["arg%d" % i for i in range(p.num_args)],
-               outputs=lambda p: ["arg%d_grad" % i for i in range(p.num_args)],
-               infer_shape=_backward_up_shape, infer_type=float_only("_backward_UpSampling"),
-               cpu=cpu.backward_upsampling, doc="Backward of UpSampling (internal): dy summed over the blocks."))

@@ -8,8 +8,12 @@ Every operation on an NDArray is pushed to the engine with the vars it reads and
 `asnumpy()`, `wait_to_read()` and `mx.nd.waitall()` wait. Views (`x[1:3]`, `x.reshape(...)`) share their base's
 storage and its var, so the engine orders them with the base. Storage is always C-contiguous: indexing that would
 give a strided view returns a copy instead (MXNet 1.x does the same), so kernels can treat every array as flat.
+
+This module holds the class, its arithmetic and `_invoke` (running one op now). Indexing is in indexing.py, array
+creation (array, zeros, arange ...) in creation.py, numpy/DLPack/pickling/tostype in interop.py.
 """
 import numbers
+import re
 
 import numpy as np
 
@@ -23,7 +27,7 @@ from scheduler.engine import get_engine
 from scheduler.graph import Node
 from scheduler.infer import apply_rule
 
-from .. import autograd
+from .. import autograd, util
 from ..context import Context, check_supported, current_context
 
 _NUMERIC = (numbers.Number, np.number, np.bool_)
@@ -76,7 +80,7 @@ class NDArray:
 
     @property
     def stype(self):
-        return "default"
+        return "default"       # tostype, DLPack and pickling are in interop.py
 
     @property
     def handle(self):
@@ -125,7 +129,7 @@ class NDArray:
         """Copy into `other` (an NDArray of the same shape) or into a new array on a Context."""
         if isinstance(other, Context):
             check_supported(other)
-            target = empty(self.shape, other, self._data.dtype)
+            target = NDArray(_alloc(self.shape, self._data.dtype, other), ctx=other)
         elif isinstance(other, NDArray):
             if other is self:
                 return self
@@ -164,16 +168,16 @@ class NDArray:
             raise TypeError("reshape got unexpected arguments %s" % sorted(kwargs))
         if autograd.is_recording():     # recorded as the Reshape op, so gradients flow through it
             return _op("Reshape", self, shape=tuple(shape), reverse=reverse)
-        opdef = registry.get("Reshape")
-        params = opdef.parse_params({"shape": tuple(shape), "reverse": reverse})
-        _, (new_shape,) = apply_rule(Node(opdef, "reshape", params=params), [self.shape], [None], "shape")
+        new_shape = _apply_rule_shape("Reshape", {"shape": tuple(shape), "reverse": reverse}, self.shape)
         return NDArray(self._data.reshape(new_shape), self._var, self._ctx)
 
     # -- autograd ------------------------------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate a gradient array (zeros) and mark this array as a variable to differentiate."""
         from .. import autograd
-        autograd.mark_variables([self], [zeros(self.shape, self._ctx, self._data.dtype)], grad_req)
+        grad = NDArray(_alloc(self.shape, self._data.dtype, self._ctx), ctx=self._ctx)
+        grad[:] = 0
+        autograd.mark_variables([self], [grad], grad_req)
 
     @property
     def grad(self):
@@ -190,62 +194,7 @@ class NDArray:
         """The same storage, cut off from the recorded graph."""
         return NDArray(self._data, self._var, self._ctx)
 
-    # -- indexing ------------------------------------------------------------------------------------------------
-    def __getitem__(self, key):
-        key = _index_key(key)
-        if self._ctx.device_type == "gpu":
-            return self._getitem_gpu(key)
-        if _is_basic(key):
-            view = self._data[key]
-            if view.ndim == 0:
-                view = view.reshape(1)
-            if view.flags.c_contiguous:
-                return NDArray(view, self._var, self._ctx)      # shares storage, as MXNet's contiguous slices do
-        src = self._data
-        shape = np.empty(src.shape, dtype=np.bool_)[key].shape if _is_basic(key) else src[key].shape
-        result = empty(shape or (1,), self._ctx, src.dtype)
-        dst = result._data
-        get_engine().push(lambda: np.copyto(dst, np.reshape(src[key], dst.shape)), [self._var],
-                          [result._var], "_slice")
-        return result
-
-    def _getitem_gpu(self, key):
-        """x[key] on a GPU: a view when contiguous (as on the CPU), else a copy through the host."""
-        if _is_basic(key):
-            view = gpu_storage.basic_view(self._data, key)
-            if view is not None:
-                return NDArray(view, self._var, self._ctx)
-        src, device = self._data, self._ctx.device_id
-        probe = np.empty(src.shape, dtype=np.bool_)
-        shape = probe[key].shape
-        result = empty(shape or (1,), self._ctx, src.dtype)
-        dst = result._data
-
-        def run():
-            host = gpu_storage.to_host(src, device)
-            gpu_storage.from_host(np.reshape(host[key], dst.shape), dst, device)
-        get_engine().push(run, [self._var], [result._var], "_slice")
-        return result
-
-    def __setitem__(self, key, value):
-        key = _index_key(key)
-        dst = self._data
-        if isinstance(value, NDArray) and value._ctx != self._ctx and "gpu" in (value._ctx.device_type,
-                                                                               self._ctx.device_type):
-            value = value.as_in_context(self._ctx)
-        if self._ctx.device_type == "gpu":
-            src, reads = (value._data, [value._var]) if isinstance(value, NDArray) else \
-                (np.array(value, dtype=dst.dtype), [])
-            device = self._ctx.device_id
-            get_engine().push(lambda: gpu_storage.setitem(dst, key, src, device), reads, [self._var], "_set_value")
-            return
-        if isinstance(value, NDArray):
-            src = value._data
-            reads = [value._var]
-        else:
-            src = np.array(value, dtype=dst.dtype)      # copy now: the caller may change `value` later
-            reads = []
-        get_engine().push(lambda: dst.__setitem__(key, src), reads, [self._var], "_set_value")
+    # `x[key]` and `x[key] = value` are in indexing.py; tostype, DLPack and pickling in interop.py.
 
     # -- arithmetic (built from the table below) ---------------------------------------------------------------
     def __neg__(self):
@@ -254,8 +203,28 @@ class NDArray:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return _invoke(registry.get("abs"), "abs", (self,), {})
+
     def __hash__(self):
         return id(self)
+
+    # MXNet's methods with `inplace`: True gives a view (a reshape sharing storage), False a copy (the op).
+    def flatten(self, inplace=False):
+        """The array as (d1, d2 * ... * dk)."""
+        return self.reshape((0, -1)) if inplace else _op("Flatten", self)
+
+    def expand_dims(self, axis, inplace=False):
+        """The array with a new axis of size 1 at `axis`."""
+        if not inplace:
+            return _op("expand_dims", self, axis=axis)
+        return self.reshape(_apply_rule_shape("expand_dims", dict(axis=axis), self.shape))
+
+    def squeeze(self, axis=None, inplace=False):
+        """The array without its size-1 axes (or only those in `axis`)."""
+        if not inplace:
+            return _op("squeeze", self, axis=axis)
+        return self.reshape(_apply_rule_shape("squeeze", dict(axis=axis), self.shape))
 
     @property
     def T(self):
@@ -294,14 +263,14 @@ def _make_arithmetic(array_op, scalar_op, rscalar_op):
         if isinstance(other, _NUMERIC):
             return _op(scalar_op, self, scalar=float(other), **extra)
         if isinstance(other, np.ndarray):
-            return _op(array_op, self, array(other, self._ctx, self._data.dtype), **extra)
+            return _op(array_op, self, _from_host(other.copy(), self._ctx, self._data.dtype), **extra)
         return NotImplemented
 
     def reflected(self, other):
         if isinstance(other, _NUMERIC):
             return _op(rscalar_op, self, scalar=float(other))
         if isinstance(other, np.ndarray):
-            return _op(array_op, array(other, self._ctx, self._data.dtype), self)
+            return _op(array_op, _from_host(other.copy(), self._ctx, self._data.dtype), self)
         return NotImplemented
 
     def inplace(self, other):
@@ -316,19 +285,6 @@ for _dunder, _array_op, _scalar_op, _rscalar_op in _ARITHMETIC:
         setattr(NDArray, _kind % _dunder, _fn)
 NDArray.__div__, NDArray.__rdiv__, NDArray.__idiv__ = NDArray.__truediv__, NDArray.__rtruediv__, \
     NDArray.__itruediv__
-
-
-def _index_key(key):
-    if isinstance(key, NDArray):
-        return key.asnumpy().astype(np.int64)
-    if isinstance(key, tuple):
-        return tuple(k.asnumpy().astype(np.int64) if isinstance(k, NDArray) else k for k in key)
-    return key
-
-
-def _is_basic(key):
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(isinstance(k, (numbers.Integral, slice)) or k is Ellipsis or k is None for k in parts)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -355,6 +311,8 @@ class _OpCall:
         self._inferred = {}
 
     def infer(self, inputs):
+        if not inputs:
+            self._check_param_shape()       # before the cache: np_shape may have changed since
         key = tuple((x._data.shape, x._data.dtype) for x in inputs)
         hit = self._inferred.get(key)
         if hit is None:
@@ -368,6 +326,16 @@ class _OpCall:
                                              % (unknown, [x.shape for x in inputs])))
             hit = self._inferred[key] = (shapes, dtypes)
         return hit
+
+
+    def _check_param_shape(self):
+        # An op whose output shape is its `shape` param (_zeros, _random_uniform ...) cannot run with unknown
+        # dims: 0 is MXNet 1.x's unknown size (a real 0 only under np_shape), and no size is negative.
+        shape = getattr(self.params, "shape", None)
+        if shape and (any(d < 0 for d in shape) or (0 in shape and not util.is_np_shape())):
+            raise ShapeError(in_operator(self.opdef.name, self.op_name, "inferring shapes failed: shape=%s has "
+                                         "unknown (0) or negative sizes; MXNet 1.x reads a 0 in a shape as unknown "
+                                         "(mx.util.set_np_shape(True) makes it a real 0)" % (tuple(shape),)))
 
 
 _CALLS = {}
@@ -396,9 +364,8 @@ def _invoke(opdef, op_name, args, kwargs):
         kwargs[opdef.variadic] = len(inputs)
     if kwargs.get("dtype") is not None and "dtype" in opdef.params:
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
-    ctx = kwargs.pop("ctx", None)
-    if isinstance(ctx, Context):
-        check_supported(ctx)
+    ctx = kwargs.pop("ctx", None) or None      # "" (the ops' default of the param) is no context either
+    ctx = _context(ctx) if ctx is not None else None
     call = _op_call(opdef, op_name, kwargs)
     if names_given or len(inputs) != len(call.input_names):
         inputs = _order_inputs(opdef, op_name, call.input_names, inputs, names_given)
@@ -415,7 +382,7 @@ def _invoke(opdef, op_name, args, kwargs):
         outputs = _given_outputs(out, shapes, dtypes, opdef, op_name, ctx)
     _push(call, inputs, outputs, out is not None)
     if autograd.is_recording():
-        autograd.record_op(Node(opdef, op_name, params=call.params), inputs, outputs)
+        autograd.record_op(Node(opdef, op_name, attrs=kwargs, params=call.params), inputs, outputs)
     if out is not None:
         return out
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
@@ -468,8 +435,8 @@ def _push(call, inputs, outputs, user_out):
                     out_data[j] = np.empty_like(o)
     reads = [x._var for x in inputs]
     writes = [o._var for o in outputs]
-    if call.n_args < len(inputs):
-        writes += reads[call.n_args:]
+    if call.n_args < len(inputs) or call.opdef.writes_arguments:
+        writes += [reads[i] for i in call.opdef.written_inputs(call.params)]
     req = [WRITE] * len(outputs)
     kernel, params = call.kernel, call.params
     op_ctx = _TRAIN if autograd.is_training() else _PREDICT
@@ -511,8 +478,8 @@ def _push_gpu(call, inputs, outputs, user_out):
                 out_data[j] = gpu_storage.empty(o.shape, o.dtype, device.device_id)
     reads = [x._var for x in inputs]
     writes = [o._var for o in outputs]
-    if call.n_args < len(inputs):
-        writes += reads[call.n_args:]
+    if call.n_args < len(inputs) or call.opdef.writes_arguments:
+        writes += [reads[i] for i in call.opdef.written_inputs(call.params)]
     req = [WRITE] * len(outputs)
     params, device_id = call.params, device.device_id
     op_ctx = _TRAIN if autograd.is_training() else _PREDICT
@@ -539,79 +506,69 @@ def _op(op_name, *args, **kwargs):
     return _invoke(registry.get(op_name), op_name, args, kwargs)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Creating arrays
-# ---------------------------------------------------------------------------------------------------------------
+def _apply_rule_shape(op_name, kwargs, shape):
+    """The output shape op `op_name` gives an input of `shape` (its shape rule, with its errors)."""
+    opdef = registry.get(op_name)
+    node = Node(opdef, op_name.lower(), params=opdef.parse_params({k: v for k, v in kwargs.items()
+                                                                  if v is not None}))
+    _, (out_shape,) = apply_rule(node, [shape], [None], "shape")
+    return out_shape
+
+
+def _from_host(source, ctx, dtype):
+    """A new array on ctx holding `source` (a host array or array-like) in `dtype`; the storage on a CPU is
+    `source` itself when it is already a C-contiguous array of that dtype, so pass a copy the caller owns."""
+    data = np.asarray(source, dtype=dtype, order="C")
+    if ctx.device_type != "gpu":
+        return NDArray(data, ctx=ctx)
+    result = NDArray(_alloc(data.shape, data.dtype, ctx), ctx=ctx)
+    dst, device = result._data, ctx.device_id
+    get_engine().push(lambda: gpu_storage.from_host(data, dst, device), [], [result._var], "_copyto")
+    return result
+
+
+_CONTEXT_STRING = re.compile(r"^(\w+)\((\d+)\)$")
+
 
 def _context(ctx):
-    ctx = ctx if ctx is not None else current_context()
-    if not isinstance(ctx, Context):
-        ctx = Context(ctx)
+    """A supported Context from a Context, its string form ('cpu(0)', as the ops' `ctx` param takes it) or None
+    (the current one)."""
+    if ctx is None:
+        return current_context()
+    if isinstance(ctx, str):
+        match = _CONTEXT_STRING.match(ctx.strip())
+        if match is None and ctx in Context.devstr2type:
+            match = _CONTEXT_STRING.match(ctx + "(0)")
+        if match is None or match.group(1) not in Context.devstr2type:
+            raise MXNetError("Invalid context string %s: expected one of %s followed by (device id), "
+                             "e.g. 'cpu(0)'" % (ctx, sorted(Context.devstr2type)))
+        ctx = Context(match.group(1), int(match.group(2)))
+    elif not isinstance(ctx, Context):
+        raise MXNetError("ctx must be a Context or a string such as 'cpu(0)', got %s" % type(ctx).__name__)
     check_supported(ctx)
     return ctx
 
 
-def array(source_array, ctx=None, dtype=None):
-    """An NDArray holding a copy of `source_array`; float32 unless `dtype` is given or the source is an NDArray
-    (MXNet turns numpy arrays of any dtype into float32 by default)."""
-    if isinstance(source_array, NDArray):
-        dtype = source_array.dtype if dtype is None else dtype
-        source_array = source_array.asnumpy()
-    dtype = np.dtype(_DEFAULT_DTYPE if dtype is None else dtype)
-    data = np.array(source_array, dtype=dtype, order="C", copy=True)
-    ctx = _context(ctx)
-    if ctx.device_type == "gpu":
-        result = NDArray(_alloc(data.shape, dtype, ctx), ctx=ctx)
-        dst, device = result._data, ctx.device_id
-        get_engine().push(lambda: gpu_storage.from_host(data, dst, device), [], [result._var], "_copyto")
-        return result
-    return NDArray(data, ctx=ctx)
+def moveaxis(tensor, source, destination):
+    """`tensor` with the axes `source` moved to the positions `destination`, the others in their order (a
+    transpose)."""
+    try:
+        source = np.lib.array_utils.normalize_axis_tuple(source, tensor.ndim)
+        destination = np.lib.array_utils.normalize_axis_tuple(destination, tensor.ndim)
+    except np.exceptions.AxisError as err:
+        raise ValueError("moveaxis: source and destination must verify 0 <= axis < tensor.ndim (%d): %s"
+                         % (tensor.ndim, err)) from None
+    if len(source) != len(destination):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+    order = [axis for axis in range(tensor.ndim) if axis not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return _invoke(registry.get("transpose"), "transpose", (tensor,), dict(axes=tuple(order)))
 
 
-def empty(shape, ctx=None, dtype=None):
-    """An uninitialized array."""
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    ctx = _context(ctx)
-    return NDArray(_alloc(shape, np.dtype(_DEFAULT_DTYPE if dtype is None else dtype), ctx), ctx=ctx)
-
-
-def _filled(op_name, shape, ctx, dtype, **extra):
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    ctx = _context(ctx)
-    out = NDArray(_alloc(shape, np.dtype(_DEFAULT_DTYPE if dtype is None else dtype), ctx), ctx=ctx)
-    return _invoke(registry.get(op_name), op_name, (), dict(shape=shape, dtype=out._data.dtype.name, out=out,
-                                                          **extra))
-
-
-def zeros(shape, ctx=None, dtype=None, **kwargs):
-    """An array of zeros."""
-    return _filled("_zeros", shape, ctx, dtype)
-
-
-def ones(shape, ctx=None, dtype=None, **kwargs):
-    """An array of ones."""
-    return _filled("_ones", shape, ctx, dtype)
-
-
-def full(shape, val, ctx=None, dtype=None, out=None):
-    """An array filled with `val`."""
-    return _filled("_full", shape, ctx, dtype, value=float(val))
-
-
-def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None, infer_range=False):
-    """Evenly spaced values in [start, stop), each repeated `repeat` times."""
-    if stop is None:
-        start, stop = 0.0, start
-    values = np.arange(start, stop, step, dtype=np.float64)
-    if repeat != 1:
-        values = np.repeat(values, repeat)
-    return array(values, ctx, _DEFAULT_DTYPE if dtype is None else dtype)
-
-
-def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
-    """A 2-D array with ones on the k-th diagonal."""
-    return _invoke(registry.get("_eye"), "_eye", (), dict(N=N, M=M, k=k, dtype=np.dtype(dtype or _DEFAULT_DTYPE).name,
-                                                        **kwargs))
+def onehot_encode(indices, out):
+    """One-hot encoding of `indices` into the matrix `out` (deprecated in MXNet: use one_hot)."""
+    return _invoke(registry.get("_onehot_encode"), "_onehot_encode", (indices, out), dict(out=out))
 
 
 def waitall():
@@ -620,6 +577,13 @@ def waitall():
     gpu_storage.synchronize()
 
 
-def concatenate(arrays, axis=0, always_copy=True):
-    """Join arrays along `axis` (computed on the host)."""
-    return array(np.concatenate([a.asnumpy() for a in arrays], axis=axis), arrays[0].context, arrays[0].dtype)
+# array, zeros, arange ... live in creation.py, which builds on this module; MXNet's path
+# `mxnet.ndarray.ndarray.zeros` (and code reaching them through this module) still finds them.
+_CREATION = ("array", "empty", "zeros", "ones", "full", "arange", "eye", "linspace", "concatenate")
+
+
+def __getattr__(name):
+    if name in _CREATION:
+        from . import creation
+        return getattr(creation, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

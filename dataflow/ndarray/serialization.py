@@ -20,10 +20,13 @@ for arrays saved from any CPU context.
 
 Anything malformed raises `FormatError` naming the file, the record (or key) and the byte offset. The reader checks
 every size against the bytes that are actually there before it allocates, so a corrupted length never becomes a
-huge allocation.
+huge allocation; it then reads each array's bytes straight into the array's own buffer (peak memory about the
+file's size).
 """
+import io
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -67,7 +70,9 @@ def save(fname, data):
     """Save an NDArray, a list of NDArrays or a dict str -> NDArray to `fname` in MXNet's format.
 
     The file is identical to what MXNet 1.x writes for the same arrays, and it is written atomically: if anything
-    fails (a bad entry, a failed pending computation), no file is created and an existing one is left untouched.
+    fails (a bad entry, a failed pending computation, a full disk: `dataflow.util.SaveError`, an OSError and an
+    MXNetError), no file is created and an existing one is left untouched. A symlink is followed, and a target that
+    is not a regular file (/dev/null) is written through (Note [saving files] in dataflow/util.py).
 
     Examples
     --------
@@ -80,6 +85,11 @@ def save(fname, data):
     if not isinstance(fname, (str, bytes, os.PathLike)):
         raise TypeError("save: fname must be a path (str or os.PathLike), got %s" % type(fname).__name__)
     atomic_write(os.fsdecode(fname), _dumps(data))
+
+
+def to_bytes(data):
+    """The bytes `save(fname, data)` writes (for saving several files together: `dataflow.util.write_files`)."""
+    return _dumps(data)
 
 
 def _dumps(data):
@@ -142,81 +152,116 @@ def _record(arr, where):
 def load(fname):
     """Load an MXNet NDArray file: a list of NDArrays if it has no keys, else a dict (in the file's key order).
 
+    Each array's bytes are read straight into its final buffer, so loading takes about the file's size in memory.
     Raises `FormatError` (an `MXNetError`) if the file is not a valid NDArray file.
     """
     if not isinstance(fname, (str, bytes, os.PathLike)):
         raise TypeError("load: fname must be a path (str or os.PathLike), got %s" % type(fname).__name__)
     fname = os.fsdecode(fname)
     with open(fname, "rb") as fh:
-        buf = fh.read()
-    return _parse(buf, "file %r" % fname)
+        return _parse(_Reader(fh, os.fstat(fh.fileno()).st_size, "file %r" % fname))
 
 
 def load_frombuffer(buf):
     """Load NDArrays from the bytes of an NDArray file (as `load` does for a file)."""
     if isinstance(buf, str) or not isinstance(buf, (bytes, bytearray, memoryview)):
         raise TypeError("load_frombuffer: buf must be bytes-like, got %s" % type(buf).__name__)
-    return _parse(bytes(buf), "buffer")
+    raw = memoryview(buf).cast("B")
+    return _parse(_Reader(io.BytesIO(raw), len(raw), "buffer"))
+
+
+def read_record(buf, source):
+    """One array record from bytes (what a pickled NDArray's state holds), as an NDArray on cpu(0)."""
+    raw = memoryview(buf).cast("B")
+    reader = _Reader(io.BytesIO(raw), len(raw), source)
+    reader.where = "record"
+    return NDArray(_read_record(reader), ctx=Context("cpu", 0))
 
 
 class _Reader:
-    """A bounds-checked little-endian cursor; `where` describes the current item for error messages."""
+    """A bounds-checked little-endian cursor over a stream of `size` bytes; `where` describes the current item
+    for error messages. Every length is checked against the bytes left before anything is read or allocated."""
 
-    def __init__(self, buf, source):
-        self.buf = buf
+    def __init__(self, stream, size, source):
+        self.stream = stream
+        self.size = size
         self.pos = 0
         self.source = source
         self.where = "header"
         self.item_start = 0
 
     def fail(self, message):
+        where = self.where if isinstance(self.where, str) else "%s %d" % self.where
         raise FormatError("Invalid NDArray file (%s): %s at byte %d: %s"
-                          % (self.source, self.where, self.item_start, message))
+                          % (self.source, where, self.item_start, message))
 
     def left(self):
-        return len(self.buf) - self.pos
+        return self.size - self.pos
 
-    def take(self, n, what):
-        if n > self.left():
+    def _check(self, n, what):
+        if n > self.size - self.pos:
             self.fail("truncated: %s needs %d bytes at byte %d, only %d left" % (what, n, self.pos, self.left()))
-        start = self.pos
+
+    def read(self, n, what):
+        if n > self.size - self.pos:
+            self._check(n, what)
+        data = self.stream.read(n)
+        if len(data) != n:      # the file shrank while we read it
+            self.fail("truncated: %s needs %d bytes at byte %d, only %d could be read" % (what, n, self.pos,
+                                                                                         len(data)))
         self.pos += n
-        return start
+        return data
 
-    def unpack(self, fmt, what):
-        size = struct.calcsize(fmt)
-        start = self.take(size, what)
-        return struct.unpack_from(fmt, self.buf, start)
+    def readinto(self, array, what):
+        """Fill `array` (C-contiguous) with the next `array.nbytes` bytes."""
+        n = array.nbytes
+        self._check(n, what)
+        view = memoryview(array).cast("B") if array.ndim else memoryview(array.reshape(1)).cast("B")
+        got = 0
+        while got < n:          # a raw stream may return fewer bytes than asked
+            chunk = self.stream.readinto(view[got:])
+            if not chunk:
+                self.fail("truncated: %s needs %d bytes at byte %d, only %d could be read" % (what, n, self.pos,
+                                                                                             got))
+            got += chunk
+        self.pos += n
 
-    def one(self, fmt, what):
-        return self.unpack(fmt, what)[0]
+    def unpack(self, st, what):
+        """Values of the precompiled `struct.Struct` st."""
+        return st.unpack(self.read(st.size, what))
+
+    def one(self, st, what):
+        return st.unpack(self.read(st.size, what))[0]
 
 
-def _parse(buf, source):
-    r = _Reader(buf, source)
-    magic = r.one("<Q", "the list magic")
+_U64, _U32, _I32, _I32X2, _I32X3 = (struct.Struct(f) for f in ("<Q", "<I", "<i", "<ii", "<iii"))
+
+
+def _parse(r):
+    magic = r.one(_U64, "the list magic")
     if magic != _LIST_MAGIC:
         r.fail("bad magic 0x%x (an NDArray file starts with 0x%x); not an MXNet NDArray file" % (magic, _LIST_MAGIC))
-    r.one("<Q", "the reserved field")         # MXNet ignores its value
-    count = r.one("<Q", "the array count")
+    r.one(_U64, "the reserved field")         # MXNet ignores its value
+    count = r.one(_U64, "the array count")
     if count * _MIN_RECORD_BYTES > r.left():
         r.fail("the array count %d is impossible for the %d bytes that follow" % (count, r.left()))
     arrays = []
+    cpu0 = Context("cpu", 0)
     for i in range(count):
-        r.where, r.item_start = "record %d" % i, r.pos
-        arrays.append(_read_record(r))
+        r.where, r.item_start = ("record", i), r.pos
+        arrays.append(NDArray(_read_record(r), ctx=cpu0))
 
     r.where, r.item_start = "key table", r.pos
-    nkeys = r.one("<Q", "the key count")
+    nkeys = r.one(_U64, "the key count")
     if nkeys not in (0, count):
         r.fail("%d keys for %d arrays (there must be none or one per array)" % (nkeys, count))
     keys = []
     for j in range(nkeys):
-        r.where, r.item_start = "key %d" % j, r.pos
-        length = r.one("<Q", "the key length")
-        start = r.take(length, "the key (%d bytes)" % length)
+        r.where, r.item_start = ("key", j), r.pos
+        length = r.one(_U64, "the key length")
+        raw = r.read(length, "the key")
         try:
-            keys.append(buf[start:start + length].decode("utf-8"))
+            keys.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             r.fail("the key is not valid UTF-8 (%s)" % exc.reason)
     if r.left():
@@ -227,60 +272,75 @@ def _parse(buf, source):
     return dict(zip(keys, arrays))
 
 
+_DTYPES = tuple(np.dtype(name) for name in _DTYPE_NAMES)
+_LITTLE = sys.byteorder == "little"
+
+
 def _read_record(r):
-    first = r.one("<I", "the record magic")
+    """The numpy array of one record."""
+    first = r.one(_U32, "the record magic")
     if first in (_V2_MAGIC, _V3_MAGIC):
-        stype = r.one("<i", "the storage type")
+        stype, ndim = r.unpack(_I32X2, "the storage type and ndim")
         if stype != 0:
             name = _STYPE_NAMES.get(stype)
             if name is None:
                 r.fail("unknown storage type %d" % stype)
             r.fail("storage type %s is not supported (only dense arrays)" % name)
-        ndim = r.one("<i", "ndim")
-        shape = _read_dims(r, ndim, "q")
+        shape, (dev_type, _dev_id, code) = _read_dims_and_type(r, ndim, "q")
     elif first == _V1_MAGIC:
-        ndim = r.one("<i", "ndim")
-        shape = _read_dims(r, ndim, "q")
+        shape, (dev_type, _dev_id, code) = _read_dims_and_type(r, r.one(_I32, "ndim"), "q")
     else:
         # The oldest format has no magic: the first u32 is ndim, and the dims are u32.
         if first > _MAX_NDIM:
             r.fail("unknown record magic 0x%08x (nor is it a plausible ndim of the legacy format)" % first)
-        shape = _read_dims(r, first, "I")
+        shape, (dev_type, _dev_id, code) = _read_dims_and_type(r, first, "I")
 
-    dev_type, _dev_id, code = r.unpack("<iii", "the context and dtype")
     if dev_type not in _DEV_TYPES:
         r.fail("unknown device type %d in the array's context" % dev_type)
-    if not 0 <= code < len(_DTYPE_NAMES):
+    if not 0 <= code < len(_DTYPES):
         if code in _UNSUPPORTED_DTYPES:
             r.fail("dtype %s (code %d) is not supported" % (_UNSUPPORTED_DTYPES[code], code))
         r.fail("unknown dtype code %d" % code)
-    dtype = np.dtype(_DTYPE_NAMES[code])
+    dtype = _DTYPES[code]
     size = 1
     for d in shape:
         size *= d
     nbytes = size * dtype.itemsize
-    start = r.take(nbytes, "the data of a %s array of shape %s (%d bytes)" % (dtype.name, shape, nbytes))
-    if size == 0:
-        try:
-            data = np.empty(shape, dtype=dtype)
-        except ValueError as exc:        # a 0-size shape whose other dims overflow numpy's limits
-            r.fail("the shape %s is invalid (%s)" % (shape, exc))
-    elif dtype == np.bool_:
-        # read the bytes and compare: a byte other than 0/1 would otherwise make a bool that is neither
-        data = (np.frombuffer(r.buf, dtype=np.uint8, count=size, offset=start) != 0).reshape(shape)
-    else:
-        data = np.frombuffer(r.buf, dtype=dtype.newbyteorder("<"), count=size, offset=start)
-        data = data.astype(dtype, copy=True).reshape(shape)
-    return NDArray(data, ctx=Context("cpu", 0))
+    if nbytes > r.left():       # before allocating: a corrupted shape must not become a huge allocation
+        r._check(nbytes, "the data of a %s array of shape %s (%d bytes)" % (dtype.name, shape, nbytes))
+    try:
+        data = np.empty(shape, dtype=np.uint8 if code == _BOOL_CODE else dtype)
+    except ValueError as exc:        # a 0-size shape whose other dims overflow numpy's limits
+        r.fail("the shape %s is invalid (%s)" % (shape, exc))
+    if size:
+        r.readinto(data, "the array's data")
+    if code == _BOOL_CODE:
+        # a byte other than 0/1 would otherwise make a bool that is neither: normalise in place
+        np.not_equal(data, 0, out=data.view(np.bool_))
+        return data.view(np.bool_)
+    if not _LITTLE and dtype.itemsize > 1:
+        data.byteswap(inplace=True)
+    return data
 
 
-def _read_dims(r, ndim, fmt):
+_BOOL_CODE = _DTYPE_NAMES.index("bool")
+
+
+def _read_dims_and_type(r, ndim, fmt):
+    """(shape, (dev_type, dev_id, dtype code)): the dims and the three i32 after them, read at once."""
     if ndim < 0:
         r.fail("negative ndim %d" % ndim)
     if ndim > _MAX_NDIM:
         r.fail("ndim %d is absurd (at most %d)" % (ndim, _MAX_NDIM))
-    shape = r.unpack("<%d%s" % (ndim, fmt), "%d dims" % ndim)
+    st = _DIMS_AND_TYPE.get((ndim, fmt))
+    if st is None:
+        st = _DIMS_AND_TYPE[ndim, fmt] = struct.Struct("<%d%siii" % (ndim, fmt))
+    values = r.unpack(st, "the dims, the context and dtype")
+    shape = values[:ndim]
     for axis, d in enumerate(shape):
         if d < 0:
             r.fail("dim %d of the shape %s is negative" % (axis, shape))
-    return tuple(shape)
+    return shape, values[ndim:]
+
+
+_DIMS_AND_TYPE = {}

@@ -96,10 +96,11 @@ def ufunc(f, args, out, req):
     cdt = compute_dtype(dt)
     uf, sig = loop(f, cdt)
     args = [a if a.dtype == cdt else a.astype(cdt) for a in args]
-    if req == ADD or cdt != dt:
-        assign(out, req, uf(*args, signature=sig))
-    else:
-        uf(*args, out=out, signature=sig)
+    with np.errstate(all="ignore"):     # inf * 0, 0 ** -1, sqrt(-1): IEEE's nan/inf, silently, as MXNet's kernels
+        if req == ADD or cdt != dt:
+            assign(out, req, uf(*args, signature=sig))
+        else:
+            uf(*args, out=out, signature=sig)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -488,14 +488,16 @@ def with_scalar(f, reverse=False, f32=None, floats=None):
 
 
 def _in_compute_dtype(out, req, compute):
-    """Run compute(dst) with dst in out's compute dtype (float16 -> a float32 scratch), leaving out as req says."""
+    """Run compute(dst) with dst in out's compute dtype (float16 -> a float32 scratch), leaving out as req says.
+    Floating-point warnings are off, as in `common.ufunc`."""
     cdt = compute_dtype(out.dtype)
-    if cdt == out.dtype:
-        store(out, req, compute)
-    elif req != NULL:
-        tmp = np.empty(out.shape, cdt)
-        compute(tmp)
-        assign(out, req, tmp)
+    with np.errstate(all="ignore"):
+        if cdt == out.dtype:
+            store(out, req, compute)
+        elif req != NULL:
+            tmp = np.empty(out.shape, cdt)
+            compute(tmp)
+            assign(out, req, tmp)
 
 
 def math_kernel(f, f32=None, f64=None):
@@ -620,7 +622,7 @@ arctanh = math_kernel(_arctanh, f32=_np(np.arctanh), f64=_np(np.arctanh))
 degrees = math_kernel(_degrees)
 radians = math_kernel(_radians)
 sigmoid = math_kernel(_sigmoid, f32=_vm("sigmoid"))
-relu_ = math_kernel(relu)        # `relu` is the scalar function (ops/cpu/nn.py uses it)
+relu_ = math_kernel(relu)        # `relu` is the scalar function (ops/cpu/activation.py uses it)
 softsign = math_kernel(_softsign, f32=_vm("softsign"))
 gamma = math_kernel(_gamma, f32=_sp("gamma"), f64=_sp("gamma"))
 gammaln = math_kernel(_gammaln, f64=_sp("gammaln"))

@@ -450,3 +450,36 @@ def sequence_reverse(ctx, p, inputs, outputs, req):
     steps = np.arange(t.shape[0])[:, None]
     source = np.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)
     assign(outputs[0], req[0], t[source, np.arange(t.shape[1])[None, :]])
+
+
+# ---- batch_take, _onehot_encode, fill_element_0index ---------------------------------------------------------------
+def _row_columns(index, k):
+    """(rows, columns) of the in-range entries of a float index vector, truncated toward zero as C++ does."""
+    cols = np.trunc(index.astype(np.float64))
+    rows = np.nonzero((cols >= 0) & (cols < k))[0]
+    return rows, cols[rows].astype(np.int64)
+
+
+def batch_take(ctx, p, inputs, outputs, req):
+    a, indices = inputs
+    k = a.shape[-1]
+    rows = a.reshape(-1, k)
+    cols = np.clip(indices.reshape(-1).astype(np.int64), 0, k - 1)
+    assign(outputs[0], req[0], rows[np.arange(len(rows)), cols].reshape(outputs[0].shape))
+
+
+def onehot_encode(ctx, p, inputs, outputs, req):
+    """inputs (indices, a matrix giving the shape) -> row i one-hot at indices[i]."""
+    out = np.zeros(outputs[0].shape, outputs[0].dtype)
+    rows, cols = _row_columns(inputs[0], out.shape[1])
+    out[rows, cols] = 1
+    assign(outputs[0], req[0], out)
+
+
+def fill_element_0index(ctx, p, inputs, outputs, req):
+    """inputs (matrix, values, indices) -> the matrix with element (i, indices[i]) set to values[i]."""
+    lhs, values, index = inputs
+    out = lhs.copy()
+    rows, cols = _row_columns(index, out.shape[1])
+    out[rows, cols] = values[rows]
+    assign(outputs[0], req[0], out)

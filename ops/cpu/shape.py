@@ -326,7 +326,7 @@ def _blocks(a, s):
 def _bilinear_taps(p, x):
     """(k, pad, index) where index(a, b) selects the output cells that input pixels feed through tap (a, b) of
     the k x k kernel, in the output padded by `pad` on each side."""
-    from ..shape import bilinear_kernel_size
+    from ..upsampling import bilinear_kernel_size
     k, pad = bilinear_kernel_size(p.scale)
     s, (h, w) = p.scale, x.shape[2:]
 

@@ -723,8 +723,8 @@ KERNELS = {
 }
 
 # ops of this family still without a CUDA kernel, and why (they run through the host)
-WITHOUT = {
-}
+WITHOUT = {name: "deprecated in MXNet (pick and one_hot, which have CUDA kernels, replace it): runs through the host"
+           for name in ("batch_take", "_onehot_encode", "fill_element_0index")}
 
 # backward ops without a spec row whose kernels the simulator reaches through a forward op's gradient
 TESTED_THROUGH_GRADIENTS = {
