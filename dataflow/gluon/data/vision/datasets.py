@@ -1,0 +1,214 @@
+"""`gluon.data.vision` datasets, read from MXNet's files on disk.
+
+MXNet downloads MNIST, Fashion-MNIST and CIFAR on first use; dataflow reaches no network, so a missing file raises
+MXNetError naming it and the folder to put it in (the default root is MXNet's: $MXNET_HOME/datasets/<name>, else
+~/.mxnet/datasets/<name>). The formats are the originals MXNet reads: gzipped IDX files for (Fashion-)MNIST,
+the binary batches for CIFAR-10/100, RecordIO (.rec with its .idx) for ImageRecordDataset, and one folder per
+class for ImageFolderDataset.
+"""
+import gzip
+import os
+import struct
+import warnings
+
+import numpy as np
+
+from .... import base, image
+from ....base import MXNetError
+from ....ndarray import array
+from ..dataset import Dataset
+
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset"]
+
+
+def _require(root, names, dataset):
+    """The paths of `names` under root, or MXNetError naming the missing ones."""
+    paths = [os.path.join(root, name) for name in names]
+    missing = [name for name, path in zip(names, paths) if not os.path.isfile(path)]
+    if missing:
+        raise MXNetError("%s: %s not found in %s (dataflow downloads nothing: put %s's original files %s there, "
+                         "or pass root=)" % (dataset, ", ".join(missing), root, dataset, ", ".join(names)))
+    return paths
+
+
+class _DownloadedDataset(Dataset):
+    """A dataset held in memory as (data NDArray, label numpy array), read by `_get_data` from `root`."""
+
+    def __init__(self, root, transform):
+        self._root = os.path.expanduser(root)
+        self._transform = transform
+        self._data = self._label = None
+        self._get_data()
+
+    def __getitem__(self, idx):
+        if self._transform is not None:
+            return self._transform(self._data[idx], self._label[idx])
+        return self._data[idx], self._label[idx]
+
+    def __len__(self):
+        return len(self._label)
+
+    def _get_data(self):
+        raise NotImplementedError
+
+
+class MNIST(_DownloadedDataset):
+    """MNIST handwritten digits: uint8 images (28, 28, 1) and int32 labels, from the four gzipped IDX files."""
+    _FILES = {True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+              False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+
+    def __init__(self, root=os.path.join(base.data_dir(), "datasets", "mnist"), train=True, transform=None):
+        self._train = train
+        super().__init__(root, transform)
+
+    def _get_data(self):
+        images, labels = _require(self._root, self._FILES[self._train], type(self).__name__)
+        with gzip.open(labels, "rb") as fh:
+            struct.unpack(">II", fh.read(8))
+            label = np.frombuffer(fh.read(), dtype=np.uint8).astype(np.int32)
+        with gzip.open(images, "rb") as fh:
+            _, count, rows, cols = struct.unpack(">IIII", fh.read(16))
+            data = np.frombuffer(fh.read(), dtype=np.uint8).reshape(count, rows, cols, 1)
+        self._data, self._label = array(data, dtype=data.dtype), label
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST: MNIST's format and file names, Zalando's clothing images."""
+
+    def __init__(self, root=os.path.join(base.data_dir(), "datasets", "fashion-mnist"), train=True,
+                 transform=None):
+        super().__init__(root, train, transform)
+
+
+class CIFAR10(_DownloadedDataset):
+    """CIFAR-10: uint8 images (32, 32, 3) and int32 labels, from the binary version's batches."""
+    _FOLDER = "cifar-10-batches-bin"
+    _LABEL_BYTES = 1
+
+    def __init__(self, root=os.path.join(base.data_dir(), "datasets", "cifar10"), train=True, transform=None):
+        self._train = train
+        super().__init__(root, transform)
+
+    def _files(self):
+        names = ["data_batch_%d.bin" % i for i in range(1, 6)] if self._train else ["test_batch.bin"]
+        return [os.path.join(self._FOLDER, name) for name in names]
+
+    def _label_column(self):
+        return 0
+
+    def _get_data(self):
+        paths = _require(self._root, self._files(), type(self).__name__)
+        record = self._LABEL_BYTES + 3072
+        raw = np.concatenate([np.fromfile(path, dtype=np.uint8) for path in paths]).reshape(-1, record)
+        data = raw[:, self._LABEL_BYTES:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        self._data = array(np.ascontiguousarray(data), dtype=np.uint8)
+        self._label = raw[:, self._label_column()].astype(np.int32)
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100: as CIFAR-10, with the fine (100 classes) or coarse (20) label of each record."""
+    _FOLDER = "cifar-100-binary"
+    _LABEL_BYTES = 2
+
+    def __init__(self, root=os.path.join(base.data_dir(), "datasets", "cifar100"), fine_label=False, train=True,
+                 transform=None):
+        self._fine = fine_label
+        super().__init__(root, train, transform)
+
+    def _files(self):
+        return [os.path.join(self._FOLDER, "train.bin" if self._train else "test.bin")]
+
+    def _label_column(self):
+        return 1 if self._fine else 0
+
+
+# ---- RecordIO ---------------------------------------------------------------------------------------------------
+_RECORD_MAGIC = 0xCED7230A
+_IMAGE_HEADER = struct.Struct("<IfQQ")      # flag (count of float labels), label, id, id2
+
+
+def _read_record(fh, offset):
+    """The payload of the record at `offset`: parts (cflag 1, 2, 3) are joined with the magic they split on."""
+    fh.seek(offset)
+    parts = []
+    while True:
+        magic, length_flag = struct.unpack("<II", fh.read(8))
+        if magic != _RECORD_MAGIC:
+            raise MXNetError("RecordIO: bad magic 0x%08x at offset %d of %s" % (magic, fh.tell() - 8, fh.name))
+        cflag, length = length_flag >> 29, length_flag & ((1 << 29) - 1)
+        parts.append(fh.read(length))
+        fh.read((4 - length % 4) % 4)
+        if cflag in (0, 3):
+            return struct.pack("<I", _RECORD_MAGIC).join(parts)
+
+
+def _unpack_image_record(payload):
+    """(label: a float or float32 array, image file bytes) of an image record."""
+    flag, label, _, _ = _IMAGE_HEADER.unpack_from(payload)
+    start = _IMAGE_HEADER.size
+    if flag > 0:
+        label = np.frombuffer(payload, np.float32, flag, start)
+        start += 4 * flag
+    return label, payload[start:]
+
+
+class ImageRecordDataset(Dataset):
+    """Images and labels from a RecordIO file `filename` (.rec) and its index (.idx beside it), as written by
+    MXNet's im2rec: (decoded image, label)."""
+
+    def __init__(self, filename, flag=1, transform=None):
+        self.filename = filename
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        for path in (filename, self.idx_file):
+            if not os.path.isfile(path):
+                raise MXNetError("ImageRecordDataset: %s not found (it needs the .rec file and its .idx)" % path)
+        with open(self.idx_file) as fh:
+            self._offsets = [int(line.split("\t")[1]) for line in fh if line.strip()]
+        self._flag, self._transform = flag, transform
+
+    def __len__(self):
+        return len(self._offsets)
+
+    def __getitem__(self, idx):
+        with open(self.filename, "rb") as fh:
+            label, img = _unpack_image_record(_read_record(fh, self._offsets[idx]))
+        img = image.imdecode(img, self._flag)
+        if self._transform is not None:
+            return self._transform(img, label)
+        return img, label
+
+
+class ImageFolderDataset(Dataset):
+    """Images in one sub-folder of `root` per class (.jpg, .jpeg, .png): (image, label index). `synsets[i]` is
+    the folder name of label i; `items` lists (path, label)."""
+
+    def __init__(self, root, flag=1, transform=None):
+        self._root = os.path.expanduser(root)
+        self._flag, self._transform = flag, transform
+        self._exts = [".jpg", ".jpeg", ".png"]
+        self.synsets, self.items = [], []
+        for folder in sorted(os.listdir(self._root)):
+            path = os.path.join(self._root, folder)
+            if not os.path.isdir(path):
+                warnings.warn("Ignoring %s, which is not a directory." % path, stacklevel=2)
+                continue
+            label = len(self.synsets)
+            self.synsets.append(folder)
+            for name in sorted(os.listdir(path)):
+                filename = os.path.join(path, name)
+                ext = os.path.splitext(filename)[1]
+                if ext.lower() not in self._exts:
+                    warnings.warn("Ignoring %s of type %s. Only support %s" % (filename, ext, ", ".join(self._exts)),
+                                  stacklevel=2)
+                    continue
+                self.items.append((filename, label))
+
+    def __getitem__(self, idx):
+        img = image.imread(self.items[idx][0], self._flag)
+        label = self.items[idx][1]
+        if self._transform is not None:
+            return self._transform(img, label)
+        return img, label
+
+    def __len__(self):
+        return len(self.items)

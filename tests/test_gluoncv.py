@@ -1,0 +1,283 @@
+"""GluonCV 0.10.5 and GluonNLP 0.10.0, the real libraries, running on dataflow through `install_as_mxnet()`.
+
+Skipped when gluoncv is not installed (tests/install_mxnet_libs.sh installs both). Six GluonCV models are
+compared with MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/gluoncv/README.md says how the fixtures were made): from
+parameters drawn by a fixed recipe, the outputs imperative, hybridized, after export -> SymbolBlock.imports, and
+from MXNet's own exported symbol; the files save_parameters and export write are MXNet's byte for byte. Also
+here, against the same fixtures: `_contrib_SyncBatchNorm` in training and `mx.image.imresize`.
+"""
+import gzip
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+import dataflow
+from tests.paths import FIXTURES
+
+mx = dataflow.install_as_mxnet()
+
+HERE = os.path.join(FIXTURES, "gluoncv")
+OPS = np.load(os.path.join(HERE, "ops.npz"))
+
+
+def _json_gz(name):
+    with gzip.open(os.path.join(HERE, name)) as fh:
+        return json.load(fh)
+
+
+def _sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+# ---- without the libraries: the op and the image helpers GluonCV's code paths use ----------------------------
+def test_sync_batch_norm_training_is_mxnets():
+    """Outputs (the variance as `var`), gradients and moving statistics after forward + backward."""
+    args = [mx.nd.array(OPS["sync_bn/" + k]) for k in ("x", "gamma", "beta")]
+    aux = [mx.nd.array(OPS["sync_bn/" + k]) for k in ("moving_mean", "moving_var")]
+    for a in args:
+        a.attach_grad()
+    with mx.autograd.record():
+        out, mean, var = mx.nd.contrib.SyncBatchNorm(*args, *aux, key="bn0", fix_gamma=False, eps=1e-3,
+                                                     momentum=0.8, output_mean_var=True)
+    out.backward(mx.nd.array(OPS["sync_bn/dy"]))
+    got = {"out": out, "mean": mean, "var": var, "dx": args[0].grad, "dgamma": args[1].grad,
+           "dbeta": args[2].grad, "moving_mean_after": aux[0], "moving_var_after": aux[1]}
+    for key, value in got.items():
+        np.testing.assert_allclose(value.asnumpy(), OPS["sync_bn/" + key], rtol=1e-5, atol=1e-5, err_msg=key)
+
+
+def test_sync_batch_norm_bound_symbol_trains_as_mxnet():
+    """The graph path: the hidden 1/sqrt(var + eps) output feeds BatchNorm's backward."""
+    sym = mx.sym.contrib.SyncBatchNorm(mx.sym.var("x"), key="bn0", fix_gamma=False, eps=1e-3, momentum=0.8,
+                                       name="sbn")
+    names = {"x": "x", "sbn_gamma": "gamma", "sbn_beta": "beta"}
+    args = {k: mx.nd.array(OPS["sync_bn/" + v]) for k, v in names.items()}
+    grads = {k: mx.nd.zeros(a.shape) for k, a in args.items()}
+    aux = {"sbn_moving_mean": mx.nd.array(OPS["sync_bn/moving_mean"]),
+           "sbn_moving_var": mx.nd.array(OPS["sync_bn/moving_var"])}
+    executor = sym.bind(mx.cpu(), args, args_grad=grads, aux_states=aux)
+    out = executor.forward(is_train=True)[0]
+    executor.backward(mx.nd.array(OPS["sync_bn/dy"]))
+    np.testing.assert_allclose(out.asnumpy(), OPS["sync_bn/out"], rtol=1e-5, atol=1e-5)
+    for key, want in (("x", "dx"), ("sbn_gamma", "dgamma"), ("sbn_beta", "dbeta")):
+        np.testing.assert_allclose(grads[key].asnumpy(), OPS["sync_bn/" + want], rtol=1e-5, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(aux["sbn_moving_var"].asnumpy(), OPS["sync_bn/moving_var_after"], rtol=1e-5)
+
+
+def test_sync_batch_norm_symbol_is_batch_norm_over_axis_1():
+    sym = mx.sym.contrib.SyncBatchNorm(mx.sym.var("x"), key="k", name="sbn")
+    assert sym.list_arguments() == ["x", "sbn_gamma", "sbn_beta"]
+    assert sym.list_auxiliary_states() == ["sbn_moving_mean", "sbn_moving_var"]
+    assert sym.list_outputs() == ["sbn_output"]
+    with pytest.raises(mx.base.MXNetError, match="key"):
+        mx.sym.contrib.SyncBatchNorm(mx.sym.var("x"))
+
+
+@pytest.mark.parametrize("kind", ["uint8", "float32"])
+@pytest.mark.parametrize("interp", [0, 1, 2, 3])
+def test_imresize_is_opencvs(kind, interp):
+    src = mx.nd.array(OPS["imresize/" + kind], dtype=kind)
+    # OpenCV's uint8 paths are fixed point: within 1 of the exact value
+    atol = 1 if kind == "uint8" else 1e-5
+    for w, h in ((4, 3), (11, 9)):
+        key = "imresize/%s/%d/%dx%d" % (kind, interp, h, w)
+        if key not in OPS:         # area (3) is recorded shrinking only
+            with pytest.raises(mx.base.MXNetError, match="area"):
+                mx.image.imresize(src, w, h, interp=interp)
+            continue
+        got = mx.image.imresize(src, w, h, interp=interp)
+        assert got.dtype == np.dtype(kind) and got.shape == (h, w, 3)
+        np.testing.assert_allclose(got.asnumpy().astype(np.float64), OPS[key].astype(np.float64), atol=atol,
+                                   rtol=0, err_msg=key)
+
+
+def test_vision_transforms_compose_to_tensor_normalize():
+    from mxnet.gluon.data.vision import transforms
+    img = mx.nd.array(OPS["imresize/uint8"], dtype="uint8")
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    pipeline = transforms.Compose([transforms.Resize((4, 3)), transforms.ToTensor(),
+                                   transforms.Normalize(mean, std)])
+    got = pipeline(img)
+    resized = OPS["imresize/uint8/1/3x4"].astype(np.float32) / 255
+    want = (resized.transpose(2, 0, 1) - np.reshape(mean, (3, 1, 1))) / np.reshape(std, (3, 1, 1))
+    assert got.dtype == np.float32 and got.shape == (3, 3, 4)
+    np.testing.assert_allclose(got.asnumpy(), want, atol=1.5 / 255 / 0.224)
+    cropped = transforms.CenterCrop(4)(img)
+    np.testing.assert_array_equal(cropped.asnumpy(), OPS["imresize/uint8"][1:5, 2:6])
+
+
+def test_vision_random_transforms_keep_their_contract():
+    from mxnet.gluon.data.vision import transforms
+    img = mx.nd.array(OPS["imresize/uint8"], dtype="uint8")         # (6, 8, 3)
+    src = OPS["imresize/uint8"]
+    flips = {transforms.RandomFlipLeftRight(): src[:, ::-1], transforms.RandomFlipTopBottom(): src[::-1]}
+    for flip, flipped in flips.items():
+        seen = {flip(img).asnumpy().tobytes() for _ in range(40)}
+        assert seen == {src.tobytes(), np.ascontiguousarray(flipped).tobytes()}
+    # the whole image at its own aspect ratio is the only region: a plain resize (area 3, 8 x 6 -> 4 x 3)
+    whole = transforms.RandomResizedCrop((4, 3), scale=(1.0, 1.0), ratio=(8 / 6, 8 / 6), interpolation=3)
+    np.testing.assert_allclose(whole(img).asnumpy(), OPS["imresize/uint8/3/3x4"], atol=1)
+    assert transforms.RandomResizedCrop(5)(img).shape == (5, 5, 3)
+    assert transforms.Cast("float16")(img).dtype == np.float16
+    batch = mx.nd.stack(img, img)
+    assert transforms.ToTensor()(batch).shape == (2, 3, 6, 8)
+    with pytest.raises(ValueError, match="3 channels"):
+        transforms.Normalize(mean=(0.5, 0.5))(transforms.ToTensor()(img))
+
+
+def test_missing_dataset_file_names_it_and_the_folder(tmp_path):
+    from mxnet.gluon.data.vision import CIFAR10, MNIST
+    with pytest.raises(mx.base.MXNetError, match="train-images-idx3-ubyte.gz.*%s" % tmp_path):
+        MNIST(root=str(tmp_path))
+    with pytest.raises(mx.base.MXNetError, match="data_batch_1.bin"):
+        CIFAR10(root=str(tmp_path), train=True)
+
+
+def test_mnist_reads_the_idx_files(tmp_path):
+    from mxnet.gluon.data.vision import MNIST
+    rng = np.random.RandomState(4)
+    images, labels = rng.randint(0, 256, (3, 28, 28)).astype(np.uint8), np.array([7, 0, 9], np.uint8)
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(np.array([2051, 3, 28, 28], ">u4").tobytes() + images.tobytes())
+    with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as fh:
+        fh.write(np.array([2049, 3], ">u4").tobytes() + labels.tobytes())
+    data = MNIST(root=str(tmp_path), train=False)
+    assert len(data) == 3
+    img, label = data[2]
+    assert img.shape == (28, 28, 1) and img.dtype == np.uint8 and label == 9
+    np.testing.assert_array_equal(img.asnumpy()[:, :, 0], images[2])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("PIL") is None, reason="decoding images needs Pillow")
+def test_image_record_dataset_reads_mxnets_recordio():
+    from mxnet.gluon.data.vision import ImageRecordDataset
+    dataset = ImageRecordDataset(os.path.join(HERE, "tiny.rec"))
+    assert len(dataset) == 3
+    for i in range(3):
+        img, label = dataset[i]
+        assert img.dtype == np.uint8
+        np.testing.assert_array_equal(img.asnumpy(), OPS["records/image%d" % i])
+        np.testing.assert_array_equal(np.asarray(label, np.float32), OPS["records/label%d" % i])
+    flipped = ImageRecordDataset(os.path.join(HERE, "tiny.rec"), transform=lambda img, label: (img[::-1], label))
+    np.testing.assert_array_equal(flipped[0][0].asnumpy(), OPS["records/image0"][::-1])
+
+
+def test_records_split_on_the_magic_are_joined():
+    from dataflow.gluon.data.vision.datasets import _read_record
+    with open(os.path.join(HERE, "split.idx")) as fh:
+        offsets = [int(line.split("\t")[1]) for line in fh]
+    with open(os.path.join(HERE, "split.rec"), "rb") as fh:
+        for i, offset in enumerate(offsets):
+            assert _read_record(fh, offset) == OPS["records/payload%d" % i].tobytes()
+
+
+def test_image_record_dataset_without_its_index_says_so(tmp_path):
+    from mxnet.gluon.data.vision import ImageRecordDataset
+    (tmp_path / "a.rec").write_bytes(b"")
+    with pytest.raises(mx.base.MXNetError, match=r"a\.idx not found"):
+        ImageRecordDataset(str(tmp_path / "a.rec"))
+
+
+# ---- GluonCV ---------------------------------------------------------------------------------------------------
+needs_gluoncv = pytest.mark.skipif(importlib.util.find_spec("gluoncv") is None,
+                                   reason="gluoncv is not installed (tests/install_mxnet_libs.sh)")
+needs_gluonnlp = pytest.mark.skipif(importlib.util.find_spec("gluonnlp") is None,
+                                    reason="gluonnlp is not installed (tests/install_mxnet_libs.sh)")
+
+SYMBOLS = _json_gz("symbols.json.gz")
+OUTPUTS = np.load(os.path.join(HERE, "outputs.npz"))
+MODELS = sorted(SYMBOLS["models"])
+
+
+@needs_gluoncv
+def test_gluoncv_imports_every_mxnet_part():
+    """gluoncv swallows ImportErrors of its MXNet half; importing the parts themselves shows them."""
+    gluoncv = importlib.import_module("gluoncv")
+    for part in ("data", "model_zoo", "nn", "utils", "loss"):
+        importlib.import_module("gluoncv." + part)
+    assert gluoncv._found_mxnet
+
+
+def _deterministic_value(name, shape, rng, grad_req):
+    """The recipe of the fixtures' README (reference/gluoncv_fixtures.py)."""
+    if name.endswith("gamma") and grad_req == "null":
+        return np.ones(shape, np.float32)
+    if name.endswith("running_var") or name.endswith("gamma"):
+        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    if name.endswith("weight") and len(shape) > 1:
+        fan_in = int(np.prod(shape[1:]))
+        return (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)).astype(np.float32)
+    return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
+
+
+def _build(name):
+    from gluoncv.model_zoo import get_model
+    with mx.name.NameManager():       # top-level prefixes count from 0, as in the fixture
+        return get_model(name, pretrained=False)
+
+
+def _with_recipe_params(name):
+    shape = tuple(SYMBOLS["models"][name]["input"])
+    net = _build(name)
+    net.initialize()
+    net(mx.nd.zeros(shape))                       # deferred initialisation, as in MXNet's run
+    params = net.collect_params()
+    rng = np.random.RandomState(0)
+    for pname in sorted(params.keys()):
+        params[pname].set_data(_deterministic_value(pname, params[pname].shape, rng, params[pname].grad_req))
+    x = mx.nd.array(np.random.RandomState(1).uniform(-1, 1, shape).astype(np.float32))
+    return net, x
+
+
+def _assert_mxnets(out, name):
+    expected = OUTPUTS[name]
+    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@needs_gluoncv
+@pytest.mark.parametrize("name", MODELS)
+def test_gluoncv_model_is_mxnets(name, tmp_path):
+    net, x = _with_recipe_params(name)
+    info = SYMBOLS["models"][name]
+    assert net.prefix == info["prefix"]
+    _assert_mxnets(net(x), name)
+    saved = str(tmp_path / "saved.params")
+    net.save_parameters(saved)
+    assert _sha256(saved) == info["save_parameters_sha256"]    # MXNet's file, byte for byte
+    net.hybridize()
+    _assert_mxnets(net(x), name)
+    prefix = str(tmp_path / "exported")
+    net.export(prefix)
+    assert _sha256(prefix + "-0000.params") == info["export_params_sha256"]
+    with open(prefix + "-symbol.json") as fh:
+        assert json.load(fh) == SYMBOLS["symbols"][name]
+    imported = mx.gluon.SymbolBlock.imports(prefix + "-symbol.json", ["data"], prefix + "-0000.params")
+    _assert_mxnets(imported(x), name)
+    fresh = _build(name)
+    fresh.load_parameters(saved)
+    _assert_mxnets(fresh(x), name)
+
+
+# ---- GluonNLP --------------------------------------------------------------------------------------------------
+# GluonNLP's package import reaches, at module level: gluon.rnn, gluon.contrib.rnn.LSTMPCell, mxnet.contrib.amp,
+# base.NDArrayHandle and nd.contrib's adamw_update, mp_adamw_update, multi_adamw_update and multi_mp_adamw_update
+# (its BERTAdam against MXNet: tests/test_adamw.py).
+@needs_gluonnlp
+def test_gluonnlp_imports_and_builds_a_model():
+    nlp = importlib.import_module("gluonnlp")
+    assert nlp.__version__ == "0.10.0"
+    # a model without recurrent cells: ELMo's character CNN encoder, (seq_len, batch, embed) -> (batch, output)
+    encoder = nlp.model.ConvolutionalEncoder(embed_size=4, num_filters=(3, 4), ngram_filter_sizes=(1, 2),
+                                             num_highway=1, output_size=5)
+    encoder.initialize()
+    x = mx.nd.array(np.random.RandomState(5).uniform(-1, 1, (6, 2, 4)))
+    out = encoder(x)
+    assert out.shape == (2, 5) and np.isfinite(out.asnumpy()).all()
+    encoder.hybridize()
+    np.testing.assert_allclose(encoder(x).asnumpy(), out.asnumpy(), rtol=1e-5, atol=1e-6)
