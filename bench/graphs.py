@@ -119,3 +119,27 @@ def memory_graphs(mx, p):
         ("inception", inception_a(mx), {"data": tuple(p["inception"])}),
         ("resnet50", resnet50(mx), {"data": tuple(p["resnet"])}),
     ]
+
+
+def bind_chain(mx, nodes):
+    """A chain of `nodes` operators on one input 'data': tanh, sigmoid, relu, ... each reading the previous one."""
+    acts = ("tanh", "sigmoid", "relu")
+    h = mx.sym.Variable("data")
+    for i in range(nodes):
+        h = mx.sym.Activation(data=h, act_type=acts[i % 3], name="act%d" % i)
+    return h
+
+
+def bind_branching(mx, nodes):
+    """About `nodes` operators in units of three: two branches from the same value, joined by an add."""
+    h = mx.sym.Variable("data")
+    for i in range(max(1, nodes // 3)):
+        a = mx.sym.Activation(data=h, act_type="tanh", name="u%d_tanh" % i)
+        b = mx.sym.Activation(data=h, act_type="sigmoid", name="u%d_sigmoid" % i)
+        h = mx.sym.elemwise_add(a, b, name="u%d_add" % i)
+    return h
+
+
+def bind_graph(mx, kind, nodes):
+    """The bind workload's graph: `kind` "chain" or "branching"."""
+    return bind_chain(mx, nodes) if kind == "chain" else bind_branching(mx, nodes)

@@ -178,6 +178,19 @@ def memory_stats(mx, p):
     return out
 
 
+def _bind(p):
+    """One call = one `simple_bind` of an already built long graph (grad_req 'null', or 'write': with gradients)."""
+    mx = _mx()
+
+    def make(kind, nodes, req):
+        def factory():
+            sym = graphs.bind_graph(mx, kind, nodes)
+            return Case(lambda: sym.simple_bind(mx.cpu(), grad_req=req, data=tuple(p["data"])), p["calls"],
+                        _waitall(mx))
+        return factory
+    return {name: make(kind, nodes, req) for name, kind, nodes, req in spec.bind_variants(p)}
+
+
 def build(workload, p):
     if workload == "mlp1":
         return _mlp(p, ("imperative", "hybridized"))
@@ -189,6 +202,8 @@ def build(workload, p):
         return _elemwise(p)
     if workload == "inception":
         return _inception(p)
+    if workload == "bind":
+        return _bind(p)
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}

@@ -60,6 +60,8 @@ def ours_variant_for(workload, variant):
         return "hybridized"
     if workload == "fcnet-train":
         return "fwd+bwd"
+    if workload == "bind":
+        return variant
     return None
 
 

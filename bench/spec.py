@@ -81,6 +81,12 @@ WORKLOADS = {
                 "quick": dict(fcnet=(100, 200), inception=(32, 3, 28, 28), resnet=(32, 3, 224, 224),
                               calls=0, warmup=0),
                 "smoke": dict(fcnet=(4, 16), inception=(1, 3, 6, 6), resnet=(1, 3, 32, 32), calls=0, warmup=0)}),
+    "bind": dict(
+        title="simple_bind time of a chain, and of branching units, of 1k / 5k / 20k ops; inference and training",
+        blas_bound=False,
+        params={"default": dict(sizes=(1000, 5000, 20000), data=(8, 16), calls=1, warmup=0),
+                "quick": dict(sizes=(1000, 5000, 20000), data=(8, 16), calls=1, warmup=0),
+                "smoke": dict(sizes=(30,), data=(2, 3), calls=1, warmup=0)}),
     "coldstart": dict(
         title="fresh interpreter: import + first hybridized MLP call (empty / warm numba cache)",
         blas_bound=False,
@@ -89,6 +95,13 @@ WORKLOADS = {
 }
 
 WORKLOAD_NAMES = tuple(WORKLOADS)
+
+
+def bind_variants(p):
+    """[(variant name, graph kind, op count, grad_req)] of the bind workload: "chain 1k" (inference, grad_req
+    'null'), "chain 1k train" (grad_req 'write': the gradient graph is built, inferred and planned too), ..."""
+    return [("%s %s%s" % (kind, "%dk" % (n // 1000) if n >= 1000 else n, " train" if req == "write" else ""),
+             kind, n, req) for req in ("null", "write") for kind in ("chain", "branching") for n in p["sizes"]]
 
 
 def params(workload, level="default"):
@@ -122,6 +135,17 @@ GOALS = (
     dict(id="inception-training", workload="inception", ours="training", ratio=1.0,
          vs=[("torch", "training torch.compile")], ref=74.8e-3,
          text="inception training <= 1.0x torch.compile (issue: 74.8 ms)"),
+    dict(id="bind-chain-20k", workload="bind", ours="chain 20k", ratio=1.0, vs=[("mxnet", "chain 20k")], ref=None,
+         text="bind (inference) of a 20k-op chain <= 1.0x MXNet"),
+    dict(id="bind-branching-20k", workload="bind", ours="branching 20k", ratio=1.0,
+         vs=[("mxnet", "branching 20k")], ref=None,
+         text="bind (inference) of 20k ops in branching units <= 1.0x MXNet"),
+    dict(id="bind-chain-20k-train", workload="bind", ours="chain 20k train", ratio=1.0,
+         vs=[("mxnet", "chain 20k train")], ref=2.9,
+         text="bind (training) of a 20k-op chain <= 1.0x MXNet (issue 14: MXNet 2.9 s, dataflow over 300 s)"),
+    dict(id="bind-branching-20k-train", workload="bind", ours="branching 20k train", ratio=1.0,
+         vs=[("mxnet", "branching 20k train")], ref=None,
+         text="bind (training) of 20k ops in branching units <= 1.0x MXNet"),
 )
 # memory: planned <= MXNet's plan and <= 1.05x the lower bound; coldstart: <= 1.5 s empty cache, <= 0.3 s warm.
 MEMORY_BOUND_RATIO = 1.05

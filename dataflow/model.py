@@ -22,6 +22,7 @@ from collections import namedtuple
 from . import symbol as sym
 from .context import cpu
 from .ndarray import serialization
+from .util import finish_pending_save, write_files
 
 __all__ = ["BatchEndParam", "load_checkpoint", "load_params", "save_checkpoint"]
 
@@ -30,16 +31,23 @@ BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", 
 
 
 def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):
-    """Write `prefix-symbol.json` (unless `symbol` is None) and `prefix-%04d.params` with `arg:`/`aux:` keys.
+    """Write `prefix-symbol.json` (unless `symbol` is None) and `prefix-%04d.params` with `arg:`/`aux:` keys,
+    committed together: after a crash `load_checkpoint` sees both old or both new files (Note [saving files] in
+    dataflow/util.py); a failure raises `dataflow.util.SaveError` and leaves the old files.
 
     `remove_amp_cast` is accepted for MXNet's signature; dataflow has no AMP cast nodes to remove."""
-    if symbol is not None:
-        symbol.save("%s-symbol.json" % prefix)
+    files = checkpoint_files(prefix, epoch, symbol, arg_params, aux_params)
+    write_files(files)
+    logging.info('Saved checkpoint to "%s"', files[-1][0])
+
+
+def checkpoint_files(prefix, epoch, symbol, arg_params, aux_params):
+    """[(path, bytes)] of a checkpoint: the symbol's JSON first (unless `symbol` is None), then the params."""
+    files = [] if symbol is None else [("%s-symbol.json" % prefix, symbol.tojson().encode("utf-8"))]
     save_dict = {"arg:%s" % k: v.as_in_context(cpu()) for k, v in arg_params.items()}
     save_dict.update({"aux:%s" % k: v.as_in_context(cpu()) for k, v in aux_params.items()})
-    param_name = "%s-%04d.params" % (prefix, epoch)
-    serialization.save(param_name, save_dict)
-    logging.info('Saved checkpoint to "%s"', param_name)
+    files.append(("%s-%04d.params" % (prefix, epoch), serialization.to_bytes(save_dict)))
+    return files
 
 
 def split_params(save_dict, source):
@@ -52,7 +60,8 @@ def split_params(save_dict, source):
         elif kind == "aux" and name:
             aux_params[name] = value
         else:
-            raise ValueError("Invalid param file %s: key %r is neither 'arg:NAME' nor 'aux:NAME'" % (source, key))
+            raise serialization.FormatError("Invalid param file %s: key %r is neither 'arg:NAME' nor 'aux:NAME'"
+                                            % (source, key))
     return arg_params, aux_params
 
 
@@ -64,12 +73,15 @@ def load_params(prefix, epoch):
         logging.warning("Params file '%s' is empty", fname)
         return {}, {}
     if not isinstance(save_dict, dict):
-        raise ValueError("Invalid param file %s: it holds a list of arrays, not a dict with arg:/aux: keys" % fname)
+        raise serialization.FormatError("Invalid param file %s: it holds a list of arrays, not a dict with arg:/aux: "
+                                        "keys" % fname)
     return split_params(save_dict, fname)
 
 
 def load_checkpoint(prefix, epoch):
-    """(symbol, arg_params, aux_params) from `prefix-symbol.json` and `prefix-%04d.params`."""
+    """(symbol, arg_params, aux_params) from `prefix-symbol.json` and `prefix-%04d.params` (first finishing a
+    checkpoint save that a crash interrupted after its commit point)."""
+    finish_pending_save("%s-symbol.json" % prefix)
     symbol = sym.load("%s-symbol.json" % prefix)
     arg_params, aux_params = load_params(prefix, epoch)
     return symbol, arg_params, aux_params

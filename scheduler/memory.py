@@ -188,20 +188,103 @@ def _pack(sizes, born, died):
     died] (greedy by size, as TFLite's arena planner). Lifetimes are known in advance, so this lands near the
     liveness lower bound where a free list (which only sees the past) fragments."""
     order = sorted(range(len(sizes)), key=lambda s: (-sizes[s], born[s]))
-    offsets, placed, arena = [0] * len(sizes), [], 0
+    offsets, arena = [0] * len(sizes), 0
+    busy = _BusyOverTime(max(died, default=0) + 1)
     for sid in order:
         size = _aligned(sizes[sid])
-        busy = sorted((offsets[o], offsets[o] + _aligned(sizes[o])) for o in placed
-                      if born[o] <= died[sid] and born[sid] <= died[o])
-        offset = 0
-        for lo, hi in busy:             # the first gap that fits, scanning upwards
-            if offset + size <= lo:
-                break
-            offset = max(offset, hi)
-        offsets[sid] = offset
-        placed.append(sid)
+        offsets[sid] = offset = busy.place(born[sid], died[sid], size)
         arena = max(arena, offset + size)
     return offsets, arena
+
+
+class _Intervals:
+    """A set of byte offsets as sorted, disjoint, non-touching half-open ranges [los[i], his[i])."""
+
+    def __init__(self):
+        self.los, self.his = [], []
+
+    def add(self, lo, hi):
+        los, his = self.los, self.his
+        if not his or lo > his[-1]:                     # above every range (the common cases first): append
+            los.append(lo)
+            his.append(hi)
+            return
+        if lo >= los[-1]:                               # overlaps or touches the top range only: extend it
+            if hi > his[-1]:
+                his[-1] = hi
+            return
+        first = bisect.bisect_left(his, lo)             # the ranges that overlap or touch [lo, hi) merge with it
+        last = bisect.bisect_right(los, hi)
+        if first < last:
+            lo, hi = min(lo, los[first]), max(hi, his[last - 1])
+        los[first:last] = [lo]
+        his[first:last] = [hi]
+
+
+class _BusyOverTime:
+    """Which bytes are busy at which steps: a segment tree over the steps whose nodes hold `_Intervals`.
+
+    A block living over steps [born, died] is stored at the O(log T) nodes that cover exactly that range (`own`)
+    and merged into the `seen` set of those nodes and all their ancestors (every block that touches the node's
+    steps). The blocks alive at some step of [born, died] are then `seen` of the covering nodes plus `own` of
+    their ancestors, so a query reads O(log T) sets instead of every placed block (a chain of N steps packs in
+    O(N log N) where scanning the placed blocks was O(N^2))."""
+
+    def __init__(self, steps):
+        self.leaves = 1 << max(0, steps - 1).bit_length()
+        self.own, self.seen = [None] * (2 * self.leaves), [None] * (2 * self.leaves)     # by node: 1 the root
+
+    def _cover(self, born, died):
+        """The nodes covering exactly steps [born, died], and their ancestors."""
+        cover, lo, hi = [], born + self.leaves, died + self.leaves + 1
+        while lo < hi:
+            if lo & 1:
+                cover.append(lo)
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                cover.append(hi)
+            lo, hi = lo >> 1, hi >> 1
+        ancestors = set()
+        for node in cover:
+            node >>= 1
+            while node and node not in ancestors:
+                ancestors.add(node)
+                node >>= 1
+        return cover, ancestors
+
+    def place(self, born, died, size):
+        """Mark `size` bytes busy over steps [born, died] at the lowest offset where they are free then (the first
+        fit among the blocks alive over those steps); the offset."""
+        cover, ancestors = self._cover(born, died)
+        own, seen = self.own, self.seen
+        offset = self._lowest_free([seen[n] for n in cover if seen[n] is not None] +
+                                   [own[n] for n in ancestors if own[n] is not None], size)
+        for sets, nodes in ((own, cover), (seen, cover), (seen, ancestors)):
+            for node in nodes:
+                intervals = sets[node]
+                if intervals is None:
+                    intervals = sets[node] = _Intervals()
+                intervals.add(offset, offset + size)
+        return offset
+
+    @staticmethod
+    def _lowest_free(sets, size):
+        """The lowest offset whose `size` bytes overlap no range of `sets`: each conflict moves the offset past the
+        conflicting range (no offset below its end can fit: the range overlaps it), until a whole round of the
+        sets since the last move found none."""
+        offset, i, clean, n = 0, 0, 0, len(sets)
+        bisect_right = bisect.bisect_right
+        while clean < n:
+            intervals = sets[i]         # the first range ending above `offset`: does it overlap?
+            his = intervals.his
+            k = bisect_right(his, offset)
+            if k < len(his) and intervals.los[k] < offset + size:
+                offset, clean = his[k], 0           # the same set may conflict again further up: look at it again
+            else:
+                clean += 1
+                i = i + 1 if i + 1 < n else 0
+        return offset
 
 
 def format_plan(graph, shapes, dtypes, plan):
