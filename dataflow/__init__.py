@@ -12,10 +12,14 @@ from . import viz  # noqa: E402
 from . import initializer, test_utils  # noqa: E402
 from . import gluon  # noqa: E402
 from . import callback, io, metric, model, module  # noqa: E402
+from . import contrib, image, monitor, operator, registry, runtime, util  # noqa: E402
+from ._mxnet_alias import install_as_mxnet  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from .executor import Executor  # noqa: E402
+from .util import (is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np, use_np_array,  # noqa: E402,F401
+                   use_np_shape)
 
 nd = ndarray
 mod = module

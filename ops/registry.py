@@ -18,13 +18,12 @@ Kernels: `kernel(ctx, p, inputs, outputs, req)` writes into preallocated, C-cont
 of WRITE, INPLACE (the output shares an input's buffer), ADD (accumulate into the output, for grad_req='add') or
 NULL (skip). `ctx` is an `OpContext` carrying run-time state (training mode).
 """
-import ast
 import dataclasses
 from typing import Callable
 
 import numpy as np
 
-from .errors import ParamError
+from .errors import DTypeError, ParamError
 
 WRITE, INPLACE, ADD, NULL = "write", "inplace", "add", "null"
 
@@ -51,7 +50,10 @@ class Field:
         return value
 
     def format(self, value):
-        return str(value)
+        # numpy scalars (axes=(np.int64(1),)) as MXNet's numpy 1.x printed them: 1, not np.int64(1)
+        if isinstance(value, (tuple, list)):
+            value = type(value)(v.item() if isinstance(v, np.generic) else v for v in value)
+        return str(value.item() if isinstance(value, np.generic) else value)
 
     def describe(self):
         if self.required:
@@ -61,16 +63,36 @@ class Field:
 
 
 class Int(Field):
+    """An int param. MXNet declares almost all of them as C++ `int` and refuses values outside its 32 bits
+    ("Invalid Parameter format for num_hidden expect int"); `Long` is the 64-bit kind (`workspace`, randint's bounds).
+    The bound also keeps a hostile file's `num_args` of 10**20 from becoming a list of that many names."""
     type_name = "int"
+    bits = 32
 
     def parse(self, value):
         if isinstance(value, (bool, np.bool_)):
             raise ValueError("expected an integer, got %r" % (value,))
         if isinstance(value, str):
             value = value.strip().rstrip("L")
-        if isinstance(value, float) and not value.is_integer():
+            if len(value) > 64:
+                raise ValueError("expected an integer, got a string of %d characters" % len(value))
+        if isinstance(value, float) and not value.is_integer():     # also nan and inf
             raise ValueError("expected an integer, got %r" % (value,))
-        return int(float(value)) if isinstance(value, str) and "e" in value.lower() else int(value)
+        if isinstance(value, str) and "e" in value.lower():
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError("expected an integer, got %r" % (value,))
+            value = number
+        value = int(value)
+        if not -2 ** (self.bits - 1) <= value < 2 ** (self.bits - 1):
+            raise ValueError("%d is out of the range of a %d-bit integer" % (value, self.bits))
+        return value
+
+
+class Long(Int):
+    """A 64-bit int param (MXNet's `long`)."""
+    type_name = "long"
+    bits = 64
 
 
 class OptInt(Int):
@@ -161,19 +183,70 @@ class OptEnum(Enum):
         return super().parse(value)
 
 
+# A declared shape with more elements than this (2.7e11: a 1 TiB float32 array, twice any machine's memory) is
+# refused when it is parsed, so that a hostile or corrupted file fails with a message naming the attribute and the
+# value instead of at allocation.
+MAX_ELEMENTS = 2 ** 38
+_MAX_TUPLE_TEXT = 4096      # characters of a tuple attribute; MXNet's own are a few dozen
+
+
+def _tuple_items(text, allow_none):
+    """The items of a flat tuple written as MXNet writes it: `(3, 3)`, `[3,3]`, `3`, `(3,)`, `()`, `(2L, 3L)`,
+    and `None` items where allowed. A linear scan, not `ast.literal_eval`: no nesting, no recursion."""
+    if len(text) > _MAX_TUPLE_TEXT:
+        raise ValueError("a tuple of %d characters (at most %d)" % (len(text), _MAX_TUPLE_TEXT))
+    body = text.strip()
+    if body[:1] + body[-1:] in ("()", "[]"):
+        body = body[1:-1]
+    parts = [part.strip() for part in body.split(",")]
+    if parts and not parts[-1] and len(parts) > 1:     # a trailing comma: "(3,)"
+        parts.pop()
+    if parts == [""]:
+        return ()
+    items = []
+    for part in parts:
+        if allow_none and part == "None":
+            items.append(None)
+            continue
+        digits = part[:-1] if part.endswith("L") else part
+        if not digits.lstrip("+-").isdigit() or not digits.isascii() or len(digits) > 20:
+            raise ValueError("%r is not an integer" % part)
+        items.append(int(digits))
+    return tuple(items)
+
+
+def _check_range(items):
+    for d in items:
+        if d is not None and not -2 ** 63 <= d < 2 ** 63:
+            raise ValueError("%d is out of the range of a 64-bit integer" % d)
+    return items
+
+
+def _check_dims(dims):
+    _check_range(dims)
+    size = 1
+    for d in dims:
+        if d is not None and d > 0:
+            size *= d
+    if size > MAX_ELEMENTS:
+        raise ValueError("%s declares %d elements, more than the limit of 2**38" % (dims, size))
+    return dims
+
+
 class Shape(Field):
-    """A tuple of ints: `(3, 3)`, `[3, 3]`, `3`, `"(3, 3)"`, `"[3,3]"`, `"()"`."""
+    """A tuple of ints: `(3, 3)`, `[3, 3]`, `3`, `"(3, 3)"`, `"[3,3]"`, `"()"`; at most MAX_ELEMENTS elements."""
     type_name = "Shape(tuple)"
 
     def parse(self, value):
+        if isinstance(value, np.ndarray):   # MXNet passes str(value): "[2]" parses, "[2 3]" (no commas) does not
+            value = str(value)
         if isinstance(value, str):
-            text = value.strip()
-            value = ast.literal_eval(text) if text else ()
+            return _check_dims(_tuple_items(value, allow_none=False))
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            return (int(value),)
+            return _check_dims((int(value),))
         if isinstance(value, (tuple, list)) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                                     for v in value):
-            return tuple(int(v) for v in value)
+            return _check_dims(tuple(int(v) for v in value))
         raise ValueError("expected a shape (a tuple of ints), got %r" % (value,))
 
 
@@ -183,13 +256,12 @@ class OptInts(Field):
 
     def parse(self, value):
         if isinstance(value, str):
-            text = value.strip()
-            value = ast.literal_eval(text) if text else ()
+            return _check_range(_tuple_items(value, allow_none=True))
         if value is None or isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             value = (value,)
         if isinstance(value, (tuple, list)) and all(v is None or isinstance(v, (int, np.integer)) and
                                                     not isinstance(v, bool) for v in value):
-            return tuple(None if v is None else int(v) for v in value)
+            return _check_range(tuple(None if v is None else int(v) for v in value))
         raise ValueError("expected a tuple of ints or None, got %r" % (value,))
 
 
@@ -214,9 +286,9 @@ def dtype_name(dtype):
     try:
         name = np.dtype(dtype).name
     except TypeError:
-        raise ValueError("%r is not a dtype" % (dtype,)) from None
+        raise DTypeError("data type %r not understood" % (dtype,)) from None
     if name not in DTYPES:
-        raise ValueError("dtype %r is not supported" % (dtype,))
+        raise ParamError("Invalid dtype %r, valid values are: {%s}" % (name, ", ".join(sorted(DTYPES))))
     return name
 
 
@@ -296,6 +368,7 @@ class OpDef:
     params: dict = dataclasses.field(default_factory=dict)
     arguments: object = ("data",)      # list of input names, or callable(p) -> list (depends on params)
     aux: object = ()                   # mutated inputs (BatchNorm's moving stats), listed after the arguments
+    writes_arguments: Callable = None  # callable(p) -> names of arguments the kernel also writes (fix_gamma)
     outputs: object = ("output",)
     num_visible_outputs: Callable = None   # callable(p) -> int; default: all outputs are visible
     variadic: str = None               # name of the param holding the number of inputs (Concat's num_args)
@@ -307,6 +380,7 @@ class OpDef:
     aliases: tuple = ()
     input_var_attrs: Callable = None   # callable(p, input_name) -> attrs for implicitly created variables
     takes_training: bool = False       # behaves differently in training (Dropout, BatchNorm)
+    any_param: Field = None            # parses keys not in `params` (Custom hands any keyword to its Prop)
     doc: str = ""
 
     # -- params --------------------------------------------------------------------------------------------
@@ -318,7 +392,9 @@ class OpDef:
         for key, value in attrs.items():
             if key.startswith("__") and key.endswith("__"):
                 continue
-            field = self.params.get(key)
+            field = self.params.get(key, self.any_param)
+            if field is None and not self.params:   # MXNet: an op without params keeps any attribute, unread
+                continue
             if field is None:
                 raise ParamError(self._where(node_name) + "unknown parameter %r; %s takes %s"
                                  % (key, self.name, ", ".join(sorted(self.params)) or "no parameters"))
@@ -332,7 +408,9 @@ class OpDef:
             raise ParamError(self._where(node_name) + "required parameter%s %s missing" % (
                 "s" if len(missing) > 1 else "", " and ".join("%r (%s)" % (k, self.params[k].type_name)
                                                                for k in missing) + (" are" if len(missing) > 1
-                                                                                    else " is")))
+                                                                                    else " is"))
+                             + (" (given: %s)" % ", ".join(map(repr, sorted(values)))
+                                if self.any_param and values else ""))
         for key, field in self.params.items():
             if key not in values:
                 values[key] = field.default
@@ -342,7 +420,7 @@ class OpDef:
         """MXNet's string form of user-given param values (what goes into the JSON `attrs`)."""
         out = {}
         for key, value in kwargs.items():
-            field = self.params.get(key)
+            field = self.params.get(key, self.any_param)
             out[key] = value if isinstance(value, str) else (field.format(value) if field else str(value))
         return out
 
@@ -362,6 +440,13 @@ class OpDef:
 
     def input_names(self, p):
         return self.argument_names(p) + self.aux_names(p)
+
+    def written_inputs(self, p):
+        """Positions of the inputs the kernel may write, which the engine must order as writes: the aux states and
+        the `writes_arguments` (BatchNorm writes ones into a fixed gamma, as MXNet's kernel does)."""
+        names = self.argument_names(p)
+        written = [names.index(n) for n in self.writes_arguments(p)] if self.writes_arguments else []
+        return written + list(range(len(names), len(names) + len(self.aux_names(p))))
 
     def output_names(self, p):
         return _names(self.outputs, p)
@@ -426,3 +511,5 @@ def _load_ops():
     if not _loaded:
         _loaded = True
         from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
+        from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
+        from . import contrib_ops, transformer  # noqa: F401

@@ -78,7 +78,8 @@ EXEMPT = {
     "_backward_reduce": "internal to the reductions' gradients; checked through them in tests/test_gradients.py",
     **{name: "random: no pointwise reference; distribution statistics and seeding in tests/test_random.py"
        for name in ("_random_uniform", "_random_normal", "_random_exponential", "_random_gamma", "_random_poisson",
-                    "_random_randint", "_shuffle", "_sample_multinomial")},
+                    "_random_randint", "_shuffle", "_sample_multinomial", "_backward_sample_multinomial",
+                    "_random_negative_binomial", "_random_generalized_negative_binomial")},
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -519,8 +520,10 @@ SPECS = [
 
 # Op families add their rows in their own modules, appended here.
 from tests import specs_conv, specs_linalg, specs_math, specs_nn, specs_reduce, specs_shape  # noqa: E402
+from tests import specs_ctc, specs_custom, specs_matrix, specs_transformer, specs_update, specs_vision  # noqa: E402
 
-SPECS += (specs_nn.SPECS + specs_conv.SPECS + specs_math.SPECS + specs_reduce.SPECS + specs_shape.SPECS
-          + specs_linalg.SPECS)
-for _module in (specs_nn, specs_conv, specs_math, specs_reduce, specs_shape, specs_linalg):
+_FAMILIES = (specs_nn, specs_conv, specs_math, specs_reduce, specs_shape, specs_linalg, specs_vision, specs_update,
+             specs_custom, specs_matrix, specs_ctc, specs_transformer)
+for _module in _FAMILIES:
+    SPECS += _module.SPECS
     EXEMPT.update(getattr(_module, "EXEMPT", {}))

@@ -23,14 +23,17 @@ from ..registry import ADD, INPLACE, NULL, WRITE
 
 # Ops without a CUDA kernel, and why. They run through `host_fallback`. Each family module may add its own
 # backlog (`WITHOUT = {name: reason}`), merged in `without_cuda_kernel()`.
-WITHOUT_CUDA_KERNEL = {}
+WITHOUT_CUDA_KERNEL = {name: "CTC's per-sequence alpha/beta recursions run through the host (ops/cpu/ctc.py)"
+                       for name in ("CTCLoss", "_backward_CTCLoss")}
 
 _registered = None      # {op name: 'cuda' | 'host'} once registered
 
 
 def _families():
-    from . import conv, elemwise, indexing, linalg, matrix, nn, norm, random, reduce, shape
-    return (elemwise, reduce, matrix, nn, conv, shape, norm, indexing, random, linalg)
+    from . import conv, custom, elemwise, indexing, linalg, matrix, nn, norm, random, reduce, shape, update, vision
+    from . import activation, adaptive_pooling, contrib_ops, init, loss, softmax, transformer
+    return (elemwise, reduce, matrix, nn, activation, softmax, conv, shape, norm, indexing, random, linalg, vision,
+            update, custom, loss, init, adaptive_pooling, contrib_ops, transformer)
 
 
 def native_kernels():
@@ -83,7 +86,7 @@ def register():
 
 def host_fallback(opdef):
     """A GPU kernel running `opdef`'s CPU kernel on host copies of its device arrays (inputs, outputs for ADD),
-    then copying the outputs, and the aux inputs the op mutates, back to the device."""
+    then copying the outputs, and the inputs the op writes (aux states), back to the device."""
     from . import storage as gpu_storage
 
     def kernel(ctx, p, inputs, outputs, req):
@@ -95,9 +98,8 @@ def host_fallback(opdef):
         for o, h, r in zip(outputs, host_out, req):
             if r != NULL:
                 gpu_storage.from_host(h, o, dev)
-        n_args = len(opdef.argument_names(p))
-        for x, h in zip(inputs[n_args:], host_in[n_args:]):
-            gpu_storage.from_host(h, x, dev)
+        for i in opdef.written_inputs(p):
+            gpu_storage.from_host(host_in[i], inputs[i], dev)
     kernel.__name__ = "host_" + getattr(opdef.cpu, "__name__", opdef.name)
     kernel.host_fallback = True
     return kernel
