@@ -111,39 +111,33 @@ def register_error(func_name=None, cls=None):
     return register if cls is None else register(cls)
 
 
-class NotImplementedForSymbol(MXNetError):
+class _NotAvailable(MXNetError):
+    """A function called on a kind of array it does not support; subclasses say which (`_what`)."""
+    _what = ""
+
+    def __init__(self, function, alias, *args):
+        super().__init__()
+        self.function = function.__name__
+        self.alias = alias
+        self.args = [str(type(a)) for a in args]
+
+    def __str__(self):
+        message = "Function %s" % self.function
+        if self.alias:
+            message += ' (namely operator "%s")' % self.alias
+        if self.args:
+            message += " with arguments (%s)" % ", ".join(self.args)
+        return message + " " + self._what
+
+
+class NotImplementedForSymbol(_NotAvailable):
     """A function that exists for NDArray but not for Symbol."""
-
-    def __init__(self, function, alias, *args):
-        super().__init__()
-        self.function = function.__name__
-        self.alias = alias
-        self.args = [str(type(a)) for a in args]
-
-    def __str__(self):
-        return _not_available(self, "is not implemented for Symbol and only available in NDArray.")
+    _what = "is not implemented for Symbol and only available in NDArray."
 
 
-class NotSupportedForSparseNDArray(MXNetError):
+class NotSupportedForSparseNDArray(_NotAvailable):
     """A function that exists for dense NDArrays but not for sparse ones."""
-
-    def __init__(self, function, alias, *args):
-        super().__init__()
-        self.function = function.__name__
-        self.alias = alias
-        self.args = [str(type(a)) for a in args]
-
-    def __str__(self):
-        return _not_available(self, "is not supported for SparseNDArray and only available in NDArray.")
-
-
-def _not_available(error, what):
-    message = "Function %s" % error.function
-    if error.alias:
-        message += ' (namely operator "%s")' % error.alias
-    if error.args:
-        message += " with arguments (%s)" % ", ".join(error.args)
-    return message + " " + what
+    _what = "is not supported for SparseNDArray and only available in NDArray."
 
 
 # -- class properties (`Context.default_ctx`) ----------------------------------------------------------------------

@@ -7,18 +7,19 @@ Needs gluoncv 0.10.5 (installed --no-deps) with tqdm, portalocker, yacs, autocfg
 venv. Writes tests/fixtures/mxnet-1.9.1/gluoncv/{outputs.npz, symbols.json.gz, ops.npz, tiny.rec/.idx,
     split.rec/.idx}; see the README there.
 """
-import gzip
-import hashlib
 import io
 import json
 import os
+import sys
 import tempfile
-import zipfile
 
 import numpy as np
 
 import mxnet as mx
 from gluoncv.model_zoo import get_model
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from param_recipe import recipe_input, set_recipe_params, sha256, write_json_gz, write_npz  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "mxnet-1.9.1", "gluoncv")
 
@@ -28,35 +29,14 @@ MODELS = {"resnet18_v1b": (1, 3, 64, 64), "resnet50_v1d": (1, 3, 64, 64), "mobil
           "se_resnext50_32x4d": (1, 3, 64, 64)}
 
 
-def deterministic_value(name, shape, rng, grad_req):
-    """The recipe of the README (the same as model_zoo's): a gamma that is not learned (grad_req 'null') is 1;
-    running variances and gammas uniform in [0.5, 1.5]; weights of 2 or more axes uniform with variance
-    1/fan_in; everything else (biases, betas, running means) uniform in [-0.1, 0.1]."""
-    if name.endswith("gamma") and grad_req == "null":
-        return np.ones(shape, np.float32)
-    if name.endswith("running_var") or name.endswith("gamma"):
-        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
-    if name.endswith("weight") and len(shape) > 1:
-        fan_in = int(np.prod(shape[1:]))
-        return (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)).astype(np.float32)
-    return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-
-
-def sha256(path):
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
-
-
 def record(name, shape, tmp):
     with mx.name.NameManager():
         net = get_model(name, pretrained=False)
     net.initialize()
     net(mx.nd.zeros(shape))                              # finish deferred initialisation
-    rng = np.random.RandomState(0)
+    set_recipe_params(net)
     params = net.collect_params()
-    for pname in sorted(params.keys()):
-        params[pname].set_data(deterministic_value(pname, params[pname].shape, rng, params[pname].grad_req))
-    x = np.random.RandomState(1).uniform(-1, 1, shape).astype(np.float32)
+    x = recipe_input(shape)
     imperative = net(mx.nd.array(x)).asnumpy()
     net.save_parameters(os.path.join(tmp, "saved.params"))
     net.hybridize()
@@ -139,22 +119,6 @@ def record_image_records(arrays):
         writer.write_idx(i, payload)
         arrays["records/payload%d" % i] = np.frombuffer(payload, np.uint8)
     writer.close()
-
-
-def write_npz(path, arrays):
-    """np.savez with a fixed timestamp, so a rerun writes the same bytes."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for key in sorted(arrays):
-            buf = io.BytesIO()
-            np.save(buf, arrays[key])
-            info = zipfile.ZipInfo(key + ".npy", date_time=(2026, 12, 6, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, buf.getvalue())
-
-
-def write_json_gz(path, obj):
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
-        fh.write(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode())
 
 
 def main():

@@ -4,18 +4,18 @@
 
 Writes tests/fixtures/mxnet-1.9.1/model_zoo/{params.json.gz, outputs.npz, symbols.json.gz}; see the README there.
 """
-import gzip
-import hashlib
-import io
 import json
 import os
+import sys
 import tempfile
-import zipfile
 
 import numpy as np
 
 import mxnet as mx
 from mxnet.gluon.model_zoo import vision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from param_recipe import recipe_input, set_recipe_params, sha256, write_json_gz, write_npz  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "mxnet-1.9.1", "model_zoo")
 
@@ -36,25 +36,6 @@ SUBSET = {"resnet18_v1": ({"classes": 10}, 32), "resnet18_v2": ({"classes": 10},
 
 def standard_side(name):
     return 299 if name == "inceptionv3" else 224
-
-
-def deterministic_value(name, shape, rng, grad_req):
-    """The recipe of the README: BN scales/variances in [0.5, 1.5] (a fixed gamma, grad_req 'null', is 1: MXNet's
-    BatchNorm forward writes 1 into it), weight matrices and kernels uniform with variance 1/fan_in, everything
-    else (biases, betas, running means) in [-0.1, 0.1]."""
-    if name.endswith("gamma") and grad_req == "null":
-        return np.ones(shape, np.float32)
-    if name.endswith("running_var") or name.endswith("gamma"):
-        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
-    if name.endswith("weight") and len(shape) > 1:
-        fan_in = int(np.prod(shape[1:]))
-        return (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)).astype(np.float32)
-    return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-
-
-def sha256(path):
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def record_params():
@@ -79,11 +60,8 @@ def record_outputs(tmp):
             net = vision.get_model(name, **kwargs)
         net.initialize()
         net(mx.nd.zeros((1, 3, side, side)))            # finish deferred initialisation
-        rng = np.random.RandomState(0)
-        params = net.collect_params()
-        for pname in sorted(params.keys()):
-            params[pname].set_data(deterministic_value(pname, params[pname].shape, rng, params[pname].grad_req))
-        x = np.random.RandomState(1).uniform(-1, 1, (1, 3, side, side)).astype(np.float32)
+        set_recipe_params(net)
+        x = recipe_input((1, 3, side, side))
         arrays[name] = net(mx.nd.array(x)).asnumpy()
         net.save_parameters(os.path.join(tmp, "saved.params"))
         net.hybridize()
@@ -96,22 +74,6 @@ def record_outputs(tmp):
                         "save_parameters_sha256": sha256(os.path.join(tmp, "saved.params")),
                         "export_params_sha256": sha256(os.path.join(tmp, "exported-0000.params"))}
     return arrays, symbols, hashes
-
-
-def write_npz(path, arrays):
-    """np.savez with a fixed timestamp, so a rerun writes the same bytes."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for key in sorted(arrays):
-            buf = io.BytesIO()
-            np.save(buf, arrays[key])
-            info = zipfile.ZipInfo(key + ".npy", date_time=(2026, 12, 6, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, buf.getvalue())
-
-
-def write_json_gz(path, obj):
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
-        fh.write(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode())
 
 
 def main():

@@ -23,7 +23,9 @@ Plan as one op, or pass `inline=True` for a small op: when its vars are free at 
 in the pushing thread (ordering is unchanged: it was ready; only the overlap with Python is given up).
 
 Rules for `fn`: it may push further ops, but must never wait (`wait_for_var`, `waitall`) on the engine: with
-one worker that deadlocks. Workers are re-created in a forked child (Note [fork]).
+one worker that deadlocks. Code inside `fn` that must run NDArray ops and wait (a custom op's Python callback,
+ops/custom.py) makes an `ImmediateEngine` (a NaiveEngine that raises at push) its thread's engine with `scoped`.
+Engines are re-created in a forked child (Note [fork]).
 
 Example (any engine; NaiveEngine keeps it deterministic):
 >>> eng = NaiveEngine()
@@ -71,11 +73,16 @@ does not report it again; on a worker it is an ordinary op error. Waits are not 
 ours, and with it the protection.
 
 Note [fork]
-Worker threads and held locks do not survive `os.fork()` (multiprocessing's default on Linux). As MXNet does
-around fork, `os.register_at_fork` hooks first wait, in the parent, until each engine has no op in flight (so the
-child sees finished values) and hold its lock across the fork; the child then gets fresh locks, queue and
-workers. Forked from inside an op's fn (which cannot wait for itself), the ops then in flight are dropped in the
-child: their vars are reset and their writes hold an error saying their result is lost.
+Worker threads and locks held by other threads do not survive `os.fork()` (multiprocessing's default on Linux),
+so `os.register_at_fork` hooks re-create each engine in the child. A ThreadedEngine's lock is held across the
+fork (it is never held while an fn runs, so taking it cannot deadlock with other fork hooks, as waiting for the
+ops to finish would: logging's hook holds its lock while a worker may be importing and logging). In the child the
+engine gets a fresh lock, queue and workers; the ops in flight at the fork are sorted: an op whose fn had
+started (on a worker, or inline in another thread) is lost, and its writes hold an error saying so; every other
+op is queued again in push order and runs in the child (its reads are the child's copy). A NaiveEngine's lock,
+unless the forking thread holds it, is replaced, and the op another thread was running is lost the same way.
+MXNet instead waits in the parent for all pushed work before forking; here a value still being computed when
+the process forks must be waited for (`wait_to_read`, `waitall`) before forking if the child needs it.
 """
 import collections
 import contextlib
@@ -122,6 +129,7 @@ class Var:
 
 
 _READ, _WRITE, _WAIT = 0, 1, 2  # how a queued op uses a var; _WAIT: wait_for_var's marker, runs nothing
+_STARTED = -1                   # an op's `pending` once a thread has begun running its fn
 
 
 class _Op:
@@ -209,16 +217,6 @@ def _install_sigint_handler():
         _Sigint.installed = True
 
 
-def _inside_an_op():
-    """Whether the calling thread is running an op's fn (its stack holds `_call_fn`)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is _call_fn.__code__:
-            return True
-        frame = frame.f_back
-    return False
-
-
 # A wait wakes this often (s) to let Python run a pending SIGINT handler: a blocked lock is woken only by a
 # signal the OS delivered to the main thread, not by one caught by another thread or by `_thread.interrupt_main`.
 _WAKE_S = 0.1
@@ -270,6 +268,15 @@ class Engine:
         pass
 
 
+def _lose(ops):
+    """In a forked child: the fns of `ops` were running in threads the child does not have."""
+    for op in ops:
+        error = EngineError(op.name, RuntimeError("the process forked while this op was running; its outputs "
+                                                  "are lost in the child"))
+        for v in op.writes:
+            v._error = error
+
+
 class NaiveEngine(Engine):
     """Runs every op synchronously inside `push`, one at a time across threads; errors are still stored and
     raised at the wait. A KeyboardInterrupt (any BaseException) from fn goes on to the caller of push."""
@@ -277,12 +284,15 @@ class NaiveEngine(Engine):
     def __init__(self):
         super().__init__()
         self._lock = threading.RLock()  # re-entrant: an fn may push
+        self._active = []               # ops whose fn runs now (an fn may push: a stack)
 
     @_bookkeeping
     def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
         with self._lock:
+            self._active.append(op)
             raised = self._run(op)
+            self._active.pop()
             for v in op.writes:
                 v._error = op.error
             if isinstance(raised, Exception):
@@ -304,11 +314,11 @@ class NaiveEngine(Engine):
         if errors:
             _raise(errors[0])
 
-    def _before_fork(self):
-        self._lock.acquire()  # waits for an op another thread runs; re-entrant if this thread runs one
-
     def _after_fork(self, in_child):
-        self._lock.release()  # in the child too: the forking thread held it, and it is the only thread there
+        if in_child and not self._lock._is_owned():  # held, if at all, by a thread the child does not have
+            self._lock = threading.RLock()
+            _lose(self._active)
+            self._active = []
 
 
 class ImmediateEngine(NaiveEngine):
@@ -320,7 +330,9 @@ class ImmediateEngine(NaiveEngine):
     def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
         with self._lock:
+            self._active.append(op)
             raised = self._run(op)
+            self._active.pop()
             for v in op.writes:
                 v._error = op.error
         if raised is not None and not isinstance(raised, Exception):
@@ -354,24 +366,11 @@ class ThreadedEngine(Engine):
     @_bookkeeping
     def push(self, fn, reads=(), writes=(), name="op", inline=False):
         op = _Op(fn, name, reads, writes)
-        pending = 0
         with self._lock:
-            self._running[op] = None
-            for v in op.reads:
-                if v._writing or v._queue:
-                    v._queue.append((op, _READ))
-                    pending += 1
-                else:
-                    v._readers += 1
-            for v in op.writes:
-                if v._writing or v._readers or v._queue:
-                    v._queue.append((op, _WRITE))
-                    pending += 1
-                else:
-                    v._writing = True
-            op.pending = pending
+            pending = self._admit(op)
         if not pending:
             if inline:      # ready now and small: running it here costs less than the thread hop
+                op.pending = _STARTED
                 raised = self._run(op)
                 if raised is not None and not isinstance(raised, Exception):
                     self._finish(op, False)  # the caller gets the interrupt; the outputs keep op.error
@@ -381,6 +380,26 @@ class ThreadedEngine(Engine):
                 self._ready.put(op)
         if _Sigint.pending:
             _raise_deferred()
+
+    @_bookkeeping
+    def _admit(self, op):
+        """Count op in flight and queue it on the vars not free for it (lock held); return how many."""
+        self._running[op] = None
+        pending = 0
+        for v in op.reads:
+            if v._writing or v._queue:
+                v._queue.append((op, _READ))
+                pending += 1
+            else:
+                v._readers += 1
+        for v in op.writes:
+            if v._writing or v._readers or v._queue:
+                v._queue.append((op, _WRITE))
+                pending += 1
+            else:
+                v._writing = True
+        op.pending = pending
+        return pending
 
     def wait_for_var(self, var):
         marker, error = self._wait_marker(var)
@@ -421,6 +440,7 @@ class ThreadedEngine(Engine):
     def _work(self):
         while True:
             op = self._ready.get()
+            op.pending = _STARTED
             self._finish(op, self._run(op) is not None)
 
     @_bookkeeping
@@ -474,28 +494,26 @@ class ThreadedEngine(Engine):
                 ready.append(op)
 
     def _before_fork(self):
-        self._lock.acquire()  # held across the fork: the child gets a consistent copy
-        try:
-            if not _inside_an_op():  # as MXNet: let pushed work finish, so the child sees its results
-                while self._running:
-                    self._idle.wait(_WAKE_S)
-        except BaseException:
-            self._lock.release()
-            raise
+        self._lock.acquire()  # held across the fork (never while an fn runs): the child copies a consistent state
 
     def _after_fork(self, in_child):
         if not in_child:
             self._lock.release()
             return
-        lost, self._running = list(self._running), {}  # only when forked from inside an op
-        for op in lost:
-            for v in op.writes:
-                v._error = EngineError(op.name, RuntimeError("the process forked while this op was pending; "
-                                                             "its result is lost in the child"))
+        ops, self._running = list(self._running), {}
+        self._start()  # fresh lock and queue; the parent's workers do not exist here
+        for op in ops:
             for v in (*op.reads, *op.writes):
                 v._queue.clear()
                 v._readers, v._writing = 0, False
-        self._start()  # the parent's workers do not exist here
+        _lose([op for op in ops if op.pending == _STARTED])
+        ready = []
+        with self._lock:  # the ops not started yet run again here, in push order
+            for op in ops:
+                if op.pending != _STARTED and not self._admit(op):
+                    ready.append(op)
+        for op in ready:
+            self._ready.put(op)
 
 
 _ENGINE_TYPES = {"NaiveEngine": NaiveEngine, "ThreadedEngine": ThreadedEngine,
@@ -548,7 +566,7 @@ _forking = []  # the engines prepared by _before_fork, in order
 
 def _before_fork():
     for engine in list(_ENGINES):
-        engine._before_fork()  # on an exception (Ctrl-C in the wait) it holds nothing; os.fork goes on
+        engine._before_fork()
         _forking.append(engine)
 
 

@@ -14,13 +14,10 @@ import pytest
 
 import dataflow as mx
 from dataflow.base import MXNetError
+from tests import paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "fixtures", "mxnet-1.9.1", "rnn")
-_spec = importlib.util.spec_from_file_location("rnn_fixtures", os.path.join(HERE, "..", "reference",
-                                                                           "rnn_fixtures.py"))
-REF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REF)
+FIXTURES = os.path.join(paths.FIXTURES, "rnn")
+REF = paths.load_reference("rnn_fixtures")
 with open(os.path.join(FIXTURES, "cases.json")) as _fh:
     CASES = json.load(_fh)
 RTOL, ATOL = 1e-4, 1e-5

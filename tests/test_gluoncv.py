@@ -7,32 +7,22 @@ from MXNet's own exported symbol; the files save_parameters and export write are
 here, against the same fixtures: `_contrib_SyncBatchNorm` in training and `mx.image.imresize`.
 """
 import gzip
-import hashlib
 import importlib
 import importlib.util
-import json
 import os
 
 import numpy as np
 import pytest
 
 import dataflow
+from tests.model_check import assert_model_is_mxnets
+from tests.param_recipe import read_json_gz, recipe_input, set_recipe_params
 from tests.paths import FIXTURES
 
 mx = dataflow.install_as_mxnet()
 
 HERE = os.path.join(FIXTURES, "gluoncv")
 OPS = np.load(os.path.join(HERE, "ops.npz"))
-
-
-def _json_gz(name):
-    with gzip.open(os.path.join(HERE, name)) as fh:
-        return json.load(fh)
-
-
-def _sha256(path):
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
 
 
 # ---- without the libraries: the op and the image helpers GluonCV's code paths use ----------------------------
@@ -190,7 +180,7 @@ needs_gluoncv = pytest.mark.skipif(importlib.util.find_spec("gluoncv") is None,
 needs_gluonnlp = pytest.mark.skipif(importlib.util.find_spec("gluonnlp") is None,
                                     reason="gluonnlp is not installed (tests/install_mxnet_libs.sh)")
 
-SYMBOLS = _json_gz("symbols.json.gz")
+SYMBOLS = read_json_gz(os.path.join(HERE, "symbols.json.gz"))
 OUTPUTS = np.load(os.path.join(HERE, "outputs.npz"))
 MODELS = sorted(SYMBOLS["models"])
 
@@ -204,18 +194,6 @@ def test_gluoncv_imports_every_mxnet_part():
     assert gluoncv._found_mxnet
 
 
-def _deterministic_value(name, shape, rng, grad_req):
-    """The recipe of the fixtures' README (reference/gluoncv_fixtures.py)."""
-    if name.endswith("gamma") and grad_req == "null":
-        return np.ones(shape, np.float32)
-    if name.endswith("running_var") or name.endswith("gamma"):
-        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
-    if name.endswith("weight") and len(shape) > 1:
-        fan_in = int(np.prod(shape[1:]))
-        return (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)).astype(np.float32)
-    return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-
-
 def _build(name):
     from gluoncv.model_zoo import get_model
     with mx.name.NameManager():       # top-level prefixes count from 0, as in the fixture
@@ -227,17 +205,8 @@ def _with_recipe_params(name):
     net = _build(name)
     net.initialize()
     net(mx.nd.zeros(shape))                       # deferred initialisation, as in MXNet's run
-    params = net.collect_params()
-    rng = np.random.RandomState(0)
-    for pname in sorted(params.keys()):
-        params[pname].set_data(_deterministic_value(pname, params[pname].shape, rng, params[pname].grad_req))
-    x = mx.nd.array(np.random.RandomState(1).uniform(-1, 1, shape).astype(np.float32))
-    return net, x
-
-
-def _assert_mxnets(out, name):
-    expected = OUTPUTS[name]
-    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    set_recipe_params(net)
+    return net, mx.nd.array(recipe_input(shape))
 
 
 @needs_gluoncv
@@ -246,22 +215,7 @@ def test_gluoncv_model_is_mxnets(name, tmp_path):
     net, x = _with_recipe_params(name)
     info = SYMBOLS["models"][name]
     assert net.prefix == info["prefix"]
-    _assert_mxnets(net(x), name)
-    saved = str(tmp_path / "saved.params")
-    net.save_parameters(saved)
-    assert _sha256(saved) == info["save_parameters_sha256"]    # MXNet's file, byte for byte
-    net.hybridize()
-    _assert_mxnets(net(x), name)
-    prefix = str(tmp_path / "exported")
-    net.export(prefix)
-    assert _sha256(prefix + "-0000.params") == info["export_params_sha256"]
-    with open(prefix + "-symbol.json") as fh:
-        assert json.load(fh) == SYMBOLS["symbols"][name]
-    imported = mx.gluon.SymbolBlock.imports(prefix + "-symbol.json", ["data"], prefix + "-0000.params")
-    _assert_mxnets(imported(x), name)
-    fresh = _build(name)
-    fresh.load_parameters(saved)
-    _assert_mxnets(fresh(x), name)
+    assert_model_is_mxnets(net, x, lambda: _build(name), OUTPUTS[name], info, SYMBOLS["symbols"][name], tmp_path)
 
 
 # ---- GluonNLP --------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ gradients). Truths: MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/hybrid_blocks/, reco
 reference/hybrid_blocks_fixtures.py, whose `build_heads` builds the blocks here too), the block run imperatively,
 and numpy over random block structures (hypothesis).
 """
-import importlib.util
 import os
 
 import numpy as np
@@ -14,13 +13,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dataflow as mx
+from tests import paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "fixtures", "mxnet-1.9.1", "hybrid_blocks")
-_spec = importlib.util.spec_from_file_location("hybrid_blocks_fixtures",
-                                               os.path.join(HERE, "..", "reference", "hybrid_blocks_fixtures.py"))
-REF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REF)
+FIXTURES = os.path.join(paths.FIXTURES, "hybrid_blocks")
+REF = paths.load_reference("hybrid_blocks_fixtures")
 WANT = np.load(os.path.join(FIXTURES, "cases.npz"))
 
 

@@ -6,7 +6,6 @@ Truths: MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/hybrid_blocks/, recorded by refe
 whose `build_nested` builds the block here too: its outputs, its exported file and that file imported), the block
 run imperatively, and numpy.
 """
-import importlib.util
 import json
 import os
 
@@ -14,13 +13,10 @@ import numpy as np
 import pytest
 
 import dataflow as mx
+from tests import paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "fixtures", "mxnet-1.9.1", "hybrid_blocks")
-_spec = importlib.util.spec_from_file_location("hybrid_blocks_fixtures",
-                                               os.path.join(HERE, "..", "reference", "hybrid_blocks_fixtures.py"))
-REF = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REF)
+FIXTURES = os.path.join(paths.FIXTURES, "hybrid_blocks")
+REF = paths.load_reference("hybrid_blocks_fixtures")
 WANT = np.load(os.path.join(FIXTURES, "cases.npz"))
 with open(os.path.join(FIXTURES, "cases.json")) as _fh:
     META = json.load(_fh)

@@ -3,9 +3,7 @@ fixtures were made): every model's parameter names and shapes; for nine models, 
 drawn by a fixed recipe, imperative, hybridized and after export -> SymbolBlock.imports, with the saved and
 exported files byte for byte MXNet's (so loading them is loading MXNet's files); `pretrained` and `model_store`.
 """
-import gzip
 import hashlib
-import json
 import os
 
 import numpy as np
@@ -13,40 +11,21 @@ import pytest
 
 import dataflow as mx
 from dataflow.gluon.model_zoo import model_store, vision
+from tests.model_check import assert_model_is_mxnets, assert_output_is_mxnets
+from tests.param_recipe import read_json_gz, recipe_input, set_recipe_params
 from tests.paths import FIXTURES
 
 ZOO = os.path.join(FIXTURES, "model_zoo")
 
 
-def _json_gz(name):
-    with gzip.open(os.path.join(ZOO, name)) as fh:
-        return json.load(fh)
-
-
-PARAMS = _json_gz("params.json.gz")
-SYMBOLS = _json_gz("symbols.json.gz")
+PARAMS = read_json_gz(os.path.join(ZOO, "params.json.gz"))
+SYMBOLS = read_json_gz(os.path.join(ZOO, "symbols.json.gz"))
 OUTPUTS = np.load(os.path.join(ZOO, "outputs.npz"))
 
 
 def _build(name, **kwargs):
     with mx.name.NameManager():       # top-level prefixes count from 0, as in the fixture
         return vision.get_model(name, **kwargs)
-
-
-def _deterministic_value(name, shape, rng, grad_req):
-    """The README's recipe (drawn per parameter in sorted-name order from RandomState(0))."""
-    if name.endswith("gamma") and grad_req == "null":
-        return np.ones(shape, np.float32)
-    if name.endswith("running_var") or name.endswith("gamma"):
-        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
-    if name.endswith("weight") and len(shape) > 1:
-        return (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / int(np.prod(shape[1:])))).astype(np.float32)
-    return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-
-
-def _sha256(path):
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def test_every_mxnet_model_is_listed():
@@ -71,44 +50,20 @@ def _with_recipe_params(name):
     net = _build(name, **info["kwargs"])
     net.initialize()
     net(mx.nd.zeros((1, 3, side, side)))        # deferred initialisation, as MXNet's run (it shapes the export)
-    params = net.collect_params()
-    rng = np.random.RandomState(0)
-    for pname in sorted(params.keys()):
-        params[pname].set_data(_deterministic_value(pname, params[pname].shape, rng, params[pname].grad_req))
-    x = mx.nd.array(np.random.RandomState(1).uniform(-1, 1, (1, 3, side, side)).astype(np.float32))
-    return net, x
+    set_recipe_params(net)
+    return net, mx.nd.array(recipe_input((1, 3, side, side)))
 
 
 SUBSET = sorted(SYMBOLS["models"])
 SLOW = ("densenet121", "inceptionv3")   # 10 to 30 s each on 2 busy cores (5 forward passes at 221 / 299 pixels)
 
 
-def _assert_mxnets(out, name):
-    expected = OUTPUTS[name]
-    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
-
-
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in SUBSET])
 def test_outputs_are_mxnets_imperative_hybridized_exported_and_loaded(name, tmp_path):
     net, x = _with_recipe_params(name)
     info = SYMBOLS["models"][name]
-    _assert_mxnets(net(x), name)
-    saved = str(tmp_path / "saved.params")
-    net.save_parameters(saved)
-    # the file is MXNet's, byte for byte, so loading it below is loading the file MXNet saved
-    assert _sha256(saved) == info["save_parameters_sha256"]
-    net.hybridize()
-    _assert_mxnets(net(x), name)
-    prefix = str(tmp_path / "exported")
-    net.export(prefix)
-    assert _sha256(prefix + "-0000.params") == info["export_params_sha256"]
-    with open(prefix + "-symbol.json") as fh:
-        assert json.load(fh) == SYMBOLS["symbols"][name]
-    imported = mx.gluon.SymbolBlock.imports(prefix + "-symbol.json", ["data"], prefix + "-0000.params")
-    _assert_mxnets(imported(x), name)
-    fresh = _build(name, **info["kwargs"])
-    fresh.load_parameters(saved)
-    _assert_mxnets(fresh(x), name)
+    assert_model_is_mxnets(net, x, lambda: _build(name, **info["kwargs"]), OUTPUTS[name], info,
+                           SYMBOLS["symbols"][name], tmp_path)
 
 
 def test_unknown_model_name_lists_the_available_ones():
@@ -162,7 +117,7 @@ def test_pretrained_loads_a_file_with_the_published_sha1(tmp_path, monkeypatch):
     (root / ("%s-%s.params" % (name, sha1[:8]))).write_bytes(data)
     assert model_store.get_model_file(name, root=str(root)) == str(root / ("%s-%s.params" % (name, sha1[:8])))
     loaded = _build(name, pretrained=True, root=str(root), **SYMBOLS["models"][name]["kwargs"])
-    _assert_mxnets(loaded(x), name)
+    assert_output_is_mxnets(loaded(x), OUTPUTS[name])
     model_store.purge(str(root))
     assert os.listdir(root) == []
 

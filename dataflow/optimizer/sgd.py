@@ -39,6 +39,31 @@ def _warn_float16(name):
                   "Consider using multi_precision=True option of the %s optimizer" % name, stacklevel=3)
 
 
+def _sgd_kwargs(opt, momentum=None):
+    kwargs = {"rescale_grad": opt.rescale_grad, **clip_kwargs(opt)}
+    if opt.momentum > 0:
+        kwargs["momentum"] = opt.momentum if momentum is None else momentum
+    return kwargs
+
+
+def _sgd_step(weight, grad, state, lr, wd, mixed, kwargs, multi=True):
+    """MXNet's SGD step; dense SGD runs MXNet's multi-weight kernels, whose rounding differs without momentum
+    (`multi=True`); with momentum sgd_mom_update's rounding is the multi kernel's. A mixed-precision state is
+    (momentum or None, float32 weight32)."""
+    if mixed:
+        mom, master = state
+        if mom is not None:
+            update_op("mp_sgd_mom_update", (weight, grad, mom, master), out=weight, lr=lr, wd=wd, **kwargs)
+        else:
+            update_op("mp_sgd_update", (weight, grad, master), out=weight, lr=lr, wd=wd, **kwargs)
+    elif state is not None:
+        update_op("sgd_mom_update", (weight, grad, state), out=weight, lr=lr, wd=wd, **kwargs)
+    elif multi:
+        update_op("multi_sgd_update", (weight, grad), out=weight, lrs=(lr,), wds=(wd,), num_weights=1, **kwargs)
+    else:
+        update_op("sgd_update", (weight, grad), out=weight, lr=lr, wd=wd, **kwargs)
+
+
 class _MasterCopy(Optimizer):
     """Optimizers with their own mixed-precision ops: the state is (momentum or None, float32 weight32)."""
 
@@ -60,29 +85,6 @@ class _MasterCopy(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_impl(index, weight, grad, state, False)
 
-    def _sgd_kwargs(self, momentum=None):
-        kwargs = {"rescale_grad": self.rescale_grad, **clip_kwargs(self)}
-        if self.momentum > 0:
-            kwargs["momentum"] = self.momentum if momentum is None else momentum
-        return kwargs
-
-    def _sgd_step(self, weight, grad, state, lr, wd, mixed, kwargs, multi=True):
-        """MXNet's SGD step; dense SGD runs MXNet's multi-weight kernels, whose rounding differs without momentum
-        (`multi=True`); with momentum sgd_mom_update's rounding is the multi kernel's."""
-        if mixed:
-            mom, master = state
-            if mom is not None:
-                update_op("mp_sgd_mom_update", (weight, grad, mom, master), out=weight, lr=lr, wd=wd, **kwargs)
-            else:
-                update_op("mp_sgd_update", (weight, grad, master), out=weight, lr=lr, wd=wd, **kwargs)
-        elif state is not None:
-            update_op("sgd_mom_update", (weight, grad, state), out=weight, lr=lr, wd=wd, **kwargs)
-        elif multi:
-            update_op("multi_sgd_update", (weight, grad), out=weight, lrs=(lr,), wds=(wd,), num_weights=1,
-                      **kwargs)
-        else:
-            update_op("sgd_update", (weight, grad), out=weight, lr=lr, wd=wd, **kwargs)
-
 
 @register
 class SGD(_MasterCopy):
@@ -101,7 +103,7 @@ class SGD(_MasterCopy):
 
     def _update_impl(self, index, weight, grad, state, mixed):
         self._update_count(index)
-        self._sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index), mixed, self._sgd_kwargs())
+        _sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index), mixed, _sgd_kwargs(self))
 
 
 @register
@@ -126,13 +128,13 @@ class NAG(_MasterCopy):
 
     def _update_impl(self, index, weight, grad, state, mixed):
         self._update_count(index)
-        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), self._sgd_kwargs()
+        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), _sgd_kwargs(self)
         if mixed and state[0] is not None:
             update_op("mp_nag_mom_update", (weight, grad, state[0], state[1]), out=weight, lr=lr, wd=wd, **kwargs)
         elif not mixed and state is not None:
             update_op("nag_mom_update", (weight, grad, state), out=weight, lr=lr, wd=wd, **kwargs)
         else:
-            self._sgd_step(weight, grad, state, lr, wd, mixed, kwargs, multi=False)
+            _sgd_step(weight, grad, state, lr, wd, mixed, kwargs, multi=False)
 
 
 @register
@@ -231,7 +233,7 @@ class LARS(_MasterCopy):
         if self.momentum > 0 and self.momentum_correction and self.last_lr != 0:
             momentum = self.momentum * (self.cur_lr / self.last_lr)
         lr = self._lars(index, weight, grad, lr, wd)
-        self._sgd_step(weight, grad, state, lr, wd, mixed, self._sgd_kwargs(momentum))
+        _sgd_step(weight, grad, state, lr, wd, mixed, _sgd_kwargs(self, momentum))
 
 
 @register
@@ -312,19 +314,7 @@ class LBSGD(Optimizer):
             lr *= self._get_lars(weight, grad, wd)
         else:
             lr *= self._get_lbmult(cgrad["num_cums"])
-        kwargs = {"rescale_grad": self.rescale_grad, **clip_kwargs(self)}
-        if self.momentum > 0:
-            kwargs["momentum"] = self.momentum
-        if isinstance(state, (list, tuple)):
-            mom, master = state
-            if mom is not None:
-                update_op("mp_sgd_mom_update", (weight, grad, mom, master), out=weight, lr=lr, wd=wd, **kwargs)
-            else:
-                update_op("mp_sgd_update", (weight, grad, master), out=weight, lr=lr, wd=wd, **kwargs)
-        elif state is not None:
-            update_op("sgd_mom_update", (weight, grad, state), out=weight, lr=lr, wd=wd, **kwargs)
-        else:
-            update_op("sgd_update", (weight, grad), out=weight, lr=lr, wd=wd, **kwargs)
+        _sgd_step(weight, grad, state, lr, wd, isinstance(state, (list, tuple)), _sgd_kwargs(self), multi=False)
         self.cumgrads[index]["cum_grad"] = 0
 
     def __getstate__(self):

@@ -18,11 +18,11 @@ _POOL_CODES = {"max": MAX, "avg": AVG, "sum": SUM, "lp": LP}
 
 @numba.njit(nogil=True, cache=True)
 def _window(o, k, s, p, size):
-    """(start, end, padded_end) of output o's window along one dim: [start, end) clipped to the input, and the
-    end clipped to the padded input (MXNet's avg divisor uses padded_end - (o * s - p))."""
+    """(start, end, padded_length) of output o's window along one dim: [start, end) clipped to the input, and the
+    window's length within the padded input (MXNet's avg divisor with count_include_pad)."""
     start = o * s - p
     padded_end = min(start + k, size + p)
-    return max(start, 0), min(start + k, size), padded_end
+    return max(start, 0), min(start + k, size), padded_end - start
 
 
 @numba.njit(nogil=True, cache=True)
@@ -32,11 +32,11 @@ def _pool_forward(x, kernel, stride, pad, mode, p_value, count_pad, lowest, out)
     _, OD, OH, OW = out.shape
     for i in range(M):
         for oz in range(OD):
-            z0, z1, zp = _window(oz, kernel[0], stride[0], pad[0], D)
+            z0, z1, zn = _window(oz, kernel[0], stride[0], pad[0], D)
             for oy in range(OH):
-                y0, y1, yp = _window(oy, kernel[1], stride[1], pad[1], H)
+                y0, y1, yn = _window(oy, kernel[1], stride[1], pad[1], H)
                 for ox in range(OW):
-                    x0, x1, xp = _window(ox, kernel[2], stride[2], pad[2], W)
+                    x0, x1, xn = _window(ox, kernel[2], stride[2], pad[2], W)
                     if mode == MAX:
                         acc = lowest
                         for z in range(z0, z1):
@@ -59,11 +59,7 @@ def _pool_forward(x, kernel, stride, pad, mode, p_value, count_pad, lowest, out)
                                         v = v * v * v
                                 acc += v
                     if mode == AVG:
-                        if count_pad:
-                            area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
-                                (xp - (ox * stride[2] - pad[2]))
-                        else:
-                            area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                        area = zn * yn * xn if count_pad else (z1 - z0) * (y1 - y0) * (x1 - x0)
                         acc = acc / area if area > 0 else 0.0
                     elif mode == LP:
                         if p_value == 2:
@@ -92,11 +88,11 @@ def _pool_backward(dy, x, y, kernel, stride, pad, mode, p_value, count_pad, dx):
     _, OD, OH, OW = dy.shape
     for i in range(M):
         for oz in range(OD):
-            z0, z1, zp = _window(oz, kernel[0], stride[0], pad[0], D)
+            z0, z1, zn = _window(oz, kernel[0], stride[0], pad[0], D)
             for oy in range(OH):
-                y0, y1, yp = _window(oy, kernel[1], stride[1], pad[1], H)
+                y0, y1, yn = _window(oy, kernel[1], stride[1], pad[1], H)
                 for ox in range(OW):
-                    x0, x1, xp = _window(ox, kernel[2], stride[2], pad[2], W)
+                    x0, x1, xn = _window(ox, kernel[2], stride[2], pad[2], W)
                     g = dy[i, oz, oy, ox]
                     if mode == MAX:
                         z, yy, xx = _first_equal(x, i, z0, z1, y0, y1, x0, x1, y[i, oz, oy, ox])
@@ -104,11 +100,7 @@ def _pool_backward(dy, x, y, kernel, stride, pad, mode, p_value, count_pad, dx):
                             dx[i, z, yy, xx] += g
                         continue
                     if mode == AVG:
-                        if count_pad:
-                            area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
-                                (xp - (ox * stride[2] - pad[2]))
-                        else:
-                            area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                        area = zn * yn * xn if count_pad else (z1 - z0) * (y1 - y0) * (x1 - x0)
                         if area <= 0:
                             continue
                         g = g / area

@@ -99,15 +99,20 @@ def _mp_sgd_mom(out, weight, grad, mom, weight32, one, lr, wd, rescale_grad, cli
 
 
 @_jit
+def _nag_step(w, mom, g, one, lr, wd, rescale_grad, clip_gradient, momentum):
+    """(g, m, w') of one NAG element: g = clip(rescale_grad * g), m = momentum * mom,
+    w' = w - m + (momentum + 1) * (m - lr * (g + wd * w)); the caller sets mom = m - lr * (g + wd * v)."""
+    c = _clip(rescale_grad * g, clip_gradient)
+    m = momentum * mom
+    return c, m, w - m + (momentum + one) * (m - lr * (c + wd * w))
+
+
+@_jit
 def _nag_mom(out, weight, grad, mom, one, lr, wd, rescale_grad, clip_gradient, momentum, alias):
-    # g = clip(rescale_grad * g);  m = momentum * mom
-    # w' = w - m + (momentum + 1) * (m - lr * (g + wd * w))
-    # mom = m - lr * (g + wd * v), v = w' when out is weight's memory, else w: see Note [NAG reads the output]
+    # mom's v is w' when out is weight's memory, else w: see Note [NAG reads the output]
     for i in range(weight.size):
-        c = _clip(rescale_grad * grad[i], clip_gradient)
-        m = momentum * mom[i]
         w = weight[i]
-        new = w - m + (momentum + one) * (m - lr * (c + wd * w))
+        c, m, new = _nag_step(w, mom[i], grad[i], one, lr, wd, rescale_grad, clip_gradient, momentum)
         out[i] = new
         mom[i] = m - lr * (c + wd * (new if alias else w))
 
@@ -117,10 +122,7 @@ def _mp_nag_mom(out, weight, grad, mom, weight32, one, lr, wd, rescale_grad, cli
     # nag on the master copy, whose new value the momentum's decay term reads (MXNet's mixed-precision
     # kernel writes weight32 first, whatever `out` is)
     for i in range(weight.size):
-        c = _clip(rescale_grad * grad[i], clip_gradient)
-        m = momentum * mom[i]
-        w = weight32[i]
-        new = w - m + (momentum + one) * (m - lr * (c + wd * w))
+        c, m, new = _nag_step(weight32[i], mom[i], grad[i], one, lr, wd, rescale_grad, clip_gradient, momentum)
         weight32[i] = new
         mom[i] = m - lr * (c + wd * new)
         out[i] = new

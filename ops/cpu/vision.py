@@ -141,19 +141,24 @@ def backward_grid_generator(ctx, p, inputs, outputs, req):
 
 # ---- BilinearSampler ----------------------------------------------------------------------------------------------
 @_loop
+def _corner(gx, gy, h, w):
+    """The top-left neighbour (x0, y0) of grid point (gx, gy) in [-1, 1] on an (h, w) input, and the weights wx, wy
+    of that neighbour's column and row (1 - wx, 1 - wy for the next ones)."""
+    xr = (gx + 1.0) * (w - 1) / 2.0
+    yr = (gy + 1.0) * (h - 1) / 2.0
+    x0 = math.floor(xr) if math.isfinite(xr) else -2.0     # NaN/inf: no neighbour inside
+    y0 = math.floor(yr) if math.isfinite(yr) else -2.0
+    return int(x0), int(y0), 1.0 - (xr - x0), 1.0 - (yr - y0)
+
+
+@_loop
 def _sample(x, grid, out):
     n_, c_, h, w = x.shape
     oh, ow = grid.shape[2], grid.shape[3]
     for n in range(n_):
         for i in range(oh):
             for j in range(ow):
-                xr = (grid[n, 0, i, j] + 1.0) * (w - 1) / 2.0
-                yr = (grid[n, 1, i, j] + 1.0) * (h - 1) / 2.0
-                x0 = math.floor(xr) if math.isfinite(xr) else -2.0     # NaN/inf: no neighbour inside
-                y0 = math.floor(yr) if math.isfinite(yr) else -2.0
-                wx = 1.0 - (xr - x0)
-                wy = 1.0 - (yr - y0)
-                x0i, y0i = int(x0), int(y0)
+                x0i, y0i, wx, wy = _corner(grid[n, 0, i, j], grid[n, 1, i, j], h, w)
                 for c in range(c_):
                     v = 0.0
                     for dy_ in range(2):
@@ -172,13 +177,7 @@ def _sample_backward(dy, x, grid, dx, dgrid):
     for n in range(n_):
         for i in range(oh):
             for j in range(ow):
-                xr = (grid[n, 0, i, j] + 1.0) * (w - 1) / 2.0
-                yr = (grid[n, 1, i, j] + 1.0) * (h - 1) / 2.0
-                x0 = math.floor(xr) if math.isfinite(xr) else -2.0     # NaN/inf: no neighbour inside
-                y0 = math.floor(yr) if math.isfinite(yr) else -2.0
-                wx = 1.0 - (xr - x0)
-                wy = 1.0 - (yr - y0)
-                x0i, y0i = int(x0), int(y0)
+                x0i, y0i, wx, wy = _corner(grid[n, 0, i, j], grid[n, 1, i, j], h, w)
                 gx = 0.0
                 gy = 0.0
                 for c in range(c_):

@@ -53,12 +53,7 @@ def _softmax_kernel(out, x, n, post, rows, inv_t, log, lengths, use_length, add)
                 v = e - ls if log else math.exp(e) / s
             else:
                 v = 0.0
-            if add:
-                old = out[idx]
-                out[idx] = v
-                out[idx] = old + out[idx]
-            else:
-                out[idx] = v
+            put(out, idx, v, add)
         r += step
 
 
@@ -78,12 +73,7 @@ def _softmax_grad_kernel(out, dy, y, n, post, rows, inv_t, log, add):
             g = float64(dy[idx])
             yv = float64(y[idx])
             v = ((g - math.exp(yv) * s) if log else yv * (g - s)) * inv_t
-            if add:
-                old = out[idx]
-                out[idx] = v
-                out[idx] = old + out[idx]
-            else:
-                out[idx] = v
+            put(out, idx, v, add)
         r += step
 
 

@@ -88,6 +88,8 @@ class _BaseConvRNNCell(HybridRecurrentCell):
 
 
 class _ConvRNNCell(_BaseConvRNNCell):
+    """RNN cell: h' = act(conv(x) + conv(h))."""
+
     def _alias(self):
         return "conv_rnn"
 
@@ -99,6 +101,7 @@ class _ConvRNNCell(_BaseConvRNNCell):
 
 
 class _ConvLSTMCell(_BaseConvRNNCell):
+    """LSTM cell: gates (i, f, c, o) along the channel axis; states [h, c]."""
     _num_gates = 4
 
     def state_info(self, batch_size=0):
@@ -116,6 +119,7 @@ class _ConvLSTMCell(_BaseConvRNNCell):
 
 
 class _ConvGRUCell(_BaseConvRNNCell):
+    """GRU cell: gates (r, z, n) along the channel axis."""
     _num_gates = 3
 
     def _alias(self):
@@ -128,109 +132,30 @@ class _ConvGRUCell(_BaseConvRNNCell):
         return next_h, [next_h]
 
 
-class Conv1DRNNCell(_ConvRNNCell):
-    """1D convolutional RNN cell: h' = act(conv(x) + conv(h))."""
+def _cell_class(name, gates, dims):
+    """One public cell class: `gates` (RNN/LSTM/GRU math) for `dims` spatial dimensions, with MXNet's constructor
+    signature, whose defaults depend on `dims` (per-dimension pad/dilate tuples and the channel-first layout)."""
+    no_pad, no_dilate, layout = (0,) * dims, (1,) * dims, ("NCW", "NCHW", "NCDHW")[dims - 1]
 
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0,), i2h_dilate=(1,),
-                 h2h_dilate=(1,), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCW", activation="tanh",
+    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=no_pad, i2h_dilate=no_dilate,
+                 h2h_dilate=no_dilate, i2h_weight_initializer=None, h2h_weight_initializer=None,
+                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout=layout, activation="tanh",
                  prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         1, conv_layout, activation, prefix, params)
+        gates.__init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
+                       i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
+                       dims, conv_layout, activation, prefix, params)
+
+    __init__.__qualname__ = name + ".__init__"
+    doc = "%dD convolutional %s" % (dims, gates.__doc__)
+    return type(name, (gates,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
 
 
-class Conv2DRNNCell(_ConvRNNCell):
-    """2D convolutional RNN cell: h' = act(conv(x) + conv(h))."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0), i2h_dilate=(1, 1),
-                 h2h_dilate=(1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         2, conv_layout, activation, prefix, params)
-
-
-class Conv3DRNNCell(_ConvRNNCell):
-    """3D convolutional RNN cell: h' = act(conv(x) + conv(h))."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0, 0), i2h_dilate=(1, 1, 1),
-                 h2h_dilate=(1, 1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCDHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         3, conv_layout, activation, prefix, params)
-
-
-class Conv1DLSTMCell(_ConvLSTMCell):
-    """1D convolutional LSTM cell: gates (i, f, c, o) along the channel axis; states [h, c]."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0,), i2h_dilate=(1,),
-                 h2h_dilate=(1,), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         1, conv_layout, activation, prefix, params)
-
-
-class Conv2DLSTMCell(_ConvLSTMCell):
-    """2D convolutional LSTM cell: gates (i, f, c, o) along the channel axis; states [h, c]."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0), i2h_dilate=(1, 1),
-                 h2h_dilate=(1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         2, conv_layout, activation, prefix, params)
-
-
-class Conv3DLSTMCell(_ConvLSTMCell):
-    """3D convolutional LSTM cell: gates (i, f, c, o) along the channel axis; states [h, c]."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0, 0), i2h_dilate=(1, 1, 1),
-                 h2h_dilate=(1, 1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCDHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         3, conv_layout, activation, prefix, params)
-
-
-class Conv1DGRUCell(_ConvGRUCell):
-    """1D convolutional GRU cell: gates (r, z, n) along the channel axis."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0,), i2h_dilate=(1,),
-                 h2h_dilate=(1,), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         1, conv_layout, activation, prefix, params)
-
-
-class Conv2DGRUCell(_ConvGRUCell):
-    """2D convolutional GRU cell: gates (r, z, n) along the channel axis."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0), i2h_dilate=(1, 1),
-                 h2h_dilate=(1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         2, conv_layout, activation, prefix, params)
-
-
-class Conv3DGRUCell(_ConvGRUCell):
-    """3D convolutional GRU cell: gates (r, z, n) along the channel axis."""
-
-    def __init__(self, input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad=(0, 0, 0), i2h_dilate=(1, 1, 1),
-                 h2h_dilate=(1, 1, 1), i2h_weight_initializer=None, h2h_weight_initializer=None,
-                 i2h_bias_initializer="zeros", h2h_bias_initializer="zeros", conv_layout="NCDHW", activation="tanh",
-                 prefix=None, params=None):
-        super().__init__(input_shape, hidden_channels, i2h_kernel, h2h_kernel, i2h_pad, i2h_dilate, h2h_dilate,
-                         i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
-                         3, conv_layout, activation, prefix, params)
+Conv1DRNNCell = _cell_class("Conv1DRNNCell", _ConvRNNCell, 1)
+Conv2DRNNCell = _cell_class("Conv2DRNNCell", _ConvRNNCell, 2)
+Conv3DRNNCell = _cell_class("Conv3DRNNCell", _ConvRNNCell, 3)
+Conv1DLSTMCell = _cell_class("Conv1DLSTMCell", _ConvLSTMCell, 1)
+Conv2DLSTMCell = _cell_class("Conv2DLSTMCell", _ConvLSTMCell, 2)
+Conv3DLSTMCell = _cell_class("Conv3DLSTMCell", _ConvLSTMCell, 3)
+Conv1DGRUCell = _cell_class("Conv1DGRUCell", _ConvGRUCell, 1)
+Conv2DGRUCell = _cell_class("Conv2DGRUCell", _ConvGRUCell, 2)
+Conv3DGRUCell = _cell_class("Conv3DGRUCell", _ConvGRUCell, 3)

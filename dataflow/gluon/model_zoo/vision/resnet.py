@@ -58,7 +58,22 @@ class BottleneckV1(HybridBlock):
         return F.Activation(self.body(x) + shortcut, act_type="relu")
 
 
-class BasicBlockV2(HybridBlock):
+class _PreActivationBlock(HybridBlock):
+    """V2's forward: relu(bn1(x)) feeds conv1 and, when projected, the shortcut; each later conv sees relu(bn(.))
+    of the previous output (`_later_layers`: its (bn, conv) pairs); the result is added to the shortcut."""
+
+    def hybrid_forward(self, F, x):
+        shortcut = x
+        x = F.Activation(self.bn1(x), act_type="relu")
+        if self.downsample:
+            shortcut = self.downsample(x)
+        x = self.conv1(x)
+        for bn, conv in self._later_layers():
+            x = conv(F.Activation(bn(x), act_type="relu"))
+        return x + shortcut
+
+
+class BasicBlockV2(_PreActivationBlock):
     """Pre-activation basic block: BN-relu-conv3x3 twice, plus the shortcut (from the activated input when it
     is projected). Used by resnet18/34 V2."""
 
@@ -71,17 +86,11 @@ class BasicBlockV2(HybridBlock):
         self.downsample = (nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels)
                            if downsample else None)
 
-    def hybrid_forward(self, F, x):
-        shortcut = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample:
-            shortcut = self.downsample(x)
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type="relu"))
-        return x + shortcut
+    def _later_layers(self):
+        return [(self.bn2, self.conv2)]
 
 
-class BottleneckV2(HybridBlock):
+class BottleneckV2(_PreActivationBlock):
     """Pre-activation bottleneck: BN-relu before each of 1x1 -> 3x3 (stride here) -> 1x1. Used by resnet50+ V2."""
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
@@ -96,15 +105,8 @@ class BottleneckV2(HybridBlock):
         self.downsample = (nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels)
                            if downsample else None)
 
-    def hybrid_forward(self, F, x):
-        shortcut = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample:
-            shortcut = self.downsample(x)
-        x = self.conv1(x)
-        x = self.conv2(F.Activation(self.bn2(x), act_type="relu"))
-        x = self.conv3(F.Activation(self.bn3(x), act_type="relu"))
-        return x + shortcut
+    def _later_layers(self):
+        return [(self.bn2, self.conv2), (self.bn3, self.conv3)]
 
 
 def _make_stage(block, num_blocks, channels, stride, stage_index, in_channels):
@@ -117,6 +119,17 @@ def _make_stage(block, num_blocks, channels, stride, stage_index, in_channels):
     return stage
 
 
+def _add_stem_and_stages(features, block, layers, channels, thumbnail):
+    """The stem (conv7x7/2, BN, relu, maxpool; a 3x3 stride-1 conv for thumbnails) and then the stages."""
+    if thumbnail:
+        features.add(_conv3x3(channels[0], 1, 0))
+    else:
+        features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False), nn.BatchNorm(), nn.Activation("relu"),
+                     nn.MaxPool2D(3, 2, 1))
+    for i, num_blocks in enumerate(layers):
+        features.add(_make_stage(block, num_blocks, channels[i + 1], 1 if i == 0 else 2, i + 1, channels[i]))
+
+
 class ResNetV1(HybridBlock):
     """ResNet V1. `layers`: blocks per stage; `channels`: the stem's then each stage's output channels;
     `thumbnail`: a 3x3 stride-1 stem for small (CIFAR-sized) images instead of conv7x7/2 + maxpool."""
@@ -126,14 +139,7 @@ class ResNetV1(HybridBlock):
         assert len(layers) == len(channels) - 1
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False), nn.BatchNorm(),
-                                  nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
-            for i, num_blocks in enumerate(layers):
-                self.features.add(_make_stage(block, num_blocks, channels[i + 1], 1 if i == 0 else 2, i + 1,
-                                              channels[i]))
+            _add_stem_and_stages(self.features, block, layers, channels, thumbnail)
             self.features.add(nn.GlobalAvgPool2D())
             self.output = nn.Dense(classes, in_units=channels[-1])
 
@@ -151,14 +157,7 @@ class ResNetV2(HybridBlock):
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
             self.features.add(nn.BatchNorm(scale=False, center=False))
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False), nn.BatchNorm(),
-                                  nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
-            for i, num_blocks in enumerate(layers):
-                self.features.add(_make_stage(block, num_blocks, channels[i + 1], 1 if i == 0 else 2, i + 1,
-                                              channels[i]))
+            _add_stem_and_stages(self.features, block, layers, channels, thumbnail)
             self.features.add(nn.BatchNorm(), nn.Activation("relu"), nn.GlobalAvgPool2D(), nn.Flatten())
             self.output = nn.Dense(classes, in_units=channels[-1])
 
