@@ -17,6 +17,9 @@ from tests.op_specs import SHAPES, Err, OpSpec, Shp, array
 FLOATS = ("float32", "float64", "float16")
 MIXED = ("float16", "float32")          # the weight's dtype of the mp_* ops; their states are float32
 _TOL = {"float32": (1e-5, 1e-5), "float16": (4e-3, 4e-3), "float64": (1e-10, 1e-10)}
+# The multi AdamW kernels group var as MXNet's fused kernel does, b2 * (var - g^2) + g^2, which cancels in float32
+# when var << g^2: var's relative error grows to about eps32 / (1 - b2) = 6e-5, the step's to half that.
+_MULTI_ADAMW_TOL = dict(_TOL, float32=(1e-4, 1e-5))
 STATEFUL = {"forward": "updates its state inputs in place; kernel vs reference with states and every req in "
                        "tests/test_optimizers_more.py", "req": "see forward"}
 
@@ -199,7 +202,7 @@ SPECS = [
                      want_ins=((4,),) * 4 + ((2,),)))),
     _row("_mp_adamw_update", dtypes=MIXED),
     OpSpec("_multi_adamw_update", _multi_adamw_ref("_multi_adamw_update"), multi_adamw_sample(False), dtypes=FLOATS,
-           tol=_TOL, skips=MULTI_STATEFUL,
+           tol=_MULTI_ADAMW_TOL, skips=MULTI_STATEFUL,
            attrs=(({"lrs": "(0.1, 0.2)", "wds": "[0.0, 0.01]", "etas": "(1, 0.5)", "num_weights": "2"},
                    {"lrs": (0.1, 0.2), "wds": (0.0, 0.01), "etas": (1.0, 0.5), "num_weights": 2}),),
            errors=(Err({"lrs": (0.1, 0.2), "wds": (0.0,), "etas": (1.0,)}, shapes=((3,),) * 5, exc=ParamError,
@@ -208,7 +211,7 @@ SPECS = [
                        ((3,), None, None, None, None, None, (2, 2), None, None), ((3,), (2, 2)),
                        want_ins=((3,),) * 4 + ((2, 2),) * 4 + ((1,),)),)),
     OpSpec("_multi_mp_adamw_update", _multi_adamw_ref("_multi_mp_adamw_update"), multi_adamw_sample(True),
-           dtypes=MIXED, tol=_TOL, skips=MULTI_STATEFUL),
+           dtypes=MIXED, tol=_MULTI_ADAMW_TOL, skips=MULTI_STATEFUL),
     OpSpec("multi_sgd_update", _multi_ref, multi_sgd_sample, dtypes=FLOATS, tol=_TOL,
            attrs=(({"lrs": "(0.1, 0.2)", "wds": "[0.0, 0.01]", "num_weights": "2"},
                    {"lrs": (0.1, 0.2), "wds": (0.0, 0.01), "num_weights": 2}),),
