@@ -2,29 +2,53 @@
 
 The package mirrors MXNet's Python API: `sym`/`symbol`, `nd`/`ndarray`, `cpu`/`gpu`/`Context`, `name`,
 `attribute`, `executor`. See ARCHITECTURE.md for how a graph becomes running kernels.
+
+Note [lazy submodules]: `import dataflow` imports what a first model needs (arrays, symbols, autograd, Gluon) and
+nothing else: every other submodule (`mx.viz` and graphviz, `mx.test_utils` and numpy.testing, `mx.module`,
+`mx.io`, `mx.metric`, `mx.contrib`, `mx.image`, ...) is imported on first use by the module `__getattr__` below,
+so `mx.test_utils.assert_almost_equal` and `from dataflow import viz` work as before.
 """
+import importlib as _importlib
+import importlib.util as _importlib_util
+
 __version__ = "1.9.1"   # the MXNet API version this package reproduces
 
 from . import attribute, base, context, name  # noqa: E402
 from . import autograd, ndarray, random, symbol  # noqa: E402
-from . import lr_scheduler, optimizer  # noqa: E402
-from . import viz  # noqa: E402
-from . import initializer, test_utils  # noqa: E402
+from . import initializer, lr_scheduler, optimizer  # noqa: E402
 from . import gluon  # noqa: E402
-from . import callback, io, metric, model, module  # noqa: E402
-from . import contrib, image, monitor, operator, registry, runtime, util  # noqa: E402
+from . import threads, util  # noqa: E402
 from ._mxnet_alias import install_as_mxnet  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from .executor import Executor  # noqa: E402
-from .util import (is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np, use_np_array,  # noqa: E402,F401
-                   use_np_shape)
+from .util import (is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np,  # noqa: E402,F401
+                   use_np_array, use_np_shape)
+
+threads._init()          # BLAS on one thread unless DATAFLOW_BLAS_THREADS says otherwise (Note [one BLAS thread])
 
 nd = ndarray
-mod = module
 sym = symbol
 init = initializer
+
+# Imported on first use (Note [lazy submodules]); any other submodule, e.g. `mx.engine`, is found the same way.
+_LAZY = {"mod": "module", "viz": "viz", "test_utils": "test_utils", "callback": "callback", "io": "io",
+         "metric": "metric", "model": "model", "module": "module", "contrib": "contrib", "image": "image",
+         "monitor": "monitor", "operator": "operator", "registry": "registry", "runtime": "runtime"}
+
+
+def __getattr__(attr):
+    target = _LAZY.get(attr, attr)
+    if not attr.startswith("_") and _importlib_util.find_spec(__name__ + "." + target) is not None:
+        module = _importlib.import_module(__name__ + "." + target)
+        globals()[attr] = module
+        return module
+    raise AttributeError("module %r has no attribute %r" % (__name__, attr))
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def waitall():

@@ -1,4 +1,8 @@
-"""ops/cpu/vmath.py against numpy/scipy in float64, to the error bound stated per function in SPECS."""
+"""ops/cpu/vmath.py against numpy/scipy in float64, to the error bound stated per function in SPECS; apply() on
+both of its routes (vmath.ROUTES)."""
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -11,6 +15,8 @@ from hypothesis.extra.numpy import arrays
 from numba import njit
 
 from ops.cpu import vmath
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 EPS = float(np.finfo(np.float32).eps)        # 1.19e-7
 DENORMAL = 2.0 ** -149                       # the float32 denormal ulp: slack for results that land there
@@ -153,11 +159,21 @@ def test_scalar_function_in_a_user_kernel(spec):
     check(spec, x, y)
 
 
+@pytest.fixture(params=["vmath", "numpy"])
+def route(request, monkeypatch):
+    """Every function routed to vmath, or to numpy, as apply() would on one host or another."""
+    monkeypatch.setattr(vmath, "ROUTES", {name: request.param for name in vmath.FLOAT32})
+    return request.param
+
+
 @pytest.mark.parametrize("name", list(vmath.FLOAT32))
-def test_apply(name):
+def test_apply(name, route):
     x = np.linspace(-3, 3, 2 * 3 * 5).reshape(2, 3, 5).astype(np.float32)
-    flat = np.empty(x.size, np.float32)
-    vmath.FLOAT32[name](x.reshape(-1), flat)
+    flat = x.reshape(-1).copy()
+    if route == "vmath":
+        vmath.FLOAT32[name](x.reshape(-1), flat)
+    else:
+        vmath.NUMPY[name](x.reshape(-1), out=flat)
     np.testing.assert_array_equal(vmath.apply(name, x), flat.reshape(x.shape))
     # in place, through a multi-dimensional array
     y = x.copy()
@@ -174,6 +190,34 @@ def test_apply(name):
     assert vmath.apply(name, x.astype(np.float16)).dtype == np.float16
     assert vmath.apply(name, np.zeros((0, 3), np.float32)).shape == (0, 3)
     assert vmath.apply(name, np.float32(0.5) * np.ones((), np.float32)).shape == ()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_either_route_within_the_bound(spec, route):
+    # numpy's float32 loops are within 4 ulp (1 ulp where numpy runs SVML); vmath's within spec.rtol
+    if route == "numpy" and vmath.choose_routes(True)[spec.name] != "numpy":
+        pytest.skip("never routed to numpy")
+    x = grid(spec, n=20_001)
+    with np.errstate(all="ignore"):
+        y = vmath.apply(spec.name, x)
+    check(Spec(spec.name, spec.ref, spec.lo, spec.hi, max(spec.rtol, 4 * EPS)), x, y)
+
+
+def test_routes_follow_the_host():
+    # numpy's float32 expm1/log/log1p/tanh beat vmath only where numpy runs its AVX-512 (SVML) loops
+    assert vmath.choose_routes(True) == {name: "numpy" if name in ("expm1", "log", "log1p", "tanh") else "vmath"
+                                         for name in vmath.FLOAT32}
+    assert set(vmath.choose_routes(False).values()) == {"vmath"}
+    assert vmath.ROUTES == vmath.choose_routes(vmath.numpy_has_svml())
+
+
+def test_numpy_without_avx512_routes_to_vmath():
+    # numpy with its AVX-512 dispatch turned off, as on an AVX2 host (NPY_DISABLE_CPU_FEATURES), in a fresh process
+    code = "from ops.cpu import vmath; print(sorted(set(vmath.ROUTES.values())), vmath.numpy_has_svml())"
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['vmath']", "False"]
 
 
 def test_tables_agree():

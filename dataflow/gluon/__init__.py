@@ -1,6 +1,15 @@
 """`mx.gluon`: imperative and hybridizable neural-network blocks, parameters, losses, training and data."""
-from . import data, loss, nn, rnn, utils  # noqa: F401
+import importlib as _importlib
+
+from . import loss, nn, rnn, utils  # noqa: F401
 from .block import Block, HybridBlock, SymbolBlock  # noqa: F401
-from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict  # noqa: F401
+from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict, tensor_types  # noqa: F401
 from .trainer import Trainer  # noqa: F401
-from . import contrib, model_zoo  # noqa: F401,E402  (contrib and the zoo build on the layers above)
+
+_LAZY = ("data", "contrib", "model_zoo")    # imported on first use (dataflow/__init__.py, Note [lazy submodules])
+
+
+def __getattr__(attr):
+    if attr in _LAZY:
+        return _importlib.import_module(__name__ + "." + attr)
+    raise AttributeError("module %r has no attribute %r" % (__name__, attr))

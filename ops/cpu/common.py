@@ -4,7 +4,8 @@ Every kernel writes through one of these, so no kernel repeats the WRITE/INPLACE
   `assign(out, req, value)`     value is an array (or scalar) broadcastable to out;
   `store(out, req, compute)`    compute(dst) writes the result into dst (out itself, or a scratch buffer for ADD);
   `ufunc(f, args, out, req)`    out = f(*args) elementwise, numpy broadcasting, computed in out's dtype;
-  `copy_view(x, out, req)`      view ops: out = x reshaped, nothing to do when out already is x's memory.
+  `copy_view(x, out, req)`      view ops: out = x reshaped, nothing to do when out already is x's memory;
+  `in_compute_dtype(out, req, compute)`  as store, with dst in out's compute dtype (float16 -> float32 scratch).
 ADD accumulates into the existing output (grad_req='add'); NULL leaves it untouched; INPLACE is WRITE into a buffer
 that also holds an input, which elementwise ufuncs and numpy's copy handle (numpy buffers overlapping operands).
 
@@ -26,7 +27,8 @@ import numpy as np
 
 from ..registry import ADD, NULL
 
-__all__ = ["assign", "copy_view", "store", "ufunc", "loop", "scalar_in", "compute_dtype", "same_memory"]
+__all__ = ["assign", "copy_view", "store", "in_compute_dtype", "ufunc", "loop", "scalar_in", "compute_dtype",
+           "same_memory"]
 
 F16, F32 = np.dtype(np.float16), np.dtype(np.float32)
 
@@ -70,6 +72,19 @@ def store(out, req, compute):
         np.add(out, tmp, out=out)
     else:
         compute(out)
+
+
+def in_compute_dtype(out, req, compute):
+    """Run compute(dst) with dst in out's compute dtype (float16 -> a float32 scratch), leaving out as req says.
+    Floating-point warnings are off, as in `ufunc`."""
+    cdt = compute_dtype(out.dtype)
+    with np.errstate(all="ignore"):
+        if cdt == out.dtype:
+            store(out, req, compute)
+        elif req != NULL:
+            tmp = np.empty(out.shape, cdt)
+            compute(tmp)
+            assign(out, req, tmp)
 
 
 _LOOPS = {}

@@ -1,4 +1,5 @@
-"""CPU kernels of the elementwise family: binary, broadcast, scalar and unary ops, Cast, and the fill ops.
+"""CPU kernels of the elementwise family: binary, broadcast, scalar and unary ops (Cast, the fill ops, copies,
+hard_sigmoid and _sum_to_like are in elemwise_misc.py, re-exported here).
 
 Each op's math is one scalar function under `numba.vectorize(cache=True)` (a DUFunc: compiled per dtype on first
 use, releases the GIL, broadcasts like numpy). The kernel builders at the bottom of this file turn one scalar
@@ -9,7 +10,8 @@ The scalar functions are plain Python under the decorator, so a CUDA family can 
 Where a DUFunc is slower than numpy on large float arrays (it calls scalar libm for transcendental math: pip's
 llvmlite has no SVML), a kernel routes float data elsewhere, computing the same thing: vmath's vectorised float32
 functions, a numpy/scipy ufunc with out=, or a float32-only DUFunc variant (`mod_f32`, `hypot_f32`), keeping the
-DUFunc for integer data. The choices are in the kernel lines below, with the timings that made them.
+DUFunc for integer data (the float paths are in float_paths.py). The choices are in the kernel lines below, with
+the timings that made them.
 
 Adding an op: a scalar function here (skip it if one exists), a kernel line, and one line in ops/elemwise.py.
 """
@@ -19,12 +21,13 @@ import numba
 import numpy as np
 from numba.np.ufunc.dufunc import DUFunc
 
-from . import vmath
-from ..registry import NULL
-from .common import F16, F32, assign, compute_dtype, copy_view, scalar_in, store, ufunc
+from .common import F16, F32, in_compute_dtype, scalar_in, ufunc
+from .elemwise_misc import (_copy, _full, _hard_sigmoid, _ones, _zeros, cast, hard_sigmoid,  # noqa: F401 (re-exported:
+                            sum_to_like)                                                     # ops/elemwise.py)
+from .float_paths import numpy_ufunc as _np, out_of_place, rcbrt_np, relu_np, scipy_ufunc as _sp, vmath_route as _vm
+from .special import _TWO_OVER_SQRT_PI, _digamma, _erfinv_start
 
 _scalar = numba.vectorize(cache=True)
-_inline = numba.njit(cache=True, inline="always")     # helpers shared by several scalar functions
 F64 = np.dtype(np.float64)
 
 
@@ -78,7 +81,6 @@ def relu(x):
 # results out of the integer range, or NaN, are undefined in C++ and not matched.
 _DEGREES = 57.2957763671875             # MXNet's constants are the float32 quotients 180 / float32(pi) and
 _RADIANS = 0.01745329238474369          # float32(pi) / 180, in every dtype (degrees(float64 1) = 57.2957763671875)
-_TWO_OVER_SQRT_PI = 1.1283791670955126
 
 
 @_scalar
@@ -88,7 +90,8 @@ def _abs(x):
 
 @_scalar
 def _sign(x):
-    return 1 if x > 0 else (-1 if x < 0 else 0)         # NaN gives 0, as in MXNet
+    # NaN gives 0, as in MXNet. No select, so no branch in place (19 ms -> 2.1 on 2.4M float32)
+    return int(x > 0) - int(x < 0)
 
 
 @_scalar
@@ -250,12 +253,6 @@ def _sigmoid(x):
     return 1 / (1 + math.exp(-np.float64(x)))    # -x of unsigned data would wrap
 
 
-@_inline
-def _hard_sigmoid(x, alpha, beta):
-    y = alpha * x + beta                  # clipped to [0, 1]; NaN stays NaN, as in MXNet
-    return 0 if y <= 0 else (1 if y >= 1 else y)
-
-
 @_scalar
 def _softsign(x):
     return x / (1 + np.abs(x))
@@ -274,35 +271,6 @@ def _gammaln(x):
 @_scalar
 def _erf(x):
     return math.erf(x)
-
-
-@_inline
-def _erfinv_start(x):
-    """erfinv(x) for |x| < 1 to ~4e-7 relative (M. Giles, "Approximating the erfinv function", 2010)."""
-    w = -math.log((1 - x) * (1 + x))
-    if w < 5:
-        w = w - 2.5
-        p = 2.81022636e-08
-        p = 3.43273939e-07 + p * w
-        p = -3.5233877e-06 + p * w
-        p = -4.39150654e-06 + p * w
-        p = 0.00021858087 + p * w
-        p = -0.00125372503 + p * w
-        p = -0.00417768164 + p * w
-        p = 0.246640727 + p * w
-        p = 1.50140941 + p * w
-    else:
-        w = math.sqrt(w) - 3
-        p = -0.000200214257
-        p = 0.000100950558 + p * w
-        p = 0.00134934322 + p * w
-        p = -0.00367342844 + p * w
-        p = 0.00573950773 + p * w
-        p = -0.0076224613 + p * w
-        p = 0.00943887047 + p * w
-        p = 1.00167406 + p * w
-        p = 2.83297682 + p * w
-    return p * x
 
 
 @_scalar
@@ -335,22 +303,6 @@ def _erfinv_f32(x):
 @_scalar
 def _logical_not(x):
     return 1 if x == 0 else 0             # NaN is true, so gives 0
-
-
-@_inline
-def _digamma(x):
-    """psi(x) = d log|gamma(x)| / dx in float64: reflection below 0, recurrence up to 10, asymptotic series."""
-    if x <= 0 and x == math.floor(x):
-        return np.nan
-    acc = 0.0
-    if x < 0:
-        acc = -math.pi / math.tan(math.pi * x)         # psi(x) = psi(1 - x) - pi / tan(pi x)
-        x = 1 - x
-    while x < 10:
-        acc -= 1 / x
-        x += 1
-    f = 1 / (x * x)
-    return acc + math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
 
 
 @_scalar
@@ -461,7 +413,7 @@ def _pick(f, f32, dtype):
 def _run(f, f32, floats, args, out, req):
     """out (req) f(*args): `floats` (a numpy ufunc) for float data where given, else the DUFunc picked by _pick."""
     if floats is not None and out.dtype.kind == "f":
-        _in_compute_dtype(out, req, lambda dst: floats(*[a if a.dtype == dst.dtype else a.astype(dst.dtype)
+        in_compute_dtype(out, req, lambda dst: floats(*[a if a.dtype == dst.dtype else a.astype(dst.dtype)
                                                          for a in args], out=dst))
     else:
         ufunc(_pick(f, f32, out.dtype), args, out, req)
@@ -487,19 +439,6 @@ def with_scalar(f, reverse=False, f32=None, floats=None):
     return kernel
 
 
-def _in_compute_dtype(out, req, compute):
-    """Run compute(dst) with dst in out's compute dtype (float16 -> a float32 scratch), leaving out as req says.
-    Floating-point warnings are off, as in `common.ufunc`."""
-    cdt = compute_dtype(out.dtype)
-    with np.errstate(all="ignore"):
-        if cdt == out.dtype:
-            store(out, req, compute)
-        elif req != NULL:
-            tmp = np.empty(out.shape, cdt)
-            compute(tmp)
-            assign(out, req, tmp)
-
-
 def math_kernel(f, f32=None, f64=None):
     """Kernel computing outputs[0] = f(inputs[0]) with DUFunc f, except that float32 (and float16, computed in
     float32) and float64 data go to the array functions `f32(x, out)` / `f64(x, out)` where given: vmath's
@@ -512,34 +451,17 @@ def math_kernel(f, f32=None, f64=None):
             ufunc(f if fast is None else fast, inputs, out, req[0])
         else:
             src = x if x.dtype != F16 else x.astype(F32)
-            _in_compute_dtype(out, req[0], lambda dst: fast(src, dst))
+            in_compute_dtype(out, req[0], lambda dst: fast(src, dst))
     return kernel
 
 
-def _np(uf):
-    return lambda x, out: uf(x, out=out)
-
-
-def _vm(name):
-    return lambda x, out: vmath.apply(name, x, out)
-
-
-def _np_rcbrt(x, out):
-    np.reciprocal(np.cbrt(x, out=out), out=out)
-
-
-def _sp(name):
-    def fast(x, out):
-        import scipy.special                        # imported on first use: it is slow to import
-        getattr(scipy.special, name)(x, out=out)
-    return fast
-
-
 # ---- kernels ---------------------------------------------------------------------------------------------------
-elemwise_add = broadcast_add = elementwise(add)
-elemwise_sub = broadcast_sub = elementwise(sub)
-elemwise_mul = broadcast_mul = elementwise(mul)
-elemwise_div = broadcast_div = elementwise(div)
+# Float arithmetic (+ - * / and negation, IEEE-exact, so the same bits as the DUFunc) goes to numpy's SIMD loops,
+# which also run in place at full speed (Note [in-place DUFunc calls]) and keep numba off a script's first call.
+elemwise_add = broadcast_add = elementwise(add, floats=np.add)
+elemwise_sub = broadcast_sub = elementwise(sub, floats=np.subtract)
+elemwise_mul = broadcast_mul = elementwise(mul, floats=np.multiply)
+elemwise_div = broadcast_div = elementwise(div, floats=np.divide)
 _power = broadcast_power = elementwise(power, floats=np.power)     # float32: 0.68 ms, the DUFunc (libm pow) 7.1
 _mod = broadcast_mod = elementwise(mod, f32=mod_f32)     # float32: 18 ms, numpy's np.mod 28; 1.8 against a scalar
 _maximum = broadcast_maximum = elementwise(maximum)
@@ -555,14 +477,14 @@ _logical_and = broadcast_logical_and = elementwise(logical_and)
 _logical_or = broadcast_logical_or = elementwise(logical_or)
 _logical_xor = broadcast_logical_xor = elementwise(logical_xor)
 _backward_gammaln = elementwise(_gammaln_grad)
-negative = elementwise(neg)
+negative = elementwise(neg, floats=np.negative)
 
-_plus_scalar = with_scalar(add)
-_minus_scalar = with_scalar(sub)
-_rminus_scalar = with_scalar(sub, reverse=True)
-_mul_scalar = with_scalar(mul)
-_div_scalar = with_scalar(div)
-_rdiv_scalar = with_scalar(div, reverse=True)
+_plus_scalar = with_scalar(add, floats=np.add)
+_minus_scalar = with_scalar(sub, floats=np.subtract)
+_rminus_scalar = with_scalar(sub, reverse=True, floats=np.subtract)
+_mul_scalar = with_scalar(mul, floats=np.multiply)
+_div_scalar = with_scalar(div, floats=np.divide)
+_rdiv_scalar = with_scalar(div, reverse=True, floats=np.divide)
 _power_scalar = with_scalar(power, floats=np.power)
 _rpower_scalar = with_scalar(power, reverse=True, floats=np.power)
 _mod_scalar = with_scalar(mod, f32=mod_f32)
@@ -581,32 +503,34 @@ _logical_or_scalar = with_scalar(logical_or)
 _logical_xor_scalar = with_scalar(logical_xor)
 
 # Unary math. Fast float paths were picked by timing 1024x1024 float32 arrays (ms, one thread; the 2-core host is
-# shared, +-20%): vmath where it beats numpy (exp 0.42 vs numpy 0.47; sigmoid 0.5 vs scipy's expit 2.7; softsign
-# 0.3 vs 1.0 for numpy's x / (1 + |x|); erf 0.85 vs scipy 26), numpy's SIMD loops where they beat vmath or the
-# libm-calling DUFunc (log 0.44 vs vmath 0.55, expm1 0.32 vs 0.52, log1p 0.48 vs 0.68, tanh 0.31 vs 0.61; the
-# trigonometric and hyperbolic functions, cbrt), scipy for gamma (22 ms vs tgammaf's 61) and float64 gammaln/erf/
-# erfinv. The plain DUFunc elsewhere: it vectorises plain arithmetic (abs, rounding, square, sqrt, reciprocal,
-# degrees: within 5% of numpy), lgammaf beats scipy (28 vs 40 ms), erfinv's float32 approximation too (17 vs 33).
+# shared, +-20%): vmath_route where vmath beats numpy on some host (exp 0.42 vs numpy 0.47; sigmoid 0.5 vs scipy's
+# expit 2.7; softsign 0.3 vs 1.0 for numpy's x / (1 + |x|); erf 0.85 vs scipy 26; expm1, log, log1p, tanh: numpy
+# with AVX-512, vmath without: vmath.ROUTES), numpy's SIMD loops where they beat the libm-calling DUFunc (the
+# trigonometric and hyperbolic functions, cbrt, log10, log2) or run in place without its scalar fallback (sqrt,
+# reciprocal: the same correctly rounded values), scipy for gamma (22 ms vs tgammaf's 61) and float64
+# gammaln/erf/erfinv. The plain DUFunc elsewhere: it vectorises plain arithmetic (abs, rounding, square, degrees:
+# within 5% of numpy), lgammaf beats scipy (28 vs 40 ms), erfinv's float32 approximation too (17 vs 33); in place
+# through out_of_place where its scalar fallback is slow (Note [in-place DUFunc calls] in float_paths.py).
 # Kernels named `abs` and `round` shadow the builtins in this module: scalar functions use np.abs instead.
 abs = math_kernel(_abs)                                                              # noqa: A001
 sign = math_kernel(_sign)
-round = math_kernel(_round)                                                          # noqa: A001
-rint = math_kernel(_rint)
+round = math_kernel(_round, f32=out_of_place(_round), f64=out_of_place(_round))     # noqa: A001
+rint = math_kernel(_rint, f32=out_of_place(_rint), f64=out_of_place(_rint))
 ceil = math_kernel(_ceil)
 floor = math_kernel(_floor)
 trunc = fix = math_kernel(_trunc)
 square = math_kernel(_square)
-sqrt = math_kernel(_sqrt)
-rsqrt = math_kernel(_rsqrt)
+sqrt = math_kernel(_sqrt, f32=_np(np.sqrt), f64=_np(np.sqrt))
+rsqrt = math_kernel(_rsqrt, f32=out_of_place(_rsqrt), f64=out_of_place(_rsqrt))
 cbrt = math_kernel(_cbrt, f32=_np(np.cbrt), f64=_np(np.cbrt))
-rcbrt = math_kernel(_rcbrt, f32=_np_rcbrt, f64=_np_rcbrt)
-reciprocal = math_kernel(_reciprocal)
+rcbrt = math_kernel(_rcbrt, f32=rcbrt_np, f64=rcbrt_np)
+reciprocal = math_kernel(_reciprocal, f32=_np(np.reciprocal), f64=_np(np.reciprocal))
 exp = math_kernel(_exp, f32=_vm("exp"), f64=_np(np.exp))
-expm1 = math_kernel(_expm1, f32=_np(np.expm1), f64=_np(np.expm1))
-log = math_kernel(ln, f32=_np(np.log), f64=_np(np.log))
+expm1 = math_kernel(_expm1, f32=_vm("expm1"), f64=_np(np.expm1))
+log = math_kernel(ln, f32=_vm("log"), f64=_np(np.log))
 log10 = math_kernel(_log10, f32=_np(np.log10), f64=_np(np.log10))
 log2 = math_kernel(_log2, f32=_np(np.log2), f64=_np(np.log2))
-log1p = math_kernel(_log1p, f32=_np(np.log1p), f64=_np(np.log1p))
+log1p = math_kernel(_log1p, f32=_vm("log1p"), f64=_np(np.log1p))
 sin = math_kernel(_sin, f32=_np(np.sin), f64=_np(np.sin))
 cos = math_kernel(_cos, f32=_np(np.cos), f64=_np(np.cos))
 tan = math_kernel(_tan, f32=_np(np.tan), f64=_np(np.tan))
@@ -615,68 +539,17 @@ arccos = math_kernel(_arccos, f32=_np(np.arccos), f64=_np(np.arccos))
 arctan = math_kernel(_arctan, f32=_np(np.arctan), f64=_np(np.arctan))
 sinh = math_kernel(_sinh, f32=_np(np.sinh), f64=_np(np.sinh))
 cosh = math_kernel(_cosh, f32=_np(np.cosh), f64=_np(np.cosh))
-tanh = math_kernel(_tanh, f32=_np(np.tanh), f64=_np(np.tanh))
+tanh = math_kernel(_tanh, f32=_vm("tanh"), f64=_np(np.tanh))
 arcsinh = math_kernel(_arcsinh, f32=_np(np.arcsinh), f64=_np(np.arcsinh))
 arccosh = math_kernel(_arccosh, f32=_np(np.arccosh), f64=_np(np.arccosh))
 arctanh = math_kernel(_arctanh, f32=_np(np.arctanh), f64=_np(np.arctanh))
 degrees = math_kernel(_degrees)
 radians = math_kernel(_radians)
 sigmoid = math_kernel(_sigmoid, f32=_vm("sigmoid"))
-relu_ = math_kernel(relu)        # `relu` is the scalar function (ops/cpu/activation.py uses it)
+relu_ = math_kernel(relu, f32=relu_np, f64=relu_np)     # `relu` is the scalar function (ops/cpu/activation.py)
 softsign = math_kernel(_softsign, f32=_vm("softsign"))
 gamma = math_kernel(_gamma, f32=_sp("gamma"), f64=_sp("gamma"))
 gammaln = math_kernel(_gammaln, f64=_sp("gammaln"))
 erf = math_kernel(_erf, f32=_vm("erf"), f64=_sp("erf"))
 erfinv = math_kernel(_erfinv, f32=_erfinv_f32, f64=_sp("erfinv"))
 logical_not = math_kernel(_logical_not)
-
-
-@numba.njit(nogil=True, cache=True)
-def _hard_sigmoid_flat(x, alpha, beta, out):
-    # out may be x: in place gets its own loop, else LLVM's overlap check picks its scalar fallback (vmath.py)
-    if x.ctypes.data == out.ctypes.data:
-        for i in range(x.shape[0]):
-            x[i] = _hard_sigmoid(x[i], alpha, beta)
-    else:
-        for i in range(x.shape[0]):
-            out[i] = _hard_sigmoid(x[i], alpha, beta)
-
-
-def hard_sigmoid(ctx, p, inputs, outputs, req):
-    """max(0, min(1, alpha x + beta)); alpha and beta are float32 params in MXNet, also for float64 data. A loop
-    over flat arrays: a DUFunc taking alpha and beta as broadcast 0-d inputs ran 15x slower."""
-    out = outputs[0]
-    cdt = compute_dtype(out.dtype)
-    x = inputs[0] if inputs[0].dtype == cdt else inputs[0].astype(cdt)
-    alpha, beta = cdt.type(np.float32(p.alpha)), cdt.type(np.float32(p.beta))
-    _in_compute_dtype(out, req[0], lambda dst: _hard_sigmoid_flat(x.reshape(-1), alpha, beta, dst.reshape(-1)))
-
-
-def _copy(ctx, p, inputs, outputs, req):
-    """outputs[0] = inputs[0]; nothing to do when the output already is the input's memory (in place)."""
-    copy_view(inputs[0], outputs[0], req[0])
-
-
-def cast(ctx, p, inputs, outputs, req):
-    """outputs[0] = inputs[0] converted to p.dtype: floats to integers truncate toward zero, as C++ casts do."""
-    assign(outputs[0], req[0], inputs[0])
-
-
-def _zeros(ctx, p, inputs, outputs, req):
-    assign(outputs[0], req[0], 0)
-
-
-def _ones(ctx, p, inputs, outputs, req):
-    assign(outputs[0], req[0], 1)
-
-
-def _full(ctx, p, inputs, outputs, req):
-    assign(outputs[0], req[0], scalar_in(p.value, outputs[0].dtype))
-
-
-def sum_to_like(ctx, p, inputs, outputs, req):
-    """outputs[0] = inputs[0] summed over the axes along which an array of the output's shape was broadcast."""
-    g, out = inputs[0], outputs[0]
-    extra = g.ndim - out.ndim
-    axes = tuple(range(extra)) + tuple(extra + i for i, d in enumerate(out.shape) if d == 1 and g.shape[extra + i] != 1)
-    assign(out, req[0], g.sum(axis=axes).reshape(out.shape) if axes else g)

@@ -18,9 +18,9 @@ An iterator yields `DataBatch`es of `batch_size` examples and describes them wit
 """
 import numpy as np
 
-from .base import mx_real_t
-from . import ndarray as nd
-from .ndarray.ndarray import NDArray
+from ..base import mx_real_t
+from .. import ndarray as nd
+from .utils import _getdata_by_idx, _init_data
 
 __all__ = ["DataBatch", "DataDesc", "DataIter", "NDArrayIter", "ResizeIter"]
 
@@ -344,40 +344,5 @@ class NDArrayIter(DataIter):
 
     def _shuffle_data(self):
         np.random.shuffle(self.idx)
-        self.data = _take(self.data, self.idx)
-        self.label = _take(self.label, self.idx)
-
-
-def _init_data(data, allow_empty, default_name):
-    """Inputs as a sorted list of (name, NDArray)."""
-    if data is None:
-        data = []
-    if isinstance(data, (np.ndarray, NDArray)):
-        data = [data]
-    if isinstance(data, (list, tuple)):
-        if not allow_empty and not data:
-            raise ValueError("NDArrayIter: data must not be empty")
-        if len(data) == 1:
-            data = {default_name: data[0]}
-        else:
-            data = {"_%d_%s" % (i, default_name): d for i, d in enumerate(data)}
-    if not isinstance(data, dict):
-        raise TypeError("Input must be NDArray, numpy.ndarray, a list of them or dict with them as values, got %s"
-                        % type(data).__name__)
-    if not allow_empty and not data:
-        raise ValueError("NDArrayIter: data must not be empty")
-    result = []
-    for key, value in data.items():
-        if not isinstance(value, NDArray):
-            try:
-                value = nd.array(value)
-            except Exception as e:  # noqa: BLE001 - report which input could not be converted
-                raise TypeError("Invalid type %r for %s, should be NDArray or numpy.ndarray" % (type(value), key)) \
-                    from e
-        result.append((key, value))
-    return sorted(result, key=lambda kv: kv[0])
-
-
-def _take(sources, idx):
-    """Each source reordered by `idx` (MXNet rebuilds them with `mx.nd.array`, hence float32)."""
-    return [(k, nd.array(v.asnumpy()[idx], v.context)) for k, v in sources]
+        self.data = _getdata_by_idx(self.data, self.idx)
+        self.label = _getdata_by_idx(self.label, self.idx)
