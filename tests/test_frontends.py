@@ -46,5 +46,7 @@ def test_ndarray_and_symbol_front_ends(spec, data):
         aux = set(opdef.aux_names(opdef.parse_params(attrs)))
         ex = sym.bind(mx.cpu(), {n: a for n, a in zip(names, arrays) if n not in aux}, grad_req="null",
                       aux_states={n: a for n, a in zip(names, arrays) if n in aux})
+        # the bound graph may run compiled (scheduler/compile.py), whose libm/vmath math can differ from the
+        # imperative kernel's numpy loops in the last bit: equal within the op's tolerance
         for o, g in zip(ex.forward(), got, strict=True):
-            np.testing.assert_array_equal(o.asnumpy(), g.asnumpy())
+            check_close(spec, o.asnumpy(), g.asnumpy())
