@@ -1,10 +1,11 @@
 """Executor: a Symbol bound to arrays; `forward` runs its compiled Plan as one engine push.
 
-Binding walks the data path once: IndexedGraph -> shapes and dtypes inferred from the bound arrays -> memory plan
-(variables and outputs live outside it) -> Plan. Every `forward` then pushes one engine op that reads the argument
-and aux vars and writes the output vars (and the variables its ops write: the aux states, a fixed gamma; the
-backward push writes the moving stats BatchNorm's backward updates), so NDArray users see ordinary asynchronous
-semantics. Outputs are the same NDArrays from one forward to the next, as in MXNet.
+Binding walks the data path once, through scheduler/build.py: IndexedGraph -> shapes and dtypes inferred from the
+bound arrays -> memory plan (variables and outputs live outside it) -> Plan (compiled by the JIT). Every `forward`
+then pushes one engine op that reads the argument and aux vars and writes the output vars (and the variables its
+ops write: the aux states, a fixed gamma; the backward push writes the moving stats BatchNorm's backward updates),
+so NDArray users see ordinary asynchronous semantics. Outputs are the same NDArrays from one forward to the next,
+as in MXNet.
 
 With gradients requested, binding first extends the graph with the gradient nodes (scheduler/gradient.py), so one
 memory plan covers forward and backward; the forward steps are a prefix of the Plan: `forward` runs steps
@@ -16,12 +17,11 @@ import numpy as np
 from ops.errors import GraphError, MXNetError, ShapeError
 from ops.registry import ADD, WRITE, OpContext
 
+from scheduler import build
 from scheduler.engine import get_engine
-from scheduler.gradient import add_backward
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
-from scheduler.memory import plan_memory
-from scheduler.plan import Copy, Plan, bind_outputs, written_variables
+from scheduler.plan import Copy, bind_outputs, written_variables
 
 from . import monitoring
 from .context import Context, check_supported
@@ -34,14 +34,17 @@ _GRAD_REQS = ("write", "add", "null", "inplace")
 class Executor:
     """Runs a bound symbol. Create with `Symbol.bind` or `Symbol.simple_bind`."""
 
-    def __init__(self, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None):
+    def __init__(self, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, _prepared=None):
         if not isinstance(ctx, Context):
             raise TypeError("bind: ctx must be a Context, got %s" % type(ctx).__name__)
         check_supported(ctx)
         self._symbol = symbol
         self._ctx = ctx
-        self._arg_names = symbol.list_arguments()
-        self._aux_names = symbol.list_auxiliary_states()
+        # `_prepared`: (the IndexedGraph of the symbol, its shapes or None) when simple_bind has them already
+        forward, forward_shapes = _prepared or (IndexedGraph(symbol._outputs), None)
+        self._forward = forward
+        self._arg_names = [forward.nodes[i].name for i in forward.argument_nodes]
+        self._aux_names = [forward.nodes[i].name for i in forward.aux_nodes]
         self._output_names = symbol.list_outputs()
         self.arg_arrays = _array_list(args, self._arg_names, "args", allow_missing=False)
         self.grad_arrays = _array_list(args_grad, self._arg_names, "args_grad", allow_missing=True)
@@ -50,70 +53,55 @@ class Executor:
         _check_devices(ctx, [("args", self._arg_names, self.arg_arrays), ("args_grad", self._arg_names,
                                                                           self.grad_arrays),
                              ("aux_states", self._aux_names, self.aux_arrays)])
-        self._graph = IndexedGraph(symbol._outputs)
         self._monitor = None            # (callback, monitor_all) once set_monitor_callback is called
-        self._plan, self.outputs = self._compile()
+        with build.paused_gc():
+            self._plan, self.outputs = self._compile(forward_shapes=forward_shapes)
 
     # -- compiling -------------------------------------------------------------------------------------------------
-    def _compile(self, outputs=None):
-        """IndexedGraph (+ backward) -> shapes, dtypes -> memory plan -> Plan; returns (plan, outputs) (the
-        given output arrays, or new ones)."""
-        reuse = list(outputs) if outputs is not None else None
-        heads = self._symbol._outputs
-        forward = IndexedGraph(heads)
+    def _compile(self, outputs=None, forward_shapes=None):
+        """The symbol (+ its gradients) lowered and planned through scheduler/build.py; returns (plan, outputs)
+        (the given output arrays, or new ones). `forward_shapes`: the forward's shapes when already inferred."""
+        forward, heads = self._forward, self._symbol._outputs
         bound_vars = dict(zip(self._arg_names, self.arg_arrays))
         bound_vars.update(zip(self._aux_names, self.aux_arrays))
-        fwd_shapes = infer_shapes(forward, {k: v.shape for k, v in bound_vars.items()}).values
-        fwd_dtypes = infer_dtypes(forward, {k: v._data.dtype for k, v in bound_vars.items()}).values
-        grads, self._head_grads = self._backward_entries(forward, fwd_shapes, fwd_dtypes)
-        g = IndexedGraph(list(heads) + [e for e in grads if e is not None])
-        known_shapes = {k: v.shape for k, v in bound_vars.items()}
-        known_dtypes = {k: v._data.dtype for k, v in bound_vars.items()}
-        for node, array in self._head_grads:
-            known_shapes[node.name], known_dtypes[node.name] = array.shape, array._data.dtype
-            bound_vars[node.name] = array
-        shapes = infer_shapes(g, known_shapes).values
-        dtypes = infer_dtypes(g, known_dtypes).values
-        for eid, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=True)):
-            if shape is None or 0 in shape or dtype is None:
-                raise ShapeError("bind: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
-                                 % (g.entry_name(eid), shape, dtype))
-        bound = {g.node_row_ptr[nid]: bound_vars[g.nodes[nid].name]._data for nid in g.arg_nodes}
+        wanted = [n for n, a in zip(self._arg_names, self.grad_arrays) if a is not None and
+                  self._grad_req[n] != "null"]
+        # one head-gradient variable per head, bound by name: a repeated head sums its gradients
+        head_nodes = [Node(None, "%s_head_grad%d" % (name, k)) for k, name in enumerate(self._output_names)]
+        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.argument_nodes}
+        lowered = build.lower(heads, {k: v.shape for k, v in bound_vars.items()},
+                              {k: v._data.dtype for k, v in bound_vars.items()},
+                              [Entry(variables[n]) for n in wanted], [Entry(n) for n in head_nodes], forward,
+                              forward_shapes=forward_shapes)
+        lowered.check_complete("bind")
+        g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
+        self._head_grads = [(node, nd.ones(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
+                            zip(head_nodes, forward.heads)] if wanted else []
+        row = g.node_row_ptr
+        bound = {row[nid]: bound_vars[g.nodes[nid].name]._data for nid in forward.arg_nodes}
+        for (_, array), eid in zip(self._head_grads, lowered.head_grads):
+            if eid is not None:
+                bound[eid] = array._data
         head_eids = g.heads[:len(heads)]
-        outputs = reuse if reuse is not None else [nd.empty(shapes[e], self._ctx, dtypes[e]) for e in head_eids]
+        outputs = list(outputs) if outputs is not None else [nd.empty(shapes[e], self._ctx, dtypes[e])
+                                                             for e in head_eids]
         copies, _ = bind_outputs(head_eids, [a._data for a in outputs], bound)
-        grad_copies, req = bind_gradients(g, grads, [None if a is None else a._data for a in self.grad_arrays],
+        by_name = dict(zip(wanted, lowered.gradients, strict=True))
+        grad_copies, req = bind_gradients([by_name.get(n) for n in self._arg_names],
+                                          [None if a is None else a._data for a in self.grad_arrays],
                                           [self._grad_req[n] for n in self._arg_names], bound)
         copies += grad_copies
         if self._monitor is not None:       # every entry keeps its value for the callbacks (dataflow/monitoring.py)
             monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: nd.empty(s, self._ctx, t)._data)
-        memory = plan_memory(g, shapes, dtypes, external=set(bound))
-        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
+        self._n_forward = lowered.n_forward
         ops = [nid for nid, node in enumerate(g.nodes) if not node.is_variable]
         self._monitor_nodes = (ops[:self._n_forward], ops[self._n_forward:])
-        plan = Plan(g, shapes, dtypes, memory, bound, copies, req, ctx=self._ctx)
+        plan = lowered.plan(bound, copies, req, ctx=self._ctx)
         # the bound arrays each pass writes: a fixed gamma in the forward, the moving stats in the backward
         written = [[bound_vars[g.nodes[nid].name] for nid in nids]
                    for nids in (written_variables(g, 0, self._n_forward), written_variables(g, self._n_forward))]
         self._forward_writes, self._backward_writes = written
         return plan, outputs
-
-    def _backward_entries(self, forward, shapes, dtypes):
-        """The gradient entry of each argument (None where none flows or none is wanted), and the head-gradient
-        variables with their arrays."""
-        wanted = [n for n, a in zip(self._arg_names, self.grad_arrays) if a is not None and
-                  self._grad_req[n] != "null"]
-        if not wanted:
-            return [None] * len(self._arg_names), []
-        variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.argument_nodes}
-        head_grads = []
-        for k, (eid, name) in enumerate(zip(forward.heads, self._output_names, strict=True)):
-            node = Node(None, "%s_head_grad%d" % (name, k))     # bound by name: one per head, even a repeated one
-            head_grads.append((node, nd.ones(shapes[eid], self._ctx, dtypes[eid])))
-        heads = self._symbol._outputs
-        entries = add_backward(heads, [Entry(variables[n]) for n in wanted], [Entry(n) for n, _ in head_grads])
-        by_name = dict(zip(wanted, entries, strict=True))
-        return [by_name.get(n) for n in self._arg_names], head_grads
 
     # -- running ---------------------------------------------------------------------------------------------------
     def forward(self, is_train=False, **kwargs):
@@ -127,7 +115,8 @@ class Executor:
                 raise ShapeError("forward: argument %r is bound with shape %s, got %s"
                                  % (key, target.shape, source.shape))
             source.copyto(target)
-        plan, stop, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
+        plan, stop, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train), computes_gradients=any(
+            a is not None and self._grad_req[n] != "null" for n, a in zip(self._arg_names, self.grad_arrays)))
         reads = [a._var for a in self.arg_arrays + self.aux_arrays]
         writes = [o._var for o in self.outputs] + [a._var for a in self._forward_writes]
         get_engine().push(lambda: plan.run(op_ctx, 0, stop, "forward"), reads, writes, "forward")
@@ -178,7 +167,8 @@ class Executor:
             return
         callback, monitor_all = self._monitor
         nd.waitall()
-        points = monitoring.monitored_entries(self._plan.graph, self._monitor_nodes[segment], monitor_all)
+        points = monitoring.monitored_entries(self._plan.graph, self._monitor_nodes[segment], monitor_all,
+                                              report_variables=True)
         monitoring.report(points, self._plan.arrays, self._ctx, callback, with_op_name=False)
 
     # -- dictionaries ----------------------------------------------------------------------------------------------
@@ -247,22 +237,22 @@ class Executor:
         return str(self._plan)
 
 
-def bind_gradients(g, entries, arrays, modes, bound):
-    """Bind gradient entries to the gradient arrays (numpy) as grad_req `modes` say; returns (copies, req).
+def bind_gradients(eids, arrays, modes, bound):
+    """Bind gradient entries `eids` (None where no gradient flows) to the gradient arrays (numpy) as grad_req
+    `modes` say; returns (copies, req).
 
     A gradient computed by a node nothing else holds is written (req WRITE, or ADD for 'add') straight into its
     array, which joins `bound`; a gradient that is also some bound array's value (an input, an output, another
     gradient) is copied (or added) after the backward steps; where no gradient flows (a label), 'write' gives
     zeros, as in MXNet."""
     copies, req = [], {}
-    for entry, grad, mode in zip(entries, arrays, modes, strict=True):
+    for eid, grad, mode in zip(eids, arrays, modes, strict=True):
         if grad is None or mode == "null":
             continue
-        if entry is None:
+        if eid is None:
             if mode != "add":
                 copies.append(Copy(None, grad, segment="backward"))
             continue
-        eid = g.eid(entry)
         if eid in bound:
             copies.append(Copy(eid, grad, mode == "add", "backward"))
         else:
@@ -272,15 +262,25 @@ def bind_gradients(g, entries, arrays, modes, bound):
 
 
 def simple_bind(symbol, ctx, grad_req, type_dict, shapes):
-    """Bind `symbol` with arrays allocated from input shapes (zeros), gradients where grad_req is not 'null'."""
-    arg_shapes, _, aux_shapes = symbol.infer_shape(**shapes)
-    if arg_shapes is None:
-        partial, _, _ = symbol.infer_shape_partial(**shapes)
-        unknown = [n for n, s in zip(symbol.list_arguments(), partial) if not s or 0 in s]
+    """Bind `symbol` with arrays allocated from input shapes (zeros), gradients where grad_req is not 'null'.
+
+    The graph is walked and its shapes inferred once, here; the Executor reuses both."""
+    with build.paused_gc():
+        forward = IndexedGraph(symbol._outputs)
+        known = symbol._known(forward, (), shapes, "shape")
+        inferred = infer_shapes(forward, {k: tuple(v) for k, v in known.items() if v is not None}).values
+    arg_shapes, out_shapes, aux_shapes = symbol._split(forward, inferred)
+    if any(s is None or 0 in s for s in arg_shapes + out_shapes + aux_shapes):
+        unknown = [n for n, s in zip(symbol.list_arguments(), arg_shapes) if not s or 0 in s]
         raise ShapeError("simple_bind: cannot infer the shapes of %s from %s" % (unknown, shapes))
-    known_types = {k: v for k, v in (type_dict or {}).items()}
-    arg_types, _, aux_types = symbol.infer_type(**known_types) if known_types else (None, None, None)
-    arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
+    arg_names = [forward.nodes[i].name for i in forward.argument_nodes]
+    aux_names = [forward.nodes[i].name for i in forward.aux_nodes]
+    arg_types = aux_types = None
+    if type_dict:
+        known_types = symbol._known(forward, (), dict(type_dict), "dtype")
+        types = infer_dtypes(forward, {k: v for k, v in known_types.items() if v is not None}).values
+        if all(t is not None for t in types):
+            arg_types, _, aux_types = symbol._split(forward, types)
     arg_types = arg_types or [_DEFAULT_DTYPE] * len(arg_names)
     aux_types = aux_types or [_DEFAULT_DTYPE] * len(aux_names)
     args = [nd.zeros(s, ctx, t) for s, t in zip(arg_shapes, arg_types, strict=True)]
@@ -288,7 +288,7 @@ def simple_bind(symbol, ctx, grad_req, type_dict, shapes):
     grads = [nd.zeros(s, ctx, t) if req[n] != "null" else None
              for n, s, t in zip(arg_names, arg_shapes, arg_types, strict=True)]
     aux = [nd.zeros(s, ctx, t) for s, t in zip(aux_shapes, aux_types, strict=True)]
-    return Executor(symbol, ctx, args, grads, req, aux)
+    return Executor(symbol, ctx, args, grads, req, aux, _prepared=(forward, inferred))
 
 
 def _array_list(arrays, names, what, allow_missing):

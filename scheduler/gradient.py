@@ -21,10 +21,12 @@ from ops.errors import MXNetError, in_operator
 from .graph import Entry, IndexedGraph
 
 
-def add_backward(heads, wrt, head_grads):
-    """Gradient entries of `heads` with respect to each entry in `wrt`, given the heads' gradients."""
-    g = IndexedGraph(heads)
-    wrt_nids = {g.nid[id(e.node)] for e in wrt if id(e.node) in g.nid}
+def add_backward(heads, wrt, head_grads, graph=None):
+    """Gradient entries of `heads` with respect to each entry in `wrt`, given the heads' gradients. `graph`: the
+    IndexedGraph of `heads`, when the caller has it."""
+    g = IndexedGraph(heads) if graph is None else graph
+    nid_of = g.nid
+    wrt_nids = {nid_of[id(e.node)] for e in wrt if id(e.node) in nid_of}
     needed = _leads_to(g, wrt_nids)
     collected = defaultdict(list)           # eid -> [Value]
     for head, head_grad in zip(heads, head_grads, strict=True):
@@ -49,8 +51,8 @@ def add_backward(heads, wrt, head_grads):
         if len(in_grads) != len(node.inputs):
             raise MXNetError(in_operator(node.op.name, node.name, "gradient rule returned %d gradients for %d "
                                          "inputs" % (len(in_grads), len(node.inputs))))
-        for eid, grad in zip(g.inputs[nid], in_grads, strict=True):
-            if grad is not None and g.entry_node(eid)[0] in needed:
+        for entry, eid, grad in zip(node.inputs, g.inputs[nid], in_grads, strict=True):
+            if grad is not None and nid_of[id(entry.node)] in needed:
                 collected[eid].append(grad)
     with autodiff.naming("_backward_sum_"):
         results = []
@@ -75,9 +77,9 @@ def _check_hidden(node, dys):
 
 def _leads_to(g, targets):
     """Node ids from which some node in `targets` is reachable (the targets included)."""
-    needed = set(targets)
-    for nid in range(len(g.nodes)):       # inputs come before users: one forward sweep suffices
-        if any(g.entry_node(e)[0] in needed for e in g.inputs[nid]):
+    needed, nid_of = set(targets), g.nid
+    for nid, node in enumerate(g.nodes):       # inputs come before users: one forward sweep suffices
+        if any(nid_of[id(e.node)] in needed for e in node.inputs):
             needed.add(nid)
     return needed
 

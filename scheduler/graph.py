@@ -67,22 +67,57 @@ class Entry(NamedTuple):
 class IndexedGraph:
     """The nodes reachable from `heads`, numbered in DFS post-order, with entry ids.
 
-    Attributes: `nodes` (list of Node), `inputs[nid]` (list of eids), `node_row_ptr`, `heads` (eids),
-    `arg_nodes` (nids of variables), `aux_nodes` (nids of variables used as mutated inputs), `num_entries`."""
+    Attributes: `nodes` (list of Node), `nid` (id(node) -> nid), `inputs[nid]` (list of eids), `node_row_ptr`,
+    `heads` (eids), `head_entries` (the Entries given), `arg_nodes` (nids of variables), `aux_nodes` (nids of
+    variables used as mutated inputs), `num_entries`.
 
-    def __init__(self, heads):
-        heads = list(heads)
-        self.nodes = _post_order([h.node for h in heads])
-        self.nid = {id(node): i for i, node in enumerate(self.nodes)}
-        self.node_row_ptr = [0]
-        for node in self.nodes:
-            self.node_row_ptr.append(self.node_row_ptr[-1] + node.num_outputs())
-        self.num_entries = self.node_row_ptr[-1]
-        self.inputs = [[self.eid(e) for e in node.inputs] for node in self.nodes]
+    `graph.extended(more_heads)` equals `IndexedGraph(graph.head_entries + more_heads)` (the walk from the first
+    heads is unchanged, so the new nodes come after the old ones) without walking the old nodes again: the gradient
+    pass extends the forward graph this way."""
+
+    builds = 0      # IndexedGraphs built or extended in this process: tests count them per bind
+
+    def __init__(self, heads, _prefix=None):
+        IndexedGraph.builds += 1
+        self.head_entries = heads = list(heads)
+        if _prefix is None:
+            self.nodes, self.nid, self.node_row_ptr = [], {}, [0]
+            self.inputs, self.arg_nodes, self._mutated = [], [], set()
+        else:
+            p = _prefix
+            self.nodes, self.nid, self.node_row_ptr = list(p.nodes), dict(p.nid), list(p.node_row_ptr)
+            self.inputs, self.arg_nodes, self._mutated = list(p.inputs), list(p.arg_nodes), set(p._mutated)
+        self._append(_post_order([h.node for h in heads], self.nid))
         self.heads = [self.eid(h) for h in heads]
-        self.arg_nodes = [i for i, node in enumerate(self.nodes) if node.is_variable]
-        mutated = {id(node.inputs[pos].node) for node in self.nodes for pos in node.aux_positions()}
-        self.aux_nodes = [i for i in self.arg_nodes if id(self.nodes[i]) in mutated]
+        mutated = self._mutated
+        self.aux_nodes = [i for i in self.arg_nodes if id(self.nodes[i]) in mutated] if mutated else []
+
+    def extended(self, more_heads):
+        """`IndexedGraph(self.head_entries + more_heads)`, built on this graph's walk."""
+        return IndexedGraph(self.head_entries + list(more_heads), _prefix=self)
+
+    def _append(self, new_nodes):
+        """Number `new_nodes` (a post-order continuing the current one) after the nodes already held."""
+        nodes, nid_of, row, inputs = self.nodes, self.nid, self.node_row_ptr, self.inputs
+        arg_nodes, mutated = self.arg_nodes, self._mutated
+        end = row[-1]
+        for node in new_nodes:
+            nid = len(nodes)
+            nid_of[id(node)] = nid
+            nodes.append(node)
+            op = node.op
+            if op is None:
+                arg_nodes.append(nid)
+                end += 1
+            else:
+                outputs = op.outputs
+                end += node.num_outputs() if callable(outputs) else len(outputs)
+                if op.aux:          # an op with aux states (BatchNorm): the variables at those inputs are aux
+                    for pos in node.aux_positions():
+                        mutated.add(id(node.inputs[pos].node))
+            inputs.append([row[nid_of[id(e.node)]] + e.index for e in node.inputs])
+            row.append(end)
+        self.num_entries = end
 
     def eid(self, entry):
         return self.node_row_ptr[self.nid[id(entry.node)]] + entry.index
@@ -112,9 +147,10 @@ class IndexedGraph:
         return len(self.nodes)
 
 
-def _post_order(roots):
-    """Nodes reachable from `roots`, each once, inputs before users (NNVM's DFSVisit order)."""
-    order, seen = [], set()
+def _post_order(roots, known=()):
+    """Nodes reachable from `roots`, each once, inputs before users (NNVM's DFSVisit order); the walk stops at the
+    nodes whose ids are in `known` (nodes numbered already)."""
+    order, seen = [], set(known)
     for root in roots:
         if id(root) in seen:
             continue

@@ -2,7 +2,8 @@
 
 Needs: an IndexedGraph, known shapes (or dtypes) by variable name.   Gives: `Inferred`, one value per entry.
 Stages: 1. seed the entries from the known values, or else the variables' `__shape__`/`__dtype__` attributes (a
-value given explicitly wins over the attribute, as in MXNet).
+value given explicitly wins over the attribute, as in MXNet); a graph extending an inferred one (a forward graph
+with its gradient nodes) starts from the values inferred before, and only its new nodes start dirty.
 2. sweep the nodes forward, then backward, asking each op's rule to complete its inputs and outputs (rules work
 both ways: FullyConnected infers its weight from data); merge each proposal into what is known. 3. repeat until a
 sweep changes nothing; a sweep visits only the nodes next to an entry that changed since their rule last ran, so a
@@ -12,6 +13,7 @@ known value raises, naming the op, the node, the input and both shapes. Leaves o
 An unknown shape is None; inside a known rank an unknown dimension is 0 (MXNet 1.x's convention, which users see
 as `__shape__` "(256, 0)" in exported files). An unknown dtype is None.
 """
+import bisect
 import dataclasses
 import heapq
 import os
@@ -39,7 +41,11 @@ class Inferred:
 
 
 def _is_complete(shape):
-    return shape is not None and all(d > 0 for d in shape)
+    return shape is not None and (not shape or min(shape) > 0)
+
+
+def _is_known(dtype):
+    return dtype is not None
 
 
 def _merge_shape(known, proposed):
@@ -79,20 +85,30 @@ class _Pass:
         self.graph = graph
         self.kind = kind
         self.merge = _merge_shape if kind == "shape" else _merge_dtype
+        self.complete = _is_complete if kind == "shape" else _is_known
         self.error = ShapeError if kind == "shape" else DTypeError
-        self._built = None          # see _tables
+        self._touches = None        # see _tables
 
-    def run(self, known):
+    def run(self, known, seed=()):
+        """Values of every entry from `known` (variable name -> value) and `seed`: the values of the first
+        len(seed) entries, inferred before on a graph this one extends (a forward graph and its gradients). Only
+        the nodes after the seeded ones start dirty; the seeded nodes run again only when a new node changes one
+        of their entries."""
         g = self.graph
-        values = [None] * g.num_entries
+        values = list(seed) + [None] * (g.num_entries - len(seed))
+        row = g.node_row_ptr
         for nid in g.arg_nodes:
+            eid = row[nid]
+            if eid < len(seed):
+                continue
             node = g.nodes[nid]
-            eid = g.node_row_ptr[nid]
             given = known.get(node.name)
             value = given if given is not None else _variable_attr(node, self.kind)
             if value is not None:
                 values[eid] = self._merge_input(values[eid], value, node)
-        self._sweep(values, int(os.environ.get("DATAFLOW_INFER_MAX_SWEEPS", 16)))
+        first = bisect.bisect_left(row, len(seed))
+        dirty = [nid for nid in range(first, len(g.nodes)) if g.nodes[nid].op is not None]
+        self._sweep(values, dirty, int(os.environ.get("DATAFLOW_INFER_MAX_SWEEPS", 16)))
         return Inferred(tuple(values))
 
     def _merge_input(self, current, given, node):
@@ -102,78 +118,127 @@ class _Pass:
             raise self.error("%s of variable %r: given %s and %s" % (self.kind.capitalize(), node.name,
                                                                    _show(given), _show(current))) from None
 
-    def _sweep(self, values, max_sweeps):
+    def _sweep(self, values, dirty, max_sweeps):
         """Sweeps forward then backward over the op nodes until nothing changes (at most `max_sweeps` pairs).
 
-        Only dirty nodes are visited: every node at first, later only a node one of whose entries changed since
-        its rule last ran (it and its entries' producers and readers). A clean node's rule would propose nothing
-        new, so this changes the same entries in the same order, and raises the same errors, as applying every
-        rule in every sweep, in time proportional to the rule applications that can change something.
+        Only dirty nodes are visited: the `dirty` nodes (in order) at first, later only a node one of whose
+        entries changed since its rule last ran (its entries' producers and readers; the node itself unless its
+        entries are all complete now, when its rule could only repeat itself). A clean node's rule would propose
+        nothing new, so this changes the same entries in the same order, and raises the same errors, as applying
+        every rule in every sweep, in time proportional to the rule applications that can change something.
         Note [sweep order]: a node dirtied ahead of the current position (in the sweep's direction) runs later in
-        this sweep, one behind it in the next sweep (which runs the other way)."""
-        g = self.graph
-        touches = self._tables()[1]
-        this_sweep = [nid for nid in range(len(g.nodes)) if not g.nodes[nid].is_variable]   # a heap of positions
+        this sweep, one behind it in the next sweep (which runs the other way). The first sweep visits every
+        dirty node in order, so it needs no queue: a node dirtied ahead of it is dirty already."""
         next_sweep = set()
+        row = self.graph.node_row_ptr
+        for nid in dirty:
+            changed = self._apply_rule(nid, values)
+            if changed and (changed[0] < row[nid] or not self._complete(nid, values)):     # not just outputs
+                next_sweep.update(other for other in self._dirtied(nid, changed, values, False) if other <= nid)
         forward = True
-        for _ in range(2 * max_sweeps):
-            queued = set(this_sweep)
+        for _ in range(2 * max_sweeps - 1):
+            if not next_sweep:
+                return
+            forward = not forward
+            this_sweep = sorted(nid if forward else -nid for nid in next_sweep)      # a heap of positions
+            queued, next_sweep = set(next_sweep), set()
             while this_sweep:
                 nid = heapq.heappop(this_sweep)
                 nid = nid if forward else -nid
                 queued.discard(nid)
-                for eid in self._apply_rule(nid, values):
-                    for other in touches[eid]:
-                        if (other > nid if forward else other < nid):
-                            if other not in queued:
-                                queued.add(other)
-                                heapq.heappush(this_sweep, other if forward else -other)
-                        else:
-                            next_sweep.add(other)
-            if not next_sweep:
-                break
-            forward = not forward
-            this_sweep = sorted(nid if forward else -nid for nid in next_sweep)
-            next_sweep = set()
+                changed = self._apply_rule(nid, values)
+                if not changed:
+                    continue
+                for other in self._dirtied(nid, changed, values, True):
+                    if (other > nid if forward else other < nid):
+                        if other not in queued:
+                            queued.add(other)
+                            heapq.heappush(this_sweep, other if forward else -other)
+                    else:
+                        next_sweep.add(other)
+
+    def _dirtied(self, nid, changed, values, with_readers):
+        """The op nodes to revisit after node `nid` changed the entries `changed`: the nodes reading or writing
+        them, and `nid` itself unless all its entries are complete now (its rule could only repeat itself). Without
+        `with_readers` (the first sweep, which visits every node after `nid` anyway) an output's readers are left
+        out, so a pass that only ever completes outputs never builds the table of readers."""
+        first = self.graph.node_row_ptr[nid]
+        others = set()
+        for eid in changed:
+            if eid < first or with_readers:     # an input, or any entry in a later sweep
+                others.update(self._tables()[eid])
+        if self._complete(nid, values):
+            others.discard(nid)
+        else:
+            others.add(nid)
+        return others
+
+    def _complete(self, nid, values):
+        """Whether every entry node `nid` reads or writes is complete."""
+        g = self.graph
+        complete = self.complete
+        for eid in g.inputs[nid]:
+            if not complete(values[eid]):
+                return False
+        for value in values[g.node_row_ptr[nid]:g.node_row_ptr[nid + 1]]:
+            if not complete(value):
+                return False
+        return True
 
     def _tables(self):
-        """(entries, touches, repeats): per node its input eids then output eids; per eid the op nodes that read or
-        write it; the nodes reading an entry twice (built once per pass)."""
-        if self._built is None:
+        """Per eid, the op nodes that read or write it (built on first use: a pass whose rules only ever complete
+        the outputs of the node they run for never needs it)."""
+        if self._touches is None:
             g = self.graph
             row = g.node_row_ptr
-            entries = [[*g.inputs[nid], *range(row[nid], row[nid + 1])] for nid in range(len(g.nodes))]
             touches = [[] for _ in range(g.num_entries)]
             for nid, node in enumerate(g.nodes):
-                if not node.is_variable:
-                    for eid in entries[nid]:
-                        if not touches[eid] or touches[eid][-1] != nid:
-                            touches[eid].append(nid)
-            repeats = {nid for nid, eids in enumerate(entries) if len(set(eids)) != len(eids)}
-            self._built = entries, touches, repeats
-        return self._built
+                if node.op is None:
+                    continue
+                for eid in g.inputs[nid]:
+                    readers = touches[eid]
+                    if not readers or readers[-1] != nid:
+                        readers.append(nid)
+                for eid in range(row[nid], row[nid + 1]):
+                    touches[eid].append(nid)
+            self._touches = touches
+        return self._touches
 
     def _apply_rule(self, nid, values):
         """Apply node `nid`'s rule and merge its proposals into `values`; the eids that changed."""
         g = self.graph
         node = g.nodes[nid]
+        op = node.op
         in_eids = g.inputs[nid]
-        if self.kind == "shape" and node.op.name in _WAIT_FOR_DATA and values[in_eids[0]] is None:
+        shape = self.kind == "shape"
+        if shape and op.name in _WAIT_FOR_DATA and values[in_eids[0]] is None:
             return ()
-        entries, _, repeats = self._built or self._tables()
-        eids = entries[nid]
-        ins, outs = apply_rule(node, [values[e] for e in in_eids], [values[e] for e in eids[len(in_eids):]],
-                               self.kind, lambda i: g.entry_name(in_eids[i]))
+        first, last = g.node_row_ptr[nid], g.node_row_ptr[nid + 1]
+        try:
+            new_ins, new_outs = (op.infer_shape if shape else op.infer_type)(
+                node.params, [values[e] for e in in_eids], values[first:last])
+        except (ShapeError, DTypeError) as err:
+            raise self.error(in_operator(op.name, node.name, str(err))) from None
+        n_in = len(in_eids)
+        if len(new_ins) != n_in or len(new_outs) != last - first:
+            raise ValueError("%s rule of %s returned %d inputs and %d outputs for %d and %d"
+                             % (self.kind, op.name, len(new_ins), len(new_outs), n_in, last - first))
+        merge = self.merge
+        try:
+            merged = [merge(values[e], v) for e, v in zip(in_eids, new_ins)]
+            merged += [merge(old, v) for old, v in zip(values[first:last], new_outs)]
+        except ValueError:      # the error names the input and the entry feeding it: let apply_rule build it
+            apply_rule(node, [values[e] for e in in_eids], values[first:last], self.kind,
+                       lambda i: g.entry_name(in_eids[i]))
+            raise
+        repeated = n_in > 1 and len(set(in_eids)) != n_in   # it reads one entry twice (a*a): merge with it now
         changed = []
-        for eid, value in zip(eids, ins + outs, strict=True):
+        for eid, value in zip([*in_eids, *range(first, last)], merged):
             current = values[eid]
             if value is current:
                 continue
-            if nid in repeats:      # it feeds this node twice (a*a): merge with its value now, not the rule's copy
-                try:
-                    value = self.merge(current, value)
-                except ValueError:
-                    _merge_or_raise(self, node, current, value, g.entry_name(eid))
+            if repeated:
+                value = _merge_or_raise(self, node, current, value, lambda eid=eid: g.entry_name(eid))
             if (value is None) != (current is None) or value != current:   # np.dtype(None) == float64!
                 values[eid] = value
                 changed.append(eid)
@@ -241,11 +306,12 @@ def _variable_attr(node, kind):
         if text not in ("-1", "None") else None
 
 
-def infer_shapes(graph: IndexedGraph, known) -> Inferred:
-    """Shapes of every entry, from `known` (variable name -> shape); unknowns stay None or hold 0s."""
-    return _Pass(graph, "shape").run(known)
+def infer_shapes(graph: IndexedGraph, known, seed=()) -> Inferred:
+    """Shapes of every entry, from `known` (variable name -> shape); unknowns stay None or hold 0s. `seed`: the
+    shapes of the first entries, inferred on a graph that `graph` extends (`IndexedGraph.extended`)."""
+    return _Pass(graph, "shape").run(known, seed)
 
 
-def infer_dtypes(graph: IndexedGraph, known) -> Inferred:
-    """Dtypes of every entry, from `known` (variable name -> dtype); unknowns stay None."""
-    return _Pass(graph, "dtype").run({k: (None if v is None else np.dtype(v)) for k, v in known.items()})
+def infer_dtypes(graph: IndexedGraph, known, seed=()) -> Inferred:
+    """Dtypes of every entry, from `known` (variable name -> dtype); unknowns stay None. `seed` as for shapes."""
+    return _Pass(graph, "dtype").run({k: (None if v is None else np.dtype(v)) for k, v in known.items()}, seed)

@@ -21,6 +21,7 @@ Env: `DATAFLOW_NO_MEMORY_PLANNER=1` gives each planned entry its own sid; `DATAF
 """
 import bisect
 import dataclasses
+import heapq
 import os
 import sys
 
@@ -43,6 +44,14 @@ class MemoryPlan:
 def entry_bytes(shape, dtype):
     """Bytes of one entry, with the dtype's real item size."""
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+def _bytes(shape, dtype):
+    """`entry_bytes` of a shape tuple and a numpy dtype, without numpy's per-call overhead."""
+    n = dtype.itemsize
+    for d in shape:
+        n *= d
+    return n
 
 
 class _FreeList:
@@ -76,10 +85,13 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
     if match_range is None:
         match_range = int(os.environ.get("NNVM_EXEC_MATCH_RANGE", 16))
     reuse = os.environ.get("DATAFLOW_NO_MEMORY_PLANNER", "0") in ("", "0")
-    nbytes = [entry_bytes(s, d) for s, d in zip(shapes, dtypes, strict=True)]
-    if len(nbytes) != graph.num_entries:
-        raise ValueError("plan_memory: %d shapes for %d entries" % (len(nbytes), graph.num_entries))
-    external = set(external) | set(graph.heads) | {graph.node_row_ptr[nid] for nid in graph.arg_nodes}
+    if len(shapes) != graph.num_entries or len(dtypes) != graph.num_entries:
+        raise ValueError("plan_memory: %d shapes and %d dtypes for %d entries"
+                         % (len(shapes), len(dtypes), graph.num_entries))
+    dtypes = [np.dtype(t) for t in dtypes]
+    nbytes = [_bytes(s, t) for s, t in zip(shapes, dtypes)]
+    row = graph.node_row_ptr
+    external = set(external) | set(graph.heads) | {row[nid] for nid in graph.arg_nodes}
 
     # 1. readers of each entry; external entries are never freed
     readers = [0] * graph.num_entries
@@ -96,12 +108,6 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
 
     born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
 
-    def release(sid, eid):
-        nonlocal live
-        live -= nbytes[eid]
-        died[sid] = step
-        free.release(sid, storage_bytes[sid])
-
     def in_place_source(pairs, ins, out, eid, taken):
         """The sid of an input that output `out` may overwrite: an allowed pair, a planned input that no
         later node reads, not taken by another output of this node, of the same bytes and dtype."""
@@ -109,48 +115,54 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
             src = ins[i]
             sid = sid_of[src]
             if (o == out and sid != EXTERNAL and sid not in taken and refs[sid] == ins.count(src)
-                    and nbytes[src] == nbytes[eid] and np.dtype(dtypes[src]) == np.dtype(dtypes[eid])):
+                    and nbytes[src] == nbytes[eid] and dtypes[src] == dtypes[eid]):
                 return sid
         return None
 
     packing = reuse and os.environ.get("DATAFLOW_MEMORY_PACKING", "1") not in ("", "0")
     if packing:
         free = _FreeList(0)             # one sid per in-place chain; stage 3 packs them into the arena
-    for step, (nid, node) in enumerate(enumerate(graph.nodes)):
-        if node.is_variable:
+    n_nodes = len(graph.nodes)
+    for step, node in enumerate(graph.nodes):
+        if node.op is None:
             continue
-        ins, first = graph.inputs[nid], graph.node_row_ptr[nid]
+        ins, first, last = graph.inputs[step], row[step], row[step + 1]
         taken = set()                   # sids taken in place by this node's outputs
-        for out in range(node.num_outputs()):
-            eid = first + out
+        pairs = node.op.inplace if reuse else ()
+        for eid in range(first, last):
             if eid in external:
                 continue
-            sid = in_place_source(node.op.inplace if reuse else (), ins, out, eid, taken)
+            sid = in_place_source(pairs, ins, eid - first, eid, taken) if pairs else None
             if sid is not None:
                 sid_of[eid], inplace[eid] = sid, True
                 taken.add(sid)
                 refs[sid] += readers[eid]
                 continue
-            found = free.request(nbytes[eid])
+            found = free.request(nbytes[eid]) if free.blocks else None
             if found is None:
                 found = (len(storage_bytes), nbytes[eid])
                 storage_bytes.append(0)
                 refs.append(0)
                 born.append(step)
-                died.append(len(graph.nodes))
+                died.append(n_nodes)
             sid, size = found
             sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
             live += nbytes[eid]
-        peak = max(peak, live)
+        if live > peak:
+            peak = live
         for src in ins:
             sid = sid_of[src]
             if sid != EXTERNAL:
                 refs[sid] -= 1
                 if refs[sid] == 0:
-                    release(sid, src)
-        for eid in range(first, first + node.num_outputs()):
-            if sid_of[eid] != EXTERNAL and readers[eid] == 0 and not inplace[eid]:
-                release(sid_of[eid], eid)   # nobody reads it (a hidden output); in place, freed above
+                    live -= nbytes[src]
+                    died[sid] = step
+                    free.release(sid, storage_bytes[sid])
+        for eid in range(first, last):
+            if readers[eid] == 0 and sid_of[eid] != EXTERNAL and not inplace[eid]:
+                live -= nbytes[eid]     # nobody reads it (a hidden output); in place, freed above
+                died[sid_of[eid]] = step
+                free.release(sid_of[eid], storage_bytes[sid_of[eid]])
 
     # 3. offsets in one arena: free-list sids each get their own range; packed chains share ranges over time
     if packing:
@@ -186,15 +198,47 @@ def _stack(sizes):
 def _pack(sizes, born, died):
     """Offline placement: largest block first, each at the lowest offset free over its whole lifetime [born,
     died] (greedy by size, as TFLite's arena planner). Lifetimes are known in advance, so this lands near the
-    liveness lower bound where a free list (which only sees the past) fragments."""
+    liveness lower bound where a free list (which only sees the past) fragments.
+
+    The blocks of the largest size go first, onto an empty arena, in the order of their births: each takes the
+    lowest slot of that size whose last block has died (`_pack_slots`), which is where the general search would
+    put it. Only the smaller blocks search the busy ranges over time (`_BusyOverTime`)."""
     order = sorted(range(len(sizes)), key=lambda s: (-sizes[s], born[s]))
     offsets, arena = [0] * len(sizes), 0
+    if not order:
+        return offsets, arena
+    largest = sizes[order[0]]
+    n_first = next((k for k, sid in enumerate(order) if sizes[sid] != largest), len(order))
+    arena = _pack_slots(order[:n_first], _aligned(largest), born, died, offsets)
+    if n_first == len(order):
+        return offsets, arena
     busy = _BusyOverTime(max(died, default=0) + 1)
-    for sid in order:
+    for sid in order[:n_first]:
+        busy.mark(born[sid], died[sid], offsets[sid], _aligned(largest))
+    for sid in order[n_first:]:
         size = _aligned(sizes[sid])
         offsets[sid] = offset = busy.place(born[sid], died[sid], size)
         arena = max(arena, offset + size)
     return offsets, arena
+
+
+def _pack_slots(sids, size, born, died, offsets):
+    """Place blocks of one `size`, given in the order of their births, onto an empty arena: each at the lowest slot
+    (a multiple of `size`) free over its lifetime; returns the arena's end. Every block placed before a block
+    was born no later, so it overlaps the new block exactly when it dies at or after the new block's birth: a slot
+    is free when its last block died before. Two heaps: the busy slots by death, the free slots by position."""
+    busy, free, n_slots = [], [], 0
+    for sid in sids:
+        b = born[sid]
+        while busy and busy[0][0] < b:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            slot = heapq.heappop(free)
+        else:
+            slot, n_slots = n_slots, n_slots + 1
+        offsets[sid] = slot * size
+        heapq.heappush(busy, (died[sid], slot))
+    return n_slots * size
 
 
 class _Intervals:
@@ -260,13 +304,20 @@ class _BusyOverTime:
         own, seen = self.own, self.seen
         offset = self._lowest_free([seen[n] for n in cover if seen[n] is not None] +
                                    [own[n] for n in ancestors if own[n] is not None], size)
-        for sets, nodes in ((own, cover), (seen, cover), (seen, ancestors)):
+        self._add(cover, ancestors, offset, size)
+        return offset
+
+    def mark(self, born, died, offset, size):
+        """Mark `size` bytes at `offset` busy over steps [born, died] (a block placed elsewhere)."""
+        self._add(*self._cover(born, died), offset, size)
+
+    def _add(self, cover, ancestors, offset, size):
+        for sets, nodes in ((self.own, cover), (self.seen, cover), (self.seen, ancestors)):
             for node in nodes:
                 intervals = sets[node]
                 if intervals is None:
                     intervals = sets[node] = _Intervals()
                 intervals.add(offset, offset + size)
-        return offset
 
     @staticmethod
     def _lowest_free(sets, size):

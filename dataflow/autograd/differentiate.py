@@ -13,12 +13,10 @@ then evaluate the gradient nodes it adds, one of two ways:
 from ops.errors import MXNetError
 from ops.registry import OpContext
 
+from scheduler import build
 from scheduler.engine import get_engine
-from scheduler.gradient import add_backward
 from scheduler.graph import Entry, IndexedGraph, Node
-from scheduler.infer import infer_dtypes, infer_shapes
-from scheduler.memory import plan_memory
-from scheduler.plan import Plan, written_variables
+from scheduler.plan import written_variables
 
 from . import state
 from .function import FunctionBackward, run_backward
@@ -164,13 +162,12 @@ def _differentiate(heads, head_grads, forward, wrt, targets, modes, create_graph
                         for g in seeds]
     else:
         grad_entries = [_constant(g) for g in seeds]
-    grads = add_backward(head_entries, wrt, grad_entries)
-    g = IndexedGraph(head_entries + [e for e in grads if e is not None])
-    python_nodes = any(isinstance(node.op, FunctionBackward) for node in g.nodes)
+    lowered = build.lower(head_entries, {}, {}, wrt, grad_entries, forward, infer=False)
+    python_nodes = any(isinstance(node.op, FunctionBackward) for node in lowered.graph.nodes)
     if targets is not None and not python_nodes:
-        _run_planned(g, forward, heads, grads, targets, modes, train_mode)
+        _run_planned(lowered, heads, targets, modes, train_mode)
         return targets
-    values = _run_imperative(g, grads, heads[0].context, create_graph, train_mode)
+    values = _run_imperative(lowered.graph, lowered.gradients, heads[0].context, create_graph, train_mode)
     if targets is None:         # no gradient flows (through zero-gradient ops only): zeros, as MXNet gives
         with state.pause():
             return [nd.zeros(e.node.recorded.arrays[0].shape, heads[0].context, e.node.recorded.arrays[0].dtype)
@@ -194,22 +191,29 @@ def _constant(array):
     return Entry(node)
 
 
-def _run_planned(g, forward, heads, grads, targets, modes, train_mode):
-    """Plan the gradient nodes of `g` with the recorded values bound in place and run them as one push."""
+def _run_planned(lowered, heads, targets, modes, train_mode):
+    """Plan the gradient nodes of the lowered graph with the recorded values bound in place and run them as one
+    push. The forward's shapes and dtypes are those of the recorded values: only the gradient nodes are inferred."""
     from ..executor import bind_gradients
+    g = lowered.graph
     bound, reads = {}, []
     for nid, node in enumerate(g.nodes):
         if node.recorded is not None:
             for i, (array, var) in enumerate(zip(node.recorded.arrays, node.recorded.vars, strict=True)):
                 bound[g.node_row_ptr[nid] + i] = array
                 reads.append(var)
-    known = {n.name: n.recorded.arrays[0] for n in g.nodes if n.is_variable}
-    shapes = infer_shapes(g, {k: v.shape for k, v in known.items()}).values
-    dtypes = infer_dtypes(g, {k: v.dtype for k, v in known.items()}).values
-    copies, req = bind_gradients(g, grads, [t._data for t in targets], modes, bound)
-    plan = Plan(g, shapes, dtypes, plan_memory(g, shapes, dtypes, external=set(bound)), bound, copies, req,
-                ctx=heads[0].context)
-    start = sum(1 for node in forward.nodes if not node.is_variable)
+    n_entries = lowered.forward.num_entries
+    recorded = [bound.get(eid) for eid in range(n_entries)]
+    if any(a is None for a in recorded):        # not every forward value was recorded: infer them
+        shapes = dtypes = None
+    else:
+        shapes, dtypes = [a.shape for a in recorded], [a.dtype for a in recorded]
+    known = {g.nodes[nid].name: g.nodes[nid].recorded.arrays[0] for nid in g.arg_nodes}
+    lowered.infer({k: a.shape for k, a in known.items()}, {k: a.dtype for k, a in known.items()}, shapes, dtypes)
+    copies, req = bind_gradients(lowered.gradients, [t._data for t in targets], modes, bound)
+    # not compiled: this plan runs once, and a compiled plan pays its compilation at its first run
+    plan = lowered.plan(bound, copies, req, ctx=heads[0].context, compile=False)
+    start = lowered.n_forward
     op_ctx = OpContext(is_train=bool(train_mode))
     # the recorded arrays the gradient nodes write too: BatchNorm's moving stats, updated by its backward
     writes = [t._var for t in targets] + [g.nodes[nid].recorded.vars[0] for nid in written_variables(g, start)]
@@ -218,7 +222,7 @@ def _run_planned(g, forward, heads, grads, targets, modes, train_mode):
 
 def _run_imperative(g, grads, ctx, recording, train_mode):
     """Run the nodes of `g` that have no recorded values as imperative ops (recorded when `recording`); the
-    NDArrays of the entries `grads` (None stays None). A gradient that is an existing value (a head gradient
+    NDArrays of the entries `grads` (eids; None stays None). A gradient that is an existing value (a head gradient
     passed straight through) comes back as a copy."""
     from ..ndarray import ndarray as nd
     values, computed = {}, set()
@@ -243,11 +247,10 @@ def _run_imperative(g, grads, ctx, recording, train_mode):
                 values[eid] = out
                 computed.add(eid)
         results = []
-        for e in grads:
-            if e is None:
+        for eid in grads:
+            if eid is None:
                 results.append(None)
                 continue
-            eid = g.eid(e)
             results.append(value(eid) if eid in computed else nd._op("_copy", value(eid)))
     return results
 

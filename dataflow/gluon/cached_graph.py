@@ -18,11 +18,9 @@ from ops.cpu.common import assign
 from ops.errors import MXNetError
 from ops.registry import OpContext, OpDef, Params
 
+from scheduler import build
 from scheduler.engine import get_engine
-from scheduler.gradient import add_backward
 from scheduler.graph import Entry, IndexedGraph, Node
-from scheduler.infer import infer_dtypes, infer_shapes
-from scheduler.memory import plan_memory
 from scheduler.plan import Plan, bind_outputs, written_variables
 
 from .. import autograd, monitoring, ndarray as nd_module
@@ -73,15 +71,14 @@ class _CachedGraph:
     each call (MXNet's CachedOp)."""
 
     def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
-        g = IndexedGraph(out._outputs)
         ctx = args[0].context if args else None
         self._params = {name: p.data(ctx) for name, p in params.items()}
         known_shapes = {n: a.shape for n, a in zip(input_names, args)}
         known_dtypes = {n: a._data.dtype for n, a in zip(input_names, args)}
         for name, array in self._params.items():
             known_shapes[name], known_dtypes[name] = array.shape, array._data.dtype
-        shapes = infer_shapes(g, known_shapes).values
-        dtypes = infer_dtypes(g, known_dtypes).values
+        lowered = build.lower(out._outputs, known_shapes, known_dtypes)
+        g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         names = {g.nodes[nid].name: g.node_row_ptr[nid] for nid in g.arg_nodes}
         missing = [n for n in names if n not in self._params and n not in input_names]
         if missing:
@@ -102,9 +99,8 @@ class _CachedGraph:
         if monitor is not None:
             monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: _alloc(s, t, device or current_context()))
             self._points = monitoring.monitored_entries(g, range(len(g.nodes)), monitor[1])
-        memory = plan_memory(g, shapes, dtypes, external=set(bound))
-        self._plan = Plan(g, shapes, dtypes, memory, bound, copies, ctx=device)
-        self._ctx = OpContext(is_train=training)
+        self._plan = lowered.plan(bound, copies, ctx=device)
+        self._ctx = OpContext(is_train=training, computes_gradients=False)    # called outside autograd.record()
         self._param_vars = [a._var for a in self._params.values()]
         self._written_vars = [self._params[g.nodes[i].name]._var for i in written_variables(g)
                               if g.nodes[i].name in self._params]       # aux states, a fixed gamma
@@ -120,27 +116,33 @@ class _CachedGraph:
         return all(id(p._data) == self._ids.get(n) for n, p in self._params_dict.items() if n in self._ids)
 
     def __call__(self, args):
-        outputs = [NDArray(_alloc(shape, dtype, args[0].context), ctx=args[0].context)
-                   for shape, dtype in self._out_specs]
+        device = args[0]._ctx
+        outputs = [NDArray(_alloc(shape, dtype, device), None, device) for shape, dtype in self._out_specs]
         plan, ctx = self._plan, self._ctx
         input_pairs = [(eid, a._data) for eid, a in zip(self._input_eids, args) if eid is not None]
         output_pairs = [(eid, copy, o._data) for eid, copy, o in zip(self._heads, self._copy_of, outputs)]
 
         def run():
+            bound = plan.arrays
             for eid, array in input_pairs:
-                plan.rebind(eid, array)
+                if bound[eid] is not array:     # a loop feeding the same array binds it once
+                    plan.rebind(eid, array)
             for eid, copy, array in output_pairs:
                 if copy is None:
                     plan.rebind(eid, array)
                 else:
                     plan.rebind_copy(copy, array)
             plan.run(ctx, segment="forward")
-        reads = [a._var for a in args] + self._param_vars
-        writes = [o._var for o in outputs] + [self._var] + self._written_vars
+        reads = [a._var for a in args]
+        reads += self._param_vars
+        writes = [o._var for o in outputs]
+        writes.append(self._var)
+        if self._written_vars:
+            writes += self._written_vars
         get_engine().push(run, reads, writes, "cached graph", inline=self._small)
         if self._monitor is not None:
             nd_module.waitall()
-            monitoring.report(self._points, plan.arrays, args[0].context, self._monitor[0], with_op_name=True)
+            monitoring.report(self._points, plan.arrays, device, self._monitor[0], with_op_name=True)
         return outputs[0] if len(outputs) == 1 else outputs
 
 
@@ -169,24 +171,16 @@ class _CachedBackward:
         self._wanted = [n for n, need in zip(self._names, needs) if need and n in variables]
         known_shapes = {n: a.shape for n, a in zip(self._names, arrays)}
         known_dtypes = {n: a._data.dtype for n, a in zip(self._names, arrays)}
-        fwd_shapes = infer_shapes(forward, known_shapes).values
-        fwd_dtypes = infer_dtypes(forward, known_dtypes).values
-        self._head_nodes = []
-        for k, eid in enumerate(forward.heads):
-            node = Node(None, "_head_grad%d" % k)
-            known_shapes[node.name], known_dtypes[node.name] = fwd_shapes[eid], fwd_dtypes[eid]
-            self._head_nodes.append(node)
-        grads = add_backward(heads, [Entry(variables[n]) for n in self._wanted],
-                             [Entry(n) for n in self._head_nodes])
-        g = IndexedGraph(heads + [e for e in grads if e is not None])
-        self._graph = g
-        self._shapes = infer_shapes(g, known_shapes).values
-        self._dtypes = infer_dtypes(g, known_dtypes).values
-        by_name = {g.nodes[i].name: g.node_row_ptr[i] for i in g.arg_nodes}
+        self._head_nodes = [Node(None, "_head_grad%d" % k) for k in range(len(heads))]
+        lowered = build.lower(heads, known_shapes, known_dtypes, [Entry(variables[n]) for n in self._wanted],
+                              [Entry(n) for n in self._head_nodes], forward)
+        g = self._graph = lowered.graph
+        self._shapes, self._dtypes = lowered.shapes, lowered.dtypes
+        by_name = lowered.variables()
         self._input_eids = [by_name.get(n) for n in self._names]
-        self._head_grad_eids = [by_name.get(n.name) for n in self._head_nodes]
+        self._head_grad_eids = list(lowered.head_grads)
         self._heads = list(g.heads[:len(heads)])
-        self._grad_eids = dict(zip(self._wanted, [None if e is None else g.eid(e) for e in grads]))
+        self._grad_eids = dict(zip(self._wanted, lowered.gradients, strict=True))
         external = {e for e in self._input_eids + self._head_grad_eids + self._heads if e is not None}
         self._own = [e for e in set(self._grad_eids.values()) if e is not None and e not in external]
         self._monitor = monitor             # register_op_hook: every entry in its own buffer, forward reported
@@ -195,8 +189,8 @@ class _CachedBackward:
             forward_ops = [nid for nid, node in enumerate(g.nodes) if not node.is_variable]
             self._points = monitoring.monitored_entries(g, forward_ops[:sum(1 for n in forward.nodes
                                                                             if not n.is_variable)], monitor[1])
-        self._memory = plan_memory(g, self._shapes, self._dtypes, external=external | set(self._own))
-        self._n_forward = sum(1 for node in forward.nodes if not node.is_variable)
+        self._memory = lowered.memory_plan(external | set(self._own))
+        self._n_forward = lowered.n_forward
         self._training = training
         self._device = args[0].context if args else current_context()
         # the parameters the forward steps write (a fixed gamma, aux states) and the backward steps write (the
@@ -219,7 +213,9 @@ class _CachedBackward:
         bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
         copies, _ = bind_outputs(self._heads, [o._data for o in outputs], bound)   # a repeated head, an input: copied
         bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
-        plan = Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, copies, ctx=self._device)
+        from scheduler.compile import compile_plan     # every call's Plan shares the compiled ranges of the first
+        plan = compile_plan(Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, copies,
+                                 ctx=self._device))
         ctx, stop = OpContext(is_train=self._training), self._n_forward
         reads = [a._var for a in arrays]
         writes = [o._var for o in outputs] + [self._params[n]._var for n in self._forward_written]
