@@ -271,11 +271,13 @@ class Block:
         self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def __call__(self, *args):
-        for hook in self._forward_pre_hooks.values():
-            hook(self, args)
+        if self._forward_pre_hooks:
+            for hook in self._forward_pre_hooks.values():
+                hook(self, args)
         out = self.forward(*args)
-        for hook in self._forward_hooks.values():
-            hook(self, args, out)
+        if self._forward_hooks:
+            for hook in self._forward_hooks.values():
+                hook(self, args, out)
         return out
 
     def forward(self, *args):
@@ -300,6 +302,38 @@ class Block:
         print("Total params: %d" % sum(r[3] for r in rows))
 
 
+class _LastCall:
+    """A hybridized block's last call with flat NDArray arguments outside `autograd.record()`: its signature and
+    the compiled graph it ran.
+
+    Note [the hybridized fast path]: a call repeating it (same argument count, shapes, dtypes and context, same
+    training mode, not recording, no parameter array replaced since: `Parameter.generation`) runs that graph at
+    once, skipping the flattening, tracing, key building and parameter checks of `_call_cached`, which would find
+    the same graph. Anything else takes the full path, which remembers the new call."""
+    __slots__ = ("signature", "training", "ctx", "generation", "cached", "out_format")
+
+    def __init__(self, args, training, cached, out_format):
+        self.signature = [(a._data.shape, a._data.dtype) for a in args]
+        self.training, self.ctx, self.cached, self.out_format = training, args[0]._ctx, cached, out_format
+        self.generation = Parameter.generation
+
+    def run(self, args):
+        """The outputs of the remembered graph on `args`, or None when the call does not repeat the last one."""
+        if self.generation != Parameter.generation or len(args) != len(self.signature) or \
+                autograd.is_training() != self.training:
+            return None
+        for a, (shape, dtype) in zip(args, self.signature):
+            if type(a) is not NDArray or a._data.shape != shape or a._data.dtype != dtype:
+                return None
+        ctx = args[0]._ctx
+        if ctx is not self.ctx and ctx != self.ctx:
+            return None
+        outputs = self.cached(list(args))
+        if self.out_format == 0:
+            return outputs
+        return _nesting.regroup(outputs if isinstance(outputs, list) else [outputs], self.out_format)
+
+
 class HybridBlock(Block):
     """A block whose `hybrid_forward(F, x, *args, **params)` runs on NDArrays (F = mx.nd) or Symbols
     (F = mx.sym); `hybridize()` compiles it to a Plan per input signature."""
@@ -309,6 +343,7 @@ class HybridBlock(Block):
         self._cached_graph = ()
         self._traced = {}           # graph key -> (input Symbols, output Symbol, output nesting): see `_trace`
         self._cached_plans = PlanCache()
+        self._last_call = None      # see `_LastCall`
         self._active = False
         self._flags = {}
         self._op_hook = None
@@ -336,6 +371,7 @@ class HybridBlock(Block):
             child.register_op_hook(callback, monitor_all)
 
     def _clear_cached_op(self):
+        self._last_call = None
         self._cached_graph = ()
         self._traced = {}
         self._cached_plans = PlanCache()
@@ -403,6 +439,14 @@ class HybridBlock(Block):
 
     # -- running -----------------------------------------------------------------------------------------------------
     def forward(self, x, *args):
+        if isinstance(x, NDArray):      # the common call: flat NDArray arguments
+            for a in args:
+                if not isinstance(a, NDArray):
+                    break
+            else:
+                if self._active:
+                    return self._call_cached(x, *args)      # it finishes a deferred initialisation itself
+                return self._forward_arrays(x._ctx, x, *args)
         arrays = list(_nesting.arrays_in([x, *args]))       # arguments may be nested lists: `model(x, [h, c])`
         symbolic = [isinstance(a, Symbol) for a in arrays]
         if any(symbolic):
@@ -414,19 +458,27 @@ class HybridBlock(Block):
                 return self.hybrid_forward(sym_module, x, *args, **params)
         if not arrays:
             raise TypeError("%s: expected an NDArray or a Symbol input, got %s" % (self.name, type(x).__name__))
-        ctx = arrays[0].context
+        if self._active:
+            return self._call_cached(x, *args)
+        return self._forward_arrays(arrays[0].context, x, *args)
+
+    def _forward_arrays(self, ctx, x, *args):
+        """`hybrid_forward` on NDArrays (not hybridized), with the parameters' arrays on `ctx` (the first array's)."""
         try:
             params = {key: p.data(ctx) for key, p in self._reg_params.items()}
         except DeferredInitializationError:
             self._finish_deferred(x, *args)
             params = {key: p.data(ctx) for key, p in self._reg_params.items()}
-        if self._active:
-            return self._call_cached(x, *args)
         return self.hybrid_forward(nd_module, x, *args, **params)
 
     def _call_cached(self, *args):
         """Run the Plan compiled for this input signature (under autograd: with its backward) on the flattened
         arguments, and regroup its outputs into the nesting `hybrid_forward` returned."""
+        last = self._last_call
+        if last is not None and not autograd.is_recording():
+            outputs = last.run(args)
+            if outputs is not None:
+                return outputs
         params = self._all_params()
         if any(p.pending for p in params.values()):
             self._finish_deferred(*args)
@@ -443,6 +495,9 @@ class HybridBlock(Block):
             kind = _CachedBackward if recording else _CachedGraph
             cached = kind(out, [i.name for i in inputs], flat, params, training, self.name, self._op_hook)
             self._cached_plans[key] = cached
+        if not recording and type(self)._graph_key is HybridBlock._graph_key and \
+                all(type(a) is NDArray for a in args):
+            self._last_call = _LastCall(args, training, cached, out_format)
         outputs = cached(flat)
         return _nesting.regroup(outputs if isinstance(outputs, list) else [outputs], out_format)
 

@@ -26,6 +26,8 @@ from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
 
+tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: what a block takes as a tensor
+
 
 class ParameterLoadError(MXNetError, AssertionError):
     """Loading parameters failed: a missing, extra or incompatible array. An AssertionError as MXNet's, so that code
@@ -92,6 +94,21 @@ class Parameter:
         self._deferred_init = ()    # (init, ctx_list, default_init, data) until the shape is known
         self._var = None
         self._trainer = None
+
+    # Every replacement of a parameter's arrays (initialisation, loading, cast, grad_req 'null') bumps
+    # `Parameter.generation`, the one number a hybridized block's fast path compares to know that the arrays its
+    # compiled graph binds are still the parameters' (dataflow/gluon/block.py, Note [the hybridized fast path]).
+    generation = 0
+
+    @property
+    def _data(self):
+        """The NDArrays, one per context (None before initialisation); MXNet's name, which GluonCV reads."""
+        return self._arrays
+
+    @_data.setter
+    def _data(self, arrays):
+        self._arrays = arrays
+        Parameter.generation += 1
 
     def __repr__(self):
         return "Parameter %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype.type.__name__
@@ -295,7 +312,10 @@ class Parameter:
 
     def data(self, ctx=None):
         """The parameter's NDArray on `ctx` (default: its only context, else the current one)."""
-        return self._check_and_get(self._data, ctx)
+        arrays = self._arrays
+        if arrays is not None and len(arrays) == 1 and arrays[0]._ctx is ctx:     # the common case, at once
+            return arrays[0]
+        return self._check_and_get(arrays, ctx)
 
     def list_data(self):
         """The NDArrays on all contexts, in initialisation order."""

@@ -23,12 +23,14 @@ from ops.registry import WRITE, OpContext
 
 from ops.cuda import storage as gpu_storage
 
-from scheduler.engine import get_engine
+from scheduler.engine import Var, get_engine
 from scheduler.graph import Node
 from scheduler.infer import apply_rule
 
-from .. import autograd, util
+from .. import autograd
 from ..context import Context, check_supported, current_context
+from .calls import (_CALLS, _FORMS, _INLINE_BYTES, _MAX_CACHED, _CallForm, _OpCall, _op_call,  # noqa: F401
+                    _order_inputs, _partial_writes)
 
 _NUMERIC = (numbers.Number, np.number, np.bool_)
 _DEFAULT_DTYPE = np.dtype(np.float32)   # MXNet's mx_real_t
@@ -50,7 +52,7 @@ class NDArray:
 
     def __init__(self, data, var=None, ctx=None):
         self._data = data
-        self._var = var if var is not None else get_engine().new_var()
+        self._var = var if var is not None else Var()     # every engine's vars are plain `Var`s
         self._ctx = ctx if ctx is not None else Context("cpu", 0)
         self._entry = None      # autograd: this array's entry in the recorded graph
 
@@ -139,11 +141,12 @@ class NDArray:
         else:
             raise TypeError("copyto does not support type %s" % type(other).__name__)
         src, dst = self._data, target._data
+        reads = [self._var] + _partial_writes([target])     # a copy into a slice keeps the target's stored error
         if self._ctx.device_type == "gpu" or target._ctx.device_type == "gpu":
             contexts = (self._ctx, target._ctx)
-            get_engine().push(lambda: gpu_storage.copy(src, dst, *contexts), [self._var], [target._var], "_copyto")
+            get_engine().push(lambda: gpu_storage.copy(src, dst, *contexts), reads, [target._var], "_copyto")
             return target
-        get_engine().push(lambda: np.copyto(dst, src, casting="unsafe"), [self._var], [target._var], "_copyto")
+        get_engine().push(lambda: np.copyto(dst, src, casting="unsafe"), reads, [target._var], "_copyto")
         return target
 
     def copy(self):
@@ -288,122 +291,79 @@ NDArray.__div__, NDArray.__rdiv__, NDArray.__idiv__ = NDArray.__truediv__, NDArr
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Running an op imperatively: registry -> infer -> allocate -> engine.push(kernel)
+# Running an op imperatively: registry -> infer -> allocate -> engine.push(kernel); the parsed calls and their
+# caches are in calls.py (Note [the imperative fast path])
 # ---------------------------------------------------------------------------------------------------------------
 
-class _OpCall:
-    """One op with one set of params, ready to run imperatively: parsed once, then cached by `_invoke`.
-
-    `infer` remembers the output shapes and dtypes per input signature (rules are pure functions of the params
-    and the input shapes and dtypes), so a steady-state call only allocates and pushes."""
-    __slots__ = ("opdef", "op_name", "params", "input_names", "n_args", "n_out", "n_visible", "kernel",
-                 "_inferred")
-
-    def __init__(self, opdef, op_name, params):
-        self.opdef, self.op_name, self.params = opdef, op_name, params
-        self.input_names = opdef.input_names(params)
-        self.n_args = len(opdef.argument_names(params))
-        self.n_out = opdef.num_outputs(params)
-        self.n_visible = opdef.visible_outputs(params)
-        self.kernel = opdef.cpu
-        if self.kernel is None:
-            raise MXNetError(in_operator(opdef.name, op_name, "has no CPU kernel"))
-        self._inferred = {}
-
-    def infer(self, inputs):
-        if not inputs:
-            self._check_param_shape()       # before the cache: np_shape may have changed since
-        key = tuple((x._data.shape, x._data.dtype) for x in inputs)
-        hit = self._inferred.get(key)
-        if hit is None:
-            node = Node(self.opdef, self.op_name, params=self.params)
-            _, shapes = apply_rule(node, [x.shape for x in inputs], [None] * self.n_out, "shape")
-            _, dtypes = apply_rule(node, [x._data.dtype for x in inputs], [None] * self.n_out, "dtype")
-            unknown = [i for i, (s, t) in enumerate(zip(shapes, dtypes)) if s is None or t is None]
-            if unknown:
-                raise ShapeError(in_operator(self.opdef.name, self.op_name, "cannot infer the shape and dtype of "
-                                             "outputs %s from inputs of shapes %s"
-                                             % (unknown, [x.shape for x in inputs])))
-            hit = self._inferred[key] = (shapes, dtypes)
-        return hit
-
-
-    def _check_param_shape(self):
-        # An op whose output shape is its `shape` param (_zeros, _random_uniform ...) cannot run with unknown
-        # dims: 0 is MXNet 1.x's unknown size (a real 0 only under np_shape), and no size is negative.
-        shape = getattr(self.params, "shape", None)
-        if shape and (any(d < 0 for d in shape) or (0 in shape and not util.is_np_shape())):
-            raise ShapeError(in_operator(self.opdef.name, self.op_name, "inferring shapes failed: shape=%s has "
-                                         "unknown (0) or negative sizes; MXNet 1.x reads a 0 in a shape as unknown "
-                                         "(mx.util.set_np_shape(True) makes it a real 0)" % (tuple(shape),)))
-
-
-_CALLS = {}
 _TRAIN, _PREDICT = OpContext(is_train=True), OpContext(is_train=False)
-
-
-def _op_call(opdef, op_name, kwargs):
-    try:
-        key = (opdef, op_name, tuple(sorted(kwargs.items())))
-        hash(key)
-    except TypeError:           # unhashable param values (lists): parse every time
-        return _OpCall(opdef, op_name, opdef.parse_params(kwargs))
-    call = _CALLS.get(key)
-    if call is None:
-        call = _CALLS[key] = _OpCall(opdef, op_name, opdef.parse_params(kwargs))
-    return call
 
 
 def _invoke(opdef, op_name, args, kwargs):
     """Run op `opdef` (called as `op_name`) on NDArrays now; returns the output NDArray(s)."""
+    key = None
+    if "out" not in kwargs:
+        for value in kwargs.values():
+            if isinstance(value, NDArray):
+                break
+        else:
+            key = (opdef, op_name, len(args), *kwargs.items())
+            try:
+                form = _FORMS.get(key)
+            except TypeError:       # an unhashable param (a list): parsed every time
+                key = form = None
+            if form is not None:
+                return _run(form, args, None)
     out = kwargs.pop("out", None)
+    form, inputs = _parse(opdef, op_name, args, kwargs)
+    if key is not None and inputs is args:
+        if len(_FORMS) >= _MAX_CACHED:
+            _FORMS.clear()
+        _FORMS[key] = form
+    return _run(form, inputs, out)
+
+
+def _parse(opdef, op_name, args, kwargs):
+    """(_CallForm, inputs in the op's order) of a call; `kwargs` (without `out`) is consumed."""
     kwargs.pop("name", None)
-    inputs = list(args)
     names_given = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], NDArray)}
     if opdef.variadic and opdef.variadic not in kwargs:
-        kwargs[opdef.variadic] = len(inputs)
+        kwargs[opdef.variadic] = len(args)
     if kwargs.get("dtype") is not None and "dtype" in opdef.params:
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
     ctx = kwargs.pop("ctx", None) or None      # "" (the ops' default of the param) is no context either
     ctx = _context(ctx) if ctx is not None else None
     call = _op_call(opdef, op_name, kwargs)
-    if names_given or len(inputs) != len(call.input_names):
-        inputs = _order_inputs(opdef, op_name, call.input_names, inputs, names_given)
+    inputs = args
+    if names_given or len(args) != len(call.input_names):
+        inputs = _order_inputs(opdef, op_name, call.input_names, list(args), names_given)
+    return _CallForm(call, ctx, kwargs), inputs
+
+
+def _run(form, inputs, out):
+    """Run a parsed call on `inputs` (into `out` when given): allocate, push, record."""
+    call = form.call
+    if call.opdef.state_per_call:       # its own Params, which its kernel state is kept by (a Custom op's CustomOp)
+        call = _OpCall(call.opdef, call.op_name, registry.Params(call.params.as_dict()))
     for i, x in enumerate(inputs):
         if not isinstance(x, NDArray):
-            raise TypeError("%s: input %r must be an NDArray, got %s"
-                            % (op_name, call.input_names[i], type(x).__name__))
-    shapes, dtypes = call.infer(inputs)
-    ctx = ctx or (inputs[0]._ctx if inputs else None)
+            raise TypeError("%s: input %r must be an NDArray, got %s" % (call.op_name, call.input_names[i],
+                                                                         type(x).__name__))
+    signature = call.signature(inputs)
+    ctx = form.ctx or (inputs[0]._ctx if inputs else None)
     if out is None:
         ctx = ctx or current_context()
-        outputs = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in zip(shapes, dtypes)]
+        if ctx.device_type == "gpu":
+            outputs = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in signature.outputs]
+        else:
+            outputs = [NDArray(np.empty(s, t), None, ctx) for s, t in signature.outputs]
     else:
-        outputs = _given_outputs(out, shapes, dtypes, opdef, op_name, ctx)
-    _push(call, inputs, outputs, out is not None)
+        outputs = _given_outputs(out, signature.shapes, signature.dtypes, call.opdef, call.op_name, ctx)
+    _push(call, inputs, outputs, out is not None, signature.small)
     if autograd.is_recording():
-        autograd.record_op(Node(opdef, op_name, attrs=kwargs, params=call.params), inputs, outputs)
+        autograd.record_op(Node(call.opdef, call.op_name, attrs=form.attrs, params=call.params), inputs, outputs)
     if out is not None:
         return out
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
-
-
-def _order_inputs(opdef, op_name, input_names, positional, by_name):
-    if not by_name:
-        if len(positional) != len(input_names):
-            raise MXNetError(in_operator(opdef.name, op_name, "%d inputs given, it takes %d (%s)"
-                                         % (len(positional), len(input_names), ", ".join(input_names))))
-        return positional
-    slots = dict(zip(input_names, positional))
-    for key, value in by_name.items():
-        if key not in input_names:
-            raise MXNetError(in_operator(opdef.name, op_name, "%r is not an input; the inputs are %s"
-                                         % (key, input_names)))
-        slots[key] = value
-    missing = [n for n in input_names if n not in slots]
-    if missing:
-        raise MXNetError(in_operator(opdef.name, op_name, "missing inputs %s" % missing))
-    return [slots[n] for n in input_names]
 
 
 def _given_outputs(out, shapes, dtypes, opdef, op_name, ctx):
@@ -418,8 +378,9 @@ def _given_outputs(out, shapes, dtypes, opdef, op_name, ctx):
     return given + hidden
 
 
-def _push(call, inputs, outputs, user_out):
-    """Push the kernel: reads the inputs, writes the outputs and the aux inputs (BatchNorm's moving stats)."""
+def _push(call, inputs, outputs, user_out, small=None):
+    """Push the kernel: reads the inputs, writes the outputs and the aux inputs (BatchNorm's moving stats).
+    `small`: the outputs fit `_INLINE_BYTES` (None: measure them), so the op may run in the calling thread."""
     if outputs[0]._ctx.device_type == "gpu" or (_GPU_USED and any(x._ctx.device_type == "gpu" for x in inputs)):
         _push_gpu(call, inputs, outputs, user_out)
         return
@@ -435,8 +396,10 @@ def _push(call, inputs, outputs, user_out):
                     out_data[j] = np.empty_like(o)
     reads = [x._var for x in inputs]
     writes = [o._var for o in outputs]
-    if call.n_args < len(inputs) or call.opdef.writes_arguments:
-        writes += [reads[i] for i in call.opdef.written_inputs(call.params)]
+    if call.written:
+        writes += [reads[i] for i in call.written]
+    if user_out:
+        reads += _partial_writes(outputs)
     req = [WRITE] * len(outputs)
     kernel, params = call.kernel, call.params
     op_ctx = _TRAIN if autograd.is_training() else _PREDICT
@@ -450,12 +413,11 @@ def _push(call, inputs, outputs, user_out):
             for tmp, dst in zip(out_data, final):
                 if tmp is not dst:
                     np.copyto(dst, tmp)
-    small = sum(o.nbytes for o in final) <= _INLINE_BYTES
+    if small is None:
+        small = sum(o.nbytes for o in final) <= _INLINE_BYTES
     get_engine().push(run, reads, writes, call.op_name, inline=small)
 
 
-# Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
-_INLINE_BYTES = 1 << 16
 _GPU_USED = False       # set when the first GPU array is made: only then do CPU ops check for GPU inputs
 
 
@@ -478,8 +440,10 @@ def _push_gpu(call, inputs, outputs, user_out):
                 out_data[j] = gpu_storage.empty(o.shape, o.dtype, device.device_id)
     reads = [x._var for x in inputs]
     writes = [o._var for o in outputs]
-    if call.n_args < len(inputs) or call.opdef.writes_arguments:
-        writes += [reads[i] for i in call.opdef.written_inputs(call.params)]
+    if call.written:
+        writes += [reads[i] for i in call.written]
+    if user_out:
+        reads += _partial_writes(outputs)
     req = [WRITE] * len(outputs)
     params, device_id = call.params, device.device_id
     op_ctx = _TRAIN if autograd.is_training() else _PREDICT

@@ -1,0 +1,153 @@
+"""Parsed imperative calls: what `mx.nd.X(...)` knows before it allocates and pushes (used by ndarray.py's
+`_invoke`, the optimizers' update ops and autograd's imperative gradient nodes).
+
+Note [the imperative fast path]
+A call `mx.nd.X(*arrays, **params)` is parsed once per call form: the op, its params, the context param and
+the number of positional inputs (`_CallForm`, cached in `_FORMS` by the raw keyword values), and inferred once per
+input signature (`_OpCall.signature`: output shapes and dtypes, and whether the op is small enough to run inline).
+A steady-state call therefore only checks its inputs' types, looks two dicts up, allocates its outputs and
+pushes the kernel, which runs at once in the calling thread when its vars are free (`push(inline=True)`).
+Calls naming inputs by keyword, passing `out=` or unhashable params (lists) take the full path every time.
+The key holds the values as given, so `scalar=1` and `scalar=1.0` share a form (they parse alike).
+"""
+import numpy as np
+
+from ops.errors import MXNetError, ShapeError, in_operator
+
+from scheduler.graph import Node
+from scheduler.infer import apply_rule
+
+from .. import util
+
+# Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
+_INLINE_BYTES = 1 << 16
+
+
+class _Signature:
+    """What one op call knows from its input shapes and dtypes alone: its outputs and whether it runs inline."""
+    __slots__ = ("shapes", "dtypes", "outputs", "small")
+
+    def __init__(self, shapes, dtypes):
+        self.shapes, self.dtypes = shapes, dtypes
+        self.outputs = tuple(zip(shapes, dtypes))
+        self.small = sum(int(np.prod(s)) * np.dtype(t).itemsize for s, t in zip(shapes, dtypes)) <= _INLINE_BYTES
+
+
+class _OpCall:
+    """One op with one set of params, ready to run imperatively: parsed once, then cached by `_invoke`.
+
+    `signature` remembers the output shapes and dtypes per input signature (rules are pure functions of the params
+    and the input shapes and dtypes), so a steady-state call only allocates and pushes."""
+    __slots__ = ("opdef", "op_name", "params", "input_names", "n_args", "n_out", "n_visible", "kernel",
+                 "written", "_inferred")
+
+    def __init__(self, opdef, op_name, params):
+        self.opdef, self.op_name, self.params = opdef, op_name, params
+        self.input_names = opdef.input_names(params)
+        self.n_args = len(opdef.argument_names(params))
+        self.n_out = opdef.num_outputs(params)
+        self.n_visible = opdef.visible_outputs(params)
+        self.kernel = opdef.cpu
+        if self.kernel is None:
+            raise MXNetError(in_operator(opdef.name, op_name, "has no CPU kernel"))
+        # the inputs the kernel writes (aux states, BatchNorm's fixed gamma): pushed as writes too
+        aux = self.n_args < len(self.input_names)
+        self.written = tuple(opdef.written_inputs(params)) if aux or opdef.writes_arguments else ()
+        self._inferred = {}
+
+    def infer(self, inputs):
+        """(output shapes, output dtypes) for `inputs`."""
+        signature = self.signature(inputs)
+        return signature.shapes, signature.dtypes
+
+    def signature(self, inputs):
+        """The `_Signature` of a call on `inputs` (NDArrays), inferred by the op's rules on first use."""
+        if not inputs:
+            self._check_param_shape()       # before the cache: np_shape may have changed since
+        key = tuple([(x._data.shape, x._data.dtype) for x in inputs])
+        hit = self._inferred.get(key)
+        if hit is None:
+            node = Node(self.opdef, self.op_name, params=self.params)
+            _, shapes = apply_rule(node, [x.shape for x in inputs], [None] * self.n_out, "shape")
+            _, dtypes = apply_rule(node, [x._data.dtype for x in inputs], [None] * self.n_out, "dtype")
+            unknown = [i for i, (s, t) in enumerate(zip(shapes, dtypes)) if s is None or t is None]
+            if unknown:
+                raise ShapeError(in_operator(self.opdef.name, self.op_name, "cannot infer the shape and dtype of "
+                                             "outputs %s from inputs of shapes %s"
+                                             % (unknown, [x.shape for x in inputs])))
+            if len(self._inferred) >= _MAX_CACHED:
+                self._inferred.clear()
+            hit = self._inferred[key] = _Signature(shapes, dtypes)
+        return hit
+
+    def _check_param_shape(self):
+        # An op whose output shape is its `shape` param (_zeros, _random_uniform ...) cannot run with unknown
+        # dims: 0 is MXNet 1.x's unknown size (a real 0 only under np_shape), and no size is negative.
+        shape = getattr(self.params, "shape", None)
+        if shape and (any(d < 0 for d in shape) or (0 in shape and not util.is_np_shape())):
+            raise ShapeError(in_operator(self.opdef.name, self.op_name, "inferring shapes failed: shape=%s has "
+                                         "unknown (0) or negative sizes; MXNet 1.x reads a 0 in a shape as unknown "
+                                         "(mx.util.set_np_shape(True) makes it a real 0)" % (tuple(shape),)))
+
+
+class _CallForm:
+    """A parsed front-end call: the `_OpCall`, the context the call asked for (or None) and the params as the
+    recorded node's attrs."""
+    __slots__ = ("call", "ctx", "attrs")
+
+    def __init__(self, call, ctx, attrs):
+        self.call, self.ctx, self.attrs = call, ctx, attrs
+
+
+_MAX_CACHED = 4096      # call forms, parsed calls, signatures per call: cleared when full (scalars vary freely)
+_CALLS = {}             # (opdef, op name, sorted params) -> _OpCall
+_FORMS = {}             # (opdef, op name, number of inputs, params as given) -> _CallForm
+
+
+def _op_call(opdef, op_name, kwargs):
+    try:
+        key = (opdef, op_name, tuple(sorted(kwargs.items())))
+        hash(key)
+    except TypeError:           # unhashable param values (lists): parse every time
+        return _OpCall(opdef, op_name, opdef.parse_params(kwargs))
+    call = _CALLS.get(key)
+    if call is None:
+        if len(_CALLS) >= _MAX_CACHED:
+            _CALLS.clear()
+        call = _CALLS[key] = _OpCall(opdef, op_name, opdef.parse_params(kwargs))
+    return call
+
+
+def _order_inputs(opdef, op_name, input_names, positional, by_name):
+    if not by_name:
+        if len(positional) != len(input_names):
+            raise MXNetError(in_operator(opdef.name, op_name, "%d inputs given, it takes %d (%s)"
+                                         % (len(positional), len(input_names), ", ".join(input_names))))
+        return positional
+    slots = dict(zip(input_names, positional))
+    for key, value in by_name.items():
+        if key not in input_names:
+            raise MXNetError(in_operator(opdef.name, op_name, "%r is not an input; the inputs are %s"
+                                         % (key, input_names)))
+        slots[key] = value
+    missing = [n for n in input_names if n not in slots]
+    if missing:
+        raise MXNetError(in_operator(opdef.name, op_name, "missing inputs %s" % missing))
+    return [slots[n] for n in input_names]
+
+
+def _partial_writes(targets):
+    """The vars of the `targets` (arrays an op writes) that are views of only part of their var's storage, such
+    as `out=y[0:1]`: such a write must also read the var, so that it keeps an error stored on it instead of
+    clearing it and exposing the rest of a failed value (engine.py, Note [errors])."""
+    return [t._var for t in targets if not _covers_storage(t._data)]
+
+
+def _covers_storage(data):
+    """True when `data` spans the whole storage its engine var guards (it is no slice of a larger array)."""
+    base = getattr(data, "base", None)      # numpy collapses views of views: base is the storage's owner
+    return not isinstance(base, np.ndarray) or base.nbytes == data.nbytes
+
+
+# Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
+_INLINE_BYTES = 1 << 16
