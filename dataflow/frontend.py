@@ -2,8 +2,8 @@
 
 One factory closure per function sets `__name__`, `__doc__` (from the OpDef) and `__signature__`, so `help()` and
 `inspect.signature` work. Where a function lands follows MXNet's routing of op names to modules (`_init_op_module`
-in MXNet's `base.py`): `_contrib_X` -> `contrib.X`, `_linalg_X` -> `linalg.X`, `_random_X` and `_sample_X` ->
-`random.X` (MXNet reaches the latter through Python wrappers), other
+in MXNet's `base.py`): `_contrib_X` -> `contrib.X`, `_linalg_X` -> `linalg.X`, `_random_X_like` -> `random.X_like`
+(other `_random_X` and `_sample_X` stay in `_internal`: MXNet's Python wrappers in `random` call them), other
 names with a leading underscore -> `_internal`, everything else -> the top level.
 """
 import inspect
@@ -32,6 +32,8 @@ _Null = _NullType()
 
 def route(name):
     """(submodule or None, function name) for an op name or alias."""
+    if name.startswith(("_random_", "_sample_")) and not name.endswith("_like"):
+        return "_internal", name    # MXNet generates only the *_like ops into `random` (its Python wraps the rest)
     for prefix, module in _ROUTES:
         if name.startswith(prefix):
             return module, name[len(prefix):] if module != "_internal" else name
@@ -43,12 +45,22 @@ def make_function(opdef, name, invoke, extra_params):
 
     `extra_params` are the keyword parameters every function of this front end takes (`name`, `attr` for
     symbols; `out` for NDArrays)."""
+    optional_inputs = _input_names(opdef)
+
     def function(*args, **kwargs):
-        while args and args[-1] is None:      # an optional input left out (`bias=None` with no_bias)
-            args = args[:-1]
-        args = _params_by_position(opdef, name, args, kwargs)
-        return invoke(opdef, name, args, {k: v for k, v in kwargs.items() if v is not _Null and
-                                          not (v is None and k in _input_names(opdef))})
+        if args and args[-1] is None:
+            while args and args[-1] is None:      # an optional input left out (`bias=None` with no_bias)
+                args = args[:-1]
+        for arg in args:
+            if not _is_array(arg):      # values after the inputs: params in order
+                args = _params_by_position(opdef, name, args, kwargs)
+                break
+        for value in kwargs.values():
+            if value is _Null or value is None:     # rare: drop the params left out, and optional inputs as None
+                kwargs = {k: v for k, v in kwargs.items() if v is not _Null and
+                          not (v is None and k in optional_inputs)}
+                break
+        return invoke(opdef, name, args, kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = _docstring(opdef)
@@ -56,12 +68,16 @@ def make_function(opdef, name, invoke, extra_params):
     return function
 
 
+def _is_array(value):
+    """True for the values a front end takes as inputs: NDArrays, Symbols (and anything with an array priority)."""
+    return hasattr(value, "__array_priority__") or type(value).__name__ in ("Symbol", "NDArray")
+
+
 def _params_by_position(opdef, name, args, kwargs):
     """Split positional arguments: leading arrays are inputs, the values after them are params in order
     (`mx.nd.random.randint(0, 5, shape=(4,))`)."""
     n_inputs = 0
-    while n_inputs < len(args) and hasattr(args[n_inputs], "__array_priority__") or \
-            n_inputs < len(args) and type(args[n_inputs]).__name__ in ("Symbol", "NDArray"):
+    while n_inputs < len(args) and _is_array(args[n_inputs]):
         n_inputs += 1
     extra = args[n_inputs:]
     if not extra or opdef.variadic:
@@ -135,7 +151,7 @@ def populate(module, invoke, extra_params):
                 submodules[sub] = target
         if not hasattr(target, short):
             # MXNet names a contrib/linalg symbol by its short name (`gemm20`), a random one by its full name
-            called = short if sub in _SHORT_NAMED else name
+            called = short if sub in _SHORT_NAMED or name.endswith("_like") else name
             setattr(target, short, make_function(opdef, called, invoke, extra_params))
         # MXNet also keeps every `_internal` function reachable by its full name on `_internal`.
     for alias, op_name in LEGACY_ALIASES.items():

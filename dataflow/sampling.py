@@ -43,8 +43,8 @@ def draw(front, random_op, sample_op, params, shape, dtype, kwargs):
     extra = dict(kwargs, **({} if dtype is _Null else {"dtype": dtype}))
     if isinstance(values[0], array_type):
         _same_kind(values, array_type)
-        if sample_op is None:
-            raise ValueError("%s takes numbers as its parameters, got %s" % (random_op, array_type.__name__))
+        if sample_op is None:       # MXNet calls a missing sampler: TypeError
+            raise TypeError("%s takes numbers as its parameters, got %s" % (random_op, array_type.__name__))
         return run(create, sample_op, values, dict(extra, **({} if shape is _Null else {"shape": shape})))
     if isinstance(values[0], _NUMBERS):
         _same_kind(values, _NUMBERS)
@@ -57,6 +57,8 @@ def draw(front, random_op, sample_op, params, shape, dtype, kwargs):
 
 
 def _same_kind(values, kind):
-    if not all(isinstance(v, kind) for v in values):
-        raise ValueError("Distribution parameters must all have the same type, but got %s"
-                         % sorted({type(v).__name__ for v in values}))
+    """MXNet asserts this (AssertionError), naming the first two types."""
+    for v in values[1:]:
+        if not isinstance(v, kind):
+            raise AssertionError("Distribution parameters must all have the same type, but got both %s and %s."
+                                 % (type(values[0]), type(v)))

@@ -299,6 +299,10 @@ def test_simulator_or_gpu():
     ("_sample_multinomial", {"shape": "(3,)", "get_prob": "True"},
      [np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]], np.float32)]),
     ("_sample_multinomial", {}, [np.array([0.1, 0.2, 0.7], np.float64)]),
+    ("_sample_normal", {"shape": "(2,)"}, [np.array([0.0, 3.0], np.float32), np.array([1.0, 2.0], np.float32)]),
+    ("_sample_poisson", {"dtype": "float64"}, [np.array([[1.0, 4.0]], np.float32)]),
+    ("_random_uniform_like", {"low": "-1"}, [np.zeros((2, 3), np.float16)]),
+    ("_sample_unique_zipfian", {"range_max": "30", "shape": "(2, 4)"}, []),
 ])
 def test_random_kernels_match_cpu(name, attrs, inputs):
     """The random ops' CUDA kernels draw the CPU kernel's numbers from the same seed (req write and add)."""

@@ -3,14 +3,16 @@
 The numbers are drawn on the host with exactly the CPU kernel's generator calls (`ops.random_state.generator()`),
 so a seeded program gives the same numbers on cpu and gpu (as Dropout's mask in ops/cuda/nn.py), then copied to
 the device and stored there as req says. `_shuffle` draws its permutation on the host and gathers the rows on the
-device; `_sample_multinomial` needs the probabilities for its draws, so it reads them back to the host first.
+device. Ops with inputs (`_sample_multinomial`, `_sample_<dist>`, `_random_<dist>_like`) read them back to the host
+first: the CPU kernel itself runs there.
 """
 import numpy as np
 from numba import cuda, types
 
 from .. import random as cpu_random
 from ..random_state import generator
-from ..registry import ADD, NULL
+from .. import registry
+from ..registry import ADD, NULL, WRITE
 from .common import copy_into, declare, empty, flat, launch, put, stream
 
 
@@ -27,24 +29,25 @@ def _to_device(value, out, req):
     copy_into(tmp, out, req)
 
 
-def _draw(sample):
+def _drawn_on_host(op_name):
+    """A kernel running the CPU kernel of `op_name` on host copies of the inputs (the same generator calls, so
+    the same numbers), then copying each output to the device as req says."""
     def kernel(ctx, p, inputs, outputs, req):
-        out = outputs[0]
-        _to_device(sample(generator(), p, out.shape), out, req[0])
+        from . import storage as gpu_storage
+        dev = gpu_storage.current_device()
+        host_in = [gpu_storage.to_host(x, dev) for x in inputs]
+        host_out = [np.empty(o.shape, o.dtype) for o in outputs]
+        registry.get(op_name).cpu(ctx, p, host_in, host_out, [WRITE] * len(outputs))
+        for h, o, r in zip(host_out, outputs, req):
+            _to_device(h, o, r)
+    kernel.__name__ = "host_draw" + op_name
     return kernel
 
 
-_SAMPLES = {
-    "_random_uniform": lambda rng, p, s: rng.uniform(p.low, p.high, s),
-    "_random_normal": lambda rng, p, s: rng.normal(p.loc, p.scale, s),
-    "_random_exponential": lambda rng, p, s: rng.exponential(1.0 / p.lam, s),
-    "_random_gamma": lambda rng, p, s: rng.gamma(p.alpha, p.beta, s),
-    "_random_poisson": lambda rng, p, s: rng.poisson(p.lam, s),
-    "_random_randint": lambda rng, p, s: rng.integers(p.low, p.high, s),
-    "_random_negative_binomial": lambda rng, p, s: rng.negative_binomial(p.k, p.p, s),
-    "_random_generalized_negative_binomial": lambda rng, p, s: rng.poisson(rng.gamma(1.0 / p.alpha, p.mu * p.alpha, s))
-    if p.alpha else rng.poisson(p.mu, s),
-}
+# every sampling op of ops/random.py (all but _shuffle, which gathers on the device)
+_DRAWN = ["_random_" + d for d in cpu_random.SAMPLERS] + \
+    ["_random_%s_like" % d for d in cpu_random.SAMPLERS if d != "randint"] + \
+    ["_sample_" + d for d in cpu_random._SAMPLE_INPUTS] + ["_sample_multinomial", "_sample_unique_zipfian"]
 
 
 @cuda.jit
@@ -78,19 +81,8 @@ def shuffle(ctx, p, inputs, outputs, req):
     _gather_rows_kernel[launch(n) + (stream(),)](flat(out), flat(x), perm, row, req[0] == ADD, n)
 
 
-def sample_multinomial(ctx, p, inputs, outputs, req):
-    """The CPU kernel's draws on a host copy of the probabilities; the results are copied back."""
-    from . import storage as gpu_storage
-    probs = gpu_storage.to_host(inputs[0], gpu_storage.current_device())
-    host_out = [np.empty(o.shape, o.dtype) for o in outputs]
-    cpu_random._multinomial(ctx, p, [probs], host_out, ["write"] * len(outputs))
-    for h, o, r in zip(host_out, outputs, req):
-        _to_device(h, o, r)
-
-
 # op name -> CUDA kernel (attached by ops/cuda/__init__.py::register)
-KERNELS = dict({name: _draw(f) for name, f in _SAMPLES.items()},
-               _shuffle=shuffle, _sample_multinomial=sample_multinomial)
+KERNELS = dict({name: _drawn_on_host(name) for name in _DRAWN}, _shuffle=shuffle)
 
 # ops of this family still without a CUDA kernel, and why (they run through the host)
 WITHOUT = {"_backward_sample_multinomial": "scatters one value per draw into the probabilities' gradient, which "
