@@ -19,12 +19,13 @@ every forward argument (for their shapes; so, unlike MXNet, undeclared inputs st
 the aux states, and writes one gradient per argument. The CustomOp sees None for whatever was not declared.
 
 State. One Prop per (op_type, Prop class, kwargs), and one CustomOp per node and input shapes and dtypes, made by
-create_operator at first use. A node is known by its Params object (the backward node is given its forward node's),
-so state a CustomOp keeps on itself from forward to backward stays with its node, as in MXNet. MXNet makes a new
-CustomOp per bind and per imperative call; here the executors of one symbol, and imperative calls with equal
-kwargs and shapes (they share cached Params), share one.
+create_operator at first use and dropped with the node's Params. A node is known by its Params object (the backward
+node is given its forward node's), so state a CustomOp keeps on itself from forward to backward stays with its node.
+Each imperative call is a node of its own (`state_per_call`: it gets its own Params), so it gets its own CustomOp,
+as in MXNet; MXNet also makes one per bind, where here the executors of one symbol share their nodes' CustomOps.
 """
 import warnings
+import weakref
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class CustomInfo:
         self._check_storage()
         self._layout = None             # backward_layout(), asked at the first gradient
         self.declared_inputs = None     # argument positions declare_backward_dependency names (with the layout)
-        self._operators = {}            # (id of the node's Params, input shapes, dtype codes) -> (Params, CustomOp)
+        self._operators = {}            # id of a node's Params -> {(input shapes, dtype codes): CustomOp}
 
     def where(self, method, owner=None):
         return "op_type %r: %s.%s" % (self.op_type, owner or type(self.prop).__name__, method)
@@ -194,15 +195,19 @@ class CustomInfo:
         """The CustomOp of the node whose Params are `p`, for these input arrays (arguments then aux)."""
         shapes = [list(x.shape) for x in inputs]
         codes = [list(DTYPES).index(np.dtype(x.dtype).name) for x in inputs]
-        key = (id(p), tuple(map(tuple, shapes)), tuple(codes))
-        entry = self._operators.get(key)
-        if entry is None:
+        node_ops = self._operators.get(id(p))
+        if node_ops is None:
+            node_ops = self._operators[id(p)] = {}
+            weakref.finalize(p, self._operators.pop, id(p), None)      # the node is gone: so is its state
+        key = (tuple(map(tuple, shapes)), tuple(codes))
+        op = node_ops.get(key)
+        if op is None:
             try:
                 op = _bridge_or_fail().create_operator(self.prop, shapes, codes)
             except Exception as err:
                 raise CallbackError(self.failed("create_operator", err)) from err
-            entry = self._operators[key] = (p, op)     # holding p keeps its id from being reused
-        return entry[1]
+            node_ops[key] = op
+        return op
 
     def run(self, op, method, training, **arrays):
         """Call `op.<method>(**arrays)` with the arrays (lists, None for undeclared ones) as NDArrays, in training
@@ -284,7 +289,7 @@ register(OpDef(
     "Custom", _custom_shape, params={"op_type": _OpType(doc="Name of the custom operator (mx.operator.register).")},
     arguments=lambda p: prop_of(p).arguments, aux=lambda p: prop_of(p).aux, outputs=lambda p: prop_of(p).outputs,
     infer_type=_custom_type, gradient=_custom_gradient, cpu=_custom_forward, takes_training=True,
-    any_param=Str(doc="passed to the CustomOpProp's __init__ as a string"),
+    state_per_call=True, any_param=Str(doc="passed to the CustomOpProp's __init__ as a string"),
     doc="Apply a custom operator implemented in Python (a CustomOpProp registered with mx.operator.register as "
         "`op_type`); every other keyword argument is passed to the Prop's __init__ as a string."))
 

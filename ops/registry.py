@@ -311,7 +311,7 @@ class DType(Field):
 
 class Params:
     """The parsed params of one node: attribute access to typed values, defaults filled in."""
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "__weakref__")     # weakly referenced by per-node kernel state (ops/custom.py)
 
     def __init__(self, values):
         object.__setattr__(self, "_values", values)
@@ -342,6 +342,9 @@ class Params:
 class OpContext:
     """Run-time state handed to every kernel call (MXNet's OpContext)."""
     is_train: bool = False
+    # False where the op runs in a compiled graph that computes no gradient (an Executor without gradient arrays, a
+    # hybridized block called outside autograd.record()): MXNet's BatchNorm leaves a fixed gamma unwritten there
+    computes_gradients: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -380,6 +383,7 @@ class OpDef:
     aliases: tuple = ()
     input_var_attrs: Callable = None   # callable(p, input_name) -> attrs for implicitly created variables
     takes_training: bool = False       # behaves differently in training (Dropout, BatchNorm)
+    state_per_call: bool = False       # keeps kernel state per node: each imperative call is a new node (Custom)
     any_param: Field = None            # parses keys not in `params` (Custom hands any keyword to its Prop)
     doc: str = ""
 

@@ -649,3 +649,70 @@ def test_on_a_gpu_through_the_host_under_the_simulator():
     proc = subprocess.run([sys.executable, "-c", _ON_GPU], cwd=root, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), (proc.stdout + proc.stderr)[-4000:]
+
+
+# ---- a CustomOp per imperative call (truth: MXNet 1.9.1, tests/fixtures/mxnet-1.9.1/amp/custom_state.json) -----
+with open(os.path.join(FIXTURES, "amp", "custom_state.json")) as _f:
+    MX_STATE = json.load(_f)
+_created = []
+
+
+class _ScaleBySum(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.factor = float(in_data[0].asnumpy().sum())      # this call's state, read by its backward
+        self.assign(out_data[0], req[0], in_data[0] * self.factor)
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0] * self.factor)
+
+
+@mx.operator.register("t_scale_by_sum")
+class _ScaleBySumProp(mx.operator.CustomOpProp):
+    def list_arguments(self):
+        return ["data"]
+
+    def list_outputs(self):
+        return ["output"]
+
+    def infer_shape(self, in_shape):
+        return in_shape, in_shape, []
+
+    def create_operator(self, ctx, shapes, dtypes):
+        _created.append(1)
+        return _ScaleBySum()
+
+
+def test_each_imperative_call_has_its_own_custom_op():
+    del _created[:]
+    a, b = mx.nd.array([1.0, 2.0]), mx.nd.array([3.0, 4.0])
+    a.attach_grad()
+    b.attach_grad()
+    with autograd.record():
+        z = mx.nd.Custom(a, op_type="t_scale_by_sum") + mx.nd.Custom(b, op_type="t_scale_by_sum")
+    z.backward()
+    want = MX_STATE["two_inputs"]
+    assert (a.grad.asnumpy().tolist(), b.grad.asnumpy().tolist(), len(_created)) == \
+        (want["a_grad"], want["b_grad"], want["created"])
+    x = mx.nd.array([1.0, 1.0])
+    x.attach_grad()
+    with autograd.record():
+        z = mx.nd.Custom(x, op_type="t_scale_by_sum") + mx.nd.Custom(x * 2, op_type="t_scale_by_sum")
+    z.backward()
+    want = MX_STATE["same_input"]
+    assert (x.grad.asnumpy().tolist(), len(_created)) == (want["x_grad"], want["created"])
+    mx.nd.Custom(a, op_type="t_scale_by_sum").wait_to_read()
+    assert len(_created) == MX_STATE["plain_call_created"]
+
+
+def test_an_imperative_calls_custom_op_goes_with_it():
+    import gc
+    from ops import custom
+    mx.nd.Custom(mx.nd.ones(2), op_type="t_scale_by_sum").wait_to_read()
+    info = next(i for key, i in custom._INFOS.items() if key[0] == "t_scale_by_sum")
+    gc.collect()
+    before = set(info._operators)
+    for _ in range(3):
+        mx.nd.Custom(mx.nd.ones(2), op_type="t_scale_by_sum").wait_to_read()
+    mx.nd.waitall()
+    gc.collect()
+    assert set(info._operators) <= before       # nothing kept once a call is done with

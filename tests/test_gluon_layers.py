@@ -562,6 +562,8 @@ def test_hybridized_equals_imperative(key):
         for g in got:
             np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-6)
     for (name, p), q in zip(imperative.collect_params().items(), hybrid.collect_params().values()):
+        if key == "BatchNorm_fixed" and name.endswith("gamma"):
+            continue    # MXNet writes ones into a fixed gamma imperatively, not in a graph run outside record()
         np.testing.assert_allclose(q.data().asnumpy(), p.data().asnumpy(), rtol=1e-6, atol=1e-7, err_msg=name)
 
 

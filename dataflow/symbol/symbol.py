@@ -224,14 +224,19 @@ class Symbol:
         return args, outs, aux
 
     # -- serialization -----------------------------------------------------------------------------------------
-    def tojson(self):
-        """The symbol as MXNet's JSON text."""
-        return graph_json.to_json(self._outputs)
+    def tojson(self, remove_amp_cast=True):
+        """The symbol as MXNet's JSON text; AMP's amp_cast/amp_multicast nodes are left out unless
+        `remove_amp_cast` is False, as in MXNet."""
+        outputs = self._outputs
+        if remove_amp_cast:
+            from ..contrib.amp.reduce_precision import remove_amp_cast as _remove
+            outputs = _remove(outputs)
+        return graph_json.to_json(outputs)
 
-    def save(self, fname):
-        """Write `tojson()` to `fname` atomically."""
+    def save(self, fname, remove_amp_cast=True):
+        """Write `tojson(remove_amp_cast)` to `fname` atomically."""
         from ..util import atomic_write
-        atomic_write(fname, self.tojson().encode("utf-8"))
+        atomic_write(fname, self.tojson(remove_amp_cast).encode("utf-8"))
 
     # -- composition -------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):

@@ -94,7 +94,7 @@ def batch_norm(ctx, p, inputs, outputs, req):
     else:
         mean = moving_mean.copy()
         invstd = 1 / np.sqrt(moving_var + acc.type(p.eps))
-    if p.fix_gamma:
+    if p.fix_gamma and ctx.computes_gradients:     # MXNet writes ones into gamma, except in a graph without grads
         gamma[...] = 1
     scale = invstd if p.fix_gamma else invstd * gamma
     y = (xc - mean.reshape(bshape)) * scale.reshape(bshape) + beta.reshape(bshape)

@@ -246,7 +246,7 @@ def batch_norm(ctx, p, inputs, outputs, req):
     mean, invstd = empty((channels,), acc), empty((channels,), acc)
     _bn_stats_kernel[_channel_blocks(channels), _BN_THREADS, stream()](
         flat(xc), pre, channels, post, float(p.eps), train, mean, invstd, flat(moving_mean), flat(moving_var))
-    if p.fix_gamma:
+    if p.fix_gamma and ctx.computes_gradients:     # as the CPU kernel (ops/cpu/nn.py batch_norm)
         fill(gamma, 1)
     g, b = as_compute(gamma, acc), as_compute(beta, acc)
 

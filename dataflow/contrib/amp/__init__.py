@@ -1,9 +1,8 @@
-"""`mx.contrib.amp`: the names of MXNet's automatic mixed precision module, without the feature.
+"""`mx.contrib.amp`: MXNet's automatic mixed precision (float16 casts of ops and graphs, dynamic loss scaling).
 
-AMP (float16/bfloat16 autocasting of ops, dynamic loss scaling) is not implemented by dataflow. Libraries read
-`amp._amp_initialized` at import or in their forward passes (GluonNLP's attention cells), so the module exists with
-AMP off; every entry point that would turn it on or use it raises MXNetError saying so (amp.py).
+amp.py holds the entry points, loss_scaler.py the dynamic loss scaler, reduce_precision.py the graph rewrite of
+`convert_symbol`, lists/ MXNet's op lists.
 """
-from . import amp, lists  # noqa: F401
+from . import amp, lists, loss_scaler  # noqa: F401
 from .amp import *  # noqa: F401,F403
 from .amp import __all__  # noqa: F401

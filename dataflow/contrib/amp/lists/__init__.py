@@ -1,7 +1,6 @@
-"""MXNet's AMP op lists (`mx.contrib.amp.lists`): which ops AMP casts to low precision or keeps in float32.
+"""MXNet 1.9.1's AMP op lists (`mx.contrib.amp.lists`): which ops AMP casts to low precision or keeps in float32.
 
-Only MXNet 1.9.1's short lists are recorded (names checked against MXNet 1.9.1's `mxnet.contrib.amp.lists`); the
-long ones (FP16_FP32_FUNCS, FP32_FUNCS, WIDEST_TYPE_CASTS: hundreds of op names each) are absent, since dataflow
-does not implement AMP and nothing reads them (amp.list_* raises for them).
+All of MXNet 1.9.1's lists, with its op names (tests/test_amp.py compares them with the recorded ones); amp.init
+skips the names dataflow has no op for.
 """
 from . import symbol_bf16, symbol_fp16  # noqa: F401
