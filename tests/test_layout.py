@@ -38,36 +38,24 @@ with open(os.path.join(HERE, "behaviour.json")) as _f:
 KNOWN_MISSING = set("""
 _api_internal _ctypes _ctypes.ndarray _ctypes.space _ctypes.symbol _cy3 _ffi _ffi._ctypes _ffi._ctypes.function
 _ffi._ctypes.object _ffi._ctypes.types _ffi._cy3 _ffi.base _ffi.function _ffi.node_generic _ffi.object
-_ffi.runtime_ctypes _global_var _numpy_op_doc api contrib.amp contrib.amp.amp contrib.amp.lists
-contrib.amp.lists.symbol_bf16 contrib.amp.lists.symbol_fp16 contrib.amp.loss_scaler contrib.autograd contrib.io
-contrib.ndarray contrib.onnx contrib.onnx.onnx2mx contrib.onnx.onnx2mx._import_helper
-contrib.onnx.onnx2mx._op_translations contrib.onnx.onnx2mx._translation_utils contrib.onnx.onnx2mx.import_model
-contrib.onnx.onnx2mx.import_onnx contrib.onnx.onnx2mx.import_to_gluon contrib.quantization contrib.svrg_optimization
-contrib.svrg_optimization.svrg_module contrib.svrg_optimization.svrg_optimizer contrib.symbol contrib.tensorboard
-contrib.text contrib.text._constants contrib.text.embedding contrib.text.utils contrib.text.vocab cython engine
-gluon.contrib.cnn gluon.contrib.cnn.conv_layers gluon.contrib.data gluon.contrib.data._constants
-gluon.contrib.data.sampler gluon.contrib.data.text gluon.contrib.estimator gluon.contrib.estimator.batch_processor
-gluon.contrib.estimator.estimator gluon.contrib.estimator.event_handler gluon.contrib.estimator.utils
-gluon.contrib.rnn gluon.contrib.rnn.conv_rnn_cell gluon.contrib.rnn.rnn_cell gluon.data.vision
-gluon.data.vision.datasets gluon.data.vision.transforms gluon.rnn gluon.rnn.rnn_cell gluon.rnn.rnn_layer image
-image.detection image.image io.io io.utils kvstore kvstore.base kvstore.kvstore kvstore.kvstore_server library log
-misc module.bucketing_module module.python_module module.sequential_module monitor ndarray.gen__internal
-ndarray.gen_contrib ndarray.gen_image ndarray.gen_linalg ndarray.gen_op ndarray.gen_random ndarray.gen_sparse
-ndarray.image ndarray.numpy ndarray.numpy._api_internal ndarray.numpy._internal ndarray.numpy._op
-ndarray.numpy._register ndarray.numpy.linalg ndarray.numpy.random ndarray.numpy_extension
-ndarray.numpy_extension._op ndarray.numpy_extension._register ndarray.numpy_extension.image
-ndarray.numpy_extension.random ndarray.op ndarray.register ndarray.sparse ndarray_doc notebook notebook.callback
-numpy numpy._op numpy._register numpy.arrayprint numpy.fallback numpy.fallback_linalg numpy.function_base numpy.io
-numpy.linalg numpy.multiarray numpy.random numpy.stride_tricks numpy.utils numpy_dispatch_protocol numpy_extension
-numpy_extension._op numpy_extension._register numpy_extension.image numpy_extension.random numpy_extension.utils
-numpy_op_fallback numpy_op_signature onnx onnx.mx2onnx onnx.mx2onnx._export_helper onnx.mx2onnx._export_model
+_ffi.runtime_ctypes _global_var _numpy_op_doc api contrib.onnx contrib.onnx.onnx2mx
+contrib.onnx.onnx2mx._import_helper contrib.onnx.onnx2mx._op_translations contrib.onnx.onnx2mx._translation_utils
+contrib.onnx.onnx2mx.import_model contrib.onnx.onnx2mx.import_onnx contrib.onnx.onnx2mx.import_to_gluon
+contrib.quantization contrib.text._constants cython image.detection kvstore kvstore.base kvstore.kvstore
+kvstore.kvstore_server module.bucketing_module ndarray.gen_sparse ndarray.image ndarray.numpy
+ndarray.numpy._api_internal ndarray.numpy._internal ndarray.numpy._op ndarray.numpy._register ndarray.numpy.linalg
+ndarray.numpy.random ndarray.numpy_extension ndarray.numpy_extension._op ndarray.numpy_extension._register
+ndarray.numpy_extension.image ndarray.numpy_extension.random ndarray.sparse numpy numpy._op numpy._register
+numpy.arrayprint numpy.fallback numpy.fallback_linalg numpy.function_base numpy.io numpy.linalg numpy.multiarray
+numpy.random numpy.stride_tricks numpy.utils numpy_dispatch_protocol numpy_extension numpy_extension._op
+numpy_extension._register numpy_extension.image numpy_extension.random numpy_extension.utils numpy_op_fallback
+numpy_op_signature onnx onnx.mx2onnx onnx.mx2onnx._export_helper onnx.mx2onnx._export_model
 onnx.mx2onnx._export_onnx onnx.mx2onnx._op_translations onnx.mx2onnx._op_translations._op_translations_opset12
-onnx.mx2onnx._op_translations._op_translations_opset13 onnx.setup profiler recordio rnn rnn.io rnn.rnn rnn.rnn_cell
-rtc space symbol.gen__internal symbol.gen_contrib symbol.gen_image symbol.gen_linalg symbol.gen_op symbol.gen_random
+onnx.mx2onnx._op_translations._op_translations_opset13 onnx.setup recordio rnn rnn.io rnn.rnn rnn.rnn_cell
 symbol.gen_sparse symbol.image symbol.numpy symbol.numpy._internal symbol.numpy._op symbol.numpy._register
 symbol.numpy._symbol symbol.numpy.linalg symbol.numpy.random symbol.numpy_extension symbol.numpy_extension._op
-symbol.numpy_extension._register symbol.numpy_extension.image symbol.numpy_extension.random symbol.op
-symbol.register symbol.sparse symbol_doc torch tvmop
+symbol.numpy_extension._register symbol.numpy_extension.image symbol.numpy_extension.random symbol.sparse torch
+tvmop
 """.split())
 
 # modules libraries import that must exist

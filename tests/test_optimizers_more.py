@@ -211,7 +211,9 @@ def test_lamb_multi_precision_master_copy():
 
 
 def test_registry_and_defaults_match_mxnet():
-    assert sorted(mx.optimizer.Optimizer.opt_registry) == OPT_META["registry"]
+    # contrib.svrg_optimization registers two more when imported (as in MXNet, where `import mxnet` does not import it)
+    extra = {"_assignmentoptimizer", "_svrgoptimizer"}
+    assert sorted(set(mx.optimizer.Optimizer.opt_registry) - extra) == OPT_META["registry"]
     for name, defaults in OPT_META["defaults"].items():
         opt = mx.optimizer.create(name)
         for key, value in defaults.items():

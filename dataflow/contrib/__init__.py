@@ -4,6 +4,7 @@
 as in MXNet; here they are the very modules the front end generates for op names `_contrib_X`
 (`mx.nd.contrib`, `mx.sym.contrib`, see `dataflow/frontend.py`), so `mx.contrib.nd.X is mx.nd.contrib.X`.
 """
+import sys
 import types
 
 from .. import ndarray as _ndarray, symbol as _symbol
@@ -20,5 +21,10 @@ def _contrib_of(front_end):
 
 ndarray = nd = _contrib_of(_ndarray)
 symbol = sym = _contrib_of(_symbol)
+# importable under MXNet's paths too: `import mxnet.contrib.ndarray` is the same module
+sys.modules[__name__ + ".ndarray"] = ndarray
+sys.modules[__name__ + ".symbol"] = symbol
+
+from . import autograd, io, tensorboard, text  # noqa: E402,F401  (MXNet's older contrib APIs)
 
 __all__ = ["ndarray", "nd", "symbol", "sym"]

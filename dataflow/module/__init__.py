@@ -1,6 +1,9 @@
-"""`mx.mod` / `mx.module`: symbolic training and inference (`Module`), on the loops of `BaseModule`."""
+"""`mx.mod` / `mx.module`: symbolic training and inference (`Module`), on the loops of `BaseModule`; modules
+written in Python (`PythonModule`, `PythonLossModule`) and chains of modules (`SequentialModule`)."""
 from . import executor_group  # noqa: F401  (MXNet's module path; Module._exec_group shows one)
 from .base_module import BaseModule
 from .module import Module
+from .python_module import PythonLossModule, PythonModule
+from .sequential_module import SequentialModule
 
-__all__ = ["BaseModule", "Module"]
+__all__ = ["BaseModule", "Module", "PythonModule", "PythonLossModule", "SequentialModule"]

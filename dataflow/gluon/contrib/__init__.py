@@ -1,4 +1,5 @@
-"""`mx.gluon.contrib`: MXNet's contributed Gluon layers (`contrib.nn`) and recurrent cells (`contrib.rnn`).
-`estimator`, `cnn` and `data` of MXNet's contrib are not provided."""
+"""`mx.gluon.contrib`: MXNet's contributed Gluon pieces: layers (`nn`, `cnn`), recurrent cells (`rnn`), the
+`estimator` training loop and `data` samplers/datasets."""
 from . import nn  # noqa: F401
 from . import rnn  # noqa: F401
+from . import cnn, data, estimator  # noqa: F401

@@ -1,0 +1,2 @@
+"""Constants of the contributed text datasets."""
+EOS_TOKEN = "<eos>"

@@ -1,0 +1,6 @@
+"""MXNet's `ndarray.gen_random`: the generated `random` functions of the NDArray front end
+(see dataflow/_generated.py)."""
+from .. import ndarray as _front_end
+from .._generated import export_ops
+
+__all__ = export_ops(globals(), _front_end, "random")

@@ -1,0 +1,6 @@
+"""MXNet's `symbol.gen_contrib`: the generated `contrib` functions of the Symbol front end
+(see dataflow/_generated.py)."""
+from .. import symbol as _front_end
+from .._generated import export_ops
+
+__all__ = export_ops(globals(), _front_end, "contrib")
