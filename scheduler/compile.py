@@ -19,7 +19,8 @@ of an entry that lives in the arena) sends this CompiledPlan back to the interpr
 Copies, GPU plans and steps without a body stay interpreted.
 
 Env: `DATAFLOW_JIT=0` turns the compiler off, `DATAFLOW_JIT=nofuse` compiles without fusing (for bisecting a
-wrong answer). `DATAFLOW_DEBUG=1` prints one line per compiled range: its ops, fused groups, compile time, cache hit.
+wrong answer), `DATAFLOW_JIT_PARALLEL=1` lets large fused loops use prange (off by default: `_parallel_ok`).
+`DATAFLOW_DEBUG=1` prints one line per compiled range: its ops, fused groups, compile time, cache hit.
 """
 import collections
 import concurrent.futures
@@ -412,9 +413,14 @@ _parallel = None
 
 
 def _parallel_ok():
-    """prange only under a thread-safe threading layer (omp, tbb): numba's workqueue aborts the process when two
-    threads run parallel code at once, which the engine's workers and inline calls could do."""
+    """prange only when asked (`DATAFLOW_JIT_PARALLEL=1`) and under a thread-safe threading layer (omp, tbb):
+    numba's workqueue aborts the process when two threads run parallel code at once, which the engine's workers and
+    inline calls could do. Off by default: with the other core busy a prange loop waits for its slower half
+    (elemwise10, 1M floats, one core loaded: 4.2 ms serial, 14 ms prange), and a started OpenMP pool makes a later
+    fork() kill its child."""
     global _parallel
+    if os.environ.get("DATAFLOW_JIT_PARALLEL", "0") != "1":
+        return False
     if _parallel is None:
         import numba
         from numba.np.ufunc import parallel
