@@ -65,7 +65,7 @@ def compile_plan(plan, bodies=None, background_steps=None):
         if bodies is None:
             return plan
     compiled = CompiledPlan(plan, bodies, BACKGROUND_STEPS if background_steps is None else background_steps)
-    return compiled if any(b is not None for b in compiled.bodies) else plan
+    return compiled if compiled.shared.any_body(plan) else plan
 
 
 def _default_bodies():
@@ -83,9 +83,13 @@ class CompiledPlan:
         self.plan = plan
         self.copied = _copied(plan)
         self.shared = _Shared.of(self, bodies, background_steps)
-        self.where, self.bodies = self.shared.where, self.shared.bodies
+        self.where = self.shared.where
         self._copy_segments = {c.segment for c in plan.copies}
         self._interpreted = False   # set for good when a rebind no longer fits the compiled code
+
+    @property
+    def bodies(self):
+        return self.shared.bodies_for(self.plan)
 
     # -- the Plan surface -------------------------------------------------------------------------------------
     @property
@@ -195,13 +199,28 @@ class _Shared:
         self.graph = weakref.ref(graph, lambda _: _memo.pop(key, None))     # forgotten with its graph
         self.background_steps = background_steps
         self.where = _where(plan)
-        self.bodies = [_body_of(plan, step, bodies, self.where) for step in plan.steps]
+        self._body = bodies
+        self._bodies = None         # every step's Body, looked up at the first run, not at bind (Note below)
+        self._any_body = None
         self.readers = {}
         for i, step in enumerate(plan.steps):
             for e in plan.graph.inputs[step.nid]:
                 self.readers.setdefault(e, []).append(i)
         self.ranges = {}            # (start, stop) -> _Range
         self.lock = threading.Lock()
+
+    # Looking up 40k bodies is about a quarter of a 20k-node training bind: bind asks only whether some step has a
+    # body (the first steps usually do), and the whole list is made when a range first runs.
+    def any_body(self, plan):
+        if self._any_body is None:
+            self._any_body = self._bodies is not None and any(b is not None for b in self._bodies) or any(
+                _body_of(plan, step, self._body, self.where) is not None for step in plan.steps)
+        return self._any_body
+
+    def bodies_for(self, plan):
+        if self._bodies is None:     # two threads may both make it: the same list, assigned at once
+            self._bodies = [_body_of(plan, step, self._body, self.where) for step in plan.steps]
+        return self._bodies
 
     @staticmethod
     def of(owner, bodies, background_steps):
