@@ -424,7 +424,7 @@ def test_backward_topk_matches_cpu(attrs, shape, dtype):
         close("_backward_topk", gpu_out[0], cpu_out[0], "req %s" % req)
 
 
-# ---- gradients of the indexing family (ops/cuda/indexing.py's TESTED_THROUGH_GRADIENTS) -----------------------
+# ---- gradients of the indexing family (TESTED_THROUGH_GRADIENTS of ops/cuda/indexing.py and rows.py) -------
 def _x4(x, nd):
     return nd.reshape(x, shape=(1, 3, 4, 2))     # (NDArray.reshape is not recorded by autograd)
 
@@ -459,8 +459,8 @@ _INDEXING_GRADS = {
 @pytest.mark.parametrize("name", sorted(_INDEXING_GRADS))
 @pytest.mark.parametrize("grad_req", ["write", "add"])
 def test_indexing_gradients_on_gpu_match_cpu(name, grad_req, monkeypatch):
-    """The backward kernels of ops/cuda/indexing.py, reached through autograd, give the CPU's gradients (repeated
-    indices accumulate) and are really run on the device."""
+    """The backward kernels of ops/cuda/indexing.py and rows.py, reached through autograd, give the CPU's gradients
+    (repeated indices accumulate) and are really run on the device."""
     calls = []
     opdef = registry.get(name.split(":")[0])
     kernel = opdef.gpu
