@@ -619,3 +619,29 @@ def test_grad_of_several_heads_with_some_head_grads():
         y1, y2 = nd.sin(x), x * x
     (gx,) = autograd.grad([y1, y2], [x], head_grads=[f64(hg), None])
     np.testing.assert_allclose(gx.asnumpy(), np.cos(X) * hg + 2 * X, rtol=1e-12)
+
+
+# ---- x[key] under record() is an op autograd records (MXNet: slice / take), so gradients flow through it --------
+_KEYS = [1, -1, (1, 2), (slice(0, 2),), (slice(None, None, -1), 2), (Ellipsis, 1), (None, 1, slice(1, 4, 2)),
+         (slice(3, 0, -2), Ellipsis, slice(None, None, -1)), [2, 0, 2],
+         (np.array([0, 2]), slice(None), np.array([1, 3])), (1, 2, 3), (slice(5, 9),)]
+
+
+@pytest.mark.parametrize("key", _KEYS, ids=[repr(k) for k in _KEYS])
+def test_indexing_under_record_passes_gradients(key):
+    rs = np.random.RandomState(0)
+    x0 = rs.randn(3, 4, 5)
+    np_key = np.array(key) if isinstance(key, list) else key
+    ref = np.asarray(x0[np_key])
+    w = np.asarray(rs.randn(*ref.shape))
+    x = f64(x0)
+    x.attach_grad()
+    with autograd.record():
+        y = x[key]
+        loss = (y * f64(w.reshape(y.shape))).sum()
+    loss.backward()
+    want = np.zeros_like(x0)
+    np.add.at(want, np_key, w)
+    assert y.shape == (ref.shape or (1,))
+    np.testing.assert_allclose(y.asnumpy().reshape(ref.shape), ref)
+    np.testing.assert_allclose(x.grad.asnumpy(), want)

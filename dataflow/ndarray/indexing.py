@@ -4,6 +4,8 @@ A key of ints and slices whose result is C-contiguous gives a view: the same sto
 the base, as MXNet's contiguous slices do. Any other key (a strided slice, integer arrays, NDArrays) gives a copy,
 made by an engine op that reads the base, so kernels can keep treating every array as flat. Assignment pushes an
 op writing the base's var; a value that does not broadcast to the target is refused at once, as MXNet does.
+Under `autograd.record()` a read is an op that autograd records, as in MXNet, so gradients flow through `x[key]`:
+`slice` (+ `Reshape` for ints and new axes) for a basic key, `take` of the flat positions for any other key.
 """
 import numbers
 
@@ -13,11 +15,14 @@ from ops.cuda import storage as gpu_storage
 
 from scheduler.engine import get_engine
 
+from ..autograd.state import is_recording
 from .ndarray import NDArray, _alloc
 
 
 def _getitem(self, key):
     key = _index_key(key)
+    if is_recording():
+        return _recorded_getitem(self, key)
     if self._ctx.device_type == "gpu":
         return _getitem_gpu(self, key)
     if _is_basic(key):
@@ -33,6 +38,47 @@ def _getitem(self, key):
     get_engine().push(lambda: np.copyto(dst, np.reshape(src[key], dst.shape)), [self._var],
                       [result._var], "_slice")
     return result
+
+
+def _recorded_getitem(self, key):
+    from . import Reshape, array, slice as slice_op, take
+    shape = self.shape
+    probe = np.empty(shape, dtype=np.bool_)
+    out_shape = probe[key].shape or (1,)          # a 0-d result is (1,), as the view path gives
+    basic = _basic_bounds(key, shape) if _is_basic(key) else None
+    if basic is not None:
+        begin, end, step = basic
+        result = slice_op(self, begin=begin, end=end, step=step)
+    else:
+        positions = np.arange(probe.size, dtype=np.int64).reshape(shape)[key].reshape(-1)
+        flat = Reshape(self, shape=(-1,))
+        result = take(flat, array(positions, ctx=self._ctx, dtype=np.int64), axis=0)
+    return result if result.shape == out_shape else Reshape(result, shape=out_shape)
+
+
+def _basic_bounds(key, shape):
+    """(begin, end, step) per axis for a basic key of ints, slices, one Ellipsis and None (new axes, dropped here:
+    the final Reshape adds them), or None when a slice's bounds are empty in a way `slice` cannot express."""
+    parts = list(key) if isinstance(key, tuple) else [key]
+    if Ellipsis in parts:
+        i = parts.index(Ellipsis)
+        named = sum(1 for k in parts if k is not None and k is not Ellipsis)
+        parts[i:i + 1] = [slice(None)] * (len(shape) - named)
+    parts = [k for k in parts if k is not None]
+    parts += [slice(None)] * (len(shape) - len(parts))
+    begin, end, step = [], [], []
+    for k, n in zip(parts, shape):
+        if isinstance(k, numbers.Integral):
+            i = int(k) + n if k < 0 else int(k)
+            begin.append(i), end.append(i + 1), step.append(1)
+            continue
+        b, e, s = k.indices(n)
+        if len(range(b, e, s)) == 0:
+            return None
+        if s < 0 and e < 0:
+            e = None                               # down to index 0 inclusive
+        begin.append(b), end.append(e), step.append(s)
+    return tuple(begin), tuple(end), tuple(step)
 
 
 def _getitem_gpu(self, key):
