@@ -374,6 +374,7 @@ class OpDef:
     writes_arguments: Callable = None  # callable(p) -> names of arguments the kernel also writes (fix_gamma)
     outputs: object = ("output",)
     num_visible_outputs: Callable = None   # callable(p) -> int; default: all outputs are visible
+    private_outputs: bool = False      # the hidden outputs are dataflow's own, not MXNet's: files don't count them
     variadic: str = None               # name of the param holding the number of inputs (Concat's num_args)
     infer_type: Callable = same_dtype
     inplace: tuple = ()                # (input index, output index) pairs that may share a buffer
@@ -516,4 +517,5 @@ def _load_ops():
         _loaded = True
         from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
-        from . import contrib_ops, transformer  # noqa: F401
+        from . import contrib_ops, control_flow, transformer  # noqa: F401
+        from . import rnn  # noqa: F401

@@ -237,14 +237,16 @@ def test_layer_traced_as_a_symbol_infers_states_and_length():
     layer = mx.gluon.rnn.GRU(4, num_layers=2, layout="NTC", input_size=3, prefix="g_")
     out = layer(mx.sym.var("data", shape=(2, 5, 3)))    # zero states of unknown batch, filled in by inference
     assert out.infer_shape()[1] == [(2, 5, 4)]
-    with pytest.raises(MXNetError, match="g: the sequence length of the input data is not known"):
-        layer(mx.sym.var("data"))
-    class Model(mx.gluon.HybridBlock):            # a traced parent whose input shape the layer reads its length from
+    traced = layer(mx.sym.var("data"))                  # the fused op needs no length while tracing
+    assert traced.infer_shape(data=(3, 7, 3))[1] == [(3, 7, 4)]
+    assert [n["op"] for n in json.loads(traced.tojson())["nodes"]].count("RNN") == 1
+
+    class Model(mx.gluon.HybridBlock):            # a traced parent; the layer's input size is inferred from its input
         def __init__(self):
             super().__init__(prefix="m_")
             with self.name_scope():
                 self.embed = mx.gluon.nn.Dense(3, flatten=False, in_units=2)
-                self.gru = mx.gluon.rnn.GRU(4, layout="NTC", input_size=3)
+                self.gru = mx.gluon.rnn.GRU(4, layout="NTC")
 
         def hybrid_forward(self, F, x, states):
             return self.gru(self.embed(x), states)
@@ -338,3 +340,75 @@ def test_gluonnlp_lstm_language_models_build_and_train():
         grads = [p.grad().asnumpy() for name, p in model.collect_params().items()
                  if "h2h_weight" in name and p.grad_req != "null"]
         assert grads and all(np.abs(g).sum() > 0 for g in grads), type(model).__name__
+
+
+# ---- the fused RNN op in the layers: MXNet's exported graph, sequence lengths ------------------------------------
+
+RNN_OP = os.path.join(paths.FIXTURES, "rnn_op")
+
+
+def test_mxnet_exported_layer_imports_and_our_export_writes_mxnets_graph(tmp_path):
+    """MXNet's export of a hybridized LSTM (the fused RNN op over `_rnn_param_concat`, its zero states as inputs
+    data1, data2) runs here with MXNet's output; exporting the same layer writes the same graph."""
+    expected = np.load(os.path.join(RNN_OP, "gluon_lstm.npz"))
+    x = mx.nd.array(expected["x"])
+    zeros = mx.nd.zeros((4, 2, 4))
+    loaded = mx.gluon.SymbolBlock.imports(os.path.join(RNN_OP, "gluon_lstm-symbol.json"), ["data0", "data1", "data2"],
+                                          os.path.join(RNN_OP, "gluon_lstm-0000.params"))
+    np.testing.assert_allclose(loaded(x, zeros, zeros).asnumpy(), expected["out"], rtol=RTOL, atol=ATOL)
+    layer = mx.gluon.rnn.LSTM(4, num_layers=2, layout="NTC", bidirectional=True, input_size=3, prefix="lstm_")
+    layer.initialize()
+    layer.hybridize()
+    params = mx.nd.load(os.path.join(RNN_OP, "gluon_lstm-0000.params"))
+    for name, param in layer.collect_params().items():
+        param.set_data(params["arg:" + name])
+    np.testing.assert_allclose(layer(x).asnumpy(), expected["out"], rtol=RTOL, atol=ATOL)
+    layer.export(str(tmp_path / "ours"))
+    with open(tmp_path / "ours-symbol.json") as ours, open(os.path.join(RNN_OP, "gluon_lstm-symbol.json")) as theirs:
+        assert ours.read() == theirs.read()     # byte for byte: node_row_ptr does not count RNN's hidden reserve
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_layer_with_sequence_length_equals_each_row_alone(hybrid):
+    layer = mx.gluon.rnn.LSTM(3, num_layers=2, bidirectional=True, layout="NTC", input_size=2,
+                              use_sequence_length=True, prefix="seq_")
+    layer.initialize(mx.init.Uniform(0.5))
+    plain = mx.gluon.rnn.LSTM(3, num_layers=2, bidirectional=True, layout="NTC", input_size=2, prefix="seq_",
+                              params=layer.collect_params())
+    if hybrid:
+        layer.hybridize()
+    x = mx.nd.array(np.random.RandomState(2).uniform(-1, 1, (3, 5, 2)))
+    lengths = [5, 2, 4]
+    x.attach_grad()
+    with mx.autograd.record():
+        out, (h, c) = layer(x, layer.begin_state(3), mx.nd.array(lengths))
+    out.backward()
+    for b, n in enumerate(lengths):
+        row = x[b:b + 1, :n].copy()
+        row.attach_grad()
+        with mx.autograd.record():
+            want, (wh, wc) = plain(row, plain.begin_state(1))
+        want.backward()
+        np.testing.assert_allclose(out[b, :n].asnumpy(), want[0].asnumpy(), rtol=1e-5, atol=1e-6)
+        assert not out[b, n:].asnumpy().any()
+        np.testing.assert_allclose(h[:, b].asnumpy(), wh[:, 0].asnumpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(c[:, b].asnumpy(), wc[:, 0].asnumpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(x.grad[b, :n].asnumpy(), row.grad[0].asnumpy(), rtol=1e-5, atol=1e-6)
+        assert not x.grad[b, n:].asnumpy().any()
+
+
+def test_bidirectional_layer_in_a_traced_parent_infers_its_input_size():
+    class Model(mx.gluon.HybridBlock):
+        def __init__(self):
+            super().__init__(prefix="m_")
+            with self.name_scope():
+                self.embed = mx.gluon.nn.Dense(3, flatten=False)
+                self.lstm = mx.gluon.rnn.LSTM(4, layout="NTC", num_layers=2, bidirectional=True)
+
+        def hybrid_forward(self, F, x):
+            return self.lstm(self.embed(x))
+    model = Model()
+    model.initialize()
+    model.hybridize()
+    assert model(mx.nd.ones((2, 5, 2))).shape == (2, 5, 8)
+    assert model.lstm.l0_i2h_weight.shape == model.lstm.r0_i2h_weight.shape == (16, 3)

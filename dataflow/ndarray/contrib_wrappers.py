@@ -71,6 +71,10 @@ def multi_mp_adamw_update(weights, grads, mean, var, weights32, rescale_grad, lr
 
 
 def attach(contrib):
-    """Put the wrappers on the generated `mx.nd.contrib` module."""
+    """Put the wrappers, and the control flow functions (contrib_control_flow.py), on the generated
+    `mx.nd.contrib` module."""
+    from . import contrib_control_flow
     for name in __all__:
         setattr(contrib, name, globals()[name])
+    for name in contrib_control_flow.__all__:
+        setattr(contrib, name, getattr(contrib_control_flow, name))

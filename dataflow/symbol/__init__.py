@@ -42,5 +42,7 @@ def eye(N, M=0, k=0, dtype=None, **kwargs):
 
 _self = __import__(__name__, fromlist=["_"])
 _frontend.populate(_self, _create, ("name", "attr", "out"))
+from . import contrib_control_flow as _control_flow  # noqa: E402 - foreach, while_loop, cond
+_control_flow.attach(_self.contrib)
 _frontend.add_fluent_methods(Symbol, _self)
 _frontend.add_binary_helpers(_self, _create, lambda x: isinstance(x, Symbol), broadcast=False)

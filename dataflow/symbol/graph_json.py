@@ -5,6 +5,8 @@ Format: `{"nodes": [{"op", "name", "attrs"?, "inputs": [[nid, index, version]]}]
 attribute a string with keys sorted. The layout follows dmlc's JSON writer: objects on several lines unless they hold
 at most one key, arrays on several lines when they have more than ten items or hold objects, and `", "` between
 items. Readers accept MXNet's older forms: two-element inputs, and the `"attr"`/`"param"` keys of attributes.
+A control flow node (`_foreach`, `_while_loop`, `_cond`; ops/control_flow.py) also has a `"subgraphs"` list of graphs
+in the same form (without the version attrs), read into its params' `Subgraph`s and checked against its locs at load.
 
 The reader treats a file as hostile: every problem is a GraphError naming the node and the attribute, raised at
 load rather than at bind (a variable's `__shape__`/`__dtype__`/`__lr_mult__` are parsed here), and nothing is built
@@ -15,6 +17,7 @@ import json
 import numpy as np
 
 from ops import registry
+from ops.control_flow import SUBGRAPHS, Subgraph, check_params
 from ops.errors import GraphError, MXNetError
 
 from scheduler.graph import Entry, IndexedGraph, Node
@@ -89,8 +92,29 @@ def _quote(text):
 
 def to_json(heads):
     """MXNet's JSON text for the graph of `heads` (a list of Entry)."""
-    g = IndexedGraph(heads)
     w = _Writer()
+    _write_graph(w, heads, top=True)
+    return "".join(w.parts)
+
+
+def _mxnet_row_ptr(g):
+    """The graph's node_row_ptr as MXNet counts it: without the outputs only dataflow's ops have (RNN's reserve)."""
+    if not any(node.op is not None and node.op.private_outputs for node in g.nodes):
+        return g.node_row_ptr
+    row = [0]
+    for nid, node in enumerate(g.nodes):
+        if node.op is not None and node.op.private_outputs:
+            count = node.op.visible_outputs(node.params)
+        else:
+            count = g.node_row_ptr[nid + 1] - g.node_row_ptr[nid]
+        row.append(row[-1] + count)
+    return row
+
+
+def _write_graph(w, heads, top):
+    """One graph object; a control flow node's subgraphs (ops/control_flow.py) are written inside it, under the
+    node's "subgraphs" key, as graphs without the version attrs (MXNet's layout)."""
+    g = IndexedGraph(heads)
     w.begin("{", True)
     w.key("nodes")
     w.begin("[", True)
@@ -106,26 +130,34 @@ def to_json(heads):
             w.str_map(node.attrs)
         w.key("inputs")
         w.entries([(g.nid[id(e.node)], e.index, e.version) for e in node.inputs])
+        subgraphs = getattr(node.params, SUBGRAPHS, ()) if node.op is not None else ()
+        if subgraphs:
+            w.key("subgraphs")
+            w.begin("[", True)
+            for sub in subgraphs:
+                w.item()
+                _write_graph(w, sub.outputs, top=False)
+            w.end("]")
         w.end("}")
     w.end("]")
     w.key("arg_nodes")
     w.int_array(g.arg_nodes)
     w.key("node_row_ptr")
-    w.int_array(g.node_row_ptr)
+    w.int_array(_mxnet_row_ptr(g))
     w.key("heads")
     w.entries([(g.nid[id(h.node)], h.index, h.version) for h in heads])
-    w.key("attrs")
-    w.begin("{", False)
-    w.key("mxnet_version")
-    w.begin("[", False)
-    w.item()
-    w.scalar("int")
-    w.item()
-    w.scalar(MXNET_VERSION)
-    w.end("]")
+    if top:
+        w.key("attrs")
+        w.begin("{", False)
+        w.key("mxnet_version")
+        w.begin("[", False)
+        w.item()
+        w.scalar("int")
+        w.item()
+        w.scalar(MXNET_VERSION)
+        w.end("]")
+        w.end("}")
     w.end("}")
-    w.end("}")
-    return "".join(w.parts)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,15 +184,40 @@ def from_json(text):
         raise GraphError("Cannot load symbol: the JSON is nested too deeply") from None
     except (ValueError, TypeError) as err:      # JSONDecodeError, and integers of more than 4300 digits
         raise GraphError("Cannot load symbol: the JSON is malformed or truncated (%s)" % err) from None
+    return _read_graph(doc, "")
+
+
+_MAX_SUBGRAPH_DEPTH = 32    # loops in loops: MXNet's own models nest two or three
+
+
+def _read_graph(doc, where, depth=0):
+    """The head entries of one graph object; `where` names the enclosing node of a subgraph in errors."""
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
-        raise GraphError("Cannot load symbol: the JSON has no 'nodes' list")
+        raise GraphError("Cannot load symbol: the JSON%s has no 'nodes' list" % where)
     nodes = []
     for nid, spec in enumerate(doc["nodes"]):
-        nodes.append(_read_node(nid, spec, nodes))
+        nodes.append(_read_node(nid, spec, nodes, depth))
     heads = doc.get("heads")
     if not isinstance(heads, list) or not heads:
-        raise GraphError("Cannot load symbol: the JSON has no 'heads'")
-    return [_read_entry(h, nodes, len(nodes), "heads") for h in heads]
+        raise GraphError("Cannot load symbol: the JSON%s has no 'heads'" % where)
+    return [_read_entry(h, nodes, len(nodes), "heads" + where) for h in heads]
+
+
+def _read_subgraphs(nid, name, op, spec, depth):
+    """The Subgraphs of a control flow node, from its "subgraphs" list (only ops taking them may have one)."""
+    specs = spec.get("subgraphs")
+    if specs is None:
+        return ()
+    if SUBGRAPHS not in op.params:
+        raise GraphError("Cannot load symbol: node %d (%s, %s) has subgraphs, but the operator takes none"
+                         % (nid, name, op.name))
+    if not isinstance(specs, list):
+        raise GraphError("Cannot load symbol: 'subgraphs' of node %d (%s) must be a list" % (nid, name))
+    if depth >= _MAX_SUBGRAPH_DEPTH:
+        raise GraphError("Cannot load symbol: subgraphs nested more than %d deep at node %d (%s)"
+                         % (_MAX_SUBGRAPH_DEPTH, nid, name))
+    return tuple(Subgraph(_read_graph(sub, " (subgraph %d of node %d, %s)" % (k, nid, name), depth + 1))
+                 for k, sub in enumerate(specs))
 
 
 def _read_attrs(nid, name, spec):
@@ -177,7 +234,7 @@ def _read_attrs(nid, name, spec):
     return attrs
 
 
-def _read_node(nid, spec, nodes):
+def _read_node(nid, spec, nodes, depth=0):
     if not isinstance(spec, dict) or not isinstance(spec.get("op"), str) or not isinstance(spec.get("name"), str):
         raise GraphError("Cannot load symbol: node %d must be an object with the strings 'op' and 'name'" % nid)
     op_name, name = spec["op"], spec["name"]
@@ -194,11 +251,17 @@ def _read_node(nid, spec, nodes):
         if not registry.exists(op_name):
             raise GraphError("Cannot load symbol: node %d (%s) uses the unknown operator %r" % (nid, name, op_name))
         op = registry.get(op_name)
+        subgraphs = _read_subgraphs(nid, name, op, spec, depth)
         try:
-            params = op.parse_params(attrs, name)
+            params = op.parse_params(dict(attrs, **{SUBGRAPHS: subgraphs}) if subgraphs else attrs, name)
         except MXNetError as err:
             raise GraphError("Cannot load symbol: node %d: %s" % (nid, err)) from None
         _check_counts(nid, name, op, params, len(inputs))
+        if SUBGRAPHS in op.params:
+            try:
+                check_params(op.name, params)
+            except MXNetError as err:
+                raise GraphError("Cannot load symbol: node %d (%s): %s" % (nid, name, err)) from None
         node = Node(op, name, attrs, params)
     node.inputs = [_read_entry(e, nodes, nid, "inputs of node %d (%s)" % (nid, name)) for e in inputs]
     if node.op is not None:

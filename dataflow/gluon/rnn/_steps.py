@@ -1,5 +1,5 @@
 """One time step of each recurrent unit, written with F ops (F = mx.nd or mx.sym), shared by the cells
-(`RNNCell`, `LSTMCell`, `GRUCell`, `contrib.rnn.LSTMPCell`) and the unrolled layers (`RNN`, `LSTM`, `GRU`).
+(`RNNCell`, `LSTMCell`, `GRUCell`, `contrib.rnn.LSTMPCell`); the layers (`RNN`, `LSTM`, `GRU`) run the fused op.
 
 The gate layout is that of MXNet's fused RNN op, so parameters move between cells, layers and MXNet files:
 the i2h/h2h weights stack the gates along rows — LSTM (i, f, g, o), GRU (r, z, n) — and both biases are
@@ -102,8 +102,3 @@ def gru_step(F, x, states, i2h_weight, h2h_weight, i2h_bias, h2h_bias, hidden_si
     i2h, h2h = _projections(F, x, states[0], i2h_weight, h2h_weight, i2h_bias, h2h_bias, 3 * hidden_size, prefix)
     next_h = gru_gates(F, i2h, h2h, states[0], prefix)
     return next_h, [next_h]
-
-
-# the fused op's `mode` -> (step function, gates per unit, states per layer)
-MODES = {"rnn_tanh": (rnn_step, 1, 1), "rnn_relu": (rnn_step, 1, 1), "lstm": (lstm_step, 4, 2),
-         "gru": (gru_step, 3, 1)}

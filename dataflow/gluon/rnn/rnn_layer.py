@@ -1,29 +1,26 @@
 """Multi-layer recurrent layers `RNN`, `LSTM`, `GRU` (MXNet 1.9.1's `gluon.rnn.rnn_layer`).
 
-MXNet runs these layers with its fused `RNN` op. dataflow does not have that op yet, so `_RNNLayer` unrolls the
-per-step math of `_steps.py` over time, layer by layer and direction by direction, with the same parameters
-(`l0_i2h_weight`, ..., `r0_h2h_bias` for the reverse direction, `l0_h2r_weight` with a projection) and the
-same gate layout, so outputs, states and gradients equal the fused op's and MXNet's files load. This is
-correct but slower than a fused kernel: the graph has a few ops per step and layer. A traced (hybridized) layer
-needs the sequence length, which a layer traced alone knows from its input; inside a larger traced graph the
-input's shape must be inferable.
+As MXNet's, a layer flattens its parameters (`l0_i2h_weight`, ..., `r0_h2h_bias` for the reverse direction,
+`l0_h2r_weight` with a projection) into the packed vector with `_rnn_param_concat` and runs the fused `RNN` op
+(ops/rnn.py) over the whole sequence, so a traced or exported graph is MXNet's: `SymbolBlock.imports` and MXNet
+read it, and MXNet's parameter files load (under the keys of its old unfused layers).
 """
 import re
 
-from ops.errors import MXNetError, ParamError, ShapeError
+from ops.cpu.rnn import GATES
+from ops.errors import ParamError, ShapeError
 
 from ... import ndarray as nd_module
 from ... import symbol as sym_module
-from . import _steps, rnn_cell
-from .._nesting import trace_input_shapes
+from . import rnn_cell
 from ..block import HybridBlock
-from ._sequence import split_steps, tensor_types
+from ._sequence import tensor_types
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
 
 class _RNNLayer(HybridBlock):
-    """The layers' common part: parameters, states, and the unrolled forward."""
+    """The layers' common part: parameters, states, and the fused forward."""
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                  i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer,
@@ -51,7 +48,7 @@ class _RNNLayer(HybridBlock):
         self._dtype = dtype
         self._use_sequence_length = use_sequence_length
         self.skip_states = None
-        self._gates = _steps.MODES[mode][1]
+        self._gates = GATES[mode]
 
         ng, ni, nh = self._gates, input_size, hidden_size
         recurrent = self._projection_size or nh       # what h2h reads: the (projected) hidden state
@@ -159,8 +156,8 @@ class _RNNLayer(HybridBlock):
         return super().__call__(inputs, states, **kwargs)
 
     def _graph_key(self, flat, in_format):
-        # the graph is unrolled over the sequence length, and returns the states unless `skip_states`
-        return super()._graph_key(flat, in_format), tuple(a.shape for a in flat if a is not None), self.skip_states
+        # the traced graph returns the states unless `skip_states`
+        return super()._graph_key(flat, in_format), self.skip_states
 
     def hybrid_forward(self, F, inputs, states, sequence_length=None, **kwargs):
         if F is nd_module:
@@ -181,75 +178,37 @@ class _RNNLayer(HybridBlock):
                                  "(num_layers*directions, batch, hidden))."
                                  % (self.name, info["shape"], state.shape, i))
 
-    def _sequence_length_of(self, F, inputs):
-        axis = self._layout.find("T")
-        if F is nd_module:
-            return inputs.shape[axis]
-        known = trace_input_shapes()
-        arguments = set(inputs.list_arguments())
-        try:
-            _, out_shapes, _ = inputs.infer_shape_partial(**{k: v for k, v in known.items() if k in arguments})
-        except MXNetError:
-            out_shapes = None
-        shape = out_shapes[0] if out_shapes else None
-        if not shape or not shape[axis]:
-            raise MXNetError("%s: the sequence length of the input %s is not known while tracing; this layer is "
-                             "unrolled over time until the fused RNN op exists, so hybridize it on its own or "
-                             "give its input a known shape" % (self.name, inputs.name))
-        return shape[axis]
+    def _packed_parameters(self, F, params):
+        """MXNet's packed vector: every weight (layer by layer, direction by direction: i2h, h2h, h2r), then every
+        bias (i2h, h2h), each flattened, joined by `_rnn_param_concat` as MXNet's layer does."""
+        kinds = ["i2h", "h2h", "h2r"] if self._projection_size else ["i2h", "h2h"]
+        flat = [params["%s%d_%s_%s" % (d, layer, g, t)].reshape(-1)
+                for t in ["weight", "bias"] for layer in range(self._num_layers) for d in ["l", "r"][:self._dir]
+                for g in kinds if g != "h2r" or t != "bias"]
+        return F._internal._rnn_param_concat(*flat, dim=0)
 
     def _forward_kernel(self, F, inputs, states, sequence_length, **params):
-        """The fused op's computation, unrolled: layer by layer, each direction over the whole sequence."""
-        if self._use_sequence_length:
-            raise MXNetError("%s: use_sequence_length needs the fused RNN op, which dataflow does not have yet"
-                             % self.name)
-        length = self._sequence_length_of(F, inputs)
+        """The fused RNN op over the whole sequence (layout TNC inside)."""
         if self._layout == "NTC":
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
-        steps = split_steps(F, inputs, length, 0)
-        n_slots = self._num_layers * self._dir
-        per_slot = [split_steps(F, s, n_slots, 0) for s in states]   # state tensor -> one (N, H) per layer/dir
-        step_fn, _, _ = _steps.MODES[self._mode]
-        extra = {}
-        if self._mode.startswith("rnn"):
-            extra["act"] = self._mode[4:]
-        elif self._mode == "lstm":
-            extra.update(clip_min=self._lstm_state_clip_min, clip_max=self._lstm_state_clip_max)
-        final = [[None] * n_slots for _ in states]
-        for layer in range(self._num_layers):
-            directions = []
-            for d, tag in enumerate("lr"[:self._dir]):
-                slot = layer * self._dir + d
-                name = "%s%d_" % (tag, layer)
-                weights = {k: params[name + k] for k in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")}
-                if self._projection_size:
-                    extra.update(h2r_weight=params[name + "h2r_weight"], projection_size=self._projection_size)
-                state = [s[slot] for s in per_slot]
-                sequence = steps if tag == "l" else steps[::-1]
-                outs = []
-                for t, x in enumerate(sequence):
-                    out, state = step_fn(F, x, state, hidden_size=self._hidden_size, prefix="%st%d_" % (name, t),
-                                         **weights, **extra)
-                    outs.append(out)
-                directions.append(outs if tag == "l" else outs[::-1])
-                for k, s in enumerate(state):
-                    final[k][slot] = s
-            steps = directions[0] if self._dir == 1 else \
-                [F.concat(fw, bw, dim=1) for fw, bw in zip(*directions)]
-            if self._dropout and layer < self._num_layers - 1:
-                steps = [F.Dropout(x, p=self._dropout) for x in steps]
-        outputs = F.stack(*steps, axis=0)
+        extra = [sequence_length] if self._use_sequence_length else []
+        rnn = F.RNN(inputs, self._packed_parameters(F, params), *states, *extra,
+                    use_sequence_length=self._use_sequence_length, state_size=self._hidden_size,
+                    projection_size=self._projection_size, num_layers=self._num_layers,
+                    bidirectional=self._dir == 2, p=self._dropout, state_outputs=True, mode=self._mode,
+                    lstm_state_clip_min=self._lstm_state_clip_min, lstm_state_clip_max=self._lstm_state_clip_max,
+                    lstm_state_clip_nan=self._lstm_state_clip_nan)
+        outputs, states = rnn[0], list(rnn[1:])
         if self._layout == "NTC":
             outputs = F.swapaxes(outputs, dim1=0, dim2=1)
-        return outputs, [F.stack(*slots, axis=0) for slots in final]
+        return outputs, states
 
 
 class RNN(_RNNLayer):
     """Multi-layer Elman RNN with tanh or ReLU: h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh).
 
     Input `(T, N, C)` for layout 'TNC' ('NTC': `(N, T, C)`); states `(num_layers*directions, N, hidden)`;
-    called without states it returns the output only, with states `(output, new_states)`. Unrolled over
-    time (see the module's docstring): same results as MXNet's fused op, more slowly."""
+    called without states it returns the output only, with states `(output, new_states)`."""
 
     def __init__(self, hidden_size, num_layers=1, activation="relu", layout="TNC", dropout=0, bidirectional=False,
                  i2h_weight_initializer=None, h2h_weight_initializer=None, i2h_bias_initializer="zeros",
@@ -265,8 +224,7 @@ class RNN(_RNNLayer):
 
 class LSTM(_RNNLayer):
     """Multi-layer LSTM, gates (i, f, g, o); states [h, c], each `(num_layers*directions, N, hidden)` (h:
-    `projection_size` wide with a projection). `state_clip_min/max` clip the cell state. Unrolled over time
-    (see the module's docstring): same results as MXNet's fused op, more slowly."""
+    `projection_size` wide with a projection). `state_clip_min/max` clip the cell state."""
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False, input_size=0,
                  i2h_weight_initializer=None, h2h_weight_initializer=None, i2h_bias_initializer="zeros",
@@ -286,8 +244,7 @@ class LSTM(_RNNLayer):
 
 
 class GRU(_RNNLayer):
-    """Multi-layer GRU, gates (r, z, n) with n = tanh(W_in x + b_in + r*(W_hn h + b_hn)). Unrolled over time
-    (see the module's docstring): same results as MXNet's fused op, more slowly."""
+    """Multi-layer GRU, gates (r, z, n) with n = tanh(W_in x + b_in + r*(W_hn h + b_hn))."""
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False, input_size=0,
                  i2h_weight_initializer=None, h2h_weight_initializer=None, i2h_bias_initializer="zeros",

@@ -1,0 +1,293 @@
+"""CPU kernels of the fused RNN op (ops/rnn.py): forward and `_backward_RNN`.
+
+Sizes: T steps, N batch, I input features, H = state_size, R = what a step outputs and h2h reads (projection_size
+for LSTMP, else H), G gates per unit (rnn 1, lstm 4, gru 3), L layers, D directions.
+
+The packed parameter vector is MXNet's: first every weight, layer by layer and, within a layer, direction by
+direction (left then right), each direction's i2h (G*H, I_l), h2h (G*H, R) and, with a projection, h2r (R, H); then
+every bias in the same order, i2h (G*H) then h2h (G*H). I_0 = I, I_l = D*R.
+
+Per layer and direction, the input projections of all steps are one GEMM up front; each step then runs one GEMM
+for the recurrent projection and one fused njit loop for the gates (ops/cpu/rnn_gates.py); a projection adds one
+GEMM per step. What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's
+output before dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's
+unprojected hidden values, GRU's W_hn h + b_hn). Rows past their `sequence_length` keep their states, output 0,
+and the reverse direction of a row starts at its last valid step (cuDNN's variable-length semantics).
+"""
+import numpy as np
+
+from ..errors import MXNetError
+from ..random_state import generator
+from . import rnn_gates as gates_jit
+from ..registry import NULL
+from .common import assign
+
+GATES = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}
+
+
+class Dims:
+    """The sizes of one RNN node (see the module docstring)."""
+
+    def __init__(self, p, steps, batch, inputs):
+        self.T, self.N, self.I = steps, batch, inputs
+        self.H = p.state_size
+        self.P = p.projection_size
+        self.R = p.projection_size or p.state_size
+        self.G = GATES[p.mode]
+        self.L = p.num_layers
+        self.D = 2 if p.bidirectional else 1
+
+    def layer_input(self, layer):
+        return self.I if layer == 0 else self.D * self.R
+
+
+class _Carver:
+    """Cuts consecutive views out of a flat buffer (or only counts, with None)."""
+
+    def __init__(self, flat):
+        self.flat, self.pos = flat, 0
+
+    def take(self, *shape):
+        size = int(np.prod(shape))
+        view = None if self.flat is None else self.flat[self.pos:self.pos + size].reshape(shape)
+        self.pos += size
+        return view
+
+
+def _weights(carver, p, dims):
+    """[layer][direction] -> dict of the parameter views (Wx, Wh, Wr, bx, bh), in MXNet's packing order."""
+    views = [[{} for _ in range(dims.D)] for _ in range(dims.L)]
+    gh = dims.G * dims.H
+    for layer in range(dims.L):
+        for d in range(dims.D):
+            w = views[layer][d]
+            w["Wx"] = carver.take(gh, dims.layer_input(layer))
+            w["Wh"] = carver.take(gh, dims.R)
+            w["Wr"] = carver.take(dims.P, dims.H) if dims.P else None
+    for layer in range(dims.L):
+        for d in range(dims.D):
+            views[layer][d]["bx"] = carver.take(gh)
+            views[layer][d]["bh"] = carver.take(gh)
+    return views
+
+
+def param_size(p, input_size):
+    """Elements of the packed parameter vector for data with `input_size` features."""
+    carver = _Carver(None)
+    _weights(carver, p, Dims(p, 1, 1, input_size))
+    return carver.pos
+
+
+class _Reserve:
+    """The views of the hidden `reserve` output: per layer `Y` (T, N, D*R) and `mask` (dropout, or None), and per
+    layer and direction `gates` (T, N, G*H), `c` (LSTM), `hcell` (LSTMP), `hn` (GRU), each (T, N, H)."""
+
+    def __init__(self, flat, p, dims):
+        carver = _Carver(flat)
+        t, n, h = dims.T, dims.N, dims.H
+        self.Y, self.mask, self.dirs = [], [], []
+        for layer in range(dims.L):
+            self.Y.append(carver.take(t, n, dims.D * dims.R))
+            self.mask.append(carver.take(t, n, dims.D * dims.R) if p.p > 0 and layer < dims.L - 1 else None)
+            per_dir = []
+            for _ in range(dims.D):
+                per_dir.append(dict(gates=carver.take(t, n, dims.G * h),
+                                    c=carver.take(t, n, h) if p.mode == "lstm" else None,
+                                    hcell=carver.take(t, n, h) if dims.P else None,
+                                    hn=carver.take(t, n, h) if p.mode == "gru" else None))
+            self.dirs.append(per_dir)
+        self.size = carver.pos
+
+
+def reserve_size(p, steps, batch, inputs):
+    return _Reserve(None, p, Dims(p, steps, batch, inputs)).size
+
+
+def _split_inputs(p, inputs):
+    """(data, params, state, state_cell or None, sequence_length or None) from the op's inputs."""
+    data, params, state = inputs[:3]
+    rest = list(inputs[3:])
+    state_cell = rest.pop(0) if p.mode == "lstm" else None
+    lengths = rest.pop(0) if p.use_sequence_length else None
+    return data, params, state, state_cell, lengths
+
+
+def _active(p, lengths, steps, batch):
+    """(T, N) uint8: 1 where a row's step is within its sequence length."""
+    if lengths is None:
+        return np.ones((steps, batch), np.uint8)
+    as_int = np.rint(np.asarray(lengths, np.float64))      # float lengths count as the nearest whole number
+    if not ((as_int >= 1) & (as_int <= steps)).all():
+        raise MXNetError("RNN: sequence_length must lie between 1 and the sequence length %d, got %s"
+                         % (steps, np.asarray(lengths).tolist()))
+    return (np.arange(steps)[:, None] < as_int[None, :]).astype(np.uint8)
+
+
+def _clip(p):
+    clip = p.mode == "lstm" and p.lstm_state_clip_min is not None and p.lstm_state_clip_max is not None
+    return (clip, p.lstm_state_clip_min if clip else 0.0, p.lstm_state_clip_max if clip else 0.0,
+            bool(p.lstm_state_clip_nan))
+
+
+def _order(steps, d):
+    return range(steps) if d == 0 else range(steps - 1, -1, -1)
+
+
+def rnn_forward(ctx, p, inputs, outputs, req):
+    data, params, state, state_cell, lengths = _split_inputs(p, inputs)
+    T, N, _ = data.shape
+    dims = Dims(p, T, N, data.shape[2])
+    reserve = _Reserve(outputs[-1], p, dims)
+    if lengths is not None:
+        outputs[-1][...] = 0        # rows that never run leave no stale values for the backward's GEMMs
+    active = _active(p, lengths, T, N)
+    weights = _weights(_Carver(params), p, dims)
+    clip, lo, hi, clip_nan = _clip(p)
+    relu = p.mode == "rnn_relu"
+    dtype = data.dtype
+    hy = np.empty((dims.L * dims.D, N, dims.R), dtype)
+    cy = np.empty((dims.L * dims.D, N, dims.H), dtype) if p.mode == "lstm" else None
+    x = data
+    for layer in range(dims.L):
+        Y = reserve.Y[layer]
+        for d in range(dims.D):
+            w, saved, slot = weights[layer][d], reserve.dirs[layer][d], layer * dims.D + d
+            xw = np.empty((T, N, dims.G * dims.H), dtype)
+            np.dot(x.reshape(T * N, -1), w["Wx"].T, out=xw.reshape(T * N, -1))
+            xw += w["bx"]
+            wh_t = np.ascontiguousarray(w["Wh"].T)
+            wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else None
+            h_carry = np.array(state[slot], dtype)
+            c_carry = np.array(state_cell[slot], dtype) if cy is not None else None
+            hw = np.empty((N, dims.G * dims.H), dtype)
+            h_new = np.empty((N, dims.H), dtype)
+            h_proj = np.empty((N, dims.R), dtype) if dims.P else None
+            out_cols = slice(d * dims.R, (d + 1) * dims.R)
+            for t in _order(T, d):
+                np.dot(h_carry, wh_t, out=hw)
+                step_out = h_new
+                if p.mode == "lstm":
+                    hcell = saved["hcell"][t] if dims.P else h_new
+                    gates_jit.lstm_forward(xw[t], hw, w["bh"], c_carry, active[t], clip, lo, hi, clip_nan,
+                                           saved["gates"][t], saved["c"][t], hcell)
+                    if dims.P:
+                        np.dot(hcell, wr_t, out=h_proj)
+                        step_out = h_proj
+                elif p.mode == "gru":
+                    gates_jit.gru_forward(xw[t], hw, w["bh"], h_carry, active[t], saved["gates"][t], saved["hn"][t],
+                                          h_new)
+                else:
+                    gates_jit.rnn_forward(xw[t], hw, w["bh"], relu, active[t], h_new)
+                gates_jit.commit(step_out, active[t], h_carry, Y[t, :, out_cols])
+            hy[slot] = h_carry
+            if cy is not None:
+                cy[slot] = c_carry
+        x = Y
+        mask = reserve.mask[layer]
+        if mask is not None:
+            if ctx.is_train:
+                keep = 1.0 - p.p
+                with np.errstate(all="ignore"):
+                    mask[...] = (generator().random(mask.shape, dtype=np.float32) < keep) * (1.0 / keep if keep
+                                                                                            else np.inf)
+                x = Y * mask
+            else:
+                mask[...] = 1
+    assign(outputs[0], req[0], x)
+    if p.state_outputs:
+        assign(outputs[1], req[1], hy)
+        if cy is not None:
+            assign(outputs[2], req[2], cy)
+
+
+def _layer_input(layer, data, reserve):
+    if layer == 0:
+        return data
+    below, mask = reserve.Y[layer - 1], reserve.mask[layer - 1]
+    return below if mask is None else below * mask
+
+
+def rnn_backward(ctx, p, inputs, outputs, req):
+    """inputs: d out, d hy, d cy (LSTM), the forward's inputs, the reserve; outputs: the gradients of data,
+    parameters, state and state_cell (LSTM)."""
+    n_heads = 3 if p.mode == "lstm" else 2
+    d_out, d_hy = inputs[0], inputs[1]
+    d_cy = inputs[2] if p.mode == "lstm" else None
+    data, params, state, state_cell, lengths = _split_inputs(p, inputs[n_heads:-1])
+    T, N, _ = data.shape
+    dims = Dims(p, T, N, data.shape[2])
+    reserve = _Reserve(inputs[-1], p, dims)
+    active = _active(p, lengths, T, N)
+    weights = _weights(_Carver(params), p, dims)
+    dtype = data.dtype
+    d_params = np.zeros(params.shape, dtype)
+    grads = _weights(_Carver(d_params), p, dims)
+    clip, lo, hi, _ = _clip(p)
+    relu = p.mode == "rnn_relu"
+    d_state = np.empty(state.shape, dtype)
+    d_state_cell = np.empty(state_cell.shape, dtype) if state_cell is not None else None
+    dY = np.ascontiguousarray(d_out, dtype)
+    for layer in range(dims.L - 1, -1, -1):
+        x = _layer_input(layer, data, reserve).reshape(T * N, -1)
+        wants_dx = layer > 0 or req[0] != NULL      # no data gradient wanted: skip layer 0's GEMM
+        dx = np.zeros((T * N, dims.layer_input(layer)), dtype) if wants_dx else None
+        Y = reserve.Y[layer]
+        for d in range(dims.D):
+            w, g, saved, slot = weights[layer][d], grads[layer][d], reserve.dirs[layer][d], layer * dims.D + d
+            cols = slice(d * dims.R, (d + 1) * dims.R)
+            # per step: the gate gradients and the state each step started from; the weight gradients are one
+            # GEMM each after the time loop
+            dxw = np.empty((T, N, dims.G * dims.H), dtype)
+            dhw = np.empty((T, N, dims.G * dims.H), dtype) if p.mode == "gru" else dxw
+            prev = np.empty((T, N, dims.R), dtype)
+            dh = np.empty((T, N, dims.R), dtype)
+            dh_carry = np.array(d_hy[slot], dtype)
+            dc_carry = np.array(d_cy[slot], dtype) if d_cy is not None else None
+            dh_new, dh_direct = np.empty((N, dims.R), dtype), np.zeros((N, dims.R), dtype)
+            dh_cell = np.empty((N, dims.H), dtype) if dims.P else None
+            c_prev = np.empty((N, dims.H), dtype) if p.mode == "lstm" else None
+            h0 = np.ascontiguousarray(state[slot], dtype)
+            wh = np.ascontiguousarray(w["Wh"])
+            wr = np.ascontiguousarray(w["Wr"]) if dims.P else None
+            for t in reversed(_order(T, d)):
+                before = t - 1 if d == 0 else t + 1
+                has_prev = 0 <= before < T
+                act_prev = active[before] if has_prev else active[t]
+                gates_jit.gather_grad(dh_carry, dY[t, :, cols], active[t], dh[t])
+                gates_jit.gather_prev(Y[before, :, cols] if has_prev else h0, has_prev, h0, act_prev, prev[t])
+                if p.mode == "lstm":
+                    if dims.P:
+                        np.dot(dh[t], wr, out=dh_cell)
+                    gates_jit.gather_prev(saved["c"][before] if has_prev else state_cell[slot], has_prev,
+                                          state_cell[slot], act_prev, c_prev)
+                    gates_jit.lstm_backward(dh_cell if dims.P else dh[t], dc_carry, saved["gates"][t], saved["c"][t],
+                                            c_prev, active[t], clip, lo, hi, dxw[t])
+                elif p.mode == "gru":
+                    gates_jit.gru_backward(dh[t], saved["gates"][t], saved["hn"][t], prev[t], active[t], dxw[t],
+                                           dhw[t], dh_direct)
+                else:
+                    gates_jit.rnn_backward(dh[t], Y[t, :, cols], relu, active[t], dxw[t])
+                np.dot(dhw[t], wh, out=dh_new)
+                gates_jit.carry_grad(dh_new, dh_direct, active[t], dh_carry)
+            d_state[slot] = dh_carry
+            if d_state_cell is not None:
+                d_state_cell[slot] = dc_carry
+            flat_h = dhw.reshape(T * N, -1)
+            g["Wh"] += np.dot(flat_h.T, prev.reshape(T * N, -1))
+            g["bh"] += flat_h.sum(axis=0)
+            if dims.P:
+                g["Wr"] += np.dot(dh.reshape(T * N, -1).T, saved["hcell"].reshape(T * N, -1))
+            flat = dxw.reshape(T * N, -1)
+            g["Wx"] += np.dot(flat.T, x)
+            g["bx"] += flat.sum(axis=0)
+            if wants_dx:
+                dx += np.dot(flat, w["Wx"])
+        if layer > 0:
+            mask = reserve.mask[layer - 1]
+            dY = dx.reshape(T, N, -1) if mask is None else dx.reshape(T, N, -1) * mask
+    if dx is not None:
+        assign(outputs[0], req[0], dx.reshape(T, N, -1))
+    assign(outputs[1], req[1], d_params)
+    assign(outputs[2], req[2], d_state)
+    if d_state_cell is not None:
+        assign(outputs[3], req[3], d_state_cell)

@@ -1,0 +1,230 @@
+"""The fused per-step gate loops of the RNN op (ops/cpu/rnn.py drives them), one njit loop per mode and direction.
+
+Forward, per step: `xw` (N, G*H) is the step's input projection with its bias (one GEMM for all steps, up front),
+`hw` (N, G*H) the recurrent projection without its bias (one GEMM per step); the loop adds `bh`, applies the gates,
+stores what the backward needs (`gates` post-activation; LSTM: `c`; GRU: `hn` = W_hn h + b_hn) and writes the new
+hidden value into `h` (N, H). Rows with `active[b] == 0` (past their sequence length) keep their carried states.
+
+Backward, per step (in reverse order of the forward): from `dh` (N, H) (the gradient reaching the step's hidden
+value; zero for inactive rows) the loop writes the pre-activation gradients of the input projection into `dxw`
+and of the recurrent projection into `dhw` (they differ only in GRU's candidate block, where the reset gate
+multiplies W_hn h + b_hn), and updates the carried cell gradient `dc` of active rows.
+"""
+import math
+
+from numba import njit, types
+from numba.extending import overload
+
+from . import vmath
+
+# float32 gates use vmath's branch-free float32 tanh/sigmoid (the loops vectorise), float64 ones libm's.
+_jit = njit(cache=True, **vmath.JIT_FLAGS)
+
+
+def _tanh(x):
+    return math.tanh(x)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@overload(_tanh)
+def _tanh_any(x):
+    if x == types.float32:
+        return lambda x: vmath.tanh32(x)
+    return lambda x: math.tanh(x)
+
+
+@overload(_sigmoid)
+def _sigmoid_any(x):
+    if x == types.float32:
+        return lambda x: vmath.sigmoid32(x)
+    return lambda x: 1.0 / (1.0 + math.exp(-x))
+
+
+# ---- forward ----------------------------------------------------------------------------------------------------
+
+@_jit
+def rnn_forward(xw, hw, bh, relu, active, h):
+    n, hidden = h.shape
+    for b in range(n):
+        if not active[b]:
+            continue
+        for j in range(hidden):
+            h[b, j] = xw[b, j] + hw[b, j] + bh[j]
+        if relu:
+            for j in range(hidden):
+                h[b, j] = max(h[b, j], 0)
+        else:
+            for j in range(hidden):
+                h[b, j] = _tanh(h[b, j])
+
+
+@_jit
+def lstm_forward(xw, hw, bh, c_carry, active, clip, lo, hi, clip_nan, gates, c, h):
+    """Gates (i, f, g, o): c' = f*c + i*g (clipped to [lo, hi] when `clip`), h' = o*tanh(c'). `c_carry` is
+    updated in place for active rows. Each row runs a few simple loops (sum, activations, cell update), which
+    LLVM vectorises, rather than one loop doing everything, which it does not."""
+    n, hidden = h.shape
+    for b in range(n):
+        if not active[b]:
+            continue
+        for j in range(4 * hidden):
+            gates[b, j] = xw[b, j] + hw[b, j] + bh[j]
+        for j in range(2 * hidden):
+            gates[b, j] = _sigmoid(gates[b, j])
+        for j in range(2 * hidden, 3 * hidden):
+            gates[b, j] = _tanh(gates[b, j])
+        for j in range(3 * hidden, 4 * hidden):
+            gates[b, j] = _sigmoid(gates[b, j])
+        for j in range(hidden):
+            c[b, j] = gates[b, hidden + j] * c_carry[b, j] + gates[b, j] * gates[b, 2 * hidden + j]
+        if clip:
+            for j in range(hidden):
+                cv = c[b, j]
+                if cv != cv:
+                    if clip_nan:
+                        c[b, j] = lo
+                elif cv < lo:
+                    c[b, j] = lo
+                elif cv > hi:
+                    c[b, j] = hi
+        for j in range(hidden):
+            c_carry[b, j] = c[b, j]
+            h[b, j] = gates[b, 3 * hidden + j] * _tanh(c[b, j])
+
+
+@_jit
+def gru_forward(xw, hw, bh, h_carry, active, gates, hn, h):
+    """Gates (r, z, n): n = tanh(xw_n + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h. (Simple loops per row, as
+    lstm_forward.)"""
+    n, hidden = h.shape
+    for b in range(n):
+        if not active[b]:
+            continue
+        for j in range(2 * hidden):
+            gates[b, j] = _sigmoid(xw[b, j] + hw[b, j] + bh[j])
+        for j in range(hidden):
+            hn[b, j] = hw[b, 2 * hidden + j] + bh[2 * hidden + j]
+            gates[b, 2 * hidden + j] = xw[b, 2 * hidden + j] + gates[b, j] * hn[b, j]
+        for j in range(2 * hidden, 3 * hidden):
+            gates[b, j] = _tanh(gates[b, j])
+        for j in range(hidden):
+            zg = gates[b, hidden + j]
+            h[b, j] = (1 - zg) * gates[b, 2 * hidden + j] + zg * h_carry[b, j]
+
+
+@_jit
+def commit(h_new, active, h_carry, out):
+    """The step's hidden value becomes the carried state and the output of active rows; inactive rows output 0."""
+    n, width = h_new.shape
+    for b in range(n):
+        if active[b]:
+            for j in range(width):
+                h_carry[b, j] = h_new[b, j]
+                out[b, j] = h_new[b, j]
+        else:
+            for j in range(width):
+                out[b, j] = 0.0
+
+
+# ---- backward ---------------------------------------------------------------------------------------------------
+
+@_jit
+def gather_grad(dh_carry, dy, active, dh):
+    """dh = the carried gradient plus the output's gradient, for active rows; zero for the others."""
+    n, width = dh.shape
+    for b in range(n):
+        for j in range(width):
+            dh[b, j] = dh_carry[b, j] + dy[b, j] if active[b] else 0.0
+
+
+@_jit
+def gather_prev(seq, has_prev, h0, active_prev, prev):
+    """prev = the state a step started from: the previous step's stored value where that step ran, else h0."""
+    n, width = prev.shape
+    for b in range(n):
+        for j in range(width):
+            prev[b, j] = seq[b, j] if (has_prev and active_prev[b]) else h0[b, j]
+
+
+@_jit
+def rnn_backward(dh, h, relu, active, dxw):
+    n, hidden = h.shape
+    for b in range(n):
+        for j in range(hidden):
+            if not active[b]:
+                dxw[b, j] = 0.0
+            elif relu:
+                dxw[b, j] = dh[b, j] if h[b, j] > 0 else 0.0
+            else:
+                dxw[b, j] = dh[b, j] * (1.0 - h[b, j] * h[b, j])
+
+
+@_jit
+def lstm_backward(dh, dc, gates, c, c_prev, active, clip, lo, hi, dxw):
+    """dxw = d(pre-activation gates); dc (carried, in place) becomes the gradient of the previous cell state.
+    dxw's o block holds tanh(c) until the last loop (simple loops per row, as lstm_forward)."""
+    n, hidden = dh.shape
+    for b in range(n):
+        if not active[b]:
+            for j in range(4 * hidden):
+                dxw[b, j] = 0
+            continue
+        for j in range(hidden):
+            dxw[b, 3 * hidden + j] = _tanh(c[b, j])
+        for j in range(hidden):
+            ig = gates[b, j]
+            fg = gates[b, hidden + j]
+            gg = gates[b, 2 * hidden + j]
+            og = gates[b, 3 * hidden + j]
+            tc = dxw[b, 3 * hidden + j]
+            dcv = dc[b, j] + dh[b, j] * og * (1 - tc * tc)
+            if clip and (c[b, j] <= lo or c[b, j] >= hi):      # the clip passes no gradient where it clipped
+                dcv = 0
+            dxw[b, j] = dcv * gg * ig * (1 - ig)
+            dxw[b, hidden + j] = dcv * c_prev[b, j] * fg * (1 - fg)
+            dxw[b, 2 * hidden + j] = dcv * ig * (1 - gg * gg)
+            dxw[b, 3 * hidden + j] = dh[b, j] * tc * og * (1 - og)
+            dc[b, j] = dcv * fg
+
+
+@_jit
+def gru_backward(dh, gates, hn, h_prev, active, dxw, dhw, dh_direct):
+    """dxw / dhw: the gradients of the input and recurrent projections; dh_direct = dh*z, the part of the
+    previous state's gradient that skips the GEMM."""
+    n, hidden = dh.shape
+    for b in range(n):
+        if not active[b]:
+            for j in range(3 * hidden):
+                dxw[b, j] = 0.0
+                dhw[b, j] = 0.0
+            for j in range(hidden):
+                dh_direct[b, j] = 0.0
+            continue
+        for j in range(hidden):
+            rg = gates[b, j]
+            zg = gates[b, hidden + j]
+            ng = gates[b, 2 * hidden + j]
+            d = dh[b, j]
+            dn = d * (1.0 - zg) * (1.0 - ng * ng)
+            dz = d * (h_prev[b, j] - ng) * zg * (1.0 - zg)
+            dr = dn * hn[b, j] * rg * (1.0 - rg)
+            dxw[b, j] = dr
+            dxw[b, hidden + j] = dz
+            dxw[b, 2 * hidden + j] = dn
+            dhw[b, j] = dr
+            dhw[b, hidden + j] = dz
+            dhw[b, 2 * hidden + j] = dn * rg
+            dh_direct[b, j] = d * zg
+
+
+@_jit
+def carry_grad(dh_new, dh_direct, active, dh_carry):
+    """The gradient carried to the previous step: the GEMM's part plus the direct part, for active rows."""
+    n, width = dh_new.shape
+    for b in range(n):
+        if active[b]:
+            for j in range(width):
+                dh_carry[b, j] = dh_new[b, j] + dh_direct[b, j]
