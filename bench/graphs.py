@@ -27,6 +27,39 @@ def fcnet(mx):
     return mx.sym.SoftmaxOutput(data=net, name="out")
 
 
+def lstm_net(mx, hidden):
+    """The lstm workload's network: gluon.rnn.LSTM of spec.LSTM_LAYERS layers, TNC, input size = hidden,
+    initialized and hybridized."""
+    mx.random.seed(42)
+    net = mx.gluon.rnn.LSTM(hidden, num_layers=spec.LSTM_LAYERS, layout="TNC", input_size=hidden)
+    net.initialize(mx.init.Uniform(0.1))
+    net.hybridize()
+    return net
+
+
+def lstm_variants(mx, p, sync):
+    """{"forward": factory, "fwd+bwd": factory} of Cases running lstm_net (the same code on dataflow and MXNet):
+    inference forward, and a recorded forward with backward (head gradient ones)."""
+    from bench.protocol import Case
+    import numpy as np
+    x = mx.nd.array(np.random.RandomState(0).uniform(-1, 1, (p["seq"], p["batch"], p["hidden"])).astype(np.float32))
+
+    def forward():
+        net = lstm_net(mx, p["hidden"])
+        return Case(lambda: net(x), p["calls"], sync)
+
+    def train():
+        net = lstm_net(mx, p["hidden"])
+
+        def step():
+            with mx.autograd.record():
+                y = net(x)
+            y.backward()
+            return y
+        return Case(step, p["calls"], sync)
+    return {"forward": forward, "fwd+bwd": train}
+
+
 def elemwise_chain(F, x):
     """spec.ELEMWISE_CHAIN applied with F = mx.sym or mx.nd (operators for the arithmetic, F.op for the rest)."""
     y = x

@@ -204,6 +204,9 @@ def build(workload, p):
         return _inception(p)
     if workload == "bind":
         return _bind(p)
+    if workload == "lstm":
+        mx = _mx()
+        return graphs.lstm_variants(mx, p, _waitall(mx))
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}

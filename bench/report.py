@@ -62,6 +62,8 @@ def ours_variant_for(workload, variant):
         return "fwd+bwd"
     if workload == "bind":
         return variant
+    if workload == "lstm":
+        return "fwd+bwd" if "bwd" in v or "training" in v else "forward"
     return None
 
 

@@ -32,6 +32,10 @@ ELEMWISE_CHAIN = (
     ("sub_scalar", 1.0), ("sqrt", None), ("sigmoid", None), ("log", None), ("mul_input", None),
 )
 
+# The LSTM workload: a 2-layer LSTM (gluon.rnn.LSTM, MXNet's fused RNN op), hidden 256, on (seq, batch, input)
+# TNC input with input size = hidden, as a language model's embedding feeds it.
+LSTM_LAYERS = 2
+
 # MXNet 1.9.1's own plan for InceptionFactoryA, batch 32, 3x28x28 (`Executor.debug_str()`: "Total N MB allocated",
 # MB = 2**20 bytes, every element counted as 4 bytes). Printed when the MXNet peer is not there to measure it.
 MXNET_KNOWN_PLAN_MB = {("inception", "training"): 165, ("inception", "inference"): 55}
@@ -73,6 +77,12 @@ WORKLOADS = {
         params={"default": dict(batch=32, hw=28, calls=2, warmup=1),
                 "quick": dict(batch=32, hw=28, calls=1, warmup=1),
                 "smoke": dict(batch=1, hw=6, calls=1, warmup=0)}),
+    "lstm": dict(
+        title="2-layer LSTM, hidden 256, seq 35, batch 32 (TNC): inference forward; training forward + backward",
+        blas_bound=True,
+        params={"default": dict(seq=35, batch=32, hidden=256, calls=10, warmup=2),
+                "quick": dict(seq=35, batch=32, hidden=256, calls=4, warmup=1),
+                "smoke": dict(seq=3, batch=2, hidden=8, calls=2, warmup=1)}),
     "memory": dict(
         title="memory plan bytes (naive, planned, lower bound) vs MXNet's plan",
         blas_bound=False,
@@ -135,6 +145,10 @@ GOALS = (
     dict(id="inception-training", workload="inception", ours="training", ratio=1.0,
          vs=[("torch", "training torch.compile")], ref=74.8e-3,
          text="inception training <= 1.0x torch.compile (issue: 74.8 ms)"),
+    dict(id="lstm-forward", workload="lstm", ours="forward", ratio=1.0, vs=[("mxnet", "forward")], ref=None,
+         text="lstm forward <= 1.0x MXNet (issue 16)"),
+    dict(id="lstm-fwd+bwd", workload="lstm", ours="fwd+bwd", ratio=1.0, vs=[("mxnet", "fwd+bwd")], ref=None,
+         text="lstm forward + backward <= 1.0x MXNet (issue 16)"),
     dict(id="bind-chain-20k", workload="bind", ours="chain 20k", ratio=1.0, vs=[("mxnet", "chain 20k")], ref=None,
          text="bind (inference) of a 20k-op chain <= 1.0x MXNet"),
     dict(id="bind-branching-20k", workload="bind", ours="branching 20k", ratio=1.0,

@@ -17,7 +17,7 @@ import pytest
 import dataflow
 from tests.model_check import assert_model_is_mxnets
 from tests.param_recipe import read_json_gz, recipe_input, set_recipe_params
-from tests.paths import FIXTURES
+from tests.paths import FIXTURES, load_reference
 
 mx = dataflow.install_as_mxnet()
 
@@ -235,3 +235,68 @@ def test_gluonnlp_imports_and_builds_a_model():
     assert out.shape == (2, 5) and np.isfinite(out.asnumpy()).all()
     encoder.hybridize()
     np.testing.assert_allclose(encoder(x).asnumpy(), out.asnumpy(), rtol=1e-5, atol=1e-6)
+
+
+# GluonNLP's LSTM language models against MXNet (reference/gluonnlp_lm_fixtures.py): parameters filled from one
+# seeded RandomState on both sides (too large to store); MXNet's saved names and shapes, its outputs and states in
+# inference, and sampled parameters after one SGD step.
+NLP_LM = os.path.join(FIXTURES, "gluonnlp_lm")
+
+
+@needs_gluonnlp
+@pytest.mark.parametrize("name", ["standard_lstm_lm_200", "awd_lstm_lm_600"])
+def test_gluonnlp_lstm_language_model_is_mxnets(name, tmp_path):
+    import json
+    nlp = importlib.import_module("gluonnlp")
+    ref = load_reference("gluonnlp_lm_fixtures")
+    with open(os.path.join(NLP_LM, "models.json")) as fh:
+        info = json.load(fh)[name]
+    expected = np.load(os.path.join(NLP_LM, "outputs.npz"))
+    model, vocab_size = ref.build(mx, nlp, name)
+    assert (model.prefix, vocab_size) == (info["prefix"], info["vocab_size"])
+    ref.fill(mx, model)
+    path = str(tmp_path / "lm.params")
+    model.save_parameters(path)
+    saved = mx.nd.load(path)
+    assert [[k, list(v.shape)] for k, v in saved.items()] == info["saved"]
+    fresh, _ = ref.build(mx, nlp, name)         # a file with MXNet's names loads into a new model
+    fresh.load_parameters(path)
+
+    x, y = ref.inputs(vocab_size)
+    for net in (model, fresh):
+        out, states = ref.forward(mx, net, x)
+        np.testing.assert_allclose(out, expected[name + "/out"], rtol=1e-4, atol=1e-5)
+        for i, state in enumerate(states):
+            np.testing.assert_allclose(state, expected["%s/state%d" % (name, i)], rtol=1e-4, atol=1e-5)
+
+    ref.train_step(mx, model, x, y)
+    for key, param in model._collect_params_with_prefix().items():
+        values, total = ref.sample(param.data().asnumpy())
+        np.testing.assert_allclose(values, expected["%s/trained/%s" % (name, key)], rtol=1e-4, atol=1e-6,
+                                   err_msg=key)
+        np.testing.assert_allclose(total, expected["%s/trained_abs_sum/%s" % (name, key)], rtol=1e-4, err_msg=key)
+
+
+def test_parameter_whose_data_is_computed_per_call_gets_gradients():
+    """GluonNLP's WeightDropParameter overrides `data()` (a Dropout of the weight): a block must call it on every
+    forward, so a recorded call after an unrecorded one still reaches the weight's gradient."""
+    class Doubled(mx.gluon.Parameter):
+        def data(self, ctx=None):
+            return super().data(ctx) * 2
+
+    class Scale(mx.gluon.HybridBlock):
+        def __init__(self):
+            super().__init__()
+            self.w = Doubled("w", shape=(3,))
+
+        def hybrid_forward(self, F, x, w):
+            return x * w
+
+    net = Scale()
+    net.w.initialize(mx.init.One())
+    x = mx.nd.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(net(x).asnumpy(), [2, 4, 6])
+    with mx.autograd.record():
+        y = net(x)
+    y.backward()
+    np.testing.assert_array_equal(net.w.grad().asnumpy(), [2, 4, 6])

@@ -42,7 +42,7 @@ _ffi.runtime_ctypes _global_var _numpy_op_doc api contrib.onnx contrib.onnx.onnx
 contrib.onnx.onnx2mx._import_helper contrib.onnx.onnx2mx._op_translations contrib.onnx.onnx2mx._translation_utils
 contrib.onnx.onnx2mx.import_model contrib.onnx.onnx2mx.import_onnx contrib.onnx.onnx2mx.import_to_gluon
 contrib.quantization contrib.text._constants cython image.detection kvstore kvstore.base kvstore.kvstore
-kvstore.kvstore_server module.bucketing_module ndarray.gen_sparse ndarray.image ndarray.numpy
+kvstore.kvstore_server ndarray.gen_sparse ndarray.image ndarray.numpy
 ndarray.numpy._api_internal ndarray.numpy._internal ndarray.numpy._op ndarray.numpy._register ndarray.numpy.linalg
 ndarray.numpy.random ndarray.numpy_extension ndarray.numpy_extension._op ndarray.numpy_extension._register
 ndarray.numpy_extension.image ndarray.numpy_extension.random ndarray.sparse numpy numpy._op numpy._register
@@ -51,7 +51,7 @@ numpy.random numpy.stride_tricks numpy.utils numpy_dispatch_protocol numpy_exten
 numpy_extension._register numpy_extension.image numpy_extension.random numpy_extension.utils numpy_op_fallback
 numpy_op_signature onnx onnx.mx2onnx onnx.mx2onnx._export_helper onnx.mx2onnx._export_model
 onnx.mx2onnx._export_onnx onnx.mx2onnx._op_translations onnx.mx2onnx._op_translations._op_translations_opset12
-onnx.mx2onnx._op_translations._op_translations_opset13 onnx.setup recordio rnn rnn.io rnn.rnn rnn.rnn_cell
+onnx.mx2onnx._op_translations._op_translations_opset13 onnx.setup recordio
 symbol.gen_sparse symbol.image symbol.numpy symbol.numpy._internal symbol.numpy._op symbol.numpy._register
 symbol.numpy._symbol symbol.numpy.linalg symbol.numpy.random symbol.numpy_extension symbol.numpy_extension._op
 symbol.numpy_extension._register symbol.numpy_extension.image symbol.numpy_extension.random symbol.sparse torch

@@ -153,6 +153,9 @@ def build(workload, p):
         return _bind(p)
     if workload == "memory":
         return _memory(p)
+    if workload == "lstm":
+        mx = _mx()
+        return graphs.lstm_variants(mx, p, _sync(mx))
     raise NotApplicable("no MXNet version of %s" % workload)
 
 

@@ -191,7 +191,40 @@ def _no_grad(torch, factory):
     return run
 
 
+def _lstm(p):
+    """nn.LSTM with the lstm workload's sizes (TNC, input size = hidden): inference forward under no_grad, and
+    forward + backward of the output with head gradient ones (parameter gradients only, as the Gluon rows)."""
+    torch = _torch()
+    torch.set_grad_enabled(True)
+    shape = (p["seq"], p["batch"], p["hidden"])
+    x = torch.from_numpy(np.random.RandomState(0).uniform(-1, 1, shape).astype(np.float32))
+
+    def make_model():
+        torch.manual_seed(0)
+        return torch.nn.LSTM(p["hidden"], p["hidden"], num_layers=spec.LSTM_LAYERS)
+
+    def forward():
+        model = make_model().eval()
+        return Case(lambda: model(x)[0], p["calls"])
+
+    def train():
+        model = make_model().train()
+        params = list(model.parameters())
+        ograd = torch.ones(shape)
+
+        def step():
+            for t in params:
+                t.grad = None
+            y = model(x)[0]
+            y.backward(ograd)
+            return y
+        return Case(step, p["calls"])
+    return {"forward eager": _no_grad(torch, forward), "fwd+bwd eager": train}
+
+
 def build(workload, p):
+    if workload == "lstm":
+        return _lstm(p)
     if workload in ("mlp1", "mlp64", "mlp1024"):
         return _mlp(p)
     if workload == "fcnet-train":
