@@ -214,6 +214,14 @@ def build(workload, p):
                         "unknown workload %r" % workload)
 
 
+def settle():
+    """Wait for the background compiles the warm-up queued (a Plan compiles from its second run, off the calling
+    thread): the timed blocks then measure the compiled Plans, as a long-running job runs them. JAX and
+    torch.compile compile inside their first call, which their warm-up covers."""
+    from scheduler import compile as jit
+    jit.wait_all()
+
+
 def coldstart(p):
     """In a fresh interpreter: import dataflow, build the seed MLP, hybridize, first call (waited for)."""
     t0 = time.perf_counter()

@@ -6,6 +6,8 @@ A runner module (bench/ours.py, bench/peers/*_runner.py) defines
     def build(workload, p) -> dict       # variant name -> factory() returning a Case; raise NotApplicable
     def info() -> dict                   # versions, BLAS kernel ... (called after build, so imports are done)
     def coldstart(p) -> dict             # optional: {"import_s", "first_call_s"} measured in a fresh interpreter
+    def settle()                         # optional: after the warm-up, wait for work the runtime does in the
+                                         # background (dataflow's JIT compiles); the warm-up then runs once more
 
 and ends with `protocol.main(sys.modules[__name__])`. The harness runs it as
 
@@ -108,6 +110,10 @@ class Worker:
                 c1 = self._clock()
                 if self.p.get("warmup", 0):
                     case.block(self.p["warmup"])
+                settle = getattr(self.module, "settle", None)
+                if settle is not None:
+                    settle()
+                    case.block(max(2, self.p.get("warmup", 0)))
             except NotApplicable as e:
                 self.skipped[name] = str(e)
                 continue
