@@ -22,6 +22,7 @@ outside record()), here every forward makes it.
 import numpy as np
 
 from . import autodiff
+from .cpu import batchnorm as cpu_batchnorm
 from .cpu import nn as cpu
 from .elemwise import compatible, float_only, fmt, merge, same_shape_rule, size
 from .errors import DTypeError, ParamError, ShapeError
@@ -220,7 +221,7 @@ register(OpDef("BatchNorm", params=_BN, arguments=("data", "gamma", "beta"), aux
                outputs=("output", "mean", "var"), num_visible_outputs=lambda p: 3 if p.output_mean_var else 1,
                writes_arguments=lambda p: ("gamma",) if p.fix_gamma else (),
                infer_shape=_bn_shape, infer_type=_bn_type, gradient=_bn_grad, input_var_attrs=_bn_var_attrs,
-               takes_training=True, cpu=cpu.batch_norm,
+               takes_training=True, cpu=cpu_batchnorm.batch_norm,
                doc="Batch normalization: normalises each channel by the batch's mean and variance in training and "
                    "by the moving statistics in inference, then scales by gamma and shifts by beta."))
 
@@ -240,7 +241,7 @@ def _bn_backward_type(p, in_types, out_types):
 
 register(OpDef("_backward_BatchNorm", params=dict(_BN), arguments=("ograd", "data", "gamma", "mean", "var"),
                aux=("moving_mean", "moving_var"), outputs=("data_grad", "gamma_grad", "beta_grad"),
-               infer_shape=_bn_backward_shape, infer_type=_bn_backward_type, cpu=cpu.backward_batch_norm,
+               infer_shape=_bn_backward_shape, infer_type=_bn_backward_type, cpu=cpu_batchnorm.backward_batch_norm,
                doc="Backward of BatchNorm (internal); in training it also updates the moving statistics."))
 
 # ---------------------------------------------------------------------------------------------------------------

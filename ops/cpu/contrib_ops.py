@@ -1,9 +1,9 @@
-"""CPU kernels of ops/contrib_ops.py: SyncBatchNorm runs BatchNorm's kernel (ops/cpu/nn.py)."""
+"""CPU kernels of ops/contrib_ops.py: SyncBatchNorm runs BatchNorm's kernel (ops/cpu/batchnorm.py)."""
 import numpy as np
 
 from ..registry import WRITE, Params
 from .common import assign
-from .nn import batch_norm
+from .batchnorm import batch_norm
 
 
 def batch_norm_params(p):

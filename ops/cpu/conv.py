@@ -1,6 +1,13 @@
 """CPU kernels of Convolution and Deconvolution, and of their backward ops (Pooling: ops/cpu/pooling.py).
 
-Convolution is im2col + GEMM, one sample at a time. An unfolding turns one sample's image (C, *spatial) into
+Which algorithm runs: depthwise convolution (num_group == channels > 1) runs the direct loops of
+ops/cpu/conv_depthwise.py (a GEMM per channel would be all overhead); a 1x1 kernel with unit stride and no padding
+needs no unfolding (below), and its data gradient is W.T @ dy written straight into dx; everything else is
+im2col + GEMM. Batching several samples into one larger GEMM was measured (32 x (96x576 @ 576x838) against
+4 or 1 GEMMs of 8 or 32 samples' columns, BLAS on 1 thread, load average ~6) and showed no consistent gain at
+these sizes, so it is not done.
+
+The general path is im2col + GEMM, one sample at a time. An unfolding turns one sample's image (C, *spatial) into
 `col`, one row per (channel, kernel offset) and one column per output position, and BLAS computes
 out = W (F, C/g * prod(kernel)) @ col for each group g. The backward reuses the pair: dW += dy @ col.T, and
 dcol = W.T @ dy is folded back into dx (col2im, a scatter-add). Deconvolution is the transpose of Convolution: its
@@ -29,6 +36,8 @@ import numpy as np
 
 from ..registry import ADD, NULL
 from .common import F16, F32, assign, same_memory, store
+from .conv_depthwise import depthwise_backward, depthwise_backward_wide, depthwise_forward, depthwise_forward_wide
+from .conv_depthwise import valid_range as _valid_range
 
 __all__ = ["_backward_convolution", "_backward_deconvolution", "conv_geometry", "convolution", "deconv_pad",
            "deconvolution"]
@@ -84,16 +93,6 @@ def _compute(arr):
 # ---------------------------------------------------------------------------------------------------------------
 # im2col / col2im
 # ---------------------------------------------------------------------------------------------------------------
-
-@numba.njit(nogil=True, cache=True)
-def _valid_range(offset, stride, size, n_out):
-    """[lo, hi): the outputs o in [0, n_out) whose input index o * stride + offset lies in [0, size)."""
-    lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
-    hi = (size - offset + stride - 1) // stride if size > offset else 0
-    lo = min(lo, n_out)
-    hi = max(lo, min(hi, n_out))
-    return lo, hi
-
 
 @numba.njit(nogil=True, cache=True)
 def _im2col(img, kernel, stride, pad, dilate, out_dims, col):
@@ -232,6 +231,8 @@ class _Unfold:
 class _WideUnfold:
     """Unit-stride unfolding into wide columns (Note [wide columns]); the same interface as _Unfold."""
 
+    identity = False        # a 1x1 kernel without padding takes _Unfold's identity path instead
+
     def __init__(self, channels, img_dims, out_dims, kernel, pad, dilate, dtype):
         self.pad = pad
         self.padded = tuple(x + 2 * q for x, q in zip(img_dims, pad))
@@ -358,8 +359,36 @@ def _add_bias(dst, b):
 # Convolution and Deconvolution
 # ---------------------------------------------------------------------------------------------------------------
 
+def _depthwise(p, x_shape):
+    """Whether Convolution runs the direct depthwise loops (ops/cpu/conv_depthwise.py): one channel per group."""
+    return p.num_group > 1 and p.num_group == x_shape[1]
+
+
+def _depthwise_views(p, x, w):
+    """(wide, geometry, x as (N, C, D, H, W), w) for the depthwise kernels: for unit strides wide rows, geometry
+    (tap offsets, pad, padded dims) and w as (F, taps); else geometry (stride, pad, dilate), w as (F, KD, KH, KW)."""
+    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    x5 = x.reshape(_spatial3(x.shape))
+    if stride != (1, 1, 1):
+        return False, (stride, pad, dilate), x5, w.reshape((w.shape[0],) + kernel)
+    padded = tuple(n + 2 * q for n, q in zip(x5.shape[2:], pad))
+    Hp, Wp = padded[1], padded[2]
+    offsets = np.array([((a * dilate[0]) * Hp + b * dilate[1]) * Wp + e * dilate[2]
+                        for a in range(kernel[0]) for b in range(kernel[1]) for e in range(kernel[2])], np.int64)
+    return True, (offsets, pad, padded), x5, w.reshape(w.shape[0], -1)
+
+
 def _conv_forward(x, w, b, p, dst):
     """dst = conv(x, w) + b; x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype."""
+    if _depthwise(p, x.shape):
+        wide, geometry, x5, wk = _depthwise_views(p, x, w)
+        bias = np.zeros(w.shape[0], dst.dtype) if b is None else b
+        y5 = dst.reshape(_spatial3(dst.shape))
+        if wide:
+            depthwise_forward_wide(x5, wk, geometry[0], bias, *geometry[1:], y5)
+        else:
+            depthwise_forward(x5, wk, bias, *geometry, y5)
+        return
     unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False)
     w2 = w.reshape(w.shape[0], -1)
     for i in range(x.shape[0]):
@@ -413,16 +442,31 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
     if not (want_dx or want_dw):
         return
     cdt = x.dtype
-    unfold = _conv_unfolding(p, x.shape, dy.shape, cdt, transposed)
-    w2 = w.reshape(w.shape[0], -1)
     dx = _Accumulator(outputs[0], req[0]) if want_dx else None
     dw = _Accumulator(outputs[1], req[1]) if want_dw else None
+    if not transposed and _depthwise(p, x.shape):
+        wide, geometry, x5, wk = _depthwise_views(p, x, w)
+        dy5 = dy.reshape(_spatial3(dy.shape))
+        dx5 = dx.buf.reshape(x5.shape) if want_dx else np.empty((0,) * 5, cdt)
+        dwk = dw.buf.reshape(wk.shape) if want_dw else np.empty((0,) * wk.ndim, cdt)
+        run = depthwise_backward_wide if wide else depthwise_backward
+        run(dy5, x5, wk, *geometry, want_dx, dx5, want_dw, dwk)
+        for acc in (dx, dw):
+            if acc is not None:
+                acc.finish()
+        return
+    unfold = _conv_unfolding(p, x.shape, dy.shape, cdt, transposed)
+    w2 = w.reshape(w.shape[0], -1)
     dw_part = np.empty(w2.shape, cdt) if want_dw else None
     if not transposed:
-        dcol = np.empty((w2.shape[1] * g, unfold.L), cdt) if want_dx else None
+        # 1x1, unit stride, no padding: dx[n] = W.T @ dy[n] straight into a cleared dx, no col2im
+        direct_dx = want_dx and unfold.identity and req[0] != ADD and dx.buf.flags.c_contiguous
+        dcol = np.empty((w2.shape[1] * g, unfold.L), cdt) if want_dx and not direct_dx else None
         for i in range(x.shape[0]):
             dyi = unfold.ext(dy[i])
-            if want_dx:
+            if direct_dx:
+                _group_gemm(w2, dyi, dx.buf[i].reshape(-1, unfold.L), g, trans_a=True)
+            elif want_dx:
                 _group_gemm(w2, dyi, dcol, g, trans_a=True)
                 unfold.fold_into(dcol, dx.buf[i])
             if want_dw:

@@ -1,0 +1,194 @@
+"""The fast kernel paths of issue 17 against their references, forward and backward, every req.
+
+- BatchNorm (ops/cpu/batchnorm.py, two-pass njit loops) against the numpy kernels of
+  tests/reference_bn_kernels.py, which state MXNet's formulas: random shapes, channel axes, dtypes, training and
+  inference, fix_gamma, use_global_stats.
+- Convolution's direct paths (ops/cpu/conv_depthwise.py: depthwise loops; ops/cpu/conv.py: 1x1 as GEMMs) against
+  the numpy reference of tests/reference_conv.py.
+"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ops import registry
+from ops.cpu import batchnorm
+from ops.registry import ADD, NULL, WRITE, OpContext
+from tests import op_specs  # noqa: F401  (first: it imports tests.specs_conv, which imports it back)
+from tests import reference_bn_kernels as nn
+from tests import reference_conv as R
+
+# ---------------------------------------------------------------------------------------------------------------
+# BatchNorm
+# ---------------------------------------------------------------------------------------------------------------
+
+_BN_TOL = {np.float16: 2e-2, np.float32: 2e-4, np.float64: 1e-10}
+
+
+@st.composite
+def bn_case(draw):
+    ndim = draw(st.integers(2, 5))
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim)))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    dtype = draw(st.sampled_from([np.float16, np.float32, np.float64]))
+    attrs = dict(axis=axis, eps=draw(st.sampled_from([1e-5, 1e-3, 0.5])), momentum=0.9,
+                 fix_gamma=draw(st.booleans()), use_global_stats=draw(st.booleans()))
+    train = draw(st.booleans())
+    seed = draw(st.integers(0, 2 ** 16))
+    return shape, axis, dtype, attrs, train, seed
+
+
+def _bn_inputs(shape, axis, dtype, seed):
+    rs = np.random.RandomState(seed)
+    c = shape[axis]
+    acc = np.float64 if dtype == np.float64 else np.float32
+    x = (rs.uniform(-2, 2, shape) + rs.uniform(-5, 5)).astype(dtype)     # an offset mean: the shift matters
+    gamma, beta = rs.uniform(0.5, 1.5, c).astype(acc), rs.uniform(-1, 1, c).astype(acc)
+    moving = [rs.uniform(-1, 1, c).astype(acc), rs.uniform(0.5, 2, c).astype(acc)]
+    dy = rs.uniform(-1, 1, shape).astype(dtype)
+    return x, gamma, beta, moving, dy
+
+
+def _bn_run(module, p, ctx, x, gamma, beta, moving, dy, req, fill):
+    """Forward then backward of one module's kernels; every output starts at `fill` (checks req add/null)."""
+    c, acc = gamma.shape[0], gamma.dtype
+    moving = [m.copy() for m in moving]
+    gamma = gamma.copy()
+    fwd = [np.full(x.shape, fill, x.dtype), np.full(c, fill, acc), np.full(c, fill, acc)]
+    module.batch_norm(ctx, p, [x, gamma, beta] + moving, fwd, [req, WRITE, WRITE])
+    bwd = [np.full(x.shape, fill, x.dtype), np.full(c, fill, acc), np.full(c, fill, acc)]
+    module.backward_batch_norm(ctx, p, [dy, x, gamma, fwd[1], fwd[2]] + moving, bwd, [req] * 3)
+    return fwd + bwd + moving + [gamma]
+
+
+@given(case=bn_case(), req=st.sampled_from([WRITE, ADD, NULL]))
+def test_batchnorm_matches_the_numpy_kernels(case, req):
+    shape, axis, dtype, attrs, train, seed = case
+    p = registry.get("BatchNorm").parse_params({k: str(v) for k, v in attrs.items()})
+    ctx = OpContext(is_train=train)
+    inputs = _bn_inputs(shape, axis, dtype, seed)
+    fill = np.nan if req == NULL else 0.5
+    want = _bn_run(nn, p, ctx, *inputs, req, fill)
+    got = _bn_run(batchnorm, p, ctx, *inputs, req, fill)
+    tol = _BN_TOL[dtype]
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=tol, atol=tol, equal_nan=True)
+
+
+def test_batchnorm_statistics_survive_a_large_mean():
+    """A channel mean 1e4 times its std: the shifted one-pass variance stays float32-exact."""
+    p = registry.get("BatchNorm").parse_params({"fix_gamma": "False", "eps": "1e-8"})
+    rs = np.random.RandomState(0)
+    x = (1e4 + rs.standard_normal((8, 3, 16, 16))).astype(np.float32)
+    ins = [x, np.ones(3, np.float32), np.zeros(3, np.float32), np.zeros(3, np.float32), np.ones(3, np.float32)]
+    got, want = ([np.empty_like(x), np.empty(3, np.float32), np.empty(3, np.float32)] for _ in range(2))
+    batchnorm.batch_norm(OpContext(is_train=True), p, ins, got, [WRITE] * 3)
+    nn.batch_norm(OpContext(is_train=True), p, ins, want, [WRITE] * 3)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(got[1], x64.mean(axis=(0, 2, 3)), rtol=1e-7)
+    np.testing.assert_allclose(got[2], 1 / np.sqrt(x64.var(axis=(0, 2, 3)) + 1e-8), rtol=1e-5)
+    np.testing.assert_allclose(got[0], want[0], atol=2e-3)     # x - mean: mean's float32 ulp at 1e4 is 1e-3
+
+
+def test_batchnorm_inference_gradient_ignores_non_finite_data():
+    """dx = scale * dy in inference: an inf in the data must not leak into dx (0 * inf)."""
+    p = registry.get("BatchNorm").parse_params({"use_global_stats": "True"})
+    x = np.ones((2, 2, 3), np.float32)
+    x[0, 0, 0] = np.inf
+    dy = np.ones_like(x)
+    c = np.ones(2, np.float32)
+    outs = [np.empty_like(x), np.empty(2, np.float32), np.empty(2, np.float32)]
+    batchnorm.backward_batch_norm(OpContext(is_train=True), p, [dy, x, c, c * 0, c, c * 0, c], outs, [WRITE] * 3)
+    assert np.isfinite(outs[0]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32])
+def test_batchnorm_writes_into_a_strided_output(dtype):
+    """A non-contiguous output (a slice of a larger buffer) is written through a scratch, its neighbours kept."""
+    p = registry.get("BatchNorm").parse_params({})
+    x, gamma, beta, moving, _ = _bn_inputs((2, 3, 4), 1, dtype, 1)
+    big = np.full((2, 3, 8), 7, dtype)
+    out = big[:, :, ::2]
+    batchnorm.batch_norm(OpContext(is_train=True), p, [x, gamma, beta] + moving,
+                         [out, np.empty(3, np.float32), np.empty(3, np.float32)], [WRITE] * 3)
+    want = np.empty_like(x)
+    nn.batch_norm(OpContext(is_train=True), p, [x, gamma.copy(), beta] + moving,
+                  [want, np.empty(3, np.float32), np.empty(3, np.float32)], [WRITE] * 3)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    assert (big[:, :, 1::2] == 7).all()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Convolution: the depthwise loops (ops/cpu/conv_depthwise.py), rows for any stride and wide rows for unit stride
+# ---------------------------------------------------------------------------------------------------------------
+
+@st.composite
+def depthwise_case(draw):
+    nd = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    stride = tuple(draw(st.lists(st.integers(1, 2), min_size=nd, max_size=nd))) if draw(st.booleans()) else (1,) * nd
+    dilate = tuple(draw(st.lists(st.integers(1, 2), min_size=nd, max_size=nd)))
+    pad = tuple(draw(st.lists(st.integers(0, 2), min_size=nd, max_size=nd)))
+    spatial = tuple(max(1, d * (k - 1) + 1 - 2 * q) + draw(st.integers(0, 4))
+                    for k, d, q in zip(kernel, dilate, pad))
+    channels, multiplier = draw(st.integers(2, 4)), draw(st.integers(1, 2))
+    attrs = dict(kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_group=channels,
+                 num_filter=channels * multiplier, no_bias=draw(st.booleans()))
+    shape = (draw(st.integers(1, 2)), channels) + spatial
+    return {k: str(v) for k, v in attrs.items()}, shape, draw(st.integers(0, 2 ** 16))
+
+
+def _conv_reference(p, x, w, b):
+    return R.convolution(p, x, w, *([] if b is None else [b]))
+
+
+@st.composite
+def pointwise_case(draw):
+    """1x1 kernels, unit stride, no padding (the identity unfolding: GEMMs over the image), any groups."""
+    nd = draw(st.integers(1, 3))
+    groups = draw(st.integers(1, 3))
+    attrs = dict(kernel=(1,) * nd, num_group=groups, num_filter=groups * draw(st.integers(1, 3)),
+                 no_bias=draw(st.booleans()))
+    shape = (draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))) + tuple(
+        draw(st.lists(st.integers(1, 5), min_size=nd, max_size=nd)))
+    return {k: str(v) for k, v in attrs.items()}, shape, draw(st.integers(0, 2 ** 16))
+
+
+_REQS = st.sampled_from([WRITE, ADD, NULL])
+_DTYPES = st.sampled_from([np.float32, np.float64])
+
+
+@given(case=depthwise_case(), req=_REQS, dtype=_DTYPES)
+def test_depthwise_convolution_matches_reference(case, req, dtype):
+    _check_convolution(*case, req, dtype)
+
+
+@given(case=pointwise_case(), req=_REQS, dtype=_DTYPES)
+def test_pointwise_convolution_matches_reference(case, req, dtype):
+    _check_convolution(*case, req, dtype)
+
+
+def _check_convolution(attrs, shape, seed, req, dtype):
+    """Convolution and its backward through the registry's kernels equal the float64 reference, as req says."""
+    p = registry.get("Convolution").parse_params(attrs)
+    rs = np.random.RandomState(seed)
+    x = rs.uniform(-1, 1, shape).astype(dtype)
+    w = rs.uniform(-1, 1, (p.num_filter, shape[1] // p.num_group) + tuple(p.kernel)).astype(dtype)
+    b = None if p.no_bias else rs.uniform(-1, 1, p.num_filter).astype(dtype)
+    ins = [x, w] + ([] if b is None else [b])
+    want = _conv_reference(p, *(a.astype(np.float64) for a in (x, w)), None if b is None else b.astype(np.float64))
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    fill = np.nan if req == NULL else 0.5
+    y = np.full(want.shape, fill, dtype)
+    registry.get("Convolution").cpu(OpContext(), p, ins, [y], [req])
+    expect = {WRITE: want, ADD: want + 0.5, NULL: np.full(want.shape, np.nan)}[req]
+    np.testing.assert_allclose(y, expect, rtol=tol, atol=tol)
+
+    dy = rs.uniform(-1, 1, want.shape).astype(dtype)
+    bwant = R.backward_convolution(p, *(a.astype(np.float64) for a in (dy, x, w)))
+    outs = [np.full(a.shape, fill, dtype) for a in bwant]
+    registry.get("_backward_Convolution").cpu(OpContext(), p, [dy, x, w], outs, [req] * len(outs))
+    for got, exp in zip(outs, bwant, strict=True):
+        expect = {WRITE: exp, ADD: exp + 0.5, NULL: np.full(exp.shape, np.nan)}[req]
+        np.testing.assert_allclose(got, expect, rtol=tol, atol=tol)
