@@ -62,21 +62,64 @@ def _arith(a, b, op_name, scalar_op_name):
 def apply(op, *inputs, **params):
     """Add a node of `op` (a registered name, or an OpDef such as a cached graph's backward) on `inputs`; its
     Value, or a list of Values for an op with several outputs."""
-    from scheduler.graph import Entry, Node
+    Entry, Node = _GRAPH_TYPES or _graph_types()
     opdef = registry.get(op) if isinstance(op, str) else op
-    op_name = opdef.name
     if opdef.variadic and opdef.variadic not in params:
         params[opdef.variadic] = len(inputs)
-    attrs = opdef.format_attrs(params)
-    name = _next_name(op_name)
-    parsed = opdef.parse_params(attrs, name)
-    expected = len(opdef.input_names(parsed))
-    if len(inputs) != expected:
-        raise ValueError("gradient rule: %s takes %d inputs, got %d" % (op_name, expected, len(inputs)))
+    name = _next_name(opdef.name)
+    attrs, parsed, n_in, n_out = _parsed(opdef, params, name, registered=isinstance(op, str))
+    if len(inputs) != n_in:
+        raise ValueError("gradient rule: %s takes %d inputs, got %d" % (opdef.name, n_in, len(inputs)))
     node = Node(opdef, name, attrs, parsed, [v.entry for v in inputs])
-    n_out = opdef.num_outputs(parsed)
-    values = [Value(Entry(node, i)) for i in range(n_out)]
-    return values[0] if n_out == 1 else values
+    if n_out == 1:
+        return Value(Entry(node, 0))
+    return [Value(Entry(node, i)) for i in range(n_out)]
+
+
+_GRAPH_TYPES = None     # (Entry, Node) of scheduler/graph.py, imported on first use: ops does not import scheduler
+
+
+def _graph_types():
+    global _GRAPH_TYPES
+    from scheduler.graph import Entry, Node
+    _GRAPH_TYPES = (Entry, Node)
+    return _GRAPH_TYPES
+
+
+# Note [parsed gradient params]: a gradient pass over N nodes makes N nodes of a handful of (op, params) forms
+# (`_backward_Activation` with act_type='tanh' ...). Each form's attrs are formatted and parsed once, and its nodes
+# share the one (read-only) Params; an op keeping kernel state per Params object (`state_per_call`) gets its own.
+# Only registered ops are cached: an OpDef made for one call (a cached graph's `_backward_CachedOp`, whose kernel
+# holds that call's Plan and arena) must die with its node, not live on as a key here.
+_PARSED = {}        # (opdef, ((key, value), ...), value types) -> (attrs, Params, number of inputs, of outputs)
+_PARSED_LIMIT = 4096
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _parsed(opdef, params, name, registered):
+    """(the JSON attrs, the parsed Params, the number of inputs and of outputs) of an `opdef` node with `params`
+    (Python values as a gradient rule passes them); `name` names the node in a parse error. `registered`: the op is
+    the registry's (the form may be cached)."""
+    key = None
+    types = tuple(map(type, params.values()))
+    if registered and not opdef.state_per_call and _SCALARS.issuperset(types):
+        # the values' types are part of the key: 1 and 1.0 are equal but format differently ("1", "1.0"); so
+        # are 0.0 and -0.0, which floats' reprs tell apart
+        items = tuple(params.items())
+        if float in types:
+            items = tuple((k, repr(v) if type(v) is float else v) for k, v in items)
+        key = (opdef, items, types)
+        form = _PARSED.get(key)
+        if form is not None:
+            return form
+    attrs = opdef.format_attrs(params)
+    parsed = opdef.parse_params(attrs, name)
+    form = (attrs, parsed, len(opdef.input_names(parsed)), opdef.num_outputs(parsed))
+    if key is not None:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = form
+    return form
 
 
 def zeros_like(v):
@@ -94,6 +137,12 @@ class naming:
         self.prefix = prefix
         self.counts = {}
 
+    def restart(self, prefix):
+        """Name the nodes created from now on `<prefix><op><n>`, counting from 0 again (one scope reused for many
+        prefixes: the gradient pass names each node's gradient nodes after it)."""
+        self.prefix = prefix
+        self.counts = {}
+
     def __enter__(self):
         self._old = getattr(_state, "naming", None)
         _state.naming = self
@@ -103,11 +152,16 @@ class naming:
         _state.naming = self._old
 
 
+_HINTS = {}     # op name -> the part of its nodes' names: "_backward_Activation" -> "backward_activation"
+
+
 def _next_name(op_name):
     scope = getattr(_state, "naming", None)
     if scope is None:
         scope = _state.naming = naming("_grad_")
-    hint = op_name.lower().lstrip("_")
+    hint = _HINTS.get(op_name)
+    if hint is None:
+        hint = _HINTS[op_name] = op_name.lower().lstrip("_")
     n = scope.counts.get(hint, 0)
     scope.counts[hint] = n + 1
     return "%s%s%d" % (scope.prefix, hint, n)

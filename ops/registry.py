@@ -311,10 +311,12 @@ class DType(Field):
 
 class Params:
     """The parsed params of one node: attribute access to typed values, defaults filled in."""
-    __slots__ = ("_values", "__weakref__")     # weakly referenced by per-node kernel state (ops/custom.py)
+    __slots__ = ("_values", "_hash", "__weakref__", "__dict__")     # weakly referenced by per-node kernel state
 
     def __init__(self, values):
         object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "__dict__", values)    # `p.name` an instance-dict hit: a kernel reads several a call
+        object.__setattr__(self, "_hash", None)     # computed once: the inference memo hashes Params per node
 
     def __getattr__(self, name):
         try:
@@ -329,7 +331,9 @@ class Params:
         return isinstance(other, Params) and self._values == other._values
 
     def __hash__(self):
-        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash(tuple(sorted((k, repr(v)) for k, v in self._values.items()))))
+        return self._hash
 
     def as_dict(self):
         return dict(self._values)

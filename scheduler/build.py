@@ -78,6 +78,12 @@ class Lowered:
 
     def check_complete(self, what):
         """Raise a ShapeError naming the first entry whose shape or dtype is still unknown."""
+        try:        # the common case, checked over the distinct values only
+            if not any(t is None for t in set(self.dtypes)) and not any(s is None or 0 in s
+                                                                        for s in set(self.shapes)):
+                return
+        except TypeError:   # an unhashable shape (a list): the loop below checks it
+            pass
         for eid, (shape, dtype) in enumerate(zip(self.shapes, self.dtypes, strict=True)):
             if shape is None or 0 in shape or dtype is None:
                 raise ShapeError("%s: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"

@@ -32,32 +32,35 @@ def add_backward(heads, wrt, head_grads, graph=None):
     for head, head_grad in zip(heads, head_grads, strict=True):
         if head_grad is not None:
             collected[g.eid(head)].append(Value(head_grad))
-    for nid in reversed(range(len(g.nodes))):
-        node = g.nodes[nid]
-        if node.is_variable or nid not in needed:
-            continue
-        out_eids = range(g.node_row_ptr[nid], g.node_row_ptr[nid + 1])
-        with autodiff.naming("_backward_%s_" % node.name):
-            dys = [_aggregate(collected.pop(e, [])) for e in out_eids]
-            if all(dy is None for dy in dys):
+    row, inputs = g.node_row_ptr, g.inputs
+    with autodiff.naming("") as names:
+        for nid in reversed(range(len(g.nodes))):
+            node = g.nodes[nid]
+            if node.op is None or nid not in needed:
                 continue
+            first, last = row[nid], row[nid + 1]
+            if first not in collected if last - first == 1 else not any(e in collected for e in range(first, last)):
+                continue        # no gradient reaches this node
+            names.restart("_backward_%s_" % node.name)
+            dys = [_aggregate(collected.pop(eid, None)) for eid in range(first, last)]
             if node.op.gradient is None:
                 raise MXNetError(in_operator(node.op.name, node.name, "has no gradient; cannot differentiate "
                                              "through it (wrap it in BlockGrad to stop the gradient)"))
-            _check_hidden(node, dys)
+            if len(dys) > 1:
+                _check_hidden(node, dys)
             ins = [Value(e) for e in node.inputs]
-            outs = [Value(Entry(node, i)) for i in range(len(out_eids))]
+            outs = [Value(Entry(node, i)) for i in range(len(dys))]
             in_grads = node.op.gradient(node.params, ins, outs, dys)
-        if len(in_grads) != len(node.inputs):
-            raise MXNetError(in_operator(node.op.name, node.name, "gradient rule returned %d gradients for %d "
-                                         "inputs" % (len(in_grads), len(node.inputs))))
-        for entry, eid, grad in zip(node.inputs, g.inputs[nid], in_grads, strict=True):
-            if grad is not None and nid_of[id(entry.node)] in needed:
-                collected[eid].append(grad)
+            if len(in_grads) != len(node.inputs):
+                raise MXNetError(in_operator(node.op.name, node.name, "gradient rule returned %d gradients for %d "
+                                             "inputs" % (len(in_grads), len(node.inputs))))
+            for entry, eid, grad in zip(node.inputs, inputs[nid], in_grads, strict=True):
+                if grad is not None and nid_of[id(entry.node)] in needed:
+                    collected[eid].append(grad)
     with autodiff.naming("_backward_sum_"):
         results = []
         for e in wrt:
-            grad = _aggregate(collected.get(g.eid(e), [])) if id(e.node) in g.nid else None
+            grad = _aggregate(collected.get(g.eid(e))) if id(e.node) in g.nid else None
             results.append(None if grad is None else grad.entry)
     return results
 
@@ -79,12 +82,15 @@ def _leads_to(g, targets):
     """Node ids from which some node in `targets` is reachable (the targets included)."""
     needed, nid_of = set(targets), g.nid
     for nid, node in enumerate(g.nodes):       # inputs come before users: one forward sweep suffices
-        if any(nid_of[id(e.node)] in needed for e in node.inputs):
-            needed.add(nid)
+        for e in node.inputs:
+            if nid_of[id(e.node)] in needed:
+                needed.add(nid)
+                break
     return needed
 
 
 def _aggregate(values):
+    """The sum of the gradients `values` (a list, or None for none): None, the one Value, or an add_n node."""
     if not values:
         return None
     if len(values) == 1:

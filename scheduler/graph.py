@@ -101,10 +101,8 @@ class IndexedGraph:
         nodes, nid_of, row, inputs = self.nodes, self.nid, self.node_row_ptr, self.inputs
         arg_nodes, mutated = self.arg_nodes, self._mutated
         end = row[-1]
-        for node in new_nodes:
-            nid = len(nodes)
+        for nid, node in enumerate(new_nodes, len(nodes)):
             nid_of[id(node)] = nid
-            nodes.append(node)
             op = node.op
             if op is None:
                 arg_nodes.append(nid)
@@ -117,6 +115,7 @@ class IndexedGraph:
                         mutated.add(id(node.inputs[pos].node))
             inputs.append([row[nid_of[id(e.node)]] + e.index for e in node.inputs])
             row.append(end)
+        nodes.extend(new_nodes)
         self.num_entries = end
 
     def eid(self, entry):
@@ -155,15 +154,16 @@ def _post_order(roots, known=()):
         if id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, 0)]
+        stack = [(root, iter(root.inputs))]     # per node on the path: its inputs not visited yet
         while stack:        # iterative, so deep graphs do not hit the recursion limit
-            node, i = stack.pop()
-            if i < len(node.inputs):
-                stack.append((node, i + 1))
-                child = node.inputs[i].node
+            node, inputs = stack[-1]
+            for entry in inputs:
+                child = entry.node
                 if id(child) not in seen:
                     seen.add(id(child))
-                    stack.append((child, 0))
+                    stack.append((child, iter(child.inputs)))
+                    break
             else:
+                stack.pop()
                 order.append(node)
     return order

@@ -81,13 +81,15 @@ def _show(value):
 class _Pass:
     """One inference problem: shapes or dtypes. `kind` picks the rule, the merge and the error type."""
 
-    def __init__(self, graph, kind):
+    def __init__(self, graph, kind, memo=True):
         self.graph = graph
         self.kind = kind
         self.merge = _merge_shape if kind == "shape" else _merge_dtype
         self.complete = _is_complete if kind == "shape" else _is_known
         self.error = ShapeError if kind == "shape" else DTypeError
+        self._shapes = kind == "shape"
         self._touches = None        # see _tables
+        self._memo = {} if memo else None       # Note [the rule memo]; tests compare against running every rule
 
     def run(self, known, seed=()):
         """Values of every entry from `known` (variable name -> value) and `seed`: the values of the first
@@ -132,9 +134,9 @@ class _Pass:
         next_sweep = set()
         row = self.graph.node_row_ptr
         for nid in dirty:
-            changed = self._apply_rule(nid, values)
-            if changed and (changed[0] < row[nid] or not self._complete(nid, values)):     # not just outputs
-                next_sweep.update(other for other in self._dirtied(nid, changed, values, False) if other <= nid)
+            changed, complete = self._apply_rule(nid, values)
+            if changed and (changed[0] < row[nid] or not complete):     # not just outputs
+                next_sweep.update(other for other in self._dirtied(nid, changed, complete, False) if other <= nid)
         forward = True
         for _ in range(2 * max_sweeps - 1):
             if not next_sweep:
@@ -146,10 +148,10 @@ class _Pass:
                 nid = heapq.heappop(this_sweep)
                 nid = nid if forward else -nid
                 queued.discard(nid)
-                changed = self._apply_rule(nid, values)
+                changed, complete = self._apply_rule(nid, values)
                 if not changed:
                     continue
-                for other in self._dirtied(nid, changed, values, True):
+                for other in self._dirtied(nid, changed, complete, True):
                     if (other > nid if forward else other < nid):
                         if other not in queued:
                             queued.add(other)
@@ -157,9 +159,9 @@ class _Pass:
                     else:
                         next_sweep.add(other)
 
-    def _dirtied(self, nid, changed, values, with_readers):
+    def _dirtied(self, nid, changed, complete, with_readers):
         """The op nodes to revisit after node `nid` changed the entries `changed`: the nodes reading or writing
-        them, and `nid` itself unless all its entries are complete now (its rule could only repeat itself). Without
+        them, and `nid` itself unless all its entries are `complete` now (its rule could only repeat itself). Without
         `with_readers` (the first sweep, which visits every node after `nid` anyway) an output's readers are left
         out, so a pass that only ever completes outputs never builds the table of readers."""
         first = self.graph.node_row_ptr[nid]
@@ -167,7 +169,7 @@ class _Pass:
         for eid in changed:
             if eid < first or with_readers:     # an input, or any entry in a later sweep
                 others.update(self._tables()[eid])
-        if self._complete(nid, values):
+        if complete:
             others.discard(nid)
         else:
             others.add(nid)
@@ -205,18 +207,61 @@ class _Pass:
         return self._touches
 
     def _apply_rule(self, nid, values):
-        """Apply node `nid`'s rule and merge its proposals into `values`; the eids that changed."""
+        """Apply node `nid`'s rule and merge its proposals into `values`: (the eids that changed, and when some
+        did, whether every entry the node reads or writes is complete now).
+
+        Note [the rule memo]: a rule is a function of the params and the values it is given, and a large graph
+        repeats a few (op, params, input values, output values) combinations many times over (a chain of 20k
+        Activations has three), so each pass remembers what merging a combination's proposals changed, as
+        (position, value) pairs, and replays that for the next node with the same combination. A rule that
+        raises is not remembered (it runs again, raising again); ops that keep state per node (`Custom`, whose
+        rules are the user's Python) are never memoized. Whether the node is complete afterwards follows from the
+        combination too, and is remembered with it."""
         g = self.graph
         node = g.nodes[nid]
         op = node.op
         in_eids = g.inputs[nid]
-        shape = self.kind == "shape"
-        if shape and op.name in _WAIT_FOR_DATA and values[in_eids[0]] is None:
-            return ()
         first, last = g.node_row_ptr[nid], g.node_row_ptr[nid + 1]
+        ins = [values[e] for e in in_eids]
+        if self._shapes and op.name in _WAIT_FOR_DATA and ins[0] is None:
+            return (), None
+        outs = values[first:last]
+        key = None
+        if self._memo is not None and not op.state_per_call:
+            key = (op, node.params, tuple(ins), tuple(outs))
+            try:
+                remembered = self._memo.get(key)
+            except (TypeError, ValueError):     # a param value that cannot be hashed or compared: no memo
+                key = remembered = None
+            if remembered is not None:
+                changes, complete = remembered
+                n_in = len(in_eids)
+                changed = []
+                for pos, value in changes:
+                    eid = in_eids[pos] if pos < n_in else first + pos - n_in
+                    values[eid] = value
+                    changed.append(eid)
+                return changed, complete
+        changes = self._run_rule(node, in_eids, first, last, ins, outs)
+        n_in = len(in_eids)
+        changed = []
+        for pos, value in changes:
+            eid = in_eids[pos] if pos < n_in else first + pos - n_in
+            values[eid] = value
+            changed.append(eid)
+        complete = self._complete(nid, values) if changed else None
+        if key is not None:
+            self._memo[key] = (changes, complete)
+        return changed, complete
+
+    def _run_rule(self, node, in_eids, first, last, ins, outs):
+        """Run `node`'s rule on its inputs' and outputs' values (`ins`, `outs`: lists the rule may change) and merge
+        its proposals: the changes, as (position among inputs then outputs, new value) pairs in order."""
+        op = node.op
+        g = self.graph
+        current = ins + outs        # taken first: a rule may fill in the lists it is given and return them
         try:
-            new_ins, new_outs = (op.infer_shape if shape else op.infer_type)(
-                node.params, [values[e] for e in in_eids], values[first:last])
+            new_ins, new_outs = (op.infer_shape if self._shapes else op.infer_type)(node.params, ins, outs)
         except (ShapeError, DTypeError) as err:
             raise self.error(in_operator(op.name, node.name, str(err))) from None
         n_in = len(in_eids)
@@ -225,24 +270,23 @@ class _Pass:
                              % (self.kind, op.name, len(new_ins), len(new_outs), n_in, last - first))
         merge = self.merge
         try:
-            merged = [merge(values[e], v) for e, v in zip(in_eids, new_ins)]
-            merged += [merge(old, v) for old, v in zip(values[first:last], new_outs)]
+            merged = [merge(old, v) for old, v in zip(current, [*new_ins, *new_outs])]
         except ValueError:      # the error names the input and the entry feeding it: let apply_rule build it
-            apply_rule(node, [values[e] for e in in_eids], values[first:last], self.kind,
-                       lambda i: g.entry_name(in_eids[i]))
+            apply_rule(node, current[:n_in], current[n_in:], self.kind, lambda i: g.entry_name(in_eids[i]))
             raise
+        eids = [*in_eids, *range(first, last)]
         repeated = n_in > 1 and len(set(in_eids)) != n_in   # it reads one entry twice (a*a): merge with it now
-        changed = []
-        for eid, value in zip([*in_eids, *range(first, last)], merged):
-            current = values[eid]
-            if value is current:
+        changes, latest = [], {}
+        for pos, (eid, value) in enumerate(zip(eids, merged)):
+            old = latest.get(eid, current[pos]) if repeated else current[pos]
+            if value is old:
                 continue
             if repeated:
-                value = _merge_or_raise(self, node, current, value, lambda eid=eid: g.entry_name(eid))
-            if (value is None) != (current is None) or value != current:   # np.dtype(None) == float64!
-                values[eid] = value
-                changed.append(eid)
-        return changed
+                value = _merge_or_raise(self, node, old, value, lambda eid=eid: g.entry_name(eid))
+            if (value is None) != (old is None) or value != old:   # np.dtype(None) == float64!
+                changes.append((pos, value))
+                latest[eid] = value
+        return tuple(changes)
 
 
 def _merge_or_raise(problem, node, current, proposed, what):

@@ -62,7 +62,8 @@ class _FreeList:
         self.blocks = []            # sorted (bytes, sid)
 
     def release(self, sid, nbytes):
-        bisect.insort(self.blocks, (nbytes, sid))
+        if self.match_range:        # with no matching (packing, or no planner) a freed block is never reused
+            bisect.insort(self.blocks, (nbytes, sid))
 
     def request(self, size):
         """A free sid for `size` bytes and its (possibly grown) size, or None."""
@@ -88,8 +89,13 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
     if len(shapes) != graph.num_entries or len(dtypes) != graph.num_entries:
         raise ValueError("plan_memory: %d shapes and %d dtypes for %d entries"
                          % (len(shapes), len(dtypes), graph.num_entries))
-    dtypes = [np.dtype(t) for t in dtypes]
-    nbytes = [_bytes(s, t) for s, t in zip(shapes, dtypes)]
+    as_dtype = {t: np.dtype(t) for t in set(dtypes)}
+    dtypes = [as_dtype[t] for t in dtypes]
+    sizes = {}      # (shape, dtype) -> bytes: a large graph has a few of each
+    try:
+        nbytes = [sizes.get(key) or sizes.setdefault(key, _bytes(*key)) for key in zip(shapes, dtypes)]
+    except TypeError:       # a shape given as a list
+        nbytes = [_bytes(s, t) for s, t in zip(shapes, dtypes)]
     row = graph.node_row_ptr
     external = set(external) | set(graph.heads) | {row[nid] for nid in graph.arg_nodes}
 

@@ -25,7 +25,7 @@ from .memory import EXTERNAL
 _ALIGN = 64
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Step:
     nid: int
     name: str
@@ -66,48 +66,70 @@ class Plan:
         else:
             from ops.cuda import storage
             self.arena = storage.empty_bytes(max(total, _ALIGN), self.device)      # one pooled allocation
-        self.arrays = []
+        self.arrays = self._views(graph, shapes, dtypes, memory, bound, offsets)
+        self.steps = []
+        req, inplace, row = req or {}, memory.inplace, graph.node_row_ptr
+        arrays = self.arrays
+        on_cpu = self.device is None
+        for nid, node in enumerate(graph.nodes):
+            op = node.op
+            if op is None:
+                continue
+            first, last = row[nid], row[nid + 1]
+            if last - first == 1:       # most ops: one output
+                outs, reqs = [arrays[first]], [req.get(first) or (INPLACE if inplace[first] else WRITE)]
+            else:
+                outs = arrays[first:last]
+                reqs = [req.get(e) or (INPLACE if inplace[e] else WRITE) for e in range(first, last)]
+            # no kernel: e.g. a recorded call whose values exist, never run again
+            kernel = (op.cpu if on_cpu else op.gpu) or _no_kernel
+            self.steps.append(Step(nid, node.name, op.name, kernel, node.params,
+                                   [arrays[e] for e in graph.inputs[nid]], outs, reqs))
+        self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
+                       for c in copies]
+        self._uses = None       # eid -> [(list, position)] of the step slots holding its array: built by `rebind`
+
+    def _views(self, graph, shapes, dtypes, memory, bound, offsets):
+        """Every entry's array: the bound one, a view of its storage in the arena, or None (an external entry
+        nobody bound: a variable this plan never reads)."""
+        arrays = []
+        storage_id, arena = memory.storage_id, self.arena
+        if self.device is not None:
+            from ops.cuda import storage
+        # per eid: the byte offset of its view in the arena, None when it has none (bound, external, rebound, or
+        # on a GPU); the JIT reads it (scheduler/compile.py `_where`) instead of asking numpy for each pointer
+        self.view_offsets = view_offsets = [None] * graph.num_entries
         for eid in range(graph.num_entries):
             if eid in bound:
-                self.arrays.append(bound[eid])
+                arrays.append(bound[eid])
                 continue
-            sid = memory.storage_id[eid]
+            sid = storage_id[eid]
             if sid == EXTERNAL:
-                self.arrays.append(None)    # an external entry nobody bound: a variable this plan never reads
+                arrays.append(None)
+                continue
+            if self.device is None:     # a view made in one call: 2.5x faster than slice, view, reshape
+                arrays.append(np.ndarray(shapes[eid], dtypes[eid], arena, offsets[sid]))
+                view_offsets[eid] = offsets[sid]
                 continue
             dtype, shape = np.dtype(dtypes[eid]), tuple(shapes[eid])
             nbytes = math.prod(shape) * dtype.itemsize
-            if self.device is None:     # a view made in one call: 2.5x faster than slice, view, reshape
-                self.arrays.append(np.ndarray(shape, dtype, self.arena, offsets[sid]))
-                continue
             if nbytes == 0:
-                self.arrays.append(storage.empty(shape, dtype, self.device))
+                arrays.append(storage.empty(shape, dtype, self.device))
                 continue
-            view = self.arena[offsets[sid]:offsets[sid] + nbytes].view(dtype).reshape(shape)
-            self.arrays.append(view)
-        self.steps = []
-        for nid, node in enumerate(graph.nodes):
-            if node.is_variable:
-                continue
-            out_eids = range(graph.node_row_ptr[nid], graph.node_row_ptr[nid + 1])
-            # no kernel: e.g. a recorded call whose values exist, never run again
-            kernel = (node.op.cpu if self.device is None else node.op.gpu) or _no_kernel
-            self.steps.append(Step(
-                nid, node.name, node.op.name, kernel, node.params,
-                [self.arrays[e] for e in graph.inputs[nid]], [self.arrays[e] for e in out_eids],
-                [(req or {}).get(e) or (INPLACE if memory.inplace[e] else WRITE) for e in out_eids]))
-        self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
-                       for c in copies]
-        self._uses = {}        # eid -> [(list, position)] of the step slots holding its array, for `rebind`
-        for step in self.steps:
-            for eid, slots, j in _slots(graph, step):
-                self._uses.setdefault(eid, []).append((slots, j))
+            arrays.append(arena[offsets[sid]:offsets[sid] + nbytes].view(dtype).reshape(shape))
+        return arrays
 
     def rebind(self, eid, array):
         """Point every step that reads or writes entry `eid` at `array` (a new input or output buffer)."""
+        if self._uses is None:
+            self._uses = {}
+            for step in self.steps:
+                for used, slots, j in _slots(self.graph, step):
+                    self._uses.setdefault(used, []).append((slots, j))
         for slots, j in self._uses.get(eid, ()):
             slots[j] = array
         old, self.arrays[eid] = self.arrays[eid], array
+        self.view_offsets[eid] = None
         for copy in self.copies:
             if copy.src is old:
                 copy.src = array
@@ -204,7 +226,9 @@ def written_variables(graph, start=0, stop=None):
     states (BatchNorm's moving stats, written by its backward), a fixed gamma (OpDef.written_inputs). The engine
     push running those steps declares them as writes."""
     written = []
-    for node in [n for n in graph.nodes if not n.is_variable][start:stop]:
+    for node in [n for n in graph.nodes if n.op is not None][start:stop]:
+        if not node.op.aux and node.op.writes_arguments is None:
+            continue        # an op that writes none of its inputs (most)
         for pos in node.op.written_inputs(node.params):
             nid = graph.nid[id(node.inputs[pos].node)]
             if graph.nodes[nid].is_variable and nid not in written:

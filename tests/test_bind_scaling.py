@@ -20,8 +20,9 @@ from scheduler.memory import _aligned, _pack
 
 
 def _reference_infer(graph, known, kind):
-    """Every rule in every sweep, forward then backward, until a sweep changes nothing."""
-    problem = infer._Pass(graph, kind)
+    """Every rule in every sweep, forward then backward, until a sweep changes nothing (each rule runs every
+    time: no memo)."""
+    problem = infer._Pass(graph, kind, memo=False)
     values = [None] * graph.num_entries
     for nid in graph.arg_nodes:
         node = graph.nodes[nid]
@@ -33,7 +34,7 @@ def _reference_infer(graph, known, kind):
     while True:
         changed = False
         for nid in op_nodes + op_nodes[::-1]:
-            changed |= bool(problem._apply_rule(nid, values))
+            changed |= bool(problem._apply_rule(nid, values)[0])
         if not changed:
             return tuple(values)
 
@@ -154,3 +155,140 @@ def test_long_training_chain_packs_at_the_lower_bound():
     ex = bench_graphs.bind_graph(mx, "chain", 3000).simple_bind(mx.cpu(), grad_req="write", data=(2, 16))
     stats = ex.memory_stats()
     assert stats["lower_bound"] <= stats["planned"] <= stats["lower_bound"]
+
+
+# -- the bind's shortcuts equal the plain computations they replace ----------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(graphs())
+def test_inference_of_training_graphs_equals_full_sweeps(case):
+    """The forward and gradient nodes lowered together (rule memo, seeded from the forward) against every rule in
+    every sweep, without the memo, on the whole graph."""
+    from scheduler import build
+    from scheduler.graph import Entry, Node
+    sym, known = case
+    forward = sym._graph()
+    fwd_shapes = _outcome(lambda: infer.infer_shapes(forward, known).values)
+    if fwd_shapes[0] != "ok" or not infer.Inferred(fwd_shapes[1]).complete():
+        return      # a contradiction or an unknown shape: the worklist test above compares those
+    heads = sym._outputs
+    head_nodes = [Node(None, "head_grad%d" % k) for k in range(len(heads))]
+    wrt = [Entry(forward.nodes[i]) for i in forward.argument_nodes]
+    dtypes = {name: np.dtype(np.float32) for name in known}
+    lowered = build.lower(heads, known, dtypes, wrt, [Entry(n) for n in head_nodes], forward)
+    g = lowered.graph
+    head_known = {n.name: fwd_shapes[1][h] for n, h in zip(head_nodes, forward.heads)}
+    assert lowered.shapes == _reference_infer(g, dict(known, **head_known), "shape")
+    assert lowered.dtypes == _reference_infer(g, dict(dtypes, **{n.name: np.dtype(np.float32)
+                                                                  for n in head_nodes}), "dtype")
+
+
+def test_the_rule_memo_runs_each_combination_once(monkeypatch):
+    """A chain of 300 Activations of three kinds: the rules run once per (op, params, values) combination."""
+    from bench import graphs as bench_graphs
+    runs = []
+    run_rule = infer._Pass._run_rule
+    monkeypatch.setattr(infer._Pass, "_run_rule", lambda self, node, *a: runs.append(node.op.name) or
+                        run_rule(self, node, *a))
+    g = bench_graphs.bind_graph(mx, "chain", 300)._graph()
+    shapes = infer.infer_shapes(g, {"data": (2, 3)}).values
+    assert set(shapes) == {(2, 3)} and len(runs) == 3
+    runs.clear()
+    assert set(infer.infer_dtypes(g, {"data": np.float16}).values) == {np.dtype(np.float16)} and len(runs) == 3
+
+
+def test_gradient_nodes_hold_what_parsing_their_attrs_gives():
+    """autodiff.apply formats and parses each (op, params) form once and shares its Params; the attrs and params
+    of every node are those of formatting and parsing that node's own params, and 1 / 1.0 / 0.0 / -0.0 stay apart."""
+    from ops import autodiff, registry
+    from scheduler.graph import Entry, Node
+    x = autodiff.Value(Entry(Node(None, "x")))
+    for scalar, text in [(1, "1"), (1.0, "1.0"), (0.0, "0.0"), (-0.0, "-0.0"), (1, "1"), (-0.0, "-0.0")]:
+        node = autodiff.apply("_mul_scalar", x, scalar=scalar).entry.node
+        opdef = registry.get("_mul_scalar")
+        assert node.attrs == {"scalar": text} == opdef.format_attrs({"scalar": scalar})
+        assert node.params == opdef.parse_params({"scalar": text})
+        assert repr(node.params.scalar) == repr(float(text))
+    a = autodiff.apply("_backward_Activation", x, x, act_type="tanh").entry.node
+    b = autodiff.apply("_backward_Activation", x, x, act_type="tanh").entry.node
+    assert a.params is b.params and a.attrs == b.attrs and a.attrs is not b.attrs and a.name != b.name
+    stateful = registry.OpDef("_test_stateful", infer_shape=lambda p, i, o: (i, o), state_per_call=True)
+    c, d = (autodiff.apply(stateful, x).entry.node for _ in range(2))
+    assert c.params == d.params and c.params is not d.params      # kernel state per Params object: never shared
+
+
+def _recursive_post_order(roots):
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for entry in node.inputs:
+            visit(entry.node)
+        order.append(node)
+    for root in roots:
+        visit(root)
+    return order
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 10 ** 6), max_size=3), min_size=1, max_size=30),
+       st.lists(st.integers(0, 10 ** 6), min_size=1, max_size=4))
+def test_graph_walk_equals_a_recursive_depth_first_walk(inputs, roots):
+    """IndexedGraph's iterative walk gives NNVM's DFS post-order: inputs left to right, each node once."""
+    from scheduler.graph import Entry, Node, _post_order
+    nodes = []
+    for i, refs in enumerate(inputs):
+        nodes.append(Node(None, "n%d" % i, inputs=[Entry(nodes[r % i]) for r in refs] if i else ()))
+    heads = [nodes[r % len(nodes)] for r in roots]
+    assert [n.name for n in _post_order(heads)] == [n.name for n in _recursive_post_order(heads)]
+
+
+def test_jit_placement_from_view_offsets_equals_reading_pointers():
+    """The JIT places a Plan's entries by the offsets the Plan recorded for its views; asking numpy for every
+    pointer gives the same, and a rebound entry falls back to its pointer."""
+    from scheduler import compile as jit
+    from bench import graphs as bench_graphs
+    ex = bench_graphs.bind_graph(mx, "branching", 30).simple_bind(mx.cpu(), grad_req="write", data=(2, 3))
+    plan = getattr(ex._plan, "plan", ex._plan)
+    recorded = jit._where(plan)
+    offsets, plan.view_offsets = plan.view_offsets, None
+    try:
+        assert recorded == jit._where(plan)
+    finally:
+        plan.view_offsets = offsets
+    assert sum(w is not None and w.offset is not None for w in recorded) > 30
+    eid = next(e for e, o in enumerate(offsets) if o is not None)
+    plan.rebind(eid, np.zeros(plan.arrays[eid].shape, plan.arrays[eid].dtype))
+    assert plan.view_offsets[eid] is None and jit._where(plan)[eid].offset is None
+
+
+def test_an_unknown_shape_left_after_lowering_is_named():
+    from scheduler import build
+    x, w = mx.sym.var("x"), mx.sym.var("w")
+    heads = mx.sym.Group([x * 2, mx.sym.relu(w, name="r")])._outputs
+    lowered = build.lower(heads, {"x": (2, 3)}, {"x": np.float32, "w": np.float32})
+    with pytest.raises(mx.base.MXNetError, match="'w'"):
+        lowered.check_complete("bind")
+
+
+def test_a_rule_that_fills_in_the_lists_it_is_given():
+    """A rule may write its proposals into the lists it gets and return them: what it changed is still seen, with
+    the memo as without it."""
+    from ops.registry import OpDef, Params
+    from scheduler.graph import Entry, IndexedGraph, Node
+
+    def fill(p, ins, outs):
+        if ins[0] is not None:
+            outs[0] = ins[0]
+        elif outs[0] is not None:
+            ins[0] = outs[0]
+        return ins, outs
+    op = OpDef("_test_fill", infer_shape=fill)
+    x = Node(None, "x")
+    a = Node(op, "a", params=Params({}), inputs=[Entry(x)])
+    b = Node(op, "b", params=Params({}), inputs=[Entry(a)])
+    g = IndexedGraph([Entry(b)])
+    assert infer.infer_shapes(g, {"x": (2, 3)}).values == ((2, 3),) * 3 == _reference_infer(g, {"x": (2, 3)}, "shape")
+    assert infer.infer_shapes(g, {}).values == (None, None, None)

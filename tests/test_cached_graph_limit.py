@@ -88,3 +88,26 @@ def test_memory_stays_flat_over_many_batch_sizes():
         tracemalloc.stop()
     # kept, the 100 other signatures would add their arenas and outputs, (batch, 256) float32 each: ~15 MB
     assert after_many - after_warmup < 1e6
+
+
+def test_recorded_calls_free_their_plans_after_backward():
+    """Each call under record() runs on its own Plan instance (its arena keeps what backward needs); once the
+    outputs and their graph are dropped, that Plan and its arena are freed, call after call."""
+    from scheduler.plan import Plan
+    net = _dense(128)
+    x = mx.nd.ones((8, 32))
+
+    def live_plans():
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, Plan))
+
+    def step():
+        with mx.autograd.record():
+            y = net(x)
+        y.backward()
+        mx.nd.waitall()
+    step()
+    before = live_plans()
+    for _ in range(10):
+        step()
+    assert live_plans() <= before
