@@ -8,19 +8,27 @@ direction (left then right), each direction's i2h (G*H, I_l), h2h (G*H, R) and, 
 every bias in the same order, i2h (G*H) then h2h (G*H). I_0 = I, I_l = D*R.
 
 Per layer and direction, the input projections of all steps are one GEMM up front; each step then runs one GEMM
-for the recurrent projection and one fused njit loop for the gates (ops/cpu/rnn_gates.py); a projection adds one
-GEMM per step. What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's
-output before dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's
-unprojected hidden values, GRU's W_hn h + b_hn). Rows past their `sequence_length` keep their states, output 0,
-and the reverse direction of a row starts at its last valid step (cuDNN's variable-length semantics).
+for the recurrent projection and one fused njit loop for the gates, which adds both biases (ops/cpu/rnn_gates.py);
+a projection adds one GEMM per step. The backward runs its time loop the same way, then the parameter gradients as
+one GEMM each over all steps; a written parameter or data gradient is computed in the output itself. Large
+temporaries are reused across calls (Note [RNN scratch]). BLAS stays on one thread: running the big GEMMs on a
+helper thread (the weight gradients during the layer below's time loop, the next layer's input projection in
+chunks during this one) measured a wash on the shared 2-core host (-14% to +4%, no free core to overlap on).
+
+What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's output before
+dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's unprojected
+hidden values, GRU's W_hn h + b_hn). Rows past their `sequence_length` keep their states, output 0, and the reverse
+direction of a row starts at its last valid step (cuDNN's variable-length semantics).
 """
+import threading
+
 import numpy as np
 
 from ..errors import MXNetError
 from ..random_state import generator
 from . import rnn_gates as gates_jit
-from ..registry import NULL
-from .common import assign
+from ..registry import NULL, WRITE
+from .common import assign, same_memory
 
 GATES = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}
 
@@ -147,14 +155,15 @@ def rnn_forward(ctx, p, inputs, outputs, req):
     dtype = data.dtype
     hy = np.empty((dims.L * dims.D, N, dims.R), dtype)
     cy = np.empty((dims.L * dims.D, N, dims.H), dtype) if p.mode == "lstm" else None
+    # the input projection of every step, without its bias (the gate loops add both biases); not the reserve's gate
+    # buffer, though the loops could run in place: LLVM's overlap check then sends them down the scalar path
+    xw = _scratch("xw", (T, N, dims.G * dims.H), dtype)
     x = data
     for layer in range(dims.L):
         Y = reserve.Y[layer]
         for d in range(dims.D):
             w, saved, slot = weights[layer][d], reserve.dirs[layer][d], layer * dims.D + d
-            xw = np.empty((T, N, dims.G * dims.H), dtype)
             np.dot(x.reshape(T * N, -1), w["Wx"].T, out=xw.reshape(T * N, -1))
-            xw += w["bx"]
             wh_t = np.ascontiguousarray(w["Wh"].T)
             wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else None
             h_carry = np.array(state[slot], dtype)
@@ -168,16 +177,16 @@ def rnn_forward(ctx, p, inputs, outputs, req):
                 step_out = h_new
                 if p.mode == "lstm":
                     hcell = saved["hcell"][t] if dims.P else h_new
-                    gates_jit.lstm_forward(xw[t], hw, w["bh"], c_carry, active[t], clip, lo, hi, clip_nan,
+                    gates_jit.lstm_forward(xw[t], hw, w["bx"], w["bh"], c_carry, active[t], clip, lo, hi, clip_nan,
                                            saved["gates"][t], saved["c"][t], hcell)
                     if dims.P:
                         np.dot(hcell, wr_t, out=h_proj)
                         step_out = h_proj
                 elif p.mode == "gru":
-                    gates_jit.gru_forward(xw[t], hw, w["bh"], h_carry, active[t], saved["gates"][t], saved["hn"][t],
-                                          h_new)
+                    gates_jit.gru_forward(xw[t], hw, w["bx"], w["bh"], h_carry, active[t], saved["gates"][t],
+                                          saved["hn"][t], h_new)
                 else:
-                    gates_jit.rnn_forward(xw[t], hw, w["bh"], relu, active[t], h_new)
+                    gates_jit.rnn_forward(xw[t], hw, w["bx"], w["bh"], relu, active[t], h_new)
                 gates_jit.commit(step_out, active[t], h_carry, Y[t, :, out_cols])
             hy[slot] = h_carry
             if cy is not None:
@@ -207,6 +216,20 @@ def _layer_input(layer, data, reserve):
     return below if mask is None else below * mask
 
 
+def _gradient_buffer(out, req, dtype):
+    """Where a gradient is computed: the output itself when it is written (not added to) in the compute dtype,
+    else a new array."""
+    if req == WRITE and out.dtype == dtype and out.flags.c_contiguous:
+        return out
+    return np.empty(out.shape, dtype)
+
+
+def _finish(out, req, buf):
+    """Store the gradient computed in `buf` into out as req says (nothing left to do when buf is out)."""
+    if not same_memory(buf, out):
+        assign(out, req, buf)
+
+
 def rnn_backward(ctx, p, inputs, outputs, req):
     """inputs: d out, d hy, d cy (LSTM), the forward's inputs, the reserve; outputs: the gradients of data,
     parameters, state and state_cell (LSTM)."""
@@ -220,27 +243,31 @@ def rnn_backward(ctx, p, inputs, outputs, req):
     active = _active(p, lengths, T, N)
     weights = _weights(_Carver(params), p, dims)
     dtype = data.dtype
-    d_params = np.zeros(params.shape, dtype)
+    d_params = _gradient_buffer(outputs[1], req[1], dtype)     # every element is written below: no zeroing
     grads = _weights(_Carver(d_params), p, dims)
     clip, lo, hi, _ = _clip(p)
     relu = p.mode == "rnn_relu"
     d_state = np.empty(state.shape, dtype)
     d_state_cell = np.empty(state_cell.shape, dtype) if state_cell is not None else None
     dY = np.ascontiguousarray(d_out, dtype)
+    # per step: the gate gradients and the state each step started from, buffers shared by every layer and
+    # direction; the parameter gradients are one GEMM each over all steps, after the time loop
+    dxw = _scratch("dxw", (T, N, dims.G * dims.H), dtype)
+    dhw = _scratch("dhw", dxw.shape, dtype) if p.mode == "gru" else dxw
+    prev = _scratch("prev", (T, N, dims.R), dtype)
+    dh = _scratch("dh", prev.shape, dtype)
     for layer in range(dims.L - 1, -1, -1):
         x = _layer_input(layer, data, reserve).reshape(T * N, -1)
-        wants_dx = layer > 0 or req[0] != NULL      # no data gradient wanted: skip layer 0's GEMM
-        dx = np.zeros((T * N, dims.layer_input(layer)), dtype) if wants_dx else None
+        if layer > 0:
+            dx = _scratch("dx%d" % (layer % 2), (T * N, dims.layer_input(layer)), dtype)
+        elif req[0] != NULL:
+            dx = _gradient_buffer(outputs[0], req[0], dtype).reshape(T * N, -1)
+        else:
+            dx = None       # no data gradient wanted: skip layer 0's GEMM
         Y = reserve.Y[layer]
         for d in range(dims.D):
             w, g, saved, slot = weights[layer][d], grads[layer][d], reserve.dirs[layer][d], layer * dims.D + d
             cols = slice(d * dims.R, (d + 1) * dims.R)
-            # per step: the gate gradients and the state each step started from; the weight gradients are one
-            # GEMM each after the time loop
-            dxw = np.empty((T, N, dims.G * dims.H), dtype)
-            dhw = np.empty((T, N, dims.G * dims.H), dtype) if p.mode == "gru" else dxw
-            prev = np.empty((T, N, dims.R), dtype)
-            dh = np.empty((T, N, dims.R), dtype)
             dh_carry = np.array(d_hy[slot], dtype)
             dc_carry = np.array(d_cy[slot], dtype) if d_cy is not None else None
             dh_new, dh_direct = np.empty((N, dims.R), dtype), np.zeros((N, dims.R), dtype)
@@ -260,8 +287,8 @@ def rnn_backward(ctx, p, inputs, outputs, req):
                         np.dot(dh[t], wr, out=dh_cell)
                     gates_jit.gather_prev(saved["c"][before] if has_prev else state_cell[slot], has_prev,
                                           state_cell[slot], act_prev, c_prev)
-                    gates_jit.lstm_backward(dh_cell if dims.P else dh[t], dc_carry, saved["gates"][t], saved["c"][t],
-                                            c_prev, active[t], clip, lo, hi, dxw[t])
+                    gates_jit.lstm_backward(dh_cell if dims.P else dh[t], dc_carry, saved["gates"][t],
+                                            saved["c"][t], c_prev, active[t], clip, lo, hi, dxw[t])
                 elif p.mode == "gru":
                     gates_jit.gru_backward(dh[t], saved["gates"][t], saved["hn"][t], prev[t], active[t], dxw[t],
                                            dhw[t], dh_direct)
@@ -272,22 +299,53 @@ def rnn_backward(ctx, p, inputs, outputs, req):
             d_state[slot] = dh_carry
             if d_state_cell is not None:
                 d_state_cell[slot] = dc_carry
-            flat_h = dhw.reshape(T * N, -1)
-            g["Wh"] += np.dot(flat_h.T, prev.reshape(T * N, -1))
-            g["bh"] += flat_h.sum(axis=0)
-            if dims.P:
-                g["Wr"] += np.dot(dh.reshape(T * N, -1).T, saved["hcell"].reshape(T * N, -1))
-            flat = dxw.reshape(T * N, -1)
-            g["Wx"] += np.dot(flat.T, x)
-            g["bx"] += flat.sum(axis=0)
-            if wants_dx:
-                dx += np.dot(flat, w["Wx"])
+            _weight_gradients(g, dxw, dhw, prev, dh, x, saved["hcell"])
+            if dx is not None:
+                flat = dxw.reshape(T * N, -1)
+                if d == 0:
+                    np.dot(flat, w["Wx"], out=dx)
+                else:
+                    dx += np.dot(flat, w["Wx"])
         if layer > 0:
             mask = reserve.mask[layer - 1]
             dY = dx.reshape(T, N, -1) if mask is None else dx.reshape(T, N, -1) * mask
     if dx is not None:
-        assign(outputs[0], req[0], dx.reshape(T, N, -1))
-    assign(outputs[1], req[1], d_params)
+        _finish(outputs[0], req[0], dx.reshape(T, N, -1))
+    _finish(outputs[1], req[1], d_params)
     assign(outputs[2], req[2], d_state)
     if d_state_cell is not None:
         assign(outputs[3], req[3], d_state_cell)
+
+
+def _weight_gradients(g, dxw, dhw, prev, dh, x, hcell):
+    """One layer and direction's parameter gradients, from all its steps at once: each parameter belongs to one
+    layer and direction, so its gradient is written once, straight into place."""
+    rows = dxw.shape[0] * dxw.shape[1]
+    flat, flat_h = dxw.reshape(rows, -1), dhw.reshape(rows, -1)
+    np.dot(flat_h.T, prev.reshape(rows, -1), out=g["Wh"])
+    np.sum(flat_h, axis=0, out=g["bh"])
+    if hcell is not None:
+        np.dot(dh.reshape(rows, -1).T, hcell.reshape(rows, -1), out=g["Wr"])
+    np.dot(flat.T, x, out=g["Wx"])
+    np.sum(flat, axis=0, out=g["bx"])
+
+
+# Note [RNN scratch]: the kernels' large temporaries (the input projections, the backward's step buffers) are kept
+# per thread and reused by the next call of the same sizes: fresh multi-MB numpy arrays cost page faults (and, with
+# numpy's huge-page advice, compaction) on first touch, measured ~8% of the lstm workload's recorded step. Arrays
+# over _SCRATCH_MAX_BYTES are not kept. A kernel is never re-entered on its thread, so a kept buffer is never in
+# use twice.
+_SCRATCH_MAX_BYTES = 16 << 20
+_scratch_local = threading.local()
+
+
+def _scratch(name, shape, dtype):
+    """An uninitialised array of `shape` and `dtype`, the same one for `name` on this thread while they match."""
+    dtype = np.dtype(dtype)
+    if int(np.prod(shape)) * dtype.itemsize > _SCRATCH_MAX_BYTES:
+        return np.empty(shape, dtype)
+    kept = _scratch_local.__dict__.setdefault("buffers", {})
+    buf = kept.get(name)
+    if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+        buf = kept[name] = np.empty(shape, dtype)
+    return buf

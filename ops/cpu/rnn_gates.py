@@ -1,9 +1,15 @@
 """The fused per-step gate loops of the RNN op (ops/cpu/rnn.py drives them), one njit loop per mode and direction.
 
-Forward, per step: `xw` (N, G*H) is the step's input projection with its bias (one GEMM for all steps, up front),
-`hw` (N, G*H) the recurrent projection without its bias (one GEMM per step); the loop adds `bh`, applies the gates,
-stores what the backward needs (`gates` post-activation; LSTM: `c`; GRU: `hn` = W_hn h + b_hn) and writes the new
-hidden value into `h` (N, H). Rows with `active[b] == 0` (past their sequence length) keep their carried states.
+Forward, per step: `xw` (N, G*H) is the step's input projection (one GEMM for all steps, up front), `hw` (N, G*H)
+the recurrent projection (one GEMM per step), both without their biases; the loop adds `bx` and `bh`, applies the
+gates, stores what the backward needs (`gates` post-activation; LSTM: `c`; GRU: `hn` = W_hn h + b_hn) and writes
+the new hidden value into `h` (N, H). Rows with `active[b] == 0` (past their sequence length) keep their carried
+states.
+
+Speed: each gate block of a row is one 1-D loop in a small function of its own (`_sigmoid_sum`, ...): one function
+holding several activation loops over 2-D indices ran 2-3x slower (LLVM vectorised fewer of them). Measured, one
+float32 step of N=32, H=256 in cache: lstm_forward 78 -> 25 us, lstm_backward 42 -> 24 us. `gates` must not be
+`xw`: a loop whose output is its input fails LLVM's overlap check and runs scalar.
 
 Backward, per step (in reverse order of the forward): from `dh` (N, H) (the gradient reaching the step's hidden
 value; zero for inactive rows) the loop writes the pre-activation gradients of the input projection into `dxw`
@@ -46,13 +52,13 @@ def _sigmoid_any(x):
 # ---- forward ----------------------------------------------------------------------------------------------------
 
 @_jit
-def rnn_forward(xw, hw, bh, relu, active, h):
+def rnn_forward(xw, hw, bx, bh, relu, active, h):
     n, hidden = h.shape
     for b in range(n):
         if not active[b]:
             continue
         for j in range(hidden):
-            h[b, j] = xw[b, j] + hw[b, j] + bh[j]
+            h[b, j] = xw[b, j] + bx[j] + hw[b, j] + bh[j]
         if relu:
             for j in range(hidden):
                 h[b, j] = max(h[b, j], 0)
@@ -62,22 +68,31 @@ def rnn_forward(xw, hw, bh, relu, active, h):
 
 
 @_jit
-def lstm_forward(xw, hw, bh, c_carry, active, clip, lo, hi, clip_nan, gates, c, h):
+def _sigmoid_sum(x, bx, y, by, out):
+    """out = sigmoid(x + bx + y + by), 1-D."""
+    for j in range(out.size):
+        out[j] = _sigmoid(x[j] + bx[j] + y[j] + by[j])
+
+
+@_jit
+def _tanh_sum(x, bx, y, by, out):
+    """out = tanh(x + bx + y + by), 1-D."""
+    for j in range(out.size):
+        out[j] = _tanh(x[j] + bx[j] + y[j] + by[j])
+
+
+@_jit
+def lstm_forward(xw, hw, bx, bh, c_carry, active, clip, lo, hi, clip_nan, gates, c, h):
     """Gates (i, f, g, o): c' = f*c + i*g (clipped to [lo, hi] when `clip`), h' = o*tanh(c'). `c_carry` is
-    updated in place for active rows. Each row runs a few simple loops (sum, activations, cell update), which
-    LLVM vectorises, rather than one loop doing everything, which it does not."""
+    updated in place for active rows."""
     n, hidden = h.shape
+    i_f, g_, o_ = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden), slice(3 * hidden, 4 * hidden)
     for b in range(n):
         if not active[b]:
             continue
-        for j in range(4 * hidden):
-            gates[b, j] = xw[b, j] + hw[b, j] + bh[j]
-        for j in range(2 * hidden):
-            gates[b, j] = _sigmoid(gates[b, j])
-        for j in range(2 * hidden, 3 * hidden):
-            gates[b, j] = _tanh(gates[b, j])
-        for j in range(3 * hidden, 4 * hidden):
-            gates[b, j] = _sigmoid(gates[b, j])
+        _sigmoid_sum(xw[b, i_f], bx[i_f], hw[b, i_f], bh[i_f], gates[b, i_f])
+        _tanh_sum(xw[b, g_], bx[g_], hw[b, g_], bh[g_], gates[b, g_])
+        _sigmoid_sum(xw[b, o_], bx[o_], hw[b, o_], bh[o_], gates[b, o_])
         for j in range(hidden):
             c[b, j] = gates[b, hidden + j] * c_carry[b, j] + gates[b, j] * gates[b, 2 * hidden + j]
         if clip:
@@ -96,20 +111,24 @@ def lstm_forward(xw, hw, bh, c_carry, active, clip, lo, hi, clip_nan, gates, c, 
 
 
 @_jit
-def gru_forward(xw, hw, bh, h_carry, active, gates, hn, h):
-    """Gates (r, z, n): n = tanh(xw_n + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h. (Simple loops per row, as
-    lstm_forward.)"""
+def _gru_candidate(xn, bxn, hwn, bhn, r, hn, out):
+    """hn = W_hn h + b_hn and out = tanh(xn + b_in + r*hn), 1-D."""
+    for j in range(out.size):
+        hn[j] = hwn[j] + bhn[j]
+        out[j] = _tanh(xn[j] + bxn[j] + r[j] * hn[j])
+
+
+@_jit
+def gru_forward(xw, hw, bx, bh, h_carry, active, gates, hn, h):
+    """Gates (r, z, n): n = tanh(xw_n + b_in + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h."""
     n, hidden = h.shape
+    r_z = slice(0, 2 * hidden)
     for b in range(n):
         if not active[b]:
             continue
-        for j in range(2 * hidden):
-            gates[b, j] = _sigmoid(xw[b, j] + hw[b, j] + bh[j])
-        for j in range(hidden):
-            hn[b, j] = hw[b, 2 * hidden + j] + bh[2 * hidden + j]
-            gates[b, 2 * hidden + j] = xw[b, 2 * hidden + j] + gates[b, j] * hn[b, j]
-        for j in range(2 * hidden, 3 * hidden):
-            gates[b, j] = _tanh(gates[b, j])
+        _sigmoid_sum(xw[b, r_z], bx[r_z], hw[b, r_z], bh[r_z], gates[b, r_z])
+        _gru_candidate(xw[b, 2 * hidden:], bx[2 * hidden:], hw[b, 2 * hidden:], bh[2 * hidden:], gates[b, :hidden],
+                       hn[b], gates[b, 2 * hidden:])
         for j in range(hidden):
             zg = gates[b, hidden + j]
             h[b, j] = (1 - zg) * gates[b, 2 * hidden + j] + zg * h_carry[b, j]
@@ -163,31 +182,33 @@ def rnn_backward(dh, h, relu, active, dxw):
 
 
 @_jit
+def _lstm_backward_row(dh, dc, ig, fg, gg, og, c, c_prev, clip, lo, hi, di, df, dg, do):
+    for j in range(dh.size):
+        tc = _tanh(c[j])
+        dcv = dc[j] + dh[j] * og[j] * (1 - tc * tc)
+        if clip and (c[j] <= lo or c[j] >= hi):      # the clip passes no gradient where it clipped
+            dcv = 0
+        di[j] = dcv * gg[j] * ig[j] * (1 - ig[j])
+        df[j] = dcv * c_prev[j] * fg[j] * (1 - fg[j])
+        dg[j] = dcv * ig[j] * (1 - gg[j] * gg[j])
+        do[j] = dh[j] * tc * og[j] * (1 - og[j])
+        dc[j] = dcv * fg[j]
+
+
+@_jit
 def lstm_backward(dh, dc, gates, c, c_prev, active, clip, lo, hi, dxw):
     """dxw = d(pre-activation gates); dc (carried, in place) becomes the gradient of the previous cell state.
-    dxw's o block holds tanh(c) until the last loop (simple loops per row, as lstm_forward)."""
+    (Each row in a 1-D function, as lstm_forward.)"""
     n, hidden = dh.shape
     for b in range(n):
         if not active[b]:
             for j in range(4 * hidden):
                 dxw[b, j] = 0
             continue
-        for j in range(hidden):
-            dxw[b, 3 * hidden + j] = _tanh(c[b, j])
-        for j in range(hidden):
-            ig = gates[b, j]
-            fg = gates[b, hidden + j]
-            gg = gates[b, 2 * hidden + j]
-            og = gates[b, 3 * hidden + j]
-            tc = dxw[b, 3 * hidden + j]
-            dcv = dc[b, j] + dh[b, j] * og * (1 - tc * tc)
-            if clip and (c[b, j] <= lo or c[b, j] >= hi):      # the clip passes no gradient where it clipped
-                dcv = 0
-            dxw[b, j] = dcv * gg * ig * (1 - ig)
-            dxw[b, hidden + j] = dcv * c_prev[b, j] * fg * (1 - fg)
-            dxw[b, 2 * hidden + j] = dcv * ig * (1 - gg * gg)
-            dxw[b, 3 * hidden + j] = dh[b, j] * tc * og * (1 - og)
-            dc[b, j] = dcv * fg
+        g, d = gates[b], dxw[b]
+        _lstm_backward_row(dh[b], dc[b], g[:hidden], g[hidden:2 * hidden], g[2 * hidden:3 * hidden], g[3 * hidden:],
+                           c[b], c_prev[b], clip, lo, hi,
+                           d[:hidden], d[hidden:2 * hidden], d[2 * hidden:3 * hidden], d[3 * hidden:])
 
 
 @_jit
