@@ -66,7 +66,8 @@ class Executor:
         bound_vars.update(zip(self._aux_names, self.aux_arrays))
         wanted = [n for n, a in zip(self._arg_names, self.grad_arrays) if a is not None and
                   self._grad_req[n] != "null"]
-        # one head-gradient variable per head, bound by name: a repeated head sums its gradients
+        # one head-gradient variable per head, bound by name: a repeated head sums its gradients (the default
+        # ones), except that of out_grads given for it only the last counts, as in MXNet (`_overridden_heads`)
         head_nodes = [Node(None, "%s_head_grad%d" % (name, k)) for k, name in enumerate(self._output_names)]
         variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.argument_nodes}
         lowered = build.lower(heads, {k: v.shape for k, v in bound_vars.items()},
@@ -77,6 +78,8 @@ class Executor:
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         self._head_grads = [(node, nd.ones(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
                             zip(head_nodes, forward.heads)] if wanted else []
+        # MXNet: of the out_grads given for a head that appears several times, only the last one counts
+        self._overridden_heads = {k for k, eid in enumerate(forward.heads) if eid in forward.heads[k + 1:]}
         row = g.node_row_ptr
         bound = {row[nid]: bound_vars[g.nodes[nid].name]._data for nid in forward.arg_nodes}
         for (_, array), eid in zip(self._head_grads, lowered.head_grads):
@@ -139,11 +142,14 @@ class Executor:
                 if not isinstance(grad, NDArray):
                     raise TypeError("inputs must be NDArray")
             out_grads = out_grads[:len(self._head_grads)]
-            for (node, target), grad in zip(self._head_grads, out_grads):
+            for k, ((node, target), grad) in enumerate(zip(self._head_grads, out_grads)):
                 if grad.shape != target.shape:
                     raise ShapeError("backward: out_grad for %r has shape %s, the output has %s"
                                      % (node.name, grad.shape, target.shape))
-                grad.copyto(target)
+                if k in self._overridden_heads:
+                    target[:] = 0
+                else:
+                    grad.copyto(target)
         else:
             for _, target in self._head_grads:
                 target[:] = 1

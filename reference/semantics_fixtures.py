@@ -5,10 +5,12 @@
 
 Writes tests/fixtures/mxnet-1.9.1/semantics/{multi_context.npz, batchnorm_stats.npz, partial_shapes.json,
 behaviour.json, pooling_channel_last.npz, ctc.npz,
-module_multi_context.npz}; see the README there.
+module_multi_context.npz, repeated_heads.json}; see the README there. Name functions to run only those:
+`... semantics_fixtures.py repeated_heads`.
 """
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -324,8 +326,29 @@ def behaviour():
         json.dump(b, f, indent=1, sort_keys=True, default=str)
 
 
+def repeated_heads():
+    """Executor.backward with a head listed twice and out_grads given: only the last one per head counts."""
+    x = mx.sym.Variable("x")
+    y = x * 2
+    z = y + 1
+    cases = {"yy": ([y, y], [[1, 2, 3], [10, 20, 30]]), "yzy": ([y, z, y], [[1, 1, 1], [100, 100, 100], [7, 8, 9]])}
+    out = {}
+    for name, (heads, grads) in cases.items():
+        ex = mx.sym.Group(heads).simple_bind(mx.cpu(), x=(3,))
+        ex.arg_dict["x"][:] = 1
+        ex.forward(is_train=True)
+        ex.backward([mx.nd.array(g) for g in grads])
+        out[name] = {"out_grads": grads, "grad": ex.grad_dict["x"].asnumpy().tolist()}
+    with open(os.path.join(OUT, "repeated_heads.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    if len(sys.argv) > 1:
+        for _name in sys.argv[1:]:
+            globals()[_name]()
+        sys.exit(0)
     multi_context()
     batchnorm_stats()
     partial_shapes()

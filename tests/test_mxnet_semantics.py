@@ -611,3 +611,17 @@ def test_register_op_hook_while_recording():
     assert [n for n, _ in seen] == ["dense0_fwd_output"]
     np.testing.assert_allclose(seen[0][1], y.asnumpy())
     np.testing.assert_allclose(net.weight.grad().asnumpy(), np.ones((2, 2)) @ x.asnumpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["yy", "yzy"])
+def test_a_head_listed_twice_takes_the_last_out_grad_as_mxnet(case):
+    with open(os.path.join(SEMANTICS, "repeated_heads.json")) as f:
+        want = json.load(f)[case]
+    x = mx.sym.Variable("x")
+    y = x * 2
+    heads = [y, y] if case == "yy" else [y, y + 1, y]
+    ex = mx.sym.Group(heads).simple_bind(mx.cpu(), x=(3,))
+    ex.arg_dict["x"][:] = 1
+    ex.forward(is_train=True)
+    ex.backward([mx.nd.array(g) for g in want["out_grads"]])
+    np.testing.assert_allclose(ex.grad_dict["x"].asnumpy(), want["grad"])
