@@ -7,7 +7,12 @@ from .base import _MXClassPropertyMetaClass, classproperty
 
 __all__ = ["Context", "cpu", "cpu_pinned", "gpu", "num_gpus", "gpu_memory_info", "current_context"]
 
-_state = threading.local()
+
+class _DefaultContext(threading.local):
+    ctx = None      # a class default: reading an unset thread-local attribute would raise and catch (~1 us)
+
+
+_state = _DefaultContext()
 
 
 class Context(metaclass=_MXClassPropertyMetaClass):
@@ -104,7 +109,7 @@ def gpu_memory_info(device_id=0):
 
 def current_context():
     """The default context: the innermost `with ctx:` block, else cpu(0)."""
-    ctx = getattr(_state, "ctx", None)
+    ctx = _state.ctx
     return ctx if ctx is not None else Context("cpu", 0)
 
 

@@ -52,7 +52,7 @@ def make_function(opdef, name, invoke, extra_params):
             while args and args[-1] is None:      # an optional input left out (`bias=None` with no_bias)
                 args = args[:-1]
         for arg in args:
-            if not _is_array(arg):      # values after the inputs: params in order
+            if type(arg) not in _ARRAY_TYPES and not _is_array(arg):    # values after the inputs: params in order
                 args = _params_by_position(opdef, name, args, kwargs)
                 break
         for value in kwargs.values():
@@ -64,13 +64,20 @@ def make_function(opdef, name, invoke, extra_params):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = _docstring(opdef)
-    function.__signature__ = _signature(opdef, extra_params)
+    function.__signature__ = _LazySignature(opdef, extra_params)
     return function
+
+
+_ARRAY_TYPES = set()    # the types `_is_array` accepted: a front-end call tests its inputs with one set lookup
 
 
 def _is_array(value):
     """True for the values a front end takes as inputs: NDArrays, Symbols (and anything with an array priority)."""
-    return hasattr(value, "__array_priority__") or type(value).__name__ in ("Symbol", "NDArray")
+    kind = type(value)
+    if hasattr(kind, "__array_priority__") or kind.__name__ in ("Symbol", "NDArray"):
+        _ARRAY_TYPES.add(kind)
+        return True
+    return hasattr(value, "__array_priority__")
 
 
 def _params_by_position(opdef, name, args, kwargs):
@@ -93,6 +100,25 @@ def _params_by_position(opdef, name, args, kwargs):
 def _input_names(opdef):
     return () if callable(opdef.arguments) or opdef.variadic else tuple(opdef.arguments) + tuple(
         () if callable(opdef.aux) else opdef.aux)
+
+
+class _LazySignature(inspect.Signature):
+    """The signature of a front-end function, made when first read (`inspect.signature`, `help`): making all ~850
+    at import took ~12 ms of every `import dataflow` (cold start, issue 15)."""
+    __slots__ = ("_opdef", "_extra_params", "_made")
+
+    def __init__(self, opdef, extra_params):
+        self._opdef, self._extra_params, self._made = opdef, extra_params, None
+        self._return_annotation = inspect.Signature.empty
+
+    @property
+    def _parameters(self):
+        if self._made is None:
+            self._made = _signature(self._opdef, self._extra_params).parameters
+        return self._made
+
+    def replace(self, **changes):
+        return _signature(self._opdef, self._extra_params).replace(**changes)
 
 
 def _signature(opdef, extra_params):
@@ -123,7 +149,17 @@ def _example(field):
     return {"int": 1, "float": 1.0, "boolean": False}.get(field.type_name, getattr(field, "choices", ["0"])[0])
 
 
+_DOCSTRINGS = {}      # id(opdef) -> (opdef, its docstring): made once for both front ends and every alias
+
+
 def _docstring(opdef):
+    made = _DOCSTRINGS.get(id(opdef))
+    if made is None or made[0] is not opdef:
+        made = _DOCSTRINGS[id(opdef)] = (opdef, _make_docstring(opdef))
+    return made[1]
+
+
+def _make_docstring(opdef):
     lines = [opdef.doc.strip() or opdef.name, "", "Parameters", "----------"]
     for key, field in opdef.params.items():
         lines.append("%s : %s" % (key, field.describe()))

@@ -4,6 +4,12 @@ Importing it first makes sure numba can cache the compiled kernels (every kernel
 cache in `__pycache__` beside the source and, when that is read-only (a system-wide install), in the user's cache
 directory. Where neither is writable (a service account without a home), numba would refuse to define the kernels,
 so the cache moves to a private temporary directory instead.
+
+Note [numba's cache directory check]: numba checks that a function's cache directory is writable by creating and
+deleting a temporary file in it, for every `cache=True` function when it is defined and again before each save:
+~190 files at every start of a first model (import, and the Plan compiler's bodies at the first run), 5-15 ms.
+The answer is the same for every function of a directory, so `_remember_writable_cache_dirs` makes numba probe
+each directory once per process (and still create it when missing).
 """
 import os
 import sys
@@ -34,4 +40,25 @@ def _ensure_numba_cache_dir():
             sys.modules["numba"].config.CACHE_DIR = fallback
 
 
+def _remember_writable_cache_dirs():
+    from numba.core import caching
+    locator = getattr(caching, "_CacheLocator", None)
+    probe = getattr(locator, "ensure_cache_path", None)
+    if probe is None or getattr(probe, "remembers_writable", False):
+        return                                                  # another numba, or done already
+    writable = set()
+
+    def ensure_cache_path(self):
+        path = self.get_cache_path()
+        if path in writable:
+            os.makedirs(path, exist_ok=True)
+            return
+        probe(self)                                             # raises OSError when not writable
+        writable.add(path)
+
+    ensure_cache_path.remembers_writable = True
+    locator.ensure_cache_path = ensure_cache_path
+
+
 _ensure_numba_cache_dir()
+_remember_writable_cache_dirs()

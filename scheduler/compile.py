@@ -13,7 +13,8 @@ no compile. That happens before the run when it is a cache load (the module
 was compiled before and numba is set up), else in a background thread while the range keeps running interpreted:
 a module never compiled (seconds of numba), the first compile of a process (numba's own setup, 1-2 s), a range of
 `BACKGROUND_STEPS` steps or more.
-Runs pass the arena once plus the arrays bound from outside (inputs, parameters, outputs, gradients), read from the
+Runs pass the arena, the segment's sizes (codegen: shapes and offsets are read at run time, so another batch size
+reuses the module) and the arrays bound from outside (inputs, parameters, outputs, gradients), read from the
 Plan's `arrays` at call time, so `rebind` keeps working. A rebind to an array of another shape, dtype or layout (or
 of an entry that lives in the arena) sends this CompiledPlan back to the interpreter: never a stale buffer.
 Copies, GPU plans and steps without a body stay interpreted.
@@ -66,6 +67,66 @@ def compile_plan(plan, bodies=None, background_steps=None):
             return plan
     compiled = CompiledPlan(plan, bodies, BACKGROUND_STEPS if background_steps is None else background_steps)
     return compiled if compiled.shared.any_body(plan) else plan
+
+
+def binder(plan, eids, fresh=()):
+    """A `Binder` running all of `plan` (a Plan or a CompiledPlan) with entries `eids` bound to new arrays per call.
+    `fresh`: the positions in `eids` whose arrays the caller allocates itself with the entry's shape and dtype
+    (a cached graph's outputs), so they need no layout check."""
+    return Binder(plan, eids, fresh)
+
+
+class Binder:
+    """Note [the bound call]: a cached graph binds its inputs and outputs and runs the whole Plan on every call.
+    Through `rebind` and `run` that is one Python step per slot the entry has, then the range lookup; once the
+    whole Plan is one compiled function and has no copies, a call only puts the arrays into that function's
+    argument list and calls it. The Plan's own slots then lag behind (`arrays` is kept current), so any other
+    run rebinds every bound entry first: the first call after compiling, a rebind that does not fit, an error
+    (rerun through `CompiledPlan.run`, which names the steps)."""
+
+    def __init__(self, plan, eids, fresh):
+        self.plan = plan
+        self.eids = tuple(eids)
+        self._fresh = frozenset(fresh)
+        self._fast = None           # (entry point, its argument list, the list positions of each eid)
+        self._last = [None] * len(self.eids)    # the arrays of the last call, whose layout was checked
+
+    def __call__(self, ctx, arrays, segment=None):
+        fast = self._fast
+        if fast is not None and not self.plan._interpreted:
+            fn, args, slots = fast
+            last, where, eids = self._last, self.plan.where, self.eids
+            bound = self.plan.plan.arrays
+            for k, array in enumerate(arrays):
+                if array is not last[k]:
+                    if k not in self._fresh and not _fits(array, where[eids[k]]):
+                        break
+                    last[k] = array
+                bound[eids[k]] = array
+                for j in slots[k]:
+                    args[j] = array
+            else:
+                try:
+                    fn(*args)
+                    return
+                except Exception:   # noqa: BLE001 - rerun through the Plan, whose error names the steps
+                    pass
+        self._slow(ctx, arrays, segment)
+
+    def _slow(self, ctx, arrays, segment):
+        plan = self.plan
+        self._fast = None
+        for eid, array in zip(self.eids, arrays, strict=True):
+            plan.rebind(eid, array)
+        plan.run(ctx, segment=segment)
+        if isinstance(plan, CompiledPlan) and not plan.copies and not plan.interpreted:
+            whole = plan.whole()
+            if whole is not None:
+                fn, lead, arg_eids = whole
+                args = list(lead) + [plan.arrays[e] for e in arg_eids]
+                slots = [[len(lead) + j for j, e in enumerate(arg_eids) if e == eid] for eid in self.eids]
+                self._fast = fn, args, slots
+                self._last = list(arrays)
 
 
 def _default_bodies():
@@ -141,12 +202,12 @@ class CompiledPlan:
             compiled_range.after_interpreted_run()
             return
         arena, arrays = self.plan.arena, self.plan.arrays
-        for a, b, fn, arg_eids in compiled:
+        for a, b, fn, arg_eids, sizes in compiled:
             if fn is None:
                 self.plan.run(ctx, a, b, _NO_COPIES)
                 continue
             try:
-                fn(arena, *[arrays[e] for e in arg_eids])
+                fn(arena, sizes, *[arrays[e] for e in arg_eids])
             except Exception as err:    # noqa: BLE001 - rerun interpreted for an error naming the step
                 self.plan.run(ctx, a, b, _NO_COPIES)
                 raise MXNetError("compiled steps %d..%d (%s): %s: %s" % (
@@ -154,6 +215,16 @@ class CompiledPlan:
                     from err
         if segment in self._copy_segments:
             self.plan.run(ctx, 0, 0, segment)   # the copies of `segment`
+
+    def whole(self):
+        """(entry point, its leading arguments, the eids of the arrays after them) when all the steps run as one
+        compiled function, else None."""
+        r = self.shared.ranges.get((0, len(self.plan.steps)))
+        pieces = r.ready() if r is not None else None
+        if pieces is None or len(pieces) != 1 or pieces[0][2] is None:
+            return None
+        _, _, fn, arg_eids, sizes = pieces[0]
+        return fn, (self.plan.arena, sizes), arg_eids
 
     @property
     def interpreted(self):
@@ -196,7 +267,7 @@ class _Shared:
 
     def __init__(self, owner, bodies, background_steps, graph, key):
         plan = owner.plan
-        self.graph = weakref.ref(graph, lambda _: _memo.pop(key, None))     # forgotten with its graph
+        self.graph = weakref.ref(graph, lambda _, memo=_memo: memo.pop(key, None))   # forgotten with its graph
         self.background_steps = background_steps
         self.where = _where(plan)
         self._body = bodies
@@ -247,7 +318,7 @@ class _Range:
     that fails to lower or compile (a body numba cannot type, say) runs interpreted, its `info` saying why."""
 
     def __init__(self, owner, start, stop):
-        self.pieces = None          # [(start, stop, entry point or None, arg eids)] once compiled
+        self.pieces = None          # [(start, stop, entry point or None, arg eids, sizes)] once compiled
         self.future = None
         self.job = None             # what compiling will do, once the range ran interpreted enough
         self.background = False
@@ -260,7 +331,7 @@ class _Range:
             self.pieces, self.info = _interpreted(start, stop, err)
             return
         if not lowered.source:
-            self.pieces = [(a, b, None, ()) for a, b, _ in lowered.pieces]
+            self.pieces = [(a, b, None, (), None) for a, b, _ in lowered.pieces]
             self.info = dict(segments=0, interpreted=stop - start, fused=[], compile_ms=0.0, cache_hit=None,
                              key=None, source="", error=None)
             return
@@ -303,7 +374,7 @@ class _Range:
 def _interpreted(start, stop, err):
     _debug("jit: steps %d..%d run interpreted: compiling failed: %s: %s" % (start, stop - 1, type(err).__name__,
                                                                             err))
-    return ([(start, stop, None, ())],
+    return ([(start, stop, None, (), None)],
             dict(segments=0, interpreted=stop - start, fused=[], compile_ms=0.0, cache_hit=None, key=None,
                  source="", error="%s: %s" % (type(err).__name__, err)))
 
@@ -325,14 +396,14 @@ def _compile(lowered, metas, start, stop, op_names):
     pieces, hits, misses = [], 0, 0
     for a, b, seg in lowered.pieces:
         if seg is None:
-            pieces.append((a, b, None, ()))
+            pieces.append((a, b, None, (), None))
             continue
         dispatcher = getattr(module, seg.name)
         entry = dispatcher.compile(_signature(metas[seg.name]))
         stats = dispatcher.stats
         hits += sum(stats.cache_hits.values())
         misses += sum(stats.cache_misses.values())
-        pieces.append((a, b, entry, seg.arg_eids))
+        pieces.append((a, b, entry, seg.arg_eids, seg.sizes))
     segments = [seg for _, _, seg in lowered.pieces if seg is not None]
     interpreted = sum(b - a for a, b, seg in lowered.pieces if seg is None)
     fused = [n for seg in segments for n in seg.fused]
@@ -363,9 +434,13 @@ def _where(plan):
     arena = plan.arena
     base, end = arena.ctypes.data, arena.ctypes.data + arena.nbytes
     where = []
-    for array in plan.arrays:
+    view_offsets = getattr(plan, "view_offsets", None)      # known offsets of the Plan's own arena views
+    for eid, array in enumerate(plan.arrays):
         if array is None or not isinstance(array, np.ndarray):
             where.append(None)
+            continue
+        if view_offsets is not None and view_offsets[eid] is not None and array.size > 0:   # contiguous, inside
+            where.append(codegen.Where(view_offsets[eid], tuple(array.shape), array.dtype))
             continue
         ptr = array.ctypes.data
         inside = array.size > 0 and base <= ptr < end and array.flags.c_contiguous
@@ -413,12 +488,13 @@ def _body_of(plan, step, bodies, where):
 
 
 def _signature(metas):
-    """The numba types of a segment's arguments: the arena, then C-contiguous arrays (what numba.typeof gives for
-    the arrays that `_fits`), made from the metas alone so that a background compile never reads the arrays."""
+    """The numba types of a segment's arguments: the arena, its sizes (codegen.Segment), then C-contiguous arrays
+    (what numba.typeof gives for the arrays that `_fits`), made from the metas alone so that a background compile
+    never reads the arrays."""
     from numba.core import types
     from numba.np.numpy_support import from_dtype
-    return (types.Array(types.uint8, 1, "C"),) + tuple(types.Array(from_dtype(m.dtype), len(m.shape), "C")
-                                                       for m in metas)
+    return (types.Array(types.uint8, 1, "C"), types.Array(types.int64, 1, "C")) + tuple(
+        types.Array(from_dtype(m.dtype), len(m.shape), "C") for m in metas)
 
 
 def _numba_warm():

@@ -8,13 +8,18 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Imported on first use only: each costs import time a first model does not need.
 LAZY = ["graphviz", "scipy.special", "scipy.linalg", "numpy.testing", "unittest", "multiprocessing", "numba.cuda",
         "dataflow.viz", "dataflow.test_utils", "dataflow.module", "dataflow.io", "dataflow.metric", "dataflow.model",
         "dataflow.contrib", "dataflow.image", "dataflow.monitor", "dataflow.gluon.data", "dataflow.gluon.model_zoo",
-        "dataflow.gluon.contrib"]
+        "dataflow.gluon.contrib", "dataflow.gluon.rnn", "dataflow.gluon.loss", "dataflow.gluon.trainer",
+        "dataflow.optimizer", "dataflow.lr_scheduler", "dataflow.executor", "ssl", "urllib.request",
+        "numba.np.npyimpl",         # numba's ufunc machinery: no DUFunc is made at import (ops/cpu/lazy_ufunc.py)
+        "ops.jit"]                  # the Plan compiler's bodies: at the first run of a compiled Plan
 
 
 def run(body, **env):
@@ -105,3 +110,106 @@ def test_first_inference_call_needs_no_numba_setup():
     assert not numba_initialised and not scipy_linalg
     assert error < 1e-5
     assert imperative == [1.5, 0.5, None, 0.0]
+
+
+def test_lazy_dufuncs_are_made_on_first_call_and_compute_as_numpy():
+    out = run("""
+        import json
+        import numpy as np
+        import dataflow as mx
+        from ops.cpu import elemwise
+        from ops.cpu.lazy_ufunc import LazyDUFunc, scalar_function
+        f = elemwise.maximum
+        before = [isinstance(f, LazyDUFunc), f._dufunc is None, scalar_function(f).__name__, f._dufunc is None]
+        a = np.array([3, -1, 7], np.int32)
+        b = np.array([2, 5, 7], np.int32)
+        y = mx.nd.maximum(mx.nd.array(a, dtype="int32"), mx.nd.array(b, dtype="int32")).asnumpy()
+        r = elemwise.hypot(np.array([3.0, 5.0]), np.array([4.0, 12.0]))     # called directly, as a ufunc
+        print(json.dumps([before, f._dufunc is not None, y.tolist(), str(y.dtype), r.tolist(), f.nin,
+                          type(f.dufunc).__name__]))
+        """)
+    before, made, y, dtype, r, nin, kind = out
+    assert before == [True, True, "maximum", True]     # the Python function is reachable without making the DUFunc
+    assert made and kind == "DUFunc" and nin == 2
+    assert y == np.maximum([3, -1, 7], [2, 5, 7]).tolist() and dtype == "int32"
+    assert r == [5.0, 13.0]
+
+
+def test_jit_bodies_are_generated_per_op_on_first_use():
+    out = run("""
+        import json
+        import numpy as np
+        import ops.jit
+        import ops.jit.elemwise as bodies
+        from ops import registry
+        generated = sorted(bodies._GENERATED)
+        from ops.jit.elemwise import map1__exp      # a generated plan module imports its loops by name
+        body = ops.jit.body(registry.get("relu"), registry.get("relu").parse_params({}), (((4,), np.float32),),
+                            (((4,), np.float32),), ("write",))
+        x = np.array([-1.0, 0.5, 2.0, -3.0], np.float32)
+        y = np.full(4, 7.0, np.float32)
+        body.fn(x, y, *body.args)
+        errors = []
+        for name in ("map2__exp", "map1_no_such_key"):
+            try:
+                getattr(bodies, name)
+            except AttributeError as error:
+                errors.append(name in str(error))
+        print(json.dumps([generated, sorted(bodies._GENERATED), map1__exp.py_func.__name__, y.tolist(), errors]))
+        """)
+    generated, after, name, y, errors = out
+    assert generated == [] and after == ["_exp", "relu"] and name == "map1__exp"
+    assert y == [0.0, 0.5, 2.0, 0.0]
+    assert errors == [True, True]
+
+
+def test_front_end_signatures_are_made_when_read():
+    out = run("""
+        import inspect, json
+        import dataflow as mx
+        sig = inspect.signature(mx.nd.FullyConnected)
+        sym_sig = inspect.signature(mx.sym.Activation)
+        print(json.dumps([list(sig.parameters)[:6], str(sig.parameters["num_hidden"].default),
+                          "name" in sym_sig.parameters, str(sig.replace(parameters=[])),
+                          sig == inspect.signature(mx.nd.FullyConnected)]))
+        """)
+    names, default, has_name, empty, equal = out
+    assert names == ["data", "weight", "bias", "num_hidden", "no_bias", "flatten"] and default == "_Null"
+    assert has_name and empty == "()" and equal
+
+
+def test_blas_limit_without_threadpoolctl_where_every_blas_is_openblas():
+    # numpy's wheels bring OpenBLAS: its own thread setter is called (found in /proc/self/maps), and threadpoolctl,
+    # asked afterwards, sees one thread. Hosts with another BLAS go through threadpoolctl at import.
+    out = run("""
+        import json, sys
+        import numpy
+        import dataflow
+        imported = "threadpoolctl" in sys.modules
+        info = dataflow.threads.blas_info()
+        print(json.dumps([imported, [(d["internal_api"], d["num_threads"]) for d in info]]))
+        """)
+    imported, libraries = out
+    if all(api == "openblas" for api, _ in libraries) and sys.platform.startswith("linux"):
+        assert not imported
+    assert libraries and all(n == 1 for _, n in libraries)
+
+
+def test_numba_probes_each_cache_directory_once(tmp_path):
+    # Note [numba's cache directory check] in ops/__init__.py: one writability probe per directory, not per function
+    out = run("""
+        import json, os, tempfile
+        probes = []
+        real = tempfile.TemporaryFile
+        def counting(*args, **kwargs):
+            probes.append(os.path.abspath(kwargs.get("dir") or args[-1]))
+            return real(*args, **kwargs)
+        tempfile.TemporaryFile = counting
+        import numba
+        import dataflow as mx
+        from ops.jit.elemwise import map1__exp, map1__sqrt     # more cache=True functions of one directory
+        mx.nd.sqrt(mx.nd.array([4.0], dtype="float64")).asnumpy()
+        print(json.dumps([len(probes), len(set(probes))]))
+        """, NUMBA_CACHE_DIR=str(tmp_path))
+    probes, directories = out
+    assert probes == directories

@@ -176,7 +176,7 @@ def test_inplace_relu_chain_is_fused_and_equal():
     compiled = check(y, _values(["x"], (5, 7), np.float32), {"x": "write"})
     info = compiled.info(0, 4)
     assert info["fused"] == [4], info
-    assert "for i in range(35)" in info["source"]
+    assert "for i in range(n)" in info["source"]      # the length is read at run time (codegen's sizes)
     # the intermediates are not stored: only the head's output is written in the loop
     assert info["source"].count("[i] = x") == 1, info["source"]
 
@@ -206,7 +206,7 @@ def test_a_large_loop_runs_in_parallel():
     info = compiled.info(0, 3)
     assert info["fused"] == [3]
     if compiled_parallel():
-        assert "numba.prange(131072)" in info["source"]
+        assert "numba.prange(n)" in info["source"]
 
 
 def compiled_parallel():
@@ -468,6 +468,7 @@ def test_an_error_in_a_compiled_segment_is_an_mxnet_error():
     values = _values(["x"], (3, 4), np.float32)
     ref, cmp, compiled = pair(mx.sym.relu(x) * 2.0, values, bodies=tb.checked_relu)
     cmp.run(compiled, backward=False)
+    compiled.wait()         # a module not in the cache yet compiles in the background
     cmp.values["x"][1, 1] = 1e38
     with pytest.raises(mx.base.MXNetError, match="relu"):
         cmp.run(compiled, backward=False)

@@ -274,3 +274,179 @@ def test_waitall_in_another_thread_is_woken_by_an_inline_op():
     release.set()
     waiter.join(5)
     assert done.is_set()
+
+
+def test_an_inline_op_in_flight_holds_back_waitall_and_writers_in_other_threads():
+    """An inline op runs in the pushing thread without an `_Op`, but it is still in flight: a waitall in another
+    thread waits for it, and a write pushed meanwhile by another thread runs after it."""
+    engine = ThreadedEngine(1)
+    a, b = engine.new_var("a"), engine.new_var("b")
+    box, started, release, waited = {"a": 1}, threading.Event(), threading.Event(), threading.Event()
+
+    def slow_read():
+        started.set()
+        release.wait(5)
+        box["b"] = box["a"] + 1
+    pusher = threading.Thread(target=lambda: engine.push(slow_read, [a], [b], "slow read", inline=True))
+    pusher.start()
+    assert started.wait(5)
+    engine.push(lambda: box.update(a=10), writes=[a], name="overwrite a")      # must wait for the read
+    waiter = threading.Thread(target=lambda: (engine.waitall(), waited.set()))
+    waiter.start()
+    assert not waited.wait(0.05) and box["a"] == 1
+    release.set()
+    pusher.join(5)
+    waiter.join(5)
+    assert waited.is_set() and box == {"a": 10, "b": 2}
+
+
+def test_an_inline_op_stores_its_error_and_skips_on_a_failed_read():
+    engine = ThreadedEngine(1)
+    a, b, c = engine.new_var("a"), engine.new_var("b"), engine.new_var("c")
+    ran = []
+    engine.push(lambda: 1 / 0, writes=[a], name="fails", inline=True)
+    engine.push(lambda: ran.append("b"), reads=[a], writes=[b], name="reads a", inline=True)
+    engine.push(lambda: ran.append("c"), reads=[b], writes=[c], name="reads b", inline=True)
+    for var in (a, b, c):
+        with pytest.raises(mx.base.MXNetError, match="fails: division by zero"):
+            engine.wait_for_var(var)
+    assert ran == []
+    with pytest.raises(mx.base.MXNetError, match="fails"):
+        engine.waitall()
+    engine.waitall()        # reported once
+    engine.push(lambda: ran.append("a"), writes=[a], name="overwrite", inline=True)
+    engine.wait_for_var(a)  # a full overwrite clears the error
+    assert ran == ["a"] and (a._readers, a._writing, len(a._queue)) == (0, False, 0)
+
+
+def test_a_fork_while_an_inline_op_runs_loses_it_in_the_child():
+    """The child of a fork has no thread running the inline op: its writes get an error, its vars are free, and
+    the op ending later (here, in the simulation, where the thread still exists) changes nothing."""
+    engine = ThreadedEngine(1)
+    a, b = engine.new_var("a"), engine.new_var("b")
+    started, release = threading.Event(), threading.Event()
+
+    def held():
+        started.set()
+        release.wait(5)
+    pusher = threading.Thread(target=lambda: engine.push(held, [a], [b], "held", inline=True))
+    pusher.start()
+    assert started.wait(5)
+    engine._before_fork()
+    engine._after_fork(in_child=True)       # what the child of os.fork() runs, without forking this process
+    assert (a._readers, b._writing) == (0, False) and not engine._running
+    engine.waitall()
+    release.set()
+    pusher.join(5)
+    with pytest.raises(mx.base.MXNetError, match="held: the process forked while this op was running"):
+        engine.wait_for_var(b)
+    assert (a._readers, b._writing) == (0, False)
+    engine.push(lambda: None, reads=[a], writes=[b], name="after", inline=True)
+    engine.wait_for_var(b)
+
+
+# ---- the imperative path against numpy, over random programs -------------------------------------------------
+
+_UNARY = {"relu": (lambda F, x: F.relu(x), lambda x: np.maximum(x, 0)),
+          "neg": (lambda F, x: -x, lambda x: -x),
+          "sigmoid act": (lambda F, x: F.Activation(x, act_type="sigmoid"), lambda x: 1 / (1 + np.exp(-x))),
+          "scalar": (lambda F, x: x * 0.5 + 1, lambda x: x * np.float32(0.5) + np.float32(1)),
+          "sum rows": (lambda F, x: F.sum(x, axis=1, keepdims=True) * x, lambda x: x.sum(axis=1, keepdims=True) * x)}
+_BINARY = {"add": (lambda x, y: x + y, np.add), "mul": (lambda x, y: x * y, np.multiply),
+           "sub broadcast row": (lambda x, y: x - y[0:1], lambda x, y: x - y[0:1])}
+
+
+@given(program=st.lists(st.tuples(st.sampled_from(sorted(_UNARY) + sorted(_BINARY) + ["fc", "+=", "out="]),
+                                  st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=25),
+       seed=st.integers(0, 2 ** 16))
+def test_random_programs_of_imperative_ops_equal_numpy(program, seed):
+    """Ops mixed at random over earlier results (new arrays, in place, `out=`), each op's form and signature
+    cached after its first call: every value equals numpy's."""
+    rs = np.random.RandomState(seed)
+    start = rs.uniform(-2, 2, (3, 4)).astype(np.float32)
+    weight = rs.uniform(-1, 1, (4, 4)).astype(np.float32)
+    bias = rs.uniform(-1, 1, (4,)).astype(np.float32)
+    arrays, values = [mx.nd.array(start)], [start]
+    w, b = mx.nd.array(weight), mx.nd.array(bias)
+    for kind, i, j in program:
+        i, j = i % len(arrays), j % len(arrays)
+        x, y, vx, vy = arrays[i], arrays[j], values[i], values[j]
+        if kind in _UNARY:
+            ours, theirs = _UNARY[kind]
+            arrays.append(ours(mx.nd, x))
+            values.append(theirs(vx).astype(np.float32))
+        elif kind in _BINARY:
+            ours, theirs = _BINARY[kind]
+            arrays.append(ours(x, y))
+            values.append(theirs(vx, vy).astype(np.float32))
+        elif kind == "fc":
+            arrays.append(mx.nd.FullyConnected(x, w, b, num_hidden=4))
+            values.append(vx @ weight.T + bias)
+        elif kind == "+=":           # in place: every array sharing x's storage sees it
+            x += y
+            values[i] = vx + vy
+        else:
+            mx.nd.relu(y, out=x)
+            values[i] = np.maximum(vy, 0)
+    for got, want in zip(arrays, values):
+        np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-4, atol=1e-5)
+
+
+# ---- flags and parameters the fast paths read --------------------------------------------------------------
+
+def test_the_autograd_flags_are_per_thread():
+    seen = {}
+    with autograd.record():
+        worker = threading.Thread(target=lambda: seen.update(recording=autograd.is_recording(),
+                                                            training=autograd.is_training()))
+        worker.start()
+        worker.join(5)
+        assert autograd.is_recording() and autograd.is_training()
+    assert seen == {"recording": False, "training": False}
+    assert not autograd.is_recording() and not autograd.is_training()
+
+
+def _dense_numpy(layer, x):
+    return np.maximum(x @ layer.weight.data().asnumpy().T + layer.bias.data().asnumpy(), 0)
+
+
+def test_an_imperative_block_follows_replaced_and_updated_parameters():
+    """A non-hybridized block keeps its parameters' arrays between calls (Note in `_forward_arrays`): a
+    re-initialisation, a cast, `set_data`, a new context and a deferred initialisation must still be seen."""
+    layer = nn.Dense(3, activation="relu")
+    layer.initialize(mx.init.Uniform(1.0))
+    rs = np.random.RandomState(3)
+    x = rs.rand(2, 5).astype(np.float32)
+    for _ in range(2):      # deferred initialisation on the first call, then the kept arrays
+        np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), _dense_numpy(layer, x), rtol=1e-5)
+    layer.initialize(mx.init.Uniform(1.0), force_reinit=True)
+    np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), _dense_numpy(layer, x), rtol=1e-5)
+    layer.weight.set_data(mx.nd.array(rs.rand(3, 5)))
+    np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), _dense_numpy(layer, x), rtol=1e-5)
+    layer.cast("float64")
+    got = layer(mx.nd.array(x, dtype="float64"))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got.asnumpy(), _dense_numpy(layer, x), rtol=1e-10)
+
+    two = nn.Dense(2, in_units=2)
+    two.initialize(mx.init.One(), ctx=[mx.cpu(0), mx.cpu(1)])
+    two.weight.data(mx.cpu(1))[:] = 2
+    ones = np.ones((1, 2), np.float32)
+    for ctx, want in ((mx.cpu(0), 2.0), (mx.cpu(1), 4.0), (mx.cpu(0), 2.0)):
+        out = two(mx.nd.array(ones, ctx=ctx))
+        assert out.context == ctx
+        np.testing.assert_array_equal(out.asnumpy(), [[want, want]])
+
+
+def test_params_read_as_attributes_stay_read_only():
+    """Kernels read params as attributes (an instance-dict hit since issue 15): the parsed values, defaults
+    filled in, unknown names an AttributeError, and no assignment."""
+    from ops import registry
+    p = registry.get("FullyConnected").parse_params({"num_hidden": "7"})
+    assert (p.num_hidden, p.no_bias, p.flatten) == (7, False, True)
+    assert p.as_dict()["num_hidden"] == 7 and p == registry.get("FullyConnected").parse_params({"num_hidden": 7})
+    with pytest.raises(AttributeError):
+        getattr(p, "not_a_param")  # noqa: B009 - the attribute read is what is tested
+    with pytest.raises(AttributeError, match="read-only"):
+        p.num_hidden = 3
+    assert p.num_hidden == 7

@@ -1,7 +1,13 @@
 """The recording and training flags of `mx.autograd`, per thread, and the scopes that set them."""
 import threading
 
-_state = threading.local()
+
+class _Flags(threading.local):
+    recording = False   # class defaults: reading an unset thread-local attribute would raise and catch (~1 us)
+    training = False
+
+
+_state = _Flags()
 
 
 def is_recording():

@@ -1,8 +1,9 @@
 """`mx.gluon.Trainer`: apply an Optimizer to a set of Parameters after `autograd.backward()`.
 
 `step(batch_size)` is `optimizer.rescale_grad = scale / batch_size` followed by one optimizer update per
-parameter whose grad_req is not 'null' (each update is one engine push, ordered after the backward that wrote the
-gradient). Gradients are never zeroed here: with grad_req 'write' the next backward overwrites them, with 'add'
+parameter whose grad_req is not 'null', ordered after the backward that wrote the gradient (for SGD and Adam all of
+them one engine push running one compiled loop, dataflow/optimizer/fused.py; else one push per update).
+Gradients are never zeroed here: with grad_req 'write' the next backward overwrites them, with 'add'
 the user zeroes them.
 
 Note [several contexts]

@@ -6,8 +6,6 @@ there first (an existing file whose SHA-1 matches is never downloaded again).
 """
 import hashlib
 import os
-import ssl
-import urllib.request
 import uuid
 import warnings
 import weakref
@@ -182,6 +180,8 @@ def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_
 def _fetch(url, fname, sha1_hash, verify_ssl, overwrite):
     """One download try: into a temporary file next to `fname`, then moved onto it. (MXNet 1.9.1 keeps an
     existing file even with `overwrite`, against its documentation; here `overwrite` replaces it.)"""
+    import ssl                      # imported here: ssl and urllib.request take ~30 ms to import (cold start)
+    import urllib.request
     context = None if verify_ssl else ssl._create_unverified_context()     # noqa: S323 - the caller asked
     temp = "{}.{}".format(fname, uuid.uuid4())
     try:

@@ -12,6 +12,7 @@ give a strided view returns a copy instead (MXNet 1.x does the same), so kernels
 This module holds the class, its arithmetic and `_invoke` (running one op now). Indexing is in indexing.py, array
 creation (array, zeros, arange ...) in creation.py, numpy/DLPack/pickling/tostype in interop.py.
 """
+import functools
 import numbers
 import re
 
@@ -28,6 +29,7 @@ from scheduler.graph import Node
 from scheduler.infer import apply_rule
 
 from .. import autograd
+from ..autograd.state import _state as _autograd_state
 from ..context import Context, check_supported, current_context
 from .calls import (_CALLS, _FORMS, _INLINE_BYTES, _MAX_CACHED, _CallForm, _OpCall, _op_call,  # noqa: F401
                     _order_inputs, _partial_writes)
@@ -303,7 +305,7 @@ def _invoke(opdef, op_name, args, kwargs):
     key = None
     if "out" not in kwargs:
         for value in kwargs.values():
-            if isinstance(value, NDArray):
+            if isinstance(value, NDArray):      # an input by name: never cached
                 break
         else:
             key = (opdef, op_name, len(args), *kwargs.items())
@@ -340,30 +342,69 @@ def _parse(opdef, op_name, args, kwargs):
 
 
 def _run(form, inputs, out):
-    """Run a parsed call on `inputs` (into `out` when given): allocate, push, record."""
+    """Run a parsed call on `inputs` (into `out` when given): allocate, push, record. The common call (fresh
+    outputs on the CPU, no GPU array made yet in the process) is written out flat here; the rest is `_run_general`."""
     call = form.call
-    if call.opdef.state_per_call:       # its own Params, which its kernel state is kept by (a Custom op's CustomOp)
-        call = _OpCall(call.opdef, call.op_name, registry.Params(call.params.as_dict()))
-    for i, x in enumerate(inputs):
+    if out is not None or _GPU_USED or call.state_per_call:
+        return _run_general(form, inputs, out)
+    in_data, reads, key = [], [], []
+    for x in inputs:
+        if type(x) is not NDArray and not isinstance(x, NDArray):
+            _refuse_input(call, inputs)
+        data = x._data
+        in_data.append(data)
+        reads.append(x._var)
+        key.append(data.shape)
+        key.append(data.dtype)
+    ctx = form.ctx or (inputs[0]._ctx if inputs else None) or current_context()
+    if ctx.device_type == "gpu":
+        return _run_general(form, inputs, out)
+    key = tuple(key)
+    signature = call._inferred.get(key) if inputs else None   # without inputs, `signature` checks the shape param
+    if signature is None:
+        signature = call.signature(inputs, key)
+    outputs, out_data, writes = [], [], []
+    for shape, dtype in signature.outputs:
+        data, var = np.empty(shape, dtype), Var()
+        outputs.append(NDArray(data, var, ctx))
+        out_data.append(data)
+        writes.append(var)
+    if call.written:
+        writes += [reads[i] for i in call.written]
+    _push_kernel(call, in_data, out_data, reads, writes, signature.small)
+    if _autograd_state.recording:
+        autograd.record_op(Node(call.opdef, call.op_name, attrs=form.attrs, params=call.params), inputs, outputs)
+    return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
+
+
+def _run_general(form, inputs, out):
+    """`_run` into the user's `out`, on a GPU, or for an op whose kernel keeps state per call."""
+    call = form.call
+    for x in inputs:
         if not isinstance(x, NDArray):
-            raise TypeError("%s: input %r must be an NDArray, got %s" % (call.op_name, call.input_names[i],
-                                                                         type(x).__name__))
+            _refuse_input(call, inputs)
+    if call.state_per_call:     # its own Params, which its kernel state is kept by (a Custom op's CustomOp)
+        call = _OpCall(call.opdef, call.op_name, registry.Params(call.params.as_dict()))
     signature = call.signature(inputs)
     ctx = form.ctx or (inputs[0]._ctx if inputs else None)
     if out is None:
         ctx = ctx or current_context()
-        if ctx.device_type == "gpu":
-            outputs = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in signature.outputs]
-        else:
-            outputs = [NDArray(np.empty(s, t), None, ctx) for s, t in signature.outputs]
+        outputs = [NDArray(_alloc(s, t, ctx), ctx=ctx) for s, t in signature.outputs]
     else:
         outputs = _given_outputs(out, signature.shapes, signature.dtypes, call.opdef, call.op_name, ctx)
     _push(call, inputs, outputs, out is not None, signature.small)
-    if autograd.is_recording():
+    if _autograd_state.recording:
         autograd.record_op(Node(call.opdef, call.op_name, attrs=form.attrs, params=call.params), inputs, outputs)
     if out is not None:
         return out
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
+
+
+def _refuse_input(call, inputs):
+    for i, x in enumerate(inputs):
+        if not isinstance(x, NDArray):
+            raise TypeError("%s: input %r must be an NDArray, got %s" % (call.op_name, call.input_names[i],
+                                                                         type(x).__name__))
 
 
 def _given_outputs(out, shapes, dtypes, opdef, op_name, ctx):
@@ -386,35 +427,37 @@ def _push(call, inputs, outputs, user_out, small=None):
         return
     in_data = [x._data for x in inputs]
     out_data = [o._data for o in outputs]
-    final = out_data
-    if user_out:
-        # An output written over one of its inputs (x += y) is safe only for ops declaring that pair in place.
-        out_data = list(out_data)
-        for j, o in enumerate(out_data):
-            for i, x in enumerate(in_data):
-                if np.may_share_memory(o, x) and (i, j) not in call.opdef.inplace:
-                    out_data[j] = np.empty_like(o)
     reads = [x._var for x in inputs]
     writes = [o._var for o in outputs]
     if call.written:
         writes += [reads[i] for i in call.written]
+    if small is None:
+        small = sum(o.nbytes for o in out_data) <= _INLINE_BYTES
     if user_out:
         reads += _partial_writes(outputs)
-    req = [WRITE] * len(outputs)
-    kernel, params = call.kernel, call.params
-    op_ctx = _TRAIN if autograd.is_training() else _PREDICT
+        # An output written over one of its inputs (x += y) is safe only for ops declaring that pair in place:
+        # the kernel then writes a temporary, copied over afterwards.
+        temps = [np.empty_like(o) if any(np.may_share_memory(o, x) and (i, j) not in call.opdef.inplace
+                                         for i, x in enumerate(in_data)) else o
+                 for j, o in enumerate(out_data)]
+        if any(tmp is not o for tmp, o in zip(temps, out_data)):
+            _push_kernel(call, in_data, temps, reads, writes, small, copy_to=out_data)
+            return
+    _push_kernel(call, in_data, out_data, reads, writes, small)
 
-    if out_data is final:
-        def run():
-            kernel(op_ctx, params, in_data, out_data, req)
+
+def _push_kernel(call, in_data, out_data, reads, writes, small, copy_to=None):
+    """Push `call`'s CPU kernel from `in_data` into `out_data` (then copied into `copy_to`, when given)."""
+    kernel, params, req = call.kernel, call.params, [WRITE] * len(out_data)
+    op_ctx = _TRAIN if _autograd_state.training else _PREDICT
+    if copy_to is None:
+        run = functools.partial(kernel, op_ctx, params, in_data, out_data, req)     # no Python frame of its own
     else:
         def run():
             kernel(op_ctx, params, in_data, out_data, req)
-            for tmp, dst in zip(out_data, final):
+            for tmp, dst in zip(out_data, copy_to):
                 if tmp is not dst:
                     np.copyto(dst, tmp)
-    if small is None:
-        small = sum(o.nbytes for o in final) <= _INLINE_BYTES
     get_engine().push(run, reads, writes, call.op_name, inline=small)
 
 

@@ -4,7 +4,9 @@ An `Optimizer` turns (weight, gradient, state) into a new weight and state. `upd
 counts the update, looks up the index's learning rate and weight decay (global value times the multipliers, see
 `_get_lrs`/`_get_wd`), and runs MXNet's update operator for its rule (`sgd_mom_update`, `adam_update`, ...: the
 ops of ops/update.py, through `update_op`) with `out=weight`: one engine op that reads the gradient and writes
-the weight and the state arrays. The optimizers MXNet writes as NDArray arithmetic (AdaGrad, AdaDelta, Adamax,
+the weight and the state arrays; inside an `Updater` call over several weights (Trainer.step, Module.update) the
+SGD and Adam updates are collected and run as one engine op per kind, one compiled loop over all the weights
+(dataflow/optimizer/fused.py). The optimizers MXNet writes as NDArray arithmetic (AdaGrad, AdaDelta, Adamax,
 Nadam, DCASGD, SGLD) are written the same way here, so on float32 every optimizer agrees with MXNet 1.9.1's to
 the bit or within an ulp (tests/test_optimizers_more.py, against fixtures recorded with MXNet).
 
@@ -13,6 +15,7 @@ LARS use MXNet's mixed-precision ops with states `(momentum, weight32)`; the oth
 wrapper, with states `(weight32, state)`, as MXNet's do.
 """
 import copy
+import os
 import pickle
 import warnings
 
@@ -21,7 +24,7 @@ import numpy as np
 from ops import registry
 
 from ..ndarray import ndarray as nd
-from . import states as _states
+from . import fused, states as _states
 
 __all__ = ["Optimizer", "Updater", "create", "get_updater", "register", "update_op"]
 
@@ -44,6 +47,12 @@ def update_op(op_name, inputs, out=None, **params):
         if not isinstance(x, nd.NDArray):
             raise TypeError("%s: weight, gradient and states must be NDArrays, got %s"
                             % (op_name, type(x).__name__))
+    batch = fused.active.batch
+    if batch is not None and out is inputs[0] and op_name in fused.RULES:
+        call = _prepared_call(op_name, params, swap_lr=False)   # the batch takes lr as a number
+        call.infer(inputs)
+        if batch.add(call, inputs, params.get("lr")):
+            return out
     call = _prepared_call(op_name, params)
     shapes, dtypes = call.infer(inputs)
     if out is None:
@@ -55,9 +64,10 @@ def update_op(op_name, inputs, out=None, **params):
     return out if out is not None else outputs[0]
 
 
-def _prepared_call(op_name, params):
+def _prepared_call(op_name, params, swap_lr=True):
     """The op's parsed call for `params`, cached by every param but `lr`, which changes with each step of some
-    rules (Adam's bias correction, schedulers): a new lr only swaps the parsed value into a copy."""
+    rules (Adam's bias correction, schedulers): a new lr only swaps the parsed value into a copy (unless
+    `swap_lr` is False: then the call's lr is that of the first call cached)."""
     lr = params.get("lr")
     key = (op_name, tuple(sorted((k, v) for k, v in params.items() if k != "lr")))
     call = _CALLS.get(key)
@@ -66,7 +76,7 @@ def _prepared_call(op_name, params):
             _CALLS.clear()
         opdef = registry.get(op_name)
         call = _CALLS[key] = nd._OpCall(opdef, op_name, opdef.parse_params(params))
-    elif lr is not None and call.params.lr != lr:
+    elif swap_lr and lr is not None and call.params.lr != lr:
         call = copy.copy(call)
         call.params = registry.Params(dict(call.params.as_dict(), lr=float(lr)))
     return call
@@ -103,7 +113,7 @@ class Optimizer:
     param_dict : dict int -> gluon.Parameter, whose `lr_mult`/`wd_mult` take precedence (set by Trainer)
     """
     opt_registry = {}
-    aggregate_num = 0       # MXNet's Updater batches several weights per call when > 0; ours calls per weight
+    aggregate_num = 0       # MXNet's multi-weight ops when > 0; ours batch the Updater's calls instead (fused.py)
 
     def __init__(self, rescale_grad=1.0, param_idx2name=None, wd=0.0, clip_gradient=None, learning_rate=None,
                  lr_scheduler=None, sym=None, begin_num_update=0, multi_precision=False, param_dict=None):
@@ -279,14 +289,29 @@ class Updater:
     def __init__(self, optimizer):
         self.optimizer = optimizer
         self.states = {}
+        self._tables = {}       # the fused steps' address tables (dataflow/optimizer/fused.py)
 
     def __call__(self, index, grad, weight):
         indices, grads, weights = (index, grad, weight) if isinstance(index, (list, tuple)) else \
             ([index], [grad], [weight])
-        for i, g, w in zip(indices, grads, weights, strict=True):
-            if i not in self.states:
-                self.states[i] = self.optimizer.create_state_multi_precision(i, w)
-            self.optimizer.update_multi_precision(i, w, g, self.states[i])
+        batch = None
+        if len(indices) > 1 and type(self.optimizer) in fused.fused_optimizers() and fused.active.batch is None \
+                and os.environ.get("DATAFLOW_JIT", "1") != "0":
+            batch = fused.active.batch = fused.StepBatch(self._tables)      # one engine op per kind of update
+        try:
+            for i, g, w in zip(indices, grads, weights, strict=True):
+                if i not in self.states:
+                    self.states[i] = self.optimizer.create_state_multi_precision(i, w)
+                if batch is not None and w.dtype not in (np.float32, np.float64):
+                    fused.active.batch = None   # a master copy's update is followed by a copy: not batched
+                    self.optimizer.update_multi_precision(i, w, g, self.states[i])
+                    fused.active.batch = batch
+                else:
+                    self.optimizer.update_multi_precision(i, w, g, self.states[i])
+        finally:
+            if batch is not None:
+                fused.active.batch = None
+                batch.flush()
 
     def get_states(self, dump_optimizer=False):
         """The states (and the optimizer: counters, schedule) as pickled bytes, arrays as numpy."""

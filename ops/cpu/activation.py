@@ -10,10 +10,11 @@ import numpy as np
 from numba import njit
 
 from . import vmath
-from .common import F16, F32, assign, compute_dtype, same_memory, store
-from .elemwise import relu_
+from .common import F16, F32, assign, compute_dtype, loud_fp, quiet_fp, same_memory, store
+from .elemwise import F64, relu_
+from .float_paths import relu_np
 from ..random_state import generator
-from ..registry import ADD, NULL
+from ..registry import ADD, INPLACE, NULL, WRITE
 
 
 def _c(x):
@@ -200,8 +201,11 @@ def _elementwise(table, name, args, a, out, req, grad):
             store(out, req, lambda dst: loop(*flat, np.float32(a), dst.reshape(-1)))
         return
     cdt = compute_dtype(out.dtype)
-    with np.errstate(all="ignore"):
+    token = quiet_fp()
+    try:
         assign(out, req, formula(*[x.astype(cdt, copy=False) for x in args], a))
+    finally:
+        loud_fp(token)
 
 
 def _elementwise_new(loop, flat, a, grad):
@@ -216,7 +220,11 @@ def _elementwise_new(loop, flat, a, grad):
 
 def activation(ctx, p, inputs, outputs, req):
     if p.act_type == "relu":
-        relu_(ctx, p, inputs, outputs, req)
+        x, out = inputs[0], outputs[0]
+        if (req[0] == WRITE or req[0] == INPLACE) and (out.dtype == F32 or out.dtype == F64):
+            relu_np(x, out)         # the common call, straight to numpy (max(x, 0) raises no floating-point flag)
+        else:
+            relu_(ctx, p, inputs, outputs, req)
     else:
         store(outputs[0], req[0], lambda dst: vmath.apply(p.act_type, inputs[0], dst))
 

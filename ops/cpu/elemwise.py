@@ -17,17 +17,17 @@ Adding an op: a scalar function here (skip it if one exists), a kernel line, and
 """
 import math
 
-import numba
 import numpy as np
-from numba.np.ufunc.dufunc import DUFunc
 
-from .common import F16, F32, in_compute_dtype, scalar_in, ufunc
+from .common import F16, F32, in_compute_dtype, loud_fp, quiet_fp, scalar_in, ufunc
 from .elemwise_misc import (_copy, _full, _hard_sigmoid, _ones, _zeros, cast, hard_sigmoid,  # noqa: F401 (re-exported:
                             sum_to_like)                                                     # ops/elemwise.py)
 from .float_paths import numpy_ufunc as _np, out_of_place, rcbrt_np, relu_np, scipy_ufunc as _sp, vmath_route as _vm
+from .lazy_ufunc import LazyDUFunc, vectorize
 from .special import _TWO_OVER_SQRT_PI, _digamma, _erfinv_start
+from ..registry import INPLACE, WRITE
 
-_scalar = numba.vectorize(cache=True)
+_scalar = vectorize(cache=True)     # DUFuncs made on first use (ops/cpu/lazy_ufunc.py: import time)
 F64 = np.dtype(np.float64)
 
 
@@ -413,6 +413,14 @@ def _pick(f, f32, dtype):
 def _run(f, f32, floats, args, out, req):
     """out (req) f(*args): `floats` (a numpy ufunc) for float data where given, else the DUFunc picked by _pick."""
     if floats is not None and out.dtype.kind == "f":
+        dt = out.dtype
+        if (req == WRITE or req == INPLACE) and dt != F16 and args[0].dtype == dt and args[-1].dtype == dt:
+            token = quiet_fp()          # the common call (fresh output, same dtypes): straight into out
+            try:
+                floats(*args, out=out)
+            finally:
+                loud_fp(token)
+            return
         in_compute_dtype(out, req, lambda dst: floats(*[a if a.dtype == dst.dtype else a.astype(dst.dtype)
                                                          for a in args], out=dst))
     else:
@@ -447,8 +455,14 @@ def math_kernel(f, f32=None, f64=None):
     def kernel(ctx, p, inputs, outputs, req):
         x, out = inputs[0], outputs[0]
         fast = f64 if out.dtype == F64 else f32 if out.dtype == F32 or out.dtype == F16 else None
-        if fast is None or isinstance(fast, DUFunc):
+        if fast is None or isinstance(fast, LazyDUFunc):
             ufunc(f if fast is None else fast, inputs, out, req[0])
+        elif (req[0] == WRITE or req[0] == INPLACE) and x.dtype == out.dtype and out.dtype != F16:
+            token = quiet_fp()          # the common call: straight into out
+            try:
+                fast(x, out)
+            finally:
+                loud_fp(token)
         else:
             src = x if x.dtype != F16 else x.astype(F32)
             in_compute_dtype(out, req[0], lambda dst: fast(src, dst))

@@ -12,6 +12,7 @@ import numpy as np
 from .common import F16, F32, assign, compute_dtype, copy_view, store
 from .matrix import gemm
 from ..random_state import generator
+from ..registry import INPLACE, WRITE
 
 
 def _c(x):
@@ -53,9 +54,13 @@ def _fc_rows(x, flatten):
 
 def fully_connected(ctx, p, inputs, outputs, req):
     """out = data @ weight.T + bias over data as (n, k) (flatten) or (..., k) (flatten=False)."""
-    x2, w = _fc_rows(inputs[0], p.flatten), inputs[1]
-    bias = None if p.no_bias else inputs[2]
-    store(outputs[0], req[0], lambda dst: gemm(x2, w.T, dst.reshape(-1, p.num_hidden), bias))
+    x, out = inputs[0], outputs[0]
+    x2 = x if x.ndim == 2 else _fc_rows(x, p.flatten)      # a 2-D data already is its rows, either way
+    w, bias = inputs[1], None if p.no_bias else inputs[2]
+    if req[0] == WRITE or req[0] == INPLACE:              # the common call, straight into out (no scratch, no closure)
+        gemm(x2, w.T, out if out.ndim == 2 else out.reshape(-1, p.num_hidden), bias)
+    else:
+        store(out, req[0], lambda dst: gemm(x2, w.T, dst.reshape(-1, p.num_hidden), bias))
 
 
 def backward_fully_connected(ctx, p, inputs, outputs, req):

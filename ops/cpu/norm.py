@@ -10,7 +10,6 @@ math goes through ops/cpu/vmath.py (LRN's power, softmax's exp). Every kernel ho
 """
 import math
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -18,6 +17,7 @@ from ..errors import MXNetError
 from ..registry import INPLACE, WRITE
 from . import vmath
 from .common import F32, assign, compute_dtype, scalar_in, store, ufunc
+from .lazy_ufunc import vectorize
 
 # reassoc lets the float64 row sums vectorise; no comparisons or transcendental calls here depend on it.
 _loop = njit(nogil=True, cache=True, fastmath={"contract", "reassoc"}, error_model="numpy")
@@ -403,7 +403,7 @@ def backward_softmax_cross_entropy(ctx, p, inputs, outputs, req):
 
 
 # ---- smooth_l1 -------------------------------------------------------------------------------------------------
-_scalar = numba.vectorize(cache=True)
+_scalar = vectorize(cache=True)     # made on first use (ops/cpu/lazy_ufunc.py)
 
 
 @_scalar

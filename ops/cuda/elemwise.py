@@ -19,9 +19,9 @@ import math
 
 import numpy as np
 from numba import cuda, float64, types
-from numba.np.ufunc.dufunc import DUFunc
 
 from ..cpu import elemwise as cpu
+from ..cpu.lazy_ufunc import LazyDUFunc, scalar_function
 from ..registry import NULL, WRITE
 from .common import (F16, F32, F64, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into,
                      copy_view, declare, fill, flat, in_compute_dtype, launch, put, stream)
@@ -135,7 +135,7 @@ _DEVICE = {}
 
 def device(f):
     """The cuda device function of a CPU DUFunc's scalar function (its CUDA version where it has one)."""
-    py = f._dispatcher.py_func if isinstance(f, DUFunc) else f
+    py = scalar_function(f)
     dev = _DEVICE.get(py)
     if dev is None:
         own = py.__module__ == cpu.__name__ and py.__name__ in _CUDA_VERSIONS
@@ -222,7 +222,7 @@ _BUILT = {}
 
 def template(kind, f):
     """The `kind` kernel of scalar function f (a DUFunc or its Python function), built once and declared."""
-    py = f._dispatcher.py_func if isinstance(f, DUFunc) else f
+    py = scalar_function(f)
     key = (kind, py)
     k = _BUILT.get(key)
     if k is None:
@@ -232,7 +232,7 @@ def template(kind, f):
 
 
 def _arity(f):
-    return f.nin if isinstance(f, DUFunc) else f.__code__.co_argcount
+    return scalar_function(f).__code__.co_argcount
 
 
 _A = types.Array(types.float32, 1, "C")
@@ -329,8 +329,8 @@ def kernel_for(cpu_kernel):
     kinds = {"elementwise": ("binary", "broadcast"), "with_scalar": ("rscalar" if env.get("reverse") else "scalar",),
              "math_kernel": ("unary",)}.get(builder, ())
     for f in (env.get("f"), env.get("f32"), env.get("f64")):     # build (not compile) every kernel it may launch
-        if isinstance(f, DUFunc):
-            for kind in (kinds if f.nin == 2 else ("unary",)):
+        if isinstance(f, LazyDUFunc):
+            for kind in (kinds if _arity(f) == 2 else ("unary",)):
                 template(kind, f)
     if builder == "elementwise":
         f, f32 = env["f"], env.get("f32")
@@ -352,7 +352,7 @@ def kernel_for(cpu_kernel):
         def kernel(ctx, p, inputs, outputs, req):
             out = outputs[0]
             fast = f64 if out.dtype == F64 else f32 if out.dtype in (F32, F16) else None
-            map_unary(fast if isinstance(fast, DUFunc) else f, inputs[0], out, req[0])
+            map_unary(fast if isinstance(fast, LazyDUFunc) else f, inputs[0], out, req[0])
     else:
         return None
     kernel.__name__ = cpu_kernel.__name__

@@ -31,6 +31,9 @@ class Body:
     scalar: object = None
     scalar_name: str = None
     scalar_args: tuple = ()
+    # the scalar is one of vmath's float32 polynomials: long, and compiled with FMA contraction as vmath's own loops
+    # are; a fused loop gives it a pass of its own over each tile (Note [tiled fusion] in scheduler/codegen.py)
+    scalar_vmath: bool = False
 
 
 BUILDERS = {}

@@ -16,14 +16,17 @@ Why templates and `exec`: numba caches a function on disk only when it is define
 compiled with this file as their source file and set as this module's attributes, so they are cached like
 hand-written ones and importable by name (`from ops.jit.elemwise import map1_exp`), as the Plan compiler needs.
 """
+import functools
 import inspect
 import math
+import threading
 
 import numba
 import numpy as np
 
 from ..cpu import elemwise as cpu
 from ..cpu import vmath
+from ..cpu.lazy_ufunc import scalar_function
 from ..registry import ADD, NULL
 from .common import F32, JIT, as_dtype_of, as_type_of, body_of, builds, skip  # noqa: F401 (used by templates)
 
@@ -32,7 +35,7 @@ _inline = numba.njit(inline="always")
 
 def _python(f):
     """The Python function under a DUFunc (ops/cpu/elemwise.py) or an njit dispatcher."""
-    return f._dispatcher.py_func if hasattr(f, "_dispatcher") else getattr(f, "py_func", f)
+    return getattr(scalar_function(f), "py_func", scalar_function(f))
 
 
 # ---- scalar functions written here -----------------------------------------------------------------------------
@@ -212,8 +215,38 @@ def _generate(key):
         _define(_WITH_SCALAR, _LOOP, key=key, prefix="rscalar", call="v, xf[i]")
 
 
-for _key in _SCALARS:
-    _generate(_key)
+# Generated per key on first use (issue 15, cold start): all ~300 functions at import took ~70 ms of a first call
+# that needs two. The body builders below generate their key first (`_generating_key`); `from ops.jit.elemwise
+# import map1_exp` (a generated plan module) goes through the module's `__getattr__`.
+_PREFIXES = ("_impl_", "f_", "s_", "rs_", "map1_", "map2_", "bcast_", "scalar_", "rscalar_")
+_GENERATED = set()
+_generate_lock = threading.RLock()
+
+
+def _ensure(key):
+    if key not in _GENERATED:
+        with _generate_lock:
+            if key not in _GENERATED:
+                _generate(key)
+                _GENERATED.add(key)
+
+
+def _generating_key(builder):
+    """A body builder `builder(key, ...)` that finds its key's generated functions in globals()."""
+    @functools.wraps(builder)
+    def build(key, *args):
+        _ensure(key)
+        return builder(key, *args)
+    return build
+
+
+def __getattr__(name):
+    for prefix in _PREFIXES:
+        if name.startswith(prefix) and name[len(prefix):] in _SCALARS:
+            _ensure(name[len(prefix):])
+            if name in globals():
+                return globals()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 # ---- op name -> scalar function key, per dtype ------------------------------------------------------------------
@@ -270,18 +303,17 @@ def _accumulate(req):
     return req[0] == ADD
 
 
+@_generating_key
 def unary_body(key, req):
     """The Body of out = f_key(x), fusable."""
     if req[0] == NULL:
         return body_of(skip)
     f = globals()["f_" + key]
-    if key in _VMATH_KEYS:
-        # not fusable: vmath's float32 functions vectorise in their own loop, and a fused loop holding several of
-        # them does not (elemwise10, 1M floats: 10 map loops 3.8 ms, one fused loop 6.0 ms serial, 8.0 ms prange)
-        return body_of(globals()["map1_" + key], (_accumulate(req),))
-    return body_of(globals()["map1_" + key], (_accumulate(req),), scalar=f, scalar_name=f.__name__)
+    return body_of(globals()["map1_" + key], (_accumulate(req),), scalar=f, scalar_name=f.__name__,
+                   scalar_vmath=key in _VMATH_KEYS)
 
 
+@_generating_key
 def binary_body(key, in_meta, out_meta, req):
     """The Body of out = f_key(a, b) with numpy broadcasting; fusable when each input is out-shaped or size 1."""
     if req[0] == NULL:
@@ -350,6 +382,7 @@ def _binary(op, params, in_meta, out_meta, req):
     return None if key is None else binary_body(key, in_meta, out_meta, req)
 
 
+@_generating_key
 def scalar_body(key, value, reverse, req):
     """The Body of out = f_key(x, value), or f_key(value, x) when reverse, value taken in out's dtype; fusable."""
     if req[0] == NULL:

@@ -1,4 +1,5 @@
-"""njit bodies of the optimizer updates sgd_update, sgd_mom_update and adam_update.
+"""njit bodies of the optimizer updates sgd_update, sgd_mom_update and adam_update, and the loops that run one
+such update for every weight of an optimizer step in one call (`*_all`, dataflow/optimizer/fused.py).
 
 They call the CPU kernels' own loops (ops/cpu/update.py: MXNet's formulas term for term), with the params rounded
 to float32 and then to the weight's dtype as the kernels' `_scalars` does, so the results are the kernels' to the
@@ -8,6 +9,8 @@ into the output for WRITE/INPLACE (the output may be the weight itself), else in
 """
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import intrinsic
 
 from ..cpu import update as cpu
 from .common import JIT, R_ADD, R_WRITE, as_dtype_of, body_of, builds, req_code
@@ -55,6 +58,72 @@ def adam_update(weight, grad, mean, var, out, lr, wd, rescale_grad, clip_gradien
               as_dtype_of(lr, w), as_dtype_of(wd, w), as_dtype_of(rescale_grad, w), as_dtype_of(clip_gradient, w),
               as_dtype_of(beta1, w), as_dtype_of(beta2, w), as_dtype_of(epsilon, w))
     _finish(out, buf, r)
+
+
+# ---- every weight of a step in one call -----------------------------------------------------------------------------
+# Note [updates by address]: a step updates tens to hundreds of weights, each with its own arrays. Numba takes a
+# list of arrays only as a reflected or typed list, which costs microseconds per array on every call; here the
+# caller passes one int64 table of the arrays' data addresses (made once per set of arrays and kept), the element
+# counts and a float64 table of params (already rounded to float32, as C++ floats), and each loop views the
+# addresses as flat arrays of `like`'s dtype. Every update runs in place (the output is the weight), so the
+# loops are the kernels' own with out = weight, as the kernels run them for `out=weight`.
+
+@intrinsic
+def _pointer(typingctx, address, like):
+    """The int `address` as a pointer to `like`'s elements."""
+    ptr = types.CPointer(like.dtype)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
+    return ptr(address, like), codegen
+
+
+@_jit
+def _flat(address, n, like):
+    return numba.carray(_pointer(address, like), n)
+
+
+@_jit
+def sgd_update_all(addresses, sizes, params, like):
+    """sgd_update of weight i: addresses[i] = (weight, grad), params[i] = (lr, wd, rescale_grad, clip_gradient)."""
+    for i in range(sizes.shape[0]):
+        n, a, p = sizes[i], addresses[i], params[i]
+        w = _flat(a[0], n, like)
+        cpu._sgd(w, w, _flat(a[1], n, like), as_dtype_of(1.0, w), as_dtype_of(p[0], w), as_dtype_of(p[1], w),
+                 as_dtype_of(p[2], w), as_dtype_of(p[3], w))
+
+
+@_jit
+def multi_sgd_update_all(addresses, sizes, params, like):
+    """multi_sgd_update (one weight each) of weight i: as `sgd_update_all`, with the multi kernel's rounding."""
+    for i in range(sizes.shape[0]):
+        n, a, p = sizes[i], addresses[i], params[i]
+        w = _flat(a[0], n, like)
+        cpu._multi_sgd(w, w, _flat(a[1], n, like), as_dtype_of(1.0, w), as_dtype_of(p[0], w),
+                       as_dtype_of(p[1], w), as_dtype_of(p[2], w), as_dtype_of(p[3], w))
+
+
+@_jit
+def sgd_mom_update_all(addresses, sizes, params, like):
+    """sgd_mom_update of weight i: addresses[i] = (weight, grad, mom), params[i] = (lr, wd, rescale_grad,
+    clip_gradient, momentum)."""
+    for i in range(sizes.shape[0]):
+        n, a, p = sizes[i], addresses[i], params[i]
+        w = _flat(a[0], n, like)
+        cpu._sgd_mom(w, w, _flat(a[1], n, like), _flat(a[2], n, like), as_dtype_of(1.0, w), as_dtype_of(p[0], w),
+                     as_dtype_of(p[1], w), as_dtype_of(p[2], w), as_dtype_of(p[3], w), as_dtype_of(p[4], w))
+
+
+@_jit
+def adam_update_all(addresses, sizes, params, like):
+    """adam_update of weight i: addresses[i] = (weight, grad, mean, var), params[i] = (lr, wd, rescale_grad,
+    clip_gradient, beta1, beta2, epsilon)."""
+    for i in range(sizes.shape[0]):
+        n, a, p = sizes[i], addresses[i], params[i]
+        w = _flat(a[0], n, like)
+        cpu._adam(w, w, _flat(a[1], n, like), _flat(a[2], n, like), _flat(a[3], n, like), as_dtype_of(1.0, w),
+                  as_dtype_of(p[0], w), as_dtype_of(p[1], w), as_dtype_of(p[2], w), as_dtype_of(p[3], w),
+                  as_dtype_of(p[4], w), as_dtype_of(p[5], w), as_dtype_of(p[6], w))
 
 
 _SGD = ("lr", "wd", "rescale_grad", "clip_gradient")
