@@ -99,7 +99,7 @@ def test_recorded_calls_free_their_plans_after_backward():
 
     def live_plans():
         gc.collect()
-        return sum(1 for o in gc.get_objects() if isinstance(o, Plan))
+        return sum(1 for o in gc.get_objects() if type(o) is Plan)     # type(): some objects are dead proxies
 
     def step():
         with mx.autograd.record():
