@@ -54,13 +54,16 @@ class Executor:
                                                                           self.grad_arrays),
                              ("aux_states", self._aux_names, self.aux_arrays)])
         self._monitor = None            # (callback, monitor_all) once set_monitor_callback is called
+        self._training_plan = None      # (plan, n_forward, forward writes) of forward(is_train=True), when folded
         with build.paused_gc():
             self._plan, self.outputs = self._compile(forward_shapes=forward_shapes)
 
     # -- compiling -------------------------------------------------------------------------------------------------
-    def _compile(self, outputs=None, forward_shapes=None):
+    def _compile(self, outputs=None, forward_shapes=None, fold=True):
         """The symbol (+ its gradients) lowered and planned through scheduler/build.py; returns (plan, outputs)
-        (the given output arrays, or new ones). `forward_shapes`: the forward's shapes when already inferred."""
+        (the given output arrays, or new ones). `forward_shapes`: the forward's shapes when already inferred.
+        Without gradients (and with `fold`), the plan runs the inference graph, BatchNorms folded into convolutions
+        (scheduler/fold.py); `self._folded` says whether something folded (see `_forward_plan`)."""
         forward, heads = self._forward, self._symbol._outputs
         bound_vars = dict(zip(self._arg_names, self.arg_arrays))
         bound_vars.update(zip(self._aux_names, self.aux_arrays))
@@ -73,7 +76,9 @@ class Executor:
         lowered = build.lower(heads, {k: v.shape for k, v in bound_vars.items()},
                               {k: v._data.dtype for k, v in bound_vars.items()},
                               [Entry(variables[n]) for n in wanted], [Entry(n) for n in head_nodes], forward,
-                              forward_shapes=forward_shapes)
+                              forward_shapes=forward_shapes, fold=fold and self._monitor is None)
+        self._folded = lowered.forward is not forward
+        forward = lowered.forward
         lowered.check_complete("bind")
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         self._head_grads = [(node, nd.ones(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
@@ -118,13 +123,28 @@ class Executor:
                 raise ShapeError("forward: argument %r is bound with shape %s, got %s"
                                  % (key, target.shape, source.shape))
             source.copyto(target)
-        plan, stop, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train), computes_gradients=any(
+        plan, stop, forward_writes = self._forward_plan(is_train)
+        op_ctx = OpContext(is_train=bool(is_train), computes_gradients=any(
             a is not None and self._grad_req[n] != "null" for n, a in zip(self._arg_names, self.grad_arrays)))
         reads = [a._var for a in self.arg_arrays + self.aux_arrays]
-        writes = [o._var for o in self.outputs] + [a._var for a in self._forward_writes]
+        writes = [o._var for o in self.outputs] + [a._var for a in forward_writes]
         get_engine().push(lambda: plan.run(op_ctx, 0, stop, "forward"), reads, writes, "forward")
         self._report(0)
         return self.outputs
+
+    def _forward_plan(self, is_train):
+        """(plan, n_forward, forward writes) for a forward: the bound plan, unless it folded BatchNorms (bound
+        without gradients) and the call is in training mode, which normalises by the batch: then an unfolded plan
+        built at the first such call."""
+        if not (is_train and self._folded):
+            return self._plan, self._n_forward, self._forward_writes
+        if self._training_plan is None:
+            kept = self._n_forward, self._monitor_nodes, self._forward_writes, self._backward_writes
+            plan, _ = self._compile(self.outputs, fold=False)
+            self._training_plan = plan, self._n_forward, self._forward_writes
+            self._n_forward, self._monitor_nodes, self._forward_writes, self._backward_writes = kept
+            self._folded = True
+        return self._training_plan
 
     def backward(self, out_grads=None, is_train=True):
         """Run the backward pass from the last forward: gradients go to `grad_arrays` as `grad_req` says.
@@ -167,6 +187,7 @@ class Executor:
         sharing, so every value stays readable."""
         self._monitor = (callback, bool(monitor_all))
         self._plan, self.outputs = self._compile(self.outputs)      # the output arrays users hold stay
+        self._training_plan = None
 
     def _report(self, segment):
         if self._monitor is None:

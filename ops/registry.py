@@ -522,4 +522,4 @@ def _load_ops():
         from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
         from . import contrib_ops, control_flow, transformer  # noqa: F401
-        from . import rnn  # noqa: F401
+        from . import rnn, fold  # noqa: F401

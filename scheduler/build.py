@@ -26,7 +26,9 @@ import dataclasses
 import gc
 
 from ops.errors import ShapeError
+from ops.registry import NULL
 
+from .fold import enabled as fold_enabled, fold_inference
 from .gradient import add_backward
 from .graph import IndexedGraph
 from .infer import infer_dtypes, infer_shapes
@@ -89,6 +91,19 @@ class Lowered:
                 raise ShapeError("%s: cannot infer the shape and dtype of %r (got %s, %s) from the bound arrays"
                                  % (what, self.graph.entry_name(eid), shape, dtype))
 
+    def unread_gradient_outputs(self, exclude=()):
+        """{eid: NULL} for the outputs of gradient nodes that no node reads, that are no head and not in `exclude`
+        (what the caller binds or copies): e.g. `_backward_RNN`'s data gradient when the data wants none. A kernel
+        given req NULL skips that output (saving a GEMM there); its storage is still planned, so a kernel that
+        writes it anyway harms nothing."""
+        g = self.graph
+        first = g.node_row_ptr[len(self.forward.nodes)]     # gradient nodes follow the forward's
+        read = set(g.heads)
+        read.update(exclude)
+        for eids in g.inputs:
+            read.update(eids)
+        return {eid: NULL for eid in range(first, g.num_entries) if eid not in read}
+
     def memory_plan(self, external):
         """The memory plan of every entry outside `external` (eids: what the caller binds, now or per call)."""
         with paused_gc():
@@ -97,25 +112,35 @@ class Lowered:
     def plan(self, bound, copies=(), req=None, ctx=None, memory=None, compile=True):
         """A runnable plan of the whole graph: the entries in `bound` (eid -> array) live in those arrays, the
         others in one arena laid out by `memory` (default: planned now, every bound entry external). `copies` and
-        `req` are the Plan's (scheduler/plan.py). With `compile`, the Plan goes through the JIT."""
+        `req` are the Plan's (scheduler/plan.py); gradient outputs nobody reads get req NULL unless `req` says
+        otherwise (`unread_gradient_outputs`). With `compile`, the Plan goes through the JIT."""
         with paused_gc():
             if memory is None:
                 memory = plan_memory(self.graph, self.shapes, self.dtypes, external=set(bound))
+            if self.graph is not self.forward:      # the caller's req wins
+                skipped = self.unread_gradient_outputs(set(bound) | {c.src for c in copies})
+                req = {**skipped, **(req or {})}
             plan = Plan(self.graph, self.shapes, self.dtypes, memory, bound, copies, req, ctx=ctx)
             return _compiled(plan) if compile else plan
 
 
 def lower(heads, shapes, dtypes, wrt=(), head_grads=(), forward=None, forward_shapes=None, forward_dtypes=None,
-          infer=True):
+          infer=True, fold=False):
     """The graph of `heads` (Entries), extended with the gradients of the heads with respect to the variable
     entries `wrt` (given one head-gradient Entry per head, or None where no gradient flows from it), with every
     entry's shape and dtype inferred from `shapes` and `dtypes` (known values by variable name; see
     `Lowered.infer`, which a caller passing `infer=False` calls itself, or never). `forward`: the IndexedGraph of
-    `heads` when the caller has built it; `forward_shapes`/`forward_dtypes`: its values, when already known."""
+    `heads` when the caller has built it; `forward_shapes`/`forward_dtypes`: its values, when already known.
+    `fold`: the graph runs in inference (no gradients, not training), so BatchNorms fold into convolutions
+    (scheduler/fold.py); `graph` and `forward` are then the folded graph's, with the same variables."""
     with paused_gc():
         heads = list(heads)
         if forward is None:
             forward = IndexedGraph(heads)
+        if fold and not wrt and fold_enabled():
+            folded = fold_inference(heads, forward)
+            if folded is not heads:
+                heads, forward, forward_shapes, forward_dtypes = folded, IndexedGraph(folded), None, None
         n_forward = sum(1 for node in forward.nodes if node.op is not None)
         if not wrt:
             lowered = Lowered(forward, forward, n_forward, [], [None] * len(heads))

@@ -440,12 +440,14 @@ def test_hybridized_block_under_record_runs_compiled_forward_and_backward(monkey
     net.initialize(mx.init.Xavier())
     net.hybridize()
     w1, b1, w2, b2 = [p.data().asnumpy().astype(np.float64) for p in net.collect_params().values()]
+    kept = []       # graphs kept alive (retain_graph): each call needs a Plan of its own, not a pooled one
     for seed in (1, 2, 3):      # later calls: fresh Plans sharing the first one's compiled ranges
         x = np.random.RandomState(seed).randn(4, 6).astype(np.float32)
         dy = np.random.RandomState(seed + 10).randn(4, 3).astype(np.float32)
         with mx.autograd.record():
             y = net(mx.nd.array(x))
-        y.backward(mx.nd.array(dy))
+        y.backward(mx.nd.array(dy), retain_graph=True)
+        kept.append(y)
         h = x @ w1.T + b1
         np.testing.assert_allclose(y.asnumpy(), np.maximum(h, 0) @ w2.T + b2, rtol=1e-5, atol=1e-5)
         dh = (dy @ w2) * (h > 0)

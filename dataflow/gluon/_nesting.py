@@ -4,32 +4,8 @@
 MXNet's encoding of a nesting (its gluon/block.py `_flatten`/`_regroup`): 0 for one array, n > 1 for one Symbol
 with n outputs, -1 for None, and a list of those for a list or tuple (regrouped as a list).
 """
-import contextvars
-
 from ..ndarray.ndarray import NDArray
 from ..symbol.symbol import Symbol
-
-# name -> shape of the inputs of the graph being traced, so that a block inside it can read a shape its graph
-# depends on (an unrolled RNN layer's sequence length) from the traced block's inputs
-_TRACE_SHAPES = contextvars.ContextVar("dataflow_trace_input_shapes", default=None)
-
-
-def trace_input_shapes():
-    """{input name: shape} of the graph a HybridBlock is tracing, or {} outside a trace."""
-    return _TRACE_SHAPES.get() or {}
-
-
-class tracing_inputs:
-    """`with tracing_inputs({name: shape}):` makes the shapes visible to `trace_input_shapes()`."""
-
-    def __init__(self, shapes):
-        self._shapes = shapes
-
-    def __enter__(self):
-        self._token = _TRACE_SHAPES.set(dict(trace_input_shapes(), **self._shapes))
-
-    def __exit__(self, *exc):
-        _TRACE_SHAPES.reset(self._token)
 
 
 def flatten(args, what):

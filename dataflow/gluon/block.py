@@ -13,7 +13,7 @@ gradients (`_CachedBackward`): one recorded node per call, whose gradient runs t
 call's Plan instance (dataflow/gluon/cached_graph.py). Parameters live on one or more contexts; a call uses the
 arrays of the context its input is on. Arguments and outputs may be nested lists, as in MXNet (`model(x, [h, c])`):
 the graph runs on the flat arrays, named `data0`, `data1`, ... (dataflow/gluon/_nesting.py), and the outputs are
-regrouped; a graph is traced per nesting (`_graph_key`; an unrolled RNN layer adds the input shapes).
+regrouped; a graph is traced per nesting (`_graph_key`).
 """
 import re
 import threading
@@ -271,13 +271,13 @@ class Block:
         self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def __call__(self, *args):
-        if self._forward_pre_hooks:
-            for hook in self._forward_pre_hooks.values():
-                hook(self, args)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args)
+        for hook in self._forward_pre_hooks.values():
+            hook(self, args)
         out = self.forward(*args)
-        if self._forward_hooks:
-            for hook in self._forward_hooks.values():
-                hook(self, args, out)
+        for hook in self._forward_hooks.values():
+            hook(self, args, out)
         return out
 
     def forward(self, *args):
@@ -310,11 +310,12 @@ class _LastCall:
     training mode, not recording, no parameter array replaced since: `Parameter.generation`) runs that graph at
     once, skipping the flattening, tracing, key building and parameter checks of `_call_cached`, which would find
     the same graph. Anything else takes the full path, which remembers the new call."""
-    __slots__ = ("signature", "training", "ctx", "generation", "cached", "out_format")
+    __slots__ = ("signature", "training", "ctx", "generation", "cached", "call", "out_format")
 
     def __init__(self, args, training, cached, out_format):
         self.signature = [(a._data.shape, a._data.dtype) for a in args]
         self.training, self.ctx, self.cached, self.out_format = training, args[0]._ctx, cached, out_format
+        self.call = cached.runner()
         self.generation = Parameter.generation
 
     def run(self, args):
@@ -328,7 +329,7 @@ class _LastCall:
         ctx = args[0]._ctx
         if ctx is not self.ctx and ctx != self.ctx:
             return None
-        outputs = self.cached(list(args))
+        outputs = self.call(args)
         if self.out_format == 0:
             return outputs
         return _nesting.regroup(outputs if isinstance(outputs, list) else [outputs], self.out_format)
@@ -388,8 +389,8 @@ class HybridBlock(Block):
         return self._trace(flat, in_format)[1][:2]
 
     def _graph_key(self, flat, in_format):
-        """What the traced graph depends on besides the block: the nesting of the arguments (and where None is).
-        A block whose graph also depends on the input shapes (an unrolled RNN layer) adds them."""
+        """What the traced graph depends on besides the block: the nesting of the arguments (and where None is);
+        a subclass whose graph depends on more adds it (an RNN layer: whether it returns its states)."""
         return repr(in_format)
 
     def _trace(self, flat, in_format):
@@ -405,8 +406,7 @@ class HybridBlock(Block):
             names = iter(["data"] if len(arrays) == 1 else ["data%d" % i for i in range(len(arrays))])
             flat_inputs = [None if a is None else sym_module.var(next(names)) for a in flat]
             inputs = [i for i in flat_inputs if i is not None]
-            shapes = {i.name: a.shape for i, a in zip(inputs, arrays) if isinstance(a, NDArray)}
-            with _nesting.tracing_inputs(shapes), self.name_scope():
+            with self.name_scope():
                 params = {k: p.var() for k, p in self._reg_params.items()}
                 out = self.hybrid_forward(sym_module, *_nesting.regroup(flat_inputs, in_format), **params)
             outs, out_format = _nesting.flatten(out, "output")
@@ -439,7 +439,7 @@ class HybridBlock(Block):
 
     # -- running -----------------------------------------------------------------------------------------------------
     def forward(self, x, *args):
-        if isinstance(x, NDArray):      # the common call: flat NDArray arguments
+        if type(x) is NDArray or isinstance(x, NDArray):      # the common call: flat NDArray arguments
             for a in args:
                 if not isinstance(a, NDArray):
                     break
@@ -463,12 +463,24 @@ class HybridBlock(Block):
         return self._forward_arrays(arrays[0].context, x, *args)
 
     def _forward_arrays(self, ctx, x, *args):
-        """`hybrid_forward` on NDArrays (not hybridized), with the parameters' arrays on `ctx` (the first array's)."""
+        """`hybrid_forward` on NDArrays (not hybridized), with the parameters' arrays on `ctx` (the first array's).
+
+        The arrays are looked up once per context and kept while no parameter array is replaced
+        (`Parameter.generation`) and no parameter is registered: a repeated call passes the same dict."""
+        known = self.__dict__.get("_imperative_params")
+        if known is not None and known[0] == Parameter.generation and len(self._reg_params) == known[1]:
+            known_ctx = known[2]
+            if known_ctx is ctx or (known_ctx.device_id == ctx.device_id and known_ctx.device_type == ctx.device_type):
+                return self.hybrid_forward(nd_module, x, *args, **known[3])
         try:
             params = {key: p.data(ctx) for key, p in self._reg_params.items()}
         except DeferredInitializationError:
             self._finish_deferred(x, *args)
             params = {key: p.data(ctx) for key, p in self._reg_params.items()}
+        # a Parameter subclass may compute data() anew per call (GluonNLP's WeightDropParameter: a Dropout of the
+        # weight, recorded under autograd): its arrays are not kept
+        if all(type(p).data is Parameter.data for p in self._reg_params.values()):
+            self.__dict__["_imperative_params"] = (Parameter.generation, len(self._reg_params), ctx, params)
         return self.hybrid_forward(nd_module, x, *args, **params)
 
     def _call_cached(self, *args):

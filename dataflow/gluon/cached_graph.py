@@ -9,7 +9,10 @@ the inputs live on.
 sized for its input shapes, so a block fed many batch sizes would otherwise keep one arena per size forever.
 """
 import collections
+import functools
 import os
+import threading
+import weakref
 
 import numpy as np
 
@@ -68,7 +71,8 @@ class PlanCache:
 
 class _CachedGraph:
     """A traced graph compiled for one input signature: a Plan whose input and output buffers are rebound on
-    each call (MXNet's CachedOp)."""
+    each call (MXNet's CachedOp). When every head has its own output array, a call is one engine push of the
+    Plan's `Binder` (scheduler/compile.py, Note [the bound call]): once compiled, one numba call."""
 
     def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
         ctx = args[0].context if args else None
@@ -77,7 +81,7 @@ class _CachedGraph:
         known_dtypes = {n: a._data.dtype for n, a in zip(input_names, args)}
         for name, array in self._params.items():
             known_shapes[name], known_dtypes[name] = array.shape, array._data.dtype
-        lowered = build.lower(out._outputs, known_shapes, known_dtypes)
+        lowered = build.lower(out._outputs, known_shapes, known_dtypes, fold=not training and monitor is None)
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         names = {g.nodes[nid].name: g.node_row_ptr[nid] for nid in g.arg_nodes}
         missing = [n for n in names if n not in self._params and n not in input_names]
@@ -110,12 +114,21 @@ class _CachedGraph:
                                                     for s, t in self._out_specs) <= nd_module.ndarray._INLINE_BYTES
         self._ids = {n: id(p._data) for n, p in params.items()}
         self._params_dict = params
+        self._reads = [a._var for a in args] + self._param_vars     # the first len(args) are replaced per call
+        self._writes = [None] * len(self._out_specs) + [self._var] + self._written_vars
+        self._run = None
+        if all(c is None for c in self._copy_of):      # every head is bound to its output array
+            from scheduler.compile import binder
+            eids = [e for e in self._input_eids if e is not None] + self._heads
+            self._run = binder(self._plan, eids, fresh=range(len(eids) - len(self._heads), len(eids)))
 
     def valid(self):
         """False when a parameter's array was replaced (re-initialised), so the Plan must be rebuilt."""
         return all(id(p._data) == self._ids.get(n) for n, p in self._params_dict.items() if n in self._ids)
 
     def __call__(self, args):
+        if self._run is not None and self._monitor is None:
+            return self._call_bound(args)
         device = args[0]._ctx
         outputs = [NDArray(_alloc(shape, dtype, device), None, device) for shape, dtype in self._out_specs]
         plan, ctx = self._plan, self._ctx
@@ -145,14 +158,41 @@ class _CachedGraph:
             monitoring.report(self._points, plan.arrays, device, self._monitor[0], with_op_name=True)
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def runner(self):
+        """The fastest way to call this graph on a list or tuple of NDArrays (what `_LastCall` keeps)."""
+        return self._call_bound if self._run is not None and self._monitor is None else self.__call__
+
+    def _call_bound(self, args):
+        """`__call__` when every head has its own output array: one engine push of the Plan's `Binder`."""
+        device = args[0]._ctx
+        outputs = [NDArray(_alloc(shape, dtype, device), None, device) for shape, dtype in self._out_specs]
+        reads, writes = self._reads.copy(), self._writes.copy()
+        arrays = []
+        for k, a in enumerate(args):
+            reads[k] = a._var
+            if self._input_eids[k] is not None:     # an input the graph never reads is not bound
+                arrays.append(a._data)
+        for k, o in enumerate(outputs):
+            writes[k] = o._var
+            arrays.append(o._data)
+        get_engine().push(functools.partial(self._run, self._ctx, arrays, "forward"), reads, writes, "cached graph",
+                          inline=self._small)
+        return outputs[0] if len(outputs) == 1 else outputs
+
 
 class _CachedBackward:
     """A traced graph compiled with its gradients, for calls under `autograd.record()` (MXNet's CachedOp).
 
-    The graph, shapes and memory plan are built once per signature. Each call runs the forward steps on a fresh
-    Plan instance (its arena keeps what backward needs, so two calls before one backward do not collide) and
+    The graph, shapes and memory plan are built once per signature. Each call runs the forward steps on a Plan
+    instance of its own (its arena keeps what backward needs, so two calls before one backward do not collide) and
     records one node on the autograd graph; that node's gradient is a `_backward_CachedOp` node whose kernel runs
-    the same instance's backward steps."""
+    the same instance's backward steps.
+
+    Instances are pooled (MXNet's CachedOp pools its storage the same way): a call takes an idle one, rebinding
+    its inputs and outputs, or builds one; a `_Lease` gives it back once the call is over. A fresh multi-MB arena
+    each call would pay its first-touch page faults every step."""
+
+    _IDLE_LIMIT = 2     # idle Plans kept per signature: a training step needs one, gradient accumulation two
 
     def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
         heads = list(out._outputs)
@@ -190,6 +230,7 @@ class _CachedBackward:
             self._points = monitoring.monitored_entries(g, forward_ops[:sum(1 for n in forward.nodes
                                                                             if not n.is_variable)], monitor[1])
         self._memory = lowered.memory_plan(external | set(self._own))
+        self._skipped = lowered.unread_gradient_outputs(external | set(self._own))     # req NULL: nobody reads them
         self._n_forward = lowered.n_forward
         self._training = training
         self._device = args[0].context if args else current_context()
@@ -199,6 +240,11 @@ class _CachedBackward:
             [g.nodes[i].name for i in nids if g.nodes[i].name in self._params]
             for nids in (written_variables(g, 0, self._n_forward), written_variables(g, self._n_forward)))
         self._ids = {n: id(self._param_objs[n]._data) for n in self._params}
+        self._idle = []             # Plans no call holds, ready for the next one
+        self._out = weakref.WeakSet()   # the `_Lease`s of the Plans that calls hold
+        self._lock = threading.Lock()
+        self._copy_of = None        # per head: the index of the copy filling its output, None where bound to it
+        self.plans_built = 0
 
     def valid(self):
         """False when a parameter's arrays were replaced (re-initialised, cast), so the Plan must be rebuilt."""
@@ -210,24 +256,63 @@ class _CachedBackward:
     def __call__(self, args):
         arrays = list(args) + [self._params[n] for n in self._names[len(args):]]
         outputs = [NDArray(self._buffer(e), ctx=args[0].context) for e in self._heads]
-        bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
-        copies, _ = bind_outputs(self._heads, [o._data for o in outputs], bound)   # a repeated head, an input: copied
-        bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
-        from scheduler.compile import compile_plan     # every call's Plan shares the compiled ranges of the first
-        plan = compile_plan(Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, copies,
-                                 ctx=self._device))
+        plan = self._take(arrays, outputs)
+        lease = _Lease(self, plan)
         ctx, stop = OpContext(is_train=self._training), self._n_forward
+
+        def forward():
+            try:
+                plan.run(ctx, 0, stop, "forward")
+            finally:
+                lease.done()
         reads = [a._var for a in arrays]
         writes = [o._var for o in outputs] + [self._params[n]._var for n in self._forward_written]
-        get_engine().push(lambda: plan.run(ctx, 0, stop, "forward"), reads, writes, "cached graph forward")
+        lease.hold()
+        get_engine().push(forward, reads, writes, "cached graph forward")
         if self._monitor is not None:
             nd_module.waitall()
             monitoring.report(self._points, plan.arrays, args[0].context, self._monitor[0], with_op_name=True)
-        node = Node(self._forward_op(plan), "_CachedOp", params=Params({}))
+        node = Node(self._forward_op(plan, lease), "_CachedOp", params=Params({}))
+        lease.node = weakref.ref(node)
+        weakref.finalize(node, lease.close).atexit = False     # no backward can be asked for any more
         autograd.record_op(node, arrays, outputs)
+        with self._lock:
+            self._out.add(lease)
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _forward_op(self, plan):
+    def _take(self, arrays, outputs):
+        """A Plan for one call, bound to its input and output arrays: an idle one rebound, or a new one."""
+        with self._lock:
+            if not self._idle:      # a call whose backward ran and freed its graph (no retain_graph) is over
+                for lease in list(self._out):
+                    if lease.node is not None and (lease.node() is None or lease.node().recorded is None):
+                        lease.close_locked()
+            plan = self._idle.pop() if self._idle else None
+        if plan is None:
+            bound = {e: a._data for e, a in zip(self._input_eids, arrays) if e is not None}
+            copies, self._copy_of = bind_outputs(self._heads, [o._data for o in outputs], bound)    # a repeated
+            # head, an input: copied. Head gradients and the gradients no caller binds live with the Plan.
+            bound.update({e: self._buffer(e) for e in self._head_grad_eids + self._own if e is not None})
+            from scheduler.compile import compile_plan     # every call's Plan shares the compiled ranges of the first
+            self.plans_built += 1
+            return compile_plan(Plan(self._graph, self._shapes, self._dtypes, self._memory, bound, copies,
+                                     self._skipped, ctx=self._device))
+        for eid, a in zip(self._input_eids, arrays):
+            if eid is not None and plan.arrays[eid] is not a._data:
+                plan.rebind(eid, a._data)
+        for eid, copy, o in zip(self._heads, self._copy_of, outputs):
+            if copy is None:
+                plan.rebind(eid, o._data)
+            else:
+                plan.rebind_copy(copy, o._data)
+        return plan
+
+    def _give_back(self, plan):
+        """Keep `plan` for a later call (under `_lock`), unless enough are idle already."""
+        if len(self._idle) < self._IDLE_LIMIT:
+            self._idle.append(plan)
+
+    def _forward_op(self, plan, lease):
         """The OpDef of one recorded call: its gradient runs `plan`'s backward steps."""
         n_heads, names, wanted = len(self._heads), self._names, set(self._wanted)
         backward = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
@@ -235,9 +320,10 @@ class _CachedBackward:
                          infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
                          infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
                          writes_arguments=lambda p: self._backward_written,
-                         cpu=self._backward_kernel(plan), gpu=self._backward_kernel(plan))
+                         cpu=self._backward_kernel(plan, lease), gpu=self._backward_kernel(plan, lease))
 
         def gradient(p, ins, outs, dys):
+            lease.hold()        # until the backward kernel has run (see `_Lease`)
             dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
             grads = autodiff.apply(backward, *dys, *ins)
             grads = grads if isinstance(grads, list) else [grads]
@@ -246,11 +332,17 @@ class _CachedBackward:
         return OpDef("_CachedOp", arguments=tuple(names), outputs=tuple("output%d" % k for k in range(n_heads)),
                      infer_shape=lambda p, ins, outs: (list(ins), shapes), gradient=gradient)
 
-    def _backward_kernel(self, plan):
+    def _backward_kernel(self, plan, lease):
         n_heads, start = len(self._heads), self._n_forward
         head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
 
         def kernel(ctx, p, inputs, outputs, req):
+            try:
+                run(ctx, inputs, outputs, req)
+            finally:
+                lease.done()
+
+        def run(ctx, inputs, outputs, req):
             if plan.device is not None:         # on a GPU: device copies
                 from ops.cuda import common
                 for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
@@ -267,3 +359,41 @@ class _CachedBackward:
             for out, r, eid in zip(outputs, req, grad_eids):
                 assign(out, r, plan.arrays[eid] if eid is not None else 0)
         return kernel
+
+
+class _Lease:
+    """One recorded call's hold on its Plan. The Plan goes back to its `_CachedBackward`'s pool once no backward
+    can be asked for any more (`close`: the call's node is gone, a weakref finalizer; or a backward freed its
+    recorded values, which the next call notices) and no engine op that runs it is pending: each push that runs it
+    (the forward; each backward, from the moment its gradient rule built the `_backward_CachedOp` node, which is
+    before that backward frees anything) holds it and lets go when it ends, on the engine's worker. So a Plan is
+    reused only after every op that reads or writes its arena is done, whatever order the node dies and the ops
+    end in. A gradient node built but never run keeps its Plan out of the pool: freed as any object, not reused."""
+    __slots__ = ("owner", "plan", "pending", "closed", "node", "__weakref__")
+
+    def __init__(self, owner, plan):
+        self.owner, self.plan, self.pending, self.closed, self.node = owner, plan, 0, False, None
+
+    def hold(self):
+        with self.owner._lock:
+            self.pending += 1
+
+    def done(self):
+        with self.owner._lock:
+            self.pending -= 1
+            self._release()
+
+    def close(self):
+        with self.owner._lock:
+            self.close_locked()
+
+    def close_locked(self):
+        """`close` with the owner's lock held."""
+        self.closed = True
+        self._release()
+
+    def _release(self):
+        if self.closed and self.pending == 0 and self.plan is not None:
+            self.owner._out.discard(self)
+            self.owner._give_back(self.plan)
+            self.plan = None
