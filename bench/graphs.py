@@ -176,3 +176,52 @@ def bind_branching(mx, nodes):
 def bind_graph(mx, kind, nodes):
     """The bind workload's graph: `kind` "chain" or "branching"."""
     return bind_chain(mx, nodes) if kind == "chain" else bind_branching(mx, nodes)
+
+
+def zoo_net(mx, model):
+    """gluon.model_zoo.vision model `model`, 1000 classes, random weights (Xavier, seeded), hybridized."""
+    mx.random.seed(42)
+    net = mx.gluon.model_zoo.vision.get_model(model, classes=spec.ZOO_CLASSES)
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    return net
+
+
+def zoo_cases(mx, p, sync):
+    """{variant: factory} of the zoo workload (the same code on dataflow and MXNet): a forward of the hybridized
+    model at each batch, and one training step: forward under autograd.record, SoftmaxCrossEntropyLoss,
+    backward, `Trainer('sgd').step(batch)`."""
+    from bench.protocol import Case
+    import numpy as np
+
+    def data(model, batch):
+        hw = spec.zoo_hw(p, model)
+        rs = np.random.RandomState(0)
+        x = mx.nd.array(rs.uniform(-1, 1, (batch, 3, hw, hw)).astype(np.float32))
+        label = mx.nd.array(rs.randint(0, spec.ZOO_CLASSES, batch).astype(np.float32))
+        return x, label
+
+    def forward(model, batch):
+        def factory():
+            net = zoo_net(mx, model)
+            x, _ = data(model, batch)
+            return Case(lambda: net(x), p["calls"], sync)
+        return factory
+
+    def train(model, batch):
+        def factory():
+            net = zoo_net(mx, model)
+            x, label = data(model, batch)
+            loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+            trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9})
+
+            def step():
+                with mx.autograd.record():
+                    loss = loss_fn(net(x), label)
+                loss.backward()
+                trainer.step(batch)
+                return loss
+            return Case(step, p["calls"], sync)
+        return factory
+    return {name: (train if is_train else forward)(model, batch)
+            for name, model, batch, is_train in spec.zoo_variants(p)}

@@ -169,6 +169,9 @@ class Run:
         if self.blas_variant and spec.WORKLOADS[name]["blas_bound"] and self.level != "smoke":
             label, changes = self.blas_variant
             plan += [(impl, label, changes) for impl, _, _ in list(plan) if impl in HAVE_BLAS_ON_NUMPY]
+        impls = self._impls()
+        for impl, variants in spec.WORKLOADS[name].get("peer_envs", {}).items():
+            plan += [(impl, label, changes) for label, changes in variants if impl in impls]
         return plan
 
     def _timed_workload(self, name, p, progress):

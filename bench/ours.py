@@ -207,6 +207,9 @@ def build(workload, p):
     if workload == "lstm":
         mx = _mx()
         return graphs.lstm_variants(mx, p, _waitall(mx))
+    if workload == "zoo":
+        mx = _mx()
+        return graphs.zoo_cases(mx, p, _waitall(mx))
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}

@@ -64,6 +64,8 @@ def ours_variant_for(workload, variant):
         return variant
     if workload == "lstm":
         return "fwd+bwd" if "bwd" in v or "training" in v else "forward"
+    if workload == "zoo":
+        return spec.zoo_base_variant(variant)
     return None
 
 

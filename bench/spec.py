@@ -36,6 +36,37 @@ ELEMWISE_CHAIN = (
 # TNC input with input size = hidden, as a language model's embedding feeds it.
 LSTM_LAYERS = 2
 
+# The zoo workload: models of gluon.model_zoo.vision (random weights, hybridized), 3-channel square input of
+# ZOO_INPUT_HW pixels (inceptionv3 needs 299: its final 8x8 average pool), forward at each batch, and one training
+# step (forward + SoftmaxCrossEntropyLoss + backward + SGD) of one model. `torch_compile`: whether the PyTorch
+# peer also runs torch.compile (its compiles take tens of seconds a variant on 2 cores: only at the default level).
+ZOO_MODELS = ("resnet18_v1", "resnet50_v1", "mobilenet1.0", "mobilenetv2_1.0", "densenet121", "inceptionv3")
+ZOO_INPUT_HW = {"inceptionv3": 299}
+ZOO_DEFAULT_HW = 224
+ZOO_CLASSES = 1000
+
+
+def zoo_hw(p, model):
+    """Input height = width of `model` in the zoo params `p` (`hw` overrides every model's, for --smoke)."""
+    return p.get("hw") or ZOO_INPUT_HW.get(model, ZOO_DEFAULT_HW)
+
+
+def zoo_variants(p):
+    """[(variant name, model, batch, train)] of the zoo workload: "resnet18_v1 b1" (inference forward), ...,
+    "resnet18_v1 train b32" (one training step). Peers add their own suffix (" eager", " torch.compile")."""
+    out = [("%s b%d" % (m, b), m, b, False) for m in p["models"] for b in p["batches"]]
+    if p.get("train"):
+        m, b = p["train"]
+        out.append(("%s train b%d" % (m, b), m, b, True))
+    return out
+
+
+def zoo_base_variant(variant):
+    """The zoo variant a peer's row `variant` ("resnet18_v1 b1 eager") is compared with ("resnet18_v1 b1")."""
+    words = variant.split()
+    return " ".join(words[:3] if len(words) > 1 and words[1] == "train" else words[:2])
+
+
 # MXNet 1.9.1's own plan for InceptionFactoryA, batch 32, 3x28x28 (`Executor.debug_str()`: "Total N MB allocated",
 # MB = 2**20 bytes, every element counted as 4 bytes). Printed when the MXNet peer is not there to measure it.
 MXNET_KNOWN_PLAN_MB = {("inception", "training"): 165, ("inception", "inference"): 55}
@@ -46,6 +77,8 @@ def _mlp(batch, calls, warmup):
 
 
 # name -> (title, {level: params}); params always has `calls` (per timed block) and `warmup` (untimed calls).
+# `peer_envs` (optional): {peer: ((env label, {variable: value}), ...)}: that peer runs a second time with those
+# environment variables changed, its rows labelled with the env label.
 WORKLOADS = {
     "mlp1": dict(
         title="seed MLP 512-256-128-2, batch 1: imperative and hybridized",
@@ -83,6 +116,15 @@ WORKLOADS = {
         params={"default": dict(seq=35, batch=32, hidden=256, calls=10, warmup=2),
                 "quick": dict(seq=35, batch=32, hidden=256, calls=4, warmup=1),
                 "smoke": dict(seq=3, batch=2, hidden=8, calls=2, warmup=1)}),
+    "zoo": dict(
+        title="gluon.model_zoo.vision models, random weights, hybridized: forward per batch; one SGD training step",
+        blas_bound=False,
+        peer_envs={"mxnet": (("MKLDNN off", {"MXNET_MKLDNN_ENABLED": "0"}),)},   # MXNet native, as well as oneDNN
+        params={"default": dict(models=ZOO_MODELS, batches=(1, 32), train=("resnet18_v1", 32), calls=1, warmup=1),
+                "quick": dict(models=("resnet18_v1", "mobilenet1.0"), batches=(1, 8), train=("resnet18_v1", 8),
+                              torch_compile=False, calls=1, warmup=1),
+                "smoke": dict(models=("resnet18_v1",), batches=(1,), train=("resnet18_v1", 2), hw=32,
+                              torch_compile=False, calls=1, warmup=0)}),
     "memory": dict(
         title="memory plan bytes (naive, planned, lower bound) vs MXNet's plan",
         blas_bound=False,
@@ -161,6 +203,25 @@ GOALS = (
          vs=[("mxnet", "branching 20k train")], ref=None,
          text="bind (training) of 20k ops in branching units <= 1.0x MXNet"),
 )
+
+
+def _zoo_goals():
+    """Every zoo forward <= 1.0x MXNet's (hybridized), the training step <= 1.0x MXNet's (issue 17), for the
+    variants of the default and quick levels (a goal whose row did not run is left out of the report)."""
+    seen, out = set(), []
+    for level in ("default", "quick"):
+        for name, model, batch, train in zoo_variants(WORKLOADS["zoo"]["params"][level]):
+            if name in seen:
+                continue
+            seen.add(name)
+            what = "training step (fwd+bwd+SGD)" if train else "forward"
+            out.append(dict(id="zoo-" + name.replace(" ", "-"), workload="zoo", ours=name, ratio=1.0,
+                            vs=[("mxnet", name)], ref=None,
+                            text="zoo %s batch %d %s <= 1.0x MXNet (issue 17)" % (model, batch, what)))
+    return tuple(out)
+
+
+GOALS += _zoo_goals()
 # memory: planned <= MXNet's plan and <= 1.05x the lower bound; coldstart: <= 1.5 s empty cache, <= 0.3 s warm.
 MEMORY_BOUND_RATIO = 1.05
 COLDSTART_GOALS = {"empty cache": 1.5, "warm cache": 0.3}

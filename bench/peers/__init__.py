@@ -1,6 +1,7 @@
 """Peer runners: small scripts that a peer's own interpreter runs (`PYTHON bench/peers/X_runner.py --workload W
 --params JSON --serve`). They import `bench.spec` and `bench.protocol` (standard library only) and their own
-framework, never dataflow. Each defines IMPL, build(workload, p), info() and, where it has one, coldstart(p).
+framework, never dataflow (the torch runner also imports its zoo models, `torch_zoo.py`). Each defines IMPL,
+build(workload, p), info() and, where it has one, coldstart(p).
 """
 import os
 

@@ -156,6 +156,9 @@ def build(workload, p):
     if workload == "lstm":
         mx = _mx()
         return graphs.lstm_variants(mx, p, _sync(mx))
+    if workload == "zoo":
+        mx = _mx()
+        return graphs.zoo_cases(mx, p, _sync(mx))
     raise NotApplicable("no MXNet version of %s" % workload)
 
 

@@ -222,7 +222,63 @@ def _lstm(p):
     return {"forward eager": _no_grad(torch, forward), "fwd+bwd eager": train}
 
 
+def _zoo(p):
+    """The zoo workload on the models of bench/peers/torch_zoo.py: inference forward in eval mode under no_grad
+    (eager, and torch.compile where p["torch_compile"]), and the training step: forward in train mode,
+    cross-entropy averaged over the batch (Gluon's summed loss with Trainer.step(batch)), backward, SGD
+    (lr 0.01, momentum 0.9)."""
+    from bench.peers import torch_zoo
+    torch = _torch()
+    torch.set_grad_enabled(True)
+    compile_too = p.get("torch_compile", True)
+
+    def model_of(name):
+        if name not in torch_zoo.MODELS:
+            raise NotApplicable(torch_zoo.NOT_WRITTEN)
+        torch.manual_seed(0)
+        return torch_zoo.MODELS[name](torch, spec.ZOO_CLASSES)
+
+    def data(name, batch):
+        hw = spec.zoo_hw(p, name)
+        rs = np.random.RandomState(0)
+        x = torch.from_numpy(rs.uniform(-1, 1, (batch, 3, hw, hw)).astype(np.float32))
+        return x, torch.from_numpy(rs.randint(0, spec.ZOO_CLASSES, batch).astype(np.int64))
+
+    def forward(name, batch, compiled):
+        def factory():
+            model = model_of(name).eval()
+            fn = torch.compile(model) if compiled else model
+            x, _ = data(name, batch)
+            return Case(lambda: fn(x), p["calls"])
+        return _no_grad(torch, factory)
+
+    def train(name, batch, compiled):
+        def factory():
+            model = model_of(name).train()
+            fn = torch.compile(model) if compiled else model
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            x, label = data(name, batch)
+
+            def step():
+                opt.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.cross_entropy(fn(x), label)
+                loss.backward()
+                opt.step()
+                return loss
+            return Case(step, p["calls"])
+        return factory
+    out = {}
+    for variant, name, batch, is_train in spec.zoo_variants(p):
+        make = train if is_train else forward
+        out[variant + " eager"] = make(name, batch, False)
+        if compile_too:
+            out[variant + " torch.compile"] = make(name, batch, True)
+    return out
+
+
 def build(workload, p):
+    if workload == "zoo":
+        return _zoo(p)
     if workload == "lstm":
         return _lstm(p)
     if workload in ("mlp1", "mlp64", "mlp1024"):
