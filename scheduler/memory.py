@@ -3,9 +3,10 @@
 Needs: graph, shapes, dtypes, in-place options.   Gives: MemoryPlan (sid per entry, bytes per sid, stats).
 Stages: 1. count the readers of each entry.  2. walk in topological order: reuse an input in place if the op
 allows it and that input dies here, else allocate a new storage (one sid per in-place chain, with the steps it
-lives between). 3. pack the sids into one arena: largest first, each at the lowest offset free over its
-lifetime; sids whose lifetimes are disjoint share bytes. 4. totals: naive, planned (the arena) and the liveness
-lower bound.   Leaves out: variables and heads (external storage).
+lives between); nest the storages of a Concat's inputs in its output where the slices are contiguous (Concat
+elision, `_Walk._elide`). 3. pack the sids into one arena: largest first, each at the lowest offset free over its
+lifetime; sids whose lifetimes are disjoint share bytes; a nested sid sits inside its parent. 4. totals: naive,
+planned (the arena) and the liveness lower bound.   Leaves out: variables and heads (external storage).
 
 Kept from MXNet's PlanMemory (nnvm `plan_memory.cc`): a node's outputs are allocated before its inputs are
 released, so an output shares an input's buffer only in place; the free list is a size-keyed multimap searched
@@ -17,11 +18,13 @@ Left out: devices and node colours.
 With `DATAFLOW_MEMORY_PACKING=0`, stage 2 instead reuses freed sids through MXNet's free list (below) and the
 sids are laid end to end.
 
-Env: `DATAFLOW_NO_MEMORY_PLANNER=1` gives each planned entry its own sid; `DATAFLOW_DEBUG>=1` prints one line.
+Env: `DATAFLOW_NO_MEMORY_PLANNER=1` gives each planned entry its own sid; `DATAFLOW_CONCAT_ELISION=0` keeps every
+Concat/split a real copy; `DATAFLOW_DEBUG>=1` prints one line.
 """
 import bisect
 import dataclasses
 import heapq
+import math
 import os
 import sys
 
@@ -39,6 +42,10 @@ class MemoryPlan:
     planned_bytes: int     # packed: the arena, max(offset + bytes); free-list mode: the sum of storage_bytes
     lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound)
     offsets: tuple = None  # per sid: byte offset in the arena (sids whose lifetimes are disjoint may overlap)
+    elided: frozenset = frozenset()     # nids of the Concat/split steps whose slices alias: they copy nothing
+    elided_copy_bytes: int = 0          # bytes those steps would have copied
+    elided_saved_bytes: int = 0         # arena bytes saved against the same plan without elision
+    within: tuple = ()      # per sid: (parent sid, byte offset in it) for a slice of an elided step, else None
 
 
 def entry_bytes(shape, dtype):
@@ -98,91 +105,211 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
         nbytes = [_bytes(s, t) for s, t in zip(shapes, dtypes)]
     row = graph.node_row_ptr
     external = set(external) | set(graph.heads) | {row[nid] for nid in graph.arg_nodes}
-
-    # 1. readers of each entry; external entries are never freed
-    readers = [0] * graph.num_entries
-    for eids in graph.inputs:
-        for eid in eids:
-            readers[eid] += 1
-
-    # 2. the walk
-    sid_of = [EXTERNAL] * graph.num_entries
-    inplace = [False] * graph.num_entries
-    storage_bytes, refs = [], []        # per sid: block size, remaining reads of the entry living in it
-    free = _FreeList(match_range if reuse else 0)
-    live = peak = 0
-
-    born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
-
-    def in_place_source(pairs, ins, out, eid, taken):
-        """The sid of an input that output `out` may overwrite: an allowed pair, a planned input that no
-        later node reads, not taken by another output of this node, of the same bytes and dtype."""
-        for i, o in pairs:
-            src = ins[i]
-            sid = sid_of[src]
-            if (o == out and sid != EXTERNAL and sid not in taken and refs[sid] == ins.count(src)
-                    and nbytes[src] == nbytes[eid] and dtypes[src] == dtypes[eid]):
-                return sid
-        return None
-
     packing = reuse and os.environ.get("DATAFLOW_MEMORY_PACKING", "1") not in ("", "0")
-    if packing:
-        free = _FreeList(0)             # one sid per in-place chain; stage 3 packs them into the arena
-    n_nodes = len(graph.nodes)
-    for step, node in enumerate(graph.nodes):
-        if node.op is None:
-            continue
-        ins, first, last = graph.inputs[step], row[step], row[step + 1]
-        taken = set()                   # sids taken in place by this node's outputs
-        pairs = node.op.inplace if reuse else ()
-        for eid in range(first, last):
-            if eid in external:
-                continue
-            sid = in_place_source(pairs, ins, eid - first, eid, taken) if pairs else None
-            if sid is not None:
-                sid_of[eid], inplace[eid] = sid, True
-                taken.add(sid)
-                refs[sid] += readers[eid]
-                continue
-            found = free.request(nbytes[eid]) if free.blocks else None
-            if found is None:
-                found = (len(storage_bytes), nbytes[eid])
-                storage_bytes.append(0)
-                refs.append(0)
-                born.append(step)
-                died.append(n_nodes)
-            sid, size = found
-            sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
-            live += nbytes[eid]
-        if live > peak:
-            peak = live
-        for src in ins:
-            sid = sid_of[src]
-            if sid != EXTERNAL:
-                refs[sid] -= 1
-                if refs[sid] == 0:
-                    live -= nbytes[src]
-                    died[sid] = step
-                    free.release(sid, storage_bytes[sid])
-        for eid in range(first, last):
-            if readers[eid] == 0 and sid_of[eid] != EXTERNAL and not inplace[eid]:
-                live -= nbytes[eid]     # nobody reads it (a hidden output); in place, freed above
-                died[sid_of[eid]] = step
-                free.release(sid_of[eid], storage_bytes[sid_of[eid]])
-
-    # 3. offsets in one arena: free-list sids each get their own range; packed chains share ranges over time
-    if packing:
-        offsets, arena = _pack(storage_bytes, born, died)
-    else:
-        offsets, arena = _stack(storage_bytes)
-
-    # 4. totals
-    naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
-    plan = MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets))
+    walk = _Walk(graph, shapes, dtypes, nbytes, external, match_range if reuse else 0, reuse, packing)
+    plan = walk.plan(elide=packing and os.environ.get("DATAFLOW_CONCAT_ELISION", "1") not in ("", "0"))
+    if plan.elided:     # elision must never cost memory: keep the plan without it when that one is smaller
+        plain = walk.plan(elide=False)
+        if plain.planned_bytes < plan.planned_bytes:
+            plan = plain
+        else:
+            plan = dataclasses.replace(plan, elided_saved_bytes=plain.planned_bytes - plan.planned_bytes)
     if int(os.environ.get("DATAFLOW_DEBUG", 0)) >= 1:
-        print("memory: naive %.1f MB -> planned %.1f MB (lower bound %.1f MB)"
-              % (naive / 1e6, plan.planned_bytes / 1e6, peak / 1e6), file=sys.stderr)
+        elision = ("; %d concat/split steps elided, %.1f MB not copied, %.1f MB saved"
+                   % (len(plan.elided), plan.elided_copy_bytes / 1e6, plan.elided_saved_bytes / 1e6)
+                   if plan.elided else "")
+        print("memory: naive %.1f MB -> planned %.1f MB (lower bound %.1f MB)%s"
+              % (plan.naive_bytes / 1e6, plan.planned_bytes / 1e6, plan.lower_bound_bytes / 1e6, elision),
+              file=sys.stderr)
     return plan
+
+
+# Ops whose inputs from this position on are read for their shapes only (the forward inputs of `_backward_Concat`):
+# such reads do not keep an entry's value alive.
+_SHAPE_ONLY_FROM = {"_backward_Concat": 1}
+
+
+class _Walk:
+    """Stage 2 and on: the walk over the nodes, the placement, the totals (`plan`).
+
+    Concat elision (`elide`): where the slices of a `Concat` output along its axis are contiguous (every axis before
+    it has size 1: prod(shape[:dim]) == 1; NCHW along axis 1 only at batch 1, any batch along axis 0), each
+    input's storage becomes a sub-block of the output's storage (a child sid at a byte offset in its parent), so
+    the branch writes its slice directly and the Concat step copies nothing; `SliceChannel` and `_backward_Concat`
+    alike give their outputs the slices of their input. A child sid is packed with its root: the root lives from
+    the first birth to the last death of its tree. Kept as a real copy: an input or output that is external
+    (argument, parameter, graph output), one taken by another Concat already (it feeds two), an entry used twice by
+    the step, zero-size entries, mixed dtypes. Kept valid: a child's storage is never taken in place again (that
+    would write into its parent), and a parent is not taken in place while a value living in it is still read
+    (`value_until`); reads after the step are fine."""
+
+    def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing):
+        self.graph, self.shapes, self.dtypes, self.nbytes = graph, shapes, dtypes, nbytes
+        self.external, self.match_range, self.reuse, self.packing = external, match_range, reuse, packing
+
+    def _last_value_reads(self):
+        """Per eid: the last step reading its value (-1: none); reads of a shape alone do not count."""
+        last = [-1] * self.graph.num_entries
+        for step, node in enumerate(self.graph.nodes):
+            if node.op is None:
+                continue
+            shape_only = _SHAPE_ONLY_FROM.get(node.op.name, sys.maxsize)
+            for k, eid in enumerate(self.graph.inputs[step]):
+                if k < shape_only:
+                    last[eid] = step
+        return last
+
+    def plan(self, elide):
+        graph, dtypes, nbytes, external = self.graph, self.dtypes, self.nbytes, self.external
+        row = graph.node_row_ptr
+
+        # 1. readers of each entry; external entries are never freed
+        readers = [0] * graph.num_entries
+        for eids in graph.inputs:
+            for eid in eids:
+                readers[eid] += 1
+
+        # 2. the walk
+        sid_of = [EXTERNAL] * graph.num_entries
+        inplace = [False] * graph.num_entries
+        storage_bytes, refs = [], []        # per sid: block size, remaining reads of the entry living in it
+        free = _FreeList(0 if self.packing else self.match_range)    # packing: one sid per in-place chain
+        live = peak = 0
+        born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
+        self.parent = parent = []           # per sid: (parent sid, byte offset in it) for elided sids, else None
+        self.value_until = value_until = []  # per sid: the last step reading a value that lives in its bytes
+        self.last_read = self._last_value_reads() if elide else None
+        elided, copy_bytes = [], 0
+
+        def in_place_source(pairs, ins, out, eid, taken, step):
+            """The sid of an input that output `out` may overwrite: an allowed pair, a planned input that no
+            later node reads, not taken by another output of this node, of the same bytes and dtype, not a
+            slice of an elided parent, and holding no value read later."""
+            for i, o in pairs:
+                src = ins[i]
+                sid = sid_of[src]
+                if (o == out and sid != EXTERNAL and sid not in taken and refs[sid] == ins.count(src)
+                        and nbytes[src] == nbytes[eid] and dtypes[src] == dtypes[eid]
+                        and parent[sid] is None and value_until[sid] < step):
+                    return sid
+            return None
+
+        n_nodes = len(graph.nodes)
+        for step, node in enumerate(graph.nodes):
+            if node.op is None:
+                continue
+            ins, first, last = graph.inputs[step], row[step], row[step + 1]
+            taken = set()                   # sids taken in place by this node's outputs
+            pairs = node.op.inplace if self.reuse else ()
+            for eid in range(first, last):
+                if eid in external:
+                    continue
+                sid = in_place_source(pairs, ins, eid - first, eid, taken, step) if pairs else None
+                if sid is not None:
+                    sid_of[eid], inplace[eid] = sid, True
+                    taken.add(sid)
+                    refs[sid] += readers[eid]
+                    continue
+                found = free.request(nbytes[eid]) if free.blocks else None
+                if found is None:
+                    found = (len(storage_bytes), nbytes[eid])
+                    storage_bytes.append(0)
+                    refs.append(0)
+                    born.append(step)
+                    died.append(n_nodes)
+                    parent.append(None)
+                    value_until.append(-1)
+                sid, size = found
+                sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
+                live += nbytes[eid]
+            if elide and not taken and self._elide(step, node, sid_of):
+                elided.append(step)
+                copy_bytes += nbytes[first] if node.op.name == "Concat" else sum(nbytes[first:last])
+            if live > peak:
+                peak = live
+            for src in ins:
+                sid = sid_of[src]
+                if sid != EXTERNAL:
+                    refs[sid] -= 1
+                    if refs[sid] == 0:
+                        live -= nbytes[src]
+                        died[sid] = step
+                        free.release(sid, storage_bytes[sid])
+            for eid in range(first, last):
+                if readers[eid] == 0 and sid_of[eid] != EXTERNAL and not inplace[eid]:
+                    live -= nbytes[eid]     # nobody reads it (a hidden output); in place, freed above
+                    died[sid_of[eid]] = step
+                    free.release(sid_of[eid], storage_bytes[sid_of[eid]])
+
+        # 3. offsets in one arena: free-list sids each get their own range; packed chains share ranges over time,
+        # an elided sid at its offset inside its root's range
+        roots = [s for s in range(len(storage_bytes)) if parent[s] is None]
+        if len(roots) < len(storage_bytes):
+            for sid in range(len(storage_bytes)):      # a root lives over the lifetimes of its whole tree
+                up = parent[sid]
+                while up is not None:
+                    born[up[0]], died[up[0]] = min(born[up[0]], born[sid]), max(died[up[0]], died[sid])
+                    up = parent[up[0]]
+        if self.packing:
+            root_offsets, arena = _pack([storage_bytes[s] for s in roots], [born[s] for s in roots],
+                                        [died[s] for s in roots])
+        else:
+            root_offsets, arena = _stack(storage_bytes)
+        offsets = [None] * len(storage_bytes)
+        for sid, offset in zip(roots, root_offsets, strict=True):
+            offsets[sid] = offset
+
+        def offset_of(sid):
+            if offsets[sid] is None:
+                up, within = parent[sid]
+                offsets[sid] = offset_of(up) + within
+            return offsets[sid]
+
+        for sid in range(len(storage_bytes)):
+            offset_of(sid)
+
+        # 4. totals
+        naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
+        return MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets),
+                          frozenset(elided), copy_bytes, within=tuple(parent))
+
+    def _elide(self, step, node, sid_of):
+        """Nest the storages of a Concat's inputs in its output (or a split's outputs in its input) when every
+        slice is contiguous and every entry qualifies; whether the step was elided (then it copies nothing)."""
+        name = node.op.name
+        if name not in ("Concat", "SliceChannel", "_backward_Concat"):
+            return False
+        graph, shapes, dtypes, nbytes = self.graph, self.shapes, self.dtypes, self.nbytes
+        ins, first, last = graph.inputs[step], graph.node_row_ptr[step], graph.node_row_ptr[step + 1]
+        if name == "Concat":
+            whole, parts = first, list(ins)
+        else:
+            whole, parts = ins[0], list(range(first, last))
+        axis = (node.params.dim if name != "SliceChannel" else node.params.axis) % len(shapes[whole])
+        if math.prod(shapes[whole][:axis]) != 1 or len(set(parts)) != len(parts) or whole in parts:
+            return False
+        entries = [whole] + parts
+        if any(sid_of[e] == EXTERNAL or nbytes[e] == 0 or dtypes[e] != dtypes[whole] for e in entries):
+            return False
+        parent, value_until, last_read = self.parent, self.value_until, self.last_read
+        sids = [sid_of[e] for e in parts]
+        if len(set(sids)) != len(sids) or sid_of[whole] in sids:
+            return False
+        if name == "Concat":
+            if any(parent[s] is not None for s in sids):
+                return False        # a slice of another Concat already (it feeds two)
+        elif ins.count(whole) != 1 or sum(nbytes[e] for e in parts) != nbytes[whole]:
+            return False
+        offset = 0
+        for e, sid in zip(parts, sids, strict=True):
+            keep = max(last_read[e], value_until[sid]) if name == "Concat" else last_read[e]
+            parent[sid] = (sid_of[whole], offset)
+            up = parent[sid]
+            while up is not None:           # every ancestor now holds this value too
+                value_until[up[0]] = max(value_until[up[0]], keep)
+                up = parent[up[0]]
+            offset += nbytes[e]
+        return True
 
 
 _ALIGN = 64
@@ -349,6 +476,8 @@ def format_plan(graph, shapes, dtypes, plan):
     def where(eid):
         sid = plan.storage_id[eid]
         kind = "external" if sid == EXTERNAL else "sid=%d%s" % (sid, " inplace" if plan.inplace[eid] else "")
+        if sid != EXTERNAL and plan.within and plan.within[sid] is not None:
+            kind += " (in sid=%d at +%d)" % plan.within[sid]
         return "%s %s %s" % (kind, tuple(shapes[eid]), np.dtype(dtypes[eid]).name)
 
     lines = []

@@ -83,6 +83,8 @@ class Plan:
                 reqs = [req.get(e) or (INPLACE if inplace[e] else WRITE) for e in range(first, last)]
             # no kernel: e.g. a recorded call whose values exist, never run again
             kernel = (op.cpu if on_cpu else op.gpu) or _no_kernel
+            if nid in memory.elided:    # a Concat/split whose slices alias its inputs/outputs: nothing to copy
+                kernel = _elided
             self.steps.append(Step(nid, node.name, op.name, kernel, node.params,
                                    [arrays[e] for e in graph.inputs[nid]], outs, reqs))
         self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
@@ -196,6 +198,10 @@ def _slots(graph, step):
         yield eid, step.inputs, j
     for j in range(len(step.outputs)):
         yield graph.node_row_ptr[step.nid] + j, step.outputs, j
+
+
+def _elided(ctx, p, inputs, outputs, req):
+    pass
 
 
 def _no_kernel(ctx, p, inputs, outputs, req):
