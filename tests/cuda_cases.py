@@ -483,3 +483,85 @@ def test_indexing_gradients_on_gpu_match_cpu(name, grad_req, monkeypatch):
     g = grads(mx.gpu())
     assert calls, "%s did not run on the device" % name
     np.testing.assert_allclose(g, grads(mx.cpu()), rtol=1e-5, atol=1e-6)
+
+
+# ---- the fused RNN op (ops/cuda/rnn.py): forward, reserve and backward against the CPU kernels -------------------
+_RNN_CASES = [("lstm", 1, False, "float32"), ("lstm", 2, True, "float64"), ("gru", 1, True, "float32"),
+              ("gru", 2, False, "float64"), ("rnn_tanh", 2, True, "float32"), ("rnn_relu", 1, False, "float64"),
+              ("lstm", 2, False, "float32", dict(projection_size=1)),       # these two run through the host
+              ("gru", 2, False, "float32", dict(p=0.5))]
+
+
+def _rnn_inputs(opdef, attrs, dtype, rng, steps=3, batch=2, inputs=3):
+    from scheduler.graph import Node
+    from scheduler.infer import apply_rule
+    p = opdef.parse_params(attrs)
+    ins = [(steps, batch, inputs)] + [None] * (len(opdef.arguments(p)) - 1)
+    in_shapes, out_shapes = apply_rule(Node(opdef, "rnn", params=p), ins, [None] * opdef.num_outputs(p), "shape")
+    scale = [1.0, 0.6, 0.5, 0.5]
+    return p, [(rng.uniform(-1, 1, s) * k).astype(dtype) for s, k in zip(in_shapes, scale)], out_shapes
+
+
+@pytest.mark.parametrize("case", _RNN_CASES, ids=lambda c: "rnn-%s-L%d-%s-%s%s" % (
+    c[0], c[1], "bi" if c[2] else "uni", c[3], "-host" if len(c) > 4 else ""))
+def test_rnn_kernels_match_cpu(case, monkeypatch):
+    """RNN's CUDA forward gives the CPU's outputs, states and reserve (same layout), and its CUDA backward reading
+    that reserve gives the CPU's gradients, with req write and add; the listed features run through the host."""
+    mode, layers, bidirectional, dtype = case[:4]
+    attrs = dict(mode=mode, state_size=2, num_layers=layers, bidirectional=bidirectional, state_outputs=True,
+                 **(case[4] if len(case) > 4 else {}))
+    rng = np.random.default_rng(11)
+    fwd, bwd = registry.get("RNN"), registry.get("_backward_RNN")
+    p, inputs, out_shapes = _rnn_inputs(fwd, attrs, dtype, rng)
+    host_calls = []
+    real_host = ops_cuda.host_fallback
+    monkeypatch.setattr(ops_cuda, "host_fallback",
+                        lambda op: (lambda *a: (host_calls.append(op.name), real_host(op)(*a))[1]))
+    monkeypatch.setattr("ops.cuda.rnn._fallbacks", {})
+    tol = {"float32": (1e-4, 1e-5), "float64": (1e-10, 1e-12)}[dtype]
+    for req in (WRITE, ADD):
+        init = [rng.uniform(-1, 1, s).astype(dtype) if req == ADD else np.zeros(s, dtype) for s in out_shapes]
+        init[-1] = np.zeros(out_shapes[-1], dtype)
+        cpu_out = [o.copy() for o in init]
+        mx.random.seed(3)
+        fwd.cpu(OpContext(is_train=False), p, [x.copy() for x in inputs], cpu_out, [req] * len(init))
+        mx.random.seed(3)
+        gpu_out, _ = run_gpu(fwd, p, inputs, init, [req] * len(init), False)
+        for k, (g, c) in enumerate(zip(gpu_out, cpu_out)):
+            np.testing.assert_allclose(g, c, *tol, err_msg="forward output %d, req %s" % (k, req))
+        heads = [rng.uniform(-1, 1, s).astype(dtype) for s in out_shapes[:1] + [x.shape for x in inputs[2:]]]
+        b_ins = heads + inputs + [cpu_out[-1]]        # the CPU forward's reserve
+        g_shapes = [x.shape for x in inputs]
+        g_init = [rng.uniform(-1, 1, s).astype(dtype) if req == ADD else np.zeros(s, dtype) for s in g_shapes]
+        cpu_grads = [o.copy() for o in g_init]
+        bwd.cpu(OpContext(is_train=True), p, [x.copy() for x in b_ins], cpu_grads, [req] * len(g_init))
+        gpu_grads, _ = run_gpu(bwd, p, b_ins, g_init, [req] * len(g_init), True)
+        for k, (g, c) in enumerate(zip(gpu_grads, cpu_grads)):
+            np.testing.assert_allclose(g, c, *tol, err_msg="gradient %d, req %s" % (k, req))
+    assert bool(host_calls) == (len(case) > 4), host_calls
+
+
+def test_gluon_rnn_layer_on_gpu_matches_cpu(monkeypatch):
+    """A hybridized Gluon GRU layer trains one step on the device through the CUDA RNN kernels (not the host) and
+    gives the CPU's outputs and gradients."""
+    calls = []
+    for name in ("RNN", "_backward_RNN"):
+        opdef = registry.get(name)
+        monkeypatch.setattr(opdef, "gpu", (lambda k: lambda *a: (calls.append(k.__name__), k(*a))[1])(opdef.gpu))
+    x0 = np.random.default_rng(5).standard_normal((3, 2, 3)).astype(np.float32)
+
+    def run(ctx):
+        mx.random.seed(1)
+        layer = mx.gluon.rnn.GRU(2, num_layers=2, bidirectional=True)
+        layer.initialize(mx.init.Uniform(0.5), ctx=ctx)
+        layer.hybridize()
+        x = mx.nd.array(x0, ctx=ctx)
+        x.attach_grad()
+        with mx.autograd.record():
+            loss = (layer(x) ** 2).sum()
+        loss.backward()
+        return [loss.asnumpy(), x.grad.asnumpy()] + [p.grad(ctx).asnumpy() for p in layer.collect_params().values()]
+    got = run(mx.gpu())
+    assert calls == ["rnn_forward", "rnn_backward"], calls
+    for g, c in zip(got, run(mx.cpu())):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
