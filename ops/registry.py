@@ -523,3 +523,4 @@ def _load_ops():
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
         from . import contrib_ops, control_flow, transformer  # noqa: F401
         from . import rnn, fold  # noqa: F401
+        from . import detection  # noqa: F401

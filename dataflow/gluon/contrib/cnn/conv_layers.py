@@ -17,7 +17,8 @@ def _refuse(layer, op_name):
     if not registry.exists(op_name):
         raise MXNetError("gluon.contrib.cnn.%s needs the operator '%s', which dataflow does not provide "
                          "(mx.nd.contrib.%s does not exist)" % (layer, op_name, op_name[len("_contrib_"):]))
-    raise MXNetError("gluon.contrib.cnn.%s is not implemented in dataflow" % layer)
+    raise MXNetError("gluon.contrib.cnn.%s is not implemented in dataflow (its operator '%s' is: "
+                     "mx.nd.contrib.%s)" % (layer, op_name, op_name[len("_contrib_"):]))
 
 
 class DeformableConvolution(HybridBlock):
