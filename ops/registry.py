@@ -389,6 +389,8 @@ class OpDef:
     input_var_attrs: Callable = None   # callable(p, input_name) -> attrs for implicitly created variables
     takes_training: bool = False       # behaves differently in training (Dropout, BatchNorm)
     state_per_call: bool = False       # keeps kernel state per node: each imperative call is a new node (Custom)
+    value_shapes: Callable = None      # (p, input values) -> output shapes, for ops whose output shapes depend on
+                                       # input values (boolean_mask): imperative only, never cached
     any_param: Field = None            # parses keys not in `params` (Custom hands any keyword to its Prop)
     doc: str = ""
 
@@ -521,6 +523,6 @@ def _load_ops():
         _loaded = True
         from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
-        from . import contrib_ops, control_flow, transformer  # noqa: F401
+        from . import contrib_ops, contrib_indexing, control_flow, resize, transformer  # noqa: F401
         from . import rnn, fold  # noqa: F401
         from . import detection  # noqa: F401

@@ -35,3 +35,23 @@ def selfatt_valatt(p, x, att):
     seq, batch, heads, dim = v.shape
     a = att.astype(np.float64).reshape(batch, heads, seq, seq)
     return np.einsum("bhij,jbhd->ibhd", a, v).reshape(seq, batch, heads * dim).astype(x.dtype)
+
+
+def _slots(x, heads, slots):
+    seq, batch, width = x.shape
+    r = x.astype(np.float64).reshape(seq, batch, heads, slots, width // (slots * heads))
+    return [r[:, :, :, s] for s in range(slots)]                 # each (seq, batch, heads, head_dim)
+
+
+def encdec_qk(p, queries, keys_values):
+    (q,), (k, _) = _slots(queries, p.heads, 1), _slots(keys_values, p.heads, 2)
+    q_seq, batch, heads, dim = q.shape
+    scores = np.einsum("ibhd,jbhd->bhij", q / np.sqrt(dim), k)
+    return scores.reshape(batch * heads, q_seq, k.shape[0]).astype(queries.dtype)
+
+
+def encdec_valatt(p, keys_values, att):
+    _, v = _slots(keys_values, p.heads, 2)
+    k_seq, batch, heads, dim = v.shape
+    a = att.astype(np.float64).reshape(batch, heads, att.shape[1], k_seq)
+    return np.einsum("bhij,jbhd->ibhd", a, v).reshape(att.shape[1], batch, heads * dim).astype(keys_values.dtype)

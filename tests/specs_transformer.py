@@ -41,6 +41,22 @@ def _valatt_sample(draw, dtype):
     return {"heads": heads}, [array(draw, dtype, shape, "unit"), att]
 
 
+def _encdec_shapes(draw):
+    q_seq, k_seq, batch, heads, dim = (draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3)),
+                                       draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    return (q_seq, batch, heads * dim), (k_seq, batch, heads * 2 * dim), (batch * heads, q_seq, k_seq), heads
+
+
+def _encdec_qk_sample(draw, dtype):
+    q, kv, _, heads = _encdec_shapes(draw)
+    return {"heads": heads}, [array(draw, dtype, q, "unit"), array(draw, dtype, kv, "unit")]
+
+
+def _encdec_valatt_sample(draw, dtype):
+    _, kv, att, heads = _encdec_shapes(draw)
+    return {"heads": heads}, [array(draw, dtype, kv, "unit"), array(draw, dtype, att, "unit")]
+
+
 SPECS = [
     OpSpec("_contrib_div_sqrt_dim", R.div_sqrt_dim, _data, dtypes=FLOATS + ("int32",), tol=_TOL, grad=True,
            shapes=(Shp({}, ((2, 5),), ((2, 5),)),)),
@@ -58,9 +74,24 @@ SPECS = [
            shapes=(Shp({"heads": 2}, ((3, 2, 12),), ((4, 3, 3),)),)),
     OpSpec("_contrib_interleaved_matmul_selfatt_valatt", R.selfatt_valatt, _valatt_sample, dtypes=FLOATS, tol=_TOL,
            grad=True, shapes=(Shp({"heads": 2}, ((3, 2, 12), None), ((3, 2, 4),), want_ins=((3, 2, 12), (4, 3, 3))),)),
+    OpSpec("_contrib_interleaved_matmul_encdec_qk", R.encdec_qk, _encdec_qk_sample, dtypes=FLOATS, tol=_TOL,
+           grad=True,
+           errors=(Err({"heads": 3}, shapes=((3, 2, 4), (5, 2, 8)), match="queries.*heads=3"),
+                   Err({"heads": 2}, shapes=((3, 2, 4), (5, 8)), match="keys_values must be 3-D"),
+                   Err({"heads": 2}, shapes=((3, 2, 4), (5, 2, 6)), match=r"last dim of keys_values \(6\)")),
+           shapes=(Shp({"heads": 2}, ((3, 2, 4), (5, 2, 8)), ((4, 3, 5),)),
+                   Shp({"heads": 2}, ((3, 2, 4), None), (None,)))),
+    OpSpec("_contrib_interleaved_matmul_encdec_valatt", R.encdec_valatt, _encdec_valatt_sample, dtypes=FLOATS,
+           tol=_TOL, grad=True,
+           errors=(Err({"heads": 2}, shapes=((5, 2, 8), (4, 3)), match="attention must be 3-D"),),
+           shapes=(Shp({"heads": 2}, ((5, 2, 8), (4, 3, 5)), ((3, 2, 4),)),
+                   Shp({"heads": 2}, ((5, 2, 8), None), (None,)))),
 ]
 
 EXEMPT = {name: "internal to %s's gradient; checked through it in tests/test_gradients.py" % forward
           for name, forward in (("_backward_interleaved_matmul_selfatt_qk", "_contrib_interleaved_matmul_selfatt_qk"),
                                 ("_backward_interleaved_matmul_selfatt_valatt",
-                                 "_contrib_interleaved_matmul_selfatt_valatt"))}
+                                 "_contrib_interleaved_matmul_selfatt_valatt"),
+                                ("_backward_interleaved_matmul_encdec_qk", "_contrib_interleaved_matmul_encdec_qk"),
+                                ("_backward_interleaved_matmul_encdec_valatt",
+                                 "_contrib_interleaved_matmul_encdec_valatt"))}

@@ -77,6 +77,8 @@ class _OpCall:
         inputs' shapes and dtypes, in turn, when the caller has them."""
         if not inputs:
             self._check_param_shape()       # before the cache: np_shape may have changed since
+        if self.opdef.value_shapes is not None:
+            return self._value_signature(inputs)
         if key is None:
             key = tuple([part for x in inputs for part in (x._data.shape, x._data.dtype)])
         hit = self._inferred.get(key)
@@ -93,6 +95,17 @@ class _OpCall:
                 self._inferred.clear()
             hit = self._inferred[key] = _Signature(shapes, dtypes)
         return hit
+
+    def _value_signature(self, inputs):
+        """The signature of an op whose output shapes depend on its inputs' values (boolean_mask): `value_shapes`
+        reads the values (waiting for them) instead of the shape rule. Never cached."""
+        node = Node(self.opdef, self.op_name, params=self.params)
+        _, dtypes = apply_rule(node, [x._data.dtype for x in inputs], [None] * self.n_out, "dtype")
+        values = []
+        for x in inputs:
+            x.wait_to_read()
+            values.append(x._data if x._ctx.device_type == "cpu" else x.asnumpy())
+        return _Signature([tuple(s) for s in self.opdef.value_shapes(self.params, values)], dtypes)
 
     def _check_param_shape(self):
         # An op whose output shape is its `shape` param (_zeros, _random_uniform ...) cannot run with unknown

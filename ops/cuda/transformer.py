@@ -8,6 +8,6 @@ KERNELS = {}
 _ELEMWISE = "elementwise (GluonNLP's attention scaling / positions): runs through the host; a CUDA port is a follow-up"
 _GEMM = "batched matmuls over the interleaved layout: run through the host (numpy BLAS); a cuBLAS port is a follow-up"
 WITHOUT = {"_contrib_div_sqrt_dim": _ELEMWISE, "_contrib_arange_like": _ELEMWISE,
-           **{name: _GEMM for name in (
-               "_contrib_interleaved_matmul_selfatt_qk", "_contrib_interleaved_matmul_selfatt_valatt",
-               "_backward_interleaved_matmul_selfatt_qk", "_backward_interleaved_matmul_selfatt_valatt")}}
+           **{prefix + "interleaved_matmul_%s_%s" % (kind, product): _GEMM
+              for prefix in ("_contrib_", "_backward_") for kind in ("selfatt", "encdec")
+              for product in ("qk", "valatt")}}
