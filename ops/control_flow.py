@@ -21,11 +21,18 @@ through the subgraph by the scheduler's passes; a state whose shape or dtype cha
 different outputs, are errors naming both. Like ops/autodiff.py, this module reaches the scheduler only inside
 functions: ops never import it at load.
 
-Backward. `_backward_foreach` (and the other two) take the forward inputs and every output gradient, recompute the
-forward steps to get each step's states, then run each step's subgraph forward and backward in reverse order. This
-costs one more forward pass than keeping every intermediate (MXNet keeps them), and memory for the states only.
+Backward. Each node has a hidden last output, `reserve` (dataflow's own: files do not count it), where a training
+forward keeps per step what the subgraph's gradient steps read; `_backward_foreach` (and the other two) take the
+forward inputs, every output gradient and the reserve, and run only each step's gradient steps, in reverse order
+(Note [saved forward values] in ops/cpu/control_flow.py; where nothing was saved they recompute the forward).
 A while loop's padding rows get no gradient and are zeros here (MXNet leaves them undefined); `_cond`'s predicate
 gets none.
+
+Aux states. A BatchNorm inside a body makes its moving stats inputs of the subgraph and, as in MXNet 1.9.1, plain
+arguments of the control flow node (MXNet lists no aux states for it). The node and its backward declare the node
+inputs feeding them as written (`writes_arguments`): the BatchNorm backward inside updates them in place, once per
+step, as an unrolled graph's BatchNorms would. MXNet itself cannot bind such a graph with gradients, and in an
+Executor runs the body in inference mode even with is_train=True; here the body follows the node's mode.
 """
 import threading
 
@@ -46,6 +53,8 @@ class Subgraph:
         self.outputs = list(outputs)
         self._graph = None
         self._runners = {}
+        self._written = None
+        self._reads = False     # not yet known (None: the subgraph has no gradient)
 
     @property
     def graph(self):
@@ -58,9 +67,31 @@ class Subgraph:
         g = self.graph
         return [g.nodes[nid].name for nid in g.arg_nodes]
 
+    def written_inputs(self):
+        """Positions among the subgraph's inputs of the variables its nodes write: BatchNorm's moving stats (its
+        backward updates them), a fixed gamma; a nested control flow node's own written inputs count too."""
+        if self._written is None:
+            from scheduler.plan import written_variables
+            g = self.graph
+            where = {nid: k for k, nid in enumerate(g.arg_nodes)}
+            self._written = frozenset(where[nid] for nid in written_variables(g))
+        return self._written
+
+    def backward_reads(self):
+        """(eids of entries computed by forward steps, positions of inputs) that the subgraph's gradient steps read
+        (what one step saves for the backward: Note [saved forward values] in ops/cpu/control_flow.py); None when
+        the subgraph cannot be differentiated (the backward then raises, naming the op)."""
+        if self._reads is False:
+            try:
+                self._reads = cpu.backward_reads(cpu.lower_with_gradients(self)[0])
+            except Exception:  # noqa: BLE001 - whatever a gradient rule raises, the backward raises it again, named
+                self._reads = None
+        return self._reads
+
     def infer(self, kind, in_values):
-        """(input values, output values) of the subgraph's shapes or dtypes (`kind`) from the known input values
-        (one per subgraph input, None where unknown); the pass adds the control flow node to an error inside."""
+        """(input values, output values, every entry's value) of the subgraph's shapes or dtypes (`kind`) from the
+        known input values (one per subgraph input, None where unknown); the pass adds the control flow node to an
+        error inside."""
         from scheduler.infer import infer_dtypes, infer_shapes
         g = self.graph
         known = {g.nodes[nid].name: v for nid, v in zip(g.arg_nodes, in_values, strict=True) if v is not None}
@@ -68,14 +99,17 @@ class Subgraph:
             values = (infer_shapes if kind == "shape" else infer_dtypes)(g, known).values
         except MXNetError as err:
             raise type(err)("in its subgraph: %s" % err) from None
-        return [values[g.node_row_ptr[nid]] for nid in g.arg_nodes], [values[e] for e in g.heads]
+        return [values[g.node_row_ptr[nid]] for nid in g.arg_nodes], [values[e] for e in g.heads], values
 
-    def runner(self, shapes, dtypes, backward):
-        """The subgraph bound for these input shapes and dtypes (one per thread: a Plan's buffers are its own)."""
-        key = (tuple(shapes), tuple(np.dtype(t).str for t in dtypes), backward, threading.get_ident())
+    def runner(self, shapes, dtypes, backward, summed=()):
+        """The subgraph bound for these input shapes and dtypes (one per thread: a Plan's buffers are its own);
+        with `backward`, its gradient steps too, adding the gradients of the inputs at positions `summed` up over
+        the steps (cpu.Runner)."""
+        key = (tuple(shapes), tuple(np.dtype(t).str for t in dtypes), backward, frozenset(summed),
+               threading.get_ident())
         runner = self._runners.get(key)
         if runner is None:
-            runner = self._runners[key] = cpu.Runner(self, shapes, dtypes, backward)
+            runner = self._runners[key] = cpu.Runner(self, shapes, dtypes, backward, summed)
         return runner
 
     def release(self):
@@ -162,6 +196,30 @@ def _check_state(kind, what, j, before, after):
             % (what, j, _show(before), _show(after), "shape" if kind == "shape" else "dtype"))
 
 
+def _slot_values(sub, values, in_values, varying):
+    """The shapes or dtypes of what one step of `sub` saves for the backward: the entries its gradient steps read,
+    and those of the step-varying inputs (positions `varying`: loop states) they read; None without gradients."""
+    reads = sub.backward_reads()
+    if reads is None:
+        return None
+    produced, inputs = reads
+    return [values[e] for e in produced] + [in_values[loc] for loc in inputs if loc in varying]
+
+
+def _reserve(kind, slots, per_slot):
+    """The hidden `reserve` output's shape or dtype: a header, then `slots` slots each holding the largest of the
+    `per_slot` value lists (Note [saved forward values]); None while something is unknown."""
+    known = [v for v in per_slot if v is not None]
+    if kind == "shape":
+        if slots is None or any(not _complete(kind, x) for v in known for x in v):
+            return None
+        return (cpu.HEADER + slots * max([cpu.slot_size(v) for v in known], default=0),)
+    if any(x is None for v in known for x in v):
+        return None
+    dtypes = [np.dtype(x) for v in known for x in v]
+    return max(dtypes, key=lambda t: t.itemsize) if dtypes else np.dtype(np.float32)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # _foreach
 # ---------------------------------------------------------------------------------------------------------------
@@ -199,7 +257,7 @@ def _foreach_rule(kind):
         for j in range(len(p.in_state_locs)):       # a state keeps its shape and dtype from step to step
             if known[n_data + j] is None:
                 known[n_data + j] = outs[n_out + j]
-        sub_ins, sub_outs = sub.infer(kind, _foreach_sub_values(p, known, kind))
+        sub_ins, sub_outs, values = sub.infer(kind, _foreach_sub_values(p, known, kind))
         new_ins = []
         for k, loc in enumerate(cpu.foreach_inputs(p)):
             v = sub_ins[loc]
@@ -217,6 +275,7 @@ def _foreach_rule(kind):
                 new_outs[n_out + j] = new_ins[n_data + j]
             elif new_ins[n_data + j] is None:
                 new_ins[n_data + j] = new_outs[n_out + j]
+        new_outs.append(_reserve(kind, length, [_slot_values(sub, values, sub_ins, set(p.in_state_locs))]))
         return new_ins, new_outs
     return rule
 
@@ -247,8 +306,8 @@ def _while_rule(kind):
         for j, k in enumerate(var_inputs):
             if known[k] is None:
                 known[k] = outs[n_out + j]
-        c_ins, _ = cond_g.infer(kind, [known[k] for k in p.cond_input_locs])
-        f_ins, f_outs = func_g.infer(kind, [known[k] for k in p.func_input_locs])
+        c_ins, _, _ = cond_g.infer(kind, [known[k] for k in p.cond_input_locs])
+        f_ins, f_outs, values = func_g.infer(kind, [known[k] for k in p.func_input_locs])
         new_ins = list(ins)
         for locs, sub_ins in ((p.cond_input_locs, c_ins), (p.func_input_locs, f_ins)):
             for k, v in zip(locs, sub_ins):
@@ -265,6 +324,7 @@ def _while_rule(kind):
                 new_outs[n_out + j] = new_ins[k]
             elif new_ins[k] is None:
                 new_ins[k] = new_outs[n_out + j]
+        new_outs.append(_reserve(kind, p.max_iterations, [_slot_values(func_g, values, f_ins, set(p.func_var_locs))]))
         return new_ins, new_outs
     return rule
 
@@ -283,13 +343,14 @@ def _cond_check(p):
 def _cond_rule(kind):
     def rule(p, ins, outs):
         _cond_check(p)
-        new_ins, branch_outs = list(ins), []
+        new_ins, branch_outs, saved = list(ins), [], []
         for sub, locs in zip(p.subgraphs, (p.cond_input_locs, p.then_input_locs, p.else_input_locs)):
-            sub_ins, sub_outs = sub.infer(kind, [ins[k] for k in locs])
+            sub_ins, sub_outs, values = sub.infer(kind, [ins[k] for k in locs])
             for k, v in zip(locs, sub_ins):
                 if v is not None:       # the pass merges it with what is known (a partial shape, a conflict)
                     new_ins[k] = v
             branch_outs.append(sub_outs)
+            saved.append(_slot_values(sub, values, sub_ins, ()))
         then_outs, else_outs = branch_outs[1:]
         for i, (a, b) in enumerate(zip(then_outs, else_outs)):
             if _differs(kind, a, b):
@@ -297,8 +358,31 @@ def _cond_rule(kind):
                     "output %d is %s in the then-branch but %s in the else-branch; both branches must give "
                     "the same %ss" % (i, _show(a), _show(b), kind))
         new_outs = [_best(kind, a, b, out) for a, b, out in zip(then_outs, else_outs, outs)]
+        new_outs.append(_reserve(kind, 1, saved[1:]))
         return new_ins, new_outs
     return rule
+
+
+def _feeds(op_name, p):
+    """Per subgraph of a node with these params, per subgraph input, the node input feeding it."""
+    if op_name == "_foreach":
+        feeds = [None] * len(cpu.foreach_inputs(p))
+        for k, loc in enumerate(cpu.foreach_inputs(p)):
+            feeds[loc] = k
+        return [feeds]
+    if op_name == "_while_loop":
+        return [p.cond_input_locs, p.func_input_locs]
+    return [p.cond_input_locs, p.then_input_locs, p.else_input_locs]
+
+
+def _written_arguments(op_name):
+    """`writes_arguments` of a control flow op and of its backward: the node inputs feeding a subgraph input its
+    subgraph writes (the moving stats of a BatchNorm inside, which MXNet lists as the node's plain arguments), so
+    the engine orders every push running the node as a write of those arrays."""
+    def written(p):
+        return ["arg%d" % k for k in sorted({feeds[loc] for sub, feeds in zip(p.subgraphs, _feeds(op_name, p))
+                                             for loc in sub.written_inputs()})]
+    return written
 
 
 def check_params(op_name, p):
@@ -332,9 +416,11 @@ def _cond_count(p):
 
 
 def _outputs(p):
-    if p.num_outputs == 1:      # MXNet: `_cond0_output` for one output, `_foreach0_output0, ...` for several
-        return ["output"]
-    return ["output%d" % i for i in range(p.num_outputs)]
+    """MXNet's outputs (`_cond0_output` for one, `_foreach0_output0, ...` for several), then the hidden `reserve`
+    holding what the backward reads (Note [saved forward values] in ops/cpu/control_flow.py)."""
+    if p.num_outputs == 1:
+        return ["output", "reserve"]
+    return ["output%d" % i for i in range(p.num_outputs)] + ["reserve"]
 
 
 def _releasing(kernel):
@@ -352,8 +438,9 @@ def _releasing(kernel):
 def _register(name, params, count, rule, kernel, backward_kernel):
     """The op and its `_backward_` op: (forward inputs, output gradients) -> one gradient per forward input."""
     def gradient(p, ins, outs, dys):
-        dys = [autodiff.zeros_like(y) if dy is None else dy for y, dy in zip(outs, dys, strict=True)]
-        grads = autodiff.apply("_backward" + name, *ins, *dys, **p.as_dict())
+        n = p.num_outputs
+        dys = [autodiff.zeros_like(y) if dy is None else dy for y, dy in zip(outs[:n], dys[:n], strict=True)]
+        grads = autodiff.apply("_backward" + name, *ins, *dys, outs[n], **p.as_dict())
         return grads if isinstance(grads, list) else [grads]
 
     def backward_rule(p, ins, outs):
@@ -361,16 +448,18 @@ def _register(name, params, count, rule, kernel, backward_kernel):
 
     register(OpDef(
         name, params=params, arguments=lambda p: ["arg%d" % i for i in range(count(p))], outputs=_outputs,
+        num_visible_outputs=lambda p: p.num_outputs, private_outputs=True, writes_arguments=_written_arguments(name),
         infer_shape=rule("shape"), infer_type=rule("dtype"), gradient=gradient, cpu=_releasing(kernel),
         takes_training=True,
         doc="MXNet's %s: one node running its subgraphs (see ops/control_flow.py)." % name))
     register(OpDef(
         "_backward" + name, params=params,
         arguments=lambda p: (["arg%d" % i for i in range(count(p))]
-                             + ["grad_output%d" % i for i in range(p.num_outputs)]),
-        outputs=lambda p: ["grad_arg%d" % i for i in range(count(p))],
+                             + ["grad_output%d" % i for i in range(p.num_outputs)] + ["reserve"]),
+        outputs=lambda p: ["grad_arg%d" % i for i in range(count(p))], writes_arguments=_written_arguments(name),
         infer_shape=backward_rule, infer_type=backward_rule, cpu=_releasing(backward_kernel), takes_training=True,
-        doc="The gradient of %s: its steps again, then backward through the subgraph step by step." % name))
+        doc="The gradient of %s: backward through the subgraph step by step, from the values its forward saved "
+            "in the reserve (or its steps again, where it saved none)." % name))
 
 
 _register("_foreach", _FOREACH, _foreach_count, _foreach_rule, cpu.foreach, cpu.foreach_backward)

@@ -69,6 +69,25 @@ class PlanCache:
         self._entries.clear()
 
 
+def _one_variable_per_name(heads):
+    """(heads, their IndexedGraph) of the graph to bind: MXNet binds a graph's inputs by name, so variables sharing a
+    name are one input. A Gluon parameter used in two control flow subgraphs has a node per use (as MXNet's export
+    writes it): then the heads of a copy where each name is one variable node."""
+    g = IndexedGraph(heads)
+    names = [g.nodes[nid].name for nid in g.arg_nodes]
+    if len(set(names)) == len(names):
+        return heads, g
+    first, copies = {}, {}
+    for node in g.nodes:
+        if node.is_variable:
+            copies[id(node)] = first.setdefault(node.name, node)
+        else:
+            copies[id(node)] = Node(node.op, node.name, node.attrs, node.params,
+                                    [Entry(copies[id(e.node)], e.index, e.version) for e in node.inputs])
+    merged = [Entry(copies[id(e.node)], e.index, e.version) for e in heads]
+    return merged, IndexedGraph(merged)
+
+
 class _CachedGraph:
     """A traced graph compiled for one input signature: a Plan whose input and output buffers are rebound on
     each call (MXNet's CachedOp). When every head has its own output array, a call is one engine push of the
@@ -81,7 +100,8 @@ class _CachedGraph:
         known_dtypes = {n: a._data.dtype for n, a in zip(input_names, args)}
         for name, array in self._params.items():
             known_shapes[name], known_dtypes[name] = array.shape, array._data.dtype
-        lowered = build.lower(out._outputs, known_shapes, known_dtypes, fold=not training and monitor is None)
+        heads, forward = _one_variable_per_name(out._outputs)
+        lowered = build.lower(heads, known_shapes, known_dtypes, forward=forward, fold=not training and monitor is None)
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         names = {g.nodes[nid].name: g.node_row_ptr[nid] for nid in g.arg_nodes}
         missing = [n for n in names if n not in self._params and n not in input_names]
@@ -195,8 +215,7 @@ class _CachedBackward:
     _IDLE_LIMIT = 2     # idle Plans kept per signature: a training step needs one, gradient accumulation two
 
     def __init__(self, out, input_names, args, params, training, block_name, monitor=None):
-        heads = list(out._outputs)
-        forward = IndexedGraph(heads)
+        heads, forward = _one_variable_per_name(list(out._outputs))
         variables = {forward.nodes[i].name: forward.nodes[i] for i in forward.arg_nodes}
         ctx = args[0].context if args else None
         self._params = {name: p.data(ctx) for name, p in params.items() if name in variables}

@@ -101,7 +101,9 @@ def _outer_input(sub, name, cut):
         return cut[name]
     g = sub.graph
     node = next(g.nodes[nid] for nid in g.arg_nodes if g.nodes[nid].name == name)
-    return Entry(Node(None, node.name, node.attrs))
+    outer = Node(None, node.name, node.attrs)
+    outer.version = node.version        # MXNet shares the node: a moving stat mutated inside keeps its version
+    return Entry(outer, 0, node.version)
 
 
 def _make_node(op_name, inputs, subgraphs, params):
@@ -113,8 +115,11 @@ def _make_node(op_name, inputs, subgraphs, params):
                 for k, v in dict(params, num_args=len(inputs) + len(subgraphs)).items()}
     attrs = dict(attribute.node_attrs(attribute.current().get(None)), **op_attrs)
     parsed = opdef.parse_params(dict(op_attrs, subgraphs=subgraphs), name)
+    # as NNVM's UpdateNodeVersion: an input variable's entry carries the variable's current version (1 for a
+    # moving stat a BatchNorm inside mutates), which MXNet's JSON writes
+    inputs = [Entry(e.node, e.index, e.node.version) if e.node.is_variable else e for e in inputs]
     node = Node(opdef, name, attrs, parsed, inputs)
-    return Symbol([Entry(node, i) for i in range(opdef.num_outputs(parsed))])
+    return Symbol([Entry(node, i) for i in range(opdef.visible_outputs(parsed))])
 
 
 # ---------------------------------------------------------------------------------------------------------------
