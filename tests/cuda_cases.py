@@ -91,7 +91,8 @@ def test_kernel_matches_cpu(name, dtype, data):
             from scheduler.infer import apply_rule
             node = Node(opdef, name, params=p)
             n_out = opdef.num_outputs(p)
-            _, shapes = apply_rule(node, [x.shape for x in inputs], [None] * n_out, "shape")
+            shapes = (opdef.value_shapes(p, inputs) if opdef.value_shapes is not None       # boolean_mask
+                      else apply_rule(node, [x.shape for x in inputs], [None] * n_out, "shape")[1])
             _, dtypes = apply_rule(node, [x.dtype for x in inputs], [None] * n_out, "dtype")
             init = [(rng.uniform(-2, 2, s) if np.dtype(t).kind == "f" else rng.integers(0, 2, s)).astype(t)
                     if req == ADD else np.zeros(s, t) for s, t in zip(shapes, dtypes)]
