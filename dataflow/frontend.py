@@ -68,6 +68,14 @@ def make_function(opdef, name, invoke, extra_params):
     return function
 
 
+_GENERATED_CODE = next(c for c in make_function.__code__.co_consts if getattr(c, "co_name", "") == "function")
+
+
+def is_generated(function):
+    """True for a front-end function `make_function` made, False for whatever replaced it (AMP's wrappers)."""
+    return getattr(function, "__code__", None) is _GENERATED_CODE
+
+
 _ARRAY_TYPES = set()    # the types `_is_array` accepted: a front-end call tests its inputs with one set lookup
 
 

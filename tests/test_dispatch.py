@@ -10,6 +10,7 @@
   array (issue 14): `y.asnumpy()` raises instead of exposing uninitialised memory; a full overwrite still clears it.
 """
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -277,11 +278,11 @@ def test_waitall_in_another_thread_is_woken_by_an_inline_op():
 
 
 def test_an_inline_op_in_flight_holds_back_waitall_and_writers_in_other_threads():
-    """An inline op runs in the pushing thread without an `_Op`, but it is still in flight: a waitall in another
-    thread waits for it, and a write pushed meanwhile by another thread runs after it."""
+    """An inline op runs in the pushing thread holding the engine's lock (scheduler/engine.py, Note [inline ops]):
+    a push and a waitall in other threads wait for it, and the write pushed meanwhile runs after its read."""
     engine = ThreadedEngine(1)
     a, b = engine.new_var("a"), engine.new_var("b")
-    box, started, release, waited = {"a": 1}, threading.Event(), threading.Event(), threading.Event()
+    box, started, release, events = {"a": 1}, threading.Event(), threading.Event(), []
 
     def slow_read():
         started.set()
@@ -290,14 +291,37 @@ def test_an_inline_op_in_flight_holds_back_waitall_and_writers_in_other_threads(
     pusher = threading.Thread(target=lambda: engine.push(slow_read, [a], [b], "slow read", inline=True))
     pusher.start()
     assert started.wait(5)
-    engine.push(lambda: box.update(a=10), writes=[a], name="overwrite a")      # must wait for the read
-    waiter = threading.Thread(target=lambda: (engine.waitall(), waited.set()))
-    waiter.start()
-    assert not waited.wait(0.05) and box["a"] == 1
+    others = [threading.Thread(target=lambda: (engine.push(lambda: box.update(a=10), writes=[a], name="write a"),
+                                               events.append("pushed"))),
+              threading.Thread(target=lambda: (engine.waitall(), events.append("waited")))]
+    for thread in others:
+        thread.start()
+    time.sleep(0.05)
+    assert events == [] and box == {"a": 1}
     release.set()
-    pusher.join(5)
-    waiter.join(5)
-    assert waited.is_set() and box == {"a": 10, "b": 2}
+    for thread in [pusher, *others]:
+        thread.join(5)
+    engine.waitall()
+    assert sorted(events) == ["pushed", "waited"] and box == {"a": 10, "b": 2}
+
+
+def test_an_inline_op_whose_fn_pushes_is_ordered_before_what_it_pushed():
+    """A push from inside a running inline fn marks that op's vars first: an op it pushes over them (reading what
+    the running op writes, or writing what it reads) waits for it; an independent one runs at once."""
+    engine = ThreadedEngine(1)
+    a, b, c, d = (engine.new_var(n) for n in "abcd")
+    order = []
+
+    def outer():
+        engine.push(lambda: order.append("reads b"), reads=[b], writes=[c], name="reads b", inline=True)
+        engine.push(lambda: order.append("writes a"), writes=[a], name="writes a", inline=True)
+        engine.push(lambda: order.append("independent"), writes=[d], name="independent", inline=True)
+        order.append("outer")
+    engine.push(outer, reads=[a], writes=[b], name="outer", inline=True)
+    engine.waitall()
+    assert order.index("independent") < order.index("outer") < order.index("reads b")
+    assert order.index("outer") < order.index("writes a")
+    assert all((v._readers, v._writing, len(v._queue)) == (0, False, 0) for v in (a, b, c, d))
 
 
 def test_an_inline_op_stores_its_error_and_skips_on_a_failed_read():
@@ -319,28 +343,30 @@ def test_an_inline_op_stores_its_error_and_skips_on_a_failed_read():
     assert ran == ["a"] and (a._readers, a._writing, len(a._queue)) == (0, False, 0)
 
 
-def test_a_fork_while_an_inline_op_runs_loses_it_in_the_child():
-    """The child of a fork has no thread running the inline op: its writes get an error, its vars are free, and
-    the op ending later (here, in the simulation, where the thread still exists) changes nothing."""
+def test_a_fork_waits_for_an_inline_op_running_in_another_thread():
+    """The engine's fork hook takes its lock, so a fork waits for an inline op to end (Note [inline ops]): the
+    child has it done, its vars free, nothing in flight."""
     engine = ThreadedEngine(1)
     a, b = engine.new_var("a"), engine.new_var("b")
-    started, release = threading.Event(), threading.Event()
+    started, release, box = threading.Event(), threading.Event(), {}
 
     def held():
         started.set()
         release.wait(5)
+        box["b"] = 1
     pusher = threading.Thread(target=lambda: engine.push(held, [a], [b], "held", inline=True))
     pusher.start()
     assert started.wait(5)
-    engine._before_fork()
-    engine._after_fork(in_child=True)       # what the child of os.fork() runs, without forking this process
-    assert (a._readers, b._writing) == (0, False) and not engine._running
-    engine.waitall()
+    forker = threading.Thread(target=engine._before_fork)      # the forking thread's hook
+    forker.start()
+    forker.join(0.05)
+    assert forker.is_alive()
     release.set()
-    pusher.join(5)
-    with pytest.raises(mx.base.MXNetError, match="held: the process forked while this op was running"):
-        engine.wait_for_var(b)
-    assert (a._readers, b._writing) == (0, False)
+    for thread in (pusher, forker):
+        thread.join(5)
+    engine._after_fork(in_child=True)       # what the child of os.fork() runs, without forking this process
+    assert box == {"b": 1} and not engine._running and (a._readers, b._writing) == (0, False)
+    engine.wait_for_var(b)
     engine.push(lambda: None, reads=[a], writes=[b], name="after", inline=True)
     engine.wait_for_var(b)
 
@@ -450,3 +476,69 @@ def test_params_read_as_attributes_stay_read_only():
     with pytest.raises(AttributeError, match="read-only"):
         p.num_hidden = 3
     assert p.num_hidden == 7
+
+
+# ---- layers calling their op through a BoundCall (dataflow/ndarray/calls.py) ------------------------------------
+
+def test_a_bound_call_equals_the_front_end_call_and_reinfers_per_signature():
+    """A `BoundCall` is `mx.nd.X(*inputs, **params)` parsed once: a new input shape or dtype is inferred anew, a
+    wrong input count or shape gets the front end's error, and a pending write to an input is waited for."""
+    from dataflow.ndarray.calls import BoundCall
+    fc = BoundCall("FullyConnected", 3, num_hidden=3, no_bias=False, flatten=True)
+    rs = np.random.RandomState(5)
+    w, b = rs.rand(3, 4).astype(np.float32), rs.rand(3).astype(np.float32)
+    for shape, dtype in (((2, 4), np.float32), ((5, 2, 2), np.float32), ((1, 4), np.float64)):
+        x = rs.rand(*shape).astype(dtype)
+        got = fc(mx.nd.array(x, dtype=dtype), mx.nd.array(w, dtype=dtype), mx.nd.array(b, dtype=dtype))
+        assert got.dtype == dtype and got.shape == (shape[0], 3)
+        np.testing.assert_allclose(got.asnumpy(), x.reshape(shape[0], -1) @ w.T + b, rtol=1e-5)
+    with pytest.raises(mx.base.MXNetError, match="weight"):
+        fc(mx.nd.ones((2, 5)), mx.nd.array(w), mx.nd.array(b)).wait_to_read()
+    with pytest.raises(mx.base.MXNetError):
+        fc(mx.nd.ones((2, 4)), mx.nd.array(w))
+    big = mx.nd.ones((300, 300))
+    slow = mx.nd.dot(big, big)                      # over the inline limit: runs on a worker, pending a while
+    x = mx.nd.slice(slow, begin=(0, 0), end=(2, 4))      # queued behind the dot: so is the call
+    np.testing.assert_allclose(fc(x, mx.nd.array(w), mx.nd.array(b)).asnumpy(), np.full((2, 4), 300.0) @ w.T + b,
+                               rtol=1e-5)
+
+
+def test_layers_follow_a_replaced_front_end_and_survive_copies(monkeypatch):
+    """Dense and Activation call their op through a `BoundCall`: while `mx.nd.FullyConnected` is replaced (as
+    AMP's casting wrappers replace it) the layer calls the replacement; a deep copy or pickle of a called layer
+    works and computes the same."""
+    import copy
+    import pickle
+    layer = nn.Dense(3, activation="relu", in_units=4)
+    layer.initialize(mx.init.Uniform(1.0))
+    x = np.random.RandomState(2).rand(2, 4).astype(np.float32)
+    want = _dense_numpy(layer, x)
+    np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), want, rtol=1e-5)
+    calls = []
+    original = mx.nd.FullyConnected
+
+    def wrapper(*args, **kwargs):
+        calls.append(sorted(kwargs))
+        return original(*args, **kwargs)
+    monkeypatch.setattr(mx.nd, "FullyConnected", wrapper)
+    np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), want, rtol=1e-5)
+    assert calls == [["flatten", "no_bias", "num_hidden"]]
+    monkeypatch.undo()
+    for twin in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        np.testing.assert_allclose(twin(mx.nd.array(x)).asnumpy(), want, rtol=1e-5)
+    np.testing.assert_allclose(layer(mx.nd.array(x)).asnumpy(), want, rtol=1e-5)
+    assert len(calls) == 1
+
+
+def test_a_layer_under_record_still_records_through_its_bound_call():
+    layer = nn.Dense(2, activation="relu", in_units=3)
+    layer.initialize(mx.init.Uniform(1.0))
+    x = mx.nd.array(np.random.RandomState(4).rand(4, 3))
+    layer(x)                                        # bound calls made outside record
+    with autograd.record():
+        loss = layer(x).sum()
+    loss.backward()
+    w, b = layer.weight.data().asnumpy(), layer.bias.data().asnumpy()
+    mask = (x.asnumpy() @ w.T + b) > 0
+    np.testing.assert_allclose(layer.weight.grad().asnumpy(), mask.T.astype(np.float32) @ x.asnumpy(), rtol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad().asnumpy(), mask.sum(axis=0), rtol=1e-5)

@@ -12,23 +12,28 @@ The key holds the values as given, so `scalar=1` and `scalar=1.0` share a form (
 
 The common call (CPU, fresh outputs, no GPU array made yet in the process) is written out flat in
 `ndarray._run`: one pass over the inputs collects their data, vars and the signature key; the kernel is
-bound with `functools.partial`; the engine's `_run_if_ready` grants, runs and releases it under two lock holds
-without an `_Op` (scheduler/engine.py). Everything else (`out=`, GPU, a Custom op's per-call state) goes through
-`_push`. Outputs are fresh `np.empty` arrays, not pooled: at ~0.2 us an allocation is cheaper than knowing when
+bound with `functools.partial`; the engine's `_run_if_ready` runs it holding its lock, without an `_Op` or marked
+vars (scheduler/engine.py, Note [inline ops]). Everything else (`out=`, GPU, a Custom op's per-call state) goes
+through `_push`. A caller that repeats one call (Dense's FullyConnected, the Activation layer) holds a
+`BoundCall`: the parsed form, called with the inputs only, so it skips the front end and the `_FORMS` lookup.
+Outputs are fresh `np.empty` arrays, not pooled: at ~0.2 us an allocation is cheaper than knowing when
 a pooled buffer is free again (a finalizer per NDArray costs more), and a fresh buffer can never alias a live one.
 Costs that were per call and are now gone: a thread-local flag read that raised and caught AttributeError
 (~1 us, `autograd.state._Flags`), `Params` attribute reads through `__getattr__` (~0.4 us each; now an
 instance-dict hit), an `_Op` and a deque per var. A non-hybridized Gluon block keeps its parameters' arrays per
 context between calls (`HybridBlock._forward_arrays`, guarded by `Parameter.generation`).
 """
+import sys
+
 import numpy as np
 
+from ops import registry
 from ops.errors import MXNetError, ShapeError, in_operator
 
 from scheduler.graph import Node
 from scheduler.infer import apply_rule
 
-from .. import util
+from .. import frontend, util
 
 # Ops writing at most this many bytes run in the calling thread when their inputs are ready (see engine.py).
 _INLINE_BYTES = 1 << 16
@@ -129,6 +134,36 @@ class _CallForm:
 _MAX_CACHED = 4096      # call forms, parsed calls, signatures per call: cleared when full (scalars vary freely)
 _CALLS = {}             # (opdef, op name, sorted params) -> _OpCall
 _FORMS = {}             # (opdef, op name, number of inputs, params as given) -> _CallForm
+
+
+class BoundCall:
+    """`mx.nd.<name>(*inputs, **params)` parsed once, for a caller that repeats one call (a Gluon layer's
+    imperative forward: Dense's FullyConnected): calling it with the inputs goes straight to `ndarray._run`, with
+    no front-end parsing and no call-form lookup. While `mx.nd.<name>` is not the generated front end (AMP's casting
+    wrapper replaces it after `amp.init()`), it calls whatever is there, as the written-out call would."""
+    __slots__ = ("name", "n_inputs", "params", "form", "_front", "_package", "_run")
+
+    def __init__(self, name, n_inputs, **params):
+        from . import ndarray       # here: ndarray.py imports this module
+        self.name, self.n_inputs, self.params = name, n_inputs, params
+        self.form, _ = ndarray._parse(registry.get(name), name, (None,) * n_inputs, dict(params))
+        self._package = sys.modules[__package__]            # mx.nd, whose attributes AMP replaces
+        front = getattr(self._package, name)
+        self._front = front if frontend.is_generated(front) else None
+        self._run = ndarray._run
+
+    def __call__(self, *inputs):
+        front = getattr(self._package, self.name)
+        if front is not self._front or len(inputs) != self.n_inputs:
+            return front(*inputs, **self.params)
+        return self._run(self.form, inputs, None)
+
+    def __reduce__(self):       # pickled and deep-copied with its layer: made anew
+        return _bound_call, (self.name, self.n_inputs, self.params)
+
+
+def _bound_call(name, n_inputs, params):
+    return BoundCall(name, n_inputs, **params)
 
 
 def _op_call(opdef, op_name, kwargs):

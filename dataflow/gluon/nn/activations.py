@@ -4,7 +4,8 @@ Each is a HybridBlock over one registry op (`Activation`, `LeakyReLU`, `sigmoid`
 block name and op node names, so that a traced or exported net is node for node the graph MXNet writes. Where
 MXNet names no op node (ELU) the op keeps its automatic name (`elu0_leakyrelu0`), as MXNet's does.
 """
-from ... import initializer
+from ... import initializer, ndarray as nd
+from ...ndarray.calls import BoundCall
 from ..block import HybridBlock
 
 __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish", "GELU"]
@@ -34,6 +35,11 @@ class Activation(HybridBlock):
         return self._act_type
 
     def hybrid_forward(self, F, x):
+        if F is nd:     # the same call, parsed once (imperative calls repeat it)
+            bound = self.__dict__.get("_act_call")
+            if bound is None or bound.params["act_type"] != self._act_type:
+                bound = self.__dict__["_act_call"] = BoundCall("Activation", 1, act_type=self._act_type)
+            return bound(x)
         return F.Activation(x, act_type=self._act_type, name="fwd")
 
     def __repr__(self):

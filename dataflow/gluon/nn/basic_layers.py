@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ... import ndarray as nd, symbol as sym
+from ...ndarray.calls import BoundCall
 from ..block import Block, HybridBlock
 from ..utils import _indent
 from .activations import Activation
@@ -145,11 +146,25 @@ class Dense(HybridBlock):
             self.act = Activation(activation, prefix=activation + "_") if activation is not None else None
 
     def hybrid_forward(self, F, x, weight, bias=None):
-        act = F.FullyConnected(x, weight, bias, no_bias=bias is None, num_hidden=self._units,
-                               flatten=self._flatten, name="fwd")
+        if F is nd:
+            act = self._fully_connected(x, weight, bias)
+        else:
+            act = F.FullyConnected(x, weight, bias, name="fwd", **self._fc_params(bias is None))
         if self.act is not None:
             act = self.act(act)
         return act
+
+    def _fc_params(self, no_bias):
+        return dict(no_bias=no_bias, num_hidden=self._units, flatten=self._flatten)
+
+    def _fully_connected(self, x, weight, bias):
+        """`nd.FullyConnected` of this layer through a `BoundCall`, parsed once (imperative calls repeat it)."""
+        no_bias = bias is None
+        bound = self.__dict__.get("_fc_call")
+        if bound is None or bound.params["no_bias"] is not no_bias:
+            bound = self.__dict__["_fc_call"] = BoundCall("FullyConnected", 2 if no_bias else 3,
+                                                          **self._fc_params(no_bias))
+        return bound(x, weight) if no_bias else bound(x, weight, bias)
 
     def __repr__(self):
         shape = self.weight.shape
