@@ -1,7 +1,8 @@
 """Detection ops of MXNet's contrib namespace: the SSD anchors and training targets (`_contrib_MultiBoxPrior`,
 `_contrib_MultiBoxTarget`), the region feature ops of Mask R-CNN and R-FCN (`_contrib_ROIAlign`,
-`_contrib_PSROIPooling`) and the convolution of deformable ConvNets (`_contrib_DeformableConvolution`), with their
-`_backward_*` ops. Kernels: ops/cpu/detection.py, ops/cuda/detection.py.
+`_contrib_PSROIPooling`) and the convolutions of deformable ConvNets (`_contrib_DeformableConvolution`, DCNv2's
+`_contrib_ModulatedDeformableConvolution`), with their `_backward_*` ops. Kernels: ops/cpu/detection.py (DCNv2's:
+ops/cpu/deformable.py), ops/cuda/detection.py.
 
 Facts checked on MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/detection/):
 - MultiBoxPrior: data with at least 4 dims (H, W = dims 2, 3) -> (1, H * W * (len(sizes) + len(ratios) - 1), 4)
@@ -22,12 +23,18 @@ Facts checked on MXNet 1.9.1 (tests/fixtures/mxnet-1.9.1/detection/):
   num_deformable_group, OH, OW), rows (dy, dx) per tap, sampled bilinearly; a tap outside [0, H) x [0, W) reads 0
   (MXNet's CPU kernel; its GPU kernel also blends taps within one pixel outside). The gradients are that forward's
   derivatives, as MXNet's CPU backward gives them (an offset along an axis clamped at the far border gets none).
+- ModulatedDeformableConvolution (DCNv2): as DeformableConvolution with a mask (N, kh * kw * num_deformable_group,
+  OH, OW) scaling each sample; a tap in (-1, H) x (-1, W) blends its corners with those outside reading 0 (MXNet's
+  CPU and GPU kernels alike). MXNet 1.9.1's CPU backward raises "only implemented in GPU"; ours is the forward's
+  exact derivative (what its GPU kernel computes), checked against numeric gradients. A batch larger than
+  im2col_step must divide by it, as MXNet checks.
 Batch indices truncate toward zero; one at or past the batch (or negative, for PSROIPooling) is refused when the
 kernel runs, where MXNet reads out of bounds.
 """
 import numpy as np
 
 from .autodiff import apply
+from .cpu import deformable as cpu_deformable
 from .cpu import detection as cpu
 from .elemwise import float_only, fmt, merge
 from .errors import DTypeError, ParamError, ShapeError
@@ -280,8 +287,7 @@ _DCN = dict(kernel=Shape(doc="Convolution kernel size: (h, w) or (d, h, w)"),
                                                           "default layout: NCW for 1d, NCHW for 2d and NCDHW for 3d."))
 
 
-def _dcn_shape(p, in_shapes, out_shapes):
-    name = "_contrib_DeformableConvolution"
+def _dcn_shape(p, in_shapes, out_shapes, name="_contrib_DeformableConvolution"):
     kernel, stride, dilate, pad = cpu.dcn_geometry(p)
     if len(kernel) != 2 or p.layout not in (None, "NCHW"):
         raise ParamError("%s: only 2-D kernels in NCHW are supported, got kernel=%s layout=%s"
@@ -340,3 +346,58 @@ register(OpDef("_backward__contrib_DeformableConvolution", params=_DCN,
                infer_shape=_dcn_backward_shape, infer_type=float_only("_backward__contrib_DeformableConvolution"),
                cpu=cpu.backward_deformable_convolution,
                doc="Gradients of DeformableConvolution with respect to data, offset, weight and bias."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# ModulatedDeformableConvolution (DCNv2): DeformableConvolution plus a mask scaling each tap; kernels in
+# ops/cpu/deformable.py (its sampling at the border differs from DCNv1's, see there)
+# ---------------------------------------------------------------------------------------------------------------
+
+_MDCN = dict(_DCN, im2col_step=Int(64, "Maximum number of images per im2col computation; The total batch size "
+                                       "should be divisable by this value or smaller than this value; if you face "
+                                       "out of memory problem, you can try to use a smaller value here."))
+_MDCN["layout"] = _MDCN.pop("layout")                    # MXNet lists im2col_step before layout
+
+
+def _mdcn_shape(p, in_shapes, out_shapes):
+    name = "_contrib_ModulatedDeformableConvolution"
+    data, offset, mask, weight = in_shapes[:4]
+    ins, outs = _dcn_shape(p, [data, offset, weight] + list(in_shapes[4:]), out_shapes, name)
+    if data is None or not all(data):
+        return list(in_shapes), outs
+    n = ins[0][0]
+    step = min(n, p.im2col_step) if p.im2col_step > 0 else 0
+    if not step or n % step:
+        raise ShapeError("%s: data %s: the batch must divide by im2col_step %d (or be smaller)"
+                         % (name, fmt(ins[0]), p.im2col_step))
+    taps = p.kernel[0] * p.kernel[1] * p.num_deformable_group
+    return [ins[0], ins[1], (n, taps) + tuple(ins[1][2:])] + ins[2:], outs
+
+
+def _mdcn_grad(p, ins, outs, dys):
+    return list(apply("_backward__contrib_ModulatedDeformableConvolution", dys[0], *ins[:4], **p.as_dict()))
+
+
+register(OpDef("_contrib_ModulatedDeformableConvolution", params=_MDCN,
+               arguments=_dcn_names(["data", "offset", "mask", "weight"], "bias"), infer_shape=_mdcn_shape,
+               infer_type=float_only("_contrib_ModulatedDeformableConvolution"), gradient=_mdcn_grad,
+               cpu=cpu_deformable.modulated_deformable_convolution,
+               doc="Compute 2-D modulated deformable convolution on 4-D input (DCNv2, "
+                   "https://arxiv.org/abs/1811.11168): each kernel tap of each output position is moved by its "
+                   "offset (dy, dx), sampled bilinearly (corners outside the map read 0) and scaled by its mask "
+                   "(batch, num_deformable_group * kh * kw, out_height, out_width), then weighted as in "
+                   "Convolution."))
+
+
+def _mdcn_backward_shape(p, in_shapes, out_shapes):
+    ins, outs = _mdcn_shape(p, list(in_shapes[1:]) + ([] if p.no_bias else [None]), [in_shapes[0]])
+    return [outs[0]] + ins[:4], ins
+
+
+register(OpDef("_backward__contrib_ModulatedDeformableConvolution", params=_MDCN,
+               arguments=("out_grad", "data", "offset", "mask", "weight"),
+               outputs=_dcn_names(["data_grad", "offset_grad", "mask_grad", "weight_grad"], "bias_grad"),
+               infer_shape=_mdcn_backward_shape,
+               infer_type=float_only("_backward__contrib_ModulatedDeformableConvolution"),
+               cpu=cpu_deformable.backward_modulated_deformable_convolution,
+               doc="Gradients of ModulatedDeformableConvolution with respect to data, offset, mask, weight and "
+                   "bias."))

@@ -22,9 +22,11 @@ pytestmark = pytest.mark.cuda
 
 ops_cuda.register()
 SPEC = {s.name: s for s in SPECS}
-FORWARD = ("_contrib_MultiBoxPrior", "_contrib_ROIAlign", "_contrib_PSROIPooling", "_contrib_DeformableConvolution")
+FORWARD = ("_contrib_MultiBoxPrior", "_contrib_ROIAlign", "_contrib_PSROIPooling", "_contrib_DeformableConvolution",
+           "_contrib_ModulatedDeformableConvolution")
 BACKWARD = {"_backward_ROIAlign": "_contrib_ROIAlign", "_backward__contrib_PSROIPooling": "_contrib_PSROIPooling",
-            "_backward__contrib_DeformableConvolution": "_contrib_DeformableConvolution"}
+            "_backward__contrib_DeformableConvolution": "_contrib_DeformableConvolution",
+            "_backward__contrib_ModulatedDeformableConvolution": "_contrib_ModulatedDeformableConvolution"}
 
 
 def _cpu(opdef, p, inputs, init, req):

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ops.errors import DTypeError, ParamError
+from tests import reference_deformable as RD
 from tests import reference_detection as R
 from tests.op_specs import Err, OpSpec, Shp, array
 
@@ -184,7 +185,28 @@ SPECS.append(
                             num_deformable_group=2, no_bias=True), ((1, 4, 7, 6), None, None), ((1, 4, 4, 4),),
                        want_ins=((1, 4, 7, 6), (1, 24, 4, 4), (4, 2, 3, 2))))))
 
+
+
+def mdcn_sample(draw, dtype):
+    """DCNv2: dcn_sample's case plus a mask per tap; its offsets keep every tap off whole pixels and off -1."""
+    attrs, inputs = dcn_sample(draw, dtype)
+    n, _, oh, ow = inputs[1].shape
+    mask = array(draw, dtype, (n, inputs[1].shape[1] // 2, oh, ow), "unit")
+    return attrs, inputs[:2] + [mask] + inputs[2:]
+
+
+# reference: tests/reference_deformable.py; MXNet's outputs: tests/test_deformable.py (MXNet 1.9.1 has no CPU
+# gradient for this op, so the numeric gradients checked here are the only truth for ours)
+SPECS.append(
+    OpSpec("_contrib_ModulatedDeformableConvolution", RD.modulated_deformable_convolution, mdcn_sample, dtypes=_F,
+           tol=_TOL, grad=True,
+           errors=(Err(_DCN, ((2, 4, 5), None, None, None, None), match=r"data.*4-D.*\[2,4,5\]"),
+                   Err(dict(_DCN, im2col_step=2), ((3, 4, 5, 6), None, None, None, None), match="im2col_step"),
+                   Err(_DCN, dtypes=("int32", None, None, None, None), exc=DTypeError, match="int32")),
+           shapes=(Shp(_DCN, ((2, 4, 5, 6), None, None, None, None), ((2, 4, 5, 6),),
+                       want_ins=((2, 4, 5, 6), (2, 18, 5, 6), (2, 9, 5, 6), (4, 4, 3, 3), (4,))),)))
+
 EXEMPT = {name: "internal to %s's gradient; checked through it (tests/test_gradients.py, MXNet's fixture in "
                 "tests/test_detection.py)" % name[len("_backward_"):]
           for name in ("_backward_ROIAlign", "_backward__contrib_PSROIPooling",
-                       "_backward__contrib_DeformableConvolution")}
+                       "_backward__contrib_DeformableConvolution", "_backward__contrib_ModulatedDeformableConvolution")}

@@ -174,6 +174,30 @@ def test_attr_scope_and_attributes():
         mx.AttrScope(x=1)
 
 
+def test_multi_output_symbols_show_their_node_attributes():
+    # observed on MXNet 1.9.1: a multi-output op's symbol (and each of its outputs) lists its node's attributes and
+    # answers attr(); a Group of different nodes lists its first member's but answers attr() with None
+    with mx.AttrScope(ctx_group="dev1"):
+        parts = mx.sym.split(mx.sym.var("a"), num_outputs=3, name="sp")
+    shown = {"num_outputs": "3", "__ctx_group__": "dev1", "ctx_group": "dev1"}
+    assert parts.list_attr() == shown and parts[1].list_attr() == shown
+    assert parts.attr("num_outputs") == "3" and parts[1].attr("ctx_group") == "dev1"
+    target = mx.sym.contrib.MultiBoxTarget(mx.sym.var("anchor"), mx.sym.var("label"), mx.sym.var("cls_pred"),
+                                           overlap_threshold=0.4)
+    assert target.list_attr() == {"overlap_threshold": "0.4"} and target.attr("overlap_threshold") == "0.4"
+    group = mx.sym.Group([parts[0], mx.sym.relu(mx.sym.var("b"), name="q")])
+    assert group.list_attr() == shown and group.attr("num_outputs") is None
+
+
+def test_attr_values_that_are_not_strings_are_stored_as_strings():
+    # MXNet str()s them (GluonCV passes attr={'__init__': mx.init.Xavier()}); the graph still writes its JSON
+    init = mx.init.Xavier(magnitude=2)
+    conv = mx.sym.Convolution(mx.sym.var("data"), kernel=(1, 1), num_filter=2, name="c", attr={"__init__": init})
+    assert conv.attr("__init__") == str(init)
+    node = [n for n in json.loads(conv.tojson())["nodes"] if n["name"] == "c"][0]
+    assert node["attrs"]["__init__"] == str(init)
+
+
 def test_var_attributes():
     v = mx.sym.var("w", shape=(2, 3), dtype="float16", lr_mult=2.0, wd_mult=0.5, init="zeros")
     assert v.list_attr() == {"__shape__": "(2, 3)", "__dtype__": "2", "__lr_mult__": "2.0", "lr_mult": "2.0",

@@ -123,17 +123,19 @@ class Symbol:
 
     # -- attributes --------------------------------------------------------------------------------------------
     def attr(self, key):
-        """The attribute `key` of the output node (a string), or None."""
-        if len(self._outputs) != 1:
+        """The attribute `key` of the output node (a string), or None; None too when the outputs come from
+        different nodes (a Group), as MXNet's NNVM answers."""
+        if len({id(e.node) for e in self._outputs}) != 1:
             return None
         attrs = self._outputs[0].node.attrs
         return attrs.get(key, attrs.get("__%s__" % key) if key in attribute.HIDDEN_KEYS else None)
 
     def list_attr(self, recursive=False):
-        """The output node's attributes; with `recursive`, every node's, keyed `<node>$<key>`."""
+        """The first output's node's attributes (all of them for a multi-output op; the first member's for a
+        Group, as MXNet); with `recursive`, every node's, keyed `<node>$<key>`."""
         if recursive:
             return {"%s$%s" % (n.name, k): v for n in self._graph().nodes for k, v in attribute.shown(n.attrs).items()}
-        if len(self._outputs) != 1:
+        if not self._outputs:
             return {}
         return attribute.shown(self._outputs[0].node.attrs)
 
@@ -445,7 +447,9 @@ def create(opdef, op_name, args, kwargs):
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
     name = _name.current().get(name, op_name.lower())
     # the AttrScope's and `attr=` attributes, and hidden keys (lr_mult=...), are node attributes, never params
-    attrs = attribute.node_attrs(attribute.current().get(attr))
+    # (values as strings: MXNet str()s them, e.g. GluonCV's attr={'__init__': mx.init.Xavier()})
+    attrs = attribute.node_attrs({k: v if isinstance(v, str) else str(v)
+                                  for k, v in attribute.current().get(attr).items()})
     attrs.update({k: str(kwargs.pop(k)) for k in list(kwargs) if k.startswith("__") and k.endswith("__")})
     attrs.update(attribute.node_attrs({k: str(kwargs.pop(k)) for k in list(kwargs) if k in attribute.HIDDEN_KEYS}))
     op_attrs = opdef.format_attrs(kwargs)

@@ -460,7 +460,7 @@ def _columns(p, x, offset, geometry):
     return cols
 
 
-def _grouped(weight, groups):
+def grouped_weight(weight, groups):
     """(groups, F / groups, C / groups * kh * kw) view of the weight."""
     return weight.reshape(groups, weight.shape[0] // groups, -1)
 
@@ -469,7 +469,7 @@ def deformable_convolution(ctx, p, inputs, outputs, req):
     geometry, x, offset = _dcn_setup(p, inputs[0], inputs[1])
     cols = _columns(p, x, offset, geometry)
     g = p.num_group
-    w = _grouped(inputs[2].astype(np.float64), g)
+    w = grouped_weight(inputs[2].astype(np.float64), g)
     n = x.shape[0]
     cols = cols.reshape(n, g, -1, cols.shape[2])
     out = np.einsum("gfk,ngkp->ngfp", w, cols).reshape(outputs[0].shape)
@@ -484,7 +484,7 @@ def backward_deformable_convolution(ctx, p, inputs, outputs, req):
     geometry, x, offset = _dcn_setup(p, data, offset_in)
     g, n = p.num_group, x.shape[0]
     dy = dy.astype(np.float64).reshape(n, g, weight.shape[0] // g, -1)
-    w = _grouped(weight.astype(np.float64), g)
+    w = grouped_weight(weight.astype(np.float64), g)
     cols = _columns(p, x, offset, geometry)
     cols = cols.reshape(n, g, -1, cols.shape[2])
     assign(outputs[2], req[2], np.einsum("ngfp,ngkp->gfk", dy, cols).reshape(weight.shape))

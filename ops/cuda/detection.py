@@ -1,6 +1,7 @@
-"""CUDA kernels of ops/detection.py: MultiBoxPrior, ROIAlign, PSROIPooling and DeformableConvolution with their
-backward ops, with the CPU kernels' arithmetic (ops/cpu/detection.py's docstring). MultiBoxTarget runs through the
-host (`WITHOUT`). DeformableConvolution is a deformable im2col kernel plus one batched GEMM per group, in float64.
+"""CUDA kernels of ops/detection.py: MultiBoxPrior, ROIAlign, PSROIPooling, DeformableConvolution and
+ModulatedDeformableConvolution with their backward ops, with the CPU kernels' arithmetic (ops/cpu/detection.py's and
+ops/cpu/deformable.py's docstrings). MultiBoxTarget runs through the host (`WITHOUT`). The deformable convolutions are
+a deformable im2col kernel plus one batched GEMM per group, in float64.
 
 One thread per output element; the backward kernels scatter each output gradient into a float64 scratch with
 atomic adds. What depends on the rois' values beyond the samples is worked out on the host by the CPU's functions:
@@ -359,27 +360,20 @@ class _Deform:
         return Mat(flat(out)[g * self.fg * self.length:], self.fg, self.length, self.length, 1, self.f * self.length)
 
 
-def deformable_convolution(ctx, p, inputs, outputs, req):
-    if req[0] == NULL:
-        return
-    x, offset, weight = (as_compute(a, np.float64) for a in inputs[:3])
-    geo = _Deform(p, x.shape, offset.shape, outputs[0].shape[1])
-    cols = geo.columns(x, offset)
-    out = empty(outputs[0].shape, np.float64)
+def _convolve_columns(p, geo, cols, weight, bias, output, req):
+    """output (req) the grouped weight times the columns, plus the bias: the convolution after the im2col."""
+    out = empty(output.shape, np.float64)
     for g in range(geo.g):
         w, col = geo.group_mats(weight, cols, g)
         gemm(w, col, geo.out_mat(out, g), batch=geo.n)
-    if not p.no_bias:
-        _go(_bias_kernel, out.size, flat(out), flat(as_compute(inputs[3], np.float64)), geo.f, geo.length, out.size)
-    copy_into(out, outputs[0], req[0])
+    if bias is not None:
+        _go(_bias_kernel, out.size, flat(out), flat(as_compute(bias, np.float64)), geo.f, geo.length, out.size)
+    copy_into(out, output, req)
 
 
-def backward_deformable_convolution(ctx, p, inputs, outputs, req):
-    """inputs (out_grad, data, offset, weight) -> data_grad, offset_grad, weight_grad (, bias_grad)."""
-    dy, x, offset, weight = (as_compute(a, np.float64) for a in inputs)
-    geo = _Deform(p, x.shape, offset.shape, dy.shape[1])
-    cols = geo.columns(x, offset)
-    if req[2] != NULL:
+def _columns_backward(p, geo, dy, weight, cols, outputs, req, want_dcols):
+    """outputs (weight_grad (, bias_grad)) from dy and the columns; returns the columns' gradient when asked."""
+    if req[0] != NULL:
         dw = empty(weight.shape, np.float64)
         for g in range(geo.g):          # dW_g = sum over n of dy_g[n] (fg, L) @ cols_g[n]^T (L, cg)
             _, col = geo.group_mats(weight, cols, g)
@@ -389,23 +383,141 @@ def backward_deformable_convolution(ctx, p, inputs, outputs, req):
                 col_n = Mat(col.data[n * col.bs:], geo.length, geo.cg, 1, geo.length)
                 gemm(dy_n, col_n, Mat(flat(dw)[g * geo.fg * geo.cg:], geo.fg, geo.cg, geo.cg, 1),
                      req=WRITE if n == 0 else ADD)
-        copy_into(dw, outputs[2], req[2])
-    if not p.no_bias and req[3] != NULL:
+        copy_into(dw, outputs[0], req[0])
+    if not p.no_bias and req[1] != NULL:
         dbias = empty((geo.f,), np.float64)
         _go(_bias_sum_kernel, geo.f, flat(dbias), flat(dy), geo.n, geo.f, geo.length)
-        copy_into(dbias, outputs[3], req[3])
-    if req[0] == NULL and req[1] == NULL:
-        return
+        copy_into(dbias, outputs[1], req[1])
+    if not want_dcols:
+        return None
     dcols = empty(cols.shape, np.float64)
     for g in range(geo.g):              # dcols_g[n] = W_g^T (cg, fg) @ dy_g[n] (fg, L)
         w, col = geo.group_mats(weight, dcols, g)
         gemm(w.T, geo.out_mat(dy, g), col, batch=geo.n)
-    dx, doffset = empty(x.shape, np.float64), empty(offset.shape, np.float64)
-    fill(dx, 0)
-    fill(doffset, 0)
+    return dcols
+
+
+def _zeros(shape):
+    z = empty(shape, np.float64)
+    fill(z, 0)
+    return z
+
+
+def deformable_convolution(ctx, p, inputs, outputs, req):
+    if req[0] == NULL:
+        return
+    x, offset, weight = (as_compute(a, np.float64) for a in inputs[:3])
+    geo = _Deform(p, x.shape, offset.shape, outputs[0].shape[1])
+    _convolve_columns(p, geo, geo.columns(x, offset), weight, None if p.no_bias else inputs[3], outputs[0], req[0])
+
+
+def backward_deformable_convolution(ctx, p, inputs, outputs, req):
+    """inputs (out_grad, data, offset, weight) -> data_grad, offset_grad, weight_grad (, bias_grad)."""
+    dy, x, offset, weight = (as_compute(a, np.float64) for a in inputs)
+    geo = _Deform(p, x.shape, offset.shape, dy.shape[1])
+    cols = geo.columns(x, offset)
+    dcols = _columns_backward(p, geo, dy, weight, cols, outputs[2:], req[2:], req[0] != NULL or req[1] != NULL)
+    if dcols is None:
+        return
+    dx, doffset = _zeros(x.shape), _zeros(offset.shape)
     geo.run(x, offset, cols, dcols, dx, doffset, True)
     copy_into(dx, outputs[0], req[0])
     copy_into(doffset, outputs[1], req[1])
+
+
+# ---- ModulatedDeformableConvolution (DCNv2) -----------------------------------------------------------------------
+@cuda.jit
+def _modulated_kernel(x, offset, mask, cols, dx, doffset, dmask, geometry, n_, c_, height, width, oh, ow, dgroups,
+                      backward, total):
+    # one thread per (n, c, tap, a, b) of cols, as the CPU's _modulated_pass (ops/cpu/deformable.py): corners outside
+    # the map read 0, taps beyond one pixel outside are 0; forward fills cols = mask * sample; backward reads the
+    # columns' gradient from cols and adds to dx, doffset and dmask (atomics)
+    kh, kw, sh, sw = geometry[0], geometry[1], geometry[2], geometry[3]
+    dh, dw, ph, pw = geometry[4], geometry[5], geometry[6], geometry[7]
+    t = cuda.grid(1)
+    step = cuda.gridsize(1)
+    length = oh * ow
+    while t < total:
+        k = t % length
+        row = (t // length) % (c_ * kh * kw)
+        n = t // (length * c_ * kh * kw)
+        c = row // (kh * kw)
+        tap = row % (kh * kw)
+        a = k // ow
+        b = k % ow
+        g = c // (c_ // dgroups)
+        oy = ((n * dgroups * 2 * kh * kw + g * 2 * kh * kw + 2 * tap) * oh + a) * ow + b
+        mi = ((n * dgroups * kh * kw + g * kh * kw + tap) * oh + a) * ow + b
+        y = float64(a * sh - ph + (tap // kw) * dh) + offset[oy]
+        xx = float64(b * sw - pw + (tap % kw) * dw) + offset[oy + length]
+        if y > -1.0 and xx > -1.0 and y < height and xx < width:
+            y0 = int(math.floor(y))
+            x0 = int(math.floor(xx))
+            ly = y - y0
+            lx = xx - x0
+            base = (n * c_ + c) * height * width
+            top, bottom, left, right = y0 >= 0, y0 + 1 < height, x0 >= 0, x0 + 1 < width
+            v1 = x[base + y0 * width + x0] if top and left else 0.0
+            v2 = x[base + y0 * width + x0 + 1] if top and right else 0.0
+            v3 = x[base + (y0 + 1) * width + x0] if bottom and left else 0.0
+            v4 = x[base + (y0 + 1) * width + x0 + 1] if bottom and right else 0.0
+            w1, w2, w3, w4 = (1.0 - ly) * (1.0 - lx), (1.0 - ly) * lx, ly * (1.0 - lx), ly * lx
+            sample = w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4
+            if backward:
+                grad = cols[t]
+                cuda.atomic.add(dmask, mi, grad * sample)
+                grad *= mask[mi]
+                if top and left:
+                    cuda.atomic.add(dx, base + y0 * width + x0, grad * w1)
+                if top and right:
+                    cuda.atomic.add(dx, base + y0 * width + x0 + 1, grad * w2)
+                if bottom and left:
+                    cuda.atomic.add(dx, base + (y0 + 1) * width + x0, grad * w3)
+                if bottom and right:
+                    cuda.atomic.add(dx, base + (y0 + 1) * width + x0 + 1, grad * w4)
+                cuda.atomic.add(doffset, oy, grad * ((1.0 - lx) * (v3 - v1) + lx * (v4 - v2)))
+                cuda.atomic.add(doffset, oy + length, grad * ((1.0 - ly) * (v2 - v1) + ly * (v4 - v3)))
+            else:
+                cols[t] = mask[mi] * sample
+        elif not backward:
+            cols[t] = 0.0
+        t += step
+
+
+def _modulated_run(geo, x, offset, mask, cols, dx, doffset, dmask, backward):
+    total = geo.n * geo.c * geo.taps * geo.length
+    _go(_modulated_kernel, total, flat(x), flat(offset), flat(mask), flat(cols), flat(dx), flat(doffset),
+        flat(dmask), geo.geometry, geo.n, geo.c, geo.h, geo.w, geo.oh, geo.ow, geo.dgroups, backward, total)
+
+
+def _modulated_columns(geo, x, offset, mask):
+    cols = empty((geo.n, geo.c * geo.taps, geo.length), np.float64)
+    _modulated_run(geo, x, offset, mask, cols, x, offset, mask, False)
+    return cols
+
+
+def modulated_deformable_convolution(ctx, p, inputs, outputs, req):
+    if req[0] == NULL:
+        return
+    x, offset, mask, weight = (as_compute(a, np.float64) for a in inputs[:4])
+    geo = _Deform(p, x.shape, offset.shape, outputs[0].shape[1])
+    _convolve_columns(p, geo, _modulated_columns(geo, x, offset, mask), weight, None if p.no_bias else inputs[4],
+                      outputs[0], req[0])
+
+
+def backward_modulated_deformable_convolution(ctx, p, inputs, outputs, req):
+    """inputs (out_grad, data, offset, mask, weight) -> data_grad, offset_grad, mask_grad, weight_grad
+    (, bias_grad)."""
+    dy, x, offset, mask, weight = (as_compute(a, np.float64) for a in inputs)
+    geo = _Deform(p, x.shape, offset.shape, dy.shape[1])
+    cols = _modulated_columns(geo, x, offset, mask)
+    dcols = _columns_backward(p, geo, dy, weight, cols, outputs[3:], req[3:], any(r != NULL for r in req[:3]))
+    if dcols is None:
+        return
+    dx, doffset, dmask = _zeros(x.shape), _zeros(offset.shape), _zeros(mask.shape)
+    _modulated_run(geo, x, offset, mask, dcols, dx, doffset, dmask, True)
+    for k, grad in enumerate((dx, doffset, dmask)):
+        copy_into(grad, outputs[k], req[k])
 
 
 _I = types.int64
@@ -418,6 +530,7 @@ declare("detection.prior", _prior_kernel, [(_A32, _A32, _I, _I, _F, _F, _F, _F, 
 declare("detection.align", _align_kernel, [(_A64, _A64, _A64, _A64, _AI, types.float64, _I, _B, _B, _B) + (_I,) * 7])
 declare("detection.psroi", _psroi_kernel, [(_A64, _A64, _A64) + (_AI,) * 6 + (_I, _B) + (_I,) * 6])
 declare("detection.deform", _deform_kernel, [(_A64,) * 6 + (_AI,) + (_I,) * 7 + (_B, _I)])
+declare("detection.modulated", _modulated_kernel, [(_A64,) * 7 + (_AI,) + (_I,) * 7 + (_B, _I)])
 declare("detection.bias", _bias_kernel, [(_A64, _A64, _I, _I, _I)])
 declare("detection.bias_sum", _bias_sum_kernel, [(_A64, _A64, _I, _I, _I)])
 
@@ -425,11 +538,14 @@ KERNELS = {"_contrib_MultiBoxPrior": multibox_prior, "_contrib_ROIAlign": roi_al
            "_backward_ROIAlign": backward_roi_align, "_contrib_PSROIPooling": psroi_pooling,
            "_backward__contrib_PSROIPooling": backward_psroi_pooling,
            "_contrib_DeformableConvolution": deformable_convolution,
-           "_backward__contrib_DeformableConvolution": backward_deformable_convolution}
+           "_backward__contrib_DeformableConvolution": backward_deformable_convolution,
+           "_contrib_ModulatedDeformableConvolution": modulated_deformable_convolution,
+           "_backward__contrib_ModulatedDeformableConvolution": backward_modulated_deformable_convolution}
 WITHOUT = {"_contrib_MultiBoxTarget": "a sequential greedy matching per image over small arrays (anchors x labels) "
                                       "with a stable sort for hard negatives: runs through the host "
                                       "(ops/cpu/detection.py)"}
 # backward ops without a spec row: tests/cuda_detection_cases.py compares them with the CPU kernels under the
 # simulator (run by tests/test_detection.py)
 TESTED_THROUGH_GRADIENTS = {"_backward_ROIAlign", "_backward__contrib_PSROIPooling",
-                            "_backward__contrib_DeformableConvolution"}
+                            "_backward__contrib_DeformableConvolution",
+                            "_backward__contrib_ModulatedDeformableConvolution"}
