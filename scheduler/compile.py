@@ -17,7 +17,9 @@ Runs pass the arena, the segment's sizes (codegen: shapes and offsets are read a
 reuses the module) and the arrays bound from outside (inputs, parameters, outputs, gradients), read from the
 Plan's `arrays` at call time, so `rebind` keeps working. A rebind to an array of another shape, dtype or layout (or
 of an entry that lives in the arena) sends this CompiledPlan back to the interpreter: never a stale buffer.
-Copies, GPU plans and steps without a body stay interpreted.
+Copies, GPU plans and steps without a body stay interpreted. A range whose biggest GEMM reaches
+`blas_threads.PARALLEL_FLOPS` runs each compiled call inside its `GemmSite`, which picks the BLAS threads for the
+call (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py).
 
 Env: `DATAFLOW_JIT=0` turns the compiler off, `DATAFLOW_JIT=nofuse` compiles without fusing (for bisecting a
 wrong answer), `DATAFLOW_JIT_PARALLEL=1` lets large fused loops use prange (off by default: `_parallel_ok`).
@@ -33,6 +35,8 @@ import weakref
 
 import numpy as np
 
+from ops.cpu import blas_threads
+from ops.cpu.nn import fc_gemm_flops
 from ops.errors import MXNetError
 
 from . import codegen, plan_cache
@@ -94,7 +98,7 @@ class Binder:
     def __call__(self, ctx, arrays, segment=None):
         fast = self._fast
         if fast is not None and not self.plan._interpreted:
-            fn, args, slots = fast
+            fn, args, slots, site = fast
             last, where, eids = self._last, self.plan.where, self.eids
             bound = self.plan.plan.arrays
             for k, array in enumerate(arrays):
@@ -107,7 +111,11 @@ class Binder:
                     args[j] = array
             else:
                 try:
-                    fn(*args)
+                    if site.active:
+                        with site:
+                            fn(*args)
+                    else:
+                        fn(*args)
                     return
                 except Exception:   # noqa: BLE001 - rerun through the Plan, whose error names the steps
                     pass
@@ -125,7 +133,7 @@ class Binder:
                 fn, lead, arg_eids = whole
                 args = list(lead) + [plan.arrays[e] for e in arg_eids]
                 slots = [[len(lead) + j for j, e in enumerate(arg_eids) if e == eid] for eid in self.eids]
-                self._fast = fn, args, slots
+                self._fast = fn, args, slots, plan.gemm_site()
                 self._last = list(arrays)
 
 
@@ -201,6 +209,15 @@ class CompiledPlan:
             self.plan.run(ctx, start, stop, segment)
             compiled_range.after_interpreted_run()
             return
+        if compiled_range.site.active:
+            with compiled_range.site:
+                self._run_pieces(ctx, compiled)
+        else:
+            self._run_pieces(ctx, compiled)
+        if segment in self._copy_segments:
+            self.plan.run(ctx, 0, 0, segment)   # the copies of `segment`
+
+    def _run_pieces(self, ctx, compiled):
         arena, arrays = self.plan.arena, self.plan.arrays
         for a, b, fn, arg_eids, sizes in compiled:
             if fn is None:
@@ -213,8 +230,11 @@ class CompiledPlan:
                 raise MXNetError("compiled steps %d..%d (%s): %s: %s" % (
                     a, b - 1, ", ".join(s.op_name for s in self.plan.steps[a:b]), type(err).__name__, err)) \
                     from err
-        if segment in self._copy_segments:
-            self.plan.run(ctx, 0, 0, segment)   # the copies of `segment`
+
+    def gemm_site(self, start=0, stop=None):
+        """The blas_threads.GemmSite timing the compiled calls of steps[start:stop] (Note [when a 2-thread GEMM
+        pays] in ops/cpu/blas_threads.py)."""
+        return self._range(start, len(self.plan.steps) if stop is None else stop).site
 
     def whole(self):
         """(entry point, its leading arguments, the eids of the arrays after them) when all the steps run as one
@@ -318,6 +338,7 @@ class _Range:
     that fails to lower or compile (a body numba cannot type, say) runs interpreted, its `info` saying why."""
 
     def __init__(self, owner, start, stop):
+        self.site = blas_threads.GemmSite(_biggest_gemm(owner.plan, start, stop))
         self.pieces = None          # [(start, stop, entry point or None, arg eids, sizes)] once compiled
         self.future = None
         self.job = None             # what compiling will do, once the range ran interpreted enough
@@ -485,6 +506,18 @@ def _body_of(plan, step, bodies, where):
     except TypeError:
         return None
     return body
+
+
+def _biggest_gemm(plan, start, stop):
+    """FLOPs of the biggest GEMM that steps[start:stop] run (FullyConnected, forward or backward: the GEMMs that
+    have njit bodies)."""
+    flops = 0
+    for step in plan.steps[start:stop]:
+        if step.op_name in ("FullyConnected", "_backward_FullyConnected"):
+            data = step.inputs[0 if step.op_name == "FullyConnected" else 1]
+            if isinstance(data, np.ndarray):
+                flops = max(flops, fc_gemm_flops(step.params, data))
+    return flops
 
 
 def _signature(metas):

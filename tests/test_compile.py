@@ -551,3 +551,27 @@ def test_a_large_range_compiles_in_the_background_and_runs_meanwhile():
     compiled.wait()
     np.testing.assert_array_equal(cmp.run(compiled, backward=False)[0][0], want)
     assert compiled.info(0, cmp.n_forward)["fused"] == [cmp.n_forward]
+
+
+def test_big_gemms_on_more_blas_threads_equal_interpreted(monkeypatch):
+    # Note [when a 2-thread GEMM pays]: a range whose GEMMs reach PARALLEL_FLOPS runs under its GemmSite, which
+    # (the other cores faked free) tries 2 threads at once; the results stay the interpreted Plan's
+    from ops.cpu import blas_threads as bt
+    free = bt.OtherLoad(cores=[0, 1], busy_reader=lambda: 0.0, own_reader=lambda: 0.0, clock=lambda: 0.0)
+    free._others = 0.0
+    monkeypatch.setattr(bt, "_other_load", free)
+    monkeypatch.setattr(bt, "_usable_cores", lambda: [0, 1])
+    previous = bt.set_blas_threads("auto")
+    try:
+        x = mx.sym.Variable("x")
+        sym = mx.sym.FullyConnected(mx.sym.Activation(mx.sym.FullyConnected(x, num_hidden=192, name="fc1"),
+                                                      act_type="relu"), num_hidden=8, name="fc2")
+        rng = np.random.RandomState(3)
+        values = {n: rng.uniform(-1, 1, s).astype(np.float32)
+                  for n, s in zip(sym.list_arguments(), sym.infer_shape(x=(160, 160))[0])}
+        compiled = check(sym, values, {n: "write" for n in values}, bodies=_real_bodies, exact=False, runs=4)
+        sites = [r.site for r in compiled.shared.ranges.values()]
+        assert sites and all(s.active for s in sites)       # 2 * 160 * 160 * 192 = 9.8 MFLOP >= PARALLEL_FLOPS
+        assert any(s.chooser.times[2] for s in sites)       # and some compiled run used 2 threads
+    finally:
+        bt.set_blas_threads(previous)

@@ -199,3 +199,77 @@ def test_a_second_hybridized_batch_size_reuses_the_module(monkeypatch):
         np.testing.assert_allclose(got, np.tanh(x @ w1.T + b1) @ w2.T + b2, rtol=1e-5, atol=1e-6)
         loaded.append(list(plan_cache._modules))
     assert len(loaded[0]) == 1 and loaded[1] == loaded[0], loaded
+
+
+# ---- Note [GEMM epilogue] (scheduler/codegen.py): a FullyConnected's bias add joins the loop after it ------------
+def _epilogue_pair(sym, values, grad_req, monkeypatch):
+    """Outputs and gradients of `sym` compiled with fusion (the epilogue) and without, same BLAS, and the fused
+    CompiledPlan."""
+    from tests.test_compile import _real_bodies, pair
+    results = []
+    for mode in ("1", "nofuse"):
+        monkeypatch.setenv("DATAFLOW_JIT", mode)
+        _, bound, compiled = pair(sym, values, grad_req, bodies=_real_bodies)
+        bound.run(compiled, backward=True)      # ranges are lowered at their first run
+        compiled.wait()
+        results.append((bound.run(compiled, backward=True), _sources(compiled)))
+    return results
+
+
+def _sources(compiled):
+    return "".join(r.info["source"] for r in compiled.shared.ranges.values() if r.info)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("chain", ["relu", "scaled relu"])
+def test_gemm_epilogue_equals_the_separate_passes_to_the_bit(dtype, chain, monkeypatch):
+    x = mx.sym.Variable("x")
+    fc1 = mx.sym.FullyConnected(x, num_hidden=12, name="fc1")
+    h = mx.sym.Activation(fc1, act_type="relu") if chain == "relu" else mx.sym.relu(fc1 * 2.0 - 0.25) * 0.5
+    sym = mx.sym.Group([mx.sym.FullyConnected(h, num_hidden=3, name="fc2"), fc1])    # fc1's output is read twice
+    rng = np.random.RandomState(5)
+    values = {n: rng.uniform(-1, 1, s).astype(dtype)
+              for n, s in zip(sym.list_arguments(), sym.infer_shape(x=(7, 9))[0])}
+    (fused, source), (plain, plain_source) = _epilogue_pair(sym, values, {n: "write" for n in values}, monkeypatch)
+    assert "+ mb[j])  # FullyConnected fc1: + bias" in source and "fully_connected_no_bias" in source, source
+    assert plain_source and "+ bias" not in plain_source
+    for a, b in zip(fused[0] + list(fused[1].values()), plain[0] + list(plain[1].values())):
+        np.testing.assert_array_equal(a, b)
+    # and both equal numpy's formulas
+    x_, w1, b1 = values["x"], values["fc1_weight"], values["fc1_bias"]
+    z = x_ @ w1.T + b1
+    np.testing.assert_allclose(fused[0][1], z, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_gemm_epilogue_skips_a_tiled_run_and_a_bias_free_layer(monkeypatch):
+    x = mx.sym.Variable("x")
+    sym = mx.sym.Activation(mx.sym.FullyConnected(x, num_hidden=8, name="fc1"), act_type="tanh")     # vmath
+    sym = mx.sym.relu(mx.sym.FullyConnected(sym, num_hidden=4, name="fc2", no_bias=True))
+    values = {n: np.random.RandomState(2).uniform(-1, 1, s).astype(np.float32)
+              for n, s in zip(sym.list_arguments(), sym.infer_shape(x=(5, 6))[0])}
+    (fused, source), (plain, _) = _epilogue_pair(sym, values, {n: "write" for n in values}, monkeypatch)
+    assert source and "+ bias" not in source
+    for a, b in zip(fused[0] + list(fused[1].values()), plain[0] + list(plain[1].values())):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_loop_in_place_over_an_arena_entry_reads_through_its_output_parameter(monkeypatch):
+    # the chain runs in place over the GEMM's output (an arena entry): one parameter for that memory, not two
+    x = mx.sym.Variable("x")
+    chain = mx.sym.relu(mx.sym.FullyConnected(x, num_hidden=16, name="fc", no_bias=True) * 2.0 + 1.0) * 3.0
+    sym = mx.sym.FullyConnected(chain, num_hidden=3, name="out", no_bias=True)
+    values = {n: np.random.RandomState(4).uniform(-1, 1, s).astype(np.float32)
+              for n, s in zip(sym.list_arguments(), sym.infer_shape(x=(6, 5))[0])}
+    monkeypatch.setenv("DATAFLOW_JIT", "1")
+    from tests.test_compile import pair
+    ref, bound, compiled = pair(sym, values, {})
+    bound.run(compiled)
+    compiled.wait()
+    got = bound.run(compiled)
+    source = _sources(compiled)
+    loop = source[source.index("def fused_0"):source.index("\n\n", source.index("def fused_0"))]
+    reads = [line.split("= ")[1].split("[")[0] for line in loop.splitlines() if "[i]" in line.split("=")[-1]]
+    writes = [line.split("[")[0].strip() for line in loop.splitlines() if line.strip().startswith("o")]
+    assert reads and set(reads) <= set(writes), loop       # the in-place input is read through the output's name
+    want = ref.run(ref.plan)
+    np.testing.assert_allclose(got[0][0], want[0][0], rtol=1e-5, atol=1e-6)

@@ -49,6 +49,10 @@ def test_one_blas_thread_by_default_and_for_libraries_loaded_later():
 
 def test_environment_switch():
     assert run("import dataflow\nprint(json.dumps(blas_threads()))", DATAFLOW_BLAS_THREADS="2") == [2]
+    # auto (the default): one thread at rest, the sites on; a fixed count turns them off
+    show = "import dataflow\nfrom ops.cpu import blas_threads as bt\nprint(json.dumps([blas_threads(), bt._auto]))"
+    assert run(show, DATAFLOW_BLAS_THREADS="auto") == [[1], True] == run(show)
+    assert run(show, DATAFLOW_BLAS_THREADS="1") == [[1], False]
     # 0: dataflow leaves BLAS alone (here: the 2 threads the program set)
     assert run("import dataflow\nprint(json.dumps([blas_threads(), dataflow.threads.get_blas_threads()]))",
                DATAFLOW_BLAS_THREADS="0") == [[2], None]
@@ -82,7 +86,7 @@ def test_set_blas_threads_at_run_time():
         print(json.dumps([previous, two, one, blas_threads(), mx.threads.get_blas_threads(), errors]))
         """)
     previous, two, one, unmanaged, policy, errors = out
-    assert previous == 1 and two == [2] and one == [1] and unmanaged == [1] and policy is None
+    assert previous == "auto" and two == [2] and one == [1] and unmanaged == [1] and policy is None
     assert len(errors) == 5 and all("set_blas_threads" in e for e in errors)
 
 
@@ -90,3 +94,126 @@ def test_openblas_variable_for_children_set_only_where_unset():
     show = "import os, dataflow\nprint(json.dumps(os.environ.get('OPENBLAS_NUM_THREADS')))"
     assert run(show) == "1"
     assert run(show, OPENBLAS_NUM_THREADS="3") == "3"
+
+
+# ---- Note [when a 2-thread GEMM pays] (ops/cpu/blas_threads.py): the rule's logic, driven by fake clocks ----------
+from ops.cpu import blas_threads as bt  # noqa: E402
+
+
+def drive(chooser, seconds_of, calls, free=True):
+    """Run `calls` calls through a ThreadChooser, each taking seconds_of(n) for its thread count n: the counts used."""
+    used = []
+    for _ in range(calls):
+        n = chooser.choose(free)
+        chooser.record(n, seconds_of(n))
+        used.append(n)
+    return used
+
+
+def test_chooser_moves_to_more_threads_when_they_win_and_retimes_one_thread_now_and_then():
+    chooser = bt.ThreadChooser(2)
+    used = drive(chooser, {1: 2.0, 2: 1.0}.get, 200)
+    assert used[0] == 2                                 # tried at once...
+    assert all(n == 2 for n in used[3:bt.PROBE_EVERY])  # ...and kept
+    ones = [i for i, n in enumerate(used) if n == 1 and i > 3]
+    assert ones and all(b - a == bt.PROBE_EVERY for a, b in zip(ones, ones[1:]))   # one thread re-timed regularly
+
+
+def test_chooser_keeps_one_thread_when_more_do_not_win_by_the_margin():
+    chooser = bt.ThreadChooser(2)
+    used = drive(chooser, {1: 1.0, 2: 0.95}.get, 300)  # 5% faster: below the 10% margin
+    probes = [i for i, n in enumerate(used) if n == 2]
+    gaps = [b - a for a, b in zip(probes, probes[1:])]
+    assert used.count(2) < 12 and gaps == sorted(gaps) and gaps[-1] > 2 * gaps[0]    # tried ever more rarely
+
+
+def test_chooser_backs_off_when_more_threads_collapse_and_recovers_when_they_win_again():
+    chooser = bt.ThreadChooser(2)
+    drive(chooser, {1: 2.0, 2: 1.0}.get, 100)
+    assert chooser.using == 2
+    collapse = drive(chooser, {1: 2.0, 2: 40.0}.get, 500)       # another process took the second core
+    assert chooser.using == 1
+    assert collapse[:4].count(2) <= bt.ThreadChooser.KEEP and collapse[-100:].count(2) <= 1
+    again = drive(chooser, {1: 2.0, 2: 1.0}.get, 2 * bt.PROBE_MAX)
+    assert chooser.using == 2 and again[-10:].count(2) >= 9
+
+
+def test_chooser_uses_one_thread_while_the_other_cores_are_busy():
+    chooser = bt.ThreadChooser(2)
+    drive(chooser, {1: 2.0, 2: 1.0}.get, 100)
+    assert drive(chooser, {1: 2.0, 2: 1.0}.get, 50, free=False) == [1] * 50
+
+
+class Fake:
+    def __init__(self, values):
+        self.values = list(values)
+
+    def __call__(self):
+        return self.values.pop(0)
+
+
+def test_other_load_is_busy_time_minus_our_own_per_wall_second_read_once_per_window():
+    clock = Fake([0.0, 0.3, 0.4, 0.6, 0.62])
+    busy = Fake([10.0, 10.45, 10.95, 11.2])     # our cores' busy seconds (all processes), from /proc/stat
+    own = Fake([1.0, 1.3, 1.6, 1.65])           # this process's CPU seconds
+    load = bt.OtherLoad(cores=[0, 1], window=0.25, busy_reader=busy, own_reader=own, clock=clock)
+    assert load.busy() is None                                   # t=0: the first read starts the window
+    assert abs(load.busy() - (0.45 - 0.3) / 0.3) < 1e-9         # t=0.3: others used half a core
+    assert not load.free()                                       # t=0.4: same window, 0.5 > OTHERS_BUSY_MAX
+    assert abs(load.busy() - (0.5 - 0.3) / 0.3) < 1e-9         # t=0.6: a new window (no /proc/stat read between)
+    assert load.free() is False and busy.values == [11.2]
+
+
+def test_other_load_first_estimate_after_a_fifth_of_a_window_and_unknown_counts_as_busy():
+    load = bt.OtherLoad(cores=[0, 1], window=0.25, busy_reader=Fake([5.0, 5.06]), own_reader=Fake([2.0, 2.05]),
+                        clock=Fake([0.0, 0.06]))
+    assert load.busy() is None
+    assert abs(load.busy() - (0.06 - 0.05) / 0.06) < 1e-9          # t=0.06 >= 0.25 / 5: others used 1/6 core
+    unreadable = bt.OtherLoad(cores=[0], busy_reader=lambda: None, clock=Fake([0.0]))
+    assert not unreadable.free()
+
+
+def test_gemm_site_runs_big_gemms_on_more_threads_only_in_auto_mode_and_restores_one(monkeypatch):
+    import threading
+
+    import numpy as np
+    import threadpoolctl
+
+    def blas_threads():
+        return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"})
+
+    free = bt.OtherLoad(cores=[0, 1], busy_reader=lambda: 0.0, own_reader=lambda: 0.0, clock=lambda: 0.0)
+    free._others = 0.0                          # the other cores idle, for good
+    monkeypatch.setattr(bt, "_other_load", free)
+    monkeypatch.setattr(bt, "_usable_cores", lambda: [0, 1])
+    previous = bt.set_blas_threads("auto")
+    try:
+        small, big = bt.GemmSite(bt.PARALLEL_FLOPS / 2), bt.GemmSite(bt.PARALLEL_FLOPS)
+        assert not small.active and big.active
+        a = np.ones((64, 64), np.float32)
+        with big:                               # the first big call tries 2 threads (PROBE_FIRST = 1)
+            inside = blas_threads()
+            product = a @ a
+        assert inside == [2] and blas_threads() == [1] and (product == 64).all()
+        with small:
+            assert blas_threads() == [1]
+        # one site at a time sets the count: an inner site, or one in another thread meanwhile, leaves it alone
+        big.chooser.using, big.chooser.countdown = 2, 100
+        other = bt.GemmSite(bt.PARALLEL_FLOPS)
+        other.chooser.countdown = 100
+        seen = []
+        with big:
+            with other:
+                seen.append(blas_threads())
+            seen.append(blas_threads())
+            thread = threading.Thread(target=lambda: other.__enter__() and seen.append(blas_threads())
+                                      or other.__exit__(None, None, None))
+            thread.start()
+            thread.join()
+        assert seen == [[2], [2], [2]] and blas_threads() == [1]
+        assert other.chooser.times == {1: [], 2: []}        # nothing timed for the calls that set nothing
+        bt.set_blas_threads(1)                  # a fixed count turns the sites off
+        with bt.GemmSite(bt.PARALLEL_FLOPS):
+            assert blas_threads() == [1]
+    finally:
+        bt.set_blas_threads(previous)

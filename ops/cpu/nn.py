@@ -5,10 +5,12 @@ family (softmax, log_softmax, SoftmaxActivation, SoftmaxOutput); the regression 
 Activation and LeakyReLU: ops/cpu/activation.py.
 
 Transcendental math goes through ops/cpu/vmath.py (other dtypes: float16 computed in float32). Every kernel
-honours req through ops/cpu/common.py.
+honours req through ops/cpu/common.py. A FullyConnected whose GEMMs reach blas_threads.PARALLEL_FLOPS runs them
+inside the GemmSite of its shapes (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py).
 """
 import numpy as np
 
+from . import blas_threads as threads
 from .common import F16, F32, assign, compute_dtype, copy_view, store
 from .matrix import gemm
 from ..random_state import generator
@@ -52,20 +54,43 @@ def _fc_rows(x, flatten):
     return x.reshape(x.shape[0], -1) if flatten else x.reshape(-1, x.shape[-1])
 
 
+def fc_gemm_flops(p, data):
+    """FLOPs of each GEMM FullyConnected (forward or backward) runs on `data`: 2 * rows * k * num_hidden."""
+    return 2 * data.size * p.num_hidden
+
+
 def fully_connected(ctx, p, inputs, outputs, req):
     """out = data @ weight.T + bias over data as (n, k) (flatten) or (..., k) (flatten=False)."""
     x, out = inputs[0], outputs[0]
     x2 = x if x.ndim == 2 else _fc_rows(x, p.flatten)      # a 2-D data already is its rows, either way
     w, bias = inputs[1], None if p.no_bias else inputs[2]
-    if req[0] == WRITE or req[0] == INPLACE:              # the common call, straight into out (no scratch, no closure)
+    flops = fc_gemm_flops(p, x)
+    if flops >= threads.PARALLEL_FLOPS:                    # big: on the cores the thread policy gives this call
+        with threads.gemm_site(("FullyConnected", x2.shape, w.shape, x.dtype.char), flops):
+            _fc_forward(p, x2, w, bias, out, req[0])
+    else:
+        _fc_forward(p, x2, w, bias, out, req[0])
+
+
+def _fc_forward(p, x2, w, bias, out, r):
+    if r == WRITE or r == INPLACE:              # the common call, straight into out (no scratch, no closure)
         gemm(x2, w.T, out if out.ndim == 2 else out.reshape(-1, p.num_hidden), bias)
     else:
-        store(out, req[0], lambda dst: gemm(x2, w.T, dst.reshape(-1, p.num_hidden), bias))
+        store(out, r, lambda dst: gemm(x2, w.T, dst.reshape(-1, p.num_hidden), bias))
 
 
 def backward_fully_connected(ctx, p, inputs, outputs, req):
     """inputs (dy, data, weight) -> d_data = dy @ W, d_weight = dy^T @ X, d_bias = sum of dy's rows (BLAS)."""
     dy, x, w = inputs
+    flops = fc_gemm_flops(p, x)
+    if flops >= threads.PARALLEL_FLOPS:
+        with threads.gemm_site(("_backward_FullyConnected", x.shape, w.shape, x.dtype.char, tuple(req)), flops):
+            _fc_backward(p, dy, x, w, outputs, req)
+    else:
+        _fc_backward(p, dy, x, w, outputs, req)
+
+
+def _fc_backward(p, dy, x, w, outputs, req):
     x2 = _fc_rows(x, p.flatten)
     g = dy.reshape(x2.shape[0], p.num_hidden)
     store(outputs[0], req[0], lambda dst: gemm(g, w, dst.reshape(x2.shape)))

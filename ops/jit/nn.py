@@ -15,7 +15,7 @@ import numpy as np
 from ..cpu.reduce import reduced_axes
 from ..cpu.vmath import exp32 as _exp32      # float32 softmax exponentiates with vmath, as the kernel
 from ..registry import NULL
-from .common import JIT, R_ADD, R_NULL, as_dtype_of, body_of, builds, req_code, skip
+from .common import JIT, R_ADD, R_NULL, R_WRITE, as_dtype_of, body_of, builds, req_code, skip
 from .elemwise import binary_body, scalar_body, unary_body
 
 _jit = numba.njit(**JIT)
@@ -114,8 +114,13 @@ def _fully_connected(op, p, in_meta, out_meta, req):
     if not _same_dtype(*in_meta, *out_meta):
         return None
     rows, k = _fc_rows(p, in_meta[0][0])
-    fn = fully_connected_no_bias if p.no_bias else fully_connected
-    return body_of(fn, (rows, k, req_code(req[0])))
+    r = req_code(req[0])
+    if p.no_bias:
+        return body_of(fully_connected_no_bias, (rows, k, r))
+    if r != R_WRITE:
+        return body_of(fully_connected, (rows, k, r))
+    return body_of(fully_connected, (rows, k, r), bias_free=body_of(fully_connected_no_bias, (rows, k, r)),
+                   bias_input=2)     # Note [GEMM epilogue] in scheduler/codegen.py
 
 
 @builds("_backward_FullyConnected")
