@@ -1,15 +1,21 @@
 """Internal ops of the inference folding pass (scheduler/fold.py).
 
-`_fold_bn_weights(weight, [bias], gamma, beta, moving_mean, moving_var)` -> (weight', bias'): the weight and bias of
-a convolution that computes what Convolution followed by an inference BatchNorm (axis 1, the moving statistics)
-computes. The pass inserts it in front of the convolution, so the folded weights come from the current parameter
-arrays at every run (nothing is cached between runs; training may change the parameters in between).
-"""
-import numpy as np
+`_fold_bn_scale([bias], gamma, beta, moving_mean, moving_var)` -> (scale, shift): per output channel, what an
+inference BatchNorm (axis 1, the moving statistics) does to a convolution's output y = conv + bias:
+BatchNorm(y) = conv * scale + shift with scale = gamma / sqrt(moving_var + eps) (gamma = 1 with fix_gamma) and
+shift = (bias - moving_mean) * scale + beta. O(channels), computed from the current parameter arrays at every run
+(nothing is cached between runs; training may change the parameters in between).
 
+`_conv_fused(data, weight, [bias | scale, shift])`: Convolution (its params, shapes and types) whose output gets
+`* scale + shift` per channel (scale_shift; the convolution's own bias is then folded into shift) or `+ bias`, then
+ReLU (relu), all in the pass that crops the GEMM's output (ops/cpu/conv_unfold.py `_epilogue`): a folded
+BatchNorm and a following Activation(relu) cost no pass over memory of their own, and the weights are never
+rewritten. Inference only: it has no gradient.
+"""
+from .conv import _CONV_DOC, _conv_params, _conv_shape
+from .cpu import conv as cpu_conv
 from .cpu import fold as cpu
-from .elemwise import fmt, merge
-from .errors import ShapeError
+from .elemwise import float_only, merge
 from .registry import Bool, Float, OpDef, register
 
 _FOLD = dict(eps=Float(1e-3, "BatchNorm's epsilon, added to the moving variance."),
@@ -17,38 +23,46 @@ _FOLD = dict(eps=Float(1e-3, "BatchNorm's epsilon, added to the moving variance.
              no_bias=Bool(False, "The convolution has no bias input (it is taken as 0)."))
 
 
-def _arguments(p):
-    return ["weight"] + ([] if p.no_bias else ["bias"]) + ["gamma", "beta", "moving_mean", "moving_var"]
+def _fold_arguments(p):
+    return ([] if p.no_bias else ["bias"]) + ["gamma", "beta", "moving_mean", "moving_var"]
 
 
-# weight (O, ...) -> weight'; every per-channel input and bias' are (O,).
+# every input and both outputs are (channels,)
 def _fold_shape(p, in_shapes, out_shapes):
-    weight = merge(in_shapes[0], out_shapes[0])
-    channel = out_shapes[1]
-    for s in in_shapes[1:]:
+    channel = None
+    for s in list(in_shapes) + list(out_shapes):
         channel = merge(channel, s)
-    if weight is not None and weight[0]:
-        if channel is not None and len(channel) == 1 and channel[0] and channel[0] != weight[0]:
-            raise ShapeError("_fold_bn_weights: weight %s has %d output channels but the per-channel inputs are %s"
-                             % (fmt(weight), weight[0], fmt(channel)))
-        channel = merge((weight[0],), channel)
-    return [weight] + [channel] * (len(in_shapes) - 1), [weight, channel]
+    return [channel] * len(in_shapes), [channel] * len(out_shapes)
 
 
-# the outputs take the weight's dtype (the convolution's); the BatchNorm's parameters keep theirs (float32 for a
-# float16 convolution).
+# scale and shift take gamma's dtype (the BatchNorm's parameters: float32 for a float16 convolution)
 def _fold_type(p, in_types, out_types):
-    weight = in_types[0] if in_types[0] is not None else out_types[0]
-    if weight is None:
-        return list(in_types), list(out_types)
-    weight = np.dtype(weight)
-    ins = [weight] + list(in_types[1:])
-    if not p.no_bias:
-        ins[1] = weight
-    return ins, [weight, weight]
+    gamma = in_types[0 if p.no_bias else 1]
+    return list(in_types), [gamma, gamma] if gamma is not None else list(out_types)
 
 
-register(OpDef("_fold_bn_weights", params=_FOLD, arguments=_arguments, outputs=("weight", "bias"),
-               infer_shape=_fold_shape, infer_type=_fold_type, cpu=cpu.fold_bn_weights,
-               doc="The weight and bias of a convolution followed by an inference BatchNorm, folded into one "
-                   "convolution (internal to the inference folding pass, scheduler/fold.py)."))
+register(OpDef("_fold_bn_scale", params=_FOLD, arguments=_fold_arguments, outputs=("scale", "shift"),
+               infer_shape=_fold_shape, infer_type=_fold_type, cpu=cpu.fold_bn_scale,
+               doc="The per-channel scale and shift of an inference BatchNorm after a convolution (internal to the "
+                   "inference folding pass, scheduler/fold.py)."))
+
+_FUSED = dict(_conv_params(), relu=Bool(False, "Apply max(., 0) to the output."),
+              scale_shift=Bool(False, "Inputs scale and shift (per output channel) instead of bias: "
+                                      "out = conv * scale + shift."))
+
+
+def _fused_arguments(p):
+    return ["data", "weight"] + (["scale", "shift"] if p.scale_shift else [] if p.no_bias else ["bias"])
+
+
+def _fused_shape(p, in_shapes, out_shapes):
+    if not p.scale_shift:
+        return _conv_shape(p, in_shapes, out_shapes)
+    ins, outs = _conv_shape(p, list(in_shapes[:2]), out_shapes)
+    return ins[:2] + [(p.num_filter,)] * 2, outs
+
+
+register(OpDef("_conv_fused", params=_FUSED, arguments=_fused_arguments, infer_shape=_fused_shape,
+               infer_type=float_only("Convolution"), cpu=cpu_conv.convolution_fused,
+               doc="Convolution with a folded BatchNorm's scale and shift (or its bias) and an optional ReLU applied "
+                   "in one pass (internal to the inference folding pass, scheduler/fold.py). " + _CONV_DOC))

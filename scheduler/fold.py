@@ -1,20 +1,23 @@
 """Inference folding: a graph rewrite for graphs that run without gradients and not in training.
 
 A `BatchNorm` in inference (moving statistics) whose data is a `Convolution`'s output, read by nothing else, is a
-per-channel affine map of that output, so the convolution can compute it directly: with
-s = gamma / sqrt(moving_var + eps) (gamma = 1 with fix_gamma), w' = w * s per output channel and
-b' = (b - moving_mean) * s + beta. The rewrite replaces the pair by
+per-channel affine map of that output: BatchNorm(conv + b) = conv * s + ((b - moving_mean) * s + beta) with
+s = gamma / sqrt(moving_var + eps) (gamma = 1 with fix_gamma). The rewrite replaces the pair by
 
-    _fold_bn_weights(w, [b], gamma, beta, moving_mean, moving_var) -> (w', b')
-    Convolution(data, w', b')          named as the original convolution, with a bias
+    _fold_bn_scale([b], gamma, beta, moving_mean, moving_var) -> (scale, shift)
+    _conv_fused(data, w, scale, shift)        named as the original convolution (scale_shift, no bias)
 
-so the folded weights are computed from the current parameter arrays at every run (ops/fold.py); nothing is cached,
-and the pass is a pure rewrite: new Nodes where something changed, the user's Nodes untouched and shared otherwise
-(variables keep their identity, so callers still bind them by name).
+whose kernel applies scale and shift in the pass that crops the GEMM's output (ops/cpu/conv_unfold.py), so the
+weights are used as they are: no pass over them per run, nothing cached (the scale comes from the current parameter
+arrays at every run; ops/fold.py). Then the ReLU: a Convolution or `_conv_fused` whose output only an
+`Activation(act_type='relu')` reads becomes a `_conv_fused` with relu, the activation's readers reading it, so the
+ReLU costs no pass over memory of its own either. The pass is a pure rewrite: new Nodes where something changed,
+the user's Nodes untouched and shared otherwise (variables keep their identity, so callers still bind them by name).
 
 Not folded: a convolution whose output is also read elsewhere or is a head; a BatchNorm whose mean/var outputs are
 read or visible (`output_mean_var`), whose channel axis is not 1, or after a channel-last convolution.
-`DATAFLOW_FOLD=0` switches the pass off.
+`DATAFLOW_FOLD=0` switches the pass off. The pass runs on the plan's graph only: the user's Symbol, and so its
+JSON export, never sees the internal ops.
 """
 import os
 
@@ -32,13 +35,22 @@ def fold_inference(heads, graph=None):
     """The heads of the folded graph (a new list of Entries), or `heads` itself when nothing folds. `graph`: the
     IndexedGraph of `heads`, when the caller has it."""
     g = graph if graph is not None else IndexedGraph(heads)
-    foldable = _foldable_batchnorms(g)
-    if not foldable:
+    folded = _rewrite(g, heads, {nid: _folded_convolution for nid in _foldable_batchnorms(g)})
+    if folded is not heads:
+        g = IndexedGraph(folded)
+    return _rewrite(g, folded, {nid: _convolution_relu for nid in _relu_epilogues(g)})
+
+
+def _rewrite(g, heads, builders):
+    """heads with each node whose id is in `builders` replaced by builders[id](node, replaced), and every node
+    downstream of a replaced one copied onto the new inputs; `heads` itself when there is nothing to replace."""
+    if not builders:
         return heads
     replaced = {}       # id(old node) -> new node, for every node that changed (or whose inputs did)
     for node in g.nodes:
-        if id(node) in foldable:
-            replaced[id(node)] = _folded_convolution(node, replaced)
+        build = builders.get(id(node))
+        if build is not None:
+            replaced[id(node)] = build(node, replaced)
         elif node.op is not None and any(id(e.node) in replaced for e in node.inputs):
             replaced[id(node)] = Node(node.op, node.name, node.attrs, node.params,
                                       [_moved(e, replaced) for e in node.inputs])
@@ -50,14 +62,61 @@ def _moved(entry, replaced):
     return entry if node is None else Entry(node, entry.index, entry.version)
 
 
-def _foldable_batchnorms(g):
-    """ids of the BatchNorm nodes to fold: inference BatchNorms over axis 1 of a Convolution read by them alone."""
+def _readers(g):
+    """Per entry id: how many node inputs and heads read it."""
     readers = [0] * g.num_entries
     for eids in g.inputs:
         for eid in eids:
             readers[eid] += 1
     for eid in g.heads:
         readers[eid] += 1
+    return readers
+
+
+def _sole_convolution_input(g, node, readers, ops=("Convolution",)):
+    """The channel-first convolution node (op in `ops`) whose output `node` reads as its first input and alone, or
+    None."""
+    data = node.inputs[0]
+    conv = data.node
+    if conv.op is None or conv.op.name not in ops or data.index != 0:
+        return None
+    if conv.params.layout not in (None, "NCW", "NCHW", "NCDHW") or readers[g.eid(data)] != 1:
+        return None
+    return conv
+
+
+def _relu_epilogues(g):
+    """ids of the Activation(relu) nodes that read a Convolution's (or a `_conv_fused` without relu's) output alone."""
+    readers = _readers(g)
+    found = set()
+    for node in g.nodes:
+        if node.op is None or node.op.name != "Activation" or node.params.act_type != "relu":
+            continue
+        conv = _sole_convolution_input(g, node, readers, ("Convolution", "_conv_fused"))
+        if conv is not None and not (conv.op.name == "_conv_fused" and conv.params.relu):
+            found.add(id(node))
+    return found
+
+
+def _fused(conv, inputs, **changes):
+    """A `_conv_fused` node named as `conv` (a Convolution or `_conv_fused`), its params changed as given."""
+    op = registry.get("_conv_fused")
+    params = dict(conv.params.as_dict(), **changes)
+    params.setdefault("relu", False)
+    params.setdefault("scale_shift", False)
+    attrs = dict(conv.attrs, **{k: str(v) for k, v in changes.items()})
+    return Node(op, conv.name, attrs, Params(params), inputs)
+
+
+def _convolution_relu(act, replaced):
+    """The `_conv_fused` node with relu that stands for Convolution (or `_conv_fused`) -> Activation(relu)."""
+    conv = act.inputs[0].node
+    return _fused(conv, [_moved(e, replaced) for e in conv.inputs], relu=True)
+
+
+def _foldable_batchnorms(g):
+    """ids of the BatchNorm nodes to fold: inference BatchNorms over axis 1 of a Convolution read by them alone."""
+    readers = _readers(g)
     found = set()
     for nid, node in enumerate(g.nodes):
         if node.op is None or node.op.name != "BatchNorm":
@@ -65,26 +124,19 @@ def _foldable_batchnorms(g):
         p = node.params
         if p.output_mean_var or p.axis != 1 or any(readers[g.node_row_ptr[nid] + k] for k in (1, 2)):
             continue
-        data = node.inputs[0]
-        conv = data.node
-        if conv.op is None or conv.op.name != "Convolution" or data.index != 0:
-            continue
-        if conv.params.layout not in (None, "NCW", "NCHW", "NCDHW") or readers[g.eid(data)] != 1:
-            continue
-        found.add(id(node))
+        if _sole_convolution_input(g, node, readers) is not None:
+            found.add(id(node))
     return found
 
 
 def _folded_convolution(bn, replaced):
-    """The Convolution (with a bias) and the `_fold_bn_weights` node that stand for Convolution -> BatchNorm."""
+    """The `_conv_fused` (scale and shift) and `_fold_bn_scale` nodes that stand for Convolution -> BatchNorm."""
     conv = bn.inputs[0].node
     cp, bp = conv.params, bn.params
     data, weight = (_moved(e, replaced) for e in conv.inputs[:2])
     bias = [] if cp.no_bias else [_moved(conv.inputs[2], replaced)]
-    fold_op = registry.get("_fold_bn_weights")
+    fold_op = registry.get("_fold_bn_scale")
     fold_attrs = {"eps": repr(bp.eps), "fix_gamma": str(bp.fix_gamma), "no_bias": str(cp.no_bias)}
     fold = Node(fold_op, bn.name + "_fold", fold_attrs, fold_op.parse_params(fold_attrs),
-                [weight] + bias + [_moved(e, replaced) for e in bn.inputs[1:5]])
-    attrs = dict(conv.attrs, no_bias="False")
-    return Node(conv.op, conv.name, attrs, Params(dict(cp.as_dict(), no_bias=False)),
-                [data, Entry(fold, 0), Entry(fold, 1)])
+                bias + [_moved(e, replaced) for e in bn.inputs[1:5]])
+    return _fused(conv, [data, weight, Entry(fold, 0), Entry(fold, 1)], no_bias=True, scale_shift=True)

@@ -1,45 +1,70 @@
 """Op spec rows for ops/fold.py (the inference folding pass's internal ops); see tests/op_specs.py. The reference
-is BatchNorm's inference formula rewritten per output channel, in float64; that the folded convolution equals
-Convolution -> BatchNorm is checked end to end in tests/test_folding.py. Import tests.op_specs, never this module
-first.
+of `_fold_bn_scale` is BatchNorm's inference formula rewritten per output channel, in float64; that of
+`_conv_fused` is the convolution of tests/reference_conv.py, times scale plus shift (or plus bias), then
+max(., 0) with relu (float64 only here: its float32 kernel is Convolution's, checked in tests/test_conv_paths.py).
+That the folded graph equals Convolution -> BatchNorm -> Activation is checked end to end in tests/test_folding.py.
+Import tests.op_specs, never this module first.
 """
 import numpy as np
 from hypothesis import strategies as st
 
-from tests.op_specs import Err, OpSpec, Shp, array
+from tests import reference_conv as R
+from tests.op_specs import OpSpec, Shp, array
+from tests.specs_conv import conv_sample
 
 
-def fold_reference(p, weight, *rest):
-    rest = [np.asarray(a, np.float64) for a in rest]
-    bias = 0.0 if p.no_bias else rest.pop(0)
-    gamma, beta, mean, var = rest
+def fold_reference(p, *inputs):
+    dtype = np.asarray(inputs[-4]).dtype          # gamma's
+    inputs = [np.asarray(a, np.float64) for a in inputs]
+    bias = 0.0 if p.no_bias else inputs.pop(0)
+    gamma, beta, mean, var = inputs
     scale = (1.0 if p.fix_gamma else gamma) / np.sqrt(var + p.eps)
-    per_channel = scale.reshape((-1,) + (1,) * (weight.ndim - 1))
-    return ((weight.astype(np.float64) * per_channel).astype(weight.dtype),
-            ((bias - mean) * scale + beta).astype(weight.dtype))
+    scale = np.broadcast_to(scale, gamma.shape)
+    return scale.astype(dtype), ((bias - mean) * scale + beta).astype(dtype)
 
 
 def fold_sample(draw, dtype):
-    out_channels = draw(st.integers(1, 4))
-    weight_shape = (out_channels, draw(st.integers(1, 3))) + tuple(draw(st.lists(st.integers(1, 3), min_size=0,
-                                                                                  max_size=2)))
+    channel = (draw(st.integers(1, 4)),)
     attrs = {"no_bias": draw(st.booleans()), "fix_gamma": draw(st.booleans()),
              "eps": draw(st.sampled_from([1e-5, 1e-3, 0.5]))}
-    channel = (out_channels,)
-    inputs = [array(draw, dtype, weight_shape, "unit")] + ([] if attrs["no_bias"] else [array(draw, dtype, channel)])
+    inputs = [] if attrs["no_bias"] else [array(draw, dtype, channel)]
     inputs += [array(draw, dtype, channel, "unit"), array(draw, dtype, channel), array(draw, dtype, channel),
                array(draw, dtype, channel, "nonneg")]
     return attrs, inputs
 
 
+def fused_reference(p, x, w, *rest):
+    y = R.convolution(p, x, w).astype(np.float64)
+    per_channel = (1, -1) + (1,) * (y.ndim - 2)
+    if p.scale_shift:
+        y = y * np.asarray(rest[0], np.float64).reshape(per_channel) + np.asarray(rest[1], np.float64).reshape(
+            per_channel)
+    elif not p.no_bias:
+        y = y + np.asarray(rest[0], np.float64).reshape(per_channel)
+    return (np.maximum(y, 0) if p.relu else y).astype(x.dtype)
+
+
+def fused_sample(draw, dtype):
+    attrs, inputs = conv_sample(draw, dtype)
+    attrs["relu"] = draw(st.booleans())
+    if draw(st.booleans()):
+        attrs.update(scale_shift=True, no_bias=True)
+        channel = (attrs["num_filter"],)
+        inputs = inputs[:2] + [array(draw, dtype, channel, "unit"), array(draw, dtype, channel, "unit")]
+    return attrs, inputs
+
+
 SPECS = [
-    OpSpec("_fold_bn_weights", fold_reference, fold_sample, dtypes=("float32", "float64"),
+    OpSpec("_conv_fused", fused_reference, fused_sample, dtypes=("float64",),
+           shapes=(Shp({"kernel": (3, 3), "num_filter": 4}, ((2, 3, 5, 5), None, None), ((2, 4, 3, 3),),
+                       want_ins=((2, 3, 5, 5), (4, 3, 3, 3), (4,))),
+                   Shp({"kernel": (3, 3), "num_filter": 4, "scale_shift": True, "no_bias": True},
+                       ((2, 3, 5, 5), None, None, None), ((2, 4, 3, 3),),
+                       want_ins=((2, 3, 5, 5), (4, 3, 3, 3), (4,), (4,))))),
+    OpSpec("_fold_bn_scale", fold_reference, fold_sample, dtypes=("float32", "float64"),
            tol={"float32": (1e-5, 1e-5), "float64": (1e-12, 1e-12)},
            attrs=(({"eps": "1e-05", "fix_gamma": "False", "no_bias": "True"},
                    {"eps": 1e-5, "fix_gamma": False, "no_bias": True}),),
-           errors=(Err({}, ((4, 2, 3, 3), (3,), None, None, None, None), match=r"4 output channels"),),
-           shapes=(Shp({}, ((4, 2, 3, 3), None, None, None, None, None), ((4, 2, 3, 3), (4,)),
-                       want_ins=((4, 2, 3, 3), (4,), (4,), (4,), (4,), (4,))),
-                   Shp({"no_bias": True}, ((8, 1, 3), (8,), None, None, None), ((8, 1, 3), (8,)),
-                       want_ins=((8, 1, 3), (8,), (8,), (8,), (8,))))),
+           shapes=(Shp({}, (None, (4,), None, None, None), ((4,), (4,)), want_ins=((4,),) * 5),
+                   Shp({"no_bias": True}, ((8,), None, None, None), ((8,), (8,)), want_ins=((8,),) * 4))),
 ]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import dataflow as mx
 from dataflow.test_utils import check_numeric_gradient
 from ops import registry
-from ops.cpu import conv as cpu
+from ops.cpu import conv_unfold
 from ops.errors import ShapeError
 from ops.registry import ADD, WRITE, OpContext
 from tests import op_specs  # noqa: F401  (first: it imports tests.specs_conv, which imports it back)
@@ -305,7 +305,7 @@ def _kernel_run(name, p, inputs, n_out, req=WRITE):
 ], ids=["conv", "deconv"])
 @given(data=st.data())
 def test_unfoldings_match_reference(op, sample, ref, bwd_ref, waste, data):
-    old, cpu.WIDE_MAX_WASTE = cpu.WIDE_MAX_WASTE, waste
+    old, conv_unfold.WIDE_MAX_WASTE = conv_unfold.WIDE_MAX_WASTE, waste
     try:
         attrs, inputs = sample(data.draw, np.dtype(np.float64))
         p = registry.get(op).parse_params(attrs)
@@ -317,7 +317,7 @@ def test_unfoldings_match_reference(op, sample, ref, bwd_ref, waste, data):
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)
     finally:
-        cpu.WIDE_MAX_WASTE = old
+        conv_unfold.WIDE_MAX_WASTE = old
 
 
 def test_backward_add_accumulates_without_touching_null_outputs():

@@ -3,20 +3,28 @@
 - BatchNorm (ops/cpu/batchnorm.py, two-pass njit loops) against the numpy kernels of
   tests/reference_bn_kernels.py, which state MXNet's formulas: random shapes, channel axes, dtypes, training and
   inference, fix_gamma, use_global_stats.
-- Convolution's direct paths (ops/cpu/conv_depthwise.py: depthwise loops; ops/cpu/conv.py: 1x1 as GEMMs) against
-  the numpy reference of tests/reference_conv.py.
+- Convolution's direct paths (ops/cpu/conv_depthwise.py: depthwise loops; ops/cpu/conv.py: 1x1 as GEMMs), the
+  convolutions' loops on several threads (ops/cpu/conv_parallel.py) and the ReLU epilogue of inference folding,
+  against the numpy reference of tests/reference_conv.py.
 """
+import contextlib
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dataflow  # noqa: F401  (its import sets the BLAS thread policy the convolutions' threads check)
 from ops import registry
-from ops.cpu import batchnorm
+from ops.cpu import batchnorm, conv_parallel
+from ops.cpu import conv as cpu_conv
+from ops.cpu import conv_unfold
 from ops.registry import ADD, NULL, WRITE, OpContext
 from tests import op_specs  # noqa: F401  (first: it imports tests.specs_conv, which imports it back)
 from tests import reference_bn_kernels as nn
 from tests import reference_conv as R
+from tests import specs_conv, specs_fold
 
 # ---------------------------------------------------------------------------------------------------------------
 # BatchNorm
@@ -155,6 +163,23 @@ def pointwise_case(draw):
     return {k: str(v) for k, v in attrs.items()}, shape, draw(st.integers(0, 2 ** 16))
 
 
+@st.composite
+def grouped_case(draw):
+    """1 < num_group < channels (im2col + a GEMM per group, on 1 or 2 threads), any dilation and padding."""
+    nd = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    dilate = tuple(draw(st.lists(st.integers(1, 2), min_size=nd, max_size=nd)))
+    pad = tuple(draw(st.lists(st.integers(0, 2), min_size=nd, max_size=nd)))
+    spatial = tuple(max(1, d * (k - 1) + 1 - 2 * q) + draw(st.integers(0, 3 if nd == 3 else 6))
+                    for k, d, q in zip(kernel, dilate, pad))
+    groups, per_group = draw(st.integers(2, 3)), draw(st.integers(2, 5))
+    attrs = dict(kernel=kernel, dilate=dilate, pad=pad, num_group=groups,
+                 stride=tuple(draw(st.lists(st.integers(1, 2), min_size=nd, max_size=nd))),
+                 num_filter=groups * draw(st.integers(1, 9)), no_bias=draw(st.booleans()))
+    shape = (draw(st.integers(1, 3)), groups * per_group) + spatial
+    return {k: str(v) for k, v in attrs.items()}, shape, draw(st.integers(0, 2 ** 16))
+
+
 _REQS = st.sampled_from([WRITE, ADD, NULL])
 _DTYPES = st.sampled_from([np.float32, np.float64])
 
@@ -167,6 +192,15 @@ def test_depthwise_convolution_matches_reference(case, req, dtype):
 @given(case=pointwise_case(), req=_REQS, dtype=_DTYPES)
 def test_pointwise_convolution_matches_reference(case, req, dtype):
     _check_convolution(*case, req, dtype)
+
+
+@given(case=grouped_case(), req=_REQS, dtype=_DTYPES, threads=st.sampled_from([1, 2]))
+def test_grouped_convolution_matches_reference(case, req, dtype, threads):
+    attrs, shape, _ = case
+    p = registry.get("Convolution").parse_params(attrs)
+    assert cpu_conv._direct(p, shape)[0] is None
+    with _threads(threads):
+        _check_convolution(*case, req, dtype)
 
 
 def _check_convolution(attrs, shape, seed, req, dtype):
@@ -192,3 +226,138 @@ def _check_convolution(attrs, shape, seed, req, dtype):
     for got, exp in zip(outs, bwant, strict=True):
         expect = {WRITE: exp, ADD: exp + 0.5, NULL: np.full(exp.shape, np.nan)}[req]
         np.testing.assert_allclose(got, expect, rtol=tol, atol=tol)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Convolution on several threads (ops/cpu/conv_parallel.py), grouped convolutions, and the ReLU epilogue
+# ---------------------------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _threads(n, min_flops=0):
+    """Convolutions on n threads however small (the real thresholds would keep the tiny test shapes serial), a
+    single sample's output channels split among them, and no backing off to one thread on a busy machine."""
+    old_env, old_min = os.environ.get("DATAFLOW_CONV_THREADS"), conv_parallel.MIN_PARALLEL_FLOPS
+    old_rows, old_wait = cpu_conv.ROWS_PER_PART, conv_parallel.WAIT_LIMIT
+    os.environ["DATAFLOW_CONV_THREADS"], conv_parallel.MIN_PARALLEL_FLOPS = str(n), min_flops
+    cpu_conv.ROWS_PER_PART, conv_parallel.WAIT_LIMIT, conv_parallel._serial_calls = 1, float("inf"), 0
+    assert conv_parallel.threads() == n
+    try:
+        yield
+    finally:
+        conv_parallel.MIN_PARALLEL_FLOPS, cpu_conv.ROWS_PER_PART = old_min, old_rows
+        conv_parallel.WAIT_LIMIT = old_wait
+        if old_env is None:
+            del os.environ["DATAFLOW_CONV_THREADS"]
+        else:
+            os.environ["DATAFLOW_CONV_THREADS"] = old_env
+
+
+def _sampled(draw, sample):
+    """A spec sampler's case with a batch of 1-5 samples (the threads split the batch)."""
+    attrs, inputs = sample(draw, np.dtype(np.float64))
+    n = draw(st.integers(1, 5))
+    x = np.random.RandomState(n).uniform(-1, 1, (n,) + inputs[0].shape[1:])
+    return attrs, [x] + inputs[1:]
+
+
+@pytest.mark.parametrize("op,sample,ref,bwd_ref", [
+    ("Convolution", specs_conv.conv_sample, R.convolution, R.backward_convolution),
+    ("Deconvolution", specs_conv.deconv_sample, R.deconvolution, R.backward_deconvolution),
+], ids=["conv", "deconv"])
+@given(data=st.data(), req=_REQS, threads=st.sampled_from([2, 3]))
+def test_threaded_convolutions_match_reference(op, sample, ref, bwd_ref, data, req, threads):
+    attrs, inputs = _sampled(data.draw, sample)
+    p = registry.get(op).parse_params(attrs)
+    want = ref(p, *inputs)
+    dy = np.random.RandomState(1).uniform(-1, 1, want.shape)
+    bwant = bwd_ref(p, dy, inputs[0], inputs[1])
+    fill = np.nan if req == NULL else 0.5
+    y = np.full(want.shape, fill)
+    outs = [np.full(a.shape, fill) for a in bwant]
+    with _threads(threads):
+        registry.get(op).cpu(OpContext(), p, inputs, [y], [req])
+        registry.get("_backward_" + op).cpu(OpContext(), p, [dy] + inputs[:2], outs, [req] * len(outs))
+    for got, exp in zip([y] + outs, (want,) + tuple(bwant), strict=True):
+        expect = {WRITE: exp, ADD: exp + 0.5, NULL: np.full(exp.shape, np.nan)}[req]
+        np.testing.assert_allclose(got, expect, rtol=1e-10, atol=1e-10)
+
+
+def test_for_each_backs_off_to_one_thread_after_a_long_wait():
+    """Note [a busy core]: a call whose caller waited long for a helper makes the next calls run on one thread."""
+    import threading
+    import time
+    callers, helper_started, me = [], threading.Event(), threading.current_thread()
+
+    def make_worker():
+        def work(i):
+            callers.append(threading.current_thread())
+            if threading.current_thread() is me:
+                helper_started.wait(5)
+            else:
+                helper_started.set()
+                time.sleep(0.3)         # a helper without a core
+        return work
+    with _threads(2):
+        conv_parallel.WAIT_LIMIT = 0.01        # of the caller's time, which includes waiting for the helper to start
+        conv_parallel.for_each(4, make_worker, 1e12)
+        assert conv_parallel._serial_calls == conv_parallel.BACKOFF_CALLS
+        callers.clear()
+        conv_parallel.for_each(4, make_worker, 1e12)
+        assert callers == [me] * 4
+        assert conv_parallel._serial_calls == conv_parallel.BACKOFF_CALLS - 1
+    conv_parallel._serial_calls = 0
+
+
+def test_for_each_runs_every_item_once_and_raises_a_workers_error():
+    seen = []
+    with _threads(3):
+        workers = conv_parallel.for_each(50, lambda: seen.append, 1e12)
+    assert sorted(seen) == list(range(50)) and 1 <= len(workers) <= 3
+
+    def make_worker():
+        def work(i):
+            if i == 7:
+                raise ValueError("item 7")
+        return work
+    with _threads(2), pytest.raises(ValueError, match="item 7"):
+        conv_parallel.for_each(20, make_worker, 1e12)
+
+
+@pytest.mark.parametrize("waste", [-1.0, 1e9], ids=["plain", "wide"])
+@given(data=st.data())
+def test_fused_epilogue_matches_reference(waste, data):
+    """`_conv_fused`'s kernel (the crop applies scale and shift or bias, and ReLU) equals the reference, float32,
+    every req, on 1 or 2 threads; NaN stays NaN."""
+    old, conv_unfold.WIDE_MAX_WASTE = conv_unfold.WIDE_MAX_WASTE, waste
+    try:
+        attrs, inputs = specs_fold.fused_sample(data.draw, np.dtype(np.float32))
+        if data.draw(st.booleans()):
+            inputs[0].flat[0] = np.nan
+        p = registry.get("_conv_fused").parse_params(attrs)
+        want = specs_fold.fused_reference(p, *(a.astype(np.float64) for a in inputs))
+        req = data.draw(_REQS)
+        fill = np.nan if req == NULL else 0.5
+        y = np.full(want.shape, fill, np.float32)
+        with _threads(data.draw(st.sampled_from([1, 2]))):
+            registry.get("_conv_fused").cpu(OpContext(), p, inputs, [y], [req])
+        expect = {WRITE: want, ADD: want + 0.5, NULL: np.full(want.shape, np.nan)}[req]
+        np.testing.assert_allclose(y, expect, rtol=1e-4, atol=1e-4)
+    finally:
+        conv_unfold.WIDE_MAX_WASTE = old
+
+
+@pytest.mark.parametrize("taps", [True, False], ids=["gemm per tap", "im2col"])
+@given(data=st.data(), dtype=_DTYPES, req=_REQS)
+def test_wide_paths_match_reference(taps, data, dtype, req):
+    """Unit strides: one GEMM per tap over the padded image (ops/cpu/conv_taps.py), or wide im2col, forward and
+    backward."""
+    old = conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS
+    conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS = 1e9, taps, 0
+    try:
+        attrs, inputs = specs_conv.conv_sample(data.draw, np.dtype(dtype))
+        attrs.pop("stride", None)
+        shape, seed = inputs[0].shape, data.draw(st.integers(0, 2 ** 16))
+        with _threads(data.draw(st.sampled_from([1, 2]))):
+            _check_convolution({k: str(v) for k, v in attrs.items()}, shape, seed, req, dtype)
+    finally:
+        conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS = old

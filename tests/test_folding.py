@@ -15,10 +15,14 @@ from scheduler import build
 from tests.reference_conv import _conv_f64
 
 
-def _ops(heads, shapes=None, fold=True):
-    """Op names of the lowered graph of `heads` (a Symbol), folded as an inference bind would."""
+def _nodes(heads, shapes=None, fold=True):
+    """The op nodes of the lowered graph of `heads` (a Symbol), folded as an inference bind would."""
     lowered = build.lower(heads._outputs, shapes or {}, {}, fold=fold, infer=False)
-    return [node.op.name for node in lowered.graph.nodes if node.op is not None]
+    return [node for node in lowered.graph.nodes if node.op is not None]
+
+
+def _ops(heads, shapes=None, fold=True):
+    return [node.op.name for node in _nodes(heads, shapes, fold)]
 
 
 def _conv_bn(data, num_filter=4, kernel=(3, 3), no_bias=False, num_group=1, fix_gamma=False, eps=1e-3, name="c"):
@@ -75,14 +79,18 @@ def _bn_reference(y, v, prefix, fix_gamma, eps):
 @settings(deadline=None)
 @given(nd=st.sampled_from([1, 2]), groups=st.sampled_from([1, 2]), channels=st.integers(1, 2),
        filters=st.integers(1, 3), kernel=st.sampled_from([1, 3]), no_bias=st.booleans(), fix_gamma=st.booleans(),
-       eps=st.sampled_from([1e-5, 1e-3, 0.1]), batch=st.integers(1, 2), seed=st.integers(0, 2 ** 31 - 1))
+       eps=st.sampled_from([1e-5, 1e-3, 0.1]), batch=st.integers(1, 2), relu=st.booleans(),
+       seed=st.integers(0, 2 ** 31 - 1))
 def test_folded_inference_equals_the_reference(nd, groups, channels, filters, kernel, no_bias, fix_gamma, eps,
-                                               batch, seed):
+                                               batch, relu, seed):
     rng = np.random.RandomState(seed)
     c_in, c_out, spatial = channels * groups, filters * groups, (5,) * nd
     data = mx.sym.var("data")
     _, out = _conv_bn(data, c_out, (kernel,) * nd, no_bias, groups, fix_gamma, eps)
-    assert "_fold_bn_weights" in _ops(out) and "BatchNorm" not in _ops(out)
+    if relu:
+        out = mx.sym.Activation(out, act_type="relu", name="act")
+    assert "_fold_bn_scale" in _ops(out) and "BatchNorm" not in _ops(out) and "Activation" not in _ops(out)
+    assert [n.params.relu for n in _nodes(out) if n.op.name == "_conv_fused"] == [relu]
     block = _block(out, data)
     shapes = {"c_weight": (c_out, channels) + (kernel,) * nd, "c_bn_gamma": (c_out,), "c_bn_beta": (c_out,),
               "c_bn_moving_mean": (c_out,), "c_bn_moving_var": (c_out,)}
@@ -96,6 +104,8 @@ def test_folded_inference_equals_the_reference(nd, groups, channels, filters, ke
     if not no_bias:
         y += v["c_bias"].reshape((1, -1) + (1,) * nd)
     want = _bn_reference(y, v, "c_bn", fix_gamma, eps)
+    if relu:
+        want = np.maximum(want, 0)
     np.testing.assert_allclose(block(mx.nd.array(x)).asnumpy(), want, rtol=1e-4, atol=1e-5)
 
 
@@ -136,7 +146,7 @@ def test_batchnorm_output_read_twice_is_folded_for_both_readers(folds):
     data = mx.sym.var("data")
     _, bn = _conv_bn(data, num_filter=2)
     out = mx.sym.Group([mx.sym.relu(bn), bn * 2])
-    assert _ops(out).count("Convolution") == 1 and "BatchNorm" not in _ops(out)
+    assert _ops(out).count("_conv_fused") == 1 and "BatchNorm" not in _ops(out)
     rng = np.random.RandomState(3)
     block = _block(out, data)
     x = rng.uniform(-1, 1, (1, 1, 4, 4)).astype(np.float32)
@@ -166,7 +176,51 @@ def test_not_folded(case):
         out = mx.sym.BatchNorm(conv, axis=3, name="bn2")
     else:
         out = mx.sym.BatchNorm(mx.sym.Deconvolution(data, num_filter=2, kernel=(3, 3)), name="bn2")
-    assert "BatchNorm" in _ops(out) and "_fold_bn_weights" not in _ops(out)
+    assert "BatchNorm" in _ops(out) and "_fold_bn_scale" not in _ops(out)
+
+
+@pytest.mark.parametrize("case", ["conv read elsewhere", "conv is a head", "sigmoid", "after an unfolded BatchNorm"])
+def test_relu_epilogue_not_fused(case):
+    data = mx.sym.var("data")
+    conv = mx.sym.Convolution(data, num_filter=2, kernel=(3, 3), name="c")
+    relu = mx.sym.Activation(conv, act_type="sigmoid" if case == "sigmoid" else "relu", name="act")
+    if case == "conv read elsewhere":
+        out = relu + conv
+    elif case == "conv is a head":
+        out = mx.sym.Group([relu, conv])
+    elif case == "after an unfolded BatchNorm":     # the BatchNorm stays: relu reads no convolution
+        out = mx.sym.relu(mx.sym.BatchNorm(conv, output_mean_var=True, name="bn")[0])
+    else:
+        out = relu
+    assert "_conv_fused" not in _ops(out) and "Convolution" in _ops(out)
+    assert "_conv_fused" in _ops(mx.sym.Activation(conv, act_type="relu"))
+
+
+def test_relu_epilogue_equals_unfolded_and_export_is_untouched(monkeypatch, tmp_path):
+    """A hybridized conv -> relu -> conv -> relu net: folded inference equals the unfolded graph's (NaN and -0 in
+    the data included), and the exported JSON holds the user's ops, never the plan's internal ones."""
+    rng = np.random.RandomState(11)
+    x = rng.uniform(-1, 1, (2, 3, 7, 7)).astype(np.float32)
+    x[0, 0, 3, 3] = np.nan
+    outputs = {}
+    for fold in (False, True):
+        monkeypatch.setenv("DATAFLOW_FOLD", "1" if fold else "0")
+        net = mx.gluon.nn.HybridSequential(prefix="net_")
+        with net.name_scope():
+            net.add(mx.gluon.nn.Conv2D(6, 3, padding=1, in_channels=3, activation="relu"),
+                    mx.gluon.nn.Conv2D(4, 3, strides=2, in_channels=6, activation="relu"),
+                    mx.gluon.nn.Conv2D(5, 1, in_channels=4, use_bias=False), mx.gluon.nn.Activation("relu"))
+        net.initialize(mx.init.Uniform(1.0))
+        for name, param in sorted(net.collect_params().items()):
+            param.set_data(mx.nd.array(np.random.RandomState(len(name)).uniform(-1, 1, param.shape)))
+        net.hybridize()
+        outputs[fold] = net(mx.nd.array(x)).asnumpy()
+        net.export(str(tmp_path / ("net%d" % fold)))
+    np.testing.assert_allclose(outputs[True], outputs[False], rtol=1e-5, atol=1e-5)
+    finite = outputs[True][~np.isnan(outputs[True])]
+    assert np.isnan(outputs[True]).any() and (finite >= 0).all() and (finite > 0).any()
+    exported = [(tmp_path / ("net%d-symbol.json" % fold)).read_text() for fold in (False, True)]
+    assert exported[0] == exported[1] and "_conv_fused" not in exported[1] and '"Activation"' in exported[1]
 
 
 def test_not_folded_with_gradients_or_switched_off(monkeypatch):
@@ -175,7 +229,7 @@ def test_not_folded_with_gradients_or_switched_off(monkeypatch):
     assert "BatchNorm" in _ops(bn, fold=False)
     wrt = [e for e in bn.get_internals()._outputs if e.node.name == "c_weight"]
     lowered = build.lower(bn._outputs, {}, {}, wrt, [mx.sym.var("head_grad")._outputs[0]], fold=True, infer=False)
-    assert "_fold_bn_weights" not in [n.op.name for n in lowered.graph.nodes if n.op is not None]
+    assert "_fold_bn_scale" not in [n.op.name for n in lowered.graph.nodes if n.op is not None]
     monkeypatch.setenv("DATAFLOW_FOLD", "0")
     assert "BatchNorm" in _ops(bn)
 
@@ -210,7 +264,7 @@ def test_executor_without_gradients_folds_inference_only():
     x = v["data"].astype(np.float64)
     y = _conv_f64(x, v["c_weight"].astype(np.float64), (1, 1), (1, 1), (1, 1), 1) + v["c_bias"].reshape(1, -1, 1, 1)
     want = np.maximum(_bn_reference(y, v, "c_bn", True, 1e-3), 0)
-    assert ex._folded and "_fold_bn_weights" in str(ex.debug_str())
+    assert ex._folded and "_fold_bn_scale" in str(ex.debug_str())
     np.testing.assert_allclose(ex.forward(is_train=False)[0].asnumpy(), want, rtol=1e-4, atol=1e-4)
     mean, var = y.mean(axis=(0, 2, 3), keepdims=True), y.var(axis=(0, 2, 3), keepdims=True)
     batch = np.maximum((y - mean) / np.sqrt(var + 1e-3) + v["c_bn_beta"].reshape(1, -1, 1, 1), 0)

@@ -1,11 +1,20 @@
 """CPU kernels of Convolution and Deconvolution, and of their backward ops (Pooling: ops/cpu/pooling.py).
 
-Which algorithm runs: depthwise convolution (num_group == channels > 1) runs the direct loops of
-ops/cpu/conv_depthwise.py (a GEMM per channel would be all overhead); a 1x1 kernel with unit stride and no padding
-needs no unfolding (below), and its data gradient is W.T @ dy written straight into dx; everything else is
-im2col + GEMM. Batching several samples into one larger GEMM was measured (32 x (96x576 @ 576x838) against
-4 or 1 GEMMs of 8 or 32 samples' columns, BLAS on 1 thread, load average ~6) and showed no consistent gain at
-these sizes, so it is not done.
+Which algorithm runs (issue 17):
+- depthwise convolution (num_group == channels > 1): the direct loops of ops/cpu/conv_depthwise.py (a GEMM per
+  channel would be all overhead), via ops/cpu/conv_direct.py;
+- unit strides with wide columns (ops/cpu/conv_unfold.py) and at least TAPS_MIN_COLUMNS output positions: one
+  GEMM per kernel tap straight over the zero-padded image, forward and both gradients (ops/cpu/conv_taps.py): no
+  col, no col2im; 0.75-0.84x the time of im2col + GEMM at 28x28-56x56;
+- a 1x1 kernel with unit stride and no padding: no unfolding, the GEMM reads the sample itself, and its data
+  gradient is W.T @ dy written straight into dx;
+- everything else (strides, small images, other grouped convolutions): im2col + one GEMM per sample and group.
+Every path runs per sample on the cores (ops/cpu/conv_parallel.py: each thread takes the next sample, with its own
+buffers); a batch smaller than the thread count splits each sample's output channels instead. Batching several
+samples into one larger GEMM was measured (32 x (96x576 @ 576x838) against 4 or 1 GEMMs of 8 or 32 samples'
+columns, BLAS on 1 thread, load average ~6) and showed no consistent gain at these sizes, so it is not done.
+`_conv_fused` (inference folding's epilogue, ops/fold.py) is the forward with a folded BatchNorm's per-channel scale
+and shift and the ReLU applied in the pass that crops the GEMM's output (`_epilogue` in ops/cpu/conv_unfold.py).
 
 The general path is im2col + GEMM, one sample at a time. An unfolding turns one sample's image (C, *spatial) into
 `col`, one row per (channel, kernel offset) and one column per output position, and BLAS computes
@@ -13,37 +22,28 @@ out = W (F, C/g * prod(kernel)) @ col for each group g. The backward reuses the 
 dcol = W.T @ dy is folded back into dx (col2im, a scatter-add). Deconvolution is the transpose of Convolution: its
 forward is Convolution's data gradient and its data gradient a Convolution forward, the image being its output.
 
-Two unfoldings (see Note [wide columns]): `_Unfold`, plain im2col for any stride, and `_WideUnfold` for unit
-strides, where each col row is one contiguous slice of the zero-padded image. A 1x1 kernel with unit stride and
-no padding needs no unfolding at all: col is the sample itself. The col buffer holds one sample, so memory stays
-bounded by C * prod(kernel) * prod(out) elements whatever the batch.
-
-Note [wide columns]: with unit strides, output (z, y, x) at kernel offset (a, b, e) reads padded-image element
-(z + a*dd, y + b*dh, x + e*dw). Number output positions in the padded image's own row pitch, j = (z*Hp + y)*Wp + x
-over z < OD, y < Hp, x < Wp; then col[(c, a, b, e), j] = padded_flat[c, j + ((a*dd)*Hp + b*dh)*Wp + e*dw]: one
-memcpy of OD*Hp*Wp elements per row instead of OD*OH short strided runs. The positions with y >= OH or x >= OW
-are junk: the GEMM computes them too (Wp/OW - 1 extra work, ~7% at 28x28 with pad 1) and they are cropped from
-the output, and zero-filled in output gradients so that they add nothing to dW or dx. Measured on 2 cores at
-(32, 64, 28, 28) 3x3 pad 1: im2col 8.5 ms -> 4.7 ms per batch, against 8 ms for the GEMMs themselves.
+The unfoldings, the epilogue and Note [wide columns] are in ops/cpu/conv_unfold.py.
 
 Geometry: every kernel works in three spatial dims; 1-D and 2-D inputs are viewed with leading spatial dims of 1
 (kernel 1, stride 1, pad 0, dilate 1 there), so one numba function serves all ranks. numba functions are `nogil`,
 and numpy's BLAS releases the GIL. float16 is computed in float32 and rounded once (MXNet 1.9.1 has no float16
 GEMM on CPU and raises; we compute it).
 """
-import numba
 import numpy as np
 
 from ..registry import ADD, NULL
-from .common import F16, F32, assign, same_memory, store
-from .conv_depthwise import depthwise_backward, depthwise_backward_wide, depthwise_forward, depthwise_forward_wide
-from .conv_depthwise import valid_range as _valid_range
+from .common import F16, F32, assign, store
+from .conv_direct import direct_backward, direct_forward, direct_path
+from .conv_parallel import for_each, threads
+from .conv_taps import tap_weights, taps_backward
+from .conv_unfold import group_gemm as _group_gemm
+from .conv_unfold import unfolding
 
-__all__ = ["_backward_convolution", "_backward_deconvolution", "conv_geometry", "convolution", "deconv_pad",
-           "deconvolution"]
+__all__ = ["_backward_convolution", "_backward_deconvolution", "conv_geometry", "convolution",
+           "convolution_fused", "deconv_pad", "deconvolution"]
 
-# Use the wide unfolding while its junk columns cost at most this fraction of extra GEMM work.
-WIDE_MAX_WASTE = 0.3
+# A single sample's forward is split over the threads by output channels, at least this many per thread.
+ROWS_PER_PART = 16
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -90,238 +90,19 @@ def _compute(arr):
     return np.ascontiguousarray(arr, dtype=F32 if arr.dtype == F16 else arr.dtype)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# im2col / col2im
-# ---------------------------------------------------------------------------------------------------------------
-
-@numba.njit(nogil=True, cache=True)
-def _im2col(img, kernel, stride, pad, dilate, out_dims, col):
-    """col[(c, a, b, e), (z, y, x)] = img[c, z*s0 - p0 + a*d0, y*s1 - p1 + b*d1, x*s2 - p2 + e*d2], 0 outside."""
-    C, D, H, W = img.shape
-    OD, OH, OW = out_dims
-    row = 0
-    for c in range(C):
-        for a in range(kernel[0]):
-            for b in range(kernel[1]):
-                for e in range(kernel[2]):
-                    off_w = e * dilate[2] - pad[2]
-                    lo, hi = _valid_range(off_w, stride[2], W, OW)
-                    j = 0
-                    for z in range(OD):
-                        iz = z * stride[0] - pad[0] + a * dilate[0]
-                        for y in range(OH):
-                            iy = y * stride[1] - pad[1] + b * dilate[1]
-                            if iz < 0 or iz >= D or iy < 0 or iy >= H:
-                                for x in range(OW):
-                                    col[row, j + x] = 0
-                            else:
-                                for x in range(lo):
-                                    col[row, j + x] = 0
-                                for x in range(lo, hi):
-                                    col[row, j + x] = img[c, iz, iy, x * stride[2] + off_w]
-                                for x in range(hi, OW):
-                                    col[row, j + x] = 0
-                            j += OW
-                    row += 1
-
-
-@numba.njit(nogil=True, cache=True)
-def _col2im(col, kernel, stride, pad, dilate, out_dims, img):
-    """The transpose of _im2col: img[c, z*s0 - p0 + a*d0, ...] += col[(c, a, b, e), (z, y, x)] (img not cleared)."""
-    C, D, H, W = img.shape
-    OD, OH, OW = out_dims
-    row = 0
-    for c in range(C):
-        for a in range(kernel[0]):
-            for b in range(kernel[1]):
-                for e in range(kernel[2]):
-                    off_w = e * dilate[2] - pad[2]
-                    lo, hi = _valid_range(off_w, stride[2], W, OW)
-                    j = 0
-                    for z in range(OD):
-                        iz = z * stride[0] - pad[0] + a * dilate[0]
-                        for y in range(OH):
-                            iy = y * stride[1] - pad[1] + b * dilate[1]
-                            if iz >= 0 and iz < D and iy >= 0 and iy < H:
-                                for x in range(lo, hi):
-                                    img[c, iz, iy, x * stride[2] + off_w] += col[row, j + x]
-                            j += OW
-                    row += 1
-
-
-@numba.njit(nogil=True, cache=True)
-def _wide_im2col(img, pad, padded, offsets, flat, col):
-    """Note [wide columns]: copy img into the interior of the zero-padded flat image, then col[r] is the slice of
-    length col.shape[1] at offsets[r % len(offsets)] of channel r // len(offsets)."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
-    for c in range(C):
-        for z in range(D):
-            for y in range(H):
-                base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                for x in range(W):
-                    flat[c, base + x] = img[c, z, y, x]
-    K, L = len(offsets), col.shape[1]
-    for r in range(col.shape[0]):
-        c, off = r // K, offsets[r % K]
-        for j in range(L):
-            col[r, j] = flat[c, off + j]
-
-
-@numba.njit(nogil=True, cache=True)
-def _wide_col2im(col, pad, padded, offsets, flat, img):
-    """The transpose of _wide_im2col: img += the interior of the sum of col's rows placed at their offsets."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
-    flat[...] = 0
-    K, L = len(offsets), col.shape[1]
-    for r in range(col.shape[0]):
-        c, off = r // K, offsets[r % K]
-        for j in range(L):
-            flat[c, off + j] += col[r, j]
-    for c in range(C):
-        for z in range(D):
-            for y in range(H):
-                base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                for x in range(W):
-                    img[c, z, y, x] += flat[c, base + x]
-
-
-class _Unfold:
-    """Plain im2col between one sample's image (C, *img_dims) and col (C * prod(kernel), prod(out_dims)).
-
-    `cols(img)` -> col; `fold_into(col, img)`: img += col2im(col); `ext(out)`: an output-side array (F, *out_dims)
-    as GEMM columns (F, L); `crop(ext, dst)`: the real outputs of GEMM columns into dst (F, *out_dims), in place
-    of dst when `gemm_out(dst)` gave dst's own memory."""
-
-    def __init__(self, channels, img_dims, out_dims, kernel, stride, pad, dilate, dtype):
-        self.geometry = (kernel, stride, pad, dilate, out_dims)
-        self.img_shape = (channels,) + img_dims
-        self.identity = kernel == (1, 1, 1) and stride == (1, 1, 1) and pad == (0, 0, 0) and img_dims == out_dims
-        self.L = int(np.prod(out_dims))
-        self.col = None if self.identity else np.empty((channels * int(np.prod(kernel)), self.L), dtype)
-
-    def cols(self, img):
-        if self.identity:
-            return img.reshape(self.img_shape[0], -1)
-        _im2col(img.reshape(self.img_shape), *self.geometry, self.col)
-        return self.col
-
-    def fold_into(self, col, img):
-        if self.identity:
-            img.reshape(col.shape)[...] += col
-        else:
-            _col2im(col, *self.geometry, img.reshape(self.img_shape))
-
-    def ext(self, out):
-        return out.reshape(out.shape[0], self.L)
-
-    def gemm_out(self, dst):
-        return dst.reshape(dst.shape[0], self.L)
-
-    def crop(self, ext, dst, add=False, bias=None):
-        if add:
-            dst.reshape(ext.shape)[...] += ext
-        elif not same_memory(ext, dst):
-            dst.reshape(ext.shape)[...] = ext
-        if bias is not None and not add:
-            dst.reshape(ext.shape)[...] += bias[:, None]
-
-
-class _WideUnfold:
-    """Unit-stride unfolding into wide columns (Note [wide columns]); the same interface as _Unfold."""
-
-    identity = False        # a 1x1 kernel without padding takes _Unfold's identity path instead
-
-    def __init__(self, channels, img_dims, out_dims, kernel, pad, dilate, dtype):
-        self.pad = pad
-        self.padded = tuple(x + 2 * q for x, q in zip(img_dims, pad))
-        self.out_dims = out_dims
-        self.img_shape = (channels,) + img_dims
-        Dp, Hp, Wp = self.padded
-        self.offsets = np.array([((a * dilate[0]) * Hp + b * dilate[1]) * Wp + e * dilate[2]
-                                 for a in range(kernel[0]) for b in range(kernel[1]) for e in range(kernel[2])],
-                                np.int64)
-        self.L = self.columns(img_dims, out_dims, pad)
-        length = max(Dp * Hp * Wp, int(self.offsets.max()) + self.L)
-        self.flat = np.zeros((channels, length), dtype)        # padding stays 0: only the interior is written
-        self.col = np.empty((channels * len(self.offsets), self.L), dtype)
-        self._ext = self._fold = self._out = None
-
-    @staticmethod
-    def columns(img_dims, out_dims, pad):
-        """GEMM columns: positions j = (z*Hp + y)*Wp + x up to the last real output (OD-1, OH-1, OW-1)."""
-        Hp, Wp = img_dims[1] + 2 * pad[1], img_dims[2] + 2 * pad[2]
-        return ((out_dims[0] - 1) * Hp + out_dims[1] - 1) * Wp + out_dims[2]
-
-    def _view(self, ext):
-        """The real output positions of GEMM columns ext (F, L), as a strided (F, OD, OH, OW) view."""
-        Hp, Wp = self.padded[1], self.padded[2]
-        s = ext.itemsize
-        return np.lib.stride_tricks.as_strided(ext, (ext.shape[0],) + self.out_dims,
-                                               (ext.strides[0], Hp * Wp * s, Wp * s, s), writeable=True)
-
-    def cols(self, img):
-        _wide_im2col(img.reshape(self.img_shape), self.pad, self.padded, self.offsets, self.flat, self.col)
-        return self.col
-
-    def fold_into(self, col, img):
-        if self._fold is None:                # col2im's own buffer: it leaves the padding dirty
-            self._fold = np.empty_like(self.flat)
-        _wide_col2im(col, self.pad, self.padded, self.offsets, self._fold, img.reshape(self.img_shape))
-
-    def ext(self, out):
-        if self._ext is None or self._ext.shape[0] != out.shape[0]:
-            self._ext = np.zeros((out.shape[0], self.L), self.col.dtype)    # junk positions stay 0
-        self._view(self._ext)[...] = out.reshape((out.shape[0],) + self.out_dims)
-        return self._ext
-
-    def gemm_out(self, dst):
-        if self._out is None or self._out.shape[0] != dst.shape[0]:
-            self._out = np.empty((dst.shape[0], self.L), self.col.dtype)
-        return self._out
-
-    def crop(self, ext, dst, add=False, bias=None):
-        dst3 = dst.reshape((dst.shape[0],) + self.out_dims)
-        if add:
-            dst3 += self._view(ext)
-        elif bias is not None:
-            np.add(self._view(ext), bias.reshape(-1, 1, 1, 1), out=dst3)
-        else:
-            dst3[...] = self._view(ext)
-
-
-def _unfolding(channels, img_shape, out_shape, kernel, stride, pad, dilate, dtype):
-    """The unfolding of one sample of image shape img_shape (N, C, ...) into columns for out_shape (N, F, ...)."""
-    img_dims, out_dims = _spatial3(img_shape)[2:], _spatial3(out_shape)[2:]
-    identity = kernel == (1, 1, 1) and pad == (0, 0, 0) and img_dims == out_dims
-    wide = _WideUnfold.columns(img_dims, out_dims, pad) if stride == (1, 1, 1) and not identity else None
-    if wide is not None and wide <= (1 + WIDE_MAX_WASTE) * np.prod(out_dims):
-        return _WideUnfold(channels, img_dims, out_dims, kernel, pad, dilate, dtype)
-    return _Unfold(channels, img_dims, out_dims, kernel, stride, pad, dilate, dtype)
-
-
 def _conv_unfolding(p, x_shape, y_shape, dtype, transposed):
     """Convolution unfolds its data x into columns for its output y; Deconvolution its output y for its data x."""
     kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    x_dims, y_dims = _spatial3(x_shape)[2:], _spatial3(y_shape)[2:]
     if transposed:
         pad = _pad3(deconv_pad(p, x_shape[2:]), 0)
-        return _unfolding(y_shape[1], y_shape, x_shape, kernel, stride, pad, dilate, dtype)
-    return _unfolding(x_shape[1], x_shape, y_shape, kernel, stride, pad, dilate, dtype)
+        return unfolding(y_shape[1], y_dims, x_dims, kernel, stride, pad, dilate, dtype)
+    return unfolding(x_shape[1], x_dims, y_dims, kernel, stride, pad, dilate, dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # GEMM and accumulation helpers
 # ---------------------------------------------------------------------------------------------------------------
-
-def _group_gemm(a, b, out, groups, trans_a=False, trans_b=False):
-    """out[g] = op(a[g]) @ op(b[g]) for each group, where a, b and out split into `groups` equal row blocks
-    (C-contiguous 2-D arrays; op transposes a block when asked). BLAS through np.dot, which releases the GIL."""
-    ra, rb, ro = a.shape[0] // groups, b.shape[0] // groups, out.shape[0] // groups
-    for g in range(groups):
-        ag, bg = a[g * ra:(g + 1) * ra], b[g * rb:(g + 1) * rb]
-        np.dot(ag.T if trans_a else ag, bg.T if trans_b else bg, out=out[g * ro:(g + 1) * ro])
-
 
 class _Accumulator:
     """A compute-dtype buffer for an output that kernels accumulate into (col2im, summed weight gradients).
@@ -359,54 +140,64 @@ def _add_bias(dst, b):
 # Convolution and Deconvolution
 # ---------------------------------------------------------------------------------------------------------------
 
-def _depthwise(p, x_shape):
-    """Whether Convolution runs the direct depthwise loops (ops/cpu/conv_depthwise.py): one channel per group."""
-    return p.num_group > 1 and p.num_group == x_shape[1]
+def _direct(p, x_shape):
+    """(path, geometry) of a Convolution's direct loops ('depthwise': ops/cpu/conv_direct.py), or (None, geometry)
+    for im2col + GEMM."""
+    return direct_path(p, x_shape[1]), conv_geometry(p, len(p.kernel))
 
 
-def _depthwise_views(p, x, w):
-    """(wide, geometry, x as (N, C, D, H, W), w) for the depthwise kernels: for unit strides wide rows, geometry
-    (tap offsets, pad, padded dims) and w as (F, taps); else geometry (stride, pad, dilate), w as (F, KD, KH, KW)."""
-    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
-    x5 = x.reshape(_spatial3(x.shape))
-    if stride != (1, 1, 1):
-        return False, (stride, pad, dilate), x5, w.reshape((w.shape[0],) + kernel)
-    padded = tuple(n + 2 * q for n, q in zip(x5.shape[2:], pad))
-    Hp, Wp = padded[1], padded[2]
-    offsets = np.array([((a * dilate[0]) * Hp + b * dilate[1]) * Wp + e * dilate[2]
-                        for a in range(kernel[0]) for b in range(kernel[1]) for e in range(kernel[2])], np.int64)
-    return True, (offsets, pad, padded), x5, w.reshape(w.shape[0], -1)
-
-
-def _conv_forward(x, w, b, p, dst):
-    """dst = conv(x, w) + b; x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype."""
-    if _depthwise(p, x.shape):
-        wide, geometry, x5, wk = _depthwise_views(p, x, w)
-        bias = np.zeros(w.shape[0], dst.dtype) if b is None else b
-        y5 = dst.reshape(_spatial3(dst.shape))
-        if wide:
-            depthwise_forward_wide(x5, wk, geometry[0], bias, *geometry[1:], y5)
-        else:
-            depthwise_forward(x5, wk, bias, *geometry, y5)
+def _conv_forward(x, w, b, p, dst, relu=False, scale=None):
+    """dst = conv(x, w) * scale + b per output channel (scale None: 1), then max(., 0) with relu: the epilogue of
+    inference folding, applied as the GEMM's output is cropped; x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all
+    C-contiguous in one dtype."""
+    path, geometry = _direct(p, x.shape)
+    if path is not None:
+        if scale is not None:       # depthwise weights are small: scale them instead
+            w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
+        direct_forward(geometry, x.reshape(_spatial3(x.shape)), w, b, dst.reshape(_spatial3(dst.shape)), relu)
         return
-    unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False)
     w2 = w.reshape(w.shape[0], -1)
-    for i in range(x.shape[0]):
-        ext = unfold.gemm_out(dst[i])
-        _group_gemm(w2, unfold.cols(x[i]), ext, p.num_group)
-        unfold.crop(ext, dst[i], bias=b)
+    weights = []        # the weight in the unfolding's layout, made once by the first worker
+    # fewer samples than threads (batch 1): each sample's output channels split into `parts` row blocks
+    n, filters = x.shape[0], w.shape[0]
+    parts = 1 if p.num_group > 1 or n >= threads() else max(1, min(threads() // n, filters // ROWS_PER_PART))
+
+    def make_worker():
+        unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False)
+        if not weights:
+            weights.append(unfold.weights(w2))
+        wk = weights[0]
+
+        def item(k):
+            i, part = divmod(k, parts)
+            ext = unfold.gemm_out(dst[i])
+            if parts == 1:
+                unfold.forward(wk, x[i], ext, p.num_group, None)
+                unfold.crop(ext, dst[i], bias=b, relu=relu, scale=scale)
+                return
+            f0, f1 = filters * part // parts, filters * (part + 1) // parts
+            unfold.forward(wk, x[i], ext, 1, (f0, f1))
+            unfold.crop(ext[f0:f1], dst[i][f0:f1], bias=None if b is None else b[f0:f1], relu=relu,
+                        scale=None if scale is None else scale[f0:f1])
+        return item
+    for_each(n * parts, make_worker, 2.0 * dst.size * w2.shape[1])
 
 
 def _deconv_forward(x, w, b, p, dst):
     """dst = conv_transpose(x, w) + b: col = W_g.T @ x[n]_g, folded into dst[n]. x (N, C, ...), w (C, F/g, *k)."""
-    unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=True)
     w2 = w.reshape(w.shape[0], -1)
-    col = np.empty((w2.shape[1] * p.num_group, unfold.L), dst.dtype)
-    dst[...] = 0
-    for i in range(x.shape[0]):
-        _group_gemm(w2, unfold.ext(x[i]), col, p.num_group, trans_a=True)
-        unfold.fold_into(col, dst[i])
-        _add_bias(dst[i], b)
+
+    def make_worker():
+        unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=True)
+        col = np.empty((w2.shape[1] * p.num_group, unfold.L), dst.dtype)
+
+        def sample(i):
+            dst[i] = 0
+            _group_gemm(w2, unfold.ext(x[i]), col, p.num_group, trans_a=True)
+            unfold.fold_into(col, dst[i])
+            _add_bias(dst[i], b)
+        return sample
+    for_each(x.shape[0], make_worker, 2.0 * x.size * w2.shape[1])
 
 
 def _forward_kernel(compute):
@@ -425,6 +216,26 @@ def _forward_kernel(compute):
 
 convolution = _forward_kernel(_conv_forward)
 convolution.__doc__ = "out = conv(data, weight) + bias: im2col + GEMM per sample and group."
+
+
+def convolution_fused(ctx, p, inputs, outputs, req):
+    """`_conv_fused` (ops/fold.py): out = conv(data, weight) * scale + shift with scale_shift (else + bias), then
+    max(., 0) with relu, all in the pass that crops the GEMM's output."""
+    x, w = _compute(inputs[0]), _compute(inputs[1])
+    scale = b = None
+    if p.scale_shift:
+        scale, b = (_compute(a).astype(x.dtype, copy=False) for a in inputs[2:4])
+    elif not p.no_bias:
+        b = _compute(inputs[2]).astype(x.dtype, copy=False)
+    out = outputs[0]
+    if out.dtype == F16 and req[0] != NULL:
+        tmp = np.empty(out.shape, x.dtype)
+        _conv_forward(x, w, b, p, tmp, p.relu, scale)
+        assign(out, req[0], tmp)
+    else:
+        store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, p.relu, scale))
+
+
 deconvolution = _forward_kernel(_deconv_forward)
 deconvolution.__doc__ = "out = conv_transpose(data, weight) + bias: GEMM + col2im per sample and group."
 
@@ -434,57 +245,97 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
 
     Convolution, per sample n and group g, with col = im2col(x[n]):  dx[n] = col2im(W_g.T @ dy[n]_g),
     dW_g += dy[n]_g @ col_g.T.  Deconvolution, with col = im2col(dy[n]):  dx[n]_g = W_g @ col_g,
-    dW_g += x[n]_g @ col_g.T.  db = sum of dy over batch and space for both."""
-    g = p.num_group
+    dW_g += x[n]_g @ col_g.T.  db = sum of dy over batch and space for both. Samples spread over the cores
+    (ops/cpu/conv_parallel.py), each thread with its own buffers."""
     want_dx, want_dw = req[0] != NULL, req[1] != NULL
     if not p.no_bias:
         _bias_grad(dy, outputs[2], req[2])
     if not (want_dx or want_dw):
         return
-    cdt = x.dtype
     dx = _Accumulator(outputs[0], req[0]) if want_dx else None
     dw = _Accumulator(outputs[1], req[1]) if want_dw else None
-    if not transposed and _depthwise(p, x.shape):
-        wide, geometry, x5, wk = _depthwise_views(p, x, w)
-        dy5 = dy.reshape(_spatial3(dy.shape))
-        dx5 = dx.buf.reshape(x5.shape) if want_dx else np.empty((0,) * 5, cdt)
-        dwk = dw.buf.reshape(wk.shape) if want_dw else np.empty((0,) * wk.ndim, cdt)
-        run = depthwise_backward_wide if wide else depthwise_backward
-        run(dy5, x5, wk, *geometry, want_dx, dx5, want_dw, dwk)
+    path, geometry = (None, None) if transposed else _direct(p, x.shape)
+    if path is not None:
+        direct_backward(geometry, dy.reshape(_spatial3(dy.shape)), x.reshape(_spatial3(x.shape)), w,
+                        dx.buf.reshape(_spatial3(x.shape)) if want_dx else None, dw.buf if want_dw else None)
         for acc in (dx, dw):
             if acc is not None:
                 acc.finish()
         return
-    unfold = _conv_unfolding(p, x.shape, dy.shape, cdt, transposed)
     w2 = w.reshape(w.shape[0], -1)
-    dw_part = np.empty(w2.shape, cdt) if want_dw else None
-    if not transposed:
-        # 1x1, unit stride, no padding: dx[n] = W.T @ dy[n] straight into a cleared dx, no col2im
-        direct_dx = want_dx and unfold.identity and req[0] != ADD and dx.buf.flags.c_contiguous
-        dcol = np.empty((w2.shape[1] * g, unfold.L), cdt) if want_dx and not direct_dx else None
-        for i in range(x.shape[0]):
-            dyi = unfold.ext(dy[i])
-            if direct_dx:
-                _group_gemm(w2, dyi, dx.buf[i].reshape(-1, unfold.L), g, trans_a=True)
-            elif want_dx:
-                _group_gemm(w2, dyi, dcol, g, trans_a=True)
-                unfold.fold_into(dcol, dx.buf[i])
-            if want_dw:
-                _group_gemm(dyi, unfold.cols(x[i]), dw_part, g, trans_b=True)
-                dw.buf.reshape(w2.shape)[...] += dw_part
-    else:
-        dx_part = np.empty((x.shape[1], unfold.L), cdt) if want_dx else None
-        for i in range(x.shape[0]):
-            col = unfold.cols(dy[i])
-            if want_dx:
-                _group_gemm(w2, col, dx_part, g)
-                unfold.crop(dx_part, dx.buf[i], add=True)
-            if want_dw:
-                _group_gemm(unfold.ext(x[i]), col, dw_part, g, trans_b=True)
-                dw.buf.reshape(w2.shape)[...] += dw_part
+    flops = 2.0 * (x if transposed else dy).size * w2.shape[1] * (int(want_dx) + int(want_dw))
+    workers = for_each(x.shape[0], lambda: _BackwardSample(p, dy, x, w2, dx, dw, transposed), flops)
+    if want_dw:
+        total = dw.buf.reshape(w2.shape)
+        for worker in workers:
+            total += worker.weight_grad()
     for acc in (dx, dw):
         if acc is not None:
             acc.finish()
+
+
+class _BackwardSample:
+    """One thread's share of a convolution's backward: its own unfolding and buffers, dx written per sample, the
+    weight gradient summed over its samples (`weight_grad()`; the caller adds the threads' sums)."""
+
+    def __init__(self, p, dy, x, w2, dx, dw, transposed):
+        g, cdt = p.num_group, x.dtype
+        self.p, self.dy, self.x, self.w2, self.dx, self.transposed = p, dy, x, w2, dx, transposed
+        self.unfold = unfold = _conv_unfolding(p, x.shape, dy.shape, cdt, transposed)
+        # unit stride, wide columns: one GEMM per tap over the padded image for both gradients, no col, no col2im
+        self.taps = not transposed and unfold.taps
+        self.dw_part = np.empty(w2.shape, cdt) if dw is not None and not self.taps else None
+        self.dw_sum = np.zeros(w2.shape, cdt) if dw is not None and not self.taps else None
+        if self.taps:
+            taps = len(unfold.offsets)
+            self.w_taps = tap_weights(w2, taps)
+            self.dw_taps = np.zeros(self.w_taps.shape, cdt) if dw is not None else self.w_taps[:0]
+        # 1x1, unit stride, no padding: dx[n] = W.T @ dy[n] straight into a cleared dx, no col2im
+        self.direct_dx = (not transposed and dx is not None and unfold.identity and dx.req != ADD
+                          and dx.buf.flags.c_contiguous)
+        self.dcol = None
+        if dx is not None and not self.direct_dx and not self.taps:
+            self.dcol = np.empty((x.shape[1], unfold.L) if transposed else (w2.shape[1] * g, unfold.L), cdt)
+
+    def weight_grad(self):
+        """This thread's summed weight gradient, shaped like w2."""
+        if self.taps:
+            return self.dw_taps.transpose(1, 2, 0).reshape(self.w2.shape)
+        return self.dw_sum
+
+    def __call__(self, i):
+        if self.transposed:
+            self._deconvolution(i)
+        else:
+            self._convolution(i)
+        if self.dw_part is not None:
+            self.dw_sum += self.dw_part
+
+    def _convolution(self, i):
+        g, unfold, w2 = self.p.num_group, self.unfold, self.w2
+        dyi = unfold.ext(self.dy[i])
+        if self.taps:
+            want_dx = self.dx is not None
+            dxi = self.dx.buf[i].reshape(unfold.img_shape) if want_dx else self.x[i].reshape(unfold.img_shape)
+            taps_backward(dyi, self.x[i].reshape(unfold.img_shape), unfold.pad, unfold.padded, unfold.flat,
+                          unfold.fold_buffer(), self.w_taps, unfold.offsets, g, want_dx, dxi,
+                          self.dw_taps.size > 0, self.dw_taps)
+        elif self.direct_dx:
+            _group_gemm(w2, dyi, self.dx.buf[i].reshape(-1, unfold.L), g, trans_a=True)
+        elif self.dx is not None:
+            _group_gemm(w2, dyi, self.dcol, g, trans_a=True)
+            unfold.fold_into(self.dcol, self.dx.buf[i])
+        if self.dw_part is not None:
+            _group_gemm(dyi, unfold.cols(self.x[i]), self.dw_part, g, trans_b=True)
+
+    def _deconvolution(self, i):
+        g, unfold, w2 = self.p.num_group, self.unfold, self.w2
+        col = unfold.cols(self.dy[i])
+        if self.dx is not None:
+            _group_gemm(w2, col, self.dcol, g)
+            unfold.crop(self.dcol, self.dx.buf[i], add=True)
+        if self.dw_part is not None:
+            _group_gemm(unfold.ext(self.x[i]), col, self.dw_part, g, trans_b=True)
 
 
 def _backward_kernel(transposed):

@@ -25,8 +25,8 @@ from ..registry import ADD, INPLACE, NULL, WRITE
 # backlog (`WITHOUT = {name: reason}`), merged in `without_cuda_kernel()`.
 WITHOUT_CUDA_KERNEL = {name: "CTC's per-sequence alpha/beta recursions run through the host (ops/cpu/ctc.py)"
                        for name in ("CTCLoss", "_backward_CTCLoss")}
-WITHOUT_CUDA_KERNEL["_fold_bn_weights"] = ("O(weights) per forward, beside a convolution's O(weights x pixels): runs "
-                                         "through the host (ops/cpu/fold.py)")
+WITHOUT_CUDA_KERNEL["_fold_bn_scale"] = ("O(channels) per forward, beside a convolution's O(weights x pixels): runs "
+                                       "through the host (ops/cpu/fold.py)")
 
 _registered = None      # {op name: 'cuda' | 'host'} once registered
 

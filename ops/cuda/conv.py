@@ -362,6 +362,32 @@ def _channels_first_only(kernel, name):
     return run
 
 
-KERNELS = {"Convolution": convolution, "_backward_Convolution": _backward_convolution,
+def _convolution_fused(ctx, p, inputs, outputs, req):
+    """`_conv_fused` (inference folding's epilogue, ops/fold.py): the convolution, then * scale + shift per channel
+    (scale_shift; the convolution runs without a bias then) and relu over its output."""
+    from .elemwise import map_unary
+    out = outputs[0]
+    if req[0] == ADD:
+        tmp = empty(out.shape, out.dtype)
+        _convolution_fused(ctx, p, inputs, [tmp], [WRITE])
+        copy_into(tmp, out, ADD)
+        return
+    if req[0] == NULL:
+        return
+    if p.scale_shift:       # the convolution's own bias is folded into shift
+        from ..registry import Params
+        convolution(ctx, Params(dict(p.as_dict(), no_bias=True)), inputs[:2], outputs, req)
+    else:
+        convolution(ctx, p, inputs, outputs, req)
+    if p.scale_shift:
+        d3 = out.reshape(out.shape[0], out.shape[1], -1)
+        for f, per_channel in ((cpu_elemwise.mul, inputs[2]), (cpu_elemwise.add, inputs[3])):
+            map_binary(f, d3, as_compute(per_channel, out.dtype).reshape(1, out.shape[1], 1), d3, WRITE)
+    if p.relu:
+        map_unary(cpu_elemwise.relu, out, out, WRITE)
+
+
+KERNELS = {"Convolution": convolution, "_conv_fused": _convolution_fused,
+           "_backward_Convolution": _backward_convolution,
            "Pooling": _channels_first_only(pooling, "Pooling"),
            "_backward_Pooling": _channels_first_only(_backward_pooling, "_backward_Pooling")}

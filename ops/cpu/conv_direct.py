@@ -1,0 +1,81 @@
+"""Convolution's direct path: which cases take it, the views its njit loops want, and the loops run sample by
+sample on the cores (ops/cpu/conv_parallel.py).
+
+Depthwise convolution (num_group == channels > 1) runs the loops of ops/cpu/conv_depthwise.py: wide rows for unit
+strides, row loops otherwise. Other grouped convolutions (1 < num_group < channels, ResNeXt's) stay im2col + one
+GEMM per group: direct loops over a group's 4-16 channels (wide rows, blocks of 4 output channels, vectorised)
+were measured against it at ResNeXt-50's shapes and paid nowhere clearly (forward within +-20% at 4 channels per
+group, 1.1-2x slower from 8; backward 1.5-3x slower), so they were not kept.
+
+Geometry (kernel, stride, pad, dilate as 3-tuples) and the (N, C, D, H, W) views come from ops/cpu/conv.py.
+"""
+import numpy as np
+
+from .conv_depthwise import depthwise_backward, depthwise_backward_wide, depthwise_forward, depthwise_forward_wide
+from .conv_parallel import for_each
+
+__all__ = ["direct_backward", "direct_forward", "direct_path"]
+
+def direct_path(p, channels):
+    """'depthwise', or None (im2col + GEMM) for a Convolution of `channels` input channels."""
+    return "depthwise" if 1 < p.num_group == channels else None
+
+
+def _wide_offsets(kernel, dilate, padded):
+    """Flat offsets of the kernel taps in the zero-padded image (Note [wide columns] in ops/cpu/conv.py)."""
+    Hp, Wp = padded[1], padded[2]
+    return np.array([((a * dilate[0]) * Hp + b * dilate[1]) * Wp + e * dilate[2]
+                     for a in range(kernel[0]) for b in range(kernel[1]) for e in range(kernel[2])], np.int64)
+
+
+class _Views:
+    """The weight and geometry arguments of the depthwise loops: `wide` (unit strides) passes (offsets, pad,
+    padded) and the weight as (F, taps); otherwise (stride, pad, dilate) and the weight as (F, KD, KH, KW)."""
+
+    def __init__(self, geometry, x5, w):
+        kernel, stride, pad, dilate = geometry
+        self.wide = stride == (1, 1, 1)
+        if not self.wide:
+            self.geometry, self.w = (stride, pad, dilate), w.reshape((w.shape[0],) + kernel)
+            return
+        padded = tuple(n + 2 * q for n, q in zip(x5.shape[2:], pad))
+        self.geometry = (_wide_offsets(kernel, dilate, padded), pad, padded)
+        self.w = w.reshape(w.shape[0], -1)
+
+
+def direct_forward(geometry, x5, w, b, y5, relu):
+    """y5 = conv(x5, w) + b (then max(., 0) with relu) on the direct path; x5, y5 (N, C|F, D, H, W)."""
+    v = _Views(geometry, x5, w)
+    bias = np.zeros(w.shape[0], y5.dtype) if b is None else b
+
+    def sample(i):
+        xi, yi = x5[i:i + 1], y5[i:i + 1]
+        if v.wide:
+            depthwise_forward_wide(xi, v.w, v.geometry[0], bias, *v.geometry[1:], yi)
+        else:
+            depthwise_forward(xi, v.w, bias, *v.geometry, yi)
+        if relu:
+            np.maximum(yi, 0, out=yi)
+    for_each(x5.shape[0], lambda: sample, 2.0 * y5.size * (w.size // w.shape[0]))
+
+
+def direct_backward(geometry, dy5, x5, w, dx5, dw):
+    """dx5 += the data gradient (dx5 None: not wanted) and dw (shaped like w; None: not wanted) += the weight
+    gradient on the direct path, samples spread over the threads, each summing its own weight gradient."""
+    v = _Views(geometry, x5, w)
+    run = depthwise_backward_wide if v.wide else depthwise_backward
+    no_dx = np.empty((0,) * 5, x5.dtype)
+
+    class Worker:
+        def __init__(self):
+            self.dw = np.zeros(v.w.shape, x5.dtype) if dw is not None else np.empty((0,) * v.w.ndim, x5.dtype)
+
+        def __call__(self, i):
+            dxi = dx5[i:i + 1] if dx5 is not None else no_dx
+            run(dy5[i:i + 1], x5[i:i + 1], v.w, *v.geometry, dx5 is not None, dxi, dw is not None, self.dw)
+    flops = 2.0 * dy5.size * (w.size // w.shape[0]) * ((dx5 is not None) + (dw is not None))
+    workers = for_each(x5.shape[0], Worker, flops)
+    if dw is not None:
+        total = dw.reshape(v.w.shape)
+        for worker in workers:
+            total += worker.dw

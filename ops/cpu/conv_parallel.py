@@ -1,0 +1,127 @@
+"""The convolutions' loops on several cores: items (samples, or blocks of a single sample's output channels)
+spread over threads.
+
+BLAS runs on one thread (Note [one BLAS thread] in dataflow/threads.py: OpenBLAS's own threads busy-wait for each
+other and collapse when another process holds a core). A convolution is a loop of independent GEMMs and unfoldings
+that release the GIL (numpy's BLAS, `nogil` numba), so dataflow runs that loop itself on the cores: the calling
+thread and helper threads each take the next item from a shared counter until none are left. Taking items one at
+a time (not half the batch each) is what keeps a busy core mostly harmless: a thread that gets less CPU simply
+takes fewer items; and a call whose caller had to wait long for a helper's last item sends the next calls to one
+thread for a while (Note [a busy core]).
+
+Each thread gets its own workspace (`make_worker()` is called once in every thread that takes part), so the
+unfolding buffers are per thread; a reduction (summed weight gradients) is the caller's, over the workers returned.
+
+`DATAFLOW_CONV_THREADS=N`: threads per convolution (default: the cores this process may run on; 1: no helpers).
+"""
+import itertools
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["for_each", "threads"]
+
+# Below this many floating-point operations per call (~0.1 ms of GEMM) waking a helper (tens of us, more on a
+# busy machine) costs more than it gives.
+MIN_PARALLEL_FLOPS = 1e7
+
+# Note [a busy core]: where another process holds a core, a helper thread waits for a time slice (milliseconds)
+# before and while it runs its item, and the calling thread, done with the rest, waits for that item. When the
+# calling thread waited longer than WAIT_LIMIT of its own working time, the next BACKOFF_CALLS calls run on the
+# calling thread alone; then helpers are tried again.
+WAIT_LIMIT = 0.25
+BACKOFF_CALLS = 32
+
+_serial_calls = 0
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _blas_on_one_thread():
+    """Whether BLAS runs on one thread now (ops/cpu/blas_threads.py's policy): one level of parallelism only, a
+    convolution's threads each calling a multi-threaded GEMM would oversubscribe the cores."""
+    try:
+        from . import blas_threads
+    except ImportError:         # no policy module: dataflow/threads.py keeps BLAS on one thread
+        return True
+    return blas_threads.get_blas_threads() == 1 and getattr(blas_threads, "_current", None) in (None, 1)
+
+
+def threads():
+    """Threads a convolution may use: 1 while BLAS itself runs on several; else DATAFLOW_CONV_THREADS, else the
+    cores this process may run on."""
+    if not _blas_on_one_thread():
+        return 1
+    raw = os.environ.get("DATAFLOW_CONV_THREADS", "").strip()
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _helpers(n):
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n:
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="dataflow-conv")
+        return _pool
+
+
+def _forget_pool():
+    """In a forked child the parent's helper threads do not exist: start over."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def for_each(n, make_worker, flops):
+    """Run worker(i) once for each i in range(n), where each thread taking part makes its own worker with
+    `make_worker()`; threads take the next i as they become free. Returns the workers made (at least one: the
+    calling thread's, first). `flops`: the work of the whole call; small calls, or n == 1, run on the calling thread
+    alone. An exception in any worker is raised here after every thread has stopped."""
+    global _serial_calls
+    count = min(threads(), n)
+    if count > 1 and flops >= MIN_PARALLEL_FLOPS and _serial_calls > 0:
+        _serial_calls -= 1
+        count = 1
+    if count <= 1 or flops < MIN_PARALLEL_FLOPS:
+        worker = make_worker()
+        for i in range(n):
+            worker(i)
+        return [worker]
+    items = itertools.count()        # next() on a count is atomic under the GIL
+    workers = [None] * count         # slot 0: the calling thread's
+    failed = []
+
+    def run(slot):
+        try:
+            if failed:
+                return
+            worker = workers[slot] = make_worker()
+            for i in iter(items.__next__, None):
+                if i >= n or failed:
+                    break
+                worker(i)
+        except BaseException as exc:
+            failed.append(exc)
+
+    pool = _helpers(count - 1)
+    start = time.perf_counter()
+    futures = [pool.submit(run, slot) for slot in range(1, count)]
+    run(0)
+    done = time.perf_counter()
+    for future in futures:
+        # a helper still queued behind another convolution's has nothing left to do: drop it rather than wait
+        if not future.cancel():
+            future.result()
+    if time.perf_counter() - done > WAIT_LIMIT * (done - start):
+        _serial_calls = BACKOFF_CALLS        # Note [a busy core]
+    if failed:
+        raise failed[0]
+    return [w for w in workers if w is not None]
