@@ -104,9 +104,12 @@ def test_kernel_matches_cpu(name, dtype, data):
             try:
                 with np.errstate(all="ignore"):
                     gpu_out, gpu_in = run_gpu(opdef, p, inputs, init, [req] * n_out, is_train)
-            except OverflowError:
-                # the simulator stores with numpy, which refuses what C casts wrap (an int32 product past 2**31)
-                if not (storage.simulator() and np.dtype(dtype).kind in "iu"):
+            except (OverflowError, ValueError) as e:
+                # the simulator stores with numpy, which refuses what C casts wrap (an int32 product past 2**31),
+                # and runs Python's math, which raises where CUDA returns NaN ((-1) ** 0.5): for integers, a NaN
+                # cast back has no defined value on either side
+                if not (storage.simulator() and np.dtype(dtype).kind in "iu"
+                        and (isinstance(e, OverflowError) or "math domain error" in str(e))):
                     raise
                 reject()
             for k, (g, c) in enumerate(zip(gpu_out, cpu_out)):
