@@ -10,7 +10,8 @@ as in MXNet.
 With gradients requested, binding first extends the graph with the gradient nodes (scheduler/gradient.py), so one
 memory plan covers forward and backward; the forward steps are a prefix of the Plan: `forward` runs steps
 [0, n_forward) and `backward` the rest. Gradients are written straight into the gradient arrays (req WRITE or, for
-grad_req='add', ADD); only gradients that are also some other array's value need a copy.
+grad_req='add', ADD); only gradients that are also some other array's value, or for 'add' that some step reads,
+need a copy (`bind_gradients`).
 """
 import numpy as np
 
@@ -97,7 +98,8 @@ class Executor:
         by_name = dict(zip(wanted, lowered.gradients, strict=True))
         grad_copies, req = bind_gradients([by_name.get(n) for n in self._arg_names],
                                           [None if a is None else a._data for a in self.grad_arrays],
-                                          [self._grad_req[n] for n in self._arg_names], bound)
+                                          [self._grad_req[n] for n in self._arg_names], bound,
+                                          lowered.read_entries())
         copies += grad_copies
         if self._monitor is not None:       # every entry keeps its value for the callbacks (dataflow/monitoring.py)
             monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: nd.empty(s, self._ctx, t)._data)
@@ -264,15 +266,19 @@ class Executor:
         return str(self._plan)
 
 
-def bind_gradients(eids, arrays, modes, bound):
+def bind_gradients(eids, arrays, modes, bound, read):
     """Bind gradient entries `eids` (None where no gradient flows) to the gradient arrays (numpy) as grad_req
-    `modes` say; returns (copies, req).
+    `modes` say; returns (copies, req). `read`: the eids that some step reads.
 
-    A gradient computed by a node nothing else holds is written (req WRITE, or ADD for 'add') straight into its
-    array, which joins `bound`; a gradient that is also some bound array's value (an input, an output, another
-    gradient) is copied (or added) after the backward steps; where no gradient flows (a label), 'write' gives
-    zeros, as in MXNet."""
+    A gradient computed by a node nothing else holds is written (req WRITE) straight into its array, which joins
+    `bound`; a gradient that is also some bound array's value (an input, an output, another gradient) is copied
+    after the backward steps; where no gradient flows (a label), 'write' gives zeros, as in MXNet.
+    For 'add' the array holds the old gradient plus the new one, so it can be the entry's storage only where
+    nothing else ever sees the entry: no step reads it, it is no head and no other gradient is the same entry.
+    Otherwise (an identity gradient such as elemwise_add's, which later steps read too) the gradient is added to
+    the array after the backward steps, from the entry's own storage."""
     copies, req = [], {}
+    shared = {eid for k, eid in enumerate(eids) if eid is not None and eid in eids[k + 1:]}
     for eid, grad, mode in zip(eids, arrays, modes, strict=True):
         if grad is None or mode == "null":
             continue
@@ -280,7 +286,7 @@ def bind_gradients(eids, arrays, modes, bound):
             if mode != "add":
                 copies.append(Copy(None, grad, segment="backward"))
             continue
-        if eid in bound:
+        if eid in bound or (mode == "add" and (eid in read or eid in shared)):
             copies.append(Copy(eid, grad, mode == "add", "backward"))
         else:
             bound[eid] = grad

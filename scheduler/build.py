@@ -98,11 +98,15 @@ class Lowered:
         writes it anyway harms nothing."""
         g = self.graph
         first = g.node_row_ptr[len(self.forward.nodes)]     # gradient nodes follow the forward's
-        read = set(g.heads)
-        read.update(exclude)
-        for eids in g.inputs:
-            read.update(eids)
+        read = self.read_entries() | set(g.heads) | set(exclude)
         return {eid: NULL for eid in range(first, g.num_entries) if eid not in read}
+
+    def read_entries(self):
+        """The eids that some node reads."""
+        read = set()
+        for eids in self.graph.inputs:
+            read.update(eids)
+        return read
 
     def memory_plan(self, external):
         """The memory plan of every entry outside `external` (eids: what the caller binds, now or per call)."""
@@ -113,10 +117,12 @@ class Lowered:
         """A runnable plan of the whole graph: the entries in `bound` (eid -> array) live in those arrays, the
         others in one arena laid out by `memory` (default: planned now, every bound entry external). `copies` and
         `req` are the Plan's (scheduler/plan.py); gradient outputs nobody reads get req NULL unless `req` says
-        otherwise (`unread_gradient_outputs`). With `compile`, the Plan goes through the JIT."""
+        otherwise (`unread_gradient_outputs`). A planned entry that a copy reads lives to the end of the plan (the
+        copies run after the steps). With `compile`, the Plan goes through the JIT."""
         with paused_gc():
             if memory is None:
-                memory = plan_memory(self.graph, self.shapes, self.dtypes, external=set(bound))
+                copied = {c.src for c in copies if c.src is not None and c.src not in bound}
+                memory = plan_memory(self.graph, self.shapes, self.dtypes, external=set(bound), keep=copied)
             if self.graph is not self.forward:      # the caller's req wins
                 skipped = self.unread_gradient_outputs(set(bound) | {c.src for c in copies})
                 req = {**skipped, **(req or {})}

@@ -6,7 +6,8 @@ allows it and that input dies here, else allocate a new storage (one sid per in-
 lives between); nest the storages of a Concat's inputs in its output where the slices are contiguous (Concat
 elision, `_Walk._elide`). 3. pack the sids into one arena: largest first, each at the lowest offset free over its
 lifetime; sids whose lifetimes are disjoint share bytes; a nested sid sits inside its parent. 4. totals: naive,
-planned (the arena) and the liveness lower bound.   Leaves out: variables and heads (external storage).
+planned (the arena) and the liveness lower bound.   Leaves out: variables and heads (external storage), except
+heads the caller keeps (`keep`: read by a copy after the last step, so never freed).
 
 Kept from MXNet's PlanMemory (nnvm `plan_memory.cc`): a node's outputs are allocated before its inputs are
 released, so an output shares an input's buffer only in place; the free list is a size-keyed multimap searched
@@ -88,8 +89,9 @@ class _FreeList:
         return None
 
 
-def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
-    """Assign a storage id to every entry of `graph` that is not external; see the module docstring."""
+def plan_memory(graph, shapes, dtypes, external=(), match_range=None, keep=()):
+    """Assign a storage id to every entry of `graph` that is not external; see the module docstring. `keep`: planned
+    entries read after the last step (by a Plan's copies): their storage lives to the end of the plan."""
     if match_range is None:
         match_range = int(os.environ.get("NNVM_EXEC_MATCH_RANGE", 16))
     reuse = os.environ.get("DATAFLOW_NO_MEMORY_PLANNER", "0") in ("", "0")
@@ -104,9 +106,9 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None):
     except TypeError:       # a shape given as a list
         nbytes = [_bytes(s, t) for s, t in zip(shapes, dtypes)]
     row = graph.node_row_ptr
-    external = set(external) | set(graph.heads) | {row[nid] for nid in graph.arg_nodes}
+    external = set(external) | (set(graph.heads) - set(keep)) | {row[nid] for nid in graph.arg_nodes}
     packing = reuse and os.environ.get("DATAFLOW_MEMORY_PACKING", "1") not in ("", "0")
-    walk = _Walk(graph, shapes, dtypes, nbytes, external, match_range if reuse else 0, reuse, packing)
+    walk = _Walk(graph, shapes, dtypes, nbytes, external, match_range if reuse else 0, reuse, packing, keep)
     plan = walk.plan(elide=packing and os.environ.get("DATAFLOW_CONCAT_ELISION", "1") not in ("", "0"))
     if plan.elided:     # elision must never cost memory: keep the plan without it when that one is smaller
         plain = walk.plan(elide=False)
@@ -143,8 +145,8 @@ class _Walk:
     would write into its parent), and a parent is not taken in place while a value living in it is still read
     (`value_until`); reads after the step are fine."""
 
-    def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing):
-        self.graph, self.shapes, self.dtypes, self.nbytes = graph, shapes, dtypes, nbytes
+    def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing, keep=()):
+        self.graph, self.shapes, self.dtypes, self.nbytes, self.keep = graph, shapes, dtypes, nbytes, keep
         self.external, self.match_range, self.reuse, self.packing = external, match_range, reuse, packing
 
     def _last_value_reads(self):
@@ -157,17 +159,21 @@ class _Walk:
             for k, eid in enumerate(self.graph.inputs[step]):
                 if k < shape_only:
                     last[eid] = step
+        for eid in self.keep:
+            last[eid] = len(self.graph.nodes)
         return last
 
     def plan(self, elide):
         graph, dtypes, nbytes, external = self.graph, self.dtypes, self.nbytes, self.external
         row = graph.node_row_ptr
 
-        # 1. readers of each entry; external entries are never freed
+        # 1. readers of each entry; external entries are never freed, nor kept ones (a read no step makes)
         readers = [0] * graph.num_entries
         for eids in graph.inputs:
             for eid in eids:
                 readers[eid] += 1
+        for eid in self.keep:
+            readers[eid] += 1
 
         # 2. the walk
         sid_of = [EXTERNAL] * graph.num_entries

@@ -210,7 +210,8 @@ def _run_planned(lowered, heads, targets, modes, train_mode):
         shapes, dtypes = [a.shape for a in recorded], [a.dtype for a in recorded]
     known = {g.nodes[nid].name: g.nodes[nid].recorded.arrays[0] for nid in g.arg_nodes}
     lowered.infer({k: a.shape for k, a in known.items()}, {k: a.dtype for k, a in known.items()}, shapes, dtypes)
-    copies, req = bind_gradients(lowered.gradients, [t._data for t in targets], modes, bound)
+    copies, req = bind_gradients(lowered.gradients, [t._data for t in targets], modes, bound,
+                                 lowered.read_entries())
     # not compiled: this plan runs once, and a compiled plan pays its compilation at its first run
     plan = lowered.plan(bound, copies, req, ctx=heads[0].context, compile=False)
     start = lowered.n_forward
