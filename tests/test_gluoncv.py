@@ -159,12 +159,10 @@ def test_image_record_dataset_reads_mxnets_recordio():
 
 
 def test_records_split_on_the_magic_are_joined():
-    from dataflow.gluon.data.vision.datasets import _read_record
-    with open(os.path.join(HERE, "split.idx")) as fh:
-        offsets = [int(line.split("\t")[1]) for line in fh]
-    with open(os.path.join(HERE, "split.rec"), "rb") as fh:
-        for i, offset in enumerate(offsets):
-            assert _read_record(fh, offset) == OPS["records/payload%d" % i].tobytes()
+    from dataflow.recordio import MXIndexedRecordIO
+    reader = MXIndexedRecordIO(os.path.join(HERE, "split.idx"), os.path.join(HERE, "split.rec"), "r")
+    for i, key in enumerate(reader.keys):
+        assert reader.read_idx(key) == OPS["records/payload%d" % i].tobytes()
 
 
 def test_image_record_dataset_without_its_index_says_so(tmp_path):

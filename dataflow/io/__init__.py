@@ -2,6 +2,7 @@
 `ResizeIter`) and their helpers (`utils.py`), at MXNet's module paths."""
 from . import io, utils  # noqa: F401
 from .io import DataBatch, DataDesc, DataIter, NDArrayIter, ResizeIter
+from .image_record import ImageRecordIter, ImageRecordUInt8Iter  # noqa: F401  (RecordIO image batches)
 from .utils import _getdata_by_idx, _has_instance, _init_data  # noqa: F401
 
 __all__ = ["DataBatch", "DataDesc", "DataIter", "NDArrayIter", "ResizeIter"]

@@ -1,8 +1,12 @@
 """Datasets: anything with `__getitem__` and `__len__`; `ArrayDataset` zips arrays, `SimpleDataset` wraps a
-list, and every Dataset can be filtered, sharded, truncated, resampled and transformed lazily."""
-from ... import ndarray
+list, `RecordFileDataset` reads the raw records of a RecordIO file, and every Dataset can be filtered, sharded,
+truncated, resampled and transformed lazily."""
+import os
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
+from ... import ndarray
+from ...base import MXNetError
+
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
 
 class Dataset:
@@ -141,3 +145,23 @@ class ArrayDataset(Dataset):
 
     def __len__(self):
         return self._length
+
+
+class RecordFileDataset(Dataset):
+    """The records of the RecordIO file `filename` (.rec), as bytes, in the order of its index (the .idx beside it).
+    Usable from DataLoader workers: the reader reopens the file in each process."""
+
+    def __init__(self, filename):
+        from ... import recordio     # imported on first use (Note [lazy submodules])
+        self.filename = filename
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        for path in (filename, self.idx_file):
+            if not os.path.isfile(path):
+                raise MXNetError("%s: %s not found (it needs the .rec file and its .idx)" % (type(self).__name__, path))
+        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, "r")
+
+    def __getitem__(self, idx):
+        return self._record.read_idx(self._record.keys[idx])
+
+    def __len__(self):
+        return len(self._record.keys)

@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 
-from .... import base, image
+from .... import base, image, recordio
 from ....base import MXNetError
 from ....ndarray import array
-from ..dataset import Dataset
+from ..dataset import Dataset, RecordFileDataset
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset"]
 
@@ -123,59 +123,25 @@ class CIFAR100(CIFAR10):
 
 
 # ---- RecordIO ---------------------------------------------------------------------------------------------------
-_RECORD_MAGIC = 0xCED7230A
-_IMAGE_HEADER = struct.Struct("<IfQQ")      # flag (count of float labels), label, id, id2
-
-
-def _read_record(fh, offset):
-    """The payload of the record at `offset`: parts (cflag 1, 2, 3) are joined with the magic they split on."""
-    fh.seek(offset)
-    parts = []
-    while True:
-        magic, length_flag = struct.unpack("<II", fh.read(8))
-        if magic != _RECORD_MAGIC:
-            raise MXNetError("RecordIO: bad magic 0x%08x at offset %d of %s" % (magic, fh.tell() - 8, fh.name))
-        cflag, length = length_flag >> 29, length_flag & ((1 << 29) - 1)
-        parts.append(fh.read(length))
-        fh.read((4 - length % 4) % 4)
-        if cflag in (0, 3):
-            return struct.pack("<I", _RECORD_MAGIC).join(parts)
-
-
-def _unpack_image_record(payload):
-    """(label: a float or float32 array, image file bytes) of an image record."""
-    flag, label, _, _ = _IMAGE_HEADER.unpack_from(payload)
-    start = _IMAGE_HEADER.size
-    if flag > 0:
-        label = np.frombuffer(payload, np.float32, flag, start)
-        start += 4 * flag
-    return label, payload[start:]
-
-
-class ImageRecordDataset(Dataset):
+class ImageRecordDataset(RecordFileDataset):
     """Images and labels from a RecordIO file `filename` (.rec) and its index (.idx beside it), as written by
-    MXNet's im2rec: (decoded image, label)."""
+    MXNet's im2rec: (image decoded with `image.imdecode(.., flag)`, label: a float, or a float32 array for a
+    record packed with a label vector)."""
 
     def __init__(self, filename, flag=1, transform=None):
-        self.filename = filename
-        self.idx_file = os.path.splitext(filename)[0] + ".idx"
-        for path in (filename, self.idx_file):
-            if not os.path.isfile(path):
-                raise MXNetError("ImageRecordDataset: %s not found (it needs the .rec file and its .idx)" % path)
-        with open(self.idx_file) as fh:
-            self._offsets = [int(line.split("\t")[1]) for line in fh if line.strip()]
+        super().__init__(filename)
         self._flag, self._transform = flag, transform
 
-    def __len__(self):
-        return len(self._offsets)
-
     def __getitem__(self, idx):
-        with open(self.filename, "rb") as fh:
-            label, img = _unpack_image_record(_read_record(fh, self._offsets[idx]))
-        img = image.imdecode(img, self._flag)
+        header, img = recordio.unpack(super().__getitem__(idx))
+        try:
+            img = image.imdecode(img, self._flag)
+        except MXNetError as error:
+            raise MXNetError("ImageRecordDataset: record %d (id %d) of %s: %s" % (idx, header.id, self.filename,
+                                                                                  error)) from None
         if self._transform is not None:
-            return self._transform(img, label)
-        return img, label
+            return self._transform(img, header.label)
+        return img, header.label
 
 
 class ImageFolderDataset(Dataset):
