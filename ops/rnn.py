@@ -7,6 +7,10 @@ Inputs: data (T, N, I); parameters, MXNet's packed 1-D vector (layout in ops/cpu
 reads (MXNet keeps it in the op's state). Gate orders: LSTM (i, f, g, o), GRU (r, z, n) with
 n = tanh(W_in x + b_in + r*(W_hn h + b_hn)). `p` drops the outputs of every layer but the last, in training.
 
+Dtypes: float32 and float64 run. float16 passes type inference, as in MXNet, whose CPU kernel then refuses it
+("FP16 gemm on cpu not implemented!", with and without oneDNN); so do the CPU kernels here, and the CUDA ones too
+(MXNet's cuDNN op runs float16: not implemented here yet).
+
 Where MXNet 1.9.1's CPU build cannot be the reference: its CPU op ignores `sequence_length` and the state clip
 (oneDNN) or refuses them ("only supported for GPU"); here they follow its GPU (cuDNN) semantics: rows past their
 length output 0 and keep their states, the reverse direction starts at each row's last valid step, and the cell
@@ -102,8 +106,8 @@ def _rnn_type(p, in_types, out_types):
     data = in_types[0] if in_types[0] is not None else out_types[0]
     if data is None:
         return list(in_types), list(out_types)
-    if data.name not in ("float32", "float64"):
-        raise DTypeError("RNN: data must be float32 or float64, got %s" % data.name)
+    if data.name not in ("float16", "float32", "float64"):      # float16 passes, as in MXNet: its CPU kernel refuses it
+        raise DTypeError("RNN: data must be float16, float32 or float64, got %s" % data.name)
     ins = [data] * len(in_types)
     if p.use_sequence_length and in_types[-1] is not None:     # lengths may have any dtype (int32 usually)
         ins[-1] = in_types[-1]

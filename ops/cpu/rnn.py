@@ -11,9 +11,8 @@ Per layer and direction, the input projections of all steps are one GEMM up fron
 for the recurrent projection and one fused njit loop for the gates, which adds both biases (ops/cpu/rnn_gates.py);
 a projection adds one GEMM per step. The backward runs its time loop the same way, then the parameter gradients as
 one GEMM each over all steps; a written parameter or data gradient is computed in the output itself. Large
-temporaries are reused across calls (Note [RNN scratch]). BLAS stays on one thread: running the big GEMMs on a
-helper thread (the weight gradients during the layer below's time loop, the next layer's input projection in
-chunks during this one) measured a wash on the shared 2-core host (-14% to +4%, no free core to overlap on).
+temporaries are reused across calls (Note [RNN scratch]); each call is one BLAS thread-policy site (Note [RNN
+threads]).
 
 What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's output before
 dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's unprojected
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import MXNetError
 from ..random_state import generator
+from . import blas_threads
 from . import rnn_gates as gates_jit
 from ..registry import NULL, WRITE
 from .common import assign, same_memory
@@ -141,7 +141,39 @@ def _order(steps, d):
     return range(steps) if d == 0 else range(steps - 1, -1, -1)
 
 
+def _check_dtype(data):
+    """MXNet 1.9.1's CPU RNN op has no float16 (its GEMM refuses it, with and without oneDNN): neither has this one."""
+    if data.dtype == np.float16:
+        raise MXNetError("RNN: FP16 gemm on cpu not implemented! (MXNet 1.9.1's CPU RNN op takes float32 or float64; "
+                         "cast data %s and parameters to float32)" % (data.shape,))
+
+
+def _gemm_site(name, p, data, req):
+    """The op's blas_threads site (Note [RNN threads]): keyed by the sizes, sized by the biggest GEMM."""
+    steps, batch, inputs = data.shape
+    dims = Dims(p, steps, batch, inputs)
+    flops = 2 * steps * batch * dims.G * dims.H * max(inputs, dims.D * dims.R)
+    key = (name, data.shape, data.dtype.char, p.mode, p.state_size, p.projection_size, p.num_layers, p.bidirectional,
+           tuple(req))
+    return blas_threads.gemm_site(key, flops)
+
+
 def rnn_forward(ctx, p, inputs, outputs, req):
+    _check_dtype(inputs[0])
+    with _gemm_site("RNN", p, inputs[0], req):
+        _forward(ctx, p, inputs, outputs, req)
+
+
+def rnn_backward(ctx, p, inputs, outputs, req):
+    """inputs: d out, d hy, d cy (LSTM), the forward's inputs, the reserve; outputs: the gradients of data,
+    parameters, state and state_cell (LSTM)."""
+    data = inputs[3 if p.mode == "lstm" else 2]
+    _check_dtype(data)
+    with _gemm_site("_backward_RNN", p, data, req):
+        _backward(ctx, p, inputs, outputs, req)
+
+
+def _forward(ctx, p, inputs, outputs, req):
     data, params, state, state_cell, lengths = _split_inputs(p, inputs)
     T, N, _ = data.shape
     dims = Dims(p, T, N, data.shape[2])
@@ -172,22 +204,28 @@ def rnn_forward(ctx, p, inputs, outputs, req):
             h_new = np.empty((N, dims.H), dtype)
             h_proj = np.empty((N, dims.R), dtype) if dims.P else None
             out_cols = slice(d * dims.R, (d + 1) * dims.R)
+            # one direction, every row running every step: a step writes its output Y[t] itself, and that is the
+            # state the next step carries (no copies); else `commit` copies what active rows computed
+            direct = lengths is None and dims.D == 1
             for t in _order(T, d):
                 np.dot(h_carry, wh_t, out=hw)
-                step_out = h_new
+                step_out = Y[t] if direct else h_new
                 if p.mode == "lstm":
-                    hcell = saved["hcell"][t] if dims.P else h_new
+                    hcell = saved["hcell"][t] if dims.P else step_out
                     gates_jit.lstm_forward(xw[t], hw, w["bx"], w["bh"], c_carry, active[t], clip, lo, hi, clip_nan,
                                            saved["gates"][t], saved["c"][t], hcell)
                     if dims.P:
-                        np.dot(hcell, wr_t, out=h_proj)
-                        step_out = h_proj
+                        step_out = Y[t] if direct else h_proj
+                        np.dot(hcell, wr_t, out=step_out)
                 elif p.mode == "gru":
                     gates_jit.gru_forward(xw[t], hw, w["bx"], w["bh"], h_carry, active[t], saved["gates"][t],
-                                          saved["hn"][t], h_new)
+                                          saved["hn"][t], step_out)
                 else:
-                    gates_jit.rnn_forward(xw[t], hw, w["bx"], w["bh"], relu, active[t], h_new)
-                gates_jit.commit(step_out, active[t], h_carry, Y[t, :, out_cols])
+                    gates_jit.rnn_forward(xw[t], hw, w["bx"], w["bh"], relu, active[t], step_out)
+                if direct:
+                    h_carry = step_out
+                else:
+                    gates_jit.commit(step_out, active[t], h_carry, Y[t, :, out_cols])
             hy[slot] = h_carry
             if cy is not None:
                 cy[slot] = c_carry
@@ -230,9 +268,7 @@ def _finish(out, req, buf):
         assign(out, req, buf)
 
 
-def rnn_backward(ctx, p, inputs, outputs, req):
-    """inputs: d out, d hy, d cy (LSTM), the forward's inputs, the reserve; outputs: the gradients of data,
-    parameters, state and state_cell (LSTM)."""
+def _backward(ctx, p, inputs, outputs, req):
     n_heads = 3 if p.mode == "lstm" else 2
     d_out, d_hy = inputs[0], inputs[1]
     d_cy = inputs[2] if p.mode == "lstm" else None
@@ -250,6 +286,10 @@ def rnn_backward(ctx, p, inputs, outputs, req):
     d_state = np.empty(state.shape, dtype)
     d_state_cell = np.empty(state_cell.shape, dtype) if state_cell is not None else None
     dY = np.ascontiguousarray(d_out, dtype)
+    # every row runs every step (no sequence_length): the states a step started from are read in place, and the
+    # previous hidden states the h2h weight gradient needs are copied in bulk after the time loop, not gathered
+    # step by step (GRU's gate loop reads them, so it still gathers them per step)
+    dense = lengths is None
     # per step: the gate gradients and the state each step started from, buffers shared by every layer and
     # direction; the parameter gradients are one GEMM each over all steps, after the time loop
     dxw = _scratch("dxw", (T, N, dims.G * dims.H), dtype)
@@ -270,23 +310,30 @@ def rnn_backward(ctx, p, inputs, outputs, req):
             cols = slice(d * dims.R, (d + 1) * dims.R)
             dh_carry = np.array(d_hy[slot], dtype)
             dc_carry = np.array(d_cy[slot], dtype) if d_cy is not None else None
-            dh_new, dh_direct = np.empty((N, dims.R), dtype), np.zeros((N, dims.R), dtype)
+            dh_direct = np.zeros((N, dims.R), dtype)
+            # dh_new = dhw[t] @ Wh, computed transposed as Wh.T @ dhw[t].T (R, N): its GEMM ran ~20% faster per step
+            # (OpenBLAS, N=32, H=256), the backward 2-5% (CPU time, one thread)
+            dh_new_t = np.empty((dims.R, N), dtype)
+            wh_t = w["Wh"].T
             dh_cell = np.empty((N, dims.H), dtype) if dims.P else None
-            c_prev = np.empty((N, dims.H), dtype) if p.mode == "lstm" else None
+            c_gathered = np.empty((N, dims.H), dtype) if p.mode == "lstm" and not dense else None
             h0 = np.ascontiguousarray(state[slot], dtype)
-            wh = np.ascontiguousarray(w["Wh"])
+            c0 = np.ascontiguousarray(state_cell[slot], dtype) if p.mode == "lstm" else None
             wr = np.ascontiguousarray(w["Wr"]) if dims.P else None
             for t in reversed(_order(T, d)):
                 before = t - 1 if d == 0 else t + 1
                 has_prev = 0 <= before < T
                 act_prev = active[before] if has_prev else active[t]
                 gates_jit.gather_grad(dh_carry, dY[t, :, cols], active[t], dh[t])
-                gates_jit.gather_prev(Y[before, :, cols] if has_prev else h0, has_prev, h0, act_prev, prev[t])
+                if not dense or p.mode == "gru":
+                    gates_jit.gather_prev(Y[before, :, cols] if has_prev else h0, has_prev, h0, act_prev, prev[t])
                 if p.mode == "lstm":
                     if dims.P:
                         np.dot(dh[t], wr, out=dh_cell)
-                    gates_jit.gather_prev(saved["c"][before] if has_prev else state_cell[slot], has_prev,
-                                          state_cell[slot], act_prev, c_prev)
+                    c_prev = saved["c"][before] if has_prev else c0
+                    if not dense:
+                        gates_jit.gather_prev(c_prev, has_prev, c0, act_prev, c_gathered)
+                        c_prev = c_gathered
                     gates_jit.lstm_backward(dh_cell if dims.P else dh[t], dc_carry, saved["gates"][t],
                                             saved["c"][t], c_prev, active[t], clip, lo, hi, dxw[t])
                 elif p.mode == "gru":
@@ -294,8 +341,10 @@ def rnn_backward(ctx, p, inputs, outputs, req):
                                            dhw[t], dh_direct)
                 else:
                     gates_jit.rnn_backward(dh[t], Y[t, :, cols], relu, active[t], dxw[t])
-                np.dot(dhw[t], wh, out=dh_new)
-                gates_jit.carry_grad(dh_new, dh_direct, active[t], dh_carry)
+                np.dot(wh_t, dhw[t].T, out=dh_new_t)
+                gates_jit.carry_grad(dh_new_t.T, dh_direct, active[t], dh_carry)
+            if dense and p.mode != "gru":
+                _previous_states(prev, Y[:, :, cols], h0, d)
             d_state[slot] = dh_carry
             if d_state_cell is not None:
                 d_state_cell[slot] = dc_carry
@@ -317,6 +366,17 @@ def rnn_backward(ctx, p, inputs, outputs, req):
         assign(outputs[3], req[3], d_state_cell)
 
 
+def _previous_states(prev, seq, h0, d):
+    """prev[t] = the hidden state step t started from when every row runs every step: the output `seq` of the step
+    before it in direction d's order, h0 for the first."""
+    if d == 0:
+        prev[1:] = seq[:-1]
+        prev[0] = h0
+    else:
+        prev[:-1] = seq[1:]
+        prev[-1] = h0
+
+
 def _weight_gradients(g, dxw, dhw, prev, dh, x, hcell):
     """One layer and direction's parameter gradients, from all its steps at once: each parameter belongs to one
     layer and direction, so its gradient is written once, straight into place."""
@@ -327,9 +387,21 @@ def _weight_gradients(g, dxw, dhw, prev, dh, x, hcell):
     if hcell is not None:
         np.dot(dh.reshape(rows, -1).T, hcell.reshape(rows, -1), out=g["Wr"])
     np.dot(flat.T, x, out=g["Wx"])
-    np.sum(flat, axis=0, out=g["bx"])
+    if dhw is dxw:          # both biases add to the same pre-activations (all but GRU): one sum
+        g["bx"][...] = g["bh"]
+    else:
+        np.sum(flat, axis=0, out=g["bx"])
 
 
+# Note [RNN threads]: each forward or backward call runs inside one `blas_threads.gemm_site` (keyed by the sizes),
+# so all its GEMMs, the per-step recurrent ones included, run on the cores the policy gives the call: one thread while
+# other processes keep the other cores busy, more when the site's own timings say they win (Note [when a 2-thread
+# GEMM pays] in ops/cpu/blas_threads.py). Measured on the 2-core host with the other core free, kernels alone
+# (2-layer LSTM, H 256, T 35, N 32): forward 27.8 -> 18.3 ms, backward 48.9 -> 29.4 ms on two threads; the gate
+# loops stay on one. A site per big GEMM (projection, weight gradients) would leave the step GEMMs, ~40% of the GEMM
+# time, on one thread. Running the big GEMMs on a helper thread instead (the weight gradients during the layer
+# below's time loop, the next layer's projection in chunks during this one) measured a wash (-14% to +4%).
+#
 # Note [RNN scratch]: the kernels' large temporaries (the input projections, the backward's step buffers) are kept
 # per thread and reused by the next call of the same sizes: fresh multi-MB numpy arrays cost page faults (and, with
 # numpy's huge-page advice, compaction) on first touch, measured ~8% of the lstm workload's recorded step. Arrays

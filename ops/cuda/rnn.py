@@ -14,9 +14,11 @@ and dropout between layers (p > 0 with several layers), which the kernels here d
 """
 import math
 
+import numpy as np
 from numba import cuda, types
 
 from .. import registry
+from ..errors import MXNetError
 from ..cpu import rnn as cpu
 from ..registry import ADD, NULL, WRITE
 from .common import A32, A64, copy_into, declare, empty, fill, flat, launch, stream
@@ -203,7 +205,15 @@ def _rows(x):
     return Mat.rowmajor(x, x.size // cols, cols)
 
 
+def _check_dtype(data):
+    """MXNet's GPU op (cuDNN) runs float16; these kernels do not (yet): a clear error, not a failed compile."""
+    if data.dtype == np.float16:
+        raise MXNetError("RNN: float16 is not implemented by dataflow's CUDA RNN kernels; cast data %s and "
+                         "parameters to float32" % (data.shape,))
+
+
 def rnn_forward(ctx, p, inputs, outputs, req):
+    _check_dtype(inputs[0])
     if _unsupported(p):
         return _host("RNN")(ctx, p, inputs, outputs, req)
     data, params, state, state_cell, _ = cpu._split_inputs(p, inputs)
@@ -252,6 +262,7 @@ def rnn_forward(ctx, p, inputs, outputs, req):
 def rnn_backward(ctx, p, inputs, outputs, req):
     """inputs: d out, d hy, d cy (LSTM), the forward's inputs, the reserve; outputs: the gradients of data,
     parameters, state and state_cell (LSTM)."""
+    _check_dtype(inputs[3 if p.mode == "lstm" else 2])
     if _unsupported(p):
         return _host("_backward_RNN")(ctx, p, inputs, outputs, req)
     n_heads = 3 if p.mode == "lstm" else 2
