@@ -6,6 +6,7 @@
 """
 import importlib.util
 import os
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "mxnet-1.9.1")
@@ -13,8 +14,14 @@ SEED = os.path.join(ROOT, "examples", "seed")
 
 
 def load_reference(name):
-    """reference/<name>.py as a module (the scripts import mxnet only inside what records, so this runs here)."""
+    """reference/<name>.py as a module (the scripts import mxnet only inside what records, so this runs here).
+    sys.path is restored afterwards: a script that puts tests/ on it for its own imports would otherwise make
+    `reference` resolve to tests/reference.py for every later `from reference import ...`."""
     spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "reference", name + ".py"))
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    saved = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
     return module
