@@ -1,7 +1,10 @@
-"""CPU kernels of Pooling and its backward: direct loops over each window (max, avg, sum, lp), in MXNet 1.9.1's
-window conventions, for every layout (channel-last data is viewed channel-first).
+"""CPU kernels of Pooling and its backward, in MXNet 1.9.1's window conventions, for every layout (channel-last
+data is viewed channel-first).
 
-Geometry as ops/cpu/conv.py: three spatial dims, 1-D and 2-D data viewed with leading spatial dims of 1.
+Geometry as ops/cpu/conv.py: three spatial dims, 1-D and 2-D data viewed with leading spatial dims of 1. max, avg
+and sum over 1-D and 2-D data (the common case) run ops/cpu/pooling_2d.py's separable passes, blocks of planes
+spread over the cores above a size (ops/cpu/conv_parallel.py); 3-D data, lp pooling with p = 2 or 3 and narrow
+outputs (global pooling) run the direct loops over each window below.
 """
 import numba
 import numpy as np
@@ -9,6 +12,8 @@ import numpy as np
 from ..registry import ADD, NULL, WRITE
 from .common import F16, assign, store
 from .conv import _Accumulator, _compute, _pad3, _spatial3, conv_geometry
+from .conv_parallel import for_each, threads
+from .pooling_2d import divisors, pool2d_backward_max, pool2d_backward_sum, pool2d_forward
 
 __all__ = ["_backward_pooling", "pool_geometry", "pooling"]
 
@@ -158,7 +163,10 @@ def pooling(ctx, p, inputs, outputs, req):
     lowest = x.dtype.type(np.finfo(outputs[0].dtype).min)       # in the compute dtype (numba has no float16)
 
     def compute(dst):
-        _pool_forward(_as_pool3(x), *args[:3], args[3], args[4], args[5], lowest, _as_pool3(dst))
+        if _planar(args, x.shape):
+            _planes_forward(x, args, lowest, dst)
+        else:
+            _pool_forward(_as_pool3(x), *args[:3], args[3], args[4], args[5], lowest, _as_pool3(dst))
     # outputs[1], when present, is MXNet's hidden workspace of max pooling: nothing reads it; it holds y again
     if outputs[0].dtype == F16 or ADD in req or len(outputs) > 1:
         if any(r != NULL for r in req):
@@ -178,6 +186,87 @@ def _backward_pooling(ctx, p, inputs, outputs, req):
     dy, x, y = (_compute(a) for a in inputs[:3])
     args = _pool_args(p, x.shape)
     dx = _Accumulator(outputs[0], req[0])
-    _pool_backward(_as_pool3(dy), _as_pool3(x), _as_pool3(y), *args, _as_pool3(dx.buf))
+    if _planar(args, x.shape):
+        _planes_backward(dy, x, y, args, dx.buf)
+    else:
+        _pool_backward(_as_pool3(dy), _as_pool3(x), _as_pool3(y), *args, _as_pool3(dx.buf))
     dx.finish()
+
+
+# ---- 1-D and 2-D max/avg/sum: ops/cpu/pooling_2d.py's passes over blocks of planes, on the cores ------------------
+
+# Below this many element reads per call (~0.2 ms on one core: the passes measured ~1 ns a read on inception's
+# shapes) a helper thread's wake-up costs more than it saves; for_each's threshold is in GEMM flops, so the reads
+# are scaled to it.
+MIN_PARALLEL_READS = 2e5
+_READS_TO_FLOPS = 1e7 / MIN_PARALLEL_READS
+
+
+# Narrower outputs (global pooling: 1) run the direct loops: the passes' short loops cost more than they save.
+MIN_PLANAR_WIDTH = 8
+
+
+def _planar(args, shape):
+    """Whether a Pooling runs on ops/cpu/pooling_2d.py: max, avg, sum (lp with p = 1) over data of <= 2 spatial
+    dims with outputs at least MIN_PLANAR_WIDTH wide."""
+    kernel, stride, pad, mode, p_value, _ = args
+    width = (shape[-1] + 2 * pad[2] - kernel[2]) // stride[2] + 1       # the narrowest convention, `valid`
+    return (len(shape) <= 4 and kernel[0] == 1 and width >= MIN_PLANAR_WIDTH
+            and (mode in (MAX, AVG, SUM) or (mode == LP and p_value == 1)))
+
+
+def _planes(arr):
+    """(M, H, W) view of an NC(H)W array (a 1-D one has H == 1)."""
+    shape = _spatial3(arr.shape)
+    return arr.reshape(shape[0] * shape[1], shape[3], shape[4])
+
+
+def _over_planes(count, make_worker, reads):
+    """make_worker()(m0, m1) over blocks of the count planes, on the cores when reads make it worth it."""
+    blocks = max(1, min(count, 8 * threads()))
+    bounds = np.linspace(0, count, blocks + 1).astype(np.int64)
+
+    def make():
+        work = make_worker()
+        return lambda i: work(bounds[i], bounds[i + 1])
+    for_each(blocks, make, reads * _READS_TO_FLOPS)
+
+
+def _geometry2(args, in_hw, out_hw):
+    """(kernel, stride, pad) of the two last dims, and the avg divisors along H and W (ones for max and sum)."""
+    kernel, stride, pad, mode, _, count_pad = args
+    k2, s2, p2 = kernel[1:], stride[1:], pad[1:]
+    if mode == AVG:
+        div = [divisors(o, k, s, q, n, count_pad) for o, k, s, q, n in zip(out_hw, k2, s2, p2, in_hw)]
+    else:
+        div = [np.ones(o) for o in out_hw]
+    return k2, s2, p2, div
+
+
+def _planes_forward(x, args, lowest, dst):
+    x3, y3 = _planes(x), _planes(dst)
+    (_, H, W), (M, OH, OW) = x3.shape, y3.shape
+    k2, s2, p2, (ydiv, xdiv) = _geometry2(args, (H, W), (OH, OW))
+    is_max = args[3] == MAX
+
+    def make_worker():
+        rows = np.empty((H + 1, OW))
+        return lambda m0, m1: pool2d_forward(x3, m0, m1, k2, s2, p2, is_max, float(lowest), ydiv, xdiv, rows, y3)
+    _over_planes(M, make_worker, y3.size * (k2[0] + k2[1]))
+
+
+def _planes_backward(dy, x, y, args, dx):
+    dy3, dx3 = _planes(dy), _planes(dx)
+    (M, H, W), (_, OH, OW) = dx3.shape, dy3.shape
+    k2, s2, p2, (ydiv, xdiv) = _geometry2(args, (H, W), (OH, OW))
+    if args[3] == MAX:
+        x3, y3 = _planes(x), _planes(y)
+
+        def make_worker():
+            return lambda m0, m1: pool2d_backward_max(dy3, x3, y3, m0, m1, k2, s2, p2, dx3)
+    else:
+        def make_worker():
+            cols, row = np.empty((H, OW)), np.empty(max(W, OW))
+            return lambda m0, m1: pool2d_backward_sum(dy3, m0, m1, k2, s2, p2, ydiv, xdiv, cols, row, dx3)
+    _over_planes(M, make_worker, dy3.size * k2[0] * k2[1])
 

@@ -1,0 +1,156 @@
+"""Pooling over 2-D planes (1-D and 2-D data, any batch and channel count) in single passes over each plane.
+
+max, avg and sum pool a rectangle, and a rectangle's max or sum is the max or sum over its rows of each row's max
+or sum: each plane is pooled along W into a (H, OW) float64 row buffer (one loop per kernel column, running over
+the outputs: contiguous for stride 1, so LLVM vectorises it), then along H (one loop per kernel row, over the
+outputs again). That is kh + kw reads per output instead of kh * kw. The backward of avg and sum runs the same two
+passes in reverse; the backward of max scans each window for the first input equal to the output (row-major), as
+ops/cpu/pooling.py's general loops. Sums accumulate in float64, as those loops do.
+
+Planes [m0, m1) per call, so the caller can spread blocks of planes over the cores (ops/cpu/conv_parallel.py).
+"""
+import numba
+import numpy as np
+
+__all__ = ["divisors", "pool2d_backward_max", "pool2d_backward_sum", "pool2d_forward"]
+
+
+@numba.njit(nogil=True, cache=True)
+def _column_ranges(k, size, out_size, stride, pad):
+    """lo[kx], hi[kx]: the outputs o in [lo, hi) are those whose window column kx, o * stride - pad + kx, lies
+    inside [0, size)."""
+    lo = np.empty(k, np.int64)
+    hi = np.empty(k, np.int64)
+    for kx in range(k):
+        first = pad - kx                     # o * stride >= first
+        lo[kx] = 0 if first <= 0 else (first + stride - 1) // stride
+        last = size - 1 + pad - kx           # o * stride <= last
+        hi[kx] = max(lo[kx], 0 if last < 0 else min(out_size, last // stride + 1))
+    return lo, hi
+
+
+@numba.njit(nogil=True, cache=True)
+def _rows_of(o, k, s, p, size):
+    start = o * s - p
+    return max(start, 0), min(start + k, size)
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
+def pool2d_forward(x, m0, m1, kernel, stride, pad, is_max, lowest, ydiv, xdiv, rows, out):
+    """out[m] = max/sum of x[m] over each window, divided by ydiv[oy] * xdiv[ox] (avg; 0 where that is 0; ones for
+    sum and max), for planes m0..m1. x (M, H, W), out (M, OH, OW), rows a (H + 1, OW) float64 scratch."""
+    _, H, W = x.shape
+    _, OH, OW = out.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = pad
+    start = lowest if is_max else 0.0
+    lo, hi = _column_ranges(kw, W, OW, sw, pw)
+    for m in range(m0, m1):
+        # no row views (x[m, y]) in these loops: each view costs an atomic reference count, as much as the row's work
+        for y in range(H):
+            for ox in range(OW):
+                rows[y, ox] = start
+            for kx in range(kw):
+                off = kx - pw
+                if is_max:
+                    for ox in range(lo[kx], hi[kx]):
+                        v = np.float64(x[m, y, ox * sw + off])
+                        a = rows[y, ox]
+                        rows[y, ox] = v if v > a else a          # strict >: NaN never wins, as the general loops
+                else:
+                    for ox in range(lo[kx], hi[kx]):
+                        rows[y, ox] += x[m, y, ox * sw + off]
+        for oy in range(OH):
+            y0, y1 = _rows_of(oy, kh, sh, ph, H)
+            for ox in range(OW):
+                rows[H, ox] = start
+            for y in range(y0, y1):
+                if is_max:
+                    for ox in range(OW):
+                        v = rows[y, ox]
+                        a = rows[H, ox]
+                        rows[H, ox] = v if v > a else a
+                else:
+                    for ox in range(OW):
+                        rows[H, ox] += rows[y, ox]
+            if is_max:
+                for ox in range(OW):
+                    out[m, oy, ox] = rows[H, ox]
+            else:
+                d = ydiv[oy]
+                for ox in range(OW):
+                    area = d * xdiv[ox]
+                    out[m, oy, ox] = rows[H, ox] / area if area > 0 else 0.0
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
+def pool2d_backward_sum(dy, m0, m1, kernel, stride, pad, ydiv, xdiv, cols, row, dx):
+    """dx[m] += the gradient of sum/avg pooling (dy spread over each window, divided by ydiv[oy] * xdiv[ox]) for
+    planes m0..m1. dy (M, OH, OW), dx (M, H, W), cols a (H, OW) and row a (max(W, OW),) float64 scratch."""
+    _, H, W = dx.shape
+    _, OH, OW = dy.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = pad
+    lo, hi = _column_ranges(kw, W, OW, sw, pw)
+    for m in range(m0, m1):
+        for y in range(H):                  # (no row views: see pool2d_forward)
+            for ox in range(OW):
+                cols[y, ox] = 0.0
+        for oy in range(OH):
+            y0, y1 = _rows_of(oy, kh, sh, ph, H)
+            d = ydiv[oy]
+            for ox in range(OW):
+                area = d * xdiv[ox]
+                row[ox] = dy[m, oy, ox] / area if area > 0 else 0.0
+            for y in range(y0, y1):
+                for ox in range(OW):
+                    cols[y, ox] += row[ox]
+        for y in range(H):
+            for i in range(W):
+                row[i] = 0.0
+            for kx in range(kw):
+                off = kx - pw
+                for ox in range(lo[kx], hi[kx]):
+                    row[ox * sw + off] += cols[y, ox]
+            for i in range(W):
+                dx[m, y, i] += row[i]
+
+
+@numba.njit(nogil=True, cache=True)
+def pool2d_backward_max(dy, x, y, m0, m1, kernel, stride, pad, dx):
+    """dx[m] += dy at the first input (row-major) of each window equal to the output, for planes m0..m1.
+
+    A scan per output that stops at the first hit. Measured slower: a vectorised select-and-add over the window
+    positions for a whole output row (2x), the first maximum from the forward's passes keeping positions (1.6x)."""
+    _, H, W = x.shape
+    _, OH, OW = dy.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = pad
+    for m in range(m0, m1):
+        for oy in range(OH):
+            y0, y1 = _rows_of(oy, kh, sh, ph, H)
+            for ox in range(OW):
+                x0, x1 = _rows_of(ox, kw, sw, pw, W)
+                target = y[m, oy, ox]
+                found = False
+                for yy in range(y0, y1):
+                    for xx in range(x0, x1):
+                        if x[m, yy, xx] == target:
+                            dx[m, yy, xx] += dy[m, oy, ox]
+                            found = True
+                            break
+                    if found:
+                        break
+
+
+def divisors(out_size, k, s, p, size, count_pad):
+    """Per output along one dim: its window's length, within the padded input (count_include_pad) or the real
+    one (MXNet's avg divisor is the product over dims)."""
+    o = np.arange(out_size)
+    start = o * s - p
+    if count_pad:
+        return (np.minimum(start + k, size + p) - start).astype(np.float64)
+    return np.maximum(np.minimum(start + k, size) - np.maximum(start, 0), 0).astype(np.float64)
