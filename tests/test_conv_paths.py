@@ -1,6 +1,6 @@
 """The fast kernel paths of issue 17 against their references, forward and backward, every req.
 
-- BatchNorm (ops/cpu/batchnorm.py, two-pass njit loops) against the numpy kernels of
+- BatchNorm (ops/cpu/batchnorm.py, njit loops, one channel at a time) against the numpy kernels of
   tests/reference_bn_kernels.py, which state MXNet's formulas: random shapes, channel axes, dtypes, training and
   inference, fix_gamma, use_global_stats.
 - Convolution's direct paths (ops/cpu/conv_depthwise.py: depthwise loops; ops/cpu/conv.py: 1x1 as GEMMs), the
