@@ -6,9 +6,9 @@
   borders: the inputs and the output `out`. MXNet 1.9.1 has no CPU backward for this op ("only implemented in
   GPU"), so no gradients are recorded; the tests check ours against numeric gradients.
 - layer/<case>/...: the Gluon layers `gluon.contrib.cnn.DeformableConvolution` / `ModulatedDeformableConvolution`
-  with random offset weights and biases (so the taps move): input `x`, output `out` (imperative; the script checks that the
-  hybridized output agrees) and, for DeformableConvolution only (see above), a head gradient `dy` and the gradients
-  `grad_x` and `grad_<param>` by structured name;
+  with random offset weights and biases (so the taps move): input `x`, output `out` (imperative; the script checks
+  that the hybridized output agrees) and, for DeformableConvolution only (see above), a head gradient `dy` and the
+  gradients `grad_x` and `grad_<param>` by structured name;
   their parameters as MXNet saves them (`<case>.params`) and the hybridized layer's export (`<case>-symbol.json`,
   `<case>-0000.params`).
 Writes tests/fixtures/mxnet-1.9.1/deformable/{arrays.npz, cases.json, *.params, *-symbol.json}.
