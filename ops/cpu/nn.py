@@ -61,15 +61,18 @@ def fc_gemm_flops(p, data):
 
 def fully_connected(ctx, p, inputs, outputs, req):
     """out = data @ weight.T + bias over data as (n, k) (flatten) or (..., k) (flatten=False)."""
-    x, out = inputs[0], outputs[0]
+    x, w, out = inputs[0], inputs[1], outputs[0]
     x2 = x if x.ndim == 2 else _fc_rows(x, p.flatten)      # a 2-D data already is its rows, either way
-    w, bias = inputs[1], None if p.no_bias else inputs[2]
-    flops = fc_gemm_flops(p, x)
-    if flops >= threads.PARALLEL_FLOPS:                    # big: on the cores the thread policy gives this call
+    bias = None if p.no_bias else inputs[2]
+    flops = 2 * x.size * p.num_hidden                      # fc_gemm_flops, written out: this runs per imperative call
+    if flops < threads.PARALLEL_FLOPS:
+        if out.ndim == 2 and (req[0] == WRITE or req[0] == INPLACE):
+            gemm(x2, w.T, out, bias)        # the common small call, straight in (a batch-1 layer's frames count)
+        else:
+            _fc_forward(p, x2, w, bias, out, req[0])
+    else:                                                  # big: on the cores the thread policy gives this call
         with threads.gemm_site(("FullyConnected", x2.shape, w.shape, x.dtype.char), flops):
             _fc_forward(p, x2, w, bias, out, req[0])
-    else:
-        _fc_forward(p, x2, w, bias, out, req[0])
 
 
 def _fc_forward(p, x2, w, bias, out, r):

@@ -35,12 +35,16 @@ class Activation(HybridBlock):
         return self._act_type
 
     def hybrid_forward(self, F, x):
-        if F is nd:     # the same call, parsed once (imperative calls repeat it)
-            bound = self.__dict__.get("_act_call")
-            if bound is None or bound.params["act_type"] != self._act_type:
-                bound = self.__dict__["_act_call"] = BoundCall("Activation", 1, act_type=self._act_type)
-            return bound(x)
+        if F is nd:
+            return self.bound_call()(x)
         return F.Activation(x, act_type=self._act_type, name="fwd")
+
+    def bound_call(self):
+        """`nd.Activation` of this block as a `BoundCall`, parsed once (imperative calls repeat it)."""
+        bound = self.__dict__.get("_act_call")
+        if bound is None or bound.params["act_type"] != self._act_type:
+            bound = self.__dict__["_act_call"] = BoundCall("Activation", 1, act_type=self._act_type)
+        return bound
 
     def __repr__(self):
         return "Activation(%s)" % self._act_type

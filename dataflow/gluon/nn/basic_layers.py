@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ... import ndarray as nd, symbol as sym
-from ...ndarray.calls import BoundCall
+from ...ndarray.calls import BoundCall, BoundChain
 from ..block import Block, HybridBlock
 from ..utils import _indent
 from .activations import Activation
@@ -146,25 +146,38 @@ class Dense(HybridBlock):
             self.act = Activation(activation, prefix=activation + "_") if activation is not None else None
 
     def hybrid_forward(self, F, x, weight, bias=None):
+        act = self.act
         if F is nd:
-            act = self._fully_connected(x, weight, bias)
+            if act is not None and type(act) is Activation and not (
+                    act._active or act._forward_pre_hooks or act._forward_hooks):
+                chain = self._fc_act_call(bias is None, act)
+                return chain(x, weight) if bias is None else chain(x, weight, bias)
+            out = self._fc_call(bias is None)
+            out = out(x, weight) if bias is None else out(x, weight, bias)
         else:
-            act = F.FullyConnected(x, weight, bias, name="fwd", **self._fc_params(bias is None))
-        if self.act is not None:
-            act = self.act(act)
-        return act
+            out = F.FullyConnected(x, weight, bias, name="fwd", **self._fc_params(bias is None))
+        return out if act is None else act(out)
 
     def _fc_params(self, no_bias):
         return dict(no_bias=no_bias, num_hidden=self._units, flatten=self._flatten)
 
-    def _fully_connected(self, x, weight, bias):
-        """`nd.FullyConnected` of this layer through a `BoundCall`, parsed once (imperative calls repeat it)."""
-        no_bias = bias is None
-        bound = self.__dict__.get("_fc_call")
+    def _fc_call(self, no_bias):
+        """This layer's `nd.FullyConnected` as a `BoundCall`, parsed once (imperative calls repeat it)."""
+        bound = self.__dict__.get("_fc_bound")
         if bound is None or bound.params["no_bias"] is not no_bias:
-            bound = self.__dict__["_fc_call"] = BoundCall("FullyConnected", 2 if no_bias else 3,
-                                                          **self._fc_params(no_bias))
-        return bound(x, weight) if no_bias else bound(x, weight, bias)
+            bound = self.__dict__["_fc_bound"] = BoundCall("FullyConnected", 2 if no_bias else 3,
+                                                           **self._fc_params(no_bias))
+        return bound
+
+    def _fc_act_call(self, no_bias, act):
+        """FullyConnected then the activation as a `BoundChain`: one engine push while autograd does not record
+        (Note [chained calls] in ndarray/calls.py); the Activation block runs only when hooks or hybridizing
+        make it more than its op."""
+        kept = self.__dict__.get("_fc_act_bound")       # (no_bias, act, act_type, chain)
+        if kept is None or kept[0] is not no_bias or kept[1] is not act or kept[2] != act._act_type:
+            kept = self.__dict__["_fc_act_bound"] = (no_bias, act, act._act_type,
+                                                     BoundChain(self._fc_call(no_bias), act.bound_call()))
+        return kept[3]
 
     def __repr__(self):
         shape = self.weight.shape
