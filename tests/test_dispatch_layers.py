@@ -226,3 +226,19 @@ def test_a_layer_called_again_still_honours_hooks_overridden_forward_and_hybridi
     for _ in range(2):
         np.testing.assert_allclose(twice(x).asnumpy(), 2 * (x.asnumpy() @ w.T + b), rtol=1e-5)
     assert twice._last_call is not None             # the compiled graph ran
+
+
+def test_hook_registration_returns_a_handle_that_detaches():
+    """MXNet 1.9.1's register_forward_hook / register_forward_pre_hook return a HookHandle: `detach()` (or leaving
+    its `with` block) removes the hook, and later calls no longer run it."""
+    layer = nn.Dense(3, in_units=4)
+    layer.initialize()
+    x = mx.nd.ones((2, 4))
+    seen = []
+    post = layer.register_forward_hook(lambda block, args, out: seen.append("post"))
+    with layer.register_forward_pre_hook(lambda block, args: seen.append("pre")):
+        layer(x)
+    layer(x)
+    post.detach()
+    layer(x)
+    assert seen == ["pre", "post", "post"]

@@ -30,6 +30,7 @@ from ..symbol.symbol import Symbol
 from . import _nesting
 from .cached_graph import PlanCache, _CachedBackward, _CachedGraph
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
+from .utils import HookHandle
 
 _scope_state = threading.local()
 
@@ -184,10 +185,16 @@ class Block:
         self._children[name] = block
 
     def register_forward_hook(self, hook):
-        self._forward_hooks[id(hook)] = hook
+        """hook(block, inputs, outputs) after each forward; the returned HookHandle's `detach()` removes it."""
+        handle = HookHandle()
+        handle.attach(self._forward_hooks, hook)
+        return handle
 
     def register_forward_pre_hook(self, hook):
-        self._forward_pre_hooks[id(hook)] = hook
+        """hook(block, inputs) before each forward; the returned HookHandle's `detach()` removes it."""
+        handle = HookHandle()
+        handle.attach(self._forward_pre_hooks, hook)
+        return handle
 
     def apply(self, fn):
         for child in self._children.values():
