@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import ndarray as nd
 from ..base import MXNetError
-from .io import DataBatch, DataDesc, DataIter
+from .io import BatchHoldingIter, DataBatch, DataDesc
 
 __all__ = ["CSVIter", "LibSVMIter", "MNISTIter"]
 
@@ -53,7 +53,7 @@ def _shape(shape, what):
     return shape
 
 
-class _FileBatcher(DataIter):
+class _FileBatcher(BatchHoldingIter):
     """Batches of in-memory examples `data` (N, ...) and `label` (N, ...) with MXNet's file-iterator end-of-epoch
     rules (module notes); `last_batch` is 'round', 'stale' (round_batch=False) or 'drop'."""
 
@@ -105,23 +105,6 @@ class _FileBatcher(DataIter):
                                 [nd.array(self._label[self._rows], dtype=self._label.dtype)],
                                 pad=pad, index=self._rows.astype(np.uint64))
         return True
-
-    def next(self):
-        if not self.iter_next():
-            raise StopIteration
-        return self._batch
-
-    def getdata(self):
-        return self._batch.data
-
-    def getlabel(self):
-        return self._batch.label
-
-    def getpad(self):
-        return self._batch.pad
-
-    def getindex(self):
-        return self._batch.index
 
 
 # -- CSV ---------------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from .. import image as _image
 from .. import recordio
 from ..base import MXNetError
 from ..ndarray import array
-from .io import DataBatch, DataDesc, DataIter
+from .io import BatchHoldingIter, DataBatch, DataDesc
 
 __all__ = ["ImageRecordIter", "ImageRecordUInt8Iter"]
 
@@ -54,7 +54,7 @@ def _record_offsets(path_imgrec, path_imgidx):
     return offsets
 
 
-class ImageRecordIter(DataIter):
+class ImageRecordIter(BatchHoldingIter):
     """Batches (data NCHW float32, label, pad) of the images in the RecordIO file `path_imgrec` (see the module
     doc for the augmentation order and the differences from MXNet)."""
 
@@ -146,20 +146,6 @@ class ImageRecordIter(DataIter):
         self._batch = DataBatch([array(data, dtype=self.dtype)], [array(label)], pad=pad,
                                 provide_data=self.provide_data, provide_label=self.provide_label)
         return True
-
-    def next(self):
-        if not self.iter_next():
-            raise StopIteration
-        return self._batch
-
-    def getdata(self):
-        return self._batch.data
-
-    def getlabel(self):
-        return self._batch.label
-
-    def getpad(self):
-        return self._batch.pad
 
     def __del__(self):
         if getattr(self, "_pool", None) is not None:

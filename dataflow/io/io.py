@@ -139,6 +139,30 @@ class DataIter:
         raise NotImplementedError()
 
 
+class BatchHoldingIter(DataIter):
+    """A DataIter whose `iter_next()` builds the whole next DataBatch into `self._batch`; the accessors read it
+    (the file iterators and the image record iterators)."""
+
+    _batch = None
+
+    def next(self):
+        if not self.iter_next():
+            raise StopIteration
+        return self._batch
+
+    def getdata(self):
+        return self._batch.data
+
+    def getlabel(self):
+        return self._batch.label
+
+    def getpad(self):
+        return self._batch.pad
+
+    def getindex(self):
+        return self._batch.index
+
+
 class ResizeIter(DataIter):
     """`data_iter` resized to `size` batches per epoch: it is reset and read again when it runs out early.
 
