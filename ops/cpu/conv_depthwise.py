@@ -105,7 +105,7 @@ def depthwise_backward(dy5, x5, w4, stride, pad, dilate, want_dx, dx5, want_dw, 
 # ---------------------------------------------------------------------------------------------------------------
 
 @numba.njit(nogil=True, cache=True)
-def _interior(img3, pad, padded, flat, add_from):
+def interior(img3, pad, padded, flat, add_from):
     """add_from False: write img3 (D, H, W) into the interior of the flat zero-padded image (padding untouched).
     add_from True: img3 += that interior."""
     D, H, W = img3.shape
@@ -142,7 +142,7 @@ def depthwise_forward_wide(x5, w2, offsets, bias, pad, padded, y5):
     acc = np.empty(L, y5.dtype)
     for n in range(N):
         for c in range(C):
-            _interior(x5[n, c], pad, padded, flat, False)
+            interior(x5[n, c], pad, padded, flat, False)
             for m in range(M):
                 f = c * M + m
                 acc[:] = bias[f]
@@ -174,7 +174,7 @@ def depthwise_backward_wide(dy5, x5, w2, offsets, pad, padded, want_dx, dx5, wan
     for n in range(N):
         for c in range(C):
             if want_dw:
-                _interior(x5[n, c], pad, padded, flat, False)
+                interior(x5[n, c], pad, padded, flat, False)
             if want_dx:
                 dflat[:] = 0
             for m in range(M):
@@ -197,4 +197,4 @@ def depthwise_backward_wide(dy5, x5, w2, offsets, pad, padded, want_dx, dx5, wan
                             s += np.float64(g[j]) * np.float64(flat[o + j])
                         dw2[f, t] += s
             if want_dx:
-                _interior(dx5[n, c], pad, padded, dflat, True)
+                interior(dx5[n, c], pad, padded, dflat, True)

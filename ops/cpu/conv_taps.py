@@ -21,6 +21,8 @@ import numba
 import numpy as np
 from numba import types
 
+from .conv_depthwise import interior
+
 __all__ = ["available", "tap_weights", "taps_backward", "taps_forward"]
 
 _GEMM = types.void(types.int32, types.int32, types.int32, types.int64, types.int64, types.int64, types.float64,
@@ -85,14 +87,9 @@ def taps_forward(img, pad, padded, flat, wt, offsets, groups, f0, f1, out):
     interior of flat (C, >= offsets[-1] + L; its padding stays 0), then per tap t and group g one GEMM
     out_g += wt[t, g] @ flat_g[:, offsets[t]:][:, :L]. Only output rows f0 .. f1 - 1 with one group (a thread's
     share of a single sample). float32 or float64, all C-contiguous."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
+    C = img.shape[0]
     for c in range(C):
-        for z in range(D):
-            for y in range(H):
-                base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                for x in range(W):
-                    flat[c, base + x] = img[c, z, y, x]
+        interior(img[c], pad, padded, flat[c], False)
     F, L = out.shape
     cg, fg = C // groups, F // groups
     lda = flat.shape[1]
@@ -110,18 +107,13 @@ def taps_backward(dy, img, pad, padded, flat, dflat, wt, offsets, groups, want_d
     positions 0): dwt (taps, F, C/g) += per tap dy_g @ flat_g[:, offsets[t]:][:, :L].T (want_dw: img padded into
     flat first); dx (C, D, H, W) += the interior of dflat, where dflat_g[:, offsets[t]:][:, :L] += wt[t, g].T @ dy_g
     per tap (want_dx; dflat's whole length is cleared first)."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
+    C = img.shape[0]
     F, L = dy.shape
     cg, fg = C // groups, F // groups
     lda = flat.shape[1]
     if want_dw:
         for c in range(C):
-            for z in range(D):
-                for y in range(H):
-                    base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                    for x in range(W):
-                        flat[c, base + x] = img[c, z, y, x]
+            interior(img[c], pad, padded, flat[c], False)
         for t in range(offsets.shape[0]):
             for g in range(groups):
                 _gemm(False, True, fg, cg, L, dy[g * fg], L, flat[g * cg, offsets[t]:], lda, 1.0, dwt[t, g * fg], cg)
@@ -132,8 +124,4 @@ def taps_backward(dy, img, pad, padded, flat, dflat, wt, offsets, groups, want_d
                 _gemm(True, False, cg, L, fg, wt[t, g * fg], cg, dy[g * fg], L, 1.0, dflat[g * cg, offsets[t]:],
                       lda)
         for c in range(C):
-            for z in range(D):
-                for y in range(H):
-                    base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                    for x in range(W):
-                        dx[c, z, y, x] += dflat[c, base + x]
+            interior(dx[c], pad, padded, dflat[c], True)

@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from .common import F32, same_memory
+from .conv_depthwise import interior
 from .conv_depthwise import valid_range as _valid_range
 from .conv_taps import available as taps_available
 from .conv_taps import tap_weights, taps_forward
@@ -99,14 +100,8 @@ def _col2im(col, kernel, stride, pad, dilate, out_dims, img):
 def _wide_im2col(img, pad, padded, offsets, flat, col):
     """Note [wide columns]: copy img into the interior of the zero-padded flat image, then col[r] is the slice of
     length col.shape[1] at offsets[r % len(offsets)] of channel r // len(offsets)."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
-    for c in range(C):
-        for z in range(D):
-            for y in range(H):
-                base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                for x in range(W):
-                    flat[c, base + x] = img[c, z, y, x]
+    for c in range(img.shape[0]):
+        interior(img[c], pad, padded, flat[c], False)
     K, L = len(offsets), col.shape[1]
     for r in range(col.shape[0]):
         c, off = r // K, offsets[r % K]
@@ -117,8 +112,7 @@ def _wide_im2col(img, pad, padded, offsets, flat, col):
 @numba.njit(nogil=True, cache=True)
 def _wide_col2im(col, pad, padded, offsets, flat, img):
     """The transpose of _wide_im2col: img += the interior of the sum of col's rows placed at their offsets."""
-    C, D, H, W = img.shape
-    Hp, Wp = padded[1], padded[2]
+    C = img.shape[0]
     flat[...] = 0
     K, L = len(offsets), col.shape[1]
     for r in range(col.shape[0]):
@@ -126,11 +120,7 @@ def _wide_col2im(col, pad, padded, offsets, flat, img):
         for j in range(L):
             flat[c, off + j] += col[r, j]
     for c in range(C):
-        for z in range(D):
-            for y in range(H):
-                base = ((z + pad[0]) * Hp + y + pad[1]) * Wp + pad[2]
-                for x in range(W):
-                    img[c, z, y, x] += flat[c, base + x]
+        interior(img[c], pad, padded, flat[c], True)
 
 
 @numba.njit(nogil=True, cache=True)
