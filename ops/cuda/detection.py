@@ -249,28 +249,38 @@ def backward_psroi_pooling(ctx, p, inputs, outputs, req):
 
 
 # ---- DeformableConvolution ----------------------------------------------------------------------------------------
+@cuda.jit(device=True)
+def _tap_position(t, geometry, c_, oh, ow, dgroups, offset):
+    """Element t of cols (N, C * kh * kw, OH * OW) as (n, c, deformable group, tap, a, b), the index oy of its y
+    offset (its x offset is at oy + OH * OW) and the (y, x) it samples: the tap's grid position moved by its
+    offsets. Both deformable kernels walk cols this way (as the CPU's passes)."""
+    kh, kw, sh, sw = geometry[0], geometry[1], geometry[2], geometry[3]
+    dh, dw, ph, pw = geometry[4], geometry[5], geometry[6], geometry[7]
+    length = oh * ow
+    k = t % length
+    row = (t // length) % (c_ * kh * kw)
+    n = t // (length * c_ * kh * kw)
+    c = row // (kh * kw)
+    tap = row % (kh * kw)
+    a = k // ow
+    b = k % ow
+    g = c // (c_ // dgroups)
+    oy = ((n * dgroups * 2 * kh * kw + g * 2 * kh * kw + 2 * tap) * oh + a) * ow + b
+    y = float64(a * sh - ph + (tap // kw) * dh) + offset[oy]
+    xx = float64(b * sw - pw + (tap % kw) * dw) + offset[oy + length]
+    return n, c, g, tap, a, b, oy, y, xx
+
+
 @cuda.jit
 def _deform_kernel(x, offset, cols, dcols, dx, doffset, geometry, n_, c_, height, width, oh, ow, dgroups, backward,
                    total):
     # one thread per (n, c, tap, a, b) of cols (N, C * kh * kw, OH * OW), as the CPU's _deform_pass: forward fills
     # cols; backward adds each sample's gradient to its corners in dx and to its offsets in doffset (atomics)
-    kh, kw, sh, sw = geometry[0], geometry[1], geometry[2], geometry[3]
-    dh, dw, ph, pw = geometry[4], geometry[5], geometry[6], geometry[7]
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     length = oh * ow
     while t < total:
-        k = t % length
-        row = (t // length) % (c_ * kh * kw)
-        n = t // (length * c_ * kh * kw)
-        c = row // (kh * kw)
-        tap = row % (kh * kw)
-        a = k // ow
-        b = k % ow
-        g = c // (c_ // dgroups)
-        oy = ((n * dgroups * 2 * kh * kw + g * 2 * kh * kw + 2 * tap) * oh + a) * ow + b
-        y = float64(a * sh - ph + (tap // kw) * dh) + offset[oy]
-        xx = float64(b * sw - pw + (tap % kw) * dw) + offset[oy + length]
+        n, c, g, tap, a, b, oy, y, xx = _tap_position(t, geometry, c_, oh, ow, dgroups, offset)
         if y >= 0 and xx >= 0 and y < height and xx < width:
             y_lo = int(math.floor(y))
             x_lo = int(math.floor(xx))
@@ -432,24 +442,13 @@ def _modulated_kernel(x, offset, mask, cols, dx, doffset, dmask, geometry, n_, c
     # one thread per (n, c, tap, a, b) of cols, as the CPU's _modulated_pass (ops/cpu/deformable.py): corners outside
     # the map read 0, taps beyond one pixel outside are 0; forward fills cols = mask * sample; backward reads the
     # columns' gradient from cols and adds to dx, doffset and dmask (atomics)
-    kh, kw, sh, sw = geometry[0], geometry[1], geometry[2], geometry[3]
-    dh, dw, ph, pw = geometry[4], geometry[5], geometry[6], geometry[7]
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     length = oh * ow
     while t < total:
-        k = t % length
-        row = (t // length) % (c_ * kh * kw)
-        n = t // (length * c_ * kh * kw)
-        c = row // (kh * kw)
-        tap = row % (kh * kw)
-        a = k // ow
-        b = k % ow
-        g = c // (c_ // dgroups)
-        oy = ((n * dgroups * 2 * kh * kw + g * 2 * kh * kw + 2 * tap) * oh + a) * ow + b
-        mi = ((n * dgroups * kh * kw + g * kh * kw + tap) * oh + a) * ow + b
-        y = float64(a * sh - ph + (tap // kw) * dh) + offset[oy]
-        xx = float64(b * sw - pw + (tap % kw) * dw) + offset[oy + length]
+        n, c, g, tap, a, b, oy, y, xx = _tap_position(t, geometry, c_, oh, ow, dgroups, offset)
+        taps = geometry[0] * geometry[1]
+        mi = ((n * dgroups * taps + g * taps + tap) * oh + a) * ow + b
         if y > -1.0 and xx > -1.0 and y < height and xx < width:
             y0 = int(math.floor(y))
             x0 = int(math.floor(xx))
