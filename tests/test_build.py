@@ -120,7 +120,8 @@ def test_random_dags_through_the_entry_point_equal_numpy(program, seed):
     outputs = [np.empty((BATCH, FEATURES), np.float32) for _ in heads]
     copies, _ = bind_outputs(lowered.graph.heads[:len(heads)], outputs, bound)
     grads = {n: np.full(params[n].shape, np.nan, np.float32) for n in params}
-    grad_copies, req = bind_gradients(lowered.gradients, list(grads.values()), ["write"] * len(grads), bound)
+    grad_copies, req = bind_gradients(lowered.gradients, list(grads.values()), ["write"] * len(grads), bound,
+                                       lowered.read_entries())
     plan = lowered.plan(bound, copies + grad_copies, req)
     plan.run(OpContext(is_train=True), 0, lowered.n_forward, "forward")
     plan.run(OpContext(is_train=True), lowered.n_forward, None, "backward")
