@@ -247,7 +247,11 @@ def test_profiler_writes_mxnets_chrome_trace(tmp_path):
     assert all(b["ts"] <= e["ts"] for b, e in zip(begins, ends))
     ours = [re.sub(r"[0-9]+(\.[0-9]+)?", "N", line) for line in table.splitlines()]
     want = [line for line in info["table_lines"] if line]
-    assert [line for line in ours if line] == want
+    # rows are sorted by total time, which a GC pause between a task's start and stop can reorder under load:
+    # the same lines, category blocks in MXNet's order
+    assert sorted(line for line in ours if line) == sorted(want)
+    assert [line for line in ours if line in ("event", "mydomain")] == [line for line in want
+                                                                         if line in ("event", "mydomain")]
     assert as_json["Unit"] == info["json_unit"]
     assert {cat: {name: sorted(stats) for name, stats in entries.items()}
             for cat, entries in as_json["Time"].items()} == info["json_time_entry"]
@@ -343,14 +347,10 @@ def test_library_load_errors_match_mxnet(tmp_path):
         mx.library.load(str(lib))
 
 
-def test_rtc_and_deformable_convolution_raise_clear_errors():
+def test_rtc_raises_a_clear_error():
+    # (the deformable convolution layers this test also refused are built now: tests/test_deformable.py)
     with pytest.raises(MXNetError, match="NVRTC"):
         mx.rtc.CudaModule("__global__ void f() {}")
-    from dataflow.gluon.contrib import cnn
-    for layer, op in ((cnn.DeformableConvolution, "_contrib_DeformableConvolution"),
-                      (cnn.ModulatedDeformableConvolution, "_contrib_ModulatedDeformableConvolution")):
-        with pytest.raises(MXNetError, match=op):
-            layer(4, kernel_size=3)
 
 
 def test_contrib_autograd_matches_mxnet():

@@ -280,3 +280,15 @@ def test_corrupt_image_in_a_record_dataset_names_file_and_record(tmp_path):
     assert dataset[0][0].shape[2] == 3
     with pytest.raises(MXNetError, match=r"record 1 \(id 6\) of .*a\.rec"):
         dataset[1]
+
+
+def test_truncated_images_are_refused_even_when_pillow_is_told_to_load_them(monkeypatch):
+    """GluonCV sets Pillow's global ImageFile.LOAD_TRUNCATED_IMAGES at import, which would decode half a file with
+    its missing rows filled in: imdecode still refuses it, and leaves the global as it found it."""
+    from PIL import ImageFile
+    good = unpack(MXIndexedRecordIO(fixture("imgs.idx"), fixture("imgs.rec"), "r").read_idx(0))[1]
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert mx.image.imdecode(good).shape[2] == 3
+    with pytest.raises(MXNetError, match="cannot decode"):
+        mx.image.imdecode(good[:len(good) // 2])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

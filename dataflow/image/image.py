@@ -9,6 +9,7 @@ Lanczos (4), the Augmenter classes and ImageIter are not here yet.
 """
 import io
 import random
+import threading
 
 import numpy as np
 
@@ -43,8 +44,7 @@ def imdecode(buf, flag=1, to_rgb=True, out=None):
     elif isinstance(buf, np.ndarray):
         buf = buf.tobytes()
     try:
-        image = Image.open(io.BytesIO(bytes(buf)))
-        data = np.asarray(image.convert("L" if flag == 0 else "RGB"))
+        data = _decode_strictly(Image, bytes(buf), "L" if flag == 0 else "RGB")
     except Exception as error:      # Pillow raises several types for bad data
         raise MXNetError("imdecode: cannot decode the image (%d bytes): %s" % (len(buf), error)) from None
     data = data[:, :, None] if flag == 0 else (data if to_rgb else data[:, :, ::-1])
@@ -53,6 +53,24 @@ def imdecode(buf, flag=1, to_rgb=True, out=None):
         out[:] = result
         return out
     return result
+
+
+_LENIENT_LOCK = threading.Lock()
+
+
+def _decode_strictly(Image, data, mode):
+    """The decoded pixels, refusing a truncated file even where another library (GluonCV does, at import) has set
+    Pillow's global `ImageFile.LOAD_TRUNCATED_IMAGES`, which would fill the missing rows silently. The flag is
+    switched off only around our own decodes, under a lock, and only while someone has switched it on."""
+    from PIL import ImageFile
+    if not ImageFile.LOAD_TRUNCATED_IMAGES:
+        return np.asarray(Image.open(io.BytesIO(data)).convert(mode))
+    with _LENIENT_LOCK:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            return np.asarray(Image.open(io.BytesIO(data)).convert(mode))
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 
 def imread(filename, flag=1, to_rgb=True, out=None):
