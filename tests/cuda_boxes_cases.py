@@ -13,7 +13,7 @@ while the classes (the NMS decisions, -1 when suppressed) must be equal. tests/c
 rows' samples too.
 
 Not collected by a plain `pytest` run: numba.cuda must be imported in simulator mode first.
-tests/test_cuda_boxes.py runs this file in a subprocess with NUMBA_ENABLE_CUDASIM=1.
+tests/test_cuda_sim.py runs this file in a subprocess with NUMBA_ENABLE_CUDASIM=1.
 """
 import numpy as np
 import pytest

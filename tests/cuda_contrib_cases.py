@@ -5,7 +5,7 @@ indices, empty masks and axes, one head of one position). tests/cuda_cases.py co
 every spec row; this file runs alone, in seconds.
 
 Not collected by a plain `pytest` run: numba.cuda must be imported in simulator mode first.
-tests/test_cuda_contrib.py runs this file in a subprocess with NUMBA_ENABLE_CUDASIM=1.
+tests/test_cuda_sim.py runs this file in a subprocess with NUMBA_ENABLE_CUDASIM=1.
 """
 import numpy as np
 import pytest

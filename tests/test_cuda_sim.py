@@ -1,7 +1,8 @@
 """The CUDA kernels and the GPU path under numba-cuda's simulator, plus what needs no simulator.
 
-`test_cases_under_the_simulator` runs tests/cuda_cases.py in a subprocess with NUMBA_ENABLE_CUDASIM=1 (numba.cuda
-reads it at import, and simulated and real CUDA cannot mix in one process). The coverage test lists which ops have
+`test_cases_under_the_simulator` runs tests/cuda_cases.py (and the box and contrib case files) in a subprocess
+with NUMBA_ENABLE_CUDASIM=1 (numba.cuda reads it at import, and simulated and real CUDA cannot mix in one
+process). The coverage test lists which ops have
 a CUDA kernel and fails for an op without one that has no reason in ops.cuda.without_cuda_kernel(). Run these alone
 with `pytest -m cuda`.
 """
@@ -16,10 +17,13 @@ pytestmark = pytest.mark.cuda
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_cases_under_the_simulator():
+# the generic cases of every op with a spec row; box_nms/MultiBoxDetection bit for bit; the contrib ops
+# (BilinearResize2D, index_copy/index_array/boolean_mask, the interleaved attention products), forward and backward
+@pytest.mark.parametrize("cases", ["tests/cuda_cases.py", "tests/cuda_boxes_cases.py", "tests/cuda_contrib_cases.py"])
+def test_cases_under_the_simulator(cases):
     pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/cuda_cases.py", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.run([sys.executable, "-m", "pytest", cases, "-q", "-p", "no:cacheprovider",
                            "-p", "no:warnings", "-x"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=900)
     tail = (proc.stdout + proc.stderr)[-6000:]
