@@ -122,24 +122,48 @@ def test_multi_kernel_updates_states_as_the_reference(spec, data):
     float64 reference of tests/reference_update.py."""
     dtype = np.dtype(data.draw(st.sampled_from(spec.dtypes), label="dtype"))
     attrs, inputs = spec.sample(data.draw, dtype)
+    _check_multi(spec, dtype, attrs, inputs)
+
+
+def test_multi_kernel_step_that_cancels_var_in_float32():
+    """The example hypothesis found: var = 0 << g^2 = 0.09 cancels in MXNet's grouping (error ~3e-5 of the step), and
+    req=add leaves a result (-0.28) smaller than the step (-2.53)."""
+    f32 = np.float32
+    w = np.array([0, 2], f32)
+    inputs = [np.zeros(1, f32)] * 5 + [w, np.ones(2, f32), np.array([0, 0.5], f32), np.zeros(2, f32), w.copy(),
+                                       np.ones(1, f32)]
+    attrs = {"num_weights": 2, "lrs": (0.01, 0.1), "wds": (0.0, 0.0), "etas": (1.0, 0.5), "beta1": 0.9,
+             "clip_gradient": 0.3}
+    spec = next(s for s in MULTI_SPECS if s.name == "_multi_mp_adamw_update")
+    _check_multi(spec, np.dtype(f32), attrs, inputs)
+
+
+def _check_multi(spec, dtype, attrs, inputs):
     opdef = registry.get(spec.name)
     p = opdef.parse_params(attrs)
     want_outs, want_states = getattr(R, spec.name)(R.mxnet_params(spec.name, p), *inputs)
     written = opdef.written_inputs(p)
     assert len(written) == len(want_states)
     rtol, atol = spec.tolerance(dtype)
+    # The step (new - old weight) carries the cancellation error of MXNet's grouping of var (specs_update.py's
+    # _MULTI_ADAMW_TOL), so it is bounded relative to the step, not to the result: where the step nearly cancels the
+    # weight, or req=add adds an unrelated value, a tolerance relative to the output would not hold.
+    stride = len(inputs[:-1]) // len(want_outs)
+    read = [inputs[stride * k + (4 if stride == 5 else 0)].astype(np.float64) for k in range(len(want_outs))]
+    slacks = [atol + rtol * float(np.max(np.abs(want.astype(np.float64) - r), initial=0.0))
+              for want, r in zip(want_outs, read, strict=True)]
     for req in (WRITE, ADD, NULL):
         ins = [x.copy() for x in inputs]
         old = [np.full(w.shape, 0.25, dtype) for w in want_outs]
         outs = [o.copy() for o in old]
         with np.errstate(all="ignore"):
             opdef.cpu(OpContext(), p, ins, outs, [req] * len(outs))
-        for got, o, want in zip(outs, old, want_outs, strict=True):
+        for got, o, want, slack in zip(outs, old, want_outs, slacks, strict=True):
             expected = {WRITE: want, ADD: o + want, NULL: o}[req]
             with np.errstate(over="ignore"):
                 expected = np.asarray(expected).astype(dtype)
-            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol,
-                                       err_msg="output, req=%s" % req)
+            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol,
+                                       atol=atol if req == NULL else slack, err_msg="output, req=%s" % req)
         for position, want in zip(written, want_states, strict=True):
             got = ins[position]
             np.testing.assert_allclose(got.astype(np.float64), want.astype(got.dtype).astype(np.float64),
