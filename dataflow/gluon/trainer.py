@@ -15,6 +15,15 @@ summed over the contexts and one update is applied to every copy, so the copies 
 writes the sum into every context's gradient. With `kvstore=None` each context is updated from its own gradient
 with its own optimizer state, and the copies drift apart. On one context none of this matters.
 
+Note [distributed training]
+With a dist kvstore ('dist_sync', 'dist_device_sync', 'dist_async', 'horovod', or a KVStore object; see
+dataflow/kvstore/), the Trainer holds the store as `_kvstore`. Before the first update it broadcasts every parameter
+from rank 0 (MXNet's init of the store), and each update sums every gradient over the contexts and the workers
+(`pushpull` on a store without an optimizer) before the one update, which every worker then applies alike to the
+same weights: the numbers MXNet's servers compute. The rescaling is MXNet's `scale / batch_size` with the batch size
+of one worker. `update_on_kvstore` keeps MXNet's meaning for what may be called (dist default True, horovod False,
+dist_async only True).
+
 Parameters are indexed by position, and a dict or ParameterDict is taken in sorted-name order (MXNet's rule),
 so optimizer states saved by one Trainer load into another built over the same names.
 
@@ -24,6 +33,7 @@ part of the model went unused), unless `ignore_stale_grad=True`, which skips suc
 gradient filled by hand is stale too. Autograd's backward sets the flag `fresh_grad` on the record
 (`Recorded`) of each variable whose gradient it writes; `_fresh` reads it and `step` clears it.
 """
+from .. import kvstore as kvs
 from .. import ndarray as nd
 from .. import optimizer as opt
 from ..optimizer.states import OptimizerStatesError
@@ -41,9 +51,11 @@ class Trainer:
     params : ParameterDict, dict of Parameters, or list of Parameters
     optimizer : str or Optimizer
     optimizer_params : dict, keyword arguments for the optimizer (given by name): `{'learning_rate': 0.1}`
-    kvstore : str or None, accepted for compatibility; with one device there is nothing to synchronise
-    compression_params : dict, accepted and ignored (gradient compression needs a kvstore)
-    update_on_kvstore : bool or None, accepted and ignored
+    kvstore : str, KVStore or None: 'device'/'local' sum over the contexts (Note [several contexts]); a dist type,
+        'horovod' or a KVStore object also sums over the workers (Note [distributed training])
+    compression_params : dict, gradient compression of a dist kvstore (`{'type': '2bit', 'threshold': 0.5}`);
+        ignored without one
+    update_on_kvstore : bool or None, MXNet's choice of which calls are allowed (see the notes)
 
     Examples
     --------
@@ -79,11 +91,16 @@ class Trainer:
         self._contexts = self._check_contexts()
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._compression_params = compression_params
-        aggregate = kvstore is not None and len(self._contexts) > 1
-        self._kvstore = kvstore if aggregate else None
-        self._update_on_kvstore = (True if update_on_kvstore is None else bool(update_on_kvstore)) \
-            if aggregate else None
-        self._kv_initialized, self._params_to_init = True, []      # MXNet's lazy-kvstore flags, read by libraries
+        store = kvs.distributed(kvstore)
+        aggregate = store is not None or (kvstore is not None and len(self._contexts) > 1)
+        self._kvstore = store if store is not None else kvstore if aggregate else None
+        self._distributed = store is not None
+        self._update_on_kvstore = _update_on_kvstore(store, update_on_kvstore) if store is not None else \
+            (True if update_on_kvstore is None else bool(update_on_kvstore)) if aggregate else None
+        if store is not None and compression_params:
+            store.set_gradient_compression(compression_params)
+        # MXNet's lazy-kvstore flags, read by libraries; a store broadcasts the parameters before the first update
+        self._kv_initialized, self._params_to_init = store is None, []
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
 
@@ -154,6 +171,12 @@ class Trainer:
                                  "`update_on_kvstore` to False when creating trainer." % what)
 
     def _allreduce(self):
+        if self._distributed:
+            self._init_kvstore()
+            for i, param in enumerate(self._params):
+                if param.grad_req != "null":
+                    self._kvstore.pushpull(i, param.list_grad())
+            return
         for param in self._params:
             if param.grad_req != "null":
                 grads = param.list_grad()
@@ -193,8 +216,14 @@ class Trainer:
             for k, updater in enumerate(self._updaters):
                 updater(indices, [p.list_grad()[k] for _, p in fresh], [p.list_data()[k] for _, p in fresh])
             return
-        # one update from the gradients summed over the contexts, copied to every context
-        if self._update_on_kvstore:
+        # one update from the gradients summed over the contexts (and the workers), copied to every context
+        if self._distributed:
+            if self._update_on_kvstore:      # else allreduce_grads() summed them already
+                self._init_kvstore()
+                for i, param in fresh:
+                    self._kvstore.pushpull(i, param.list_grad())
+            grads = [p.list_grad()[0] for _, p in fresh]
+        elif self._update_on_kvstore:
             grads = [_sum_on(p.list_grad(), p.list_data()[0].context) for _, p in fresh]
         else:
             grads = [p.list_grad()[0] for _, p in fresh]
@@ -203,6 +232,13 @@ class Trainer:
             first, *others = param.list_data()
             for array in others:
                 first.copyto(array)
+
+    def _init_kvstore(self):
+        """Broadcast every parameter from rank 0, once (Note [distributed training])."""
+        if not self._kv_initialized:
+            for i, param in enumerate(self._params):
+                self._kvstore.broadcast(i, param.list_data()[0], out=param.list_data())
+            self._kv_initialized = True
 
     def save_states(self, fname):
         """Save the optimizer and its states (momenta, moments, update counts) to `fname`, atomically.
@@ -231,6 +267,16 @@ class Trainer:
             extra.set_states(updater.get_states(dump_optimizer=False))
         self._optimizer = updater.optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))
+
+
+def _update_on_kvstore(store, asked):
+    """MXNet's rule: default True on a dist store that runs optimizers, False where it cannot; async needs True."""
+    capable = store.is_capable(kvs.KVStoreBase.OPTIMIZER)
+    if "async" in store.type and asked is False:
+        raise ValueError("Please set update_on_kvstore=True when training in async mode.")
+    if asked and not capable:
+        raise ValueError("Please set update_on_kvstore=False when training with %s" % store.type)
+    return capable if asked is None else bool(asked)
 
 
 def _sum_on(arrays, ctx):

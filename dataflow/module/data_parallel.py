@@ -49,7 +49,10 @@ def update(module):
             updater(indices, [g[k] for g in grads], [w[k] for w in weights])
         return
     home = module._contexts[0]
-    summed = [nd.add_n(*[g.as_in_context(home) for g in copies]) for copies in grads]
+    if module._kvstore is not None:      # Module.update's pushpull left the sum in every copy
+        summed = [copies[0] for copies in grads]
+    else:
+        summed = [nd.add_n(*[g.as_in_context(home) for g in copies]) for copies in grads]
     module._updaters[0](indices, summed, [w[0] for w in weights])
     for copies in weights:
         for other in copies[1:]:

@@ -18,12 +18,15 @@ Which arguments get gradients (MXNet's rule): parameters 'write' (`grad_req`), e
 and the symbol (its `__lr_mult__`/`__wd_mult__` attributes).
 
 The module keeps its own copies of the parameters (`get_params()`), synced from the executor after `update`s.
-Only one device is supported; `kvstore` arguments are accepted and ignored.
+Several contexts: data_parallel.py. A dist `kvstore` ('dist_sync', ..., 'horovod' or a KVStore object): the
+parameters are broadcast from rank 0 at `init_optimizer`, each update first sums every gradient over the contexts
+and the workers, and with a *_sync store the batch size in `rescale_grad` is that of all the workers (MXNet's rule).
 """
 import logging
 import warnings
 
 from .. import initializer as init
+from .. import kvstore as kvs
 from .. import optimizer as opt
 from ..context import Context, cpu
 from ..initializer import InitDesc, Uniform
@@ -106,6 +109,7 @@ class Module(BaseModule):
         self._params_dirty = False
         self._optimizer = None
         self._updater = None
+        self._kvstore = None        # a dist KVStore (init_optimizer), else None
         self._preload_opt_states = None
         self._grad_req = None
         self._exec = None           # the Executor of the current input shapes
@@ -403,6 +407,9 @@ class Module(BaseModule):
             self._sync_params_from_devices()
         first = self._data_shapes[0]
         batch_size = first.shape[DataDesc.get_batch_axis(getattr(first, "layout", "NCHW"))]
+        self._kvstore = kvs.distributed(kvstore)
+        if self._kvstore is not None and "_sync" in self._kvstore.type:
+            batch_size *= self._kvstore.num_workers      # MXNet's Module: the batch of all the workers together
         rescale_grad = 1.0 / batch_size
         idx2name = dict(enumerate(self._param_names))
         if isinstance(optimizer, str):
@@ -422,10 +429,25 @@ class Module(BaseModule):
         self._updater = opt.get_updater(optimizer)
         if self._group is not None:
             data_parallel.init_updaters(self, kvstore)
+        if self._kvstore is not None:
+            self._broadcast_params()
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
             self._preload_opt_states = None
+
+    def _param_copies(self):
+        """(index, [the parameter's array on each context], [its gradient on each context or None])."""
+        if self._group is not None:
+            return [(i, list(w), list(g)) for i, (w, g) in
+                    enumerate(zip(self._group.param_arrays, self._group.grad_arrays))]
+        return [(i, [self._exec.arg_dict[n]], [self._exec.grad_dict[n]]) for i, n in enumerate(self._param_names)]
+
+    def _broadcast_params(self):
+        """With a dist kvstore: every parameter from rank 0, on every worker and context (MXNet's kvstore init)."""
+        for index, copies, _ in self._param_copies():
+            self._kvstore.broadcast(index, copies[0], out=copies)
+        self._params_dirty = True
 
     def borrow_optimizer(self, shared_module):
         """Use `shared_module`'s optimizer and updater."""
@@ -433,6 +455,7 @@ class Module(BaseModule):
             raise RuntimeError("borrow_optimizer: the shared module has no optimizer")
         self._optimizer = shared_module._optimizer
         self._updater = shared_module._updater
+        self._kvstore = shared_module._kvstore
         self.optimizer_initialized = True
 
     def save_optimizer_states(self, fname):
@@ -516,6 +539,10 @@ class Module(BaseModule):
         if not (self.binded and self.params_initialized and self.optimizer_initialized):
             raise RuntimeError("update: call bind(), init_params() and init_optimizer() first")
         self._params_dirty = True
+        if self._kvstore is not None:    # each gradient summed over the contexts and the workers, into every copy
+            for index, _, grads in self._param_copies():
+                if grads[0] is not None:
+                    self._kvstore.pushpull(index, grads)
         if self._group is not None:
             data_parallel.update(self)
             return

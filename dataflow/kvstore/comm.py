@@ -1,0 +1,131 @@
+"""The process group a KVStore reduces over: one process (`Solo`), or the processes of an MPI job (`MPIGroup`).
+
+Only MPI moves bytes between processes (mpi4py over the MPI the `dist` extra installs, `mpich`), never sockets of
+our own. Every collective is started non-blocking and waited for with a deadline (`DATAFLOW_KVSTORE_TIMEOUT`
+seconds, default 600), so a worker whose peer died or hangs fails with an error naming the operation and the key
+instead of waiting for ever; `abort()` then ends the whole job (MPI_Abort), which is what an uncaught error in any
+worker does (`install_abort_on_error`).
+"""
+import os
+import sys
+import time
+import zlib
+
+import numpy as np
+
+from ..base import MXNetError
+
+
+class KVStoreTimeout(MXNetError):
+    """A collective did not complete in time: a worker died, hangs, or skipped an operation the others ran."""
+
+
+class Solo:
+    """One process: every collective is the identity."""
+    rank, size = 0, 1
+
+    def allreduce(self, array, what):
+        return array
+
+    def broadcast(self, array, what):
+        return array
+
+    def check_same(self, signature, what):
+        pass
+
+    def barrier(self):
+        pass
+
+
+def _timeout():
+    return float(os.environ.get("DATAFLOW_KVSTORE_TIMEOUT", "600"))
+
+
+class MPIGroup:
+    """MPI_COMM_WORLD of the job this process belongs to."""
+
+    def __init__(self):
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise MXNetError("a dist KVStore needs mpi4py and an MPI: pip install 'dataflow[dist]' (%s)" % e) from None
+        self._mpi = MPI
+        self._comm = MPI.COMM_WORLD
+        self.rank, self.size = self._comm.Get_rank(), self._comm.Get_size()
+        os.environ["DMLC_WORKER_ID"] = str(self.rank)          # what MXNet's ps-lite workers see (dataflow/launch.py)
+        install_abort_on_error(self)
+
+    def _wait(self, request, what):
+        deadline = time.monotonic() + _timeout()
+        spins = 0
+        while not request.Test():
+            spins += 1
+            if spins > 1000:                 # short collectives finish while spinning; long ones sleep between tests
+                time.sleep(1e-4 if spins < 20000 else 1e-3)
+            if time.monotonic() > deadline:
+                raise KVStoreTimeout("KVStore: %s did not complete on all %d workers within %g s "
+                                     "(DATAFLOW_KVSTORE_TIMEOUT): a worker died, hangs, or did not run it"
+                                     % (what, self.size, _timeout()))
+
+    def allreduce(self, array, what):
+        """The elementwise sum of `array` over the workers (a new contiguous array)."""
+        send = np.ascontiguousarray(array)
+        recv = np.empty_like(send)
+        self._wait(self._comm.Iallreduce(send, recv, op=self._mpi.SUM), what)
+        return recv
+
+    def broadcast(self, array, what):
+        """Rank 0's `array` on every worker."""
+        buf = np.ascontiguousarray(array).copy()
+        self._wait(self._comm.Ibcast(buf, root=0), what)
+        return buf
+
+    def check_same(self, signature, what):
+        """Raise on every worker unless all of them passed the same `signature` (a str), naming each one's."""
+        code = np.array([zlib.crc32(signature.encode())], np.int64)
+        low, high = np.empty_like(code), np.empty_like(code)
+        self._wait(self._comm.Iallreduce(code, low, op=self._mpi.MIN), what)
+        self._wait(self._comm.Iallreduce(code, high, op=self._mpi.MAX), what)
+        if low[0] != high[0]:
+            everyone = self._comm.allgather(signature)        # all alive: the reductions above completed
+            raise MXNetError("KVStore: %s differs between the workers: %s"
+                             % (what, "; ".join("rank %d: %s" % (r, s) for r, s in enumerate(everyone))))
+
+    def barrier(self):
+        self._wait(self._comm.Ibarrier(), "barrier")
+
+    def abort(self, code=1):
+        self._comm.Abort(code)
+
+
+_hooked = []
+
+
+def install_abort_on_error(group):
+    """Make an uncaught exception in this worker print its traceback and abort the whole MPI job, so the other
+    workers stop at once instead of waiting in a collective (once per process)."""
+    if _hooked:
+        return
+    _hooked.append(group)
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        sys.stderr.write("dataflow.kvstore: worker rank %d of %d failed (%s); aborting the job\n"
+                         % (group.rank, group.size, kind.__name__))
+        sys.stderr.flush()
+        group.abort(1)
+
+    sys.excepthook = hook
+
+
+_world = []
+
+
+def world(distributed):
+    """The group of this process: the MPI job's for a distributed store (one per process), else `Solo`."""
+    if not distributed:
+        return Solo()
+    if not _world:
+        _world.append(MPIGroup())
+    return _world[0]

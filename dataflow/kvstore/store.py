@@ -1,0 +1,243 @@
+"""dataflow's KVStore: MXNet's local/device stores in one process, and its dist_* stores over an MPI job.
+
+A store holds one array per key. `push` sums the arrays it is given (one per context; each first 2-bit quantised
+when compression is on), then, in a dist store, sums that over the workers (MPI allreduce); then either the
+optimizer set with `set_optimizer` updates the stored value with the sum (`updater(key, sum, stored)`), or the
+sum replaces it. `pull` copies the stored value out. These are MXNet's numbers.
+
+Note [dist without servers]
+MXNet's dist stores keep the values on parameter servers, which sum the workers' pushes and run the optimizer. Here
+every worker keeps the whole store and runs the optimizer itself on the allreduced sum: the same values, on every
+worker, with no server processes (so `save_optimizer_states` works in a dist store too). `init` takes rank 0's
+value (after checking that every worker gave the same shape and dtype). `dist_async` runs synchronously as well: a
+synchronous schedule is one of the orders MXNet's asynchronous servers may apply the updates in, so its guarantee
+("no two updates of a weight at the same time, order not guaranteed") holds, but workers wait for each other.
+"""
+import numpy as np
+
+from .. import ndarray as nd
+from .. import optimizer as opt
+from ..base import MXNetError
+from ..util import atomic_write
+from . import comm, compression
+from .base import KVStoreBase, _capability
+
+
+def _pairs(key, value, what):
+    """[(key, [arrays])] from MXNet's argument forms: one key with an array or a list (one per context), or a
+    list of keys with one array or list per key. Keys are all ints or all strs."""
+    if isinstance(key, (list, tuple)):
+        keys = list(key)
+        values = value if isinstance(value, (list, tuple)) else None
+        if values is None or len(values) != len(keys):
+            raise MXNetError("KVStore.%s: %d keys need a list of %d values, got %r"
+                             % (what, len(keys), len(keys), type(value).__name__))
+    else:
+        keys, values = [key], [value]
+    if not all(isinstance(k, str) for k in keys) and not all(isinstance(k, (int, np.integer)) for k in keys):
+        raise MXNetError("KVStore.%s: inconsistent types of keys detected (use all int or all str): %r" % (what, keys))
+    pairs = []
+    for k, v in zip(keys, values):
+        arrays = list(v) if isinstance(v, (list, tuple)) else [v]
+        if not arrays or not all(isinstance(a, nd.NDArray) for a in arrays):
+            raise MXNetError("KVStore.%s: the value of key %r must be an NDArray or a list of NDArrays, got %r"
+                             % (what, k, v))
+        pairs.append((k if isinstance(k, str) else int(k), arrays))
+    return pairs
+
+
+class KVStore(KVStoreBase):
+    """A 'local', 'device' ('nccl'), 'dist_sync', 'dist_device_sync' or 'dist_async' store (see the module's note)."""
+
+    def __init__(self, kind="local"):
+        self._type = kind
+        self._group = comm.world(kind.startswith("dist"))
+        self._store = {}
+        self._updater = None
+        self._compression = None
+
+    # ---- MXNet's API ------------------------------------------------------------------------------------------
+    def init(self, key, value):
+        """Store the initial value of each key (rank 0's, in a dist store). A key is initialised once."""
+        for k, arrays in _pairs(key, value, "init"):
+            if k in self._store:
+                raise MXNetError("KVStore.init: duplicate init of key %r" % (k,))
+            data = arrays[0].asnumpy()
+            self._group.check_same("init of key %r: shape %s, dtype %s" % (k, data.shape, data.dtype),
+                                   "the init of key %r" % (k,))
+            self._store[k] = nd.array(self._group.broadcast(data, "the init of key %r" % (k,)), dtype=data.dtype)
+
+    def push(self, key, value, priority=0):
+        """Sum each key's arrays (and, in a dist store, the workers' sums), then update the stored value with the
+        optimizer, or replace it."""
+        for k, arrays in _pairs(key, value, "push"):
+            stored = self._stored(k, arrays, "push")
+            total = self._group.allreduce(self._local_sum(k, arrays), "the push of key %r" % (k,))
+            if self._updater is not None:
+                self._updater(k, nd.array(total, dtype=stored.dtype), stored)
+            else:
+                stored[:] = total
+
+    def pull(self, key, out=None, priority=0, ignore_sparse=True):
+        """Copy each key's stored value into its array(s)."""
+        if out is None:
+            raise MXNetError("KVStore.pull: out must be given")
+        for k, arrays in _pairs(key, out, "pull"):
+            stored = self._stored(k, arrays, "pull")
+            for a in arrays:
+                stored.copyto(a)
+
+    def pushpull(self, key, value, out=None, priority=0):
+        """`push(key, value)` then `pull(key, out)`, into `value` when `out` is None."""
+        self.push(key, value, priority)
+        self.pull(key, value if out is None else out, priority)
+
+    def broadcast(self, key, value, out, priority=0):
+        """`init(key, value)` (rank 0's value) then `pull(key, out)`."""
+        self.init(key, value)
+        self.pull(key, out, priority)
+
+    def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
+        """Pull only the rows in `row_ids` (the other rows of `out` become 0). dataflow has no row_sparse storage:
+        `out` is dense, so this is the dense equivalent of MXNet's RowSparseNDArray result."""
+        if out is None or row_ids is None:
+            raise MXNetError("KVStore.row_sparse_pull: out and row_ids must be given")
+        pairs = _pairs(key, out, "row_sparse_pull")
+        ids = row_ids if isinstance(row_ids, list) else [row_ids]
+        flat_outs = [(k, a) for k, arrays in pairs for a in arrays]
+        if len(ids) == 1:
+            ids = ids * len(flat_outs)
+        if len(ids) != len(flat_outs):
+            raise MXNetError("KVStore.row_sparse_pull: %d row_ids for %d outputs" % (len(ids), len(flat_outs)))
+        for (k, a), rows in zip(flat_outs, ids):
+            stored = self._stored(k, [a], "row_sparse_pull").asnumpy()
+            rows = np.unique(rows.asnumpy().astype(np.int64))
+            if rows.size and (rows[0] < 0 or rows[-1] >= stored.shape[0]):
+                raise MXNetError("KVStore.row_sparse_pull: row id out of range [0, %d) for key %r"
+                                 % (stored.shape[0], k))
+            dense = np.zeros_like(stored)
+            dense[rows] = stored[rows]
+            a[:] = dense
+
+    def set_gradient_compression(self, compression_params):
+        """Quantise pushed gradients (MXNet's {'type': '2bit', 'threshold': t}); for 'device' and dist stores."""
+        if "device" not in self._type and "dist" not in self._type and self._type != "nccl":
+            raise MXNetError("Gradient compression is not supported for this type of kvstore (%s)" % self._type)
+        self._compression = compression.create(compression_params)
+
+    def set_optimizer(self, optimizer):
+        """Run `optimizer` on every push (in every worker of a dist store: see Note [dist without servers])."""
+        self._set_updater(opt.get_updater(optimizer))
+
+    def is_capable(self, capability):
+        return _capability(capability, optimizer=True)
+
+    def save_optimizer_states(self, fname, dump_optimizer=False):
+        """Write the optimizer's states (and the optimizer when `dump_optimizer`) to `fname`, atomically."""
+        atomic_write(fname, self._need_updater("save_optimizer_states").get_states(dump_optimizer))
+
+    def load_optimizer_states(self, fname):
+        """Load what `save_optimizer_states` wrote (read without running code from the file)."""
+        updater = self._need_updater("load_optimizer_states")
+        with open(fname, "rb") as f:
+            updater.set_states(f.read())
+
+    @property
+    def type(self):
+        return self._type
+
+    @property
+    def rank(self):
+        return self._group.rank
+
+    @property
+    def num_workers(self):
+        return self._group.size
+
+    def barrier(self):
+        """Wait until every worker reached this barrier."""
+        self._group.barrier()
+
+    _barrier = barrier
+
+    def _set_updater(self, updater):
+        """Call `updater(key, pushed_sum, stored)` on each push instead of replacing the stored value."""
+        self._updater = updater
+
+    # ---- helpers -------------------------------------------------------------------------------------------
+    def _stored(self, key, arrays, what):
+        stored = self._store.get(key)
+        if stored is None:
+            raise MXNetError("KVStore.%s: key %r has not been initialized (call init first)" % (what, key))
+        for a in arrays:
+            if a.shape != stored.shape:
+                raise MXNetError("KVStore.%s: key %r holds shape %s, got an array of shape %s"
+                                 % (what, key, stored.shape, a.shape))
+        return stored
+
+    def _local_sum(self, key, arrays):
+        values = [a.asnumpy() for a in arrays]
+        if self._compression is not None:
+            values = [self._compression(key, slot, v) for slot, v in enumerate(values)]
+        total = values[0].copy()
+        for v in values[1:]:
+            total += v
+        return total
+
+    def _need_updater(self, what):
+        if self._updater is None:
+            raise MXNetError("KVStore.%s: this store has no optimizer (call set_optimizer first)" % what)
+        return self._updater
+
+
+class Horovod(KVStoreBase):
+    """`mx.kv.create('horovod')`: allreduce and broadcast over the MPI job, without a store or an optimizer, as
+    Horovod's MXNet KVStore (`pushpull` sums; Trainer then updates locally with update_on_kvstore=False)."""
+
+    def __init__(self):
+        self._group = comm.world(True)
+
+    def broadcast(self, key, value, out, priority=0):
+        data = value.asnumpy()
+        self._group.check_same("broadcast of key %r: shape %s, dtype %s" % (key, data.shape, data.dtype),
+                               "the broadcast of key %r" % (key,))
+        data = self._group.broadcast(data, "the broadcast of key %r" % (key,))
+        for o in out if isinstance(out, list) else [out]:
+            o[:] = data
+
+    def pushpull(self, key, value, out=None, priority=0):
+        for k, arrays in _pairs(key, value, "pushpull"):
+            total = arrays[0].asnumpy().copy()
+            for a in arrays[1:]:
+                total += a.asnumpy()
+            total = self._group.allreduce(total, "the pushpull of key %r" % (k,))
+            for o in (arrays if out is None else out if isinstance(out, list) else [out]):
+                o[:] = total
+
+    def is_capable(self, capability):
+        return _capability(capability, optimizer=False)
+
+    def set_optimizer(self, optimizer):
+        raise MXNetError("the horovod KVStore does not run optimizers (is_capable('optimizer') is False); "
+                         "use gluon.Trainer(..., update_on_kvstore=False)")
+
+    @property
+    def type(self):
+        return "horovod"
+
+    @property
+    def rank(self):
+        return self._group.rank
+
+    @property
+    def local_rank(self):
+        return self._group.rank
+
+    @property
+    def num_workers(self):
+        return self._group.size
+
+    def barrier(self):
+        self._group.barrier()
+
+    _barrier = barrier

@@ -1,0 +1,115 @@
+"""One worker of the 2-process jobs tests/test_kvstore_dist.py starts with `python -m dataflow.launch -n 2`.
+
+`python tests/dist_worker.py SCENARIO OUTDIR`: each scenario writes what the test checks to OUTDIR/rank<r>.npz or
+prints it. Not collected by pytest (no test_ prefix)."""
+import os
+import sys
+
+import numpy as np
+
+import dataflow as mx
+from dataflow.base import MXNetError
+
+BATCH, FEATURES, STEPS = 4, 5, 3
+
+
+def data(rank=None):
+    """The fixed data set: 2 * BATCH samples; worker r trains on rows [r*BATCH, (r+1)*BATCH)."""
+    rng = np.random.RandomState(42)
+    x = rng.randn(2 * BATCH, FEATURES).astype(np.float32)
+    y = rng.randint(0, 3, 2 * BATCH).astype(np.float32)
+    return (x, y) if rank is None else (x[rank * BATCH:(rank + 1) * BATCH], y[rank * BATCH:(rank + 1) * BATCH])
+
+
+def net(seed):
+    mx.random.seed(seed)
+    model = mx.gluon.nn.HybridSequential()
+    model.add(mx.gluon.nn.Dense(6, activation="relu"), mx.gluon.nn.Dense(3))
+    model.initialize(mx.init.Xavier())
+    return model
+
+
+def train(model, trainer, x, y, steps=STEPS):
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    for _ in range(steps):
+        with mx.autograd.record():
+            loss = loss_fn(model(mx.nd.array(x)), mx.nd.array(y))
+        loss.backward()
+        trainer.step(BATCH)
+    return {name: p.data().asnumpy() for name, p in model.collect_params().items()}
+
+
+def module_fit(kvstore, x, y, epochs=2):
+    """Module.fit of a small softmax net, initial weights from seed 7, one batch per epoch."""
+    data_sym = mx.sym.var("data")
+    out = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(mx.sym.Activation(
+        mx.sym.FullyConnected(data_sym, num_hidden=6, name="fc1"), act_type="tanh"), num_hidden=3, name="fc2"),
+        name="softmax")
+    mod = mx.mod.Module(out)
+    it = mx.io.NDArrayIter(x, y, batch_size=len(x))
+    mx.random.seed(7)
+    mod.fit(it, num_epoch=epochs, kvstore=kvstore, optimizer="sgd",
+            optimizer_params={"learning_rate": 0.5, "momentum": 0.9}, initializer=mx.init.Xavier())
+    return mod
+
+
+def main(scenario, outdir):
+    if scenario == "trainer":
+        kv = mx.kv.create("dist_sync")
+        model = net(seed=0)                 # the same seed on every worker, as MXNet's examples do
+        trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9}, kvstore=kv)
+        params = train(model, trainer, *data(kv.rank))
+        trainer.save_states(os.path.join(outdir, "states%d" % kv.rank))
+        # different initial weights: the Trainer's broadcast from rank 0 (before its first update) makes them equal;
+        # the first gradient is each worker's own, as in MXNet
+        other = net(seed=1 + kv.rank)
+        other_trainer = mx.gluon.Trainer(other.collect_params(), "adam", kvstore="dist_device_sync")
+        broadcast = train(other, other_trainer, *data(kv.rank), steps=2)
+        np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), rank=kv.rank, workers=kv.num_workers,
+                 worker_id=int(os.environ["DMLC_WORKER_ID"]), num_worker=int(os.environ["DMLC_NUM_WORKER"]),
+                 **params, **{"broadcast/" + k: v for k, v in broadcast.items()})
+    elif scenario == "module":
+        kv = mx.kv.create("dist_sync")
+        mod = module_fit(kv, *data(kv.rank))
+        arg_params, _ = mod.get_params()
+        np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), **{k: v.asnumpy() for k, v in arg_params.items()})
+    elif scenario == "store":
+        kv = mx.kv.create("dist_sync")
+        kv.init("w", mx.nd.ones((2, 3)) * (kv.rank + 1))        # rank 0's value wins
+        got_init = mx.nd.zeros((2, 3))
+        kv.pull("w", out=got_init)
+        kv.push("w", [mx.nd.ones((2, 3)) * (kv.rank + 1), mx.nd.ones((2, 3), ctx=mx.cpu(1))])
+        summed = mx.nd.zeros((2, 3))
+        kv.pull("w", out=summed)
+        kv.set_optimizer(mx.optimizer.SGD(learning_rate=0.5))
+        kv.push("w", mx.nd.ones((2, 3)))
+        updated = mx.nd.zeros((2, 3))
+        kv.pull("w", out=updated)
+        hv = mx.kv.create("horovod")
+        value = mx.nd.ones((3,)) * (kv.rank + 10)
+        hv.pushpull("g", value)
+        kv.barrier()
+        np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), init=got_init.asnumpy(), summed=summed.asnumpy(),
+                 updated=updated.asnumpy(), horovod=value.asnumpy())
+    elif scenario == "mismatch":
+        kv = mx.kv.create("dist_sync")
+        try:
+            kv.init("w", mx.nd.ones((3,) if kv.rank == 0 else (4,)))
+        except MXNetError as e:
+            print("rank %d: %s" % (kv.rank, e), flush=True)
+            return
+        print("rank %d: no error" % kv.rank, flush=True)
+    elif scenario == "die":
+        kv = mx.kv.create("dist_sync")
+        kv.init(0, mx.nd.zeros((4,)))
+        kv.push(0, mx.nd.ones((4,)))
+        if kv.rank == 1:
+            os._exit(3)                      # dies without a word; rank 0 waits in its next push
+        kv.push(0, mx.nd.ones((4,)))
+        print("rank 0 finished", flush=True)
+    else:
+        raise SystemExit("unknown scenario %r" % scenario)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

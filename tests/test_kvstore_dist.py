@@ -1,0 +1,98 @@
+"""dist KVStores over MPI: 2-process jobs started with `python -m dataflow.launch -n 2` (loopback only) running
+tests/dist_worker.py. Truth: one process training on the concatenated batch (MXNet's dist_sync rule: the workers'
+gradients summed, rescaled by one worker's batch size), and arithmetic on the values pushed. Needs the `dist` extra
+(mpi4py and the mpich wheel); skipped without it."""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py")
+
+import dataflow as mx  # noqa: E402
+from dataflow import launch  # noqa: E402
+from tests import dist_worker  # noqa: E402
+
+WORKER = os.path.join(os.path.dirname(__file__), "dist_worker.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _launch(scenario, outdir, timeout=180, **env):
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "dataflow.launch", "-n", "2", sys.executable, WORKER, scenario,
+                             str(outdir)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=ROOT, **env))
+    return result, time.monotonic() - started
+
+
+def test_dist_sync_trainer_equals_one_process_on_the_whole_batch(tmp_path):
+    result, _ = _launch("trainer", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ranks = [np.load(tmp_path / ("rank%d.npz" % r)) for r in range(2)]
+    assert [int(r["rank"]) for r in ranks] == [0, 1] and all(int(r["workers"]) == 2 for r in ranks)
+    assert [int(r["worker_id"]) for r in ranks] == [0, 1] and all(int(r["num_worker"]) == 2 for r in ranks)
+    for name in ranks[0].files:
+        if name.startswith("broadcast/"):
+            np.testing.assert_array_equal(ranks[0][name], ranks[1][name], err_msg=name)
+    model = dist_worker.net(seed=0)
+    trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9}, kvstore=None)
+    want = dist_worker.train(model, trainer, *dist_worker.data())  # both halves in one batch, step(one half)
+    for name, value in want.items():
+        for r in ranks:
+            np.testing.assert_allclose(r[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+    # each worker saved its optimizer states; they load into a Trainer over the same parameters
+    trainer.load_states(str(tmp_path / "states1"))
+    momentum = trainer._updater.states
+    assert sorted(momentum) == list(range(len(want)))
+
+
+def test_module_fit_with_dist_sync_equals_one_process_on_the_whole_batch(tmp_path):
+    result, _ = _launch("module", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    want, _ = dist_worker.module_fit("local", *dist_worker.data()).get_params()   # rescale 1 / (2 * BATCH) both
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        assert sorted(got.files) == sorted(want)
+        for name, value in want.items():
+            np.testing.assert_allclose(got[name], value.asnumpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_dist_store_sums_workers_and_contexts_and_horovod_allreduces(tmp_path):
+    result, _ = _launch("store", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        np.testing.assert_array_equal(got["init"], np.ones((2, 3)))              # rank 0's init
+        np.testing.assert_array_equal(got["summed"], np.full((2, 3), 2 + 3.0))   # (1+1) from rank 0, (2+1) from 1
+        np.testing.assert_array_equal(got["updated"], np.full((2, 3), 5 - 0.5 * 2))   # SGD on the summed push
+        np.testing.assert_array_equal(got["horovod"], np.full(3, 10 + 11.0))
+
+
+def test_mismatched_init_is_a_clear_error_on_every_worker(tmp_path):
+    result, _ = _launch("mismatch", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for r in range(2):
+        assert ("rank %d: KVStore: the init of key 'w' differs between the workers: rank 0: init of key 'w': "
+                "shape (3,), dtype float32; rank 1: init of key 'w': shape (4,)" % r) in result.stdout
+
+
+def test_a_dead_worker_ends_the_job_in_bounded_time(tmp_path):
+    result, elapsed = _launch("die", tmp_path, timeout=120, DATAFLOW_KVSTORE_TIMEOUT="20")
+    assert result.returncode != 0
+    assert "rank 0 finished" not in result.stdout
+    assert "dataflow.launch: the job of 2 workers failed with exit status" in result.stderr
+    assert elapsed < 60
+
+
+def test_launcher_command_line():
+    cmd = launch.command(3, ["python", "train.py", "--lr", "0.1"], mpiexec="/x/mpiexec")
+    assert cmd[:3] == ["/x/mpiexec", "-n", "3"] and cmd[-4:] == ["python", "train.py", "--lr", "0.1"]
+    env = {cmd[i + 1]: cmd[i + 2] for i, a in enumerate(cmd) if a == "-genv"}
+    assert env["DMLC_ROLE"] == "worker" and env["DMLC_NUM_WORKER"] == "3" and env["DMLC_NUM_SERVER"] == "0"
+    with pytest.raises(SystemExit, match="hostfile"):
+        launch.command(2, ["python"], hostfile="/nonexistent/hosts", mpiexec="/x/mpiexec")
+    with pytest.raises(SystemExit, match="at least 1"):
+        launch.command(0, ["python"], mpiexec="/x/mpiexec")
