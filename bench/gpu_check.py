@@ -26,11 +26,12 @@ _PEAK_GBS = {"H200": 4800, "H100 SXM": 3350, "H100 NVL": 3900, "H100 PCIe": 2000
 
 
 def run_tests(timeout):
-    """tests/cuda_cases.py on the real GPU (no simulator): every CUDA kernel against the CPU's, and the GPU path."""
+    """The CUDA case files on the real GPU (no simulator): every CUDA kernel against the CPU's, and the GPU path."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["CI"] = "true"
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/cuda_cases.py", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/cuda_cases.py", "tests/cuda_boxes_cases.py",
+                           "tests/cuda_contrib_cases.py", "tests/cuda_rnn_cases.py", "-q", "-p", "no:cacheprovider",
                            "-p", "no:warnings"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
     lines = (proc.stdout + proc.stderr).strip().splitlines()

@@ -19,7 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # the generic cases of every op with a spec row; box_nms/MultiBoxDetection bit for bit; the contrib ops
 # (BilinearResize2D, index_copy/index_array/boolean_mask, the interleaved attention products), forward and backward
-@pytest.mark.parametrize("cases", ["tests/cuda_cases.py", "tests/cuda_boxes_cases.py", "tests/cuda_contrib_cases.py"])
+@pytest.mark.parametrize("cases", ["tests/cuda_cases.py", "tests/cuda_boxes_cases.py", "tests/cuda_contrib_cases.py",
+                                   "tests/cuda_rnn_cases.py"])
 def test_cases_under_the_simulator(cases):
     pytest.importorskip("numba_cuda", reason="needs the cuda extra: pip install -e '.[cuda]'")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONWARNINGS="ignore")
