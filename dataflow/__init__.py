@@ -37,7 +37,7 @@ init = initializer
 # Imported on first use (Note [lazy submodules]); any other submodule, e.g. `mx.engine`, is found the same way.
 _LAZY = {"mod": "module", "viz": "viz", "test_utils": "test_utils", "callback": "callback", "io": "io",
          "metric": "metric", "model": "model", "module": "module", "contrib": "contrib", "image": "image",
-         "monitor": "monitor", "operator": "operator", "registry": "registry", "runtime": "runtime",
+         "img": "image", "monitor": "monitor", "operator": "operator", "registry": "registry", "runtime": "runtime",
          "optimizer": "optimizer", "lr_scheduler": "lr_scheduler", "kv": "kvstore"}
 _LAZY_NAMES = {"Executor": "executor"}      # names of submodules imported on first use: name -> submodule
 

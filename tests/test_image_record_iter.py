@@ -106,8 +106,8 @@ def test_random_augmentation_gives_crops_and_mirrors_of_the_images():
 
 
 def test_bad_parameters_and_images_are_clear_errors(tmp_path):
-    with pytest.raises(MXNetError, match="max_rotate_angle=10 is not implemented"):
-        mx.io.ImageRecordIter(**arguments(CASES["plain"], max_rotate_angle=10))
+    with pytest.raises(MXNetError, match="invalid inter_method 5"):
+        mx.io.ImageRecordIter(**arguments(CASES["plain"], inter_method=5))
     with pytest.raises(MXNetError, match="unknown parameter 'colour'"):
         mx.io.ImageRecordIter(**arguments(CASES["plain"], colour=1))
     with pytest.raises(MXNetError, match="record id 2 has one label, label_width is 3"):

@@ -3,21 +3,24 @@
 MXNet runs these with OpenCV. Here decoding uses Pillow when it is installed (it is not a dependency: without it
 `imdecode`/`imread` raise MXNetError saying so), and resizing is separable interpolation with OpenCV's sampling
 positions (pixel centres, replicated borders; nearest picks floor(i * scale)): interp 0 (nearest), 1 (bilinear),
-2 (bicubic, a = -0.75) and 3 (area, when shrinking; enlarging with area is not implemented). The maths is in
-float64 and rounded to the image's dtype, so uint8 results may differ from OpenCV's fixed-point ones by 1.
-Lanczos (4), the Augmenter classes and ImageIter are not here yet.
+2 (bicubic, a = -0.75), 3 (area) and 4 (Lanczos over 8 taps). The maths is in float64 and rounded (halves up) to
+the image's dtype, so uint8 results may differ from OpenCV's fixed-point ones by 1 (Lanczos by 2).
+`copyMakeBorder` pads with numpy (OpenCV's border type numbers), `imrotate` samples with the BilinearSampler op as
+MXNet's does. The augmenters are in augment.py, ImageIter in iter.py.
 """
 import io
 import random
 import threading
+import warnings
 
 import numpy as np
+from scipy import sparse
 
 from ..base import MXNetError
 from ..ndarray import NDArray, array
 
 __all__ = ["imread", "imdecode", "imresize", "scale_down", "resize_short", "fixed_crop", "random_crop",
-           "random_size_crop", "center_crop", "color_normalize"]
+           "random_size_crop", "center_crop", "color_normalize", "copyMakeBorder", "imrotate", "random_rotate"]
 
 
 def _numpy(src):
@@ -107,29 +110,44 @@ def _cubic(t, a=-0.75):
                     np.where(t < 2, ((t - 5) * t + 8) * t * a - 4 * a, 0.0))
 
 
-def _weights(old, new, interp):
-    """(new, old) matrix mapping one axis of `old` samples to `new` with OpenCV's sampling positions."""
+def _lanczos4(t):
+    """Lanczos' windowed sinc over 4 lobes (OpenCV's INTER_LANCZOS4 before it normalises each row)."""
+    return np.sinc(t) * np.sinc(t / 4)
+
+
+def _weights(old, new, interp, area_enlarges=False):
+    """(new, old) matrix mapping one axis of `old` samples to `new` with OpenCV's sampling positions.
+    Area interpolation averages what each output pixel covers when neither axis grows (OpenCV's resizeArea);
+    otherwise (`area_enlarges`) OpenCV blends linearly only across the input pixels' edges."""
     scale = old / new
     matrix = np.zeros((new, old))
     rows = np.arange(new)
     if interp == 0:
         matrix[rows, np.minimum(np.floor(rows * scale).astype(int), old - 1)] = 1
         return matrix
-    if interp == 3:
-        if new > old:
-            raise MXNetError("imresize: area interpolation (interp=3) enlarging %d -> %d is not implemented here; "
-                             "use interp=1 or 2" % (old, new))
+    if interp == 3 and not area_enlarges:
         for i in rows:          # each output pixel averages the input pixels it covers, by overlap
             lo, hi = i * scale, (i + 1) * scale
             for j in range(int(np.floor(lo)), min(int(np.ceil(hi)), old)):
                 matrix[i, j] = min(hi, j + 1) - max(lo, j)
         return matrix / scale
-    centre = (rows + 0.5) * scale - 0.5
-    base = np.floor(centre).astype(int)
-    frac = centre - base
-    taps = (0, 1) if interp == 1 else (-1, 0, 1, 2)
-    for k in taps:
-        weight = (1 - frac if k == 0 else frac) if interp == 1 else _cubic(frac - k)
+    if interp == 3:
+        base = np.floor(rows * scale).astype(int)
+        frac = (rows + 1) - (base + 1) / scale      # how far the output pixel reaches past the input pixel's edge
+        frac = np.where(frac <= 0, 0.0, frac - np.floor(frac))
+    else:
+        centre = (rows + 0.5) * scale - 0.5
+        base = np.floor(centre).astype(int)
+        frac = centre - base
+    if interp in (1, 3):
+        taps = {0: 1 - frac, 1: frac}
+    elif interp == 2:
+        taps = {k: _cubic(frac - k) for k in (-1, 0, 1, 2)}
+    else:
+        taps = {k: _lanczos4(frac - k) for k in range(-3, 5)}
+        total = sum(taps.values())
+        taps = {k: weight / total for k, weight in taps.items()}
+    for k, weight in taps.items():
         np.add.at(matrix, (rows, np.clip(base + k, 0, old - 1)), weight)
     return matrix
 
@@ -138,13 +156,18 @@ def imresize(src, w, h, interp=1):
     """Resize an (H, W, C) image to (h, w, C) with OpenCV's interpolation code `interp` (see the module doc)."""
     data = _numpy(src)
     interp = _get_interp_method(interp, (data.shape[0], data.shape[1], h, w))
-    if interp == 4:
-        raise MXNetError("imresize: Lanczos interpolation (interp=4) is not implemented here; use interp 0-3")
-    rows, cols = _weights(data.shape[0], h, interp), _weights(data.shape[1], w, interp)
-    resized = np.einsum("ij,jk...,lk->il...", rows, data.astype(np.float64), cols)
+    old_h, old_w = data.shape[:2]
+    # the rows, then the columns: two products with sparse (banded) weight matrices
+    area_enlarges = h > old_h or w > old_w
+    rows, cols = _weights(old_h, h, interp, area_enlarges), _weights(old_w, w, interp, area_enlarges)
+    channels = data.shape[2:]
+    by_rows = sparse.csr_matrix(rows) @ data.astype(np.float64).reshape(old_h, -1)          # (h, old_w * C)
+    by_rows = np.moveaxis(by_rows.reshape((h, old_w) + channels), 1, 0).reshape(old_w, -1)   # (old_w, h * C)
+    resized = np.moveaxis((sparse.csr_matrix(cols) @ by_rows).reshape((w, h) + channels), 0, 1)
     if np.issubdtype(data.dtype, np.integer):
+        # halves round up, as OpenCV's fixed point does, after dropping float noise (so equal rows stay equal)
         info = np.iinfo(data.dtype)
-        resized = np.clip(np.rint(resized), info.min, info.max)
+        resized = np.clip(np.floor(np.round(resized, 6) + 0.5), info.min, info.max)
     return _like(src, resized.astype(data.dtype))
 
 
@@ -162,7 +185,7 @@ def scale_down(src_size, size):
 def resize_short(src, size, interp=2):
     """Resize so that the shorter side is `size`, keeping the aspect ratio."""
     h, w = src.shape[:2]
-    new_h, new_w = (size, int(size * w / h)) if h < w else (int(size * h / w), size)
+    new_h, new_w = (size * h // w, size) if h > w else (size, size * w // h)
     return imresize(src, new_w, new_h, _get_interp_method(interp, (h, w, new_h, new_w)))
 
 
@@ -183,10 +206,15 @@ def random_crop(src, size, interp=2):
     return fixed_crop(src, x0, y0, new_w, new_h, size, interp), (x0, y0, new_w, new_h)
 
 
-def random_size_crop(src, size, area, ratio, interp=2):
+def random_size_crop(src, size, area, ratio, interp=2, **kwargs):
     """A random region covering a fraction `area` ((min, max), or (area, 1)) of the image with aspect ratio
     (w / h) drawn log-uniformly from `ratio`, resized to `size` (w, h); ten tries, then center_crop:
-    (image, (x0, y0, w, h))."""
+    (image, (x0, y0, w, h)). `min_area=` is the deprecated name of `area`."""
+    if "min_area" in kwargs:
+        warnings.warn("`min_area` is deprecated. Please use `area` instead.", DeprecationWarning, stacklevel=2)
+        area = kwargs.pop("min_area")
+    if kwargs:
+        raise TypeError("random_size_crop: unexpected keyword arguments %s" % sorted(kwargs))
     h, w = src.shape[:2]
     if isinstance(area, (int, float)):
         area = (area, 1.0)
@@ -216,3 +244,96 @@ def color_normalize(src, mean, std=None):
     if std is not None:
         src = src / std
     return src
+
+
+# ---- borders and rotation ------------------------------------------------------------------------------------
+# OpenCV's border types (the values of cv2.BORDER_*, which MXNet passes on; its docstring numbers them otherwise)
+# as numpy.pad modes
+_BORDER_MODES = {0: "constant", 1: "edge", 2: "symmetric", 3: "wrap", 4: "reflect"}
+
+
+def copyMakeBorder(src, top, bot, left, right, type=0, value=0.0, values=(), out=None):  # noqa: A002 (MXNet's name)
+    """`src` (H, W, C) with borders of top/bot rows and left/right columns, OpenCV's border type: 0 constant
+    (`values` per channel, or `value`), 1 replicate (aaa|abc), 2 reflect (cba|abc), 3 wrap (abc|abc),
+    4 reflect 101 (dcb|abcd)."""
+    if type not in _BORDER_MODES:
+        raise MXNetError("copyMakeBorder: unknown border type %r (use 0-4)" % (type,))
+    data = _numpy(src)
+    widths = [(top, bot), (left, right)] + [(0, 0)] * (data.ndim - 2)
+    if type == 0:
+        channels = data.shape[2] if data.ndim == 3 else 1
+        fill = np.full(channels, value, np.float64)
+        if len(values):             # OpenCV's Scalar: the channels `values` leaves out are 0
+            fill[:] = 0
+            fill[:min(len(values), channels)] = values[:channels]
+        padded = np.empty((data.shape[0] + top + bot, data.shape[1] + left + right) + data.shape[2:], data.dtype)
+        padded[...] = fill.astype(data.dtype) if data.ndim == 3 else fill[0]
+        padded[top:top + data.shape[0], left:left + data.shape[1]] = data
+    else:
+        padded = np.pad(data, widths, mode=_BORDER_MODES[type])
+    result = _like(src, padded)
+    if out is not None:
+        out[:] = result
+        return out
+    return result
+
+
+def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
+    """Rotate a float32 image (C, H, W) or batch (N, C, H, W) by `rotation_degrees` (a scalar, or one angle per
+    image) about its centre with bilinear sampling and zero fill; zoom_in scales so that no fill shows, zoom_out
+    so that the whole rotated image fits."""
+    from .. import ndarray as nd
+    if zoom_in and zoom_out:
+        raise ValueError("`zoom_in` and `zoom_out` cannot be both True")
+    if src.dtype is not np.float32:
+        raise TypeError("Only `float32` images are supported by this function")
+    single = src.ndim == 3
+    if single:
+        if not isinstance(rotation_degrees, (int, float, np.number)):
+            raise TypeError("When a single image is passed the rotation angle is required to be a scalar.")
+        src = src.expand_dims(axis=0)
+    elif src.ndim != 4:
+        raise ValueError("Only 3D and 4D are supported by this function")
+    angles = _numpy(rotation_degrees).astype(np.float32).reshape(-1)
+    if angles.size == 1:
+        angles = np.repeat(angles, len(src))
+    if len(src) != len(angles):
+        raise ValueError("The number of images must be equal to the number of rotation angles")
+    grid = _rotation_grid(angles * np.float32(np.pi / 180), src.shape[2], src.shape[3], zoom_in, zoom_out)
+    rotated = nd.BilinearSampler(src, nd.array(grid, ctx=src.context))
+    return rotated[0] if single else rotated
+
+
+def _rotation_grid(radians, h, w, zoom_in, zoom_out):
+    """BilinearSampler's (N, 2, H, W) grid (x, y in [-1, 1]) that rotates each image by `radians` about its
+    centre, scaled for zoom_in / zoom_out; float32 as MXNet computes it."""
+    half_h, half_w = np.float32((h - 1) / 2), np.float32((w - 1) / 2)
+    ys = (np.arange(h, dtype=np.float32)[:, None] - half_h) * np.ones((1, w), np.float32)
+    xs = (np.arange(w, dtype=np.float32)[None, :] - half_w) * np.ones((h, 1), np.float32)
+    cos, sin = np.cos(radians)[:, None, None], np.sin(radians)[:, None, None]
+    x_rot = (xs * cos - ys * sin) / half_w
+    y_rot = (xs * sin + ys * cos) / half_h
+    scale = np.float32(1)
+    if zoom_in or zoom_out:
+        # the rotated image's corners, from the centre: how far they reach along x and y
+        fh, fw = np.float32(h), np.float32(w)
+        radius, corner = np.sqrt(fh * fh + fw * fw), np.arctan(fh / fw)
+        turn = np.abs(radians)
+        reach_x = np.maximum(np.abs(radius * np.cos(corner + turn)), np.abs(radius * np.cos(corner - turn)))
+        reach_y = np.maximum(np.abs(radius * np.sin(corner + turn)), np.abs(radius * np.sin(corner - turn)))
+        if zoom_out:
+            scale = np.maximum(reach_x / fw, reach_y / fh)
+        else:
+            scale = np.minimum(fw / reach_x, fh / reach_y)
+        scale = scale.astype(np.float32)[:, None, None, None]
+    return (np.stack([x_rot, y_rot], axis=1) * scale).astype(np.float32)
+
+
+def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
+    """imrotate by an angle drawn uniformly from `angle_limits` (degrees) with numpy's global generator (one per
+    image of a batch), as MXNet."""
+    if src.ndim == 3:
+        angles = np.random.uniform(*angle_limits)
+    else:
+        angles = np.random.uniform(*angle_limits, size=src.shape[0])
+    return imrotate(src, angles, zoom_in=zoom_in, zoom_out=zoom_out)

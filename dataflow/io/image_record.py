@@ -1,44 +1,45 @@
 """`mx.io.ImageRecordIter` and `ImageRecordUInt8Iter`: batches of images from a RecordIO file (as im2rec writes).
 
 Each record is unpacked (`recordio.unpack`), decoded with Pillow (RGB, or gray when data_shape[0] is 1), then
-MXNet's default augmenter runs in its order: resize the shorter side to `resize` (bilinear, integer sizes as MXNet
-computes them); enlarge, keeping the aspect, an image smaller than data_shape until it covers it; crop
-data_shape's (h, w) at the centre or, with rand_crop, at a random place; mirror (always with `mirror`, half of the
-time with rand_mirror); and for ImageRecordIter (x - mean) / std * scale per channel in float32. Batches are NCHW.
+MXNet's default augmenter runs in its order (image_record_aug.py: resize, rotation/shear/scale/aspect warp, pad,
+crop (centre, random, random-sized or random-resized), HLS shifts, colour jitter, PCA noise); then the image is
+mirrored (always with `mirror`, half of the time with rand_mirror) and for ImageRecordIter becomes
+((x - mean) * c + i) / std * scale per channel in float32 (mean: mean_r/g/b, or the image `mean_img`, computed
+and saved there on first use as MXNet does), c uniform in 1 +- max_random_contrast and i in +-
+max_random_illumination per image (1 and 0 by default). Batches are NCHW. With `path_imglist` the labels come from
+that .lst file (index, labels, path per line), looked up by each record's header id, as MXNet does.
 With round_batch (the default) the last batch is filled from the start of the data and `pad` counts those samples
 (the next epoch then starts after them, as MXNet's does); without it the rest of the last batch is zeros and, as in
 MXNet 1.9.1, `pad` is 0.
 
-Differences from MXNet: the random choices (shuffle, crops, mirrors) use numpy's RandomState(seed), not MXNet's
-generator, so they are not MXNet's draws; parts (num_parts) split the records by count (ceil(n / num_parts) each,
-as MXNet does with an index; without one MXNet splits by bytes); the other augmentations of MXNet's default
-augmenter (rotation, aspect ratio, colour, PCA noise ...) are not implemented and raise MXNetError when set.
-`preprocess_threads` threads decode and augment the samples of a batch (Pillow decodes without the GIL); the file
-is read and the random numbers drawn in the calling thread, so the batches do not depend on the thread count.
-Resizing is `image.imresize`, which may differ from OpenCV by 1 in uint8 pixels.
+Differences from MXNet: the random choices (shuffle, augmentations, mirrors) use numpy's RandomState(seed), not
+MXNet's generator, so they are not MXNet's draws; parts (num_parts) split the records by count (ceil(n /
+num_parts) each, as MXNet does with an index; without one MXNet splits by bytes). `preprocess_threads` threads
+decode and augment the samples of a batch (Pillow decodes without the GIL); the file is read and each sample's
+random seed drawn in the calling thread, so the batches do not depend on the thread count. Resizing is
+`image.imresize` and warping `image_record_aug.warp_affine`, which may differ from OpenCV by 1 or 2 in uint8 pixels.
 """
+import logging
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import image as _image
 from .. import recordio
 from ..base import MXNetError
 from ..ndarray import array
+from ..ndarray import load as nd_load
+from ..ndarray import save as nd_save
+from .image_record_aug import DEFAULTS as _AUGMENTATIONS
+from .image_record_aug import DefaultAugmenter
 from .io import BatchHoldingIter, DataBatch, DataDesc
 
 __all__ = ["ImageRecordIter", "ImageRecordUInt8Iter"]
 
 # MXNet parameters accepted and ignored here: they tune threads, prefetching, devices or logging only.
 _IGNORED = {"prefetch_buffer", "verbose", "device_id", "ctx", "seed_aug", "aug_seq",
-            "shuffle_chunk_size", "shuffle_chunk_seed", "path_imglist"}
-# augmentations of MXNet's default augmenter not implemented here, with the value that turns each off
-_UNSUPPORTED = {"random_resized_crop": False, "max_rotate_angle": 0, "max_aspect_ratio": 0, "min_aspect_ratio": None,
-                "max_shear_ratio": 0, "max_crop_size": -1, "min_crop_size": -1, "max_random_scale": 1,
-                "min_random_scale": 1, "max_random_area": 1, "min_random_area": 1, "brightness": 0, "contrast": 0,
-                "saturation": 0, "pca_noise": 0, "random_h": 0, "random_s": 0, "random_l": 0, "rotate": -1, "pad": 0,
-                "mean_img": "", "max_random_contrast": 0, "max_random_illumination": 0}
+            "shuffle_chunk_size", "shuffle_chunk_seed"}
 
 
 def _record_offsets(path_imgrec, path_imgidx):
@@ -54,6 +55,26 @@ def _record_offsets(path_imgrec, path_imgidx):
     return offsets
 
 
+def _read_label_list(path, label_width):
+    """{image index: its label_width labels} from a .lst file ("index<TAB>labels...<TAB>path" lines): with
+    path_imglist, MXNet takes the labels from there, by the records' header id."""
+    labels = {}
+    with open(path) as fh:
+        for number, line in enumerate(fh, 1):
+            fields = line.strip().split("\t")
+            if fields == [""]:
+                continue
+            try:
+                values = [float(field) for field in fields[1:1 + label_width]]
+                if len(values) < label_width or len(fields) < label_width + 2:
+                    raise ValueError
+                labels[int(float(fields[0]))] = np.array(values, np.float32)
+            except ValueError:
+                raise MXNetError("ImageRecordIter: line %d of %s is not 'index<TAB>%d label(s)<TAB>path': %r"
+                                 % (number, path, label_width, line)) from None
+    return labels
+
+
 class ImageRecordIter(BatchHoldingIter):
     """Batches (data NCHW float32, label, pad) of the images in the RecordIO file `path_imgrec` (see the module
     doc for the augmentation order and the differences from MXNet)."""
@@ -64,14 +85,19 @@ class ImageRecordIter(BatchHoldingIter):
     def __init__(self, path_imgrec, data_shape, batch_size, path_imgidx="", label_width=1, shuffle=False, seed=0,
                  round_batch=True, num_parts=1, part_index=0, resize=-1, rand_crop=False, mirror=False,
                  rand_mirror=False, inter_method=1, mean_r=0.0, mean_g=0.0, mean_b=0.0, mean_a=0.0, std_r=1.0,
-                 std_g=1.0, std_b=1.0, std_a=1.0, scale=1.0, dtype=None, fill_value=255, max_img_size=1e10,
-                 min_img_size=0.0, preprocess_threads=4, data_name="data", label_name="softmax_label", **kwargs):
+                 std_g=1.0, std_b=1.0, std_a=1.0, scale=1.0, max_random_contrast=0.0, max_random_illumination=0.0,
+                 mean_img="", dtype=None, fill_value=255, preprocess_threads=4, data_name="data",
+                 label_name="softmax_label", path_imglist="", **kwargs):
         super().__init__(batch_size)
+        normalizing = {"max_random_contrast": max_random_contrast, "max_random_illumination": max_random_illumination,
+                       "mean_img": mean_img}
+        for name, value in normalizing.items():
+            if value and not self._NORMALIZES:
+                raise MXNetError("%s: unknown parameter %r" % (type(self).__name__, name))
+        augmentations = {}
         for name, value in kwargs.items():
-            if name in _UNSUPPORTED:
-                if value != _UNSUPPORTED[name]:
-                    raise MXNetError("%s: the augmentation %s=%r is not implemented in dataflow"
-                                     % (type(self).__name__, name, value))
+            if name in _AUGMENTATIONS:
+                augmentations[name] = value
             elif name not in _IGNORED:
                 raise MXNetError("%s: unknown parameter %r" % (type(self).__name__, name))
         data_shape = tuple(int(d) for d in data_shape)
@@ -81,9 +107,10 @@ class ImageRecordIter(BatchHoldingIter):
         if not 0 <= part_index < num_parts:
             raise MXNetError("%s: part_index %d must be in [0, num_parts=%d)" % (type(self).__name__, part_index,
                                                                               num_parts))
-        if inter_method not in (0, 1, 2, 3, 9):
-            raise MXNetError("%s: inter_method %d is not implemented here (use 0, 1, 2, 3 or 9)"
+        if inter_method not in (0, 1, 2, 3, 4, 9, 10):
+            raise MXNetError("%s: invalid inter_method %r (use 0, 1, 2, 3, 4, 9 or 10)"
                              % (type(self).__name__, inter_method))
+        self._augmenter = DefaultAugmenter(data_shape, resize, rand_crop, inter_method, fill_value, **augmentations)
         self.path_imgrec, self.data_shape, self.label_width = path_imgrec, data_shape, int(label_width)
         self.shuffle, self.round_batch, self.resize, self.inter_method = shuffle, round_batch, resize, inter_method
         self.rand_crop, self.mirror, self.rand_mirror = rand_crop, mirror, rand_mirror
@@ -92,6 +119,7 @@ class ImageRecordIter(BatchHoldingIter):
         self._mean = np.array([mean_r, mean_g, mean_b][:channels], np.float32).reshape(-1, 1, 1)
         self._std = np.array([std_r, std_g, std_b][:channels], np.float32).reshape(-1, 1, 1)
         self._scale = np.float32(scale)
+        self._max_contrast, self._max_illumination = max_random_contrast, max_random_illumination
         offsets = _record_offsets(path_imgrec, path_imgidx)
         step = math.ceil(len(offsets) / num_parts)
         self._offsets = offsets[part_index * step:(part_index + 1) * step]
@@ -102,6 +130,9 @@ class ImageRecordIter(BatchHoldingIter):
         self._rng = np.random.RandomState(seed)
         self._threads, self._pool = max(1, int(preprocess_threads)), None
         self._wrapped = 0
+        self._listed_labels = _read_label_list(path_imglist, self.label_width) if path_imglist else None
+        if mean_img:
+            self._mean = self._mean_image(os.fspath(mean_img))
         label_shape = (batch_size,) if self.label_width == 1 else (batch_size, self.label_width)
         self.provide_data = [DataDesc(data_name, (batch_size,) + data_shape, self.dtype)]
         self.provide_label = [DataDesc(label_name, label_shape, np.float32)]
@@ -130,13 +161,13 @@ class ImageRecordIter(BatchHoldingIter):
         # the file is read and the random numbers drawn here, in order, so threads change nothing in the result
         offsets = [self._offsets[self._order[position]] for position in positions]
         records = [self._reader._read_at(offset, "the record at byte %d" % offset) for offset in offsets]
-        draws = self._rng.random_sample((len(positions), 3))
+        seeds = self._rng.randint(0, 2 ** 31 - 1, size=len(positions))
         if self._threads > 1 and len(positions) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ImageRecordIter")
-            samples = list(self._pool.map(self._sample, offsets, records, draws))
+            samples = list(self._pool.map(self._sample, offsets, records, seeds))
         else:
-            samples = list(map(self._sample, offsets, records, draws))
+            samples = list(map(self._sample, offsets, records, seeds))
         data = np.zeros(self.provide_data[0].shape, self.dtype)
         label = np.zeros(self.provide_label[0].shape, np.float32)
         for row, (image, labels) in enumerate(samples):
@@ -151,9 +182,10 @@ class ImageRecordIter(BatchHoldingIter):
         if getattr(self, "_pool", None) is not None:
             self._pool.shutdown(wait=False)
 
-    def _sample(self, offset, record, draw):
-        """(image CHW in self.dtype, label) of the record read at byte `offset`, augmented with the uniform
-        random numbers `draw` (numpy and Pillow only: this runs in the decoding threads)."""
+    def _sample(self, offset, record, seed, normalize=True):
+        """(image CHW in self.dtype, label) of the record read at byte `offset`, augmented with the random
+        numbers of a PCG64 generator seeded with `seed` (numpy and Pillow only: this runs in the decoding
+        threads)."""
         header, payload = recordio.unpack(record)
         what = "record id %d (byte %d of %s)" % (header.id, offset, self.path_imgrec)
         try:
@@ -163,13 +195,57 @@ class ImageRecordIter(BatchHoldingIter):
                 img = recordio._decode_opencv_style(payload, 1, what)[:, :, ::-1]      # BGR -> RGB
         except MXNetError as error:
             raise MXNetError("%s: %s" % (type(self).__name__, error)) from None
-        img = self._augment(img, draw)
+        rng = np.random.Generator(np.random.PCG64(seed))      # 10x cheaper to make than a RandomState
+        try:
+            img = self._augmenter(img, rng)
+        except MXNetError as error:
+            raise MXNetError("%s: %s: %s" % (type(self).__name__, what, error)) from None
+        if self.mirror or (self.rand_mirror and rng.uniform() < 0.5):
+            img = img[:, ::-1]
         chw = img.transpose(2, 0, 1)
-        if self._NORMALIZES:
-            chw = (chw.astype(np.float32) - self._mean) / self._std * self._scale
+        if self._NORMALIZES and normalize:
+            chw = chw.astype(np.float32) - self._mean
+            if self._max_contrast or self._max_illumination:        # per image: (x - mean) * c + i
+                contrast = 1 + rng.uniform(-self._max_contrast, self._max_contrast)
+                chw = chw * np.float32(contrast) + np.float32(rng.uniform(-1, 1) * self._max_illumination)
+            chw = chw / self._std * self._scale
         return chw.astype(self.dtype, copy=False), self._label(header)
 
+    def _mean_image(self, path):
+        """The (C, H, W) mean image of `mean_img`: read from the file (nd.save format, key "mean_img") or, as MXNet
+        does when it does not exist, the mean of one pass over the augmented images, saved there."""
+        shape = self.data_shape
+        if os.path.exists(path):
+            try:
+                saved = nd_load(path)
+            except MXNetError as error:
+                raise MXNetError("%s: cannot read the mean image %s: %s" % (type(self).__name__, path, error)) from None
+            if isinstance(saved, dict) and "mean_img" in saved:
+                mean = saved["mean_img"]
+            elif len(saved) == 1:
+                mean = list(saved.values())[0] if isinstance(saved, dict) else saved[0]
+            else:
+                raise MXNetError("%s: %s holds no array 'mean_img'" % (type(self).__name__, path))
+            if tuple(mean.shape) != shape:
+                raise MXNetError("%s: the mean image in %s has shape %s, data_shape is %s"
+                                 % (type(self).__name__, path, tuple(mean.shape), shape))
+            return mean.asnumpy().astype(np.float32)
+        logging.info("%s: cannot find %s: creating the mean image, this will take some time...",
+                     type(self).__name__, path)
+        total = np.zeros(shape, np.float64)
+        for offset in self._offsets:
+            record = self._reader._read_at(offset, "the record at byte %d" % offset)
+            total += self._sample(offset, record, self._rng.randint(0, 2 ** 31 - 1), normalize=False)[0]
+        mean = (total / len(self._offsets)).astype(np.float32)
+        nd_save(path, {"mean_img": array(mean)})
+        return mean
+
     def _label(self, header):
+        if self._listed_labels is not None:
+            if header.id not in self._listed_labels:
+                raise MXNetError("%s: record id %d is not in the image list" % (type(self).__name__, header.id))
+            labels = self._listed_labels[header.id]
+            return labels[0] if self.label_width == 1 else labels
         if header.flag == 0:
             if self.label_width > 1:
                 raise MXNetError("%s: record id %d has one label, label_width is %d" % (type(self).__name__,
@@ -180,31 +256,6 @@ class ImageRecordIter(BatchHoldingIter):
             raise MXNetError("%s: record id %d has %d labels, label_width is %d" % (type(self).__name__, header.id,
                                                                                   labels.size, self.label_width))
         return labels[0] if self.label_width == 1 else labels[:self.label_width]
-
-    def _augment(self, img, draw):
-        """MXNet's default augmenter on an (H, W, C) uint8 image: resize, crop, mirror (`draw`: 3 uniform numbers
-        for the crop's y, x and the mirror)."""
-        if self.resize > 0:
-            rows, cols = img.shape[:2]
-            if rows > cols:
-                size = (self.resize * rows // cols, self.resize)
-            else:
-                size = (self.resize, self.resize * cols // rows)
-            img = _image.imresize(img, size[1], size[0], self.inter_method)
-        height, width = self.data_shape[1:]
-        rows, cols = img.shape[:2]
-        if rows < height or cols < width:       # enlarged, keeping its aspect, until the crop fits (as MXNet)
-            ratio = max(height / rows, width / cols)
-            rows, cols = max(height, int(rows * ratio)), max(width, int(cols * ratio))
-            img = _image.imresize(img, cols, rows, self.inter_method)
-        if self.rand_crop:
-            y, x = int(draw[0] * (rows - height + 1)), int(draw[1] * (cols - width + 1))
-        else:
-            y, x = (rows - height) // 2, (cols - width) // 2
-        img = img[y:y + height, x:x + width]
-        if self.mirror or (self.rand_mirror and draw[2] < 0.5):
-            img = img[:, ::-1]
-        return img
 
 
 class ImageRecordUInt8Iter(ImageRecordIter):
