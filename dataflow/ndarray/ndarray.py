@@ -371,7 +371,10 @@ def _run(form, inputs, out):
         writes.append(var)
     if call.written:
         writes += [reads[i] for i in call.written]
-    _push_kernel(call, in_data, out_data, reads, writes, signature.small)
+    # _push_kernel written out (a frame less per call)
+    op_ctx = _TRAIN if _autograd_state.training else _PREDICT
+    get_engine().push(functools.partial(call.kernel, op_ctx, call.params, in_data, out_data, [WRITE] * len(out_data)),
+                      reads, writes, call.op_name, inline=signature.small)
     if _autograd_state.recording:
         autograd.record_op(Node(call.opdef, call.op_name, attrs=form.attrs, params=call.params), inputs, outputs)
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
