@@ -5,7 +5,8 @@ bound arrays -> memory plan (variables and outputs live outside it) -> Plan (com
 then pushes one engine op that reads the argument and aux vars and writes the output vars (and the variables its
 ops write: the aux states, a fixed gamma; the backward push writes the moving stats BatchNorm's backward updates),
 so NDArray users see ordinary asynchronous semantics. Outputs are the same NDArrays from one forward to the next,
-as in MXNet.
+as in MXNet. Each pass's push (its function, vars and OpContext) is made once per mode and reused (`_push_of`), and
+the head gradients are refilled with ones only after out_grads overwrote them: a training step costs the two pushes.
 
 With gradients requested, binding first extends the graph with the gradient nodes (scheduler/gradient.py), so one
 memory plan covers forward and backward; the forward steps are a prefix of the Plan: `forward` runs steps
@@ -84,6 +85,8 @@ class Executor:
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
         self._head_grads = [(node, nd.ones(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
                             zip(head_nodes, forward.heads)] if wanted else []
+        self._head_grads_are_ones = True    # until out_grads are copied into them (`backward`)
+        self._pushes = {}                   # (pass, is_train) -> the engine push of that pass (`_push_of`)
         # MXNet: of the out_grads given for a head that appears several times, only the last one counts
         self._overridden_heads = {k for k, eid in enumerate(forward.heads) if eid in forward.heads[k + 1:]}
         row = g.node_row_ptr
@@ -125,14 +128,32 @@ class Executor:
                 raise ShapeError("forward: argument %r is bound with shape %s, got %s"
                                  % (key, target.shape, source.shape))
             source.copyto(target)
-        plan, stop, forward_writes = self._forward_plan(is_train)
-        op_ctx = OpContext(is_train=bool(is_train), computes_gradients=any(
-            a is not None and self._grad_req[n] != "null" for n, a in zip(self._arg_names, self.grad_arrays)))
-        reads = [a._var for a in self.arg_arrays + self.aux_arrays]
-        writes = [o._var for o in self.outputs] + [a._var for a in forward_writes]
-        get_engine().push(lambda: plan.run(op_ctx, 0, stop, "forward"), reads, writes, "forward")
+        get_engine().push(*self._push_of("forward", bool(is_train)))
         self._report(0)
         return self.outputs
+
+    def _push_of(self, kind, is_train):
+        """The engine push (fn, reads, writes, name) that runs the forward or the backward pass, made at its first
+        call per mode and kept: the arrays and vars are bound for good (a recompile, `_compile`, starts afresh)."""
+        push = self._pushes.get((kind, is_train))
+        if push is not None:
+            return push
+        arrays = self.arg_arrays + self.aux_arrays
+        if kind == "forward":
+            plan, stop, forward_writes = self._forward_plan(is_train)
+            op_ctx = OpContext(is_train=is_train, computes_gradients=any(
+                a is not None and self._grad_req[n] != "null" for n, a in zip(self._arg_names, self.grad_arrays)))
+            run = plan.run
+            push = (lambda: run(op_ctx, 0, stop, "forward"), tuple(a._var for a in arrays),
+                    tuple(a._var for a in self.outputs + forward_writes), "forward")
+        else:
+            plan, start, op_ctx = self._plan, self._n_forward, OpContext(is_train=is_train)
+            run = plan.run
+            reads = tuple(a._var for a in arrays + self.outputs + [a for _, a in self._head_grads])
+            writes = tuple(a._var for a in [g for g in self.grad_arrays if g is not None] + self._backward_writes)
+            push = (lambda: run(op_ctx, start, None, "backward"), reads, writes, "backward")
+        self._pushes[(kind, is_train)] = push       # (after `_forward_plan`, which may recompile)
+        return push
 
     def _forward_plan(self, is_train):
         """(plan, n_forward, forward writes) for a forward: the bound plan, unless it folded BatchNorms (bound
@@ -164,22 +185,21 @@ class Executor:
                 if not isinstance(grad, NDArray):
                     raise TypeError("inputs must be NDArray")
             out_grads = out_grads[:len(self._head_grads)]
-            for k, ((node, target), grad) in enumerate(zip(self._head_grads, out_grads)):
+            for (node, target), grad in zip(self._head_grads, out_grads):
                 if grad.shape != target.shape:
                     raise ShapeError("backward: out_grad for %r has shape %s, the output has %s"
                                      % (node.name, grad.shape, target.shape))
+            self._head_grads_are_ones = False
+            for k, ((_, target), grad) in enumerate(zip(self._head_grads, out_grads)):
                 if k in self._overridden_heads:
                     target[:] = 0
                 else:
                     grad.copyto(target)
-        else:
+        elif not self._head_grads_are_ones:     # only the executor writes them: ones since the last fill
             for _, target in self._head_grads:
                 target[:] = 1
-        plan, start, op_ctx = self._plan, self._n_forward, OpContext(is_train=bool(is_train))
-        reads = [a._var for a in self.arg_arrays + self.aux_arrays + self.outputs]
-        reads += [a._var for _, a in self._head_grads]
-        writes = [a._var for a in self.grad_arrays if a is not None] + [a._var for a in self._backward_writes]
-        get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads, writes, "backward")
+            self._head_grads_are_ones = True
+        get_engine().push(*self._push_of("backward", bool(is_train)))
         self._report(1)
 
     # -- monitoring ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ A segment is straight-line code: the arena views it needs, made with constant of
 per fused group. A fused group is a run of consecutive elementwise steps (each with a scalar function, one output
 of n elements, inputs of n elements or of one) turned into one loop over the n elements: values flow between its
 steps in registers, and only outputs someone else reads (a later step, a copy, the caller through a bound array) are
-stored. Large loops run with prange over the cores.
+stored. Large loops can run on two threads (Note [two threads]).
 
 Sizes are read at run time: every int that depends on shapes or on the memory plan (view offsets and shapes, loop
 lengths, the bodies' int args) is an element of the segment's `sizes`, passed as its second argument `d`. Two
@@ -22,14 +22,24 @@ dependency chain per element: an out-of-order core overlaps few iterations of a 
 loop runs latency-bound (elemwise10, 1M floats: 4.4 ms, against 3.9 ms for its ten separate loops). A group holding
 such a step therefore runs tile by tile: per tile of `TILE` elements, each stage (a run of other steps, or one vmath
 step) is its own short loop, from and into tile buffers that stay in L1 (2.7 ms; memory is read and written once,
-as in one loop). A vmath stage is compiled with FMA contraction, as vmath's own loops are (the kernels' values to
-the bit); the other stages without (the kernels' last bit). Values a stage reads from memory it loads itself: an
+as in one loop), 16 floats wide where the host has AVX-512 (2.5 ms; Note [512-bit vectors] in ops/cpu/vmath.py).
+Putting the cheap steps into the vmath stages (4 stages instead of 8) measured 5-10% slower. A vmath stage is
+compiled with FMA contraction, as vmath's own loops are (the kernels' values to the bit); the other stages without
+(the kernels' last bit). Values a stage reads from memory it loads itself: an
 input stored over by an earlier stage is one that died there (in place), so no later stage reads it.
 
 Note [fusion and the memory plan]: the memory plan lets a step write where an entry that died before it lived. One
 loop interleaves its steps element by element, so a group may only read and write memory that is either disjoint
 or the very same elements (in place: the same offset and element size); a group whose loads and stores overlap
 otherwise is cut before the step that would break this. Inputs of one element are loaded before the loop.
+
+Note [two threads]: a big enough fused loop (PARALLEL_WORK) is written three times: `fused_k_run(c0, c1, ...)` runs
+its chunks c0..c1 of CHUNK elements serially; `fused_k_par` runs it on `threads` threads of numba's parallel layer,
+each taking the next chunk from a shared atomic counter until none is left (a thread that starts late or is
+preempted takes fewer chunks: a static split would wait for its slower half); `fused_k(..., n, threads)` picks one
+of them. `threads` is an element of the segment's sizes (Segment.threads), which the compiled range's LoopThreads
+(scheduler/compile.py) sets before each call: 1 unless the other core is idle and two threads measurably win, the
+same policy as a big GEMM's BLAS threads. The serial path never enters the parallel layer.
 
 Note [GEMM epilogue]: a FullyConnected adds its bias in a pass of its own over its output, and the Activation after
 it makes another (mlp1024: ~60 us of ~1.5 ms). Where a step's Body gives `bias_free` (the GEMM alone) and the steps
@@ -43,17 +53,21 @@ import math
 
 import numpy as np
 
+from ops.cpu import vmath
+from ops.jit.common import next_index
 from ops.registry import ADD, NULL
 
-# Loops over at least this many elements (times the ops in the loop) run with prange over the cores. Measured on the
-# 2-core host under a load average of 6 (a float32 multiply-add-relu loop, serial vs prange): 4k elements 0.5 vs
-# 1.9 us, 16k 2.0 vs 2.7 us, 64k 7.5 vs 5.5 us, 256k 33 vs 12 us; so from 64k on, with some margin for a busy core.
-PARALLEL_WORK = 1 << 16
+# A fused loop whose work (elements times its steps, a vmath step counting VMATH_WORK) reaches PARALLEL_WORK gets a
+# two-thread form besides its serial one (Note [two threads]). Measured on the 2-core host, other core idle, serial
+# vs two threads, median us: relu(x * 1.5 + 0.25) (work 3 per element) 64k elements 14 vs 17, 256k 66 vs 52, 1M
+# 560 vs 420; tanh(exp(x)) (work 16) 16k 27 vs 31, 64k 100 vs 71, 256k 400 vs 230. So from a work of about 1M on.
+PARALLEL_WORK = 1 << 20
+VMATH_WORK = 8
 
 # Elements per tile of a fused group with a vmath step (Note [tiled fusion]): a few float32 tile buffers of 4 KB stay
 # in L1. Measured on elemwise10's chain: 128 to 2048 elements all within 5% (2.7 ms per 1M).
 TILE = 1024
-CHUNK = 16 * TILE           # the tiles one thread runs with one set of tile buffers (prange hands out chunks)
+CHUNK = 16 * TILE           # the elements two threads take from a loop at a time (Note [two threads])
 
 # The generated functions' numba flags: the scalar functions inlined into fused loops get the caller's error model,
 # and numpy's is the kernels' (1 / 0 is inf, no exception); no fastmath (it would change the last bits).
@@ -86,6 +100,7 @@ class Segment:
     arg_eids: tuple
     fused: list         # number of steps in each fused group
     sizes: np.ndarray   # the ints read at run time (int64), see the module docstring
+    threads: tuple = ()     # the positions in sizes of the thread counts of two-thread loops (Note [two threads])
 
 
 @dataclasses.dataclass
@@ -98,7 +113,8 @@ class Lowered:
 def lower(plan, start, stop, bodies, where, readers, copied, parallel, fuse=True):
     """Lower steps[start:stop]. `bodies[i]`: step i's Body or None. `where[eid]`: a Where. `readers[eid]`: the
     indices of the steps reading the entry (over the whole plan); `copied`: entries a Plan copy reads.
-    `parallel`: whether prange may be used; `fuse`: whether elementwise runs become one loop."""
+    `parallel()`: whether big loops get a two-thread form (Note [two threads]; asked only where a loop is big
+    enough: it may start numba's threads); `fuse`: whether elementwise runs become one loop."""
     writer = _ModuleWriter(plan, where, readers, copied, parallel, fuse)
     pieces, i = [], start
     while i < stop:
@@ -165,6 +181,13 @@ class _ModuleWriter:
             sizes.append(int(value))
             return "d[%d]" % (len(sizes) - 1)
 
+        threads = []
+
+        def thread_count():
+            """The expression reading a two-thread loop's thread count, set per call (Note [two threads])."""
+            threads.append(len(sizes))
+            return size(1)
+
         def ref(eid, flat=False):
             """The expression for entry eid's array in the segment (flattened to one dimension when asked)."""
             w = self.where[eid]
@@ -199,13 +222,13 @@ class _ModuleWriter:
             run = self._epilogue_run(i, stop, bodies)
             if run:                 # Note [GEMM epilogue]: the GEMM alone, then its bias add in the run's loop
                 lines.append(call(i, bodies[i].bias_free, skip=bodies[i].bias_input))
-                lines.append("    " + self._fused_call(run, bodies, ref, size, head=i))
+                lines.append("    " + self._fused_call(run, bodies, ref, size, thread_count, head=i))
                 fused.append(1 + len(run))
                 i += 1 + len(run)
                 continue
             group = self._fusable_run(i, stop, bodies)
             if len(group) >= 2:
-                lines.append("    " + self._fused_call(group, bodies, ref, size))
+                lines.append("    " + self._fused_call(group, bodies, ref, size, thread_count))
                 fused.append(len(group))
                 i += len(group)
                 continue
@@ -213,7 +236,7 @@ class _ModuleWriter:
             i += 1
         params = ", ".join(["arena", "d"] + ["a%d" % e for e in args])
         self.functions.append("@numba.njit(%s)\ndef %s(%s):\n%s\n" % (_FLAGS, name, params, "\n".join(lines)))
-        return Segment(start, stop, name, tuple(args), fused, np.array(sizes, dtype=np.int64))
+        return Segment(start, stop, name, tuple(args), fused, np.array(sizes, dtype=np.int64), tuple(threads))
 
     # -- fusion -------------------------------------------------------------------------------------------------
     def _elementwise(self, i, bodies):
@@ -302,32 +325,55 @@ class _ModuleWriter:
             return True
         return wa.offset == wb.offset and wa.dtype.itemsize == wb.dtype.itemsize and wa.size == wb.size
 
-    def _fused_call(self, group, bodies, ref, size, head=None):
+    def _fused_call(self, group, bodies, ref, size, thread_count, head=None):
         """Write the loop function of a group (after the GEMM step `head`, whose bias add it makes: Note [GEMM
         epilogue]); return the segment's line calling it."""
         loads, stores = self._plan_group(group, head)
         n = self.where[self._outs(group[0])[0]].size
         name = "fused_%d" % self.fused_count
         self.fused_count += 1
-        parallel = self.parallel and n * len(group) >= PARALLEL_WORK
         tiled = head is None and any(bodies[i].scalar_vmath for i in group)
+        work = n * sum(VMATH_WORK if bodies[i].scalar_vmath else 1 for i in group)
+        parallel = head is None and work >= PARALLEL_WORK and self.parallel()
         names = {} if tiled else self._in_place_names(loads, stores, n)
         params = ["m%d" % e for e in loads if e not in names] + ["o%d" % e for e, _ in stores]
         args = [ref(e, flat=True) for e in loads if e not in names] + [ref(e, flat=True) for e, _ in stores]
         before = ["    x%d = m%d[0]" % (e, e) for e in loads if self.where[e].size != n]
-        loop = "numba.prange" if parallel else "range"
-        flags = _FLAGS + (", parallel=True" if parallel else "")
         steps = [self.plan.steps[i].op_name for i in ([] if head is None else [head]) + group]
+        comment = "  # fused: %s" % ", ".join(steps)
         if head is not None:
-            body = self._epilogue_loop(head, group, bodies, loads, stores, n, loop, params, args, ref, size, names)
+            body = self._epilogue_loop(head, group, bodies, loads, stores, n, params, args, ref, size, names)
+        elif parallel:          # Note [two threads]: chunks c0..c1, and the two ways to run them
+            first, last = "c0 * %d" % CHUNK, "min(n, c1 * %d)" % CHUNK
+            body = self._tiled(name, group, bodies, loads, stores, n, first, last) if tiled else \
+                ["    for i in range(%s, %s):" % (first, last)] + self._stage_lines(group, bodies, loads, stores, n,
+                                                                                   "i", "i", names=names)
+            self._function(name + "_run", ["c0", "c1"] + params + ["n"], before + body)
+            self._function(name + "_par", params + ["n", "threads"], [
+                "    chunks = (n + %d) // %d" % (CHUNK - 1, CHUNK),
+                "    taken = np.zeros(1, np.int64)",
+                "    for w in numba.prange(threads):",
+                "        c = %s(taken, 0)" % self.alias(next_index, "next_index"),
+                "        while c < chunks:",
+                "            %s_run(c, c + 1, %s)" % (name, ", ".join(params + ["n"])),
+                "            c = %s(taken, 0)" % self.alias(next_index, "next_index")], parallel=True)
+            self._function(name, params + ["n", "threads"], [
+                "    if threads > 1:",
+                "        %s_par(%s)" % (name, ", ".join(params + ["n", "threads"])),
+                "    else:",
+                "        %s_run(0, (n + %d) // %d, %s)" % (name, CHUNK - 1, CHUNK, ", ".join(params + ["n"]))])
+            return "%s(%s)%s" % (name, ", ".join(args + [size(n), thread_count()]), comment)
         elif tiled:
-            body = self._tiled(name, group, bodies, loads, stores, n, parallel)
+            body = self._tiled(name, group, bodies, loads, stores, n, "0", "n")
         else:
-            body = ["    for i in %s(n):" % loop] + self._stage_lines(group, bodies, loads, stores, n, "i", "i",
-                                                                         names=names)
+            body = ["    for i in range(n):"] + self._stage_lines(group, bodies, loads, stores, n, "i", "i",
+                                                                  names=names)
+        self._function(name, params + ["n"], before + body)
+        return "%s(%s)%s" % (name, ", ".join(args + [size(n)]), comment)
+
+    def _function(self, name, params, lines, flags=_FLAGS, parallel=False):
         self.functions.append("@numba.njit(%s)\ndef %s(%s):\n%s\n" % (
-            flags, name, ", ".join(params + ["n"]), "".join(line + "\n" for line in before + body)))
-        return "%s(%s)  # fused: %s" % (name, ", ".join(args + [size(n)]), ", ".join(steps))
+            flags + (", parallel=True" if parallel else ""), name, ", ".join(params), "\n".join(lines)))
 
     def _in_place_names(self, loads, stores, n):
         """Loads of a one-pass loop whose memory an output of the loop overwrites in place, each read through that
@@ -344,7 +390,7 @@ class _ModuleWriter:
                     break
         return names
 
-    def _epilogue_loop(self, head, group, bodies, loads, stores, n, loop, params, args, ref, size, names):
+    def _epilogue_loop(self, head, group, bodies, loads, stores, n, params, args, ref, size, names):
         """Note [GEMM epilogue]: the loop over the GEMM's output, row by row, adding bias[j] to each value before
         the group's steps; the biased value is stored back where someone else reads it. Adds its own parameters
         (the output where it is not stored, the bias `mb`, the row length `h`) to `params` and `args`."""
@@ -368,7 +414,7 @@ class _ModuleWriter:
         inner += self._stage_lines(group, bodies, loads, stores, n, "i", "i", names=names)
         if stored:
             inner.append("        %s[i] = x%d" % (source, out))
-        return (["    for r in %s(n // h):" % loop, "        for j in range(h):", "            i = r * h + j"]
+        return (["    for r in range(n // h):", "        for j in range(h):", "            i = r * h + j"]
                 + ["    " + line for line in inner])
 
     def _stage_lines(self, stage, bodies, loads, stores, n, index, memory_index, tiles=(), later=(), names=None):
@@ -399,8 +445,9 @@ class _ModuleWriter:
                 lines.append("        o%d[%s] %s= x%d" % (e, memory_index, "+" if req == ADD else "", e))
         return lines
 
-    def _tiled(self, name, group, bodies, loads, stores, n, parallel):
-        """The loop of a group with a vmath step, tile by tile, one function per stage (Note [tiled fusion])."""
+    def _tiled(self, name, group, bodies, loads, stores, n, first, last):
+        """The loop of a group with a vmath step over elements [first, last) (expressions), tile by tile, one
+        function per stage (Note [tiled fusion])."""
         graph, steps = self.plan.graph, self.plan.steps
         stages = []
         for i in group:
@@ -413,11 +460,10 @@ class _ModuleWriter:
         crossing = sorted({e for k, stage in enumerate(stages) for i in stage for e in graph.inputs[steps[i].nid]
                            if producer.get(e, k) < k})
         scalars = [e for e in loads if self.where[e].size != n]
-        # chunks of tiles, each with its own tile buffers: prange hands chunks to threads
-        lines = ["    for c in %s((n + %d) // %d):" % ("numba.prange" if parallel else "range", CHUNK - 1, CHUNK)]
-        lines += ["        t%d = np.empty(%d, np.%s)" % (e, TILE, self.where[e].dtype.name) for e in crossing]
-        lines.append("        for base in range(c * %d, min(n, (c + 1) * %d), %d):" % (CHUNK, CHUNK, TILE))
-        lines.append("            m = min(%d, n - base)" % TILE)
+        lines = ["    t%d = np.empty(%d, np.%s)" % (e, TILE, self.where[e].dtype.name) for e in crossing]
+        lines.append("    for base in range(%s, %s, %d):" % (first, last, TILE))
+        lines.append("        m = min(%d, n - base)" % TILE)
+        wide = self.alias(vmath.prefer_wide_vectors, "prefer_wide_vectors")
         for k, stage in enumerate(stages):
             reads = {e for i in stage for e in graph.inputs[steps[i].nid]}
             made = {self._outs(i)[0] for i in stage}
@@ -429,13 +475,13 @@ class _ModuleWriter:
             stage_name = "%s_%d" % (name, k)
             stage_args = (["base", "m"] + ["t%d" % e for e in tiles_in + tiles_out] + ["m%d" % e for e in memory]
                           + ["x%d" % e for e in values] + ["o%d" % e for e, _ in outs])     # named alike in both
-            stage_lines = ["    for j in range(m):"] + self._stage_lines(
+            # 16 floats wide on AVX-512 (Note [512-bit vectors] in ops/cpu/vmath.py)
+            stage_lines = ["    %s()" % wide, "    for j in range(m):"] + self._stage_lines(
                 stage, bodies, memory, outs, n, "j", "base + j", tiles=tiles_in, later=tiles_out)
-            self.functions.append("@numba.njit(%s)\ndef %s(%s):\n%s\n" % (
-                _VMATH_FLAGS if bodies[stage[0]].scalar_vmath else _FLAGS, stage_name, ", ".join(stage_args),
-                "\n".join(stage_lines)))
-            lines.append("            %s(%s)  # %s" % (stage_name, ", ".join(stage_args),
-                                                       ", ".join(steps[i].op_name for i in stage)))
+            self._function(stage_name, stage_args, stage_lines,
+                           flags=_VMATH_FLAGS if bodies[stage[0]].scalar_vmath else _FLAGS)
+            lines.append("        %s(%s)  # %s" % (stage_name, ", ".join(stage_args),
+                                                   ", ".join(steps[i].op_name for i in stage)))
         return lines
 
 

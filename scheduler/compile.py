@@ -21,8 +21,12 @@ Copies, GPU plans and steps without a body stay interpreted. A range whose bigge
 `blas_threads.PARALLEL_FLOPS` runs each compiled call inside its `GemmSite`, which picks the BLAS threads for the
 call (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py).
 
+Big fused loops have a two-thread form (Note [two threads] in codegen.py); a range holding one runs each call inside
+its `LoopThreads` (scheduler/loop_threads.py), which picks the thread count, unless a GemmSite picks BLAS
+threads for that range.
+
 Env: `DATAFLOW_JIT=0` turns the compiler off, `DATAFLOW_JIT=nofuse` compiles without fusing (for bisecting a
-wrong answer), `DATAFLOW_JIT_PARALLEL=1` lets large fused loops use prange (off by default: `_parallel_ok`).
+wrong answer), `DATAFLOW_JIT_PARALLEL` (scheduler/loop_threads.py) sets when big loops use two threads.
 `DATAFLOW_DEBUG=1` prints one line per compiled range: its ops, fused groups, compile time, cache hit.
 """
 import collections
@@ -40,6 +44,7 @@ from ops.cpu.nn import fc_gemm_flops
 from ops.errors import MXNetError
 
 from . import codegen, plan_cache
+from .loop_threads import LoopThreads, parallel_ok
 
 # A range of at least this many steps compiles in a background thread (running interpreted meanwhile); a smaller
 # one compiles before its run when that is a cache load (see `_Range.for_run`).
@@ -335,7 +340,9 @@ _memo_lock = threading.Lock()
 
 class _Range:
     """Steps [start, stop) of a CompiledPlan: lowered, loaded and compiled once, maybe in the background. A range
-    that fails to lower or compile (a body numba cannot type, say) runs interpreted, its `info` saying why."""
+    that fails to lower or compile (a body numba cannot type, say) runs interpreted, its `info` saying why.
+    `site`: what each compiled call runs inside, the GemmSite of its biggest GEMM or, where that is inactive, the
+    LoopThreads of its two-thread loops (one policy times a call at a time)."""
 
     def __init__(self, owner, start, stop):
         self.site = blas_threads.GemmSite(_biggest_gemm(owner.plan, start, stop))
@@ -346,8 +353,9 @@ class _Range:
         self.runs = 0
         self.info = None
         try:
+            # no two-thread loops where the GemmSite times the calls: they would never run on two threads
             lowered = codegen.lower(owner.plan, start, stop, owner.bodies, owner.where, owner.shared.readers,
-                                    owner.copied, _parallel_ok(), _fusing())
+                                    owner.copied, lambda: not self.site.active and parallel_ok(), _fusing())
         except Exception as err:    # noqa: BLE001 - a compiler bug must not fail the run
             self.pieces, self.info = _interpreted(start, stop, err)
             return
@@ -356,6 +364,10 @@ class _Range:
             self.info = dict(segments=0, interpreted=stop - start, fused=[], compile_ms=0.0, cache_hit=None,
                              key=None, source="", error=None)
             return
+        flags = [(seg.sizes, k) for _, _, seg in lowered.pieces if seg is not None for k in seg.threads]
+        if flags and not self.site.active:
+            self.site = LoopThreads(flags, (lowered.source, tuple(
+                seg.sizes.tobytes() for _, _, seg in lowered.pieces if seg is not None)))
         plan = owner.plan
         metas = {seg.name: [owner.where[e] for e in seg.arg_eids] for _, _, seg in lowered.pieces if seg is not None}
         self.job = (lowered, metas, start, stop, [s.op_name for s in plan.steps[start:stop]], owner.shared.graph)
@@ -535,29 +547,6 @@ def _numba_warm():
     importing it (numba's `load_additional_registries`, scipy's BLAS check), so that one goes to the background
     too, and the first calls run interpreted."""
     return "numba.np.arraymath" in sys.modules
-
-
-_parallel = None
-
-
-def _parallel_ok():
-    """prange only when asked (`DATAFLOW_JIT_PARALLEL=1`) and under a thread-safe threading layer (omp, tbb):
-    numba's workqueue aborts the process when two threads run parallel code at once, which the engine's workers and
-    inline calls could do. Off by default: with the other core busy a prange loop waits for its slower half
-    (elemwise10, 1M floats, one core loaded: 4.2 ms serial, 14 ms prange), and a started OpenMP pool makes a later
-    fork() kill its child."""
-    global _parallel
-    if os.environ.get("DATAFLOW_JIT_PARALLEL", "0") != "1":
-        return False
-    if _parallel is None:
-        import numba
-        from numba.np.ufunc import parallel
-        try:
-            parallel._launch_threads()
-            _parallel = numba.threading_layer() in ("omp", "tbb")
-        except Exception:   # noqa: BLE001 - no threading layer at all
-            _parallel = False
-    return _parallel
 
 
 _pool = None

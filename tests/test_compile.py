@@ -200,18 +200,21 @@ def test_fused_equals_unfused(dtype, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_large_loop_runs_in_parallel():
+def test_a_large_loop_has_a_two_thread_form(monkeypatch):
+    """More in tests/test_fusion_threads.py (Note [two threads] in scheduler/codegen.py)."""
+    monkeypatch.setenv("DATAFLOW_JIT_PARALLEL", "1")
     x = mx.sym.Variable("x")
-    compiled = check(mx.sym.relu(x * 1.5 + 0.25), _values(["x"], (256, 512), np.float32), {"x": "write"})
+    n = codegen.PARALLEL_WORK // 3 + 5
+    compiled = check(mx.sym.relu(x * 1.5 + 0.25), _values(["x"], (1, n), np.float32), {"x": "write"})
     info = compiled.info(0, 3)
     assert info["fused"] == [3]
     if compiled_parallel():
-        assert "numba.prange(n)" in info["source"]
+        assert "numba.prange(threads)" in info["source"]
 
 
 def compiled_parallel():
-    from scheduler import compile as jit
-    return jit._parallel_ok()
+    from scheduler import loop_threads
+    return loop_threads.parallel_ok()
 
 
 def test_a_scalar_input_broadcasts_in_a_fused_loop():
@@ -557,9 +560,7 @@ def test_big_gemms_on_more_blas_threads_equal_interpreted(monkeypatch):
     # Note [when a 2-thread GEMM pays]: a range whose GEMMs reach PARALLEL_FLOPS runs under its GemmSite, which
     # (the other cores faked free) tries 2 threads at once; the results stay the interpreted Plan's
     from ops.cpu import blas_threads as bt
-    free = bt.OtherLoad(cores=[0, 1], busy_reader=lambda: 0.0, own_reader=lambda: 0.0, clock=lambda: 0.0)
-    free._others = 0.0
-    monkeypatch.setattr(bt, "_other_load", free)
+    monkeypatch.setattr(bt, "_other_load", bt.OtherLoad(running_reader=lambda: 1))    # only the caller runs
     monkeypatch.setattr(bt, "_usable_cores", lambda: [0, 1])
     previous = bt.set_blas_threads("auto")
     try:

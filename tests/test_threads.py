@@ -152,25 +152,42 @@ class Fake:
         return self.values.pop(0)
 
 
-def test_other_load_is_busy_time_minus_our_own_per_wall_second_read_once_per_window():
-    clock = Fake([0.0, 0.3, 0.4, 0.6, 0.62])
-    busy = Fake([10.0, 10.45, 10.95, 11.2])     # our cores' busy seconds (all processes), from /proc/stat
-    own = Fake([1.0, 1.3, 1.6, 1.65])           # this process's CPU seconds
-    load = bt.OtherLoad(cores=[0, 1], window=0.25, busy_reader=busy, own_reader=own, clock=clock)
-    assert load.busy() is None                                   # t=0: the first read starts the window
-    assert abs(load.busy() - (0.45 - 0.3) / 0.3) < 1e-9         # t=0.3: others used half a core
-    assert not load.free()                                       # t=0.4: same window, 0.5 > OTHERS_BUSY_MAX
-    assert abs(load.busy() - (0.5 - 0.3) / 0.3) < 1e-9         # t=0.6: a new window (no /proc/stat read between)
-    assert load.free() is False and busy.values == [11.2]
+def test_other_load_is_the_runnable_tasks_now_less_the_caller_and_our_spinning_helpers():
+    # Note [when a 2-thread GEMM pays], rule 1: a snapshot of the kernel's runnable count, not an average
+    load = bt.OtherLoad(running_reader=Fake([1, 2, 2, 3, 2, 2]), clock=Fake([0.0, 0.0, 0.0, 0.01, 0.02, 0.03, 0.04]),
+                        cpus=2)
+    assert load.free(2)                         # t=0: only the caller runs
+    assert load.others() == 1                   # one other task runs now (another process, or another of our threads)
+    assert not load.free(2)
+    load.ran_on(2)                              # t=0.01: a call on 2 threads ended; its helper spins a while
+    assert load.others() == 1                   # t=0.02: caller + our helper + one other
+    assert load.free(2)                         # t=0.03: caller + our helper only
+    load.ran_on(1)                              # a call on one thread leaves no new helper behind (no clock read)
+    assert load.free(2)                         # t=0.04: still within the first call's tail
 
 
-def test_other_load_first_estimate_after_a_fifth_of_a_window_and_unknown_counts_as_busy():
-    load = bt.OtherLoad(cores=[0, 1], window=0.25, busy_reader=Fake([5.0, 5.06]), own_reader=Fake([2.0, 2.05]),
-                        clock=Fake([0.0, 0.06]))
-    assert load.busy() is None
-    assert abs(load.busy() - (0.06 - 0.05) / 0.06) < 1e-9          # t=0.06 >= 0.25 / 5: others used 1/6 core
-    unreadable = bt.OtherLoad(cores=[0], busy_reader=lambda: None, clock=Fake([0.0]))
-    assert not unreadable.free()
+def test_other_load_on_a_bigger_machine_leaves_room_for_other_work_elsewhere():
+    load = bt.OtherLoad(running_reader=Fake([5, 6, 3, 3]), clock=lambda: 0.0, cpus=8)
+    assert load.free(4)                         # 4 others + our 4 threads fit on 8 CPUs
+    assert not load.free(4)                     # 5 others do not
+    assert load.free(6) and not load.free(9)
+
+
+def test_other_load_forgets_our_helpers_after_the_spin_tail_and_unknown_counts_as_busy():
+    load = bt.OtherLoad(running_reader=Fake([2, 2]), clock=Fake([0.0, 0.01, 0.02 + bt.SPIN_TAIL]), cpus=2)
+    load.ran_on(2)
+    assert load.free(2)                         # within the tail: the second runnable task is our helper
+    assert not load.free(2)                     # after it: someone else's
+    assert not bt.OtherLoad(running_reader=lambda: None).free(2)
+
+
+def test_run_queue_reads_the_kernels_runnable_count(tmp_path):
+    fake = tmp_path / "loadavg"
+    fake.write_text("0.52 0.58 0.59 3/467 12345\n")
+    assert bt._RunQueue(str(fake)).read() == 3
+    assert bt._RunQueue(str(tmp_path / "missing")).read() is None
+    real = bt._RunQueue().read()
+    assert real is None or real >= 1            # at least this thread runs
 
 
 def test_gemm_site_runs_big_gemms_on_more_threads_only_in_auto_mode_and_restores_one(monkeypatch):
@@ -182,8 +199,7 @@ def test_gemm_site_runs_big_gemms_on_more_threads_only_in_auto_mode_and_restores
     def blas_threads():
         return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"})
 
-    free = bt.OtherLoad(cores=[0, 1], busy_reader=lambda: 0.0, own_reader=lambda: 0.0, clock=lambda: 0.0)
-    free._others = 0.0                          # the other cores idle, for good
+    free = bt.OtherLoad(running_reader=lambda: 1, cpus=2)   # only the caller runs: the other core idle, for good
     monkeypatch.setattr(bt, "_other_load", free)
     monkeypatch.setattr(bt, "_usable_cores", lambda: [0, 1])
     previous = bt.set_blas_threads("auto")
@@ -215,5 +231,29 @@ def test_gemm_site_runs_big_gemms_on_more_threads_only_in_auto_mode_and_restores
         bt.set_blas_threads(1)                  # a fixed count turns the sites off
         with bt.GemmSite(bt.PARALLEL_FLOPS):
             assert blas_threads() == [1]
+    finally:
+        bt.set_blas_threads(previous)
+
+
+def test_gemm_site_counts_our_spinning_helper_as_ours_and_anyone_else_as_busy(monkeypatch):
+    import threadpoolctl
+
+    def blas_threads():
+        return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"})
+
+    running = [1]
+    monkeypatch.setattr(bt, "_other_load", bt.OtherLoad(running_reader=lambda: running[0], clock=lambda: 0.0,
+                                                            cpus=2))
+    monkeypatch.setattr(bt, "_usable_cores", lambda: [0, 1])
+    previous = bt.set_blas_threads("auto")
+    try:
+        site = bt.GemmSite(bt.PARALLEL_FLOPS)
+        site.chooser.using, site.chooser.countdown = 2, 100      # 2 threads won before
+        seen = []
+        for tasks in (1, 2, 3):     # idle; the caller + our helper spinning since the last call; + someone else
+            running[0] = tasks
+            with site:
+                seen.append(blas_threads())
+        assert seen == [[2], [2], [1]] and blas_threads() == [1]
     finally:
         bt.set_blas_threads(previous)

@@ -28,9 +28,16 @@ library scan, ~7-20 ms of `import dataflow`). OPENBLAS_CORETYPE (the kernel Open
 Note [when a 2-thread GEMM pays]: one thread is the resting count; a call site whose biggest GEMM reaches
 `PARALLEL_FLOPS` (a `GemmSite`: a compiled Plan's call, a big FullyConnected or convolution GEMM) runs its GEMMs on
 all the usable cores when both hold:
-  1. the other cores are free: the other processes used at most `OTHERS_BUSY_MAX` of a core over the last
-     `LOAD_WINDOW` seconds (/proc/stat's busy time of our cores minus this process's own CPU time; a cheap read,
-     at most once per window; no /proc/stat: never free);
+  1. the other cores are free now: the machine's runnable tasks other than the calling thread leave a CPU for
+     each of our threads (the kernel's count in /proc/loadavg, one pread per call, ~1 us; on the 2-core host: no
+     other runnable task), our own BLAS helpers excepted while they still spin after a call on more threads; no
+     /proc/loadavg: never free. A snapshot, not an average: an average over a
+     window (the rule before: /proc/stat's busy time over 0.25 s) still counts a process that has just stopped,
+     so interleaved work (a benchmark's other runners, a pipeline's other stage) kept every call on one thread,
+     and it cannot see a process that has just started. A process that runs part of the time shows in part of the
+     snapshots; a call on more threads that it then slows is rule 2's business. Note that another process's
+     idle OpenBLAS helpers spin for ~0.1 s after its last multi-threaded call and count as busy: rightly, a
+     2-thread GEMM next to them collapses as it does next to real work (measured);
   2. the site's own timings say it wins: the site keeps its last few wall times per thread count; it moves to
      more threads once two tries in a row beat one thread's time by `WIN_MARGIN`, and back at the first call on
      more threads slower than one thread (a process woke up on the other core). One thread is re-timed every
@@ -39,7 +46,11 @@ all the usable cores when both hold:
 Measured on the 2-core host when idle (1 thread vs 2, numba's np.dot into out): 34 MFLOP 0.63x, 134 MFLOP 0.68x,
 the mlp1024 forward (67 and 268 MFLOP) 0.55x; fcnet-train's 5 MFLOP GEMMs gained nothing in the compiled step
 (forward 56 vs 53 us, backward 101 vs 99 us), hence PARALLEL_FLOPS; with another process on the second core 2
-threads took 2.6x to 250x as long as one.
+threads took 2.6x to 250x as long as one. Measured for rule 1 (busy 2-core host): a numpy process's idle OpenBLAS
+helper burns a whole core for ~0.1 s after its last 2-thread GEMM (1.0 core over the next 50 ms, 0.5 over the
+100 ms after); 2-thread GEMMs (1024x512x256) started right after another process's burst took 8-20 ms against
+1.0-1.1 ms once it slept; one thread 1.9 ms either way. Our own helper stays runnable for 0.10-0.11 s after a
+2-thread call, also when the count was set back to one at once (hence SPIN_TAIL = 0.05 s, inside that).
 Switching costs two ctypes calls (~1 us) and is done only where the count changes; with a BLAS that is not OpenBLAS
 (no setter found) the sites leave the threads alone. `DATAFLOW_BLAS_THREADS=N` (or `set_blas_threads(n)`) fixes the
 count and turns the sites off; `auto` (the default) is the rule above.
@@ -60,8 +71,7 @@ AUTO = "auto"
 
 # Note [when a 2-thread GEMM pays]: its constants
 PARALLEL_FLOPS = 8e6        # a GEMM this big (2*m*k*n) may run on several threads; smaller ones always on one
-OTHERS_BUSY_MAX = 0.3       # cores' worth of CPU the other processes may use while we run GEMMs on all cores
-LOAD_WINDOW = 0.25          # seconds between two reads of /proc/stat
+SPIN_TAIL = 0.05            # seconds our BLAS helpers surely still spin after a call on more threads (~0.1 s)
 WIN_MARGIN = 0.9            # more threads are used when their time is below this fraction of one thread's
 PROBE_EVERY = 64            # calls between two re-timings of one thread while more threads win
 PROBE_FIRST, PROBE_MAX = 1, 4096    # calls before the first try of more threads, and the backoff's cap
@@ -199,60 +209,57 @@ def _usable_cores():
         return list(range(os.cpu_count() or 1))
 
 
-def _read_cpu_busy(cores):
-    """Seconds the given cores were busy since boot (all processes), from /proc/stat; None where unreadable."""
-    try:
-        with open("/proc/stat") as stat:
-            lines = stat.read().splitlines()
-    except OSError:
-        return None
-    wanted = {"cpu%d" % c for c in cores}
-    busy = 0
-    for line in lines:
-        fields = line.split()
-        if fields and fields[0] in wanted:
-            ticks = [int(f) for f in fields[1:]]
-            busy += sum(ticks[:8]) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)   # all but idle and iowait
-    return busy / _TICKS
+class _RunQueue:
+    """The kernel's count of runnable tasks now (/proc/loadavg's fourth field, "running/total"; the reader is one
+    of them), read with one pread of a file kept open (~1 us). `read()` is None where there is no such file."""
 
+    def __init__(self, path="/proc/loadavg"):
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            self._fd = None
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    def read(self):
+        if self._fd is None:
+            return None
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[3].split(b"/")[0])
+        except (OSError, IndexError, ValueError):
+            return None
 
 
 class OtherLoad:
-    """How many cores' worth of CPU the other processes used over the last window: (our cores' busy time minus
-    this process's CPU time) / wall time, read at most once per `window` seconds. The readers are arguments so that
-    tests can drive it; `busy()` is None where /proc/stat cannot be read."""
+    """Whether the cores other than the caller's are free now (rule 1 of Note [when a 2-thread GEMM pays]): the
+    runnable tasks counted by the kernel at this moment, less the calling thread and less our own BLAS helper
+    threads while they still spin after a call on more threads (OpenBLAS's idle helpers spin for ~0.1 s before they
+    sleep: they are ours and will do the next call's work, not another process's). The count is the machine's,
+    not our cores': other work anywhere counts against the `cpus` of the machine (the safe side where affinity
+    limits us to some of them). `running_reader`, `clock` and `cpus` are arguments so that tests can drive it."""
 
-    def __init__(self, cores=None, window=LOAD_WINDOW, busy_reader=None, own_reader=time.process_time,
-                 clock=time.monotonic):
-        self.cores = _usable_cores() if cores is None else cores
-        self.window = window
-        self._busy_reader = busy_reader or (lambda: _read_cpu_busy(self.cores))
-        self._own, self._clock = own_reader, clock
-        self._last = None           # (wall, busy, own) at the last read
-        self._others = None
+    def __init__(self, running_reader=None, clock=time.monotonic, cpus=None):
+        self._running = running_reader or _RunQueue().read
+        self._clock = clock
+        self._cpus = cpus or os.cpu_count() or 1
+        self._helpers = 0               # our BLAS helpers spinning until `_spin_until`
+        self._spin_until = 0.0
 
-    def busy(self):
-        now = self._clock()
-        last = self._last
-        if last is not None and now - last[0] < (self.window if self._others is not None else self.window / 5):
-            return self._others         # (a first estimate comes after a fifth of a window)
-        sample = self._busy_reader()
-        if sample is None:
-            self._last, self._others = (now, None, None), None
+    def ran_on(self, threads):
+        """A call on `threads` threads just ended: its threads - 1 helpers spin for the next SPIN_TAIL seconds."""
+        if threads > 1:
+            self._helpers, self._spin_until = threads - 1, self._clock() + SPIN_TAIL
+
+    def others(self):
+        """Runnable tasks now that are neither the caller nor our spinning helpers; None where unknown."""
+        running = self._running()
+        if running is None:
             return None
-        current = (now, sample, self._own())
-        if last is not None and last[1] is not None:
-            wall = now - last[0]
-            self._others = max(0.0, ((sample - last[1]) - (current[2] - last[2])) / wall)
-        self._last = current
-        return self._others
+        ours = 1 + (self._helpers if self._clock() < self._spin_until else 0)
+        return max(0, running - ours)
 
-    def free(self):
-        """True when the other processes leave our other cores free (unknown counts as busy)."""
-        others = self.busy()
-        return others is not None and others <= OTHERS_BUSY_MAX
+    def free(self, threads):
+        """True when `threads` threads of ours fit beside the other runnable tasks now (unknown counts as busy)."""
+        others = self.others()
+        return others is not None and others + threads <= self._cpus
 
 
 class ThreadChooser:
@@ -339,8 +346,6 @@ class GemmSite:
         self.active = flops >= PARALLEL_FLOPS and cores > 1
         self.chooser = ThreadChooser(cores) if self.active else None
         self._scanned = False
-        if self.active:
-            _load().busy()          # the first window starts now (if it did not at import)
 
     def __enter__(self):
         state = _thread
@@ -355,7 +360,7 @@ class GemmSite:
         if _setters is None:
             _owner.release()
             return self
-        n = self.chooser.choose(_load().free())
+        n = self.chooser.choose(_load().free(self.chooser.many))
         _use_threads(n)
         state.call = (self, n, time.perf_counter())
         return self
@@ -371,6 +376,7 @@ class GemmSite:
         state.call = None
         if n != _wanted:
             _use_threads(_wanted)
+            _load().ran_on(n)
         _owner.release()
         if kind is None:
             self.chooser.record(n, elapsed)
@@ -407,5 +413,3 @@ def _init():
     if _wanted is not None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_wanted))
     apply_policy()
-    if _auto:
-        _load().busy()              # starts the first window of the others' load, for the first big GEMM

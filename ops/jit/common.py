@@ -79,6 +79,21 @@ def as_type_of(typingctx, value, like):
     return like(value, like), codegen
 
 
+@intrinsic
+def next_index(typingctx, counter, index):
+    """counter[index] += 1 as one atomic step, giving the value before: threads running one parallel loop take
+    its chunks one by one from a shared int64 counter (scheduler/codegen.py, Note [two threads])."""
+    if not (isinstance(counter, numba.types.Array) and counter.dtype == numba.types.int64
+            and isinstance(index, numba.types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        where = builder.gep(array.data, [context.cast(builder, args[1], sig.args[1], numba.types.intp)])
+        return builder.atomic_rmw("add", where, context.get_constant(numba.types.int64, 1), "monotonic")
+    return numba.types.int64(counter, index), codegen
+
+
 @numba.njit(**JIT)
 def skip(*arrays):
     """The body of a step whose outputs are all req NULL."""

@@ -113,7 +113,7 @@ def rs_{key}(x, s):
 """
 _MAP1 = """
 def map1_{key}(x, out, accumulate):
-    xf = x.reshape(-1)
+{wide}    xf = x.reshape(-1)
     of = out.reshape(-1)
     if accumulate:
         for i in range(of.shape[0]):
@@ -205,7 +205,9 @@ def _generate(key):
     globals()["_impl_" + key] = f if isinstance(f, numba.core.dispatcher.Dispatcher) else _inline(f)
     _define(_SCALAR_FN, _SCALAR_JIT, key=key, params=", ".join("xy"[:arity]))
     if arity == 1:
-        _define(_MAP1, _VMATH_LOOP if key in _VMATH_KEYS else _LOOP, key=key)
+        vmath_key = key in _VMATH_KEYS     # 16 floats wide, as vmath's loops (Note [512-bit vectors] in vmath.py)
+        _define(_MAP1, _VMATH_LOOP if vmath_key else _LOOP, key=key,
+                wide="    vmath.prefer_wide_vectors()\n" if vmath_key else "")
     else:
         _define(_SCALAR_OP_FNS.split("\n\n\n")[0], _SCALAR_JIT, key=key)
         _define(_SCALAR_OP_FNS.split("\n\n\n")[1], _SCALAR_JIT, key=key)
