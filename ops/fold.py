@@ -8,15 +8,15 @@ shift = (bias - moving_mean) * scale + beta. O(channels), computed from the curr
 
 `_conv_fused(data, weight, [bias | scale, shift])`: Convolution (its params, shapes and types) whose output gets
 `* scale + shift` per channel (scale_shift; the convolution's own bias is then folded into shift) or `+ bias`, then
-ReLU (relu), all in the pass that crops the GEMM's output (ops/cpu/conv_unfold.py `_epilogue`): a folded
-BatchNorm and a following Activation(relu) cost no pass over memory of their own, and the weights are never
-rewritten. Inference only: it has no gradient.
+an activation (act_type: relu; clip to [a_min, a_max], mobilenetv2's relu6; LeakyReLU's leaky with slope), all in
+the pass that crops the GEMM's output (ops/cpu/conv_epilogue.py): a folded BatchNorm and a following activation
+cost no pass over memory of their own, and the weights are never rewritten. Inference only: it has no gradient.
 """
 from .conv import _CONV_DOC, _conv_params, _conv_shape
 from .cpu import conv as cpu_conv
 from .cpu import fold as cpu
 from .elemwise import float_only, merge
-from .registry import Bool, Float, OpDef, register
+from .registry import Bool, Enum, Float, OpDef, register
 
 _FOLD = dict(eps=Float(1e-3, "BatchNorm's epsilon, added to the moving variance."),
              fix_gamma=Bool(True, "BatchNorm's fix_gamma: gamma is taken as 1."),
@@ -46,7 +46,13 @@ register(OpDef("_fold_bn_scale", params=_FOLD, arguments=_fold_arguments, output
                doc="The per-channel scale and shift of an inference BatchNorm after a convolution (internal to the "
                    "inference folding pass, scheduler/fold.py)."))
 
-_FUSED = dict(_conv_params(), relu=Bool(False, "Apply max(., 0) to the output."),
+# The activations an epilogue applies, each as the op it stands for computes it (ops/cpu/conv_epilogue.py).
+EPILOGUE_ACTIVATIONS = ("none", "relu", "clip", "leaky")
+_FUSED = dict(_conv_params(),
+              act_type=Enum(EPILOGUE_ACTIVATIONS, "none", "The activation applied to the output: relu (max(., 0)), "
+                                                           "clip (to [a_min, a_max]), leaky (x > 0 ? x : slope * x)."),
+              a_min=Float(0.0, "clip's lower bound."), a_max=Float(6.0, "clip's upper bound."),
+              slope=Float(0.25, "leaky's slope for x <= 0."),
               scale_shift=Bool(False, "Inputs scale and shift (per output channel) instead of bias: "
                                       "out = conv * scale + shift."))
 
@@ -64,5 +70,5 @@ def _fused_shape(p, in_shapes, out_shapes):
 
 register(OpDef("_conv_fused", params=_FUSED, arguments=_fused_arguments, infer_shape=_fused_shape,
                infer_type=float_only("Convolution"), cpu=cpu_conv.convolution_fused,
-               doc="Convolution with a folded BatchNorm's scale and shift (or its bias) and an optional ReLU applied "
-                   "in one pass (internal to the inference folding pass, scheduler/fold.py). " + _CONV_DOC))
+               doc="Convolution with a folded BatchNorm's scale and shift (or its bias) and an optional activation "
+                   "applied in one pass (internal to the inference folding pass, scheduler/fold.py). " + _CONV_DOC))

@@ -9,9 +9,11 @@ s = gamma / sqrt(moving_var + eps) (gamma = 1 with fix_gamma). The rewrite repla
 
 whose kernel applies scale and shift in the pass that crops the GEMM's output (ops/cpu/conv_unfold.py), so the
 weights are used as they are: no pass over them per run, nothing cached (the scale comes from the current parameter
-arrays at every run; ops/fold.py). Then the ReLU: a Convolution or `_conv_fused` whose output only an
-`Activation(act_type='relu')` reads becomes a `_conv_fused` with relu, the activation's readers reading it, so the
-ReLU costs no pass over memory of its own either. The pass is a pure rewrite: new Nodes where something changed,
+arrays at every run; ops/fold.py). Then the activation: a Convolution or `_conv_fused` whose output only an
+activation reads becomes a `_conv_fused` with that act_type, the activation's readers reading it, so the activation
+costs no pass over memory of its own either. Activations folded (`_epilogue_activation`): `Activation(relu)` and
+`relu` (act_type relu), `clip` (clip with its a_min, a_max: mobilenetv2's relu6), `LeakyReLU(act_type='leaky')`
+(leaky with its slope). The pass is a pure rewrite: new Nodes where something changed,
 the user's Nodes untouched and shared otherwise (variables keep their identity, so callers still bind them by name).
 
 Not folded: a convolution whose output is also read elsewhere or is a head; a BatchNorm whose mean/var outputs are
@@ -38,7 +40,7 @@ def fold_inference(heads, graph=None):
     folded = _rewrite(g, heads, {nid: _folded_convolution for nid in _foldable_batchnorms(g)})
     if folded is not heads:
         g = IndexedGraph(folded)
-    return _rewrite(g, folded, {nid: _convolution_relu for nid in _relu_epilogues(g)})
+    return _rewrite(g, folded, {nid: _convolution_activation for nid in _activation_epilogues(g)})
 
 
 def _rewrite(g, heads, builders):
@@ -85,15 +87,30 @@ def _sole_convolution_input(g, node, readers, ops=("Convolution",)):
     return conv
 
 
-def _relu_epilogues(g):
-    """ids of the Activation(relu) nodes that read a Convolution's (or a `_conv_fused` without relu's) output alone."""
+def _epilogue_activation(node):
+    """The `_conv_fused` params (act_type and its scalars) that stand for activation node `node`, or None when it
+    is not one an epilogue applies."""
+    name = None if node.op is None else node.op.name
+    p = node.params
+    if name == "relu" or (name == "Activation" and p.act_type == "relu"):
+        return dict(act_type="relu")
+    if name == "clip":
+        return dict(act_type="clip", a_min=p.a_min, a_max=p.a_max)
+    if name == "LeakyReLU" and p.act_type == "leaky":
+        return dict(act_type="leaky", slope=p.slope)
+    return None
+
+
+def _activation_epilogues(g):
+    """ids of the activation nodes (`_epilogue_activation`) that read a Convolution's (or a `_conv_fused` without
+    an activation's) output alone."""
     readers = _readers(g)
     found = set()
     for node in g.nodes:
-        if node.op is None or node.op.name != "Activation" or node.params.act_type != "relu":
+        if _epilogue_activation(node) is None:
             continue
         conv = _sole_convolution_input(g, node, readers, ("Convolution", "_conv_fused"))
-        if conv is not None and not (conv.op.name == "_conv_fused" and conv.params.relu):
+        if conv is not None and not (conv.op.name == "_conv_fused" and conv.params.act_type != "none"):
             found.add(id(node))
     return found
 
@@ -102,16 +119,16 @@ def _fused(conv, inputs, **changes):
     """A `_conv_fused` node named as `conv` (a Convolution or `_conv_fused`), its params changed as given."""
     op = registry.get("_conv_fused")
     params = dict(conv.params.as_dict(), **changes)
-    params.setdefault("relu", False)
-    params.setdefault("scale_shift", False)
+    for name in ("act_type", "a_min", "a_max", "slope", "scale_shift"):     # the epilogue's own, a Convolution lacks
+        params.setdefault(name, op.params[name].default)
     attrs = dict(conv.attrs, **{k: str(v) for k, v in changes.items()})
     return Node(op, conv.name, attrs, Params(params), inputs)
 
 
-def _convolution_relu(act, replaced):
-    """The `_conv_fused` node with relu that stands for Convolution (or `_conv_fused`) -> Activation(relu)."""
+def _convolution_activation(act, replaced):
+    """The `_conv_fused` node with act's activation that stands for Convolution (or `_conv_fused`) -> act."""
     conv = act.inputs[0].node
-    return _fused(conv, [_moved(e, replaced) for e in conv.inputs], relu=True)
+    return _fused(conv, [_moved(e, replaced) for e in conv.inputs], **_epilogue_activation(act))
 
 
 def _foldable_batchnorms(g):

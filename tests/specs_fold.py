@@ -1,7 +1,8 @@
 """Op spec rows for ops/fold.py (the inference folding pass's internal ops); see tests/op_specs.py. The reference
 of `_fold_bn_scale` is BatchNorm's inference formula rewritten per output channel, in float64; that of
-`_conv_fused` is the convolution of tests/reference_conv.py, times scale plus shift (or plus bias), then
-max(., 0) with relu (float64 only here: its float32 kernel is Convolution's, checked in tests/test_conv_paths.py).
+`_conv_fused` is the convolution of tests/reference_conv.py, times scale plus shift (or plus bias), then its
+activation as numpy formulas of the ops it stands for: relu, clip (MXNet's order: above a_max first), LeakyReLU's
+leaky (float64 only here: its float32 kernel is Convolution's, checked in tests/test_conv_paths.py).
 That the folded graph equals Convolution -> BatchNorm -> Activation is checked end to end in tests/test_folding.py.
 Import tests.op_specs, never this module first.
 """
@@ -41,12 +42,26 @@ def fused_reference(p, x, w, *rest):
             per_channel)
     elif not p.no_bias:
         y = y + np.asarray(rest[0], np.float64).reshape(per_channel)
-    return (np.maximum(y, 0) if p.relu else y).astype(x.dtype)
+    return activation_reference(p, y).astype(x.dtype)
+
+
+def activation_reference(p, y):
+    if p.act_type == "relu":
+        return np.maximum(y, 0)
+    if p.act_type == "clip":
+        return np.where(y > p.a_max, p.a_max, np.where(y < p.a_min, p.a_min, y))
+    if p.act_type == "leaky":
+        return np.where(y > 0, y, p.slope * y)
+    return y
 
 
 def fused_sample(draw, dtype):
     attrs, inputs = conv_sample(draw, dtype)
-    attrs["relu"] = draw(st.booleans())
+    attrs["act_type"] = draw(st.sampled_from(["none", "relu", "clip", "leaky"]))
+    if attrs["act_type"] == "clip":       # a_min > a_max now and then: MXNet's order decides
+        attrs["a_min"], attrs["a_max"] = draw(st.sampled_from([(0.0, 6.0), (-0.5, 0.25), (0.3, -0.2)]))
+    elif attrs["act_type"] == "leaky":
+        attrs["slope"] = draw(st.sampled_from([0.1, 0.25, -0.5, 2.0]))
     if draw(st.booleans()):
         attrs.update(scale_shift=True, no_bias=True)
         channel = (attrs["num_filter"],)

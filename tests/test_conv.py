@@ -305,7 +305,8 @@ def _kernel_run(name, p, inputs, n_out, req=WRITE):
 ], ids=["conv", "deconv"])
 @given(data=st.data())
 def test_unfoldings_match_reference(op, sample, ref, bwd_ref, waste, data):
-    old, conv_unfold.WIDE_MAX_WASTE = conv_unfold.WIDE_MAX_WASTE, waste
+    old = conv_unfold.WIDE_MAX_WASTE, conv_unfold.FORWARD_WIDE_MAX_WASTE
+    conv_unfold.WIDE_MAX_WASTE = conv_unfold.FORWARD_WIDE_MAX_WASTE = waste
     try:
         attrs, inputs = sample(data.draw, np.dtype(np.float64))
         p = registry.get(op).parse_params(attrs)
@@ -317,7 +318,7 @@ def test_unfoldings_match_reference(op, sample, ref, bwd_ref, waste, data):
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)
     finally:
-        conv_unfold.WIDE_MAX_WASTE = old
+        conv_unfold.WIDE_MAX_WASTE, conv_unfold.FORWARD_WIDE_MAX_WASTE = old
 
 
 def test_backward_add_accumulates_without_touching_null_outputs():

@@ -233,6 +233,19 @@ def _check_convolution(attrs, shape, seed, req, dtype):
 # ---------------------------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
+def forced_paths(**values):
+    """ops/cpu/conv_unfold.py's path thresholds set to `values` inside the block."""
+    old = {name: getattr(conv_unfold, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(conv_unfold, name, value)
+        yield
+    finally:
+        for name, value in old.items():
+            setattr(conv_unfold, name, value)
+
+
+@contextlib.contextmanager
 def _threads(n, min_flops=0):
     """Convolutions on n threads however small (the real thresholds would keep the tiny test shapes serial), a
     single sample's output channels split among them, and no backing off to one thread on a busy machine."""
@@ -308,6 +321,30 @@ def test_for_each_backs_off_to_one_thread_after_a_long_wait():
     conv_parallel._serial_calls = 0
 
 
+@pytest.mark.parametrize("others", [0, 1])
+def test_for_each_uses_helpers_only_beside_free_cores(monkeypatch, others):
+    """Note [a busy core]: unless DATAFLOW_CONV_THREADS fixes the count, helpers run only while the machine's other
+    runnable tasks (the BLAS policy's OtherLoad, here fed a count) leave them a core."""
+    import threading
+    from ops.cpu.blas_threads import OtherLoad
+    monkeypatch.delenv("DATAFLOW_CONV_THREADS", raising=False)
+    monkeypatch.setattr(conv_parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(conv_parallel, "_blas_on_one_thread", lambda: True)
+    monkeypatch.setattr(conv_parallel, "_other_load", OtherLoad(running_reader=lambda: 1 + others, cpus=2))
+    assert conv_parallel.threads() == 2 - others
+    monkeypatch.setattr(conv_parallel, "_serial_calls", 0)
+    gate, seen = threading.Barrier(2, timeout=5), []
+
+    def make_worker():
+        def work(i):
+            seen.append(threading.current_thread())
+            if others == 0:
+                gate.wait()         # both threads hold an item at once: a helper ran
+        return work
+    conv_parallel.for_each(2, make_worker, 1e12)
+    assert len(set(seen)) == (2 if others == 0 else 1)
+
+
 def test_for_each_runs_every_item_once_and_raises_a_workers_error():
     seen = []
     with _threads(3):
@@ -328,11 +365,11 @@ def test_for_each_runs_every_item_once_and_raises_a_workers_error():
 def test_fused_epilogue_matches_reference(waste, data):
     """`_conv_fused`'s kernel (the crop applies scale and shift or bias, and ReLU) equals the reference, float32,
     every req, on 1 or 2 threads; NaN stays NaN."""
-    old, conv_unfold.WIDE_MAX_WASTE = conv_unfold.WIDE_MAX_WASTE, waste
-    try:
+    with forced_paths(WIDE_MAX_WASTE=waste, FORWARD_WIDE_MAX_WASTE=waste):
         attrs, inputs = specs_fold.fused_sample(data.draw, np.dtype(np.float32))
         if data.draw(st.booleans()):
             inputs[0].flat[0] = np.nan
+            inputs[1][inputs[1] == 0] = 0.5     # OpenBLAS's small kernels give 0 * NaN = 0: not the epilogue's doing
         p = registry.get("_conv_fused").parse_params(attrs)
         want = specs_fold.fused_reference(p, *(a.astype(np.float64) for a in inputs))
         req = data.draw(_REQS)
@@ -342,8 +379,58 @@ def test_fused_epilogue_matches_reference(waste, data):
             registry.get("_conv_fused").cpu(OpContext(), p, inputs, [y], [req])
         expect = {WRITE: want, ADD: want + 0.5, NULL: np.full(want.shape, np.nan)}[req]
         np.testing.assert_allclose(y, expect, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("split", ["rows", "channels"])
+@pytest.mark.parametrize("waste", [-1.0, 1e9], ids=["plain", "wide"])
+@given(data=st.data())
+def test_single_sample_split_matches_reference(split, waste, data):
+    """Fewer samples than threads: each sample's forward split over 2 threads by output rows (each thread unfolds
+    its own) or by output channels (over columns unfolded once), with the fused epilogue, equals the reference."""
+    old = cpu_conv.SPLIT_MIN_COLUMNS
+    cpu_conv.SPLIT_MIN_COLUMNS = 0 if split == "rows" else 1 << 30
+    try:
+        with forced_paths(FORWARD_WIDE_MAX_WASTE=waste, FORWARD_TAPS_MIN_COLUMNS=1 << 30), _threads(2):
+            attrs, inputs = specs_fold.fused_sample(data.draw, np.dtype(np.float32))
+            inputs[0] = inputs[0][:1]
+            p = registry.get("_conv_fused").parse_params(attrs)
+            want = specs_fold.fused_reference(p, *(a.astype(np.float64) for a in inputs))
+            req = data.draw(st.sampled_from([WRITE, ADD]))
+            y = np.full(want.shape, 0.5, np.float32)
+            registry.get("_conv_fused").cpu(OpContext(), p, inputs, [y], [req])
+            np.testing.assert_allclose(y, want + (0.5 if req == ADD else 0), rtol=1e-4, atol=1e-4)
     finally:
-        conv_unfold.WIDE_MAX_WASTE = old
+        cpu_conv.SPLIT_MIN_COLUMNS = old
+
+
+@given(data=st.data(), threads=st.sampled_from([1, 2]))
+def test_samples_batched_in_one_gemm_match_reference(data, threads):
+    """Plain im2col with several samples per thread: their columns side by side in one GEMM (`forward_samples`),
+    each cropped with the fused epilogue into its own output, equals the reference."""
+    batched = []
+    real = conv_unfold._Unfold.forward_samples
+
+    def spy(self, weights, xs, *rest):
+        batched.append(xs.shape[0])
+        return real(self, weights, xs, *rest)
+    conv_unfold._Unfold.forward_samples = spy
+    try:
+        with forced_paths(FORWARD_WIDE_MAX_WASTE=-1.0), _threads(threads):
+            attrs, inputs = specs_fold.fused_sample(data.draw, np.dtype(np.float32))
+            attrs["num_group"] = 1
+            p = registry.get("_conv_fused").parse_params(attrs)
+            n = data.draw(st.integers(2 * threads, 7))
+            inputs[0] = np.random.RandomState(n).uniform(-1, 1, (n, inputs[0].shape[1]) + inputs[0].shape[2:])
+            inputs[0] = inputs[0].astype(np.float32)
+            inputs[1] = np.random.RandomState(1).uniform(-1, 1, (p.num_filter, inputs[0].shape[1]) + tuple(p.kernel))
+            inputs[1] = inputs[1].astype(np.float32)
+            want = specs_fold.fused_reference(p, *(a.astype(np.float64) for a in inputs))
+            y = np.full(want.shape, 0.5, np.float32)
+            registry.get("_conv_fused").cpu(OpContext(), p, inputs, [y], [ADD])
+            np.testing.assert_allclose(y, want + 0.5, rtol=1e-4, atol=1e-4)
+    finally:
+        conv_unfold._Unfold.forward_samples = real
+    assert batched and sum(batched) == n and max(batched) > 1
 
 
 @pytest.mark.parametrize("taps", [True, False], ids=["gemm per tap", "im2col"])
@@ -351,13 +438,10 @@ def test_fused_epilogue_matches_reference(waste, data):
 def test_wide_paths_match_reference(taps, data, dtype, req):
     """Unit strides: one GEMM per tap over the padded image (ops/cpu/conv_taps.py), or wide im2col, forward and
     backward."""
-    old = conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS
-    conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS = 1e9, taps, 0
-    try:
+    with forced_paths(WIDE_MAX_WASTE=1e9, FORWARD_WIDE_MAX_WASTE=1e9, TAPS=taps, TAPS_MIN_COLUMNS=0,
+                      FORWARD_TAPS_MIN_COLUMNS=0):
         attrs, inputs = specs_conv.conv_sample(data.draw, np.dtype(dtype))
         attrs.pop("stride", None)
         shape, seed = inputs[0].shape, data.draw(st.integers(0, 2 ** 16))
         with _threads(data.draw(st.sampled_from([1, 2]))):
             _check_convolution({k: str(v) for k, v in attrs.items()}, shape, seed, req, dtype)
-    finally:
-        conv_unfold.WIDE_MAX_WASTE, conv_unfold.TAPS, conv_unfold.TAPS_MIN_COLUMNS = old

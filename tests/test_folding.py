@@ -90,7 +90,7 @@ def test_folded_inference_equals_the_reference(nd, groups, channels, filters, ke
     if relu:
         out = mx.sym.Activation(out, act_type="relu", name="act")
     assert "_fold_bn_scale" in _ops(out) and "BatchNorm" not in _ops(out) and "Activation" not in _ops(out)
-    assert [n.params.relu for n in _nodes(out) if n.op.name == "_conv_fused"] == [relu]
+    assert [n.params.act_type for n in _nodes(out) if n.op.name == "_conv_fused"] == ["relu" if relu else "none"]
     block = _block(out, data)
     shapes = {"c_weight": (c_out, channels) + (kernel,) * nd, "c_bn_gamma": (c_out,), "c_bn_beta": (c_out,),
               "c_bn_moving_mean": (c_out,), "c_bn_moving_var": (c_out,)}
@@ -179,12 +179,19 @@ def test_not_folded(case):
     assert "BatchNorm" in _ops(out) and "_fold_bn_scale" not in _ops(out)
 
 
-@pytest.mark.parametrize("case", ["conv read elsewhere", "conv is a head", "sigmoid", "after an unfolded BatchNorm"])
+@pytest.mark.parametrize("case", ["conv read elsewhere", "conv is a head", "sigmoid", "elu",
+                                  "after an unfolded BatchNorm", "second activation"])
 def test_relu_epilogue_not_fused(case):
     data = mx.sym.var("data")
     conv = mx.sym.Convolution(data, num_filter=2, kernel=(3, 3), name="c")
     relu = mx.sym.Activation(conv, act_type="sigmoid" if case == "sigmoid" else "relu", name="act")
-    if case == "conv read elsewhere":
+    if case == "elu":
+        out = mx.sym.LeakyReLU(conv, act_type="elu")
+    elif case == "second activation":       # the first folds, the clip after it stays a clip
+        out = mx.sym.clip(relu, 0, 6)
+        assert _ops(out) == ["_conv_fused", "clip"]
+        return
+    elif case == "conv read elsewhere":
         out = relu + conv
     elif case == "conv is a head":
         out = mx.sym.Group([relu, conv])
@@ -221,6 +228,52 @@ def test_relu_epilogue_equals_unfolded_and_export_is_untouched(monkeypatch, tmp_
     assert np.isnan(outputs[True]).any() and (finite >= 0).all() and (finite > 0).any()
     exported = [(tmp_path / ("net%d-symbol.json" % fold)).read_text() for fold in (False, True)]
     assert exported[0] == exported[1] and "_conv_fused" not in exported[1] and '"Activation"' in exported[1]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_activation_epilogues_equal_unfolded(monkeypatch, batch):
+    """relu6 (`clip`, as mobilenetv2's RELU6), LeakyReLU(leaky) and `relu` after Convolution -> BatchNorm, on the
+    im2col, per-tap and depthwise paths, fold into the convolutions' epilogues; the folded inference equals the
+    unfolded graph's (NaN in the data included), and the float64 numpy reference."""
+    rng = np.random.RandomState(batch)
+    x = rng.uniform(-1, 1, (batch, 4, 20, 20)).astype(np.float32)
+    x[0, 1, 5, 5] = np.nan
+
+    def build():
+        data = mx.sym.var("data")
+        _, h = _conv_bn(data, num_filter=8, kernel=(3, 3), name="a")
+        h = mx.sym.clip(h, 0, 6, name="relu6")
+        _, h = _conv_bn(h, num_filter=8, kernel=(3, 3), num_group=8, name="dw")
+        h = mx.sym.LeakyReLU(h, act_type="leaky", slope=0.1, name="leaky")
+        h = mx.sym.Convolution(h, num_filter=6, kernel=(3, 3), stride=(2, 2), pad=(1, 1), name="s2")
+        h = mx.sym.relu(h, name="r")
+        return mx.sym.clip(mx.sym.Convolution(h, num_filter=5, kernel=(1, 1), name="pw"), -0.5, 0.25), data
+    out, data = build()
+    fused = {n.name: n.params for n in _nodes(out) if n.op.name == "_conv_fused"}
+    assert {k: (p.act_type, p.a_min, p.a_max, p.slope) for k, p in fused.items()} == {
+        "a": ("clip", 0.0, 6.0, 0.25), "dw": ("leaky", 0.0, 6.0, 0.1), "s2": ("relu", 0.0, 6.0, 0.25),
+        "pw": ("clip", -0.5, 0.25, 0.25)}
+    assert not {"clip", "LeakyReLU", "relu", "BatchNorm"} & set(_ops(out))
+    outputs = {}
+    for fold in (False, True):
+        monkeypatch.setenv("DATAFLOW_FOLD", "1" if fold else "0")
+        block = _block(out, data)
+        block(mx.nd.array(x))
+        v = _set_params(block, {name: block.collect_params()[name].shape for name in block.collect_params()},
+                        np.random.RandomState(2))
+        outputs[fold] = block(mx.nd.array(x)).asnumpy()
+    np.testing.assert_allclose(outputs[True], outputs[False], rtol=1e-5, atol=1e-5)
+    y = x.astype(np.float64)
+    for name, groups, stride, pad in (("a", 1, 1, 1), ("dw", 8, 1, 1), ("s2", 1, 2, 1), ("pw", 1, 1, 0)):
+        w = v[name + "_weight"].astype(np.float64)
+        y = _conv_f64(y, w, (stride,) * 2, (pad,) * 2, (1, 1), groups) + v[name + "_bias"].reshape(1, -1, 1, 1)
+        if name in ("a", "dw"):
+            y = _bn_reference(y, v, name + "_bn", False, 1e-3)
+        y = {"a": lambda t: np.where(t > 6, 6, np.where(t < 0, 0, t)), "dw": lambda t: np.where(t > 0, t, 0.1 * t),
+             "s2": lambda t: np.maximum(t, 0), "pw": lambda t: np.where(t > 0.25, 0.25, np.where(t < -0.5, -0.5, t))
+             }[name](y)
+    assert np.isnan(y).any() and (np.isnan(y) == np.isnan(outputs[True])).all()
+    np.testing.assert_allclose(outputs[True], y.astype(np.float32), rtol=1e-4, atol=1e-4)
 
 
 def test_not_folded_with_gradients_or_switched_off(monkeypatch):

@@ -2,19 +2,25 @@
 
 Which algorithm runs (issue 17):
 - depthwise convolution (num_group == channels > 1): the direct loops of ops/cpu/conv_depthwise.py (a GEMM per
-  channel would be all overhead), via ops/cpu/conv_direct.py;
-- unit strides with wide columns (ops/cpu/conv_unfold.py) and at least TAPS_MIN_COLUMNS output positions: one
-  GEMM per kernel tap straight over the zero-padded image, forward and both gradients (ops/cpu/conv_taps.py): no
-  col, no col2im; 0.75-0.84x the time of im2col + GEMM at 28x28-56x56;
+  channel would be all overhead), via ops/cpu/conv_direct.py; the 1-D and 2-D forward reads phase planes of the
+  padded channel (any stride) in L1-sized blocks of output rows;
+- unit strides with wide columns (ops/cpu/conv_unfold.py) and at least TAPS_MIN_COLUMNS output positions (the
+  forward: FORWARD_TAPS_MIN_COLUMNS, 28x28 and up): one GEMM per kernel tap straight over the zero-padded image,
+  forward and both gradients (ops/cpu/conv_taps.py): no col, no col2im; 0.75-0.84x the time of im2col + GEMM at
+  28x28-56x56;
 - a 1x1 kernel with unit stride and no padding: no unfolding, the GEMM reads the sample itself, and its data
   gradient is W.T @ dy written straight into dx;
 - everything else (strides, small images, other grouped convolutions): im2col + one GEMM per sample and group.
 Every path runs per sample on the cores (ops/cpu/conv_parallel.py: each thread takes the next sample, with its own
-buffers); a batch smaller than the thread count splits each sample's output channels instead. Batching several
-samples into one larger GEMM was measured (32 x (96x576 @ 576x838) against 4 or 1 GEMMs of 8 or 32 samples'
-columns, BLAS on 1 thread, load average ~6) and showed no consistent gain at these sizes, so it is not done.
+buffers). A batch smaller than the thread count splits each sample instead (`_forward_split`): by output rows
+where each thread's share stays wide (plain im2col: each thread unfolds its own rows), else by output channels
+over one unfolding; no thread repeats another's unfolding. The forward with plain im2col puts several samples'
+columns side by side in one GEMM up to BATCH_COLUMNS (`_forward_batched`): at 7x7 one sample's 49 columns keep
+BLAS at 2/3 of its rate (measured 21.5 -> 14.7 ms for 8 samples of (512 x 4608) @ 49), while at 28x28 and up
+batching measured no gain (32 x (96x576 @ 576x838), load average ~6) or a loss, so larger images stay per sample.
 `_conv_fused` (inference folding's epilogue, ops/fold.py) is the forward with a folded BatchNorm's per-channel scale
-and shift and the ReLU applied in the pass that crops the GEMM's output (`_epilogue` in ops/cpu/conv_unfold.py).
+and shift and an activation (relu, clip, leaky) applied in the pass that crops the GEMM's output
+(ops/cpu/conv_epilogue.py).
 
 The general path is im2col + GEMM, one sample at a time. An unfolding turns one sample's image (C, *spatial) into
 `col`, one row per (channel, kernel offset) and one column per output position, and BLAS computes
@@ -22,7 +28,7 @@ out = W (F, C/g * prod(kernel)) @ col for each group g. The backward reuses the 
 dcol = W.T @ dy is folded back into dx (col2im, a scatter-add). Deconvolution is the transpose of Convolution: its
 forward is Convolution's data gradient and its data gradient a Convolution forward, the image being its output.
 
-The unfoldings, the epilogue and Note [wide columns] are in ops/cpu/conv_unfold.py.
+The unfoldings and Note [wide columns] are in ops/cpu/conv_unfold.py, the epilogue in ops/cpu/conv_epilogue.py.
 
 Geometry: every kernel works in three spatial dims; 1-D and 2-D inputs are viewed with leading spatial dims of 1
 (kernel 1, stride 1, pad 0, dilate 1 there), so one numba function serves all ranks. numba functions are `nogil`,
@@ -33,6 +39,7 @@ import numpy as np
 
 from ..registry import ADD, NULL
 from .common import F16, F32, assign, store
+from .conv_epilogue import activation
 from .conv_direct import direct_backward, direct_forward, direct_path
 from .conv_parallel import for_each, threads
 from .conv_taps import tap_weights, taps_backward
@@ -44,6 +51,13 @@ __all__ = ["_backward_convolution", "_backward_deconvolution", "conv_geometry", 
 
 # A single sample's forward is split over the threads by output channels, at least this many per thread.
 ROWS_PER_PART = 16
+# ... or by output rows (plain im2col), where each thread's share keeps at least this many GEMM columns.
+SPLIT_MIN_COLUMNS = 256
+# Plain im2col puts several samples' columns side by side in one GEMM, up to about this many columns (and no more
+# samples than each thread's share of the batch). Measured (one thread, CPU time, 8 samples): (512 x 4608) @ 49
+# columns 21.5 ms per sample, 14.7 ms batched; (256 x 2304) @ 196: 16.4 -> 15.1; (128 x 1152) @ 784: 7.8 -> 8.9
+# for 4 samples (slower: large images stay per sample).
+BATCH_COLUMNS = 400
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -90,14 +104,15 @@ def _compute(arr):
     return np.ascontiguousarray(arr, dtype=F32 if arr.dtype == F16 else arr.dtype)
 
 
-def _conv_unfolding(p, x_shape, y_shape, dtype, transposed):
-    """Convolution unfolds its data x into columns for its output y; Deconvolution its output y for its data x."""
+def _conv_unfolding(p, x_shape, y_shape, dtype, transposed, forward=False):
+    """Convolution unfolds its data x into columns for its output y; Deconvolution its output y for its data x.
+    `forward`: for Convolution's forward."""
     kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
     x_dims, y_dims = _spatial3(x_shape)[2:], _spatial3(y_shape)[2:]
     if transposed:
         pad = _pad3(deconv_pad(p, x_shape[2:]), 0)
         return unfolding(y_shape[1], y_dims, x_dims, kernel, stride, pad, dilate, dtype)
-    return unfolding(x_shape[1], x_dims, y_dims, kernel, stride, pad, dilate, dtype)
+    return unfolding(x_shape[1], x_dims, y_dims, kernel, stride, pad, dilate, dtype, forward)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -146,24 +161,33 @@ def _direct(p, x_shape):
     return direct_path(p, x_shape[1]), conv_geometry(p, len(p.kernel))
 
 
-def _conv_forward(x, w, b, p, dst, relu=False, scale=None):
-    """dst = conv(x, w) * scale + b per output channel (scale None: 1), then max(., 0) with relu: the epilogue of
-    inference folding, applied as the GEMM's output is cropped; x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all
-    C-contiguous in one dtype."""
+def _conv_forward(x, w, b, p, dst, act=None, scale=None):
+    """dst = conv(x, w) * scale + b per output channel (scale None: 1), then the Activation act (None: none;
+    ops/cpu/conv_epilogue.py): the epilogue of inference folding, applied as the GEMM's output is cropped;
+    x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype."""
     path, geometry = _direct(p, x.shape)
     if path is not None:
         if scale is not None:       # depthwise weights are small: scale them instead
             w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
-        direct_forward(geometry, x.reshape(_spatial3(x.shape)), w, b, dst.reshape(_spatial3(dst.shape)), relu)
+        direct_forward(geometry, x.reshape(_spatial3(x.shape)), w, b, dst.reshape(_spatial3(dst.shape)), act)
         return
     w2 = w.reshape(w.shape[0], -1)
     weights = []        # the weight in the unfolding's layout, made once by the first worker
     # fewer samples than threads (batch 1): each sample's output channels split into `parts` row blocks
-    n, filters = x.shape[0], w.shape[0]
-    parts = 1 if p.num_group > 1 or n >= threads() else max(1, min(threads() // n, filters // ROWS_PER_PART))
+    n, filters, cores = x.shape[0], w.shape[0], threads()
+    parts = 1 if p.num_group > 1 or n >= cores else max(1, min(cores // n, filters // ROWS_PER_PART))
+    if parts > 1 or (n > 1 and p.num_group == 1):
+        unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False, forward=True)
+        if parts > 1 and not unfold.taps:   # per tap, each thread pads the image into its own buffer: split below
+            _forward_split(unfold, x, w2, b, dst, act, scale, parts)
+            return
+        per_gemm = min(n // cores, -(-BATCH_COLUMNS // unfold.L)) if unfold.batches else 1
+        if parts == 1 and per_gemm > 1:
+            _forward_batched(unfold, x, w2, b, dst, act, scale, per_gemm)
+            return
 
     def make_worker():
-        unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False)
+        unfold = _conv_unfolding(p, x.shape, dst.shape, dst.dtype, transposed=False, forward=True)
         if not weights:
             weights.append(unfold.weights(w2))
         wk = weights[0]
@@ -173,14 +197,60 @@ def _conv_forward(x, w, b, p, dst, relu=False, scale=None):
             ext = unfold.gemm_out(dst[i])
             if parts == 1:
                 unfold.forward(wk, x[i], ext, p.num_group, None)
-                unfold.crop(ext, dst[i], bias=b, relu=relu, scale=scale)
+                unfold.crop(ext, dst[i], bias=b, act=act, scale=scale)
                 return
             f0, f1 = filters * part // parts, filters * (part + 1) // parts
             unfold.forward(wk, x[i], ext, 1, (f0, f1))
-            unfold.crop(ext[f0:f1], dst[i][f0:f1], bias=None if b is None else b[f0:f1], relu=relu,
+            unfold.crop(ext[f0:f1], dst[i][f0:f1], bias=None if b is None else b[f0:f1], act=act,
                         scale=None if scale is None else scale[f0:f1])
         return item
     for_each(n * parts, make_worker, 2.0 * dst.size * w2.shape[1])
+
+
+def _forward_batched(unfold, x, w2, b, dst, act, scale, per_gemm):
+    """The forward with `per_gemm` samples' columns side by side in one GEMM (plain im2col, one group): for small
+    images one sample's GEMM is too narrow for BLAS to run at its rate."""
+    n, (filters, depth) = x.shape[0], w2.shape
+    gemms = -(-n // per_gemm)
+
+    def make_worker():
+        columns = per_gemm * unfold.L
+        col, out = np.empty((depth, columns), dst.dtype), np.empty((filters, columns), dst.dtype)
+        return lambda k: unfold.forward_samples(w2, x[k * n // gemms:(k + 1) * n // gemms], col, out,
+                                                dst[k * n // gemms:(k + 1) * n // gemms], b, act, scale)
+    for_each(gemms, make_worker, 2.0 * dst.size * depth)
+
+
+def _forward_split(unfold, x, w2, b, dst, act, scale, parts):
+    """The forward of fewer samples than threads (batch 1), each sample on `parts` threads without any thread
+    repeating another's unfolding: by output rows where each share keeps at least SPLIT_MIN_COLUMNS GEMM columns
+    (plain im2col: each thread unfolds and multiplies its own rows, `forward_rows`), else by output channels over
+    the sample's columns unfolded once first. One group."""
+    for i in range(x.shape[0]):
+        _split_sample(unfold, x[i], w2, b, dst[i], act, scale, parts)
+
+
+def _split_sample(unfold, xi, w2, b, di, act, scale, parts):
+    filters, depth = w2.shape
+    flops = 2.0 * di.size * depth
+    out_dims = _spatial3((1,) + di.shape)[2:]
+    rows, width = out_dims[0] * out_dims[1], out_dims[2]
+    if unfold.rows_split and rows >= parts and rows // parts * width >= SPLIT_MIN_COLUMNS:
+        def make_worker():
+            share = -(-rows // parts) * width
+            col, out = np.empty((depth, share), di.dtype), np.empty((filters, share), di.dtype)
+            return lambda part: unfold.forward_rows(w2, xi, (rows * part // parts, rows * (part + 1) // parts),
+                                                    col, out, di, b, act, scale)
+        for_each(parts, make_worker, flops)
+        return
+    col, ext = unfold.cols(xi), unfold.gemm_out(di)
+
+    def channels(part):
+        f0, f1 = filters * part // parts, filters * (part + 1) // parts
+        np.dot(w2[f0:f1], col, out=ext[f0:f1])
+        unfold.crop(ext[f0:f1], di[f0:f1], bias=None if b is None else b[f0:f1], act=act,
+                    scale=None if scale is None else scale[f0:f1])
+    for_each(parts, lambda: channels, flops)
 
 
 def _deconv_forward(x, w, b, p, dst):
@@ -220,7 +290,7 @@ convolution.__doc__ = "out = conv(data, weight) + bias: im2col + GEMM per sample
 
 def convolution_fused(ctx, p, inputs, outputs, req):
     """`_conv_fused` (ops/fold.py): out = conv(data, weight) * scale + shift with scale_shift (else + bias), then
-    max(., 0) with relu, all in the pass that crops the GEMM's output."""
+    its activation (act_type), all in the pass that crops the GEMM's output."""
     x, w = _compute(inputs[0]), _compute(inputs[1])
     scale = b = None
     if p.scale_shift:
@@ -228,12 +298,13 @@ def convolution_fused(ctx, p, inputs, outputs, req):
     elif not p.no_bias:
         b = _compute(inputs[2]).astype(x.dtype, copy=False)
     out = outputs[0]
+    act = activation(p, x.dtype)
     if out.dtype == F16 and req[0] != NULL:
         tmp = np.empty(out.shape, x.dtype)
-        _conv_forward(x, w, b, p, tmp, p.relu, scale)
+        _conv_forward(x, w, b, p, tmp, act, scale)
         assign(out, req[0], tmp)
     else:
-        store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, p.relu, scale))
+        store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, act, scale))
 
 
 deconvolution = _forward_kernel(_deconv_forward)

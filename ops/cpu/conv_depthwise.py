@@ -8,13 +8,22 @@ for unit stride so LLVM vectorises it. Output channel f reads input channel f //
 MXNet's depth multiplier). The backward walks the same taps: dx gets w * dy scattered along the same rows, and
 dW[f, tap] the dot product of dy's rows with the input rows read (float64 sums).
 
+The forward of 1-D and 2-D inputs (`depthwise_forward_planes`, any stride) reads the channel's phase planes (Note
+[phase planes]): every tap is then one contiguous run, accumulated in blocks of output rows that stay in L1, with
+the epilogue's activation applied as the rows are written. Measured (float32, one thread, CPU time) against the
+loops it replaced: 32 channels 112x112 1.23 -> 0.52 ms, stride 2 64 channels 112x112 1.46 -> 0.66 ms, 512 channels
+14x14 0.35 -> 0.21 ms. Views indexed from 0 (`planes[o:]` then `[j]`) keep LLVM vectorising: an index such as
+o + j may be negative as far as numba knows, and its wraparound check turns each load into a gather.
+
 Geometry is the 3-D view of ops/cpu/conv.py (1-D and 2-D inputs have leading spatial dims of 1).
 """
 import numba
 import numpy as np
 
-__all__ = ["depthwise_backward", "depthwise_backward_wide", "depthwise_forward", "depthwise_forward_wide",
-           "valid_range"]
+from .conv_epilogue import activate
+
+__all__ = ["depthwise_backward", "depthwise_backward_wide", "depthwise_forward", "depthwise_forward_planes",
+           "depthwise_forward_wide", "fill_planes", "interior", "phase_geometry", "valid_range"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -198,3 +207,83 @@ def depthwise_backward_wide(dy5, x5, w2, offsets, pad, padded, want_dx, dx5, wan
                         dw2[f, t] += s
             if want_dx:
                 interior(dx5[n, c], pad, padded, dflat, True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forward of 1-D and 2-D depthwise convolutions, any stride: wide rows over the phase planes of the padded channel
+# ---------------------------------------------------------------------------------------------------------------
+
+# Output rows are accumulated in blocks of about this many wide positions, so that the block stays in L1 while
+# every tap adds into it.
+BLOCK_POSITIONS = 1024
+
+
+def phase_geometry(img_hw, kernel_hw, stride_hw, pad_hw, dilate_hw):
+    """Note [phase planes]: with strides (sh, sw), output (y, x) at tap (b, e) reads padded element
+    (y*sh + b*dh, x*sw + e*dw). Split the padded image into sh*sw phase planes, plane (py, px) holding the padded
+    elements (i*sh + py, j*sw + px), each Hq x Wq (Hq = ceil(Hp / sh)): the tap reads plane ((b*dh) % sh,
+    (e*dw) % sw) at (y + (b*dh) // sh, x + (e*dw) // sw), unit strides again, so every tap is one contiguous run
+    of wide positions j = y*Wq + x as in Note [wide columns] (ops/cpu/conv_unfold.py). Returns (Hq, Wq, offsets):
+    each tap's flat offset into the planes (plane after plane)."""
+    (H, W), (KH, KW), (sh, sw), (ph, pw), (dh, dw) = img_hw, kernel_hw, stride_hw, pad_hw, dilate_hw
+    Hq, Wq = -(-(H + 2 * ph) // sh), -(-(W + 2 * pw) // sw)
+    offsets = np.array([(((b * dh) % sh) * sw + (e * dw) % sw) * Hq * Wq + ((b * dh) // sh) * Wq + (e * dw) // sw
+                        for b in range(KH) for e in range(KW)], np.int64)
+    return Hq, Wq, offsets
+
+
+@numba.njit(nogil=True, cache=True)
+def fill_planes(img, stride, pad, Hq, Wq, planes):
+    """The phase planes (Note [phase planes]) of one channel img (H, W) zero-padded, into planes (sh*sw*Hq*Wq,)."""
+    H, W = img.shape
+    sh, sw = stride
+    k = 0
+    for py in range(sh):
+        for px in range(sw):
+            lo, hi = valid_range(px - pad[1], sw, W, Wq)      # plane columns j that read an image column
+            for i in range(Hq):
+                dst = planes[k:k + Wq]
+                iy = i * sh + py - pad[0]
+                if iy < 0 or iy >= H:
+                    dst[:] = 0
+                else:
+                    dst[:lo] = 0
+                    src = img[iy, lo * sw + px - pad[1]:]
+                    for j in range(hi - lo):
+                        dst[lo + j] = src[j * sw]
+                    dst[hi:] = 0
+                k += Wq
+
+
+@numba.njit(nogil=True, cache=True)
+def depthwise_forward_planes(x4, w2, offsets, stride, pad, Hq, Wq, bias, n, c0, c1, planes, acc, on, slope, lo, hi,
+                             lo_value, hi_value, y4):
+    """y4[n, f] = act(bias[f] + sum over taps t of w2[f, t] * the input tap t reads) for the output channels f of
+    input channels c0 .. c1 - 1 of sample n (f // M = c, M = F // C), through the phase planes: per block of output
+    rows, acc[j] (the block's wide positions, in L1) += w * planes[offsets[t] + j] for each tap, then the block's
+    real positions through the activation (ops/cpu/conv_epilogue.py) into y4. x4 (N, C, H, W), y4 (N, F, OH, OW)."""
+    C = x4.shape[1]
+    F, OH, OW = y4.shape[1], y4.shape[2], y4.shape[3]
+    M = F // C
+    rows = max(1, min(OH, BLOCK_POSITIONS // Wq))
+    for c in range(c0, c1):
+        fill_planes(x4[n, c], stride, pad, Hq, Wq, planes)
+        for m in range(M):
+            f = c * M + m
+            b = bias[f]
+            for y0 in range(0, OH, rows):
+                y1 = min(OH, y0 + rows)
+                length = (y1 - 1 - y0) * Wq + OW
+                base = y0 * Wq
+                for j in range(length):
+                    acc[j] = 0
+                for t in range(offsets.shape[0]):
+                    wv = w2[f, t]
+                    src = planes[offsets[t] + base:]        # a view: indexes j >= 0 keep the loop vectorised
+                    for j in range(length):
+                        acc[j] += wv * src[j]
+                for y in range(y0, y1):
+                    dst = y4[n, f, y]
+                    row = acc[(y - y0) * Wq:]
+                    for x in range(OW):
+                        dst[x] = activate(row[x] + b, on, slope, lo, hi, lo_value, hi_value)

@@ -12,9 +12,17 @@ Geometry (kernel, stride, pad, dilate as 3-tuples) and the (N, C, D, H, W) views
 import numpy as np
 
 from .conv_depthwise import depthwise_backward, depthwise_backward_wide, depthwise_forward, depthwise_forward_wide
-from .conv_parallel import for_each
+from .conv_depthwise import BLOCK_POSITIONS, depthwise_forward_planes, phase_geometry
+from .conv_epilogue import Activation, channel_args, epilogue_in_place
+from .conv_parallel import for_each, threads
 
 __all__ = ["direct_backward", "direct_forward", "direct_path"]
+
+# A single sample's channels split into this many blocks per thread (taken one at a time: a busy core takes fewer).
+CHANNEL_BLOCKS_PER_THREAD = 4
+# The depthwise loops' work counted for conv_parallel's threshold as GEMM work of this many times their flops (they
+# run at about 1/8 of a GEMM's rate: a sample's 7 MFLOP at 112x112 is ~0.5 ms, well worth a second thread).
+GEMM_RATE_RATIO = 8
 
 def direct_path(p, channels):
     """'depthwise', or None (im2col + GEMM) for a Convolution of `channels` input channels."""
@@ -43,8 +51,13 @@ class _Views:
         self.w = w.reshape(w.shape[0], -1)
 
 
-def direct_forward(geometry, x5, w, b, y5, relu):
-    """y5 = conv(x5, w) + b (then max(., 0) with relu) on the direct path; x5, y5 (N, C|F, D, H, W)."""
+def direct_forward(geometry, x5, w, b, y5, act=None):
+    """y5 = conv(x5, w) + b, then the Activation act (None: none; ops/cpu/conv_epilogue.py) on the direct path;
+    x5, y5 (N, C|F, D, H, W)."""
+    kernel, stride, pad, dilate = geometry
+    if x5.shape[2] == 1 and kernel[0] == 1 and pad[0] == 0:        # 1-D and 2-D
+        _planes_forward(geometry, x5, w, b, y5, act or Activation.none(y5.dtype))
+        return
     v = _Views(geometry, x5, w)
     bias = np.zeros(w.shape[0], y5.dtype) if b is None else b
 
@@ -54,9 +67,35 @@ def direct_forward(geometry, x5, w, b, y5, relu):
             depthwise_forward_wide(xi, v.w, v.geometry[0], bias, *v.geometry[1:], yi)
         else:
             depthwise_forward(xi, v.w, bias, *v.geometry, yi)
-        if relu:
-            np.maximum(yi, 0, out=yi)
+        if act is not None and act.on:
+            epilogue_in_place(yi.reshape(yi.shape[1], -1), *channel_args(None, None, yi.shape[1], yi.dtype),
+                              *act.args())
     for_each(x5.shape[0], lambda: sample, 2.0 * y5.size * (w.size // w.shape[0]))
+
+
+def _planes_forward(geometry, x5, w, b, y5, act):
+    """direct_forward of 1-D and 2-D depthwise convolutions over phase planes (any stride; Note [phase planes] in
+    ops/cpu/conv_depthwise.py), the activation applied as the rows are written; fewer samples than threads split
+    each sample's channels into blocks that the threads take one at a time."""
+    kernel, stride, pad, dilate = geometry
+    N, C, _, H, W = x5.shape
+    F, OH, OW = y5.shape[1], y5.shape[3], y5.shape[4]
+    Hq, Wq, offsets = phase_geometry((H, W), kernel[1:], stride[1:], pad[1:], dilate[1:])
+    x4, y4, w2 = x5.reshape(N, C, H, W), y5.reshape(N, F, OH, OW), w.reshape(F, -1)
+    bias = np.zeros(F, y5.dtype) if b is None else b
+    blocks = 1 if N >= threads() else min(C, CHANNEL_BLOCKS_PER_THREAD * threads())
+    args = act.args()
+
+    def make_worker():
+        planes = np.empty(stride[1] * stride[2] * Hq * Wq, y5.dtype)
+        acc = np.empty(max(BLOCK_POSITIONS, Wq) + Wq, y5.dtype)
+
+        def item(k):
+            n, block = divmod(k, blocks)
+            depthwise_forward_planes(x4, w2, offsets, stride[1:], pad[1:], Hq, Wq, bias, n, C * block // blocks,
+                                     C * (block + 1) // blocks, planes, acc, *args, y4)
+        return item
+    for_each(N * blocks, make_worker, GEMM_RATE_RATIO * 2.0 * y5.size * w2.shape[1])
 
 
 def direct_backward(geometry, dy5, x5, w, dx5, dw):

@@ -27,13 +27,17 @@ __all__ = ["for_each", "threads"]
 MIN_PARALLEL_FLOPS = 1e7
 
 # Note [a busy core]: where another process holds a core, a helper thread waits for a time slice (milliseconds)
-# before and while it runs its item, and the calling thread, done with the rest, waits for that item. When the
-# calling thread waited longer than WAIT_LIMIT of its own working time, the next BACKOFF_CALLS calls run on the
-# calling thread alone; then helpers are tried again.
+# before and while it runs its item, and the calling thread, done with the rest, waits for that item. So a call
+# uses helpers only while the machine's other runnable tasks leave a core for each (the BLAS policy's snapshot of
+# /proc/loadavg, ~1 us; unless DATAFLOW_CONV_THREADS fixes the count): measured at batch 1 beside a load average of
+# ~3 on the 2-core host, helpers made resnet18_v1's forward 136 ms against 48 ms on one thread, mobilenet1.0's
+# 57 against 21. And when the calling thread still waited longer than WAIT_LIMIT of its own working time, the next
+# BACKOFF_CALLS calls run on the calling thread alone; then helpers are tried again.
 WAIT_LIMIT = 0.25
 BACKOFF_CALLS = 32
 
 _serial_calls = 0
+_other_load = None
 _pool = None
 _pool_lock = threading.Lock()
 
@@ -49,17 +53,37 @@ def _blas_on_one_thread():
 
 
 def threads():
-    """Threads a convolution may use: 1 while BLAS itself runs on several; else DATAFLOW_CONV_THREADS, else the
-    cores this process may run on."""
+    """Threads a convolution may use now: 1 while BLAS itself runs on several; else DATAFLOW_CONV_THREADS; else the
+    cores this process may run on while the machine's other runnable tasks leave them free, 1 otherwise (Note [a
+    busy core]). Callers that split one sample's work ask it before splitting, so a busy machine runs one whole
+    GEMM rather than halves one after the other."""
     if not _blas_on_one_thread():
         return 1
     raw = os.environ.get("DATAFLOW_CONV_THREADS", "").strip()
     if raw.isdigit() and int(raw) >= 1:
         return int(raw)
+    cores = _cores()
+    return cores if cores > 1 and _others_leave_room(cores) else 1
+
+
+def _cores():
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def _others_leave_room(count):
+    """Whether `count` threads of ours fit beside the machine's other runnable tasks now (rule 1 of Note [when a
+    2-thread GEMM pays] in ops/cpu/blas_threads.py, its OtherLoad: one pread of /proc/loadavg, unknown is busy)."""
+    global _other_load
+    if _other_load is None:
+        try:
+            from .blas_threads import OtherLoad
+        except ImportError:
+            return True
+        _other_load = OtherLoad()
+    return _other_load.free(count)
 
 
 def _helpers(n):

@@ -250,7 +250,7 @@ def _planes_forward(x, args, lowest, dst):
     is_max = args[3] == MAX
 
     def make_worker():
-        rows = np.empty((H + 1, OW))
+        rows = np.empty((H + 1, OW), x3.dtype if is_max and x3.dtype in (np.float32, np.float64) else np.float64)
         return lambda m0, m1: pool2d_forward(x3, m0, m1, k2, s2, p2, is_max, float(lowest), ydiv, xdiv, rows, y3)
     _over_planes(M, make_worker, y3.size * (k2[0] + k2[1]))
 

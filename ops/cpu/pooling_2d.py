@@ -38,7 +38,8 @@ def _rows_of(o, k, s, p, size):
 @numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
 def pool2d_forward(x, m0, m1, kernel, stride, pad, is_max, lowest, ydiv, xdiv, rows, out):
     """out[m] = max/sum of x[m] over each window, divided by ydiv[oy] * xdiv[ox] (avg; 0 where that is 0; ones for
-    sum and max), for planes m0..m1. x (M, H, W), out (M, OH, OW), rows a (H + 1, OW) float64 scratch."""
+    sum and max), for planes m0..m1. x (M, H, W), out (M, OH, OW), rows a (H + 1, OW) scratch: float64 for sums,
+    x's dtype for max (exact in any dtype; float32 loops run twice as wide)."""
     _, H, W = x.shape
     _, OH, OW = out.shape
     kh, kw = kernel
@@ -55,7 +56,7 @@ def pool2d_forward(x, m0, m1, kernel, stride, pad, is_max, lowest, ydiv, xdiv, r
                 off = kx - pw
                 if is_max:
                     for ox in range(lo[kx], hi[kx]):
-                        v = np.float64(x[m, y, ox * sw + off])
+                        v = x[m, y, ox * sw + off]
                         a = rows[y, ox]
                         rows[y, ox] = v if v > a else a          # strict >: NaN never wins, as the general loops
                 else:

@@ -364,7 +364,7 @@ def _channels_first_only(kernel, name):
 
 def _convolution_fused(ctx, p, inputs, outputs, req):
     """`_conv_fused` (inference folding's epilogue, ops/fold.py): the convolution, then * scale + shift per channel
-    (scale_shift; the convolution runs without a bias then) and relu over its output."""
+    (scale_shift; the convolution runs without a bias then) and its activation (act_type) over its output."""
     from .elemwise import map_unary
     out = outputs[0]
     if req[0] == ADD:
@@ -383,8 +383,14 @@ def _convolution_fused(ctx, p, inputs, outputs, req):
         d3 = out.reshape(out.shape[0], out.shape[1], -1)
         for f, per_channel in ((cpu_elemwise.mul, inputs[2]), (cpu_elemwise.add, inputs[3])):
             map_binary(f, d3, as_compute(per_channel, out.dtype).reshape(1, out.shape[1], 1), d3, WRITE)
-    if p.relu:
+    if p.act_type == "relu":
         map_unary(cpu_elemwise.relu, out, out, WRITE)
+    elif p.act_type == "clip":        # p carries clip's a_min and a_max
+        from .shape import clip
+        clip(ctx, p, [out], [out], [WRITE])
+    elif p.act_type == "leaky":       # and LeakyReLU's act_type and slope
+        from .activation import leaky_relu
+        leaky_relu(ctx, p, [out], [out], [WRITE])
 
 
 KERNELS = {"Convolution": convolution, "_conv_fused": _convolution_fused,
