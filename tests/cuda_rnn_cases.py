@@ -29,8 +29,8 @@ pytestmark = pytest.mark.cuda
 KINDS = ops_cuda.register()
 FWD, BWD = registry.get("RNN"), registry.get("_backward_RNN")
 
-# bounds a float32 holds exactly: the CPU backward tests `c <= lo` in float64 against the rounded bound it stored
-_CLIP = dict(lstm_state_clip_min=-0.0625, lstm_state_clip_max=0.09375)
+# bounds float32 rounds toward zero: a clipped cell holds the rounded bound, and both backwards must still see it
+_CLIP = dict(lstm_state_clip_min=-0.08, lstm_state_clip_max=0.11)
 # (id, mode, layers, bidirectional, dtype, extra attrs)
 CASES = [
     ("lstm", "lstm", 1, False, "float32", {}),

@@ -9,10 +9,11 @@ every bias in the same order, i2h (G*H) then h2h (G*H). I_0 = I, I_l = D*R.
 
 Per layer and direction, the input projections of all steps are one GEMM up front; each step then runs one GEMM
 for the recurrent projection and one fused njit loop for the gates, which adds both biases (ops/cpu/rnn_gates.py);
-a projection adds one GEMM per step. The backward runs its time loop the same way, then the parameter gradients as
-one GEMM each over all steps; a written parameter or data gradient is computed in the output itself. Large
-temporaries are reused across calls (Note [RNN scratch]); each call is one BLAS thread-policy site (Note [RNN
-threads]).
+a projection adds one GEMM per step. LSTM runs all its steps in one njit call (Note [the LSTM time loop]), the
+other modes step by step from Python. The backward runs its time loop step by step, then the parameter gradients
+as one GEMM each over all steps; a written parameter or data gradient is computed in the output itself. A forward
+that no backward will read keeps nothing in the reserve (Note [no reserve without gradients]). Large temporaries
+are reused across calls (Note [RNN scratch]); each call is one BLAS thread-policy site (Note [RNN threads]).
 
 What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's output before
 dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's unprojected
@@ -27,6 +28,7 @@ from ..errors import MXNetError
 from ..random_state import generator
 from . import blas_threads
 from . import rnn_gates as gates_jit
+from .conv_taps import available as _cblas_available
 from ..registry import NULL, WRITE
 from .common import assign, same_memory
 
@@ -131,10 +133,13 @@ def _active(p, lengths, steps, batch):
     return (np.arange(steps)[:, None] < as_int[None, :]).astype(np.uint8)
 
 
-def _clip(p):
+def _clip(p, dtype):
+    """(clip, lo, hi, clip_nan) with the bounds in the data's dtype: a clipped cell state holds the bound rounded to
+    that dtype, and the backward's test for it (c <= lo or c >= hi) must compare in that dtype to see it (a float64
+    -0.08 is below float32's -0.08, so the clipped cells would pass gradient)."""
     clip = p.mode == "lstm" and p.lstm_state_clip_min is not None and p.lstm_state_clip_max is not None
-    return (clip, p.lstm_state_clip_min if clip else 0.0, p.lstm_state_clip_max if clip else 0.0,
-            bool(p.lstm_state_clip_nan))
+    lo, hi = (p.lstm_state_clip_min, p.lstm_state_clip_max) if clip else (0.0, 0.0)
+    return clip, dtype.type(lo), dtype.type(hi), bool(p.lstm_state_clip_nan)
 
 
 def _order(steps, d):
@@ -178,73 +183,122 @@ def _forward(ctx, p, inputs, outputs, req):
     T, N, _ = data.shape
     dims = Dims(p, T, N, data.shape[2])
     reserve = _Reserve(outputs[-1], p, dims)
-    if lengths is not None:
+    keep = ctx.computes_gradients       # Note [no reserve without gradients]
+    if lengths is not None and keep:
         outputs[-1][...] = 0        # rows that never run leave no stale values for the backward's GEMMs
     active = _active(p, lengths, T, N)
     weights = _weights(_Carver(params), p, dims)
-    clip, lo, hi, clip_nan = _clip(p)
-    relu = p.mode == "rnn_relu"
     dtype = data.dtype
     hy = np.empty((dims.L * dims.D, N, dims.R), dtype)
     cy = np.empty((dims.L * dims.D, N, dims.H), dtype) if p.mode == "lstm" else None
-    # the input projection of every step, without its bias (the gate loops add both biases); not the reserve's gate
-    # buffer, though the loops could run in place: LLVM's overlap check then sends them down the scalar path
+    # the input projection of every step, without its bias; not the reserve's gate buffer, though the loops could
+    # run in place: LLVM's overlap check then sends them down the scalar path
     xw = _scratch("xw", (T, N, dims.G * dims.H), dtype)
     x = data
     for layer in range(dims.L):
         Y = reserve.Y[layer]
+        if layer == dims.L - 1 and not keep and req[0] == WRITE and outputs[0].dtype == dtype and \
+                outputs[0].flags.c_contiguous:
+            Y = outputs[0]          # the last layer writes the op's output itself
         for d in range(dims.D):
-            w, saved, slot = weights[layer][d], reserve.dirs[layer][d], layer * dims.D + d
+            w, slot = weights[layer][d], layer * dims.D + d
+            saved = reserve.dirs[layer][d] if keep else _step_rows(p, dims, dtype)
             np.dot(x.reshape(T * N, -1), w["Wx"].T, out=xw.reshape(T * N, -1))
-            wh_t = np.ascontiguousarray(w["Wh"].T)
-            wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else None
             h_carry = np.array(state[slot], dtype)
             c_carry = np.array(state_cell[slot], dtype) if cy is not None else None
-            hw = np.empty((N, dims.G * dims.H), dtype)
-            h_new = np.empty((N, dims.H), dtype)
-            h_proj = np.empty((N, dims.R), dtype) if dims.P else None
-            out_cols = slice(d * dims.R, (d + 1) * dims.R)
-            # one direction, every row running every step: a step writes its output Y[t] itself, and that is the
-            # state the next step carries (no copies); else `commit` copies what active rows computed
-            direct = lengths is None and dims.D == 1
-            for t in _order(T, d):
-                np.dot(h_carry, wh_t, out=hw)
-                step_out = Y[t] if direct else h_new
-                if p.mode == "lstm":
-                    hcell = saved["hcell"][t] if dims.P else step_out
-                    gates_jit.lstm_forward(xw[t], hw, w["bx"], w["bh"], c_carry, active[t], clip, lo, hi, clip_nan,
-                                           saved["gates"][t], saved["c"][t], hcell)
-                    if dims.P:
-                        step_out = Y[t] if direct else h_proj
-                        np.dot(hcell, wr_t, out=step_out)
-                elif p.mode == "gru":
-                    gates_jit.gru_forward(xw[t], hw, w["bx"], w["bh"], h_carry, active[t], saved["gates"][t],
-                                          saved["hn"][t], step_out)
-                else:
-                    gates_jit.rnn_forward(xw[t], hw, w["bx"], w["bh"], relu, active[t], step_out)
-                if direct:
-                    h_carry = step_out
-                else:
-                    gates_jit.commit(step_out, active[t], h_carry, Y[t, :, out_cols])
+            y = Y[:, :, d * dims.R:(d + 1) * dims.R]
+            if p.mode == "lstm" and _lstm_loop():
+                _lstm_time_loop(p, dims, w, xw, h_carry, c_carry, active, lengths is None, d, keep, saved, y)
+            else:
+                h_carry = _time_loop(p, dims, w, xw, h_carry, c_carry, active, lengths is None, d, keep, saved, y)
             hy[slot] = h_carry
             if cy is not None:
                 cy[slot] = c_carry
         x = Y
         mask = reserve.mask[layer]
-        if mask is not None:
+        if mask is not None and (keep or ctx.is_train):
             if ctx.is_train:
-                keep = 1.0 - p.p
+                keep_rate = 1.0 - p.p
                 with np.errstate(all="ignore"):
-                    mask[...] = (generator().random(mask.shape, dtype=np.float32) < keep) * (1.0 / keep if keep
-                                                                                            else np.inf)
+                    mask[...] = (generator().random(mask.shape, dtype=np.float32) < keep_rate) * (
+                        1.0 / keep_rate if keep_rate else np.inf)
                 x = Y * mask
             else:
                 mask[...] = 1
-    assign(outputs[0], req[0], x)
+    if x is not outputs[0]:
+        assign(outputs[0], req[0], x)
     if p.state_outputs:
         assign(outputs[1], req[1], hy)
         if cy is not None:
             assign(outputs[2], req[2], cy)
+
+
+def _lstm_loop():
+    """Whether LSTM runs its time loop in one njit call (Note [the LSTM time loop]): where numpy's OpenBLAS can be
+    called from numba; elsewhere it runs step by step from Python."""
+    return _cblas_available()
+
+
+def _step_rows(p, dims, dtype):
+    """What a step stores for the backward, as one step's rows (shaped (1, N, ...)) that every step overwrites:
+    the forward of a graph that computes no gradient keeps nothing (Note [no reserve without gradients])."""
+    n, h = dims.N, dims.H
+    return dict(gates=_scratch("step_gates", (1, n, dims.G * h), dtype),
+                c=_scratch("step_c", (1, n, h), dtype) if p.mode == "lstm" else None,
+                hcell=_scratch("step_hcell", (1, n, h), dtype) if dims.P else None,
+                hn=_scratch("step_hn", (1, n, h), dtype) if p.mode == "gru" else None)
+
+
+def _lstm_time_loop(p, dims, w, xw, h_carry, c_carry, active, dense, d, keep, saved, y):
+    """One LSTM layer and direction in one njit call (Note [the LSTM time loop]); h_carry and c_carry end as the
+    final states."""
+    clip, lo, hi, clip_nan = _clip(p, xw.dtype)
+    wh_t = _scratch("wh_t", w["Wh"].shape[::-1], xw.dtype)
+    gates_jit.transpose(w["Wh"], wh_t)
+    wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else wh_t[:1, :1]
+    h_new = _scratch("step_h", (dims.N, dims.R), xw.dtype)
+    gates_jit.lstm_sequence(xw, wh_t, w["bx"] + w["bh"], wr_t, dims.P is not None, h_carry, c_carry, active, dense,
+                            d == 1, clip, lo, hi, clip_nan, keep, saved["gates"], saved["c"],
+                            saved["hcell"] if dims.P else saved["c"], h_new, y)
+
+
+def _time_loop(p, dims, w, xw, h_carry, c_carry, active, dense, d, keep, saved, y):
+    """One layer and direction, step by step from Python: one GEMM and one gate loop per step. Returns the final
+    hidden state (c_carry is updated in place)."""
+    N, dtype = dims.N, xw.dtype
+    clip, lo, hi, clip_nan = _clip(p, dtype)
+    relu = p.mode == "rnn_relu"
+    wh_t = np.ascontiguousarray(w["Wh"].T)
+    wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else None
+    bias = w["bx"] + w["bh"] if p.mode == "lstm" else None
+    hw = np.empty((N, dims.G * dims.H), dtype)
+    h_new = np.empty((N, dims.H), dtype)
+    h_proj = np.empty((N, dims.R), dtype) if dims.P else None
+    # one direction, every row running every step: a step writes its output y[t] itself, and that is the state the
+    # next step carries (no copies); else `commit` copies what active rows computed
+    direct = dense and dims.D == 1
+    for t in _order(dims.T, d):
+        k = t if keep else 0
+        np.dot(h_carry, wh_t, out=hw)
+        step_out = y[t] if direct else h_new
+        if p.mode == "lstm":
+            hcell = saved["hcell"][k] if dims.P else step_out
+            np.add(xw[t], hw, out=hw)
+            gates_jit.lstm_cells(hw, bias, c_carry, active[t], clip, lo, hi, clip_nan, saved["gates"][k],
+                                 saved["c"][k], hcell)
+            if dims.P:
+                step_out = y[t] if direct else h_proj
+                np.dot(hcell, wr_t, out=step_out)
+        elif p.mode == "gru":
+            gates_jit.gru_forward(xw[t], hw, w["bx"], w["bh"], h_carry, active[t], saved["gates"][k],
+                                  saved["hn"][k], step_out)
+        else:
+            gates_jit.rnn_forward(xw[t], hw, w["bx"], w["bh"], relu, active[t], step_out)
+        if direct:
+            h_carry = step_out
+        else:
+            gates_jit.commit(step_out, active[t], h_carry, y[t])
+    return h_carry
 
 
 def _layer_input(layer, data, reserve):
@@ -281,7 +335,7 @@ def _backward(ctx, p, inputs, outputs, req):
     dtype = data.dtype
     d_params = _gradient_buffer(outputs[1], req[1], dtype)     # every element is written below: no zeroing
     grads = _weights(_Carver(d_params), p, dims)
-    clip, lo, hi, _ = _clip(p)
+    clip, lo, hi, _ = _clip(p, dtype)
     relu = p.mode == "rnn_relu"
     d_state = np.empty(state.shape, dtype)
     d_state_cell = np.empty(state_cell.shape, dtype) if state_cell is not None else None
@@ -393,6 +447,27 @@ def _weight_gradients(g, dxw, dhw, prev, dh, x, hcell):
         np.sum(flat, axis=0, out=g["bx"])
 
 
+# Note [the LSTM time loop]: an LSTM layer's direction runs all its steps in one njit call (rnn_gates.lstm_sequence),
+# calling numpy's own OpenBLAS by symbol (ops/cpu/conv_taps.py `_gemm`, bound by `available()`): each step's recurrent
+# GEMM adds h W_h^T onto the step's input projection (beta = 1), so the gate loop reads one array and one summed bias;
+# without sequence_length the GEMM reads the previous step's output where it lies (its rows D*R apart), so nothing is
+# copied between steps, and nothing returns to Python. W_h^T goes into a kept buffer through `rnn_gates.transpose` (0.15
+# against numpy's 0.25 ms per 1 MB weight). Measured side by side in one process against the step-by-step loop (2-layer
+# LSTM, H 256, T 35, N 32, one BLAS thread, process CPU time, medians of 40-60 calls, three runs at load 5-8 on the
+# 2-core host): the kernel 0.84-0.89x without a reserve, 0.84-0.91x keeping it; the hybridized gluon call 0.87-0.91x
+# (30.1 -> 26.6 ms); a recorded training step 0.98x. Its first compile (numba's cache then keeps it) takes ~4 s more
+# than the step loop's gate function did. Where numpy's BLAS is another library LSTM runs the Python step loop
+# (`_time_loop`), with the same gate loop. Not taken: W_h @ h^T (the (4H, N) product: 8% faster GEMM in isolation, no
+# W_h transpose, but every gate, cell and output store transposed) and a numba GEMM (4x slower than OpenBLAS at this
+# size). A thread switch per step GEMM was suspected and is not there: the call is the site, so the count changes at
+# most twice a call.
+#
+# Note [no reserve without gradients]: a forward in a graph that computes no gradient (`ctx.computes_gradients`
+# False: a hybridized block called outside autograd.record(), an Executor without gradient arrays) writes no gates
+# or cell states into the reserve (each step overwrites one row of scratch), and its last layer writes a written,
+# contiguous output itself instead of the reserve's copy; layers below still pass their outputs through the
+# reserve. Only `is_train` would not do: MXNet's backward may follow a forward recorded with train_mode=False.
+#
 # Note [RNN threads]: each forward or backward call runs inside one `blas_threads.gemm_site` (keyed by the sizes),
 # so all its GEMMs, the per-step recurrent ones included, run on the cores the policy gives the call: one thread while
 # other processes keep the other cores busy, more when the site's own timings say they win (Note [when a 2-thread

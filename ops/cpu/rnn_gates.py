@@ -1,14 +1,15 @@
-"""The fused per-step gate loops of the RNN op (ops/cpu/rnn.py drives them), one njit loop per mode and direction.
+"""The fused per-step gate loops of the RNN op (ops/cpu/rnn.py drives them), one njit loop per mode and direction,
+and LSTM's whole time loop (`lstm_sequence`, Note [the LSTM time loop]).
 
 Forward, per step: `xw` (N, G*H) is the step's input projection (one GEMM for all steps, up front), `hw` (N, G*H)
 the recurrent projection (one GEMM per step), both without their biases; the loop adds `bx` and `bh`, applies the
 gates, stores what the backward needs (`gates` post-activation; LSTM: `c`; GRU: `hn` = W_hn h + b_hn) and writes
-the new hidden value into `h` (N, H). Rows with `active[b] == 0` (past their sequence length) keep their carried
-states.
+the new hidden value into `h` (N, H). LSTM's step (`lstm_cells`) takes the sum of both projections and of both
+biases instead. Rows with `active[b] == 0` (past their sequence length) keep their carried states.
 
 Speed: each gate block of a row is one 1-D loop in a small function of its own (`_sigmoid_sum`, ...): one function
 holding several activation loops over 2-D indices ran 2-3x slower (LLVM vectorised fewer of them). Measured, one
-float32 step of N=32, H=256 in cache: lstm_forward 78 -> 25 us, lstm_backward 42 -> 24 us. `gates` must not be
+float32 step of N=32, H=256 in cache: the LSTM forward step 78 -> 25 us, lstm_backward 42 -> 24 us. `gates` must not be
 `xw`: a loop whose output is its input fails LLVM's overlap check and runs scalar.
 
 Backward, per step (in reverse order of the forward): from `dh` (N, H) (the gradient reaching the step's hidden
@@ -22,6 +23,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from . import vmath
+from .conv_taps import _gemm as _cblas_gemm
 
 # float32 gates use vmath's branch-free float32 tanh/sigmoid (the loops vectorise), float64 ones libm's.
 _jit = njit(cache=True, **vmath.JIT_FLAGS)
@@ -75,24 +77,32 @@ def _sigmoid_sum(x, bx, y, by, out):
 
 
 @_jit
-def _tanh_sum(x, bx, y, by, out):
-    """out = tanh(x + bx + y + by), 1-D."""
+def _sigmoid_bias(x, bias, out):
+    """out = sigmoid(x + bias), 1-D."""
     for j in range(out.size):
-        out[j] = _tanh(x[j] + bx[j] + y[j] + by[j])
+        out[j] = _sigmoid(x[j] + bias[j])
 
 
 @_jit
-def lstm_forward(xw, hw, bx, bh, c_carry, active, clip, lo, hi, clip_nan, gates, c, h):
-    """Gates (i, f, g, o): c' = f*c + i*g (clipped to [lo, hi] when `clip`), h' = o*tanh(c'). `c_carry` is
-    updated in place for active rows."""
+def _tanh_bias(x, bias, out):
+    """out = tanh(x + bias), 1-D."""
+    for j in range(out.size):
+        out[j] = _tanh(x[j] + bias[j])
+
+
+@_jit
+def lstm_cells(pre, bias, c_carry, active, clip, lo, hi, clip_nan, gates, c, h):
+    """One LSTM step from `pre` (N, 4H) = x W_x^T + h W_h^T and `bias` = b_x + b_h, gates (i, f, g, o):
+    c' = f*c + i*g (clipped to [lo, hi] when `clip`), h' = o*tanh(c'). `c_carry` is updated in place for active
+    rows."""
     n, hidden = h.shape
     i_f, g_, o_ = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden), slice(3 * hidden, 4 * hidden)
     for b in range(n):
         if not active[b]:
             continue
-        _sigmoid_sum(xw[b, i_f], bx[i_f], hw[b, i_f], bh[i_f], gates[b, i_f])
-        _tanh_sum(xw[b, g_], bx[g_], hw[b, g_], bh[g_], gates[b, g_])
-        _sigmoid_sum(xw[b, o_], bx[o_], hw[b, o_], bh[o_], gates[b, o_])
+        _sigmoid_bias(pre[b, i_f], bias[i_f], gates[b, i_f])
+        _tanh_bias(pre[b, g_], bias[g_], gates[b, g_])
+        _sigmoid_bias(pre[b, o_], bias[o_], gates[b, o_])
         for j in range(hidden):
             c[b, j] = gates[b, hidden + j] * c_carry[b, j] + gates[b, j] * gates[b, 2 * hidden + j]
         if clip:
@@ -108,6 +118,51 @@ def lstm_forward(xw, hw, bx, bh, c_carry, active, clip, lo, hi, clip_nan, gates,
         for j in range(hidden):
             c_carry[b, j] = c[b, j]
             h[b, j] = gates[b, 3 * hidden + j] * _tanh(c[b, j])
+
+
+@_jit
+def transpose(a, out):
+    """out = a.T for a 2-D `a`, in bands of 16 rows of `a` (each row of `out` written 16 elements at a time): ~0.6x
+    the time of numpy's copy of a transposed view for LSTM's (4H, R) weights."""
+    m, n = a.shape
+    for i0 in range(0, m, 16):
+        i1 = min(i0 + 16, m)
+        for j in range(n):
+            for i in range(i0, i1):
+                out[j, i] = a[i, j]
+
+
+@_jit
+def lstm_sequence(pre, wh_t, bias, wr_t, project, h_carry, c_carry, active, direct, reverse, clip, lo, hi, clip_nan,
+                  save, gates, c, hcell, h_new, y):
+    """One layer and direction of an LSTM over all steps (Note [the LSTM time loop]). pre (T, N, 4H): the input
+    projections on entry, each step's pre-activations after it; wh_t (R, 4H) = W_h^T; wr_t (H, P) = W_r^T when
+    `project`; h_carry (N, R), c_carry (N, H): the initial states on entry, the final ones on return; y (T, N, R):
+    this direction's columns of the layer's output. With `save` the step's gates (T, N, 4H), c (T, N, H) and, with
+    a projection, hcell (T, N, H) are kept for the backward, else each step overwrites their first row. `direct`:
+    every row runs every step, so the output y[t] is the state the next step reads (no copies); else h_new (N, R)
+    takes the step's value and `commit` copies it for the active rows. Callers bind the BLAS symbols first
+    (ops/cpu/conv_taps.py `available()`): unbound, the GEMM call jumps nowhere."""
+    steps, n, gh = pre.shape
+    r = wh_t.shape[0]
+    ld_y = y.strides[1] // y.itemsize
+    for s in range(steps):
+        t = steps - 1 - s if reverse else s
+        k = t if save else 0
+        if direct and s > 0:        # the previous step's output, read in place (its rows ld_y apart)
+            _cblas_gemm(False, False, n, gh, r, y[t + 1 if reverse else t - 1], ld_y, wh_t, gh, 1.0, pre[t], gh)
+        else:
+            _cblas_gemm(False, False, n, gh, r, h_carry, r, wh_t, gh, 1.0, pre[t], gh)
+        out = y[t] if direct else h_new
+        cell_h = hcell[k] if project else out
+        lstm_cells(pre[t], bias, c_carry, active[t], clip, lo, hi, clip_nan, gates[k], c[k], cell_h)
+        if project:
+            _cblas_gemm(False, False, n, r, cell_h.shape[1], cell_h, cell_h.shape[1], wr_t, r, 0.0, out,
+                        out.strides[0] // out.itemsize)
+        if not direct:
+            commit(out, active[t], h_carry, y[t])
+    if direct:
+        h_carry[...] = y[0 if reverse else steps - 1]
 
 
 @_jit

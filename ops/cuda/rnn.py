@@ -319,13 +319,6 @@ def _active(p, lengths, steps, batch):
     return active
 
 
-def _clip(p, dtype):
-    """(clip, lo, hi, clip_nan) with the bounds in the data's dtype: a clipped cell state holds the bound rounded to
-    that dtype, and the backward's test for it (c <= lo or c >= hi) must compare in that dtype to see it."""
-    clip, lo, hi, clip_nan = cpu._clip(p)
-    return clip, dtype.type(lo), dtype.type(hi), clip_nan
-
-
 def _draw_mask(p, mask):
     """The dropout mask of one layer's output, from the CPU kernel's generator calls (same draws, same values)."""
     keep = 1.0 - p.p                    # > 0: the op's rule refuses p >= 1
@@ -352,7 +345,7 @@ def rnn_forward(ctx, p, inputs, outputs, req):
     weights = cpu._weights(cpu._Carver(flat(params)), p, dims)
     active = _active(p, lengths, T, N)
     dtype = data.dtype
-    clip, lo, hi, clip_nan = _clip(p, dtype)
+    clip, lo, hi, clip_nan = cpu._clip(p, dtype)
     hy = empty((dims.L * D, N, R), dtype)
     cy = empty((dims.L * D, N, H), dtype) if p.mode == "lstm" else None
     copy_into(state, hy)
@@ -417,7 +410,7 @@ def rnn_backward(ctx, p, inputs, outputs, req):
     weights = cpu._weights(cpu._Carver(flat(params)), p, dims)
     active = _active(p, lengths, T, N)
     dtype = data.dtype
-    clip, lo, hi, _ = _clip(p, dtype)
+    clip, lo, hi, _ = cpu._clip(p, dtype)
     d_params = empty(params.shape, dtype)
     grads = cpu._weights(cpu._Carver(d_params), p, dims)
     d_state = empty(state.shape, dtype)
