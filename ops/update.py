@@ -59,7 +59,7 @@ class Floats(Field):
         return tuple(float(v) for v in value)
 
     def format(self, value):
-        return "(%s)" % ",".join(repr(float(v)) for v in value)
+        return "(%s)" % ",".join(repr(float(v)) for v in self.parse(value))
 
 
 # ---- params -------------------------------------------------------------------------------------------------------

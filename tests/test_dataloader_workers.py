@@ -192,3 +192,20 @@ def _alive(pid):
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_prefetch_zero_auto_reload_and_a_thread_worker_error():
+    ds = SquaresDataset(7)
+    want = _expected(ds, BatchSampler(SequentialSampler(7), 3, "keep"))
+    lazy = DataLoader(ds, batch_size=3, num_workers=2, prefetch=0)      # each batch asked for when needed
+    assert _passes(lazy, 2) == [want, want]
+    lazy.close()
+    eager = DataLoader(ds, batch_size=3, num_workers=2, auto_reload=True)
+    assert eager._iter is not None              # the first pass started loading at construction
+    assert _passes(eager) == [want] and eager._iter is not None     # and the next one when a pass ends
+    eager.clean()
+    assert eager._iter is None and _passes(eager) == [want]
+    eager.close()
+    threads = DataLoader(SquaresDataset(6, bad=4), batch_size=2, num_workers=2, thread_pool=True)
+    with pytest.raises(ValueError, match="sample 4 is bad"):
+        list(threads)

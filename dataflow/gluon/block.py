@@ -385,6 +385,13 @@ class HybridBlock(Block):
         self._cached_plans = PlanCache()
         self._param_cache = None
 
+    def __getstate__(self):
+        # compiled graphs are this process's caches (kernels, closures): a pickled block (a transform sent to
+        # DataLoader worker processes) traces and compiles again where it is unpickled
+        state = self.__dict__.copy()
+        state.update(_last_call=None, _cached_graph=(), _traced={}, _cached_plans=PlanCache(), _param_cache=None)
+        return state
+
     def cast(self, dtype):
         self._clear_cached_op()
         super().cast(dtype)

@@ -3,8 +3,8 @@
 MXNet downloads MNIST, Fashion-MNIST and CIFAR on first use; dataflow reaches no network, so a missing file raises
 MXNetError naming it and the folder to put it in (the default root is MXNet's: $MXNET_HOME/datasets/<name>, else
 ~/.mxnet/datasets/<name>). The formats are the originals MXNet reads: gzipped IDX files for (Fashion-)MNIST,
-the binary batches for CIFAR-10/100, RecordIO (.rec with its .idx) for ImageRecordDataset, and one folder per
-class for ImageFolderDataset.
+the binary batches for CIFAR-10/100, RecordIO (.rec with its .idx) for ImageRecordDataset, one folder per
+class for ImageFolderDataset, and an im2rec .lst file (or the same rows as a list) for ImageListDataset.
 """
 import gzip
 import os
@@ -18,7 +18,8 @@ from ....base import MXNetError
 from ....ndarray import array
 from ..dataset import Dataset, RecordFileDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset",
+           "ImageListDataset"]
 
 
 def _require(root, names, dataset):
@@ -174,6 +175,67 @@ class ImageFolderDataset(Dataset):
         label = self.items[idx][1]
         if self._transform is not None:
             return self._transform(img, label)
+        return img, label
+
+    def __len__(self):
+        return len(self.items)
+
+
+# ---- image lists ------------------------------------------------------------------------------------------------
+def _label(values, where):
+    try:
+        labels = np.asarray(values, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise MXNetError("ImageListDataset: %s: the label %r is not a number or a list of numbers"
+                         % (where, values)) from None
+    return float(labels[0]) if labels.size == 1 else labels
+
+
+def _read_lst(path):
+    """(label, relative path) per line of an im2rec .lst file: `index<TAB>label[<TAB>label ...]<TAB>path`."""
+    items = []
+    with open(path) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            fields = [field.strip() for field in line.rstrip("\n").split("\t")]
+            if len(fields) < 3:
+                raise MXNetError("ImageListDataset: %s line %d: expected index<TAB>label(s)<TAB>path, got %r"
+                                 % (path, number, line.rstrip("\n")))
+            items.append((_label(fields[1:-1], "%s line %d" % (path, number)), fields[-1]))
+    return items
+
+
+class ImageListDataset(Dataset):
+    """Images listed in `imglist` under the folder `root`: (image decoded with `image.imread(.., flag)`, label).
+
+    `imglist` is the path of an im2rec .lst file (`index<TAB>label(s)<TAB>relative path` per line) or a list of
+    entries `[label(s)..., relative path]` (`[label, path]`, `[[l1, l2], path]` or `[l1, l2, ..., path]`). A
+    single label comes back as a float, several as a float32 array. MXNet 2.0's class (MXNet 1.9.1 has none)."""
+
+    def __init__(self, root=".", imglist=None, flag=1):
+        self._root = os.path.expanduser(root)
+        self._flag = flag
+        if isinstance(imglist, str):
+            self.items = _read_lst(imglist)
+        elif isinstance(imglist, (list, tuple)):
+            self.items = []
+            for i, entry in enumerate(imglist):
+                if isinstance(entry, str) or len(entry) < 2:
+                    raise MXNetError("ImageListDataset: imglist[%d] = %r: expected [label(s)..., path]" % (i, entry))
+                labels = entry[:-1] if len(entry) > 2 else entry[0]
+                self.items.append((_label(labels, "imglist[%d]" % i), entry[-1]))
+        else:
+            raise MXNetError("ImageListDataset: imglist must be the path of a .lst file or a list of "
+                             "[label(s)..., path] entries, got %s" % type(imglist).__name__)
+
+    def __getitem__(self, idx):
+        label, path = self.items[idx]
+        filename = os.path.join(self._root, path)
+        try:
+            img = image.imread(filename, self._flag)
+        except (MXNetError, OSError) as error:
+            raise MXNetError("ImageListDataset: item %d (%s): %s" % (idx, filename, error)) from None
         return img, label
 
     def __len__(self):

@@ -1,8 +1,12 @@
-"""`gluon.data.vision.transforms`: Blocks that transform one image (H, W, C) or a batch (N, H, W, C).
+"""`gluon.data.vision.transforms`: Blocks that transform one image (H, W, C) or, where MXNet allows it, a batch
+(N, H, W, C).
 
-MXNet makes most of these HybridBlocks over its `image` ops; those ops are not in dataflow's registry, so here they
-are Blocks computing with numpy (dataflow.image), which a data pipeline calls eagerly anyway. `Compose` therefore
-has nothing to hybridize. Not here yet: Rotate, RandomRotation, RandomHue.
+As in MXNet 1.9.1, most transforms are HybridBlocks over the `image` ops (ops/image.py: `F.image.to_tensor`,
+`F.image.resize`, ...), so a hybridized pipeline runs as one compiled graph, and the random ones draw from the
+generator `mx.random.seed` seeds. `RandomResizedCrop`, `CenterCrop`, `Rotate`, `RandomRotation` and
+`RandomApply` are plain Blocks over `mx.image`'s functions (Python's and numpy's global generators, as MXNet).
+`Compose` hybridizes each run of consecutive HybridBlocks as one HybridSequential, as MXNet does;
+`HybridCompose` (MXNet 2.0's name) takes HybridBlocks only and is one hybridizable HybridSequential.
 """
 import random
 
@@ -10,31 +14,13 @@ import numpy as np
 
 from .... import image
 from ....base import numeric_types
-from ....ndarray import NDArray, array
-from ...block import Block
-from ...nn import Sequential
+from ...block import Block, HybridBlock
+from ...nn import HybridSequential, Sequential
 
-__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomResizedCrop", "CropResize", "CenterCrop", "Resize",
-           "RandomFlipLeftRight", "RandomFlipTopBottom", "RandomBrightness", "RandomContrast", "RandomSaturation",
-           "RandomColorJitter", "RandomLighting", "RandomApply"]
-
-
-def _values(x):
-    return x.asnumpy() if isinstance(x, NDArray) else np.asarray(x)
-
-
-def _out(x, data, dtype=None):
-    """`data` as an NDArray on x's context."""
-    data = np.ascontiguousarray(data)
-    return array(data, ctx=x.context if isinstance(x, NDArray) else None, dtype=dtype or data.dtype)
-
-
-def _per_image(fn, x):
-    """fn over one (H, W, C) image, or over each image of an (N, H, W, C) batch."""
-    if len(x.shape) == 4:
-        from .... import ndarray as nd
-        return nd.stack(*[fn(x[i]) for i in range(x.shape[0])])
-    return fn(x)
+__all__ = ["Compose", "HybridCompose", "Cast", "ToTensor", "Normalize", "Rotate", "RandomRotation",
+           "RandomResizedCrop", "CropResize", "CenterCrop", "Resize", "RandomFlipLeftRight", "RandomFlipTopBottom",
+           "RandomBrightness", "RandomContrast", "RandomSaturation", "RandomHue", "RandomColorJitter",
+           "RandomLighting", "RandomApply"]
 
 
 def _size_pair(size):
@@ -42,101 +28,111 @@ def _size_pair(size):
 
 
 class Compose(Sequential):
-    """Apply `transforms` one after another."""
+    """Apply `transforms` one after another; each run of two or more consecutive HybridBlocks becomes one
+    hybridized HybridSequential (MXNet's grouping).
+
+    Examples
+    --------
+    >>> from dataflow.gluon.data.vision import transforms
+    >>> pipeline = transforms.Compose([transforms.CenterCrop(4), transforms.ToTensor(),
+    ...                                transforms.Normalize(0.5, 0.25)])
+    >>> [type(block).__name__ for block in pipeline]
+    ['CenterCrop', 'HybridSequential']
+    """
+
+    def __init__(self, transforms):
+        super().__init__()
+        run = []
+        for transform in list(transforms) + [None]:
+            if isinstance(transform, HybridBlock):
+                run.append(transform)
+                continue
+            if len(run) == 1:
+                self.add(run[0])
+            elif run:
+                group = HybridSequential()
+                group.add(*run)
+                group.hybridize()
+                self.add(group)
+            run = []
+            if transform is not None:
+                self.add(transform)
+
+
+class HybridCompose(HybridSequential):
+    """Apply the HybridBlocks `transforms` one after another, as one HybridBlock (hybridize it to run the whole
+    pipeline as one compiled graph). MXNet 2.0's name; MXNet 1.9.1 has only `Compose`."""
 
     def __init__(self, transforms):
         super().__init__()
         for transform in transforms:
+            if not isinstance(transform, HybridBlock):
+                raise ValueError("{} is not a HybridBlock, try use `Compose` instead".format(transform))
             self.add(transform)
 
 
-class Cast(Block):
-    """Cast to `dtype`."""
+class Cast(HybridBlock):
+    """Cast to `dtype` (default float32)."""
 
     def __init__(self, dtype="float32"):
         super().__init__()
         self._dtype = dtype
 
-    def forward(self, x):
-        return x.astype(self._dtype)
+    def hybrid_forward(self, F, x):
+        return F.cast(x, self._dtype)
 
 
-class ToTensor(Block):
+class ToTensor(HybridBlock):
     """(H, W, C) or (N, H, W, C) with values in [0, 255] -> float32 (C, H, W) or (N, C, H, W) divided by 255."""
 
-    def forward(self, x):
-        data = _values(x)
-        if data.ndim not in (3, 4):
-            raise ValueError("ToTensor: the input must be (H, W, C) or (N, H, W, C), got shape %s" % (data.shape,))
-        axes = (2, 0, 1) if data.ndim == 3 else (0, 3, 1, 2)
-        return _out(x, data.astype(np.float32).transpose(axes) / np.float32(255), np.float32)
+    def hybrid_forward(self, F, x):
+        return F.image.to_tensor(x)
 
 
-class Normalize(Block):
-    """(x - mean) / std per channel of a (C, H, W) or (N, C, H, W) tensor; mean and std are numbers or one value
-    per channel."""
+class Normalize(HybridBlock):
+    """(x - mean) / std per channel of a (C, H, W) or (N, C, H, W) tensor with 1 or 3 channels; mean and std are
+    one number or one value per channel."""
 
     def __init__(self, mean=0.0, std=1.0):
         super().__init__()
         self._mean, self._std = mean, std
 
-    def forward(self, x):
-        data = _values(x)
-        if data.ndim not in (3, 4):
-            raise ValueError("Normalize: the input must be (C, H, W) or (N, C, H, W), got shape %s" % (data.shape,))
-        channels = data.shape[-3]
-        shape = (-1, 1, 1)
-        mean, std = (np.asarray(v, np.float32).reshape(shape) for v in (self._mean, self._std))
-        for name, value in (("mean", mean), ("std", std)):
-            if value.size not in (1, channels):
-                raise ValueError("Normalize: %s has %d values for %d channels" % (name, value.size, channels))
-        return _out(x, ((data - mean) / std).astype(data.dtype))
+    def hybrid_forward(self, F, x):
+        return F.image.normalize(x, self._mean, self._std)
 
 
-class Resize(Block):
-    """Resize to `size` (w, h); an int size resizes both sides, or, with keep_ratio, the shorter side."""
+class Rotate(Block):
+    """Rotate a float32 (C, H, W) image or (N, C, H, W) batch by `rotation_degrees` (`mx.image.imrotate`)."""
 
-    def __init__(self, size, keep_ratio=False, interpolation=1):
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
         super().__init__()
-        self._size, self._keep, self._interp = size, keep_ratio, interpolation
-
-    def _target(self, h, w):
-        if not isinstance(self._size, numeric_types):
-            return tuple(self._size)
-        if not self._keep:
-            return self._size, self._size
-        if h > w:
-            return self._size, int(h * self._size / w)
-        return int(w * self._size / h), self._size
+        self._args = (rotation_degrees, zoom_in, zoom_out)
 
     def forward(self, x):
-        h, w = x.shape[-3:-1]
-        new_w, new_h = self._target(h, w)
-        return _per_image(lambda img: image.imresize(img, new_w, new_h, self._interp), x)
+        if x.dtype is not np.float32:
+            raise TypeError("This transformation only supports float32. Consider calling it after ToTensor")
+        return image.imrotate(x, *self._args)
 
 
-class CropResize(Block):
-    """The (width, height) region at (x, y), resized to `size` (w, h) when given."""
+class RandomRotation(Block):
+    """Rotate by an angle drawn uniformly from `angle_limits` (degrees), with probability `rotate_with_proba`."""
 
-    def __init__(self, x, y, width, height, size=None, interpolation=None):
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
         super().__init__()
-        self._box = (x, y, width, height)
-        self._size = None if size is None else _size_pair(size)
-        self._interp = 1 if interpolation is None else interpolation
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise ValueError("`angle_limits` must be an ordered tuple")
+        if rotate_with_proba < 0 or rotate_with_proba > 1:
+            raise ValueError("Probability of rotating the image should be between 0 and 1")
+        self._args = (angle_limits, zoom_in, zoom_out)
+        self._rotate_with_proba = rotate_with_proba
 
     def forward(self, x):
-        return _per_image(lambda img: image.fixed_crop(img, *self._box, size=self._size, interp=self._interp), x)
-
-
-class CenterCrop(Block):
-    """The central region of `size` (w, h) (scaled down to fit, then resized to `size`)."""
-
-    def __init__(self, size, interpolation=1):
-        super().__init__()
-        self._args = (_size_pair(size), interpolation)
-
-    def forward(self, x):
-        return image.center_crop(x, *self._args)[0]
+        if np.random.random() > self._rotate_with_proba:
+            return x
+        if x.dtype is not np.float32:
+            raise TypeError("This transformation only supports float32. Consider calling it after ToTensor")
+        return image.random_rotate(x, *self._args)
 
 
 class RandomResizedCrop(Block):
@@ -150,106 +146,125 @@ class RandomResizedCrop(Block):
         return image.random_size_crop(x, *self._args)[0]
 
 
-class _RandomFlip(Block):
-    axis = None     # of an (H, W, C) image
+class CropResize(HybridBlock):
+    """The (width, height) region at (x, y) of an image or batch, resized to `size` ((w, h) or one int) when
+    given."""
 
-    def forward(self, x):
-        if random.random() < 0.5:
-            return _out(x, np.flip(_values(x), self.axis + len(x.shape) - 3))
-        return x
-
-
-class RandomFlipLeftRight(_RandomFlip):
-    """Flip the image left to right with probability 0.5."""
-    axis = 1
-
-
-class RandomFlipTopBottom(_RandomFlip):
-    """Flip the image top to bottom with probability 0.5."""
-    axis = 0
-
-
-_GRAY = np.array([0.299, 0.587, 0.114], np.float32)    # RGB -> luma
-
-
-def _blend(x, other, alpha):
-    data = _values(x).astype(np.float32)
-    return _out(x, data * alpha + _values(other) * (1 - alpha) if not np.isscalar(other)
-                else data * alpha + other * (1 - alpha), np.float32)
-
-
-class RandomBrightness(Block):
-    """Scale by 1 + uniform(-brightness, brightness)."""
-
-    def __init__(self, brightness):
+    def __init__(self, x, y, width, height, size=None, interpolation=None):
         super().__init__()
-        self._b = brightness
+        self._box = dict(x=x, y=y, width=width, height=height)
+        self._size = size
+        self._interpolation = interpolation
 
-    def forward(self, x):
-        return _blend(x, 0.0, 1.0 + random.uniform(-self._b, self._b))
+    def hybrid_forward(self, F, x):
+        out = F.image.crop(x, **self._box)
+        if self._size:
+            out = F.image.resize(out, self._size, False, self._interpolation)
+        return out
 
 
-class RandomContrast(Block):
-    """Blend with the mean gray level by alpha = 1 + uniform(-contrast, contrast)."""
+class CenterCrop(Block):
+    """The central region of `size` (w, h) (scaled down to fit, then resized to `size`)."""
 
-    def __init__(self, contrast):
+    def __init__(self, size, interpolation=1):
         super().__init__()
-        self._c = contrast
+        self._args = (_size_pair(size), interpolation)
 
     def forward(self, x):
-        gray = float((_values(x).astype(np.float32) @ _GRAY).mean())
-        return _blend(x, gray, 1.0 + random.uniform(-self._c, self._c))
+        return image.center_crop(x, *self._args)[0]
 
 
-class RandomSaturation(Block):
-    """Blend with the per-pixel gray image by alpha = 1 + uniform(-saturation, saturation)."""
+class Resize(HybridBlock):
+    """Resize an image or batch to `size` (w, h); an int size resizes both sides or, with keep_ratio, the shorter
+    side (the other keeps the aspect ratio). `interpolation` is OpenCV's code (0-4)."""
 
-    def __init__(self, saturation):
+    def __init__(self, size, keep_ratio=False, interpolation=1):
         super().__init__()
-        self._s = saturation
+        self._keep = keep_ratio
+        self._size = size
+        self._interpolation = interpolation
 
-    def forward(self, x):
-        gray = (_values(x).astype(np.float32) @ _GRAY)[..., None]
-        return _blend(x, gray, 1.0 + random.uniform(-self._s, self._s))
+    def hybrid_forward(self, F, x):
+        return F.image.resize(x, self._size, self._keep, self._interpolation)
 
 
-class RandomColorJitter(Block):
-    """Brightness, contrast and saturation jitter, in a random order (hue jitter is not here yet)."""
+class RandomFlipLeftRight(HybridBlock):
+    """Flip one (H, W, C) image left to right with probability 0.5."""
+
+    def hybrid_forward(self, F, x):
+        return F.image.random_flip_left_right(x)
+
+
+class RandomFlipTopBottom(HybridBlock):
+    """Flip one (H, W, C) image top to bottom with probability 0.5."""
+
+    def hybrid_forward(self, F, x):
+        return F.image.random_flip_top_bottom(x)
+
+
+class _RandomFactor(HybridBlock):
+    """A colour op of one image with a factor drawn from [max(0, 1 - amount), 1 + amount]."""
+    op_name = None
+
+    def __init__(self, amount):
+        super().__init__()
+        self._args = (max(0, 1 - amount), 1 + amount)
+
+    def hybrid_forward(self, F, x):
+        return getattr(F.image, self.op_name)(x, *self._args)
+
+
+class RandomBrightness(_RandomFactor):
+    """Scale the image by a factor drawn from [max(0, 1 - brightness), 1 + brightness]."""
+    op_name = "random_brightness"
+
+
+class RandomContrast(_RandomFactor):
+    """Blend the image with its mean luma by a factor drawn from [max(0, 1 - contrast), 1 + contrast]."""
+    op_name = "random_contrast"
+
+
+class RandomSaturation(_RandomFactor):
+    """Blend the image with its gray image by a factor drawn from [max(0, 1 - saturation), 1 + saturation]."""
+    op_name = "random_saturation"
+
+
+class RandomHue(_RandomFactor):
+    """Rotate the hue by a factor drawn from [max(0, 1 - hue), 1 + hue] of a full turn (MXNet's range: a factor
+    of 1 is a whole turn, so small `hue` values jitter around the original hue)."""
+    op_name = "random_hue"
+
+
+class RandomColorJitter(HybridBlock):
+    """Brightness, contrast, saturation and hue jitter (each off at 0), applied in a random order."""
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         super().__init__()
-        if hue:
-            raise NotImplementedError("RandomColorJitter: hue jitter is not implemented here yet")
-        self._steps = [make(amount) for make, amount in ((RandomBrightness, brightness), (RandomContrast, contrast),
-                                                          (RandomSaturation, saturation)) if amount]
+        self._args = (brightness, contrast, saturation, hue)
 
-    def forward(self, x):
-        for step in random.sample(self._steps, len(self._steps)):
-            x = step(x)
-        return x
+    def hybrid_forward(self, F, x):
+        return F.image.random_color_jitter(x, *self._args)
 
 
-class RandomLighting(Block):
-    """AlexNet-style PCA lighting noise: add eigvec @ (alpha * N(0, 1) * eigval) per channel."""
-    _EIGVAL = np.array([55.46, 4.794, 1.148])
-    _EIGVEC = np.array([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]])
+class RandomLighting(HybridBlock):
+    """AlexNet-style PCA lighting noise with alphas drawn from N(0, alpha)."""
 
     def __init__(self, alpha):
         super().__init__()
         self._alpha = alpha
 
-    def forward(self, x):
-        alpha = np.random.normal(0, self._alpha, size=(3,))
-        rgb = (self._EIGVEC @ (alpha * self._EIGVAL)).astype(np.float32)
-        return _out(x, _values(x).astype(np.float32) + rgb, np.float32)
+    def hybrid_forward(self, F, x):
+        return F.image.random_lighting(x, self._alpha)
 
 
 class RandomApply(Sequential):
-    """Apply `transforms` with probability p."""
+    """Apply `transforms` with probability p (Python's `random`, as MXNet)."""
 
     def __init__(self, transforms, p=0.5):
         super().__init__()
         self.transforms, self.p = transforms, p
 
     def forward(self, x):
-        return x if random.random() > self.p else self.transforms(x)
+        if self.p < random.random():
+            return x
+        return self.transforms(x)
