@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from bench import machine, peers, spec
+from bench import dist, machine, peers, spec
 from bench.protocol import InProcessWorker, SubprocessWorker, WorkerError
 
 ROOT = machine.ROOT
@@ -316,6 +316,9 @@ class Run:
             if name == "coldstart":
                 n += p.get("runs", 1) * (2 + len(self._coldstart_impls()))
                 continue
+            if name == "dist":
+                n += dist.steps(p)
+                continue
             k = len(self._plan(name))
             n += k + (k * self.repeat if p.get("calls") else 0)
         return n
@@ -337,6 +340,8 @@ class Run:
                 p = spec.params(name, self.level)
                 if name == "coldstart":
                     workloads[name] = self._coldstart(p, progress)
+                elif name == "dist":            # MPI jobs of 1 and 2 processes, dataflow only (bench/dist.py)
+                    workloads[name] = dist.measure(p, self.repeat, progress)
                 else:
                     workloads[name] = self._timed_workload(name, p, progress)
         finally:

@@ -213,7 +213,7 @@ def build(workload, p):
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}
-    raise NotApplicable("%s is measured by the harness" % workload if workload == "coldstart" else
+    raise NotApplicable("%s is measured by the harness" % workload if workload in ("coldstart", "dist") else
                         "unknown workload %r" % workload)
 
 

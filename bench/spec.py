@@ -139,6 +139,15 @@ WORKLOADS = {
         params={"default": dict(sizes=(1000, 5000, 20000), data=(8, 16), calls=1, warmup=0),
                 "quick": dict(sizes=(1000, 5000, 20000), data=(8, 16), calls=1, warmup=0),
                 "smoke": dict(sizes=(30,), data=(2, 3), calls=1, warmup=0)}),
+    "dist": dict(
+        title="data-parallel training (dist_sync over MPI, python -m dataflow.launch): the seed MLP and resnet18_v1 "
+              "on 32x32 images, 1 and 2 processes; time per step on rank 0",
+        blas_bound=False,
+        params={"default": dict(models=(("mlp", 64), ("resnet18_v1", 16)), procs=(1, 2), hw=32, classes=10,
+                                per_key="resnet18_v1", calls=10, warmup=3),
+                "quick": dict(models=(("mlp", 64), ("resnet18_v1", 16)), procs=(1, 2), hw=32, classes=10,
+                              per_key="resnet18_v1", calls=4, warmup=2),
+                "smoke": dict(models=(("mlp", 4),), procs=(1,), hw=8, classes=10, calls=2, warmup=1)}),
     "coldstart": dict(
         title="fresh interpreter: import + first hybridized MLP call (empty / warm numba cache)",
         blas_bound=False,

@@ -53,6 +53,45 @@ def module_fit(kvstore, x, y, epochs=2):
     return mod
 
 
+def bucket_inputs(rank, keys=40):
+    """Worker `rank`'s gradients of the buckets scenario: per key, one array on each of 2 contexts; shapes and
+    dtypes (float32, float64, float16 in turn) the same on every worker."""
+    shapes = np.random.RandomState(5).randint(1, 7, size=(keys, 2))
+    rs = np.random.RandomState(100 + rank)
+    dtypes = ("float32", "float64", "float16")
+    return [[rs.randn(*shape).astype(dtypes[k % 3]) for _ in range(2)] for k, shape in enumerate(shapes)]
+
+
+def list_pushpull(outdir):
+    """One list pushpull of many keys (DATAFLOW_KVSTORE_BUCKET_BYTES makes many buckets) and one pushpull per key
+    on a second store, the same on a horovod store, and a list push whose keys differ between the workers."""
+    kv, per_key_kv, hv = mx.kv.create("dist_sync"), mx.kv.create("dist_sync"), mx.kv.create("horovod")
+    inputs = bucket_inputs(kv.rank)
+    keys = list(range(len(inputs)))
+
+    def arrays():
+        return [[mx.nd.array(v, dtype=v.dtype, ctx=mx.cpu(c)) for c, v in enumerate(vs)] for vs in inputs]
+
+    for store in (kv, per_key_kv):
+        store.init(keys, [mx.nd.zeros(vs[0].shape, dtype=vs[0].dtype) for vs in inputs])
+    listed, per_key, horovod = arrays(), arrays(), arrays()
+    kv.pushpull(keys, listed)
+    for k in keys:
+        per_key_kv.pushpull(k, per_key[k])
+    hv.pushpull(keys, horovod)
+    try:
+        kv.pushpull(keys[kv.rank:], listed[kv.rank:])        # rank 1 leaves key 0 out
+        print("rank %d: no error" % kv.rank, flush=True)
+    except MXNetError as e:
+        print("rank %d: %s" % (kv.rank, e), flush=True)
+    out = {}
+    for name, got in (("listed", listed), ("per_key", per_key), ("horovod", horovod)):
+        for k in keys:
+            for c in range(2):
+                out["%s/%d/%d" % (name, k, c)] = got[k][c].asnumpy()
+    np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), **out)
+
+
 def main(scenario, outdir):
     if scenario == "trainer":
         kv = mx.kv.create("dist_sync")
@@ -91,6 +130,8 @@ def main(scenario, outdir):
         kv.barrier()
         np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), init=got_init.asnumpy(), summed=summed.asnumpy(),
                  updated=updated.asnumpy(), horovod=value.asnumpy())
+    elif scenario == "buckets":
+        list_pushpull(outdir)
     elif scenario == "mismatch":
         kv = mx.kv.create("dist_sync")
         try:

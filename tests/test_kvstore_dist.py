@@ -71,6 +71,26 @@ def test_dist_store_sums_workers_and_contexts_and_horovod_allreduces(tmp_path):
         np.testing.assert_array_equal(got["horovod"], np.full(3, 10 + 11.0))
 
 
+def test_a_list_pushpull_of_many_keys_equals_per_key_pushpulls(tmp_path):
+    # 64-byte buckets: the 40 keys of 1-36 elements in 3 dtypes make dozens of buckets, most holding several keys
+    result, _ = _launch("buckets", tmp_path, DATAFLOW_KVSTORE_BUCKET_BYTES="64")
+    assert result.returncode == 0, result.stdout + result.stderr
+    inputs = [dist_worker.bucket_inputs(r) for r in range(2)]
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        for k in range(len(inputs[0])):
+            want = (inputs[0][k][0] + inputs[0][k][1]) + (inputs[1][k][0] + inputs[1][k][1])
+            for c in range(2):
+                for name in ("listed", "per_key", "horovod"):
+                    value = got["%s/%d/%d" % (name, k, c)]
+                    assert value.dtype == want.dtype
+                    np.testing.assert_array_equal(value, want, err_msg="%s key %d context %d" % (name, k, c))
+        # the workers pushed different keys: each says so, naming both lists, and nothing hangs
+        assert ("rank %d: KVStore: the layout of a list push of %d keys differs between the workers: rank 0: 0 (" %
+                (r, 40 - r)) in result.stdout
+        assert "; rank 1: 1 (" in result.stdout
+
+
 def test_mismatched_init_is_a_clear_error_on_every_worker(tmp_path):
     result, _ = _launch("mismatch", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

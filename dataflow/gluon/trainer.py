@@ -19,7 +19,8 @@ Note [distributed training]
 With a dist kvstore ('dist_sync', 'dist_device_sync', 'dist_async', 'horovod', or a KVStore object; see
 dataflow/kvstore/), the Trainer holds the store as `_kvstore`. Before the first update it broadcasts every parameter
 from rank 0 (MXNet's init of the store), and each update sums every gradient over the contexts and the workers
-(`pushpull` on a store without an optimizer) before the one update, which every worker then applies alike to the
+(one list `pushpull` on a store without an optimizer, reduced in a few large buckets: Note [gradient buckets] in
+dataflow/kvstore/buckets.py) before the one update, which every worker then applies alike to the
 same weights: the numbers MXNet's servers compute. The rescaling is MXNet's `scale / batch_size` with the batch size
 of one worker. `update_on_kvstore` keeps MXNet's meaning for what may be called (dist default True, horovod False,
 dist_async only True).
@@ -173,9 +174,7 @@ class Trainer:
     def _allreduce(self):
         if self._distributed:
             self._init_kvstore()
-            for i, param in enumerate(self._params):
-                if param.grad_req != "null":
-                    self._kvstore.pushpull(i, param.list_grad())
+            self._reduce_over_workers([(i, p) for i, p in enumerate(self._params) if p.grad_req != "null"])
             return
         for param in self._params:
             if param.grad_req != "null":
@@ -220,8 +219,7 @@ class Trainer:
         if self._distributed:
             if self._update_on_kvstore:      # else allreduce_grads() summed them already
                 self._init_kvstore()
-                for i, param in fresh:
-                    self._kvstore.pushpull(i, param.list_grad())
+                self._reduce_over_workers(fresh)
             grads = [p.list_grad()[0] for _, p in fresh]
         elif self._update_on_kvstore:
             grads = [_sum_on(p.list_grad(), p.list_data()[0].context) for _, p in fresh]
@@ -232,6 +230,12 @@ class Trainer:
             first, *others = param.list_data()
             for array in others:
                 first.copyto(array)
+
+    def _reduce_over_workers(self, indexed_params):
+        """Sum the gradients of [(index, param)] over the contexts and the workers, in place: one list pushpull,
+        last parameters first (the order the backward writes them), in buckets (dataflow/kvstore/buckets.py)."""
+        chosen = indexed_params[::-1]
+        kvs.pushpull_all(self._kvstore, [i for i, _ in chosen], [p.list_grad() for _, p in chosen])
 
     def _init_kvstore(self):
         """Broadcast every parameter from rank 0, once (Note [distributed training])."""

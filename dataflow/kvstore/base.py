@@ -131,6 +131,18 @@ def create(name="local"):
     return store.Horovod() if name == "horovod" else store.KVStore(name)
 
 
+def pushpull_all(store, keys, values):
+    """Sum each key's arrays over the workers into those arrays (Trainer's and Module's gradient reduction): one
+    list `pushpull`, reduced in buckets, on dataflow's stores (Note [gradient buckets] in buckets.py); one call per
+    key, with MXNet's priority `-key`, on a registered store class, which may not take a list of keys."""
+    if getattr(store, "reduces_lists", False):
+        if keys:
+            store.pushpull(list(keys), list(values))
+        return
+    for key, arrays in zip(keys, values):
+        store.pushpull(key, arrays, priority=-key)
+
+
 def distributed(kvstore):
     """The store a Trainer or Module reduces through over the workers: the KVStore object given, or a new one for a
     dist or 'horovod' name; None for 'local', 'device' and None, whose summing over one process's contexts needs no

@@ -25,7 +25,16 @@ class Solo:
     rank, size = 0, 1
 
     def allreduce(self, array, what):
-        return array
+        return np.array(array)          # a new array, as MPIGroup's
+
+    def start_allreduce(self, array, what):
+        return np.array(array)
+
+    def finish(self, started):
+        return started
+
+    def progress(self, started):
+        pass
 
     def broadcast(self, array, what):
         return array
@@ -69,10 +78,23 @@ class MPIGroup:
 
     def allreduce(self, array, what):
         """The elementwise sum of `array` over the workers (a new contiguous array)."""
+        return self.finish(self.start_allreduce(array, what))
+
+    def start_allreduce(self, array, what):
+        """Start summing `array` over the workers; `finish(started)` waits and returns the sum. `array` must not
+        change until then."""
         send = np.ascontiguousarray(array)
         recv = np.empty_like(send)
-        self._wait(self._comm.Iallreduce(send, recv, op=self._mpi.SUM), what)
-        return recv
+        return _Started(self._comm.Iallreduce(send, recv, op=self._mpi.SUM), send, recv, what)
+
+    def finish(self, started):
+        self._wait(started.request, started.what)
+        return started.recv
+
+    def progress(self, started):
+        """Let MPI move the collectives `started` (MPICH progresses them only inside MPI calls)."""
+        for s in started:
+            s.request.Test()
 
     def broadcast(self, array, what):
         """Rank 0's `array` on every worker."""
@@ -82,11 +104,10 @@ class MPIGroup:
 
     def check_same(self, signature, what):
         """Raise on every worker unless all of them passed the same `signature` (a str), naming each one's."""
-        code = np.array([zlib.crc32(signature.encode())], np.int64)
-        low, high = np.empty_like(code), np.empty_like(code)
-        self._wait(self._comm.Iallreduce(code, low, op=self._mpi.MIN), what)
-        self._wait(self._comm.Iallreduce(code, high, op=self._mpi.MAX), what)
-        if low[0] != high[0]:
+        code = zlib.crc32(signature.encode())
+        low = np.empty(2, np.int64)         # one reduction: min(code) and -max(code)
+        self._wait(self._comm.Iallreduce(np.array([code, -code], np.int64), low, op=self._mpi.MIN), what)
+        if low[0] != -low[1]:
             everyone = self._comm.allgather(signature)        # all alive: the reductions above completed
             raise MXNetError("KVStore: %s differs between the workers: %s"
                              % (what, "; ".join("rank %d: %s" % (r, s) for r, s in enumerate(everyone))))
@@ -96,6 +117,14 @@ class MPIGroup:
 
     def abort(self, code=1):
         self._comm.Abort(code)
+
+
+class _Started:
+    """A started non-blocking allreduce: its request, buffers (kept alive until it completes) and description."""
+    __slots__ = ("request", "send", "recv", "what")
+
+    def __init__(self, request, send, recv, what):
+        self.request, self.send, self.recv, self.what = request, send, recv, what
 
 
 _hooked = []

@@ -19,7 +19,7 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..util import atomic_write
-from . import comm, compression
+from . import buckets, comm, compression
 from .base import KVStoreBase, _capability
 
 
@@ -49,6 +49,8 @@ def _pairs(key, value, what):
 class KVStore(KVStoreBase):
     """A 'local', 'device' ('nccl'), 'dist_sync', 'dist_device_sync' or 'dist_async' store (see the module's note)."""
 
+    reduces_lists = True        # a list push reduces its keys in buckets (base.pushpull_all)
+
     def __init__(self, kind="local"):
         self._type = kind
         self._group = comm.world(kind.startswith("dist"))
@@ -70,13 +72,22 @@ class KVStore(KVStoreBase):
     def push(self, key, value, priority=0):
         """Sum each key's arrays (and, in a dist store, the workers' sums), then update the stored value with the
         optimizer, or replace it."""
-        for k, arrays in _pairs(key, value, "push"):
-            stored = self._stored(k, arrays, "push")
-            total = self._group.allreduce(self._local_sum(k, arrays), "the push of key %r" % (k,))
+        pairs = _pairs(key, value, "push")
+        stores = [self._stored(k, arrays, "push") for k, arrays in pairs]
+        if self._group.size > 1 and len(pairs) > 1:         # Note [gradient buckets]
+            totals = buckets.reduced(self._group, [k for k, _ in pairs],
+                                     [(arrays[0].shape, self._sum_dtype(arrays)) for _, arrays in pairs],
+                                     lambda i, out: self._local_sum(*pairs[i], out=out))
+        else:
+            totals = ((i, self._group.allreduce(self._local_sum(k, arrays), "the push of key %r" % (k,)))
+                      for i, (k, arrays) in enumerate(pairs))
+        for i, total in totals:         # a new array, or part of one, that nothing else holds: wrapped, not copied
+            stored = stores[i]
+            summed = nd.NDArray(total if total.dtype == stored.dtype else total.astype(stored.dtype))
             if self._updater is not None:
-                self._updater(k, nd.array(total, dtype=stored.dtype), stored)
+                self._updater(pairs[i][0], summed, stored)
             else:
-                stored[:] = total
+                summed.copyto(stored)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Copy each key's stored value into its array(s)."""
@@ -175,14 +186,16 @@ class KVStore(KVStoreBase):
                                  % (what, key, stored.shape, a.shape))
         return stored
 
-    def _local_sum(self, key, arrays):
-        values = [a.asnumpy() for a in arrays]
+    def _local_sum(self, key, arrays, out=None):
+        """The sum of `arrays` (each 2-bit quantised first when compression is on), in the first one's dtype: a new
+        array, or written into the flat array `out`."""
+        values = _values(arrays)
         if self._compression is not None:
             values = [self._compression(key, slot, v) for slot, v in enumerate(values)]
-        total = values[0].copy()
-        for v in values[1:]:
-            total += v
-        return total
+        return _sum(values, out)
+
+    def _sum_dtype(self, arrays):
+        return np.dtype(np.float32) if self._compression is not None else np.dtype(arrays[0].dtype)
 
     def _need_updater(self, what):
         if self._updater is None:
@@ -190,9 +203,40 @@ class KVStore(KVStoreBase):
         return self._updater
 
 
+def _sum(values, out=None):
+    """The sum of the numpy arrays `values` in the first one's dtype, written into the flat array `out`, or else
+    `values[0]` itself when it is the only one (so never write into the result), or a new array."""
+    if out is not None:
+        out[...] = values[0].reshape(-1)
+        for v in values[1:]:
+            out += v.reshape(-1)
+        return out
+    if len(values) == 1:
+        return values[0]
+    total = values[0].copy()
+    for v in values[1:]:
+        total += v
+    return total
+
+
+def _values(arrays):
+    """The arrays' values as numpy arrays, once their pending writes are done: a CPU array's own buffer (read it,
+    never write it: it is the caller's gradient), a copy of a GPU array's."""
+    out = []
+    for a in arrays:
+        if a.context.device_type == "gpu":
+            out.append(a.asnumpy())
+        else:
+            a.wait_to_read()
+            out.append(a._data)
+    return out
+
+
 class Horovod(KVStoreBase):
     """`mx.kv.create('horovod')`: allreduce and broadcast over the MPI job, without a store or an optimizer, as
     Horovod's MXNet KVStore (`pushpull` sums; Trainer then updates locally with update_on_kvstore=False)."""
+
+    reduces_lists = True
 
     def __init__(self):
         self._group = comm.world(True)
@@ -206,13 +250,21 @@ class Horovod(KVStoreBase):
             o[:] = data
 
     def pushpull(self, key, value, out=None, priority=0):
-        for k, arrays in _pairs(key, value, "pushpull"):
-            total = arrays[0].asnumpy().copy()
-            for a in arrays[1:]:
-                total += a.asnumpy()
-            total = self._group.allreduce(total, "the pushpull of key %r" % (k,))
-            for o in (arrays if out is None else out if isinstance(out, list) else [out]):
-                o[:] = total
+        """Sum each key's arrays over the contexts and the workers, into its arrays, or into `out` (one array or
+        list per key, as `value`); a list of keys is reduced in buckets (Note [gradient buckets])."""
+        pairs = _pairs(key, value, "pushpull")
+        outs = [arrays for _, arrays in (pairs if out is None else _pairs(key, out, "pushpull"))]
+        keys = [k for k, _ in pairs]
+        if self._group.size > 1 and len(pairs) > 1:
+            totals = buckets.allreduce(self._group, keys, [(a[0].shape, a[0].dtype) for _, a in pairs],
+                                       lambda i, into: _sum(_values(pairs[i][1]), into))
+        else:
+            totals = [self._group.allreduce(_sum(_values(arrays)), "the pushpull of key %r" % (k,))
+                      for k, arrays in pairs]
+        for total, targets in zip(totals, outs):
+            summed = nd.NDArray(total)      # MPI's result buffer, or part of one: wrapped, not copied
+            for o in targets:
+                summed.copyto(o)
 
     def is_capable(self, capability):
         return _capability(capability, optimizer=False)

@@ -540,9 +540,8 @@ class Module(BaseModule):
             raise RuntimeError("update: call bind(), init_params() and init_optimizer() first")
         self._params_dirty = True
         if self._kvstore is not None:    # each gradient summed over the contexts and the workers, into every copy
-            for index, _, grads in self._param_copies():
-                if grads[0] is not None:
-                    self._kvstore.pushpull(index, grads)
+            with_grads = [(index, grads) for index, _, grads in self._param_copies() if grads[0] is not None][::-1]
+            kvs.pushpull_all(self._kvstore, [i for i, _ in with_grads], [g for _, g in with_grads])
         if self._group is not None:
             data_parallel.update(self)
             return
