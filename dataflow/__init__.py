@@ -38,7 +38,8 @@ init = initializer
 _LAZY = {"mod": "module", "viz": "viz", "test_utils": "test_utils", "callback": "callback", "io": "io",
          "metric": "metric", "model": "model", "module": "module", "contrib": "contrib", "image": "image",
          "img": "image", "monitor": "monitor", "operator": "operator", "registry": "registry", "runtime": "runtime",
-         "optimizer": "optimizer", "lr_scheduler": "lr_scheduler", "kv": "kvstore"}
+         "optimizer": "optimizer", "lr_scheduler": "lr_scheduler", "kv": "kvstore",
+         "np": "numpy", "npx": "numpy_extension"}
 _LAZY_NAMES = {"Executor": "executor"}      # names of submodules imported on first use: name -> submodule
 
 

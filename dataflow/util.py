@@ -3,8 +3,9 @@
 NumPy semantics. MXNet 1.9.1 keeps two per-thread flags: NumPy *shape* semantics (`()` is a scalar's shape and 0 a
 zero-size dimension, instead of "unknown") and NumPy *array* semantics (Gluon makes `mx.np.ndarray`s). Libraries
 read them (`is_np_array()` picks `F.np` or `F`), and decorate classes with `use_np`. The switches, scopes and
-decorators below keep and restore the flags exactly as MXNet's do; dataflow has no `mx.np` front end, so its ops
-keep the legacy semantics whatever the flags say, and turning a flag on warns once.
+decorators below keep and restore the flags exactly as MXNet's do. With array semantics on, Gluon's blocks return
+`mx.np.ndarray`s, parameters' `data()` and DataLoader batches are ones (dataflow/numpy); the legacy `mx.nd` ops
+keep their semantics whatever the flags say.
 """
 import functools
 import hashlib
@@ -14,36 +15,32 @@ import os
 import secrets
 import stat
 import threading
-import warnings
 
 from ops.errors import MXNetError
 
 __all__ = ["is_np_shape", "set_np_shape", "np_shape", "use_np_shape", "is_np_array", "np_array", "use_np_array",
            "use_np", "set_np", "reset_np", "getenv", "setenv", "makedirs", "get_gpu_count", "get_gpu_memory",
-           "set_module", "atomic_write", "write_files", "finish_pending_save", "SaveError"]
+           "set_module", "as_np_if_active", "atomic_write", "write_files", "finish_pending_save", "SaveError"]
 
-_flags = threading.local()      # .np_shape, .np_array: this thread's switches (off unless set)
-_warned = set()
+class _Flags(threading.local):
+    """This thread's switches; off in every new thread. (Class defaults: reading one is a plain attribute read,
+    which `as_np_if_active` does on every Gluon call.)"""
+    np_shape = False
+    np_array = False
 
 
-def _warn_unsupported(which):
-    if which not in _warned:
-        _warned.add(which)
-        warnings.warn("NumPy %s semantics turned on: dataflow has no mx.np front end, and its operators keep "
-                      "MXNet's legacy semantics (0 is an unknown dimension)" % which, UserWarning, stacklevel=3)
+_flags = _Flags()
 
 
 def is_np_shape():
     """Whether NumPy shape semantics is on in this thread."""
-    return getattr(_flags, "np_shape", False)
+    return _flags.np_shape
 
 
 def set_np_shape(active):
     """Turn NumPy shape semantics on or off in this thread; returns the previous state. Turning it off while
     NumPy array semantics is on is a ValueError (use `reset_np()`)."""
-    if active:
-        _warn_unsupported("shape")
-    elif is_np_array():
+    if not active and is_np_array():
         raise ValueError("Deactivating NumPy shape semantics while NumPy array semantics is still active is not "
                          "allowed. Please consider calling `npx.reset_np()` to deactivate both of them.")
     previous = is_np_shape()
@@ -53,16 +50,23 @@ def set_np_shape(active):
 
 def is_np_array():
     """Whether NumPy array semantics is on in this thread."""
-    return getattr(_flags, "np_array", False)
+    return _flags.np_array
 
 
 def _set_np_array(active):
     """Turn NumPy array semantics on or off in this thread; returns the previous state."""
-    if active:
-        _warn_unsupported("array")
     previous = is_np_array()
     _flags.np_array = bool(active)
     return previous
+
+
+def as_np_if_active(value):
+    """`value` (arrays, nested in lists/tuples) as mx.np.ndarrays sharing storage while NumPy array semantics is
+    on (Gluon's outputs, parameters and batches), else `value` itself."""
+    if not _flags.np_array:
+        return value
+    from .numpy.multiarray import as_np
+    return as_np(value)
 
 
 def set_np(shape=True, array=True):

@@ -25,7 +25,7 @@ import numpy as np
 from .. import autograd, initializer as _init, name as _name, ndarray as nd_module, symbol as sym_module
 from ..ndarray.ndarray import NDArray
 from ..ndarray import serialization
-from ..util import write_files
+from ..util import as_np_if_active, write_files
 from ..symbol.symbol import Symbol
 from . import _nesting
 from .cached_graph import PlanCache, _CachedBackward, _CachedGraph
@@ -279,13 +279,13 @@ class Block:
 
     def __call__(self, *args):
         if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args)
+            return as_np_if_active(self.forward(*args))     # NumPy array semantics: mx.np.ndarrays out
         for hook in self._forward_pre_hooks.values():
             hook(self, args)
         out = self.forward(*args)
         for hook in self._forward_hooks.values():
             hook(self, args, out)
-        return out
+        return as_np_if_active(out)
 
     def forward(self, *args):
         raise NotImplementedError("%s must implement forward" % type(self).__name__)

@@ -25,6 +25,7 @@ from .. import initializer as _init
 from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
+from ..util import as_np_if_active
 
 tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: what a block takes as a tensor
 
@@ -315,7 +316,7 @@ class Parameter:
         arrays = self._arrays
         if arrays is not None and len(arrays) == 1 and arrays[0]._ctx is ctx:     # the common case, at once
             return arrays[0]
-        return self._check_and_get(arrays, ctx)
+        return as_np_if_active(self._check_and_get(arrays, ctx))      # NumPy array semantics: an mx.np.ndarray
 
     def list_data(self):
         """The NDArrays on all contexts, in initialisation order."""
@@ -328,7 +329,7 @@ class Parameter:
     def grad(self, ctx=None):
         """The gradient NDArray on `ctx`."""
         self._check_grad()
-        return self._check_and_get(self._grad, ctx)
+        return as_np_if_active(self._check_and_get(self._grad, ctx))
 
     def list_grad(self):
         """The gradient NDArrays on all contexts, in the order of `list_data()`."""

@@ -27,6 +27,8 @@ def _getitem(self, key):
         return _getitem_gpu(self, key)
     if _is_basic(key):
         view = self._data[key]
+        if isinstance(view, np.generic):    # numpy read one element now (pending writes!): take a 0-d view instead
+            view = self._data[(*key, Ellipsis) if isinstance(key, tuple) else (key, Ellipsis)]
         if view.ndim == 0:
             view = view.reshape(1)
         if view.flags.c_contiguous:

@@ -199,6 +199,14 @@ class NDArray:
         """The same storage, cut off from the recorded graph."""
         return NDArray(self._data, self._var, self._ctx)
 
+    def as_np_ndarray(self):
+        """An `mx.np.ndarray` sharing this array's storage and its place in the recorded graph."""
+        from ..numpy.multiarray import as_np
+        return as_np(self)
+
+    def as_nd_ndarray(self):
+        return self
+
     # `x[key]` and `x[key] = value` are in indexing.py; tostype, DLPack and pickling in interop.py.
 
     # -- arithmetic (built from the table below) ---------------------------------------------------------------

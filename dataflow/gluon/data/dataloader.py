@@ -44,7 +44,7 @@ import numpy as np
 from ... import context
 from ...base import MXNetError
 from ... import ndarray as nd
-from ...util import is_np_array, is_np_shape, set_np
+from ...util import as_np_if_active, is_np_array, is_np_shape, set_np
 from . import sampler as _sampler
 
 __all__ = ["DataLoader", "default_batchify_fn", "default_mp_batchify_fn"]
@@ -63,11 +63,11 @@ def default_batchify_fn(data):
     ((2, 2), array([1, 0]))
     """
     if isinstance(data[0], nd.NDArray):
-        return nd.stack(*data)
+        return as_np_if_active(nd.stack(*data))     # NumPy array semantics: mx.np.ndarrays
     if isinstance(data[0], tuple):
         return [default_batchify_fn(list(column)) for column in zip(*data)]
     data = np.asarray(data)
-    return nd.array(data, dtype=data.dtype)
+    return as_np_if_active(nd.array(data, dtype=data.dtype))
 
 
 def default_mp_batchify_fn(data):
