@@ -26,5 +26,6 @@ sys.modules[__name__ + ".ndarray"] = ndarray
 sys.modules[__name__ + ".symbol"] = symbol
 
 from . import autograd, io, tensorboard, text  # noqa: E402,F401  (MXNet's older contrib APIs)
+from . import onnx  # noqa: E402,F401  (mx.contrib.onnx: the ONNX functions' old home)
 
 __all__ = ["ndarray", "nd", "symbol", "sym"]
