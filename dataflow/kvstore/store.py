@@ -46,7 +46,25 @@ def _pairs(key, value, what):
     return pairs
 
 
-class KVStore(KVStoreBase):
+class _OverGroup(KVStoreBase):
+    """What every store over a process group (`self._group`, comm.py) answers alike."""
+
+    @property
+    def rank(self):
+        return self._group.rank
+
+    @property
+    def num_workers(self):
+        return self._group.size
+
+    def barrier(self):
+        """Wait until every worker reached this barrier."""
+        self._group.barrier()
+
+    _barrier = barrier
+
+
+class KVStore(_OverGroup):
     """A 'local', 'device' ('nccl'), 'dist_sync', 'dist_device_sync' or 'dist_async' store (see the module's note)."""
 
     reduces_lists = True        # a list push reduces its keys in buckets (base.pushpull_all)
@@ -157,20 +175,6 @@ class KVStore(KVStoreBase):
     def type(self):
         return self._type
 
-    @property
-    def rank(self):
-        return self._group.rank
-
-    @property
-    def num_workers(self):
-        return self._group.size
-
-    def barrier(self):
-        """Wait until every worker reached this barrier."""
-        self._group.barrier()
-
-    _barrier = barrier
-
     def _set_updater(self, updater):
         """Call `updater(key, pushed_sum, stored)` on each push instead of replacing the stored value."""
         self._updater = updater
@@ -232,7 +236,7 @@ def _values(arrays):
     return out
 
 
-class Horovod(KVStoreBase):
+class Horovod(_OverGroup):
     """`mx.kv.create('horovod')`: allreduce and broadcast over the MPI job, without a store or an optimizer, as
     Horovod's MXNet KVStore (`pushpull` sums; Trainer then updates locally with update_on_kvstore=False)."""
 
@@ -278,18 +282,5 @@ class Horovod(KVStoreBase):
         return "horovod"
 
     @property
-    def rank(self):
-        return self._group.rank
-
-    @property
     def local_rank(self):
         return self._group.rank
-
-    @property
-    def num_workers(self):
-        return self._group.size
-
-    def barrier(self):
-        self._group.barrier()
-
-    _barrier = barrier

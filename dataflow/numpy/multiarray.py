@@ -21,6 +21,7 @@ from ops.errors import ShapeError
 
 from ..autograd.state import is_recording
 from ..ndarray import indexing as _indexing
+from ..ndarray.ndarray import _ARITHMETIC as _NDARRAY_OPERATORS
 from ..ndarray.ndarray import NDArray, _from_host, _invoke
 
 _NUMERIC = (numbers.Number, onp.number, onp.bool_)
@@ -333,23 +334,10 @@ def broadcast_shape(a, b):
 
 
 # -- arithmetic -----------------------------------------------------------------------------------------------------
-# (dunder, op for array ∘ array, op for array ∘ scalar, op for scalar ∘ array or None when Python reflects it).
-_ARITHMETIC = (
-    ("add", "broadcast_add", "_plus_scalar", "_plus_scalar"),
-    ("sub", "broadcast_sub", "_minus_scalar", "_rminus_scalar"),
-    ("mul", "broadcast_mul", "_mul_scalar", "_mul_scalar"),
-    ("truediv", "broadcast_div", "_div_scalar", "_rdiv_scalar"),
-    ("pow", "broadcast_power", "_power_scalar", "_rpower_scalar"),
-    ("mod", "broadcast_mod", "_mod_scalar", "_rmod_scalar"),
-)
-_COMPARISONS = (
-    ("eq", "broadcast_equal", "_equal_scalar"),
-    ("ne", "broadcast_not_equal", "_not_equal_scalar"),
-    ("gt", "broadcast_greater", "_greater_scalar"),
-    ("ge", "broadcast_greater_equal", "_greater_equal_scalar"),
-    ("lt", "broadcast_lesser", "_lesser_scalar"),
-    ("le", "broadcast_lesser_equal", "_lesser_equal_scalar"),
-)
+# NDArray's table (ndarray.py): (dunder, op for array ∘ array, op for array ∘ scalar, op for scalar ∘ array), the
+# rows with a reflected op being the arithmetic ones; the comparisons here return bool arrays and have no reflection.
+_ARITHMETIC = tuple(row for row in _NDARRAY_OPERATORS if row[3] is not None)
+_COMPARISONS = tuple(row[:3] for row in _NDARRAY_OPERATORS if row[3] is None)
 
 
 def _operand(x, like):
