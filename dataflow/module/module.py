@@ -35,7 +35,7 @@ from ..model import checkpoint_files, load_checkpoint
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray
 from ..util import atomic_write, write_files
-from . import data_parallel
+from . import data_parallel, distributed
 from .base_module import BaseModule, _check_input_names, _parse_data_desc
 
 __all__ = ["Module"]
@@ -430,24 +430,11 @@ class Module(BaseModule):
         if self._group is not None:
             data_parallel.init_updaters(self, kvstore)
         if self._kvstore is not None:
-            self._broadcast_params()
+            distributed.broadcast_params(self)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
             self._preload_opt_states = None
-
-    def _param_copies(self):
-        """(index, [the parameter's array on each context], [its gradient on each context or None])."""
-        if self._group is not None:
-            return [(i, list(w), list(g)) for i, (w, g) in
-                    enumerate(zip(self._group.param_arrays, self._group.grad_arrays))]
-        return [(i, [self._exec.arg_dict[n]], [self._exec.grad_dict[n]]) for i, n in enumerate(self._param_names)]
-
-    def _broadcast_params(self):
-        """With a dist kvstore: every parameter from rank 0, on every worker and context (MXNet's kvstore init)."""
-        for index, copies, _ in self._param_copies():
-            self._kvstore.broadcast(index, copies[0], out=copies)
-        self._params_dirty = True
 
     def borrow_optimizer(self, shared_module):
         """Use `shared_module`'s optimizer and updater."""
@@ -539,9 +526,8 @@ class Module(BaseModule):
         if not (self.binded and self.params_initialized and self.optimizer_initialized):
             raise RuntimeError("update: call bind(), init_params() and init_optimizer() first")
         self._params_dirty = True
-        if self._kvstore is not None:    # each gradient summed over the contexts and the workers, into every copy
-            with_grads = [(index, grads) for index, _, grads in self._param_copies() if grads[0] is not None][::-1]
-            kvs.pushpull_all(self._kvstore, [i for i, _ in with_grads], [g for _, g in with_grads])
+        if self._kvstore is not None:
+            distributed.reduce_gradients(self)
         if self._group is not None:
             data_parallel.update(self)
             return
