@@ -164,6 +164,14 @@ CASES = [
     ("space_to_depth", S.space_to_depth(x, block_size=2), {"x": X4}),
     ("one_hot", S.one_hot(x, depth=5), {"x": _ints(5, 2, 3)}),
     ("adaptive_avg_pool", S.contrib.AdaptiveAvgPooling2D(x, output_size=1), {"x": X4}),
+    ("bilinear_resize", S.contrib.BilinearResize2D(x, height=9, width=4)
+     + S.contrib.BilinearResize2D(x, height=9, width=4, align_corners=False), {"x": X4}),
+    ("roi_align", S.contrib.ROIAlign(x, y, pooled_size=(3, 2), spatial_scale=0.5, sample_ratio=2)
+     + S.contrib.ROIAlign(x, y, pooled_size=(3, 2), spatial_scale=0.5),
+     {"x": X4, "y": np.array([[0, 1, 1, 9, 7], [1, 0, 2.5, 4, 11], [1, 3, 3, 3.5, 5]], dtype=np.float32)}),
+    ("div_sqrt_dim", S.contrib.div_sqrt_dim(x), {"x": X3}),
+    ("arange_like", S.broadcast_add(x + S.contrib.arange_like(x, start=1, step=0.5, repeat=2),
+                                    S.contrib.arange_like(x, axis=-1)), {"x": X3}),
     ("internal_binary", _op("_power")(x + 1, y) + _op("_equal")(x, y) + _op("_not_equal")(x, y)
      + _op("_greater")(x, y) + _op("_greater_equal")(x, y) + _op("_lesser")(x, y) + _op("_lesser_equal")(x, y)
      + _op("_minus_scalar")(x, scalar=0.5) + _op("rint")(x * 1.5), {"x": _ints(3, 2, 3), "y": _ints(3, 2, 3)}),

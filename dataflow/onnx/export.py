@@ -15,7 +15,7 @@ from ops.errors import MXNetError
 from scheduler.graph import Entry
 from scheduler.infer import infer_dtypes, infer_shapes
 
-from . import translations_nn, translations_rnn, translations_tensor  # noqa: F401  (they fill the table)
+from . import translations_contrib, translations_nn, translations_rnn, translations_tensor  # noqa: F401
 from ._table import EXPORTS, OPSET
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ops.errors import MXNetError
 
-from . import translations_import, translations_rnn  # noqa: F401  (they fill the table)
+from . import translations_contrib, translations_import, translations_rnn  # noqa: F401  (fill the table)
 from ._table import IMPORTS
 from .export import _onnx
 

@@ -484,19 +484,6 @@ def pad(ctx, node, ins):
     return _S(ctx).pad(ctx.get(ins[0]), mode=mode, pad_width=width, constant_value=value)
 
 
-@imports("Resize", "Upsample")
-def resize(ctx, node, ins):
-    a = ctx.attrs(node)
-    mode = a.get("mode", b"nearest")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
-    scales_name = ins[2] if node.op_type == "Resize" and len(ins) > 2 else (ins[1] if len(ins) > 1 else "")
-    scales = ctx.value(scales_name).tolist() if scales_name else list(a.get("scales", []))
-    if mode != "nearest" or len(scales) != 4 or scales[:2] != [1, 1] or scales[2] != scales[3] \
-            or scales[2] != int(scales[2]):
-        raise ctx.unsupported("other than nearest by one integer scale over H and W")
-    return _S(ctx).UpSampling(ctx.get(ins[0]), scale=int(scales[2]), sample_type="nearest", num_args=1)
-
-
 @imports("DepthToSpace")
 def depth_to_space(ctx, node, ins):
     a = ctx.attrs(node)
