@@ -1,5 +1,7 @@
 """Test settings: hypothesis profiles ("dev" locally, "ci" when CI=true: fewer examples; HYPOTHESIS_PROFILE overrides),
-and a clean engine at the start of every test.
+a clean engine at the start of every test, and `slow` tests (the whole model zoo, exported to ONNX and run) only
+when asked for: `python -m pytest -m slow` (any -m expression naming slow) or DATAFLOW_SLOW_TESTS=1. CI runs them
+in a step of their own (.ci/run), so the README's test command stays short.
 
 deadline=None: the first example of an op JIT-compiles its kernel for a dtype. too_slow is suppressed for the
 same reason.
@@ -26,3 +28,12 @@ def _no_engine_error_left_from_an_earlier_test():
     except Exception:  # noqa: BLE001 - the earlier test's error, already checked there
         pass
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    if "slow" in (config.getoption("markexpr") or "") or os.environ.get("DATAFLOW_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow or DATAFLOW_SLOW_TESTS=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
