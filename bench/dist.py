@@ -12,6 +12,7 @@ processes, which the peers' installs do not start here).
 `python -m bench.dist --worker ...` is one worker (it imports dataflow); the rest of this file is standard library.
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -52,6 +53,10 @@ def steps(p):
 def measure(p, repeat, progress):
     """The workload's result dict (rows, notes, extras) as bench/harness.py records it."""
     out = {"title": spec.WORKLOADS["dist"]["title"], "params": p, "rows": [], "notes": [], "extras": {}}
+    if importlib.util.find_spec("mpi4py") is None:
+        out["skipped"] = "needs mpi4py and an MPI: pip install -e '.[dist]'"
+        out["notes"].append("skipped: " + out["skipped"])
+        return out
     single = {}
     for model, batch, n, reductions in jobs(p):
         job = variant_name(model, batch, n, "buckets")
