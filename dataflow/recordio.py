@@ -377,3 +377,13 @@ def pack_img(header, img, quality=95, img_fmt=".jpg"):
     else:
         raise MXNetError("recordio.pack_img: unsupported img_fmt %r (use '.jpg' or '.png')" % img_fmt)
     return pack(header, buf.getvalue())
+
+
+def lst_rows(path):
+    """(line number, fields, line) of each non-blank line of an im2rec .lst file ("index<TAB>label(s)<TAB>path"),
+    the fields split at tabs and stripped; the readers (ImageIter, ImageRecordIter's path_imglist,
+    ImageListDataset) check and parse them, each with its own error."""
+    with open(path) as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield number, [field.strip() for field in line.rstrip("\n").split("\t")], line

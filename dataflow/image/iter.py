@@ -103,20 +103,16 @@ class ImageIter(DataIter):
         """{key: (labels NDArray, image path)} and the keys in file order, from a .lst file."""
         logging.info("ImageIter: loading image list %s...", path)
         images, keys = {}, []
-        with open(path) as fh:
-            for number, line in enumerate(fh, 1):
-                fields = line.strip().split("\t")
-                if fields == [""]:
-                    continue
-                try:
-                    key, labels = int(fields[0]), np.array(fields[1:-1], dtype=np.float64)
-                except ValueError:
-                    raise MXNetError("ImageIter: line %d of %s is not 'key<TAB>label(s)<TAB>path': %r"
-                                     % (number, path, line)) from None
-                if len(fields) < 3:
-                    raise MXNetError("ImageIter: line %d of %s has no label or no path: %r" % (number, path, line))
-                images[key] = (array(labels, dtype=dtype), fields[-1])
-                keys.append(key)
+        for number, fields, line in recordio.lst_rows(path):
+            try:
+                key, labels = int(fields[0]), np.array(fields[1:-1], dtype=np.float64)
+            except ValueError:
+                raise MXNetError("ImageIter: line %d of %s is not 'key<TAB>label(s)<TAB>path': %r"
+                                 % (number, path, line)) from None
+            if len(fields) < 3:
+                raise MXNetError("ImageIter: line %d of %s has no label or no path: %r" % (number, path, line))
+            images[key] = (array(labels, dtype=dtype), fields[-1])
+            keys.append(key)
         return images, keys
 
     @staticmethod

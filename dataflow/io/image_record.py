@@ -59,19 +59,15 @@ def _read_label_list(path, label_width):
     """{image index: its label_width labels} from a .lst file ("index<TAB>labels...<TAB>path" lines): with
     path_imglist, MXNet takes the labels from there, by the records' header id."""
     labels = {}
-    with open(path) as fh:
-        for number, line in enumerate(fh, 1):
-            fields = line.strip().split("\t")
-            if fields == [""]:
-                continue
-            try:
-                values = [float(field) for field in fields[1:1 + label_width]]
-                if len(values) < label_width or len(fields) < label_width + 2:
-                    raise ValueError
-                labels[int(float(fields[0]))] = np.array(values, np.float32)
-            except ValueError:
-                raise MXNetError("ImageRecordIter: line %d of %s is not 'index<TAB>%d label(s)<TAB>path': %r"
-                                 % (number, path, label_width, line)) from None
+    for number, fields, line in recordio.lst_rows(path):
+        try:
+            values = [float(field) for field in fields[1:1 + label_width]]
+            if len(values) < label_width or len(fields) < label_width + 2:
+                raise ValueError
+            labels[int(float(fields[0]))] = np.array(values, np.float32)
+        except ValueError:
+            raise MXNetError("ImageRecordIter: line %d of %s is not 'index<TAB>%d label(s)<TAB>path': %r"
+                             % (number, path, label_width, line)) from None
     return labels
 
 

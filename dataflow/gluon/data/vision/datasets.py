@@ -194,15 +194,11 @@ def _label(values, where):
 def _read_lst(path):
     """(label, relative path) per line of an im2rec .lst file: `index<TAB>label[<TAB>label ...]<TAB>path`."""
     items = []
-    with open(path) as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            fields = [field.strip() for field in line.rstrip("\n").split("\t")]
-            if len(fields) < 3:
-                raise MXNetError("ImageListDataset: %s line %d: expected index<TAB>label(s)<TAB>path, got %r"
-                                 % (path, number, line.rstrip("\n")))
-            items.append((_label(fields[1:-1], "%s line %d" % (path, number)), fields[-1]))
+    for number, fields, line in recordio.lst_rows(path):
+        if len(fields) < 3:
+            raise MXNetError("ImageListDataset: %s line %d: expected index<TAB>label(s)<TAB>path, got %r"
+                             % (path, number, line.rstrip("\n")))
+        items.append((_label(fields[1:-1], "%s line %d" % (path, number)), fields[-1]))
     return items
 
 
