@@ -132,3 +132,42 @@ class _Failing(mx.io.DataIter):
 def test_prefetching_iter_raises_the_source_error():
     with pytest.raises(RuntimeError, match="source iterator broke"):
         mx.io.PrefetchingIter(_Failing()).next()
+
+
+# -- LibSVMIter's csr batches (tests/fixtures/mxnet-1.9.1/sparse_ops, made by reference/sparse_ops_fixtures.py) ------
+
+SPARSE_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "sparse_ops")
+
+
+@pytest.mark.parametrize("run", ["plain", "label_file", "parts"])
+def test_libsvm_csr_batches_match_mxnet(run):
+    record = json.load(open(os.path.join(SPARSE_FIXTURES, "libsvm.json")))[run]
+    arrays = np.load(os.path.join(SPARSE_FIXTURES, "arrays.npz"))
+    kwargs = dict(record["kwargs"])
+    if record["label_file"]:
+        kwargs["label_libsvm"] = os.path.join(SPARSE_FIXTURES, "label.libsvm")
+    it = mx.io.LibSVMIter(data_libsvm=os.path.join(SPARSE_FIXTURES, "data.libsvm"), **kwargs)
+    assert [[d.name, list(d.shape)] for d in it.provide_data] == record["provide_data"]
+    assert [[d.name, list(d.shape)] for d in it.provide_label] == record["provide_label"]
+    got = []
+    for epoch in range(2):
+        if epoch:
+            it.reset()
+        got += [(epoch, b, batch) for b, batch in enumerate(it)]
+    assert [(e, b) for e, b, _ in got] == [(r["epoch"], r["batch"]) for r in record["batches"]]
+    for (_, _, batch), want in zip(got, record["batches"]):
+        data, label = batch.data[0], batch.label[0]
+        assert (data.stype, label.stype, batch.pad) == (want["data_stype"], want["label_stype"], want["pad"])
+        np.testing.assert_array_equal(data.asnumpy(), arrays[want["key"] + "/data"])
+        np.testing.assert_array_equal(label.asnumpy(), arrays[want["key"] + "/label"])
+        data.check_format()
+
+
+def test_libsvm_unsorted_line_gives_canonical_csr(tmp_path):
+    svm = tmp_path / "unsorted.libsvm"
+    svm.write_text("1 3:1.0 0:2.0\n0 2:5.0\n")
+    batch = mx.io.LibSVMIter(data_libsvm=str(svm), data_shape=(4,), batch_size=2).next()
+    data = batch.data[0]
+    np.testing.assert_array_equal(data.indices.asnumpy(), [0, 3, 2])
+    np.testing.assert_array_equal(data.asnumpy(), [[2, 0, 0, 1], [0, 0, 5, 0]])
+    data.check_format()

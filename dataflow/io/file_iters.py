@@ -1,4 +1,4 @@
-"""MXNet's file iterators: `CSVIter`, `LibSVMIter` (dense output) and `MNISTIter`.
+"""MXNet's file iterators: `CSVIter`, `LibSVMIter` (CSRNDArray batches) and `MNISTIter`.
 
 MXNet implements them in C++ and streams the files; here a file is parsed once, at construction, into numpy arrays
 (these iterators read small to medium data sets), and `_FileBatcher` cuts the examples into batches the way MXNet
@@ -101,10 +101,16 @@ class _FileBatcher(BatchHoldingIter):
             self._rows[:self.batch_size - pad] = np.arange(self._cursor, end - pad)
             self._next_start = 0
         self._cursor = end
-        self._batch = DataBatch([nd.array(self._data[self._rows], dtype=self._data.dtype)],
-                                [nd.array(self._label[self._rows], dtype=self._label.dtype)],
+        self._batch = DataBatch([_batch_array(self._data, self._rows)], [_batch_array(self._label, self._rows)],
                                 pad=pad, index=self._rows.astype(np.uint64))
         return True
+
+
+def _batch_array(examples, rows):
+    """The examples `rows` as one NDArray (a CSRNDArray for LibSVM's sparse examples)."""
+    if isinstance(examples, _CSRRows):
+        return examples.take(rows)
+    return nd.array(examples[rows], dtype=examples.dtype)
 
 
 # -- CSV ---------------------------------------------------------------------------------------------------------------
@@ -180,20 +186,43 @@ def _part_bytes(data, num_parts, part_index):
     return line_start(step * part_index), line_start(step * (part_index + 1))
 
 
+class _CSRRows:
+    """The examples of a LibSVM file as the parts of one csr matrix (N, width): what `_FileBatcher` batches."""
+
+    def __init__(self, data, indices, indptr, width, shape=None):
+        self.data, self.indices, self.indptr, self.width = data, indices, indptr, width
+        self.shape = (len(indptr) - 1,) + (shape or (width,))
+        self.dtype = data.dtype
+
+    def __len__(self):
+        return self.shape[0]
+
+    def astype(self, dtype, copy=False):
+        return _CSRRows(self.data.astype(dtype, copy=copy), self.indices, self.indptr, self.width, self.shape[1:])
+
+    def take(self, rows):
+        """The rows `rows` (repeats allowed) as a CSRNDArray."""
+        counts = self.indptr[rows + 1] - self.indptr[rows]
+        indptr = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        at = np.repeat(self.indptr[rows] - indptr[:-1], counts) + np.arange(indptr[-1])
+        return nd.sparse._csr(self.data[at], self.indices[at], indptr, (len(rows), self.width))
+
+
 def _read_libsvm(path, width, num_parts, part_index, what):
-    """(labels, dense rows) of the LibSVM file(s) at `path` (`label index:value ...`, zero-based indices) within
-    the part `part_index` of `num_parts`; a row's features go into a dense row of `width`."""
+    """(labels, csr rows) of the LibSVM file(s) at `path` (`label index:value ...`, zero-based indices) within the
+    part `part_index` of `num_parts`; each line is a row of `width` columns (its indices sorted, as csr needs)."""
     blob = b"".join(open(name, "rb").read() for name in _files(path, what))
     begin, end = _part_bytes(blob, num_parts, part_index)
     first_line = blob.count(b"\n", 0, begin) + 1
-    labels, rows = [], []
+    labels, values, columns, indptr = [], [], [], [0]
     for number, line in enumerate(blob[begin:end].decode().splitlines(), first_line):
         tokens = line.split()
         if not tokens:
             continue
-        row = np.zeros(width)
         try:
             labels.append(float(tokens[0]))
+            row = {}
             for token in tokens[1:]:
                 index, value = token.split(":")
                 index = int(index)
@@ -202,15 +231,19 @@ def _read_libsvm(path, width, num_parts, part_index, what):
                 row[index] = float(value)
         except ValueError as err:
             raise MXNetError("%s: %s line %d: %s" % (what, path, number, err)) from None
-        rows.append(row)
-    return np.array(labels), np.array(rows).reshape(len(rows), width)
+        for index in sorted(row):
+            columns.append(index)
+            values.append(row[index])
+        indptr.append(len(columns))
+    return np.array(labels), _CSRRows(np.array(values, np.float64), np.array(columns, np.int64),
+                                      np.array(indptr, np.int64), width)
 
 
 class LibSVMIter(_FileBatcher):
-    """Batches of a LibSVM file (`label index:value ...` per line, zero-based indices) as dense arrays of
-    `data_shape` (MXNet returns CSR arrays of the same values); labels from the file's first column or, with
-    `label_libsvm`, that file's features densified to `label_shape`. `num_parts`/`part_index` read one of equal
-    byte ranges of the file."""
+    """Batches of a LibSVM file (`label index:value ...` per line, zero-based indices): the data as CSRNDArrays of
+    (batch_size, width of `data_shape`), as MXNet; labels from the file's first column (dense) or, with
+    `label_libsvm`, that file's features as CSRNDArrays of `label_shape`. `num_parts`/`part_index` read one of
+    equal byte ranges of the file."""
 
     def __init__(self, data_libsvm, data_shape, batch_size, label_libsvm="NULL", label_shape=(1,), num_parts=1,
                  part_index=0, round_batch=True, prefetch_buffer=4, ctx="gpu", dtype=None):
@@ -219,16 +252,15 @@ class LibSVMIter(_FileBatcher):
         data_shape = _shape(data_shape, "LibSVMIter data_shape")
         labels, rows = _read_libsvm(data_libsvm, int(np.prod(data_shape)), num_parts, part_index,
                                     "LibSVMIter data_libsvm")
+        rows.shape = rows.shape[:1] + data_shape
         if label_libsvm not in (None, "NULL"):
             label_shape = _shape(label_shape, "LibSVMIter label_shape")
             _, labels = _read_libsvm(label_libsvm, int(np.prod(label_shape)), num_parts, part_index,
                                      "LibSVMIter label_libsvm")
-            labels = labels.reshape((len(labels),) + (label_shape if label_shape != (1,) else ()))
             if len(labels) != len(rows):
                 raise MXNetError("LibSVMIter: %r has %d rows but %r has %d" % (data_libsvm, len(rows), label_libsvm,
                                                                                  len(labels)))
-        super().__init__(rows.reshape((len(rows),) + data_shape), labels, batch_size, "round",
-                         _output_dtype(dtype), "LibSVMIter(%r)" % data_libsvm)
+        super().__init__(rows, labels, batch_size, "round", _output_dtype(dtype), "LibSVMIter(%r)" % data_libsvm)
 
 
 # -- MNIST -------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ What MXNet 1.9.1 accepts and refuses here (checked on it; tests/test_mxnet_error
   `array` allocate directly and take zero-size shapes.
 - A shape given as a numpy array works for `empty` and `full`; the ops read its text ("[2 3]"), which is no shape.
 - A negative dimension is refused everywhere; an unknown dtype is numpy's TypeError, a dtype numpy knows but MXNet
-  does not is an MXNetError; `stype` other than 'default' / 'row_sparse' / 'csr' is a ValueError.
+  does not is an MXNetError; `stype` other than 'default' / 'row_sparse' / 'csr' is a ValueError. `zeros` and
+  `empty` with a sparse `stype`, and `array` of a sparse source, make sparse arrays (sparse/construct.py).
 - `ctx` may be a Context or its string form ('cpu(0)'), as the ops take it.
 """
 import numbers
@@ -19,13 +20,17 @@ from ops.errors import MXNetError, ParamError, ShapeError
 from .ndarray import _DEFAULT_DTYPE, NDArray, _alloc, _context, _from_host, _invoke
 
 STORAGE_TYPES = ("default", "row_sparse", "csr")
-SPARSE_UNSUPPORTED = ("storage type %r is not supported: dataflow NDArrays are dense ('default' only); sparse "
-                      "CSR/row_sparse arrays are a separate, not yet implemented feature")
+_SCIPY_CSR = ("csr_matrix", "csr_array")      # scipy.sparse's csr types, recognised without importing scipy
+SPARSE_UNSUPPORTED = "storage type %r is not supported here: only zeros and empty make sparse arrays"
 
 
 def array(source_array, ctx=None, dtype=None):
     """An NDArray holding a copy of `source_array`; float32 unless `dtype` is given or the source is an NDArray
-    (MXNet turns numpy arrays of any dtype into float32 by default)."""
+    (MXNet turns numpy arrays of any dtype into float32 by default). A sparse source (a sparse NDArray or a
+    scipy.sparse.csr_matrix) gives a sparse copy, as MXNet's `mx.nd.array`."""
+    if getattr(source_array, "stype", "default") != "default" or type(source_array).__name__ in _SCIPY_CSR:
+        from .sparse import array as sparse_array
+        return sparse_array(source_array, ctx=ctx, dtype=dtype)
     if isinstance(source_array, NDArray):
         dtype = source_array.dtype if dtype is None else dtype
         source_array = source_array.asnumpy()
@@ -38,8 +43,10 @@ def array(source_array, ctx=None, dtype=None):
 
 
 def empty(shape, ctx=None, dtype=None, stype=None):
-    """An uninitialized array (zero-size shapes allowed)."""
-    _dense(stype, "empty")
+    """An uninitialized array (zero-size shapes allowed); a sparse `stype` gives an empty sparse array."""
+    if _sparse(stype, "empty"):
+        from .sparse import empty as sparse_empty
+        return sparse_empty(stype, shape, ctx, dtype)
     ctx = _context(ctx)
     return NDArray(_alloc(_shape(shape, "empty"), _dtype(dtype), ctx), ctx=ctx)
 
@@ -87,7 +94,11 @@ def concatenate(arrays, axis=0, always_copy=True):
 
 
 def _fill(op_name, shape, ctx, dtype, stype, kwargs):
-    _dense(stype, op_name.strip("_"))
+    if _sparse(stype, op_name.strip("_")):
+        if op_name != "_zeros":
+            raise MXNetError(SPARSE_UNSUPPORTED % stype)
+        from .sparse import zeros as sparse_zeros
+        return sparse_zeros(stype, shape, ctx, dtype)
     shape = (shape,) if isinstance(shape, numbers.Integral) else shape      # the op parses the rest, as MXNet's
     return _invoke(registry.get(op_name), op_name, (), dict(shape=shape, ctx=_context(ctx), dtype=_dtype(dtype).name,
                                                             **kwargs))
@@ -108,9 +119,10 @@ def _dtype(dtype):
     return _DEFAULT_DTYPE if dtype is None else np.dtype(registry.dtype_name(dtype))
 
 
-def _dense(stype, what):
+def _sparse(stype, what):
+    """Whether `stype` is a sparse storage type (an unknown one is an error)."""
     if stype is None or stype == "default":
-        return
+        return False
     if stype not in STORAGE_TYPES:
         raise ParamError("%s: unknown storage type %r; MXNet's are %s" % (what, stype, ", ".join(STORAGE_TYPES)))
-    raise MXNetError(SPARSE_UNSUPPORTED % stype)
+    return True

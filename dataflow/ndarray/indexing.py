@@ -107,6 +107,8 @@ def _setitem(self, key, value):
     dst = self._data
     if not isinstance(value, NDArray) and not np.isscalar(value):
         value = np.asarray(value, dtype=dst.dtype)      # a list, tuple or numpy array: copied now
+    elif isinstance(value, NDArray) and value.stype != "default":
+        value = value.tostype("default")        # a sparse value's `_data` holds only its stored values
     if not np.isscalar(value):      # refuse a value that does not broadcast to the target, now (as MXNet)
         target = np.lib.stride_tricks.as_strided(np.empty(1, np.int8), dst.shape, (0,) * dst.ndim)[key].shape
         np.broadcast_to(np.empty(value.shape, np.int8), target)

@@ -1,5 +1,5 @@
 """NDArray across boundaries: numpy without a copy (`from_numpy`), DLPack capsules (`to_dlpack_for_read`,
-`to_dlpack_for_write`, `from_dlpack`), pickling, and storage types (`tostype`, only 'default' exists here).
+`to_dlpack_for_write`, `from_dlpack`), pickling, and storage types (`tostype`; the sparse ones are in sparse/).
 
 DLPack goes through numpy's own support (`ndarray.__dlpack__`, `np.from_dlpack`), so it is CPU only. A capsule
 made from an NDArray and read back with `from_dlpack` gives an NDArray on the same storage *and* the same engine
@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from ..base import MXNetError
-from .creation import SPARSE_UNSUPPORTED, STORAGE_TYPES, array
+from .creation import STORAGE_TYPES, array
 from .ndarray import NDArray
 
 # DLPack dtypes MXNet 1.9.1 converts (its DLDataType.TYPE_MAP)
@@ -111,16 +111,15 @@ def _writable(view):
 # -- NDArray methods ------------------------------------------------------------------------------------------------
 
 def tostype(self, stype):
-    """A copy of the array with storage type `stype`; only 'default' (dense) is supported here."""
+    """A copy of the array with storage type `stype` ('default', 'csr' for 2-D arrays, 'row_sparse')."""
     if stype == "csr" and len(self.shape) != 2:
         raise ValueError("To convert to a CSR, the NDArray should be 2 Dimensional. Current shape is %s"
                          % str(self.shape))
     if stype not in STORAGE_TYPES:
         raise MXNetError("Invalid Input: %r, valid values are: %s, in operator cast_storage(stype=%r)"
                          % (stype, set(STORAGE_TYPES), stype))
-    if stype != "default":
-        raise MXNetError(SPARSE_UNSUPPORTED % stype)
-    return self.copy()
+    from .sparse.construct import dense_tostype     # here: the sparse package imports this package's modules
+    return dense_tostype(self, stype)
 
 
 def __getstate__(self):  # noqa: N807

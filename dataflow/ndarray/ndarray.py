@@ -35,6 +35,7 @@ from .calls import (_CALLS, _FORMS, _INLINE_BYTES, _MAX_CACHED, _CallForm, _OpCa
                     _order_inputs, _partial_writes)
 
 _NUMERIC = (numbers.Number, np.number, np.bool_)
+_GRAD_STYPES = {}   # id(array) -> (weakref, stype): the sparse storage type attach_grad(stype=...) asked for
 _DEFAULT_DTYPE = np.dtype(np.float32)   # MXNet's mx_real_t
 
 
@@ -139,6 +140,8 @@ class NDArray:
                 return self
             if other.shape != self.shape:
                 raise ShapeError("copyto: shape mismatch, source %s, target %s" % (self.shape, other.shape))
+            if other.stype != "default":        # a sparse target takes the value in its own storage type
+                return self.tostype(other.stype).copyto(other)
             target = other
         else:
             raise TypeError("copyto does not support type %s" % type(other).__name__)
@@ -178,17 +181,24 @@ class NDArray:
 
     # -- autograd ------------------------------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
-        """Allocate a gradient array (zeros) and mark this array as a variable to differentiate."""
+        """Allocate a gradient array (zeros) and mark this array as a variable to differentiate. With a sparse
+        `stype` the gradient is still computed dense; `.grad` returns it in that storage type (a copy)."""
         from .. import autograd
+        from .sparse.arrays import ask_grad_stype
         grad = NDArray(_alloc(self.shape, self._data.dtype, self._ctx), ctx=self._ctx)
         grad[:] = 0
+        ask_grad_stype(self, stype)
         autograd.mark_variables([self], [grad], grad_req)
 
     @property
     def grad(self):
         """The gradient array attached by `attach_grad()` (None before)."""
         recorded = self._entry.node.recorded if self._entry is not None else None
-        return recorded.grad if recorded is not None and self._entry.node.is_variable else None
+        grad = recorded.grad if recorded is not None and self._entry.node.is_variable else None
+        if grad is not None and id(self) in _GRAD_STYPES:
+            from .sparse.arrays import grad_in_asked_stype
+            return grad_in_asked_stype(self, grad)
+        return grad
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
         """Compute the gradients of this array with respect to the marked variables (see `mx.autograd`)."""
@@ -357,8 +367,8 @@ def _run(form, inputs, out):
         return _run_general(form, inputs, out)
     in_data, reads, key = [], [], []
     for x in inputs:
-        if type(x) is not NDArray and not isinstance(x, NDArray):
-            _refuse_input(call, inputs)
+        if type(x) is not NDArray and (not isinstance(x, NDArray) or x.stype != "default"):
+            return _run_general(form, inputs, out)      # refuses non-arrays, hands sparse arrays on
         data = x._data
         in_data.append(data)
         reads.append(x._var)
@@ -394,6 +404,9 @@ def _run_general(form, inputs, out):
     for x in inputs:
         if not isinstance(x, NDArray):
             _refuse_input(call, inputs)
+    if any(x.stype != "default" for x in inputs) or (out is not None and _any_sparse(out)):
+        from .sparse.fallback import run_sparse     # Note [sparse storage] in sparse/__init__.py
+        return run_sparse(form, inputs, out, _run_general)
     if call.state_per_call:     # its own Params, which its kernel state is kept by (a Custom op's CustomOp)
         call = _OpCall(call.opdef, call.op_name, registry.Params(call.params.as_dict()))
     signature = call.signature(inputs)
@@ -409,6 +422,10 @@ def _run_general(form, inputs, out):
     if out is not None:
         return out
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
+
+
+def _any_sparse(out):
+    return any(o.stype != "default" for o in (out if isinstance(out, (list, tuple)) else [out]))
 
 
 def _refuse_input(call, inputs):

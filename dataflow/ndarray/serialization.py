@@ -12,6 +12,10 @@ An array record, as MXNet 1.x writes it (V2)::
     u32 0xF993FAC9, i32 stype (0 = dense), i32 ndim, ndim x i64 dims,
     i32 dev_type, i32 dev_id (the context the array lived on), i32 dtype code, raw C-order data
 
+A sparse record (stype 1 = row_sparse, 2 = csr) is, after the stype, the storage shape (i32 ndim, i64 dims: the
+shape of the values), the shape, the context and dtype, then per aux array (row_sparse: indices; csr: indptr,
+indices) i32 dtype code + its shape, then the raw values and the raw aux arrays in that order.
+
 The reader also accepts V3 records (magic 0xF993FACA, written by MXNet in numpy-shape mode; same layout), V1
 records (magic 0xF993FAC8, no stype) and the oldest records, which have no magic at all: the first u32 is ndim and
 the dims are u32. An ndim of 0 means a 0-d array holding one element (MXNet 1.9.1 writes 0-d arrays that way, but its
@@ -56,6 +60,7 @@ _CODE_OF = {np.dtype(name): code for code, name in enumerate(_DTYPE_NAMES)}
 _UNSUPPORTED_DTYPES = {12: "bfloat16"}
 
 _STYPE_NAMES = {-1: "undefined (an empty NDArray handle)", 1: "row_sparse", 2: "csr"}
+_STYPE_CODES = {"row_sparse": 1, "csr": 2}
 _DEV_TYPES = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
 
 _MAX_NDIM = 64          # numpy's limit; MXNet never writes more
@@ -132,17 +137,34 @@ def _dumps(data):
 
 def _record(arr, where):
     arr.wait_to_read()              # raises the error of a failed pending write; nothing is written then
-    data = arr.asnumpy() if arr.context.device_type == "gpu" else arr._data
+    sparse = arr.stype != "default"     # a sparse array's storage is on the host (Note [sparse storage])
+    data = arr._data if sparse or arr.context.device_type != "gpu" else arr.asnumpy()
     code = _CODE_OF.get(data.dtype)
     if code is None:
         raise TypeError("save: %s has dtype %s, which MXNet's format cannot hold" % (where, data.dtype))
-    if arr.stype != "default":
-        raise TypeError("save: %s has storage type %s; only dense arrays can be saved" % (where, arr.stype))
     ctx = arr.context
+    if sparse:
+        return _sparse_record(arr, code, ctx)
     header = struct.pack("<Iii%dq" % data.ndim, _V2_MAGIC, 0, data.ndim, *data.shape)
     header += struct.pack("<iii", ctx.device_typeid, ctx.device_id, code)
-    raw = np.ascontiguousarray(data).astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
-    return header + raw
+    return header + _raw(data)
+
+
+def _sparse_record(arr, code, ctx):
+    data, aux = arr._storage()
+    header = struct.pack("<Ii", _V2_MAGIC, _STYPE_CODES[arr.stype]) + _shape_bytes(data.shape)
+    header += _shape_bytes(arr.shape) + struct.pack("<iii", ctx.device_typeid, ctx.device_id, code)
+    for a in aux:
+        header += struct.pack("<i", _CODE_OF[a.dtype]) + _shape_bytes(a.shape)
+    return header + b"".join(_raw(a) for a in [data] + aux)
+
+
+def _shape_bytes(shape):
+    return struct.pack("<i%dq" % len(shape), len(shape), *shape)
+
+
+def _raw(data):
+    return np.ascontiguousarray(data).astype(data.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -175,7 +197,7 @@ def read_record(buf, source):
     raw = memoryview(buf).cast("B")
     reader = _Reader(io.BytesIO(raw), len(raw), source)
     reader.where = "record"
-    return NDArray(_read_record(reader), ctx=Context("cpu", 0))
+    return _read_record(reader, Context("cpu", 0))
 
 
 class _Reader:
@@ -249,7 +271,7 @@ def _parse(r):
     cpu0 = Context("cpu", 0)
     for i in range(count):
         r.where, r.item_start = ("record", i), r.pos
-        arrays.append(NDArray(_read_record(r), ctx=cpu0))
+        arrays.append(_read_record(r, cpu0))
 
     r.where, r.item_start = "key table", r.pos
     nkeys = r.one(_U64, "the key count")
@@ -276,16 +298,16 @@ _DTYPES = tuple(np.dtype(name) for name in _DTYPE_NAMES)
 _LITTLE = sys.byteorder == "little"
 
 
-def _read_record(r):
-    """The numpy array of one record."""
+def _read_record(r, ctx):
+    """The NDArray (on `ctx`) of one record."""
     first = r.one(_U32, "the record magic")
     if first in (_V2_MAGIC, _V3_MAGIC):
         stype, ndim = r.unpack(_I32X2, "the storage type and ndim")
         if stype != 0:
-            name = _STYPE_NAMES.get(stype)
-            if name is None:
-                r.fail("unknown storage type %d" % stype)
-            r.fail("storage type %s is not supported (only dense arrays)" % name)
+            if stype not in _STYPE_CODES.values():
+                name = _STYPE_NAMES.get(stype)
+                r.fail("storage type %s is not supported" % name if name else "unknown storage type %d" % stype)
+            return _read_sparse(r, stype, ndim, ctx)
         shape, (dev_type, _dev_id, code) = _read_dims_and_type(r, ndim, "q")
     elif first == _V1_MAGIC:
         shape, (dev_type, _dev_id, code) = _read_dims_and_type(r, r.one(_I32, "ndim"), "q")
@@ -297,11 +319,60 @@ def _read_record(r):
 
     if dev_type not in _DEV_TYPES:
         r.fail("unknown device type %d in the array's context" % dev_type)
+    return NDArray(_read_values(r, shape, _dtype_of(r, code), "the array's data"), ctx=ctx)
+
+
+def _dtype_of(r, code):
     if not 0 <= code < len(_DTYPES):
         if code in _UNSUPPORTED_DTYPES:
             r.fail("dtype %s (code %d) is not supported" % (_UNSUPPORTED_DTYPES[code], code))
         r.fail("unknown dtype code %d" % code)
-    dtype = _DTYPES[code]
+    return _DTYPES[code]
+
+
+def _read_sparse(r, stype, storage_ndim, ctx):
+    """A sparse record after its stype: storage shape, shape, context, dtype, aux types and shapes, then the values
+    and the aux arrays."""
+    from .sparse.arrays import _csr, _rsp
+    from .sparse.formats import check
+    storage_shape = _read_dims(r, storage_ndim, "the storage shape")
+    shape = _read_dims(r, r.one(_I32, "ndim"), "the shape")
+    dev_type, _dev_id, code = r.unpack(_I32X3, "the context and dtype")
+    if dev_type not in _DEV_TYPES:
+        r.fail("unknown device type %d in the array's context" % dev_type)
+    dtype = _dtype_of(r, code)
+    aux_specs = []
+    for i in range(1 if stype == _STYPE_CODES["row_sparse"] else 2):
+        aux_code = r.one(_I32, "aux type %d" % i)
+        aux_specs.append((_dtype_of(r, aux_code), _read_dims(r, r.one(_I32, "ndim"), "aux shape %d" % i)))
+    for i, (aux_dtype, _) in enumerate(aux_specs):
+        if aux_dtype.kind not in "iu":
+            r.fail("aux array %d of a sparse array has dtype %s; indices must be integers" % (i, aux_dtype))
+    data = _read_values(r, storage_shape, dtype, "the sparse array's values")
+    aux = [_read_values(r, s, t, "aux array %d" % i).astype(np.int64, copy=False)
+           for i, (t, s) in enumerate(aux_specs)]
+    array = _rsp(data, aux[0], shape, ctx) if stype == _STYPE_CODES["row_sparse"] else _csr(data, aux[1], aux[0],
+                                                                                             shape, ctx)
+    try:
+        check(array, full_check=False)
+    except MXNetError as exc:
+        r.fail("inconsistent sparse record (values %s, aux shapes %s, shape %s): %s"
+               % (storage_shape, [s for _, s in aux_specs], shape, exc))
+    return array
+
+
+def _read_dims(r, ndim, what):
+    if ndim < 0 or ndim > _MAX_NDIM:
+        r.fail("%s has an impossible ndim %d" % (what, ndim))
+    dims = r.unpack(struct.Struct("<%dq" % ndim), what)
+    if any(d < 0 for d in dims):
+        r.fail("%s %s has a negative dimension" % (what, dims))
+    return dims
+
+
+def _read_values(r, shape, dtype, what):
+    """The next array of `shape` and `dtype` (little-endian raw bytes), size-checked before it is allocated."""
+    code = _CODE_OF[dtype]
     size = 1
     for d in shape:
         size *= d
@@ -313,7 +384,7 @@ def _read_record(r):
     except ValueError as exc:        # a 0-size shape whose other dims overflow numpy's limits
         r.fail("the shape %s is invalid (%s)" % (shape, exc))
     if size:
-        r.readinto(data, "the array's data")
+        r.readinto(data, what)
     if code == _BOOL_CODE:
         # a byte other than 0/1 would otherwise make a bool that is neither: normalise in place
         np.not_equal(data, 0, out=data.view(np.bool_))
