@@ -14,7 +14,7 @@ if __package__ in (None, ""):                 # run as a file: make `bench` impo
 
 import numpy as np
 
-from bench import graphs, protocol, spec
+from bench import graphs, protocol, sparse, spec
 from bench.protocol import Case, NotApplicable
 
 IMPL = "dataflow"
@@ -213,6 +213,9 @@ def build(workload, p):
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}
+    if workload == "sparse":
+        mx = _mx()
+        return sparse.cases(mx, p, _waitall(mx))
     raise NotApplicable("%s is measured by the harness" % workload if workload in ("coldstart", "dist") else
                         "unknown workload %r" % workload)
 

@@ -148,6 +148,16 @@ WORKLOADS = {
                 "quick": dict(models=(("mlp", 64), ("resnet18_v1", 16)), procs=(1, 2), hw=32, classes=10,
                               per_key="resnet18_v1", calls=4, warmup=2),
                 "smoke": dict(models=(("mlp", 4),), procs=(1,), hw=8, classes=10, calls=2, warmup=1)}),
+    "sparse": dict(
+        title="csr x dense dot at 1% density; one training step of Embedding(sparse_grad=True) touching 1% of its "
+              "rows (bench/sparse.py)",
+        blas_bound=False,
+        params={"default": dict(rows=512, cols=20000, width=64, vocab=100000, dim=64, batch=128, tokens=8,
+                                density=0.01, calls=50, warmup=5),
+                "quick": dict(rows=512, cols=20000, width=64, vocab=100000, dim=64, batch=128, tokens=8,
+                              density=0.01, calls=20, warmup=3),
+                "smoke": dict(rows=8, cols=50, width=4, vocab=200, dim=4, batch=4, tokens=2, density=0.05,
+                              calls=2, warmup=1)}),
     "coldstart": dict(
         title="fresh interpreter: import + first hybridized MLP call (empty / warm numba cache)",
         blas_bound=False,
@@ -200,6 +210,10 @@ GOALS = (
          text="lstm forward <= 1.0x MXNet (issue 16)"),
     dict(id="lstm-fwd+bwd", workload="lstm", ours="fwd+bwd", ratio=1.0, vs=[("mxnet", "fwd+bwd")], ref=None,
          text="lstm forward + backward <= 1.0x MXNet (issue 16)"),
+    dict(id="sparse-dot", workload="sparse", ours="csr dot", ratio=1.0, vs=[("mxnet", "csr dot")], ref=None,
+         text="csr x dense dot at 1% density <= 1.0x MXNet (issue 22)"),
+    dict(id="sparse-embedding", workload="sparse", ours="embedding step", ratio=1.0, vs=[("mxnet", "embedding step")],
+         ref=None, text="sparse-embedding training step at 1% density <= 1.0x MXNet (issue 22)"),
     dict(id="bind-chain-20k", workload="bind", ours="chain 20k", ratio=1.0, vs=[("mxnet", "chain 20k")], ref=None,
          text="bind (inference) of a 20k-op chain <= 1.0x MXNet"),
     dict(id="bind-branching-20k", workload="bind", ours="branching 20k", ratio=1.0,

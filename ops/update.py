@@ -11,7 +11,7 @@ Facts checked on MXNet 1.9.1 (fixtures in tests/fixtures/mxnet-1.9.1/optimizer/)
 - the mixed-precision ops (`mp_*`) take float16 (or any float) weight and grad and float32 states and master copy
   `weight32`; they compute in float32 and cast the result to the weight's dtype;
 - the float params are C++ floats (float32), except ftml's epsilon (a double);
-- `lazy_update` concerns row_sparse gradients only, which dataflow lacks: accepted and ignored.
+- `lazy_update` concerns row_sparse gradients only: the optimizers route those to dataflow/optimizer/sparse.py.
 - `mp_nag_mom_update`'s momentum term reads the updated master weight (`nag_mom_update`'s reads the output,
   Note [NAG reads the output] in ops/cpu/update.py).
 - `_adamw_update` / `_mp_adamw_update` (behind nd.contrib.adamw_update / mp_adamw_update) take rescale_grad as a
@@ -70,8 +70,8 @@ _RESCALE = {"rescale_grad": Float(1.0, "Rescale gradient to grad = rescale_grad*
 _CLIP = {"clip_gradient": Float(-1.0, "Clip gradient to the range of [-clip_gradient, clip_gradient] If "
                                       "clip_gradient <= 0, gradient clipping is turned off. "
                                       "grad = max(min(grad, clip_gradient), -clip_gradient).")}
-_LAZY = {"lazy_update": Bool(True, "If true, lazy updates are applied if gradient's stype is row_sparse (ignored: "
-                                   "dataflow has no row_sparse arrays).")}
+_LAZY = {"lazy_update": Bool(True, "If true, lazy updates are applied if gradient's stype is row_sparse "
+                                   "(dataflow/optimizer/sparse.py).")}
 _MOMENTUM = {"momentum": Float(0.0, "The decay rate of momentum estimates at each epoch.")}
 _SGD = {**_LR, **_WD, **_RESCALE, **_CLIP}
 _CLIP_WEIGHTS = {"clip_weights": Float(-1.0, "Clip weights to the range of [-clip_weights, clip_weights] If "

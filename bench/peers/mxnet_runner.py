@@ -10,7 +10,7 @@ os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")     # no timestamped "backe
 
 import numpy as np  # noqa: E402
 
-from bench import graphs, protocol, spec  # noqa: E402
+from bench import graphs, protocol, sparse, spec  # noqa: E402
 from bench.protocol import Case, NotApplicable  # noqa: E402
 
 IMPL = "mxnet"
@@ -159,6 +159,9 @@ def build(workload, p):
     if workload == "zoo":
         mx = _mx()
         return graphs.zoo_cases(mx, p, _sync(mx))
+    if workload == "sparse":
+        mx = _mx()
+        return sparse.cases(mx, p, _sync(mx))
     raise NotApplicable("no MXNet version of %s" % workload)
 
 

@@ -7,7 +7,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 
 import numpy as np  # noqa: E402
 
-from bench import protocol, spec  # noqa: E402
+from bench import protocol, sparse, spec  # noqa: E402
 from bench.protocol import Case, NotApplicable  # noqa: E402
 
 IMPL = "numpy"
@@ -124,6 +124,8 @@ def build(workload, p):
         return _fcnet_train(p)
     if workload == "elemwise10":
         return _elemwise(p)
+    if workload == "sparse":
+        return sparse.scipy_cases(p)
     raise NotApplicable("no numpy version of %s" % workload)
 
 

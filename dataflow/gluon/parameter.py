@@ -26,6 +26,7 @@ from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
 from ..util import as_np_if_active
+from . import sparse_grad
 
 tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: what a block takes as a tensor
 
@@ -327,14 +328,27 @@ class Parameter:
             raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
 
     def grad(self, ctx=None):
-        """The gradient NDArray on `ctx`."""
+        """The gradient NDArray on `ctx` (a RowSparseNDArray for grad_stype 'row_sparse')."""
         self._check_grad()
-        return as_np_if_active(self._check_and_get(self._grad, ctx))
+        grad = self._check_and_get(self._grad, ctx)
+        if self._grad_stype == "row_sparse":
+            return sparse_grad.row_sparse_grads(self, [grad])[0]
+        return as_np_if_active(grad)
 
     def list_grad(self):
         """The gradient NDArrays on all contexts, in the order of `list_data()`."""
         self._check_grad()
-        return self._check_and_get(self._grad, list)
+        grads = self._check_and_get(self._grad, list)
+        return sparse_grad.row_sparse_grads(self, grads) if self._grad_stype == "row_sparse" else grads
+
+    def row_sparse_data(self, row_id):
+        """A RowSparseNDArray of the rows `row_id` (an NDArray) of a parameter of stype 'row_sparse', on row_id's
+        context (MXNet pulls them through the Trainer's kvstore; here they are copied from the parameter)."""
+        return sparse_grad.rows_of_data(self, row_id.context, row_id)
+
+    def list_row_sparse_data(self, row_id):
+        """`row_sparse_data` on every context, in the order of `list_ctx()`."""
+        return sparse_grad.rows_of_data(self, list, row_id)
 
     def list_ctx(self):
         """The contexts this parameter is (or, when deferred, will be) initialised on."""
@@ -360,6 +374,7 @@ class Parameter:
         """Set the gradients on all contexts to zero (nothing without gradients)."""
         for g in self._grad or ():
             g[:] = 0
+        sparse_grad.reset(self)
 
     def var(self):
         """The Symbol variable of this parameter, with its shape, dtype, multipliers and initializer."""

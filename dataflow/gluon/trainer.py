@@ -39,6 +39,7 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..optimizer.states import OptimizerStatesError
 from ..util import atomic_write
+from . import sparse_grad
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
@@ -291,7 +292,10 @@ def _sum_on(arrays, ctx):
 
 
 def _records(param):
-    """The autograd records of the parameter's arrays (one per context)."""
+    """The autograd records of the parameter's arrays (one per context), or of its sparse Embedding lookups."""
+    noted = sparse_grad.records(param)
+    if noted is not None:
+        return noted
     return [a._entry.node.recorded for a in param._data or () if a._entry is not None]
 
 

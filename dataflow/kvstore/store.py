@@ -15,6 +15,8 @@ synchronous schedule is one of the orders MXNet's asynchronous servers may apply
 """
 import numpy as np
 
+from ops.cpu.sparse_update import sum_rows
+
 from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError
@@ -89,9 +91,18 @@ class KVStore(_OverGroup):
 
     def push(self, key, value, priority=0):
         """Sum each key's arrays (and, in a dist store, the workers' sums), then update the stored value with the
-        optimizer, or replace it."""
+        optimizer, or replace it. RowSparseNDArrays on one worker are summed as one, so the optimizer's update stays
+        lazy (dataflow/optimizer/sparse.py); a dist store sums them dense."""
         pairs = _pairs(key, value, "push")
         stores = [self._stored(k, arrays, "push") for k, arrays in pairs]
+        if self._group.size == 1 and all(a.stype == "row_sparse" for _, arrays in pairs for a in arrays):
+            for (k, arrays), stored in zip(pairs, stores):      # row_sparse gradients: the updates stay lazy
+                summed = _row_sparse_sum(arrays)
+                if self._updater is not None:
+                    self._updater(k, summed, stored)
+                else:
+                    summed.copyto(stored)
+            return
         if self._group.size > 1 and len(pairs) > 1:         # Note [gradient buckets]
             totals = buckets.reduced(self._group, [k for k, _ in pairs],
                                      [(arrays[0].shape, self._sum_dtype(arrays)) for _, arrays in pairs],
@@ -127,8 +138,8 @@ class KVStore(_OverGroup):
         self.pull(key, out, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
-        """Pull only the rows in `row_ids` (the other rows of `out` become 0). dataflow has no row_sparse storage:
-        `out` is dense, so this is the dense equivalent of MXNet's RowSparseNDArray result."""
+        """Pull only the rows in `row_ids` (sorted, duplicates dropped) into `out`: a RowSparseNDArray then holds
+        just those rows, as MXNet's; a dense `out` gets them with the other rows 0."""
         if out is None or row_ids is None:
             raise MXNetError("KVStore.row_sparse_pull: out and row_ids must be given")
         pairs = _pairs(key, out, "row_sparse_pull")
@@ -144,6 +155,10 @@ class KVStore(_OverGroup):
             if rows.size and (rows[0] < 0 or rows[-1] >= stored.shape[0]):
                 raise MXNetError("KVStore.row_sparse_pull: row id out of range [0, %d) for key %r"
                                  % (stored.shape[0], k))
+            if a.stype == "row_sparse":
+                a.wait_to_write()
+                a._set_storage(stored[rows].astype(a.dtype), [rows])
+                continue
             dense = np.zeros_like(stored)
             dense[rows] = stored[rows]
             a[:] = dense
@@ -207,6 +222,19 @@ class KVStore(_OverGroup):
         return self._updater
 
 
+def _row_sparse_sum(arrays):
+    """The sum of RowSparseNDArrays as one (the rows of all of them, summed where they repeat)."""
+    from ..ndarray.sparse import _rsp
+    if len(arrays) == 1:
+        return arrays[0]
+    for a in arrays:
+        a.wait_to_read()
+    shape = arrays[0].shape
+    rows, data = sum_rows(np.concatenate([a._indices for a in arrays]),
+                          np.concatenate([a._data.reshape(len(a._indices), -1) for a in arrays]))
+    return _rsp(data.reshape((len(rows),) + tuple(shape[1:])), rows, shape, arrays[0].context)
+
+
 def _sum(values, out=None):
     """The sum of the numpy arrays `values` in the first one's dtype, written into the flat array `out`, or else
     `values[0]` itself when it is the only one (so never write into the result), or a new array."""
@@ -225,10 +253,10 @@ def _sum(values, out=None):
 
 def _values(arrays):
     """The arrays' values as numpy arrays, once their pending writes are done: a CPU array's own buffer (read it,
-    never write it: it is the caller's gradient), a copy of a GPU array's."""
+    never write it: it is the caller's gradient), a copy of a GPU array's, a sparse array's dense copy."""
     out = []
     for a in arrays:
-        if a.context.device_type == "gpu":
+        if a.context.device_type == "gpu" or a.stype != "default":
             out.append(a.asnumpy())
         else:
             a.wait_to_read()

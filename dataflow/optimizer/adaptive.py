@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import ndarray as nd
 from .optimizer import Optimizer, clip_kwargs, register, update_op, zeros_like
+from .sparse import is_row_sparse
 
 __all__ = ["AdaDelta", "AdaGrad", "Adam", "Adamax", "FTML", "Ftrl", "LAMB", "Nadam", "RMSProp", "Test"]
 
@@ -59,7 +60,8 @@ class Adam(Optimizer):
         lr *= math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
         mean, var = state
         update_op("adam_update", (weight, grad, mean, var), out=weight, lr=lr, wd=wd, beta1=self.beta1,
-                  beta2=self.beta2, epsilon=self.epsilon, rescale_grad=self.rescale_grad, **clip_kwargs(self))
+                  beta2=self.beta2, epsilon=self.epsilon, rescale_grad=self.rescale_grad, lazy_update=self.lazy_update,
+                  **clip_kwargs(self))
 
 
 @register
@@ -80,6 +82,10 @@ class AdaGrad(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
+        if is_row_sparse(grad):     # MXNet's sparse adagrad_update: only the gradient's rows
+            update_op("_sparse_adagrad_update", (weight, grad, state), out=weight, lr=lr, wd=wd,
+                      epsilon=self.float_stable_eps, rescale_grad=self.rescale_grad, **clip_kwargs(self))
+            return
         grad = _clip(self, grad * self.rescale_grad)
         state[:] += nd.square(grad)
         div = grad / nd.sqrt(state + self.float_stable_eps)

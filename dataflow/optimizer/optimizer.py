@@ -10,6 +10,9 @@ SGD and Adam updates are collected and run as one engine op per kind, one compil
 Nadam, DCASGD, SGLD) are written the same way here, so on float32 every optimizer agrees with MXNet 1.9.1's to
 the bit or within an ulp (tests/test_optimizers_more.py, against fixtures recorded with MXNet).
 
+A row_sparse gradient (Gluon's sparse Embedding, `dot(csr.T, dy)`) takes `update_op`'s one detour: MXNet's lazy
+updates of the rows it holds, or its standard update, chosen in dataflow/optimizer/sparse.py.
+
 `multi_precision=True` keeps a float32 master copy of float16 weights in the state and updates that: SGD, NAG and
 LARS use MXNet's mixed-precision ops with states `(momentum, weight32)`; the others go through the base class's
 wrapper, with states `(weight32, state)`, as MXNet's do.
@@ -24,7 +27,7 @@ import numpy as np
 from ops import registry
 
 from ..ndarray import ndarray as nd
-from . import fused, states as _states
+from . import fused, sparse as _sparse, states as _states
 
 __all__ = ["Optimizer", "Updater", "create", "get_updater", "register", "update_op"]
 
@@ -47,6 +50,11 @@ def update_op(op_name, inputs, out=None, **params):
         if not isinstance(x, nd.NDArray):
             raise TypeError("%s: weight, gradient and states must be NDArrays, got %s"
                             % (op_name, type(x).__name__))
+    if _sparse.is_row_sparse(inputs[1]):        # lazy or standard row updates, or the dense fallback
+        dense = _sparse.update(op_name, inputs, out, params)
+        if dense is None:
+            return out
+        inputs, params = dense
     batch = fused.active.batch
     if batch is not None and out is inputs[0] and op_name in fused.RULES:
         call = _prepared_call(op_name, params, swap_lr=False)   # the batch takes lr as a number

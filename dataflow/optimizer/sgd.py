@@ -7,7 +7,7 @@ g = clip(rescale_grad * grad):
     Signum                  in the momentum: mom = momentum * mom - (1 - momentum) * (g + wd * w)
     DCASGD, SGLD            NDArray arithmetic, clipping whenever clip_gradient is not None
 
-`lazy_update` only concerns row_sparse gradients, which dataflow lacks; it is accepted and ignored.
+`lazy_update` only concerns row_sparse gradients (dataflow/optimizer/sparse.py).
 
 Examples
 --------
@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import ndarray as nd
 from .optimizer import Optimizer, clip_kwargs, register, update_op, zeros_like
+from .sparse import is_row_sparse
 
 __all__ = ["DCASGD", "LARS", "LBSGD", "NAG", "SGD", "SGLD", "Signum", "ccSGD"]
 
@@ -103,7 +104,10 @@ class SGD(_MasterCopy):
 
     def _update_impl(self, index, weight, grad, state, mixed):
         self._update_count(index)
-        _sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index), mixed, _sgd_kwargs(self))
+        kwargs = _sgd_kwargs(self)
+        if is_row_sparse(grad):
+            kwargs["lazy_update"] = self.lazy_update
+        _sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index), mixed, kwargs)
 
 
 @register

@@ -10,8 +10,9 @@ import warnings
 
 import numpy as np
 
-from ... import ndarray as nd, symbol as sym
+from ... import autograd, ndarray as nd, symbol as sym
 from ...ndarray.calls import BoundCall, BoundChain
+from .. import sparse_grad
 from ..block import Block, HybridBlock
 from ..utils import _indent
 from .activations import Activation
@@ -302,7 +303,8 @@ class Embedding(HybridBlock):
     output_dim : int, the embedding size
     dtype : str, default 'float32'
     weight_initializer : Initializer
-    sparse_grad : bool, accepted (the gradient is always dense here)
+    sparse_grad : bool, the weight's gradient is a RowSparseNDArray of the rows seen (Note [row_sparse gradients]
+        in gluon/sparse_grad.py)
     """
 
     def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None, sparse_grad=False,
@@ -315,6 +317,9 @@ class Embedding(HybridBlock):
                                       dtype=dtype, allow_deferred_init=True, grad_stype=grad_stype)
 
     def hybrid_forward(self, F, x, weight):
+        if self._kwargs["sparse_grad"] and isinstance(weight, nd.NDArray) and autograd.is_recording() \
+                and self.weight.grad_req != "null":
+            return sparse_grad.embedding(self.weight, x, weight, **self._kwargs)   # Note [row_sparse gradients]
         return F.Embedding(x, weight, name="fwd", **self._kwargs)
 
     def __repr__(self):

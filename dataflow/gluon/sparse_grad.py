@@ -1,0 +1,136 @@
+"""Row_sparse gradients of Gluon parameters (`Parameter(grad_stype='row_sparse')`, `Embedding(sparse_grad=True)`).
+
+Note [row_sparse gradients]
+~~~~~~~~~~~~~~~~~~~~~~~~~~~
+`grad()` / `list_grad()` of a parameter whose grad_stype is 'row_sparse' return a RowSparseNDArray. MXNet's rows are
+the indices its sparse Embedding looked up (sorted, unique; a row whose summed gradient is zero is still present,
+so lazy updates still apply its weight decay and momentum), and its backward never makes a dense gradient. Here a
+non-hybridized `Embedding(sparse_grad=True)` recorded by autograd does the same (`embedding`): it looks the rows up
+outside the recording and marks its output as a variable of its own, so the backward stops there and leaves the
+output's gradient dy; the lookup's indices and dy are noted on the parameter, and `grad()` sums dy per index
+(`ops.cpu.sparse_update.sum_rows`): the cost follows the batch, not the vocabulary. A parameter also used by other
+ops, or in a hybridized block, gets its gradient in the dense `_grad` array as usual (the cached graph runs MXNet's
+dense Embedding backward), and `grad()` returns its rows that are not all zero, summed with the noted lookups' rows
+when there are both. The dense array is read only when backward wrote it since the step began (the `fresh_grad`
+flag of the weight's autograd record), so a plain sparse Embedding never pays a pass over the vocabulary.
+
+The noted lookups belong to one backward: they are kept until the gradient is read, and the next recorded forward
+after a read starts a new set (with grad_req 'add' they accumulate until `zero_grad`). A forward recorded twice
+before one backward counts both.
+"""
+import numpy as np
+
+from ops.cpu.sparse_update import sum_rows
+from ops.errors import MXNetError
+
+from .. import autograd
+from .. import ndarray as nd
+from ..ndarray.sparse import _rsp
+
+__all__ = ["embedding", "records", "reset", "row_sparse_grads", "rows_of_data"]
+
+
+def _rows_of(param):
+    rows = getattr(param, "_sparse_rows", None)
+    if rows is None:
+        rows = param._sparse_rows = {"consumed": False, "by_ctx": {}, "built": None}
+    return rows
+
+
+def embedding(param, x, weight, **kwargs):
+    """`nd.Embedding(x, weight, **kwargs)` of the parameter's array `weight`, recorded so that its gradient is
+    noted as (indices, dy) rows instead of flowing into a dense gradient (see the Note)."""
+    with autograd.pause():
+        out = nd.Embedding(x, weight, **kwargs)
+        dy = nd.zeros(out.shape, out.context, out.dtype)
+    autograd.mark_variables([out], [dy], "write")
+    rows = _rows_of(param)
+    if not rows["by_ctx"] or (rows["consumed"] and param.grad_req != "add"):
+        rows["by_ctx"].clear()
+        for array in param._data or ():         # a new step: the dense gradient is old until a backward writes it
+            if array._entry is not None:
+                array._entry.node.recorded.fresh_grad = False
+    rows["consumed"], rows["built"] = False, None
+    rows["by_ctx"].setdefault(weight.context, []).append((x, dy, out._entry.node.recorded))
+    return out
+
+
+def records(param):
+    """The autograd records whose `fresh_grad` says whether backward reached the parameter's noted lookups since the
+    last step (the Trainer's stale-gradient check), or None when none are noted."""
+    rows = getattr(param, "_sparse_rows", None)
+    if rows is None or not rows["by_ctx"]:
+        return None
+    return [r for lookups in rows["by_ctx"].values() for _, _, r in lookups]
+
+
+def reset(param):
+    """Forget the noted rows (`zero_grad`)."""
+    rows = getattr(param, "_sparse_rows", None)
+    if rows is not None:
+        rows["by_ctx"].clear()
+        rows["consumed"], rows["built"] = False, None
+
+
+def row_sparse_grads(param, dense_grads):
+    """The RowSparseNDArrays of the dense gradients `dense_grads` (one per context), see the Note. Once backward has
+    reached every noted lookup, the arrays made are kept and returned again until the next lookup or `zero_grad`,
+    so a change made to them (`clip_global_norm` scaling them in place) is what the Trainer then applies."""
+    rows = _rows_of(param)
+    rows["consumed"] = True
+    built = rows.get("built") or {}
+    dense_written = {a.context for a in param._data or () if a._entry is not None and a._entry.node.recorded.fresh_grad}
+    out = [built[g.context] if g.context in built else
+           _row_sparse(g, rows["by_ctx"].get(g.context), g.context in dense_written) for g in dense_grads]
+    lookups = records(param)
+    if lookups and all(r.fresh_grad for r in lookups):
+        rows["built"] = {**built, **{g.context: a for g, a in zip(dense_grads, out)}}
+    return out
+
+
+def _host(array):
+    """The array's values on the host, without a copy for a CPU array."""
+    if array.context.device_type != "cpu":
+        return array.asnumpy()
+    array.wait_to_read()
+    return array._data
+
+
+def _row_sparse(dense, noted, dense_written=True):
+    n, width = dense.shape[0], int(np.prod(dense.shape[1:]))
+    ids, dys = [], []
+    if dense_written or not noted:
+        values = _host(dense).reshape(n, width)
+        ids.append(np.flatnonzero(values.any(axis=1)))
+        dys.append(values[ids[0]])
+    for x, dy, _ in noted or ():
+        ids.append(np.clip(np.rint(_host(x).reshape(-1)), 0, n - 1))     # Embedding clips its indices
+        dys.append(_host(dy).reshape(-1, width))
+    dtype = np.dtype(dense.dtype)
+    if not ids:
+        return _rsp(np.zeros((0,) + dense.shape[1:], dtype), np.zeros(0, np.int64), dense.shape, dense.context)
+    rows, data = sum_rows(np.concatenate(ids), np.concatenate(dys).astype(dtype, copy=False))
+    return _rsp(data.reshape((len(rows),) + dense.shape[1:]), rows, dense.shape, dense.context)
+
+
+def rows_of_data(param, ctx, row_id):
+    """`Parameter.row_sparse_data` (ctx a Context) and `list_row_sparse_data` (ctx `list`): copies of the rows
+    `row_id` of the parameter's arrays as RowSparseNDArrays, with MXNet's errors. A parameter of stype 'row_sparse'
+    keeps dense arrays here, so `data()` works too (MXNet refuses it and pulls rows from its kvstore)."""
+    if not isinstance(row_id, nd.NDArray):
+        raise TypeError("row_id must have NDArray type, but %s is given" % type(row_id))
+    if param._stype != "row_sparse":
+        raise RuntimeError("Cannot return a copy of Parameter %s via row_sparse_data() because its storage type "
+                           "is %s. Please use data() instead." % (param.name, param._stype))
+    if param._trainer is None:
+        raise RuntimeError("Cannot get row_sparse data for Parameter '%s' when no Trainer is created with it."
+                           % param.name)
+    arrays = param._check_and_get(param._data, ctx)
+    ids = np.unique(row_id.asnumpy().astype(np.int64))
+    picked = []
+    for a in arrays if ctx is list else [arrays]:
+        if ids.size and (ids[0] < 0 or ids[-1] >= a.shape[0]):
+            raise MXNetError("row_sparse_data: row id out of range [0, %d) for Parameter '%s'"
+                             % (a.shape[0], param.name))
+        picked.append(_rsp(a.asnumpy()[ids], ids, a.shape, a.context))
+    return picked if ctx is list else picked[0]
