@@ -3,11 +3,14 @@ machine, each started by `python -m dataflow.launch -n N` (bench/harness.py call
 
 Every worker trains the same model on its own batch of `batch` samples (weak scaling: the global batch grows with
 the workers), `gluon.Trainer(..., kvstore='dist_sync')` summing the gradients over the workers in buckets
-(dataflow/kvstore/buckets.py) before each SGD update. A row's time is one training step (forward, backward,
-gradient allreduce, update) on rank 0, median over the timed blocks; the row's note gives images/s of all workers
-together, the scaling efficiency (images/s on N processes / (N x images/s on 1)), and the part of a step spent in
-`trainer.step` (reduction + update). No peer runs this workload (MXNet's dist_sync needs its parameter-server
-processes, which the peers' installs do not start here).
+(dataflow/kvstore/buckets.py) before each SGD update: by default in engine ops that overlap the backward (Note
+[overlapped reduction] in dataflow/kvstore/overlap.py); on N processes also, in alternate blocks of the same job,
+after the backward (what the overlap buys) and one message per key (what bucketing buys). A row's time is one
+training step (forward, backward, gradient allreduce, update) on rank 0, median over the timed blocks; the row's
+note gives images/s of all workers together, the scaling efficiency (images/s on N processes / (N x images/s on
+1)), and, where the reduction does not overlap the backward, the part of a step spent in `trainer.step`
+(reduction + update). No peer runs this workload (MXNet's dist_sync needs its parameter-server processes, which the
+peers' installs do not start here).
 
 `python -m bench.dist --worker ...` is one worker (it imports dataflow); the rest of this file is standard library.
 """
@@ -29,20 +32,24 @@ from bench import machine, spec
 TIMEOUT = 900
 
 
-# The worker's ways to reduce the gradients, timed in alternate blocks of one job: the default buckets, and one message
-# per parameter (what bucketing buys); name -> DATAFLOW_KVSTORE_BUCKET_BYTES (None: the default)
-REDUCTIONS = {"buckets": None, "per-key": "1"}
+# The worker's ways to reduce the gradients, timed in alternate blocks of one job: the default (buckets reduced by
+# engine ops overlapping a segmented backward), the same buckets reduced after the backward (what the overlap buys),
+# and one message per parameter after the backward (what bucketing buys); name -> the environment it runs under
+REDUCTIONS = {"buckets": {},
+              "no-overlap": {"DATAFLOW_KVSTORE_OVERLAP": "0"},
+              "per-key": {"DATAFLOW_KVSTORE_OVERLAP": "0", "DATAFLOW_KVSTORE_BUCKET_BYTES": "1"}}
+SUFFIX = {"buckets": "", "no-overlap": ", reduced after the backward", "per-key": ", one message per key"}
 
 
 def jobs(p):
     """[(model, batch, processes, reductions)] of the dist workload's params `p`: one MPI job each."""
-    return [(model, batch, n, ("buckets", "per-key") if n > 1 and p.get("per_key") == model else ("buckets",))
+    return [(model, batch, n, ("buckets",) if n == 1 else ("buckets", "no-overlap") +
+             (("per-key",) if p.get("per_key") == model else ()))
             for model, batch in p["models"] for n in p["procs"]]
 
 
 def variant_name(model, batch, n, reduction):
-    return "%s b%d %d proc%s%s" % (model, batch, n, "" if n == 1 else "s",
-                                   ", one message per key" if reduction == "per-key" else "")
+    return "%s b%d %d proc%s%s" % (model, batch, n, "" if n == 1 else "s", SUFFIX[reduction])
 
 
 def steps(p):
@@ -70,7 +77,8 @@ def measure(p, repeat, progress):
             images = n * batch / median
             if n == 1:
                 single[model] = images
-            note = "%.0f images/s, trainer.step %.0f%% of a step" % (images, 100 * got["step_share"][reduction])
+            share = got["step_share"][reduction]
+            note = "%.0f images/s" % images + (", trainer.step %.0f%% of a step" % (100 * share) if share else "")
             if n > 1 and model in single:
                 note += ", scaling efficiency %.0f%%" % (100 * images / (n * single[model]))
             name = variant_name(model, batch, n, reduction)
@@ -83,9 +91,10 @@ def measure(p, repeat, progress):
         out["extras"].setdefault("models", {})[model] = {k: got[k] for k in ("parameters", "gradient_bytes",
                                                                              "buckets")}
     out["notes"].append("weak scaling: every worker trains on its own batch; time = one step on rank 0 (forward, "
-                        "backward, allreduce, SGD); 'one message per key' alternates its blocks with the bucketed "
-                        "ones in the same job; no peers (MXNet's dist_sync needs parameter servers); all processes "
-                        "share this machine's %s cores" % (os.cpu_count(),))
+                        "backward, allreduce, SGD); the default overlaps the bucketed allreduce with a segmented "
+                        "backward, 'reduced after the backward' and 'one message per key' alternate their blocks "
+                        "with it in the same job; no peers (MXNet's dist_sync needs parameter servers); all "
+                        "processes share this machine's %s cores" % (os.cpu_count(),))
     return out
 
 
@@ -147,17 +156,19 @@ def worker(args):
         with mx.autograd.record():
             loss = loss_fn(net(x), label)
         loss.backward()
-        mx.nd.waitall()
+        overlapped = kvstore.overlap.applies(kv._group, [x])
+        if not overlapped:          # the reduction waits for the backward anyway: time trainer.step alone
+            mx.nd.waitall()
         t = time.perf_counter()
         trainer.step(args.batch)
         mx.nd.waitall()
-        in_step[0] += time.perf_counter() - t
+        if not overlapped:
+            in_step[0] += time.perf_counter() - t
 
     def reduce_as(reduction):
-        if REDUCTIONS[reduction] is None:
-            os.environ.pop("DATAFLOW_KVSTORE_BUCKET_BYTES", None)
-        else:
-            os.environ["DATAFLOW_KVSTORE_BUCKET_BYTES"] = REDUCTIONS[reduction]
+        for name in ("DATAFLOW_KVSTORE_OVERLAP", "DATAFLOW_KVSTORE_BUCKET_BYTES"):
+            os.environ.pop(name, None)
+        os.environ.update(REDUCTIONS[reduction])
 
     t_built = time.perf_counter()
     step()

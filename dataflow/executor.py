@@ -14,12 +14,14 @@ memory plan covers forward and backward; the forward steps are a prefix of the P
 grad_req='add', ADD); only gradients that are also some other array's value, or for 'add' that some step reads,
 need a copy (`bind_gradients`).
 """
+import functools
+
 import numpy as np
 
 from ops.errors import GraphError, MXNetError, ShapeError
 from ops.registry import ADD, WRITE, OpContext
 
-from scheduler import build
+from scheduler import build, segments
 from scheduler.engine import get_engine
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
@@ -104,6 +106,7 @@ class Executor:
                                           [self._grad_req[n] for n in self._arg_names], bound,
                                           lowered.read_entries())
         copies += grad_copies
+        self._grad_eids, self._direct_grads = [by_name.get(n) for n in self._arg_names], req   # for segments
         if self._monitor is not None:       # every entry keeps its value for the callbacks (dataflow/monitoring.py)
             monitoring.own_buffers(g, shapes, dtypes, bound, lambda s, t: nd.empty(s, self._ctx, t)._data)
         self._n_forward = lowered.n_forward
@@ -135,7 +138,8 @@ class Executor:
     def _push_of(self, kind, is_train):
         """The engine push (fn, reads, writes, name) that runs the forward or the backward pass, made at its first
         call per mode and kept: the arrays and vars are bound for good (a recompile, `_compile`, starts afresh)."""
-        push = self._pushes.get((kind, is_train))
+        key = (kind, is_train) if kind == "forward" else (kind, is_train, segments.setting())
+        push = self._pushes.get(key)
         if push is not None:
             return push
         arrays = self.arg_arrays + self.aux_arrays
@@ -152,8 +156,25 @@ class Executor:
             reads = tuple(a._var for a in arrays + self.outputs + [a for _, a in self._head_grads])
             writes = tuple(a._var for a in [g for g in self.grad_arrays if g is not None] + self._backward_writes)
             push = (lambda: run(op_ctx, start, None, "backward"), reads, writes, "backward")
-        self._pushes[(kind, is_train)] = push       # (after `_forward_plan`, which may recompile)
+            bounds = self._backward_bounds(key[2])
+            if len(bounds) > 2:         # a function making one push per range (Note [segmented backward])
+                publish = segments.published(plan, plan.graph, bounds, self._grad_eids, self._direct_grads)
+                grads = self.grad_arrays
+                published = [[grads[k]._var for k in ks if grads[k] is not None] for ks in publish]
+                others = [a._var for a in self._backward_writes]
+                push = functools.partial(segments.push_ranges, lambda a, b, copies: run(op_ctx, a, b, copies), bounds,
+                                         reads, others, published, "backward")
+        self._pushes[key] = push       # (after `_forward_plan`, which may recompile)
         return push
+
+    def _backward_bounds(self, how):
+        """The step ranges' bounds of the backward under the segment setting `how` (scheduler/segments.py)."""
+        plan, start = self._plan, self._n_forward
+        steps = segments.finishing_steps(plan, plan.graph, self._grad_eids)
+        finishes = [(step, a._data.nbytes) for step, a, eid in zip(steps, self.grad_arrays, self._grad_eids)
+                    if step is not None and a is not None and eid in self._direct_grads]
+        ranges = segments.ranges(start, len(plan.steps), finishes, how)
+        return [a for a, _ in ranges] + [ranges[-1][1]]
 
     def _forward_plan(self, is_train):
         """(plan, n_forward, forward writes) for a forward: the bound plan, unless it folded BatchNorms (bound
@@ -199,7 +220,11 @@ class Executor:
             for _, target in self._head_grads:
                 target[:] = 1
             self._head_grads_are_ones = True
-        get_engine().push(*self._push_of("backward", bool(is_train)))
+        push = self._push_of("backward", bool(is_train))
+        if callable(push):      # a segmented backward pushes each range itself
+            push()
+        else:
+            get_engine().push(*push)
         self._report(1)
 
     # -- monitoring ------------------------------------------------------------------------------------------------

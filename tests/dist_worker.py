@@ -4,11 +4,13 @@
 prints it. Not collected by pytest (no test_ prefix)."""
 import os
 import sys
+import time
 
 import numpy as np
 
 import dataflow as mx
 from dataflow.base import MXNetError
+from scheduler.engine import get_engine
 
 BATCH, FEATURES, STEPS = 4, 5, 3
 
@@ -92,6 +94,92 @@ def list_pushpull(outdir):
     np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), **out)
 
 
+def deep_net(seed):
+    """Four Dense layers, hybridized: with small buckets its backward is cut into several pushes."""
+    mx.random.seed(seed)
+    model = mx.gluon.nn.HybridSequential()
+    model.add(mx.gluon.nn.Dense(16, activation="relu"), mx.gluon.nn.Dense(12, activation="tanh"),
+              mx.gluon.nn.Dense(8, activation="relu"), mx.gluon.nn.Dense(3))
+    model.initialize(mx.init.Xavier())
+    model.hybridize()
+    return model
+
+
+def overlapped(outdir):
+    """Train `deep_net` with the reduction overlapping a segmented backward, and again with overlap off; count the
+    segmented backwards. DATAFLOW_KVSTORE_BUCKET_BYTES (set by the test) makes buckets of a layer or two."""
+    from scheduler import segments
+    pushes = []
+    push_ranges = segments.push_ranges
+
+    def counting(run, bounds, *rest):
+        pushes.append(len(bounds) - 1)
+        return push_ranges(run, bounds, *rest)
+    segments.push_ranges = counting
+    out = {}
+    for overlap in ("1", "0"):
+        os.environ["DATAFLOW_KVSTORE_OVERLAP"] = overlap
+        kv = mx.kv.create("dist_sync")
+        model = deep_net(seed=0)
+        trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9}, kvstore=kv)
+        params = train(model, trainer, *data(kv.rank))
+        out.update({"overlap%s/%d" % (overlap, k): v for k, v in enumerate(params.values())})
+        out["pushes%s" % overlap] = np.array(pushes)
+        pushes.clear()
+    np.savez(os.path.join(outdir, "rank%d.npz" % kv.rank), **out)
+
+
+def die_while_overlapping(hang=False):
+    """Rank 1 dies after its second backward, before reducing (or, with `hang`, its backward stalls in an engine op
+    while its Trainer queues the reduction); rank 0's reduction of that step must fail, not hang."""
+    kv = mx.kv.create("dist_sync")
+    model = deep_net(seed=0)
+    trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=kv)
+    x, y = data(kv.rank)
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    for step in range(2):
+        with mx.autograd.record():
+            loss = loss_fn(model(mx.nd.array(x)), mx.nd.array(y))
+        loss.backward()
+        if step == 1 and kv.rank == 1:
+            if not hang:
+                os._exit(3)
+            grad = next(iter(model.collect_params().values())).grad()
+            get_engine().push(lambda: time.sleep(120), [], [grad._var], "a stalled backward")
+        trainer.step(BATCH)
+    mx.nd.waitall()
+    print("rank 0 finished", flush=True)
+
+
+def two_bit(outdir):
+    """MXNet's recorded 2-bit pushes (tests/fixtures/mxnet-1.9.1/kvstore/, two contexts per push): worker r pushes
+    context r's value, one array per key, so the quantised values travel packed; once per key and once as a list
+    pushpull of two keys (overlapped), counting the packed sends."""
+    from dataflow.kvstore import compression
+    rec = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "mxnet-1.9.1", "kvstore",
+                               "kvstore.npz"))
+    packed = []
+    encode = compression.TwoBitWire.encode
+    compression.TwoBitWire.encode = lambda self, values: packed.append(values.size) or encode(self, values)
+    per_key, listed = mx.kv.create("dist_sync"), mx.kv.create("dist_sync")
+    shape = rec["2bit/pulls"].shape[1:]
+    for kv in (per_key, listed):
+        kv.set_gradient_compression({"type": "2bit", "threshold": 0.5})
+        kv.init([0, 1], [mx.nd.zeros(shape), mx.nd.zeros(shape)])
+    out = {}
+    for step, pushes in enumerate(rec["2bit/pushes"]):
+        per_key.push(0, mx.nd.array(pushes[per_key.rank]))
+        pulled = mx.nd.zeros(shape)
+        per_key.pull(0, out=pulled)
+        arrays = [mx.nd.array(pushes[listed.rank]), mx.nd.array(pushes[listed.rank])]
+        listed.pushpull([0, 1], arrays)
+        out["per_key/%d" % step] = pulled.asnumpy()
+        for k in range(2):
+            out["listed/%d/%d" % (step, k)] = arrays[k].asnumpy()
+    out["packed"] = np.array(packed)
+    np.savez(os.path.join(outdir, "rank%d.npz" % per_key.rank), **out)
+
+
 def main(scenario, outdir):
     if scenario == "trainer":
         kv = mx.kv.create("dist_sync")
@@ -148,6 +236,12 @@ def main(scenario, outdir):
             os._exit(3)                      # dies without a word; rank 0 waits in its next push
         kv.push(0, mx.nd.ones((4,)))
         print("rank 0 finished", flush=True)
+    elif scenario == "twobit":
+        two_bit(outdir)
+    elif scenario == "overlap":
+        overlapped(outdir)
+    elif scenario in ("die_overlap", "hang_overlap"):
+        die_while_overlapping(hang=scenario == "hang_overlap")
     else:
         raise SystemExit("unknown scenario %r" % scenario)
 

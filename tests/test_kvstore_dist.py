@@ -34,7 +34,8 @@ def test_dist_sync_trainer_equals_one_process_on_the_whole_batch(tmp_path):
     for name in ranks[0].files:
         if name.startswith("broadcast/"):
             np.testing.assert_array_equal(ranks[0][name], ranks[1][name], err_msg=name)
-    model = dist_worker.net(seed=0)
+    with mx.name.NameManager():     # the workers' layer names (dense0...), whatever this process built before
+        model = dist_worker.net(seed=0)
     trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9}, kvstore=None)
     want = dist_worker.train(model, trainer, *dist_worker.data())  # both halves in one batch, step(one half)
     for name, value in want.items():
@@ -113,3 +114,61 @@ def test_launcher_command_line():
         launch.command(2, ["python"], hostfile="/nonexistent/hosts", mpiexec="/x/mpiexec")
     with pytest.raises(SystemExit, match="at least 1"):
         launch.command(0, ["python"], mpiexec="/x/mpiexec")
+
+
+def test_dist_sync_with_overlap_equals_without_and_one_process_on_the_whole_batch(tmp_path):
+    # 400-byte buckets: deep_net's backward is cut into 3 pushes, each starting a bucket's reduction
+    result = _launch("overlap", tmp_path, DATAFLOW_KVSTORE_BUCKET_BYTES="400")
+    assert result.returncode == 0, result.stdout + result.stderr
+    model = dist_worker.deep_net(seed=0)
+    trainer = mx.gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9}, kvstore=None)
+    want = list(dist_worker.train(model, trainer, *dist_worker.data()).values())
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        assert list(got["pushes1"]) == [3] * dist_worker.STEPS and list(got["pushes0"]) == []
+        for k, value in enumerate(want):
+            np.testing.assert_allclose(got["overlap1/%d" % k], got["overlap0/%d" % k], rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(got["overlap1/%d" % k], value, rtol=1e-5, atol=1e-6)
+
+
+def test_a_worker_dying_while_reductions_overlap_ends_the_job(tmp_path):
+    result = _launch("die_overlap", tmp_path, timeout=120, DATAFLOW_KVSTORE_TIMEOUT="10",
+                     DATAFLOW_KVSTORE_BUCKET_BYTES="400")
+    assert result.returncode != 0
+    assert "rank 0 finished" not in result.stdout
+    assert "dataflow.launch: the job of 2 workers failed with exit status" in result.stderr
+
+
+def test_a_stalled_worker_while_reductions_overlap_is_a_clear_error_in_bounded_time(tmp_path):
+    # rank 1's backward stalls after its Trainer queued the reduction: rank 0's bucket waits out its deadline in the
+    # communication thread, and the error reaches rank 0's waitall through the engine, which aborts the job
+    result = _launch("hang_overlap", tmp_path, timeout=120, DATAFLOW_KVSTORE_TIMEOUT="8",
+                     DATAFLOW_KVSTORE_BUCKET_BYTES="400")
+    assert result.returncode != 0
+    assert "rank 0 finished" not in result.stdout
+    assert "did not complete on all 2 workers within 8 s (DATAFLOW_KVSTORE_TIMEOUT)" in result.stderr
+    assert "worker rank 0 of 2 failed (EngineError); aborting the job" in result.stderr
+
+
+def test_module_with_overlap_and_a_segmented_backward_equals_one_process_on_the_whole_batch(tmp_path):
+    result = _launch("module", tmp_path, DATAFLOW_BACKWARD_SEGMENTS="2", DATAFLOW_KVSTORE_BUCKET_BYTES="64")
+    assert result.returncode == 0, result.stdout + result.stderr
+    want, _ = dist_worker.module_fit("local", *dist_worker.data()).get_params()
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        for name, value in want.items():
+            np.testing.assert_allclose(got[name], value.asnumpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_two_bit_pushes_travel_packed_and_give_mxnets_numbers(tmp_path):
+    result = _launch("twobit", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rec = np.load(os.path.join(ROOT, "tests", "fixtures", "mxnet-1.9.1", "kvstore", "kvstore.npz"))
+    for r in range(2):
+        got = np.load(tmp_path / ("rank%d.npz" % r))
+        steps, size = len(rec["2bit/pulls"]), rec["2bit/pulls"][0].size
+        assert sorted(got["packed"]) == [size] * steps + [2 * size] * steps     # every push went packed
+        for step, want in enumerate(rec["2bit/pulls"]):
+            np.testing.assert_array_equal(got["per_key/%d" % step], want)
+            for k in range(2):
+                np.testing.assert_array_equal(got["listed/%d/%d" % (step, k)], want)

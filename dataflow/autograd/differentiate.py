@@ -13,7 +13,7 @@ then evaluate the gradient nodes it adds, one of two ways:
 from ops.errors import MXNetError
 from ops.registry import OpContext
 
-from scheduler import build
+from scheduler import build, segments
 from scheduler.engine import get_engine
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.plan import written_variables
@@ -217,8 +217,30 @@ def _run_planned(lowered, heads, targets, modes, train_mode):
     start = lowered.n_forward
     op_ctx = OpContext(is_train=bool(train_mode))
     # the recorded arrays the gradient nodes write too: BatchNorm's moving stats, updated by its backward
-    writes = [t._var for t in targets] + [g.nodes[nid].recorded.vars[0] for nid in written_variables(g, start)]
+    written = [g.nodes[nid].recorded.vars[0] for nid in written_variables(g, start)]
+    cuts = [k + 1 for k in range(start, len(plan.steps) - 1) if getattr(g.nodes[plan.steps[k].nid].op, "ends_push",
+                                                                          False)]
+    bounds = [start] + cuts + [len(plan.steps)] if cuts else _imperative_bounds(plan, g, start, lowered.gradients, req,
+                                                                               targets)
+    if len(bounds) > 2:        # Note [segmented backward] in scheduler/segments.py
+        publish = segments.published(plan, g, bounds, lowered.gradients, req)
+        segments.push_ranges(lambda a, b, copies: plan.run(op_ctx, a, b, copies), bounds, reads, written,
+                             [[targets[k]._var for k in ks] for ks in publish], "backward")
+        return
+    writes = [t._var for t in targets] + written
     get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads, writes, "backward")
+
+
+def _imperative_bounds(plan, g, start, gradients, direct, targets):
+    """The bounds of the backward's ranges when the recorded ops' own gradient steps are cut (Note [segmented
+    backward]; a hybridized block's backward is cut by its cached graph instead)."""
+    how = segments.setting()
+    if not segments.asked(how):
+        return [start, len(plan.steps)]
+    finishes = [(step, t._data.nbytes) for step, t, eid in zip(segments.finishing_steps(plan, g, gradients), targets,
+                                                                gradients) if step is not None and eid in direct]
+    ranges = segments.ranges(start, len(plan.steps), finishes, how)
+    return [a for a, _ in ranges] + [ranges[-1][1]]
 
 
 def _run_imperative(g, grads, ctx, recording, train_mode):

@@ -21,7 +21,7 @@ from ops.cpu.common import assign
 from ops.errors import MXNetError
 from ops.registry import OpContext, OpDef, Params
 
-from scheduler import build
+from scheduler import build, segments as backward_segments
 from scheduler.engine import get_engine
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.plan import Plan, bind_outputs, written_variables
@@ -264,6 +264,9 @@ class _CachedBackward:
         self._lock = threading.Lock()
         self._copy_of = None        # per head: the index of the copy filling its output, None where bound to it
         self.plans_built = 0
+        self._finish = _finishing_steps(g, self._grad_eids)     # Note [segmented backward]
+        self._n_steps = sum(1 for node in g.nodes if node.op is not None)
+        self._segment_cache = {}
 
     def valid(self):
         """False when a parameter's arrays were replaced (re-initialised, cast), so the Plan must be rebuilt."""
@@ -342,8 +345,11 @@ class _CachedBackward:
                          cpu=self._backward_kernel(plan, lease), gpu=self._backward_kernel(plan, lease))
 
         def gradient(p, ins, outs, dys):
-            lease.hold()        # until the backward kernel has run (see `_Lease`)
             dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
+            segments = self._segments()
+            if len(segments) > 1:
+                return self._segmented_gradient(plan, lease, segments, dys, ins)
+            lease.hold()        # until the backward kernel has run (see `_Lease`)
             grads = autodiff.apply(backward, *dys, *ins)
             grads = grads if isinstance(grads, list) else [grads]
             return [g if n in wanted else None for n, g in zip(names, grads)]
@@ -351,9 +357,64 @@ class _CachedBackward:
         return OpDef("_CachedOp", arguments=tuple(names), outputs=tuple("output%d" % k for k in range(n_heads)),
                      infer_shape=lambda p, ins, outs: (list(ins), shapes), gradient=gradient)
 
-    def _backward_kernel(self, plan, lease):
-        n_heads, start = len(self._heads), self._n_forward
-        head_grad_eids, grad_eids = self._head_grad_eids, [self._grad_eids.get(n) for n in self._names]
+    def _segments(self):
+        """[(first step, stop, indices of the names whose gradients it finishes)] of this graph's backward under the
+        current setting (Note [segmented backward]); one range when not cut."""
+        how = backward_segments.setting()
+        cached = self._segment_cache.get(how)
+        if cached is not None:
+            return cached
+        start, stop = self._n_forward, self._n_steps
+        finishes = [(self._finish[n], int(np.prod(self._shapes[self._grad_eids[n]])) *
+                     np.dtype(self._dtypes[self._grad_eids[n]]).itemsize)
+                    for n in self._wanted if n in self._params and self._finish.get(n) is not None]
+        cached = []
+        for a, b in backward_segments.ranges(start, stop, finishes, how):
+            published = [k for k, n in enumerate(self._names) if n in self._grad_eids
+                         and a <= min(max(self._finish.get(n, stop - 1), start), stop - 1) < b]
+            if cached and not published and b == stop:      # the last push must give a gradient: merged
+                cached[-1] = (cached[-1][0], b, cached[-1][2])
+            else:
+                cached.append((a, b, published))
+        self._segment_cache[how] = cached
+        return cached
+
+    def _segmented_gradient(self, plan, lease, segments, dys, ins):
+        """The gradients of one call as a chain of `_backward_CachedOp` nodes, one per segment of the backward
+        steps, each writing the gradients its steps finish (Note [segmented backward])."""
+        names, n_heads = self._names, len(self._heads)
+        grads, token = [None] * len(names), []
+        for i, (start, stop, published) in enumerate(segments):
+            last = i == len(segments) - 1
+            shapes = lambda p, ins, outs, published=published, last=last: (      # noqa: E731
+                list(ins), [ins[n_heads + k] for k in published] + ([] if last else [(1,)]))
+            types = lambda p, ins, outs, published=published, last=last: (       # noqa: E731
+                list(ins), [ins[n_heads + k] for k in published] + ([] if last else [np.dtype(np.float32)]))
+            kernel = self._backward_kernel(plan, lease, start, stop, [self._grad_eids.get(names[k]) for k in published],
+                                           first=i == 0, token=not last)
+            op = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
+                       tuple(names) + (("token",) if token else ()),
+                       outputs=tuple("%s_grad" % names[k] for k in published) + (() if last else ("token",)),
+                       infer_shape=shapes, infer_type=types, writes_arguments=lambda p: self._backward_written,
+                       cpu=kernel, gpu=kernel)
+            op.ends_push = not last         # autograd's planned backward ends a push after this node
+            lease.hold()        # until this segment's kernel has run (see `_Lease`)
+            out = autodiff.apply(op, *dys, *ins, *token)
+            out = out if isinstance(out, list) else [out]
+            for k, grad in zip(published, out):
+                grads[k] = grad
+            token = [] if last else [out[-1]]
+        return grads
+
+    def _backward_kernel(self, plan, lease, start=None, stop=None, grad_eids=None, first=True, token=False):
+        """The kernel running `plan`'s backward steps [start, stop) (default: all of them) and writing the gradients
+        `grad_eids` (default: every name's) into its outputs, then a token after them when `token`; the `first`
+        segment copies the head gradients in."""
+        n_heads, head_grad_eids = len(self._heads), self._head_grad_eids
+        start = self._n_forward if start is None else start
+        if grad_eids is None:
+            grad_eids = [self._grad_eids.get(n) for n in self._names]
+        grad_eids = list(grad_eids) + [None] * token          # a token is written with zeros
 
         def kernel(ctx, p, inputs, outputs, req):
             try:
@@ -364,20 +425,34 @@ class _CachedBackward:
         def run(ctx, inputs, outputs, req):
             if plan.device is not None:         # on a GPU: device copies
                 from ops.cuda import common
-                for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
-                    if eid is not None:
-                        common.copy_into(dy, plan.arrays[eid])
-                plan.run(ctx, start, None)
+                if first:
+                    for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                        if eid is not None:
+                            common.copy_into(dy, plan.arrays[eid])
+                plan.run(ctx, start, stop)
                 for out, r, eid in zip(outputs, req, grad_eids):
                     common.copy_into(plan.arrays[eid], out, r) if eid is not None else common.fill(out, 0, r)
                 return
-            for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
-                if eid is not None:
-                    np.copyto(plan.arrays[eid], dy)
-            plan.run(ctx, start, None)
+            if first:
+                for eid, dy in zip(head_grad_eids, inputs[:n_heads]):
+                    if eid is not None:
+                        np.copyto(plan.arrays[eid], dy)
+            plan.run(ctx, start, stop)
             for out, r, eid in zip(outputs, req, grad_eids):
                 assign(out, r, plan.arrays[eid] if eid is not None else 0)
         return kernel
+
+
+def _finishing_steps(g, grad_eids):
+    """{name: index of the Plan step computing its gradient entry} for the names in `grad_eids` whose gradient an op
+    computes (Plan steps are the graph's op nodes in order)."""
+    step_of, owner = {}, {}
+    for nid, node in enumerate(g.nodes):
+        if node.op is not None:
+            step_of[nid] = len(step_of)
+        for eid in range(g.node_row_ptr[nid], g.node_row_ptr[nid + 1]):
+            owner[eid] = nid
+    return {n: step_of[owner[e]] for n, e in grad_eids.items() if e is not None and owner.get(e) in step_of}
 
 
 class _Lease:

@@ -21,7 +21,12 @@ dataflow/kvstore/), the Trainer holds the store as `_kvstore`. Before the first 
 from rank 0 (MXNet's init of the store), and each update sums every gradient over the contexts and the workers
 (one list `pushpull` on a store without an optimizer, reduced in a few large buckets: Note [gradient buckets] in
 dataflow/kvstore/buckets.py) before the one update, which every worker then applies alike to the
-same weights: the numbers MXNet's servers compute. The rescaling is MXNet's `scale / batch_size` with the batch size
+same weights: the numbers MXNet's servers compute. On several workers that list pushpull returns at once, its
+bucket reductions queued as engine ops behind the backward, and the Trainer asks for backwards cut into pushes of
+about a bucket of gradients each (hybridized blocks' and autograd's), so the last layers' buckets reduce while the
+earlier layers' backward runs (Note [overlapped reduction] in dataflow/kvstore/overlap.py, Note [segmented backward] in
+scheduler/segments.py; DATAFLOW_KVSTORE_OVERLAP=0 turns both off); the update is an engine op reading
+the gradients, so it waits for their reduction. The rescaling is MXNet's `scale / batch_size` with the batch size
 of one worker. `update_on_kvstore` keeps MXNet's meaning for what may be called (dist default True, horovod False,
 dist_async only True).
 
@@ -34,9 +39,12 @@ part of the model went unused), unless `ignore_stale_grad=True`, which skips suc
 gradient filled by hand is stale too. Autograd's backward sets the flag `fresh_grad` on the record
 (`Recorded`) of each variable whose gradient it writes; `_fresh` reads it and `step` clears it.
 """
+from scheduler import segments as backward_segments
+
 from .. import kvstore as kvs
 from .. import ndarray as nd
 from .. import optimizer as opt
+from ..kvstore import overlap
 from ..optimizer.states import OptimizerStatesError
 from ..util import atomic_write
 from . import sparse_grad
@@ -101,6 +109,8 @@ class Trainer:
             (True if update_on_kvstore is None else bool(update_on_kvstore)) if aggregate else None
         if store is not None and compression_params:
             store.set_gradient_compression(compression_params)
+        if store is not None and getattr(store, "reduces_lists", False) and store.num_workers > 1:
+            backward_segments.request(overlap.segment_bytes)        # Note [distributed training]
         # MXNet's lazy-kvstore flags, read by libraries; a store broadcasts the parameters before the first update
         self._kv_initialized, self._params_to_init = store is None, []
         self._init_optimizer(optimizer, optimizer_params or {})

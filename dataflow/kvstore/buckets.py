@@ -13,8 +13,10 @@ shared memory (2 processes, measured with ResNet-18's 44.7 MB of gradients) 25 a
 as 4 MB ones, and per-key messages about as long; for the seed MLP (6 arrays, 0.7 MB) one bucket took 0.7x the time
 of 6 messages. A bucket's non-blocking allreduce could run while the next is packed (`in_flight=2`, or all started
 at once), but MPICH moves a collective only inside MPI calls, and neither measured faster here (all at once: 1.5x
-slower, out of cache), so by default one bucket is reduced at a time (IN_FLIGHT). Overlap with the backward itself
-is not possible yet: a hybridized block's backward is one engine push that writes every gradient at its end.
+slower, out of cache), so by default one bucket is reduced at a time (IN_FLIGHT). On several workers a list pushpull
+of CPU arrays without an optimizer in the store (the Trainer's and Module's) uses the same buckets but reduces them
+in engine ops overlapping the backward instead (Note [overlapped reduction] in overlap.py); `reduced` here serves
+the other pushes.
 The values are those of per-key pushes: MPI sums the same operands elementwise (on 2 workers bit for bit; on more,
 MPI's algorithm, and so the order of a sum, may depend on the message size).
 
@@ -89,11 +91,12 @@ def signature(keys, entries):
 IN_FLIGHT = 1         # buckets reducing while the next is packed: more measured no faster (the Note)
 
 
-def reduced(group, keys, entries, fill, limit=None, in_flight=None):
+def reduced(group, keys, entries, fill, limit=None, in_flight=None, wire=None):
     """Yield (i, key i's local sum summed over the workers of `group`) for the list push of `keys` whose local sums
     have (shape, dtype) `entries`, bucket by bucket, one allreduce each (Note [gradient buckets]). `fill(i, out)`
     writes key i's local sum into the flat array `out`; it is called when i's bucket is packed, while up to
-    `in_flight - 1` earlier buckets reduce. The yielded arrays are views of the bucket's buffer."""
+    `in_flight - 1` earlier buckets reduce. The yielded arrays are views of the bucket's buffer. `wire`: the packed
+    form the buckets travel in (compression.TwoBitWire), or None."""
     group.check_same(signature(keys, entries), "the layout of a list push of %d keys" % len(keys))
     in_flight = IN_FLIGHT if in_flight is None else in_flight
     started = collections.deque()
@@ -102,7 +105,7 @@ def reduced(group, keys, entries, fill, limit=None, in_flight=None):
         for slot in bucket.slots:
             fill(slot.index, flat[slot.offset:slot.offset + slot.size])
         group.progress([s for _, s in started])        # MPI moves a started collective only inside its calls
-        started.append((bucket, group.start_allreduce(flat, "the push of %s" % _names(keys, bucket))))
+        started.append((bucket, group.start_allreduce(flat, "the push of %s" % describe(keys, bucket), wire)))
         if len(started) >= in_flight:
             yield from _unpacked(group, entries, *started.popleft())
     while started:
@@ -123,7 +126,7 @@ def _unpacked(group, entries, bucket, started):
         yield slot.index, total[slot.offset:slot.offset + slot.size].reshape(entries[slot.index][0])
 
 
-def _names(keys, bucket):
+def describe(keys, bucket):
     names = [repr(keys[s.index]) for s in bucket.slots]
     shown = ", ".join(names[:4]) + (", ... (%d keys)" % len(names) if len(names) > 4 else "")
     return ("key " if len(names) == 1 else "keys ") + shown + " (a %d-byte bucket)" % bucket.nbytes

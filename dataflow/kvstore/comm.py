@@ -24,10 +24,10 @@ class Solo:
     """One process: every collective is the identity."""
     rank, size = 0, 1
 
-    def allreduce(self, array, what):
+    def allreduce(self, array, what, wire=None):
         return np.array(array)          # a new array, as MPIGroup's
 
-    def start_allreduce(self, array, what):
+    def start_allreduce(self, array, what, wire=None):
         return np.array(array)
 
     def finish(self, started):
@@ -76,19 +76,27 @@ class MPIGroup:
                                      "(DATAFLOW_KVSTORE_TIMEOUT): a worker died, hangs, or did not run it"
                                      % (what, self.size, _timeout()))
 
-    def allreduce(self, array, what):
+    def allreduce(self, array, what, wire=None):
         """The elementwise sum of `array` over the workers (a new contiguous array)."""
-        return self.finish(self.start_allreduce(array, what))
+        return self.finish(self.start_allreduce(array, what, wire))
 
-    def start_allreduce(self, array, what):
-        """Start summing `array` over the workers; `finish(started)` waits and returns the sum. `array` must not
-        change until then."""
+    def start_allreduce(self, array, what, wire=None, comm=None):
+        """Start summing `array` over the workers (on `comm`, default the job's communicator); `finish(started)`
+        waits and returns the sum. `array` must not change until then. With a `wire` (compression.TwoBitWire, for
+        flat float32 arrays of 2-bit values) the workers' packed forms are gathered and summed on arrival."""
+        comm = self._comm if comm is None else comm
+        if wire is not None:
+            send = wire.encode(array)
+            recv = np.empty((self.size, send.size), np.uint8)
+            return _Started(comm.Iallgather(send, recv), send, recv, what, wire, array.size)
         send = np.ascontiguousarray(array)
         recv = np.empty_like(send)
-        return _Started(self._comm.Iallreduce(send, recv, op=self._mpi.SUM), send, recv, what)
+        return _Started(comm.Iallreduce(send, recv, op=self._mpi.SUM), send, recv, what)
 
     def finish(self, started):
         self._wait(started.request, started.what)
+        if started.wire is not None:
+            return started.wire.decode_sum(started.recv, started.size)
         return started.recv
 
     def progress(self, started):
@@ -120,11 +128,13 @@ class MPIGroup:
 
 
 class _Started:
-    """A started non-blocking allreduce: its request, buffers (kept alive until it completes) and description."""
-    __slots__ = ("request", "send", "recv", "what")
+    """A started non-blocking allreduce: its request, buffers (kept alive until it completes) and description; for a
+    packed one, its wire form and number of values."""
+    __slots__ = ("request", "send", "recv", "what", "wire", "size")
 
-    def __init__(self, request, send, recv, what):
+    def __init__(self, request, send, recv, what, wire=None, size=None):
         self.request, self.send, self.recv, self.what = request, send, recv, what
+        self.wire, self.size = wire, size
 
 
 _hooked = []

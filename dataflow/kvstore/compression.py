@@ -2,8 +2,15 @@
 
 Each pushing context keeps a residual per key; a push adds the gradient to it, and each element sends +threshold
 when the residual reached threshold, -threshold when it reached -threshold, else 0, subtracting what it sent. The
-store sums the dequantised values, so the numbers are MXNet's. MXNet packs 16 such codes into one float on the
-wire; here the dequantised float32 values are reduced (the same sums, without the bandwidth saving).
+store sums the dequantised values, so the numbers are MXNet's.
+
+On the wire (`TwoBitWire`), a dist store whose workers push one array per key sends MXNet's packed form: 2 bits per
+value, 16 values to a 4-byte word, value i in byte i // 4 at bits 7-6, 5-4, 3-2, 1-0 for i % 4 = 0..3, 0b11 for
++threshold, 0b10 for -threshold, 0b00 for 0 (an eighth of float32's bytes, sixteenth with padding aside). Packed
+codes cannot be summed by an allreduce, so each worker's words are gathered to every worker (Iallgather), which
+decodes and sums them in rank order: on 2 workers bit for bit MPI's sum of the dequantised values (v0 + v1); the
+gathered bytes are N/16 of a float32 allreduce's 2 (N-1)/N, so it pays up to a few dozen workers. Several contexts
+per key sum their quantised values first (no longer 2-bit values): those pushes travel as float32.
 """
 import numba
 import numpy as np
@@ -20,6 +27,52 @@ def _quantize_2bit(grad, residual, threshold, out):
         out[i] = q
 
 
+@numba.njit(nogil=True, cache=True)
+def _encode_2bit(values, threshold, out):
+    for i in range(values.size):
+        v = values[i]
+        if v >= threshold:
+            out[i >> 2] |= np.uint8(0xC0 >> (2 * (i & 3)))
+        elif v <= -threshold:
+            out[i >> 2] |= np.uint8(0x80 >> (2 * (i & 3)))
+
+
+@numba.njit(nogil=True, cache=True)
+def _add_decoded_2bit(codes, threshold, out):
+    for i in range(out.size):
+        code = (codes[i >> 2] >> (6 - 2 * (i & 3))) & 3
+        if code == 3:
+            out[i] += threshold
+        elif code == 2:
+            out[i] -= threshold
+
+
+class TwoBitWire:
+    """The packed wire form of 2-bit quantised float32 values (see the module's docstring)."""
+
+    def __init__(self, threshold):
+        self.threshold = np.float32(threshold)
+
+    @staticmethod
+    def nbytes(n):
+        """Bytes of the packed form of n values: whole 4-byte words of 16 values."""
+        return 4 * -(-n // 16)
+
+    def encode(self, values):
+        """The packed bytes (uint8) of the flat float32 `values`, each of them -threshold, 0 or +threshold."""
+        out = np.zeros(self.nbytes(values.size), np.uint8)
+        _encode_2bit(np.ascontiguousarray(values, np.float32).reshape(-1), self.threshold, out)
+        return out
+
+    def decode_sum(self, gathered, n):
+        """The float32 sum, in row order, of the n values each row of `gathered` (one packed form per worker)
+        encodes."""
+        total = np.zeros(n, np.float32)
+        for row in gathered:
+            _add_decoded_2bit(row, self.threshold, total)
+        return total
+
+
 class TwoBit:
     """2-bit quantisation with threshold `threshold` (> 0) and one residual per (key, context)."""
 
@@ -29,6 +82,7 @@ class TwoBit:
             raise MXNetError("gradient compression 2bit: threshold must be positive, got %r" % threshold)
         self.threshold = threshold
         self._residuals = {}
+        self.wire = TwoBitWire(threshold)
 
     def __call__(self, key, slot, grad):
         """The quantised `grad` (numpy float32) pushed for `key` from context number `slot`."""

@@ -21,7 +21,7 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..util import atomic_write
-from . import buckets, comm, compression
+from . import buckets, comm, compression, overlap
 from .base import KVStoreBase, _capability
 
 
@@ -103,13 +103,14 @@ class KVStore(_OverGroup):
                 else:
                     summed.copyto(stored)
             return
+        wire = self._wire(pairs)
         if self._group.size > 1 and len(pairs) > 1:         # Note [gradient buckets]
             totals = buckets.reduced(self._group, [k for k, _ in pairs],
                                      [(arrays[0].shape, self._sum_dtype(arrays)) for _, arrays in pairs],
-                                     lambda i, out: self._local_sum(*pairs[i], out=out))
+                                     lambda i, out: self._local_sum(*pairs[i], out=out), wire=wire)
         else:
-            totals = ((i, self._group.allreduce(self._local_sum(k, arrays), "the push of key %r" % (k,)))
-                      for i, (k, arrays) in enumerate(pairs))
+            totals = ((i, self._group.allreduce(self._local_sum(k, arrays), "the push of key %r" % (k,), wire)
+                       .reshape(arrays[0].shape)) for i, (k, arrays) in enumerate(pairs))
         for i, total in totals:         # a new array, or part of one, that nothing else holds: wrapped, not copied
             stored = stores[i]
             summed = nd.NDArray(total if total.dtype == stored.dtype else total.astype(stored.dtype))
@@ -128,7 +129,20 @@ class KVStore(_OverGroup):
                 stored.copyto(a)
 
     def pushpull(self, key, value, out=None, priority=0):
-        """`push(key, value)` then `pull(key, out)`, into `value` when `out` is None."""
+        """`push(key, value)` then `pull(key, out)`, into `value` when `out` is None. A list of keys in a dist store
+        without an optimizer returns once engine ops doing it are pushed (Note [overlapped reduction])."""
+        if isinstance(key, (list, tuple)) and key and self._updater is None:
+            pairs = _pairs(key, value, "pushpull")
+            outs = [a for _, a in (pairs if out is None else _pairs(key, out, "pushpull"))]
+            if overlap.applies(self._group, [a for _, arrays in pairs for a in arrays] + [a for o in outs for a in o]):
+                stores = [self._stored(k, arrays, "push") for k, arrays in pairs]
+                for (k, _), targets in zip(pairs, outs):
+                    self._stored(k, targets, "pull")
+                overlap.reduce_async(self._group, [k for k, _ in pairs], [a for _, a in pairs], outs,
+                                     [(a[0].shape, self._sum_dtype(a)) for _, a in pairs],
+                                     lambda i, values, into: self._sum_of(pairs[i][0], values, into), stores,
+                                     self._wire(pairs))
+                return
         self.push(key, value, priority)
         self.pull(key, value if out is None else out, priority)
 
@@ -208,10 +222,20 @@ class KVStore(_OverGroup):
     def _local_sum(self, key, arrays, out=None):
         """The sum of `arrays` (each 2-bit quantised first when compression is on), in the first one's dtype: a new
         array, or written into the flat array `out`."""
-        values = _values(arrays)
+        return self._sum_of(key, _values(arrays), out)
+
+    def _sum_of(self, key, values, out=None):
+        """`_local_sum` of the numpy arrays `values`, whose writes are done."""
         if self._compression is not None:
             values = [self._compression(key, slot, v) for slot, v in enumerate(values)]
         return _sum(values, out)
+
+    def _wire(self, pairs):
+        """The packed 2-bit wire form when compression is on and every key comes from one context (its local sum
+        is then 2-bit values: compression.py), else None (float32 on the wire)."""
+        if self._compression is None or not all(len(arrays) == 1 for _, arrays in pairs):
+            return None
+        return self._compression.wire
 
     def _sum_dtype(self, arrays):
         return np.dtype(np.float32) if self._compression is not None else np.dtype(arrays[0].dtype)
@@ -287,6 +311,12 @@ class Horovod(_OverGroup):
         pairs = _pairs(key, value, "pushpull")
         outs = [arrays for _, arrays in (pairs if out is None else _pairs(key, out, "pushpull"))]
         keys = [k for k, _ in pairs]
+        if isinstance(key, (list, tuple)) and overlap.applies(
+                self._group, [a for _, arrays in pairs for a in arrays] + [a for o in outs for a in o]):
+            overlap.reduce_async(self._group, keys, [a for _, a in pairs], outs,
+                                 [(a[0].shape, a[0].dtype) for _, a in pairs], lambda i, values, into: _sum(values,
+                                                                                                           into))
+            return
         if self._group.size > 1 and len(pairs) > 1:
             totals = buckets.allreduce(self._group, keys, [(a[0].shape, a[0].dtype) for _, a in pairs],
                                        lambda i, into: _sum(_values(pairs[i][1]), into))

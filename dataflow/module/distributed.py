@@ -1,7 +1,11 @@
 """Module with a dist kvstore (Module.init_optimizer / update): the parameters broadcast from rank 0, and every
 gradient summed over the contexts and the workers before the update (MXNet's kvstore semantics; the store:
-dataflow/kvstore/)."""
+dataflow/kvstore/). On several workers the sum runs in engine ops overlapping the executors' backward, cut into
+pushes that publish the last layers' gradients first (Note [overlapped reduction] in dataflow/kvstore/overlap.py)."""
+from scheduler import segments
+
 from .. import kvstore as kvs
+from ..kvstore import overlap
 
 
 def param_copies(module):
@@ -17,6 +21,8 @@ def broadcast_params(module):
     for index, copies, _ in param_copies(module):
         module._kvstore.broadcast(index, copies[0], out=copies)
     module._params_dirty = True
+    if getattr(module._kvstore, "reduces_lists", False) and module._kvstore.num_workers > 1:
+        segments.request(overlap.segment_bytes)
 
 
 def reduce_gradients(module):
