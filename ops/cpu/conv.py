@@ -8,6 +8,9 @@ Which algorithm runs (issue 17):
   forward: FORWARD_TAPS_MIN_COLUMNS, 28x28 and up): one GEMM per kernel tap straight over the zero-padded image,
   forward and both gradients (ops/cpu/conv_taps.py): no col, no col2im; 0.75-0.84x the time of im2col + GEMM at
   28x28-56x56;
+- the forward of a 2-D 3x3 convolution with unit stride and dilation and one group, where it measured faster
+  (Note [when Winograd pays]: enough channels and tiles): Winograd F(2x2, 3x3), 16 GEMMs over all tiles between an
+  input and an output transform (ops/cpu/winograd.py), 2.25x fewer multiplies;
 - a 1x1 kernel with unit stride and no padding: no unfolding, the GEMM reads the sample itself, and its data
   gradient is W.T @ dy written straight into dx;
 - everything else (strides, small images, other grouped convolutions): im2col + one GEMM per sample and group.
@@ -39,7 +42,8 @@ import numpy as np
 
 from ..registry import ADD, NULL
 from .common import F16, F32, assign, store
-from .conv_epilogue import activation
+from . import winograd
+from .conv_epilogue import Activation, activation, channel_args
 from .conv_direct import direct_backward, direct_forward, direct_path
 from .conv_parallel import for_each, threads
 from .conv_taps import tap_weights, taps_backward
@@ -171,6 +175,11 @@ def _conv_forward(x, w, b, p, dst, act=None, scale=None):
             w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
         direct_forward(geometry, x.reshape(_spatial3(x.shape)), w, b, dst.reshape(_spatial3(dst.shape)), act)
         return
+    if winograd_pays(p, x.shape, dst.shape, dst.dtype):
+        scale, b = channel_args(scale, b, dst.shape[1], dst.dtype)
+        winograd.forward(x, w, geometry[2][1:], dst, scale, b, (act or Activation.none(dst.dtype)).args(), for_each,
+                         threads())
+        return
     w2 = w.reshape(w.shape[0], -1)
     weights = []        # the weight in the unfolding's layout, made once by the first worker
     # fewer samples than threads (batch 1): each sample's output channels split into `parts` row blocks
@@ -205,6 +214,41 @@ def _conv_forward(x, w, b, p, dst, act=None, scale=None):
                         scale=None if scale is None else scale[f0:f1])
         return item
     for_each(n * parts, make_worker, 2.0 * dst.size * w2.shape[1])
+
+
+# Note [when Winograd pays]: Winograd F(2x2, 3x3) (ops/cpu/winograd.py) does 2.25x fewer multiplies but adds three
+# transforms, so it wins only where the GEMMs dominate them. Measured on this 2-core machine (one thread, process CPU
+# time, medians of 7-9 side by side against the taps/im2col forward with the relu epilogue, load average 6-9), batch
+# 1 / 8: resnet18's layers 64 at 56x56 0.90x / 0.89x, 128 at 28x28 0.83x / 0.79x, 256 at 14x14 0.94x / 0.68x, 512 at
+# 7x7 1.85x / 0.84x (4: 1.11x): the weights are transformed at every call (512 x 512: ~2-3 ms, as much as 16 tiles'
+# GEMMs), so large weights need many tiles; 64 at 7x7 0.58x (16 tiles), 128 at 10x10 0.96x (25), 256 at 8x8 1.63x
+# (16); 64 -> 96 at 28x28 0.85x, 96 at 28x28 (8) 0.91x. Few channels lose or barely win: 32 -> 64 at 56x56 1.04x,
+# 16 -> 16 at 32x32 1.06x / 1.21x, 3 -> 16 1.18x / 1.48x (32 -> 32 0.73x / 0.98x). So: at least
+# WINOGRAD_MIN_CHANNELS input and output channels, and at least one tile column per call for every
+# WINOGRAD_PAIRS_PER_TILE (input, output) channel pairs: 128 for 512 x 512, 32 for 256 x 256, 2 for 64 x 64.
+WINOGRAD_MIN_CHANNELS = 64
+WINOGRAD_PAIRS_PER_TILE = 2048
+# The data gradient as a Winograd convolution (`_winograd_data_grad`): only against im2col + col2im, and only with
+# at least this many channels and tiles per call.
+WINOGRAD_DATA_GRAD_MIN_CHANNELS = 128
+WINOGRAD_DATA_GRAD_MIN_TILES = 128
+
+
+def winograd_pays(p, x_shape, y_shape, dtype):
+    """Whether this Convolution's forward runs Winograd F(2x2, 3x3): where it can (`winograd.applies`) and where it
+    measured faster (Note [when Winograd pays])."""
+    kernel, stride, _, dilate = conv_geometry(p, len(p.kernel))
+    return _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype)
+
+
+def _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype):
+    """`winograd_pays` of a 3x3 convolution from x_shape to y_shape (a forward, or a data gradient as one)."""
+    if not winograd.applies(kernel, stride, dilate, p.num_group, len(p.kernel), dtype):
+        return False
+    channels, filters = x_shape[1], y_shape[1]
+    tile_h, tile_w = winograd.tiles(*y_shape[2:])
+    return (min(channels, filters) >= WINOGRAD_MIN_CHANNELS
+            and y_shape[0] * tile_h * tile_w * WINOGRAD_PAIRS_PER_TILE >= channels * filters)
 
 
 def _forward_batched(unfold, x, w2, b, dst, act, scale, per_gemm):
@@ -333,16 +377,52 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
             if acc is not None:
                 acc.finish()
         return
+    if want_dx and not transposed and _winograd_data_grad(p, dy, w, dx):
+        want_dx, dx_done, dx = False, dx, None
+    else:
+        dx_done = None
     w2 = w.reshape(w.shape[0], -1)
     flops = 2.0 * (x if transposed else dy).size * w2.shape[1] * (int(want_dx) + int(want_dw))
-    workers = for_each(x.shape[0], lambda: _BackwardSample(p, dy, x, w2, dx, dw, transposed), flops)
+    workers = for_each(x.shape[0], lambda: _BackwardSample(p, dy, x, w2, dx, dw, transposed), flops) if (
+        want_dx or want_dw) else ()
     if want_dw:
         total = dw.buf.reshape(w2.shape)
         for worker in workers:
             total += worker.weight_grad()
-    for acc in (dx, dw):
+    for acc in (dx, dw, dx_done):
         if acc is not None:
             acc.finish()
+
+
+def _winograd_data_grad(p, dy, w, dx):
+    """dx (an _Accumulator) += the data gradient of a convolution by Winograd where it measured faster: the data
+    gradient of a unit-stride 3x3 convolution with pad q is the convolution of dy with the flipped, transposed
+    weights (C, F, 3, 3) and pad 2 - q. Whether it did.
+
+    Measured (one thread, process CPU time, medians of 7, the whole backward with the weight gradient, load ~7):
+    beside the per-tap backward, which shares the padded image between both gradients, no gain (batch 8: 1.00x at
+    64 x 56x56, 0.96x at 128 x 28x28, 0.95x at 256 x 14x14; batch 1 1.03x-1.14x); against im2col and col2im
+    (small images) 0.68x-0.88x with many tiles and channels (512 x 7x7 at batch 8, 16, 32: 0.85x, 0.74x, 0.68x;
+    256 x 7x7 at 8 0.88x, x 10x10 0.84x; 128 x 7x7 at 8 0.95x) and a loss below (256 x 7x7 at batch 4 1.02x, 128 at
+    batch 2 1.11x, 64 x 7x7 at batch 8 1.05x). So: not per tap, at least WINOGRAD_DATA_GRAD_MIN_CHANNELS channels
+    and WINOGRAD_DATA_GRAD_MIN_TILES tiles, and the forward's rule."""
+    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    if max(pad[1:]) > 2 or not _winograd_chosen(p, kernel, stride, dilate, dy.shape, dx.out.shape, dy.dtype):
+        return False
+    tile_h, tile_w = winograd.tiles(*dx.out.shape[2:])
+    if (min(dy.shape[1], dx.out.shape[1]) < WINOGRAD_DATA_GRAD_MIN_CHANNELS
+            or dy.shape[0] * tile_h * tile_w < WINOGRAD_DATA_GRAD_MIN_TILES
+            or _conv_unfolding(p, dx.out.shape, dy.shape, dy.dtype, transposed=False).taps):
+        return False
+    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    channels = dx.out.shape[1]
+    ones, zeros = channel_args(None, None, channels, dy.dtype)
+    dst = dx.buf if dx.req != ADD and dx.buf.flags.c_contiguous else np.empty(dx.out.shape, dy.dtype)
+    winograd.forward(dy, flipped, (2 - pad[1], 2 - pad[2]), dst, ones, zeros, Activation.none(dy.dtype).args(),
+                     for_each, threads())
+    if dst is not dx.buf:
+        dx.buf += dst
+    return True
 
 
 class _BackwardSample:
