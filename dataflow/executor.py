@@ -31,12 +31,20 @@ from . import monitoring
 from .context import Context, check_supported
 from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE
 from .ndarray import ndarray as nd
+from .ndarray import sparse as nd_sparse
 
 _GRAD_REQS = ("write", "add", "null", "inplace")
 
 
 class Executor:
     """Runs a bound symbol. Create with `Symbol.bind` or `Symbol.simple_bind`."""
+
+    def __new__(cls, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, _prepared=None):
+        arrays = _values(args) + _values(args_grad)
+        if cls is Executor and any(getattr(a, "stype", "default") != "default" for a in arrays):
+            from .executor_sparse import SparseExecutor      # sparse arrays bound (Note [sparse executors])
+            cls = SparseExecutor
+        return object.__new__(cls)
 
     def __init__(self, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, _prepared=None):
         if not isinstance(ctx, Context):
@@ -291,9 +299,11 @@ class Executor:
             if not given and not partial_shaping:
                 raise ValueError("reshape: the shape of %r changes from %s to %s; pass partial_shaping=True to "
                                  "allow it" % (name, array.shape, tuple(shape)))
-            if int(np.prod(shape)) > array.size and not allow_up_sizing:
+            if int(np.prod(shape)) > int(np.prod(array.shape)) and not allow_up_sizing:
                 raise ValueError("reshape: %r grows from %s to %s; pass allow_up_sizing=True to allow it"
                                  % (name, array.shape, tuple(shape)))
+            if array.stype != "default":        # a sparse argument stays sparse (executor_sparse.py)
+                return nd_sparse.zeros(array.stype, shape, ctx=self._ctx, dtype=array.dtype)
             return nd.zeros(shape, self._ctx, array.dtype)
         args = [resized(n, a, s, n in kwargs) for n, a, s in zip(self._arg_names, self.arg_arrays, arg_shapes)]
         grads = [resized(n, g, s, n in kwargs) for n, g, s in zip(self._arg_names, self.grad_arrays, arg_shapes)]
@@ -339,8 +349,9 @@ def bind_gradients(eids, arrays, modes, bound, read):
     return copies, req
 
 
-def simple_bind(symbol, ctx, grad_req, type_dict, shapes):
-    """Bind `symbol` with arrays allocated from input shapes (zeros), gradients where grad_req is not 'null'.
+def simple_bind(symbol, ctx, grad_req, type_dict, shapes, stype_dict=None):
+    """Bind `symbol` with arrays allocated from input shapes (zeros), gradients where grad_req is not 'null';
+    sparse ones where storage-type inference says so (`stype_dict`, the variables' stypes; executor_sparse.py).
 
     The graph is walked and its shapes inferred once, here; the Executor reuses both."""
     with build.paused_gc():
@@ -366,7 +377,15 @@ def simple_bind(symbol, ctx, grad_req, type_dict, shapes):
     grads = [nd.zeros(s, ctx, t) if req[n] != "null" else None
              for n, s, t in zip(arg_names, arg_shapes, arg_types, strict=True)]
     aux = [nd.zeros(s, ctx, t) for s, t in zip(aux_shapes, aux_types, strict=True)]
+    from .executor_sparse import allocate
+    sparse = allocate(symbol, forward, ctx, stype_dict, arg_names, arg_shapes, arg_types, req)
+    if sparse is not None:
+        args, grads = sparse
     return Executor(symbol, ctx, args, grads, req, aux, _prepared=(forward, inferred))
+
+
+def _values(arrays):
+    return list(arrays.values()) if isinstance(arrays, dict) else list(arrays or ())
 
 
 def _array_list(arrays, names, what, allow_missing):

@@ -175,8 +175,8 @@ def test_rand_ndarray_and_large_tensor_helpers():
     x = tu.rand_ndarray((3, 4), dtype=np.float64)
     assert x.shape == (3, 4) and x.dtype is np.float64 and x.context == tu.default_context()
     assert tu.rand_ndarray((2,)).dtype is np.float32
-    with pytest.raises(mx.MXNetError, match="sparse"):
-        tu.rand_ndarray((3, 4), stype="csr")
+    csr = tu.rand_ndarray((3, 4), stype="csr", density=0.5)       # sparse forms: tests/test_sparse_symbol.py
+    assert csr.stype == "csr" and csr.shape == (3, 4) and csr.data.shape == (6,)
     np.testing.assert_array_equal(tu.create_vector(5).asnumpy(), np.arange(5))
     assert tu.create_vector(5).dtype is np.int64
     np.testing.assert_array_equal(tu.create_2d_tensor(3, 2).asnumpy(), np.repeat(np.arange(3)[:, None], 2, 1))

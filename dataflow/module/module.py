@@ -110,6 +110,7 @@ class Module(BaseModule):
         self._optimizer = None
         self._updater = None
         self._kvstore = None        # a dist KVStore (init_optimizer), else None
+        self._update_on_kvstore = False     # a one-process KVStore object runs the updates (distributed.py)
         self._preload_opt_states = None
         self._grad_req = None
         self._exec = None           # the Executor of the current input shapes
@@ -429,7 +430,10 @@ class Module(BaseModule):
         self._updater = opt.get_updater(optimizer)
         if self._group is not None:
             data_parallel.init_updaters(self, kvstore)
-        if self._kvstore is not None:
+        self._update_on_kvstore = distributed.updates_in_store(self)
+        if self._update_on_kvstore:
+            distributed.init_store(self)
+        elif self._kvstore is not None:
             distributed.broadcast_params(self)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
@@ -443,12 +447,16 @@ class Module(BaseModule):
         self._optimizer = shared_module._optimizer
         self._updater = shared_module._updater
         self._kvstore = shared_module._kvstore
+        self._update_on_kvstore = shared_module._update_on_kvstore
         self.optimizer_initialized = True
 
     def save_optimizer_states(self, fname):
         """Save the updater's states (momenta ...) to `fname`."""
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer() first")
+        if self._update_on_kvstore:         # the store's optimizer holds the states
+            self._kvstore.save_optimizer_states(fname)
+            return
         atomic_write(fname, self._updater.get_states())
 
     def load_optimizer_states(self, fname):
@@ -457,6 +465,9 @@ class Module(BaseModule):
         `OptimizerStatesError` (an MXNetError)."""
         if not self.optimizer_initialized:
             raise RuntimeError("load_optimizer_states: call init_optimizer() first")
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            return
         with open(fname, "rb") as fin:
             self._updater.set_states(fin.read())
 
@@ -526,6 +537,9 @@ class Module(BaseModule):
         if not (self.binded and self.params_initialized and self.optimizer_initialized):
             raise RuntimeError("update: call bind(), init_params() and init_optimizer() first")
         self._params_dirty = True
+        if self._update_on_kvstore:
+            distributed.update_in_store(self)
+            return
         if self._kvstore is not None:
             distributed.reduce_gradients(self)
         if self._group is not None:
@@ -541,6 +555,17 @@ class Module(BaseModule):
                 weights.append(arg_dict[name])
         if indices:
             self._updater(indices, grads, weights)
+
+    def prepare(self, data_batch, sparse_row_id_fn=None):
+        """Pull the rows `sparse_row_id_fn(data_batch)` ({parameter name: row ids}) of the parameters from the
+        kvstore that updates them (MXNet's Module.prepare, for row_sparse weights)."""
+        if sparse_row_id_fn is None:
+            return
+        if not self._update_on_kvstore:
+            warnings.warn(UserWarning("Parameters are not updated in the KVStore. No need to call sparse_row_id_fn."),
+                          stacklevel=2)
+            return
+        distributed.pull_rows(self, sparse_row_id_fn(data_batch))
 
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward (the executor's arrays, overwritten by the next forward)."""

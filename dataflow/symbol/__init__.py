@@ -45,4 +45,6 @@ _frontend.populate(_self, _create, ("name", "attr", "out"))
 from . import contrib_control_flow as _control_flow  # noqa: E402 - foreach, while_loop, cond
 _control_flow.attach(_self.contrib)
 _frontend.add_fluent_methods(Symbol, _self)
+from . import sparse  # noqa: E402 - mx.sym.sparse: the same functions, under MXNet's sparse names
+sparse._export(_self)
 _frontend.add_binary_helpers(_self, _create, lambda x: isinstance(x, Symbol), broadcast=False)

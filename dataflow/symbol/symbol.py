@@ -279,7 +279,7 @@ class Symbol:
                     shared_arg_names=None, shared_exec=None, shared_buffer=None, **kwargs):
         """Bind with argument, gradient and aux arrays allocated (zeros) from the given input shapes."""
         from ..executor import simple_bind
-        return simple_bind(self, ctx, grad_req, type_dict, kwargs)
+        return simple_bind(self, ctx, grad_req, type_dict, kwargs, stype_dict)
 
     def eval(self, ctx=None, **kwargs):
         """Bind the given arrays, run forward once and return the outputs (a list of NDArrays)."""

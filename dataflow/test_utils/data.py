@@ -9,14 +9,9 @@ import urllib.request
 import numpy as np
 
 from .. import ndarray as nd
-from ..base import MXNetError
 from ..context import num_gpus
 from ..io import DataIter
 from .tolerance import default_context, default_dtype
-
-SPARSE_UNSUPPORTED = ("sparse storage (stype %r) is not supported: dataflow NDArrays are dense ('default'); "
-                      "sparse CSR/row_sparse arrays are a separate, not yet implemented feature")
-
 
 def random_arrays(*shapes):
     """Standard-normal numpy arrays (default dtype) of the given shapes; one array when one shape is given."""
@@ -44,22 +39,13 @@ def random_sample(population, k):
 
 def rand_ndarray(shape, stype="default", density=None, dtype=None, modifier_func=None, shuffle_csr_indices=False,
                  distribution=None, ctx=None):
-    """A standard-normal NDArray of `shape` on `ctx` (default context), float32 unless `dtype` is given."""
+    """A random NDArray of `shape` on `ctx` (default context): standard-normal values for stype 'default' (float32
+    unless `dtype` is given), else a random sparse array (`rand_sparse_ndarray`, whose keywords the rest are)."""
     if stype != "default":
-        raise MXNetError(SPARSE_UNSUPPORTED % stype)
+        from .sparse import rand_sparse_ndarray
+        return rand_sparse_ndarray(shape, stype, density=density, modifier_func=modifier_func, dtype=dtype,
+                                   shuffle_csr_indices=shuffle_csr_indices, distribution=distribution, ctx=ctx)[0]
     return nd.array(random_arrays(shape), dtype=dtype, ctx=ctx or default_context())
-
-
-def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=None, data_init=None, rsp_indices=None,
-                        modifier_func=None, shuffle_csr_indices=False, ctx=None):
-    """MXNet's random sparse arrays: sparse storage is not supported here, so this raises MXNetError."""
-    raise MXNetError(SPARSE_UNSUPPORTED % stype)
-
-
-def create_sparse_array(shape, stype, data_init=None, rsp_indices=None, dtype=None, modifier_func=None, density=.5,
-                        shuffle_csr_indices=False):
-    """MXNet's sparse test arrays: sparse storage is not supported here, so this raises MXNetError."""
-    raise MXNetError(SPARSE_UNSUPPORTED % stype)
 
 
 def rand_shape_2d(dim0=10, dim1=10, allow_zero_size=False):

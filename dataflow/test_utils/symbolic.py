@@ -84,7 +84,7 @@ def _central_differences(executor, location, aux_states, eps, use_forward_train,
 
     grads = {}
     for name, value in location.items():
-        executor.arg_dict[name][:] = np.asarray(value, dtype=dtype)
+        _assign(executor.arg_dict[name], np.asarray(value, dtype=dtype))
     for name, value in location.items():
         value = np.array(value, dtype=dtype, order="C")
         grads[name] = grad = np.zeros(value.shape, dtype=np.float64)
@@ -95,13 +95,31 @@ def _central_differences(executor, location, aux_states, eps, use_forward_train,
             sides = []
             for step in (eps / 2.0, -eps / 2.0):
                 flat[i] = original[i] + step
-                executor.arg_dict[name][:] = value
+                _assign(executor.arg_dict[name], value)
                 restore_aux()
                 sides.append(objective(executor.forward(is_train=use_forward_train)))
             grad.reshape(-1)[i] = (sides[0] - sides[1]) / eps
             flat[i] = original[i]
-        executor.arg_dict[name][:] = original.reshape(value.shape)
+        _assign(executor.arg_dict[name], original.reshape(value.shape))
     return grads
+
+
+def _assign(target, value):
+    """target[:] = value (numpy); a sparse target takes the value in its own storage type."""
+    if target.stype == "default":
+        target[:] = value
+    else:
+        nd.array(value, ctx=target.context, dtype=target.dtype).copyto(target)
+
+
+def _sparse_zeros_where(stypes, arrays):
+    """`arrays` ({name: NDArray}) with zero sparse arrays where `stypes` names a sparse storage type (MXNet's
+    gradient arrays for `grad_stype_dict` / `grad_stypes`)."""
+    for name, stype in (stypes or {}).items():
+        if name in arrays and stype not in (None, "default"):
+            array = arrays[name]
+            arrays[name] = nd.sparse.zeros(stype, array.shape, ctx=array.context, dtype=array.dtype)
+    return arrays
 
 
 def numeric_grad(executor, location, aux_states=None, eps=1e-4, use_forward_train=True, dtype=default_dtype()):
@@ -150,10 +168,6 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     `grad_nodes`: the arguments to check (a list, or a dict name -> 'write'/'add'/'null'). `dtype`: of every
     array. Raises AssertionError naming NUMERICAL_<arg> and BACKWARD_<arg> on a mismatch."""
     _check_dtype(dtype, allow_asnumpy=False)
-    if grad_stype_dict and any(v != "default" for v in grad_stype_dict.values()):
-        from .data import SPARSE_UNSUPPORTED
-        from ..base import MXNetError
-        raise MXNetError(SPARSE_UNSUPPORTED % sorted(set(grad_stype_dict.values())))
     ctx = ctx or default_context()
     location = _parse_location(sym, location, ctx, dtype)
     location_npy = {k: v.asnumpy() for k, v in location.items()}
@@ -164,7 +178,11 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     _, out_shapes, _ = sym.infer_shape(**{k: v.shape for k, v in location.items()})
     projections = [np.random.rand(*shape) + 0.1 for shape in out_shapes]
     initial_grads = {k: np.random.normal(0, 0.01, size=location[k].shape) for k in grad_req}
-    args_grad = {k: nd.array(v, ctx=ctx, dtype=dtype) for k, v in initial_grads.items()}
+    args_grad = _sparse_zeros_where(grad_stype_dict, {k: nd.array(v, ctx=ctx, dtype=dtype)
+                                                      for k, v in initial_grads.items()})
+    for name, grad in args_grad.items():
+        if grad.stype != "default":     # starts at zero (MXNet's "uninitialized sparse ndarray")
+            initial_grads[name] = np.zeros(grad.shape)
     executor = sym.bind(ctx, args=location, args_grad=args_grad, grad_req=grad_req, aux_states=aux_states)
 
     outputs = executor.forward(is_train=True)
@@ -214,13 +232,13 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     aux_states = _parse_aux_states(sym, aux_states, ctx, dtype)
     if isinstance(expected, (list, tuple)):
         expected = dict(zip(sym.list_arguments(), expected))
-    if grad_stypes and any(v not in (None, "default") for v in grad_stypes.values()):
-        from .data import SPARSE_UNSUPPORTED
-        from ..base import MXNetError
-        raise MXNetError(SPARSE_UNSUPPORTED % sorted(set(grad_stypes.values())))
     initial = {k: np.random.normal(size=np.shape(expected[k])) for k in sorted(expected)}
     args_grad = {k: nd.array(v, ctx=ctx, dtype=np.asarray(expected[k]).dtype if isinstance(dtype, str) else dtype)
                  for k, v in initial.items()}
+    args_grad = _sparse_zeros_where(grad_stypes, args_grad)
+    for name, grad in args_grad.items():
+        if grad.stype != "default":     # a sparse gradient array starts empty (MXNet's create_sparse_array)
+            initial[name] = np.zeros(grad.shape)
     if isinstance(grad_req, str):
         grad_req = {k: grad_req for k in sym.list_arguments()}
     elif isinstance(grad_req, (list, tuple)):
