@@ -394,7 +394,11 @@ def test_module_steps_match_mxnet(values, with_store, tmp_path):
     args, _ = module.get_params()
     states = os.path.join(str(tmp_path), "states")
     module.save_optimizer_states(states)        # the store's optimizer's, with a KVStore object
-    assert os.path.getsize(states) > 0
+    module.load_optimizer_states(states)        # a store keeps its states by name: they load back
+    again = os.path.join(str(tmp_path), "again")
+    module.save_optimizer_states(again)
+    with open(states, "rb") as first, open(again, "rb") as second:
+        assert first.read() == second.read()
     prefix = "modkv" if with_store else "mod"
     tu.assert_almost_equal(args["weight"], values[prefix + "_w"], rtol=1e-5, atol=1e-6)
     tu.assert_almost_equal(args["bias"], values[prefix + "_b"], rtol=1e-5, atol=1e-6)

@@ -54,7 +54,8 @@ class _Unpickler(pickle.Unpickler):
 
 def loads(data, source="optimizer states"):
     """`(states, optimizer or None)` from the bytes `Updater.get_states` wrote, checked for shape: states a dict
-    of int -> state, arrays numeric."""
+    of index -> state (an int, or a str: a KVStore updating with string keys keeps its states by name), arrays
+    numeric."""
     try:
         loaded = _Unpickler(io.BytesIO(data)).load()
     except OptimizerStatesError as err:
@@ -73,8 +74,9 @@ def loads(data, source="optimizer states"):
         raise OptimizerStatesError("Cannot load %s: expected a dict of states by index, got a %s"
                                    % (source, type(loaded).__name__))
     for index, state in loaded.items():
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise OptimizerStatesError("Cannot load %s: the state index %r is not an integer" % (source, index))
+        if not isinstance(index, (int, str)) or isinstance(index, bool):
+            raise OptimizerStatesError("Cannot load %s: the state index %r is neither an integer nor a name"
+                                       % (source, index))
         _check_state(state, index, source)
     return loaded, optimizer
 
@@ -84,10 +86,10 @@ def _check_state(state, index, source, depth=0):
         return
     if isinstance(state, (tuple, list)):
         if depth > 8:       # the deepest state written is (weight32, (mean, var)); deeper is corrupted
-            raise OptimizerStatesError("Cannot load %s: the state of index %d is nested too deeply" % (source, index))
+            raise OptimizerStatesError("Cannot load %s: the state of index %r is nested too deeply" % (source, index))
         for part in state:
             _check_state(part, index, source, depth + 1)
         return
     if not isinstance(state, np.ndarray) or state.dtype.kind not in "biuf":
-        raise OptimizerStatesError("Cannot load %s: the state of index %d holds a %s, not a numeric array"
+        raise OptimizerStatesError("Cannot load %s: the state of index %r holds a %s, not a numeric array"
                                    % (source, index, getattr(state, "dtype", type(state).__name__)))
