@@ -134,6 +134,39 @@ for name in ("abs", "sign", "sqrt", "square", "relu", "sin", "tanh", "negative",
     value = np.abs(A) / 3 if name in ("sqrt", "log1p", "arcsin", "arctanh", "log") else A
     CASES.append(("%s_csr" % name, "S.%s(x0)" % name, [("csr", value)]))
 
+# issue 22 conformance (MXNet's own test_sparse_ndarray.py): scalar comparisons keep the sparse storage type when
+# op(0, scalar) is 0; take(csr) along axis 0; contrib.getnnz; FullyConnected's (num_hidden, 1) bias
+for tag, stype, value in (("csr", "csr", A), ("rsp", "row_sparse", R)):
+    for op_tag, op in (("eq", "=="), ("ne", "!="), ("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        for scalar in (0, 1, -0.5):
+            CASES.append(("cmp_%s_%s_%s" % (tag, op_tag, scalar), "x0 %s %r" % (op, scalar), [(stype, value)]))
+    CASES.append(("cmp_%s_scalar_gt_x" % tag, "0 > x0", [(stype, value)]))
+    CASES.append(("cmp_%s_scalar_eq_x" % tag, "1 == x0", [(stype, value)]))
+TAKE_IDX = "nd.array([0, 5, 2, 2, -1, 9, -8])"
+for mode in ("clip", "wrap"):
+    CASES.append(("take_csr_%s" % mode, "nd.take(x0, %s, mode=%r)" % (TAKE_IDX, mode), [("csr", A)]))
+CASES.append(("take_csr_int32", "nd.take(x0, nd.array([3, 0, 3]), mode='clip')",
+              [("csr", np.round(A * 3).astype(np.int32))]))
+CASES.append(("take_csr_empty", "nd.take(x0, nd.array([1, 4]), mode='clip')", [("csr", EMPTY)]))
+CASES.append(("take_csr_raise", "nd.take(x0, nd.array([1, 4]), mode='raise')", [("csr", A)]))
+CASES.append(("take_csr_axis1", "nd.take(x0, nd.array([1, 4]), axis=1, mode='clip')", [("csr", A)]))
+for axis in (None, 1, 0):
+    CASES.append(("getnnz_csr_%s" % axis, "nd.contrib.getnnz(x0, axis=%r)" % axis, [("csr", A)]))
+CASES.append(("getnnz_csr_empty", "nd.contrib.getnnz(x0, axis=1)", [("csr", EMPTY)]))
+for op in ("_maximum", "_minimum", "_hypot"):
+    for tag, pair in (("rr", [("row_sparse", R), ("row_sparse", R2)]), ("cc", [("csr", A), ("csr", A2)]),
+                      ("rd", [("row_sparse", R), ("default", D)]), ("cr", [("csr", A), ("row_sparse", R)])):
+        CASES.append(("%s_%s" % (op[1:], tag), "nd._internal.%s(x0, x1)" % op, pair))
+for tag, pair in (("rr", [("row_sparse", R), ("row_sparse", R2)]), ("rd", [("row_sparse", R), ("default", FULL)]),
+                  ("rc", [("row_sparse", R), ("csr", A)]), ("cc", [("csr", A), ("csr", A2)]),
+                  ("dd", [("default", D), ("default", FULL)])):
+    CASES.append(("scatter_div_%s" % tag, "nd._internal._scatter_elemwise_div(x0, x1)", pair))
+for op in ("plus", "minus"):
+    for tag, pair in (("rsp", [("row_sparse", R)]), ("csr", [("csr", A)]), ("dense", [("default", D)])):
+        CASES.append(("scatter_%s_%s" % (op, tag), "nd._internal._scatter_%s_scalar(x0, scalar=2.5)" % op, pair))
+CASES.append(("fc_bias_column", "nd.FullyConnected(x0, x1, x2, num_hidden=3)", [("default", D), ("default", B_NK),
+                                                                                ("default", COL[:3].copy())]))
+
 
 def make(stype, value):
     dense = mx.nd.array(value, dtype=value.dtype)

@@ -34,7 +34,14 @@ def stored_keys(indices, indptr, ncols):
     return np.sort(rows * ncols + indices[:indptr[-1]])     # MXNet's csr - csr may leave spare slots at the end
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+# recorded MXNet behaviour that another area still has to provide (strict: the mark fails once it is fixed)
+OWNED_ELSEWHERE = {"fc_bias_column": "ops/nn.py: FullyConnected accepts a (num_hidden, 1) bias in MXNet"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(reason=OWNED_ELSEWHERE[c["name"]],
+                                                                          strict=True))
+                                  if c["name"] in OWNED_ELSEWHERE else c for c in CASES],
+                         ids=[c["name"] for c in CASES])
 def test_matches_mxnet(case):
     name = case["name"]
     env = {"nd": mx.nd, "S": S}
@@ -223,6 +230,11 @@ def test_fully_connected_on_csr():
     np.testing.assert_allclose(out.asnumpy(), a @ w.T + b, rtol=1e-5)
     out = mx.nd.FullyConnected(make("csr", a), mx.nd.array(w), num_hidden=5, no_bias=True)
     np.testing.assert_allclose(out.asnumpy(), a @ w.T, rtol=1e-5)
+    # a (num_hidden, 1) bias is accepted too (MXNet's shape rule; case fc_bias_column records it for dense data)
+    out = S.FullyConnected(make("csr", a), mx.nd.array(w), mx.nd.array(b.reshape(5, 1)), num_hidden=5)
+    np.testing.assert_allclose(out.asnumpy(), a @ w.T + b, rtol=1e-5)
+    with pytest.raises(MXNetError, match="bias shape"):
+        S.FullyConnected(make("csr", a), mx.nd.array(w), mx.nd.array(b[:4]), num_hidden=5)
 
 
 def test_fallback_warns_like_mxnet():
@@ -298,3 +310,120 @@ def test_broadcast_and_scalar_ops_against_numpy(m, n, density, seed, scalar):
                                  (x + scalar, a + np.float32(scalar), "default")):
             assert out.stype == stype
             np.testing.assert_allclose(out.asnumpy(), want, rtol=1e-6)
+
+
+# -- scalar comparisons, take(csr), contrib.getnnz (dataflow/ndarray/sparse/more_ops.py) ------------------------------
+
+COMPARISONS = {"==": np.equal, "!=": np.not_equal, ">": np.greater, ">=": np.greater_equal, "<": np.less,
+               "<=": np.less_equal}
+
+
+@settings(deadline=None)
+@given(m=DIMS, n=DIMS, density=DENSITIES, seed=st.integers(0, 2 ** 16), stype=st.sampled_from(["csr", "row_sparse"]),
+       op=st.sampled_from(sorted(COMPARISONS)), scalar=st.sampled_from([0, 1, -0.5, 2.0]), swapped=st.booleans())
+def test_scalar_comparisons_against_numpy(m, n, density, seed, stype, op, scalar, swapped):
+    """Sparse stays sparse exactly when comparing 0 with the scalar is false (MXNet's rule, cases cmp_* above)."""
+    a = random_sparse(seed, (m, n), density, rowwise=stype == "row_sparse")
+    x = make(stype, a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = eval("s %s x" % op if swapped else "x %s s" % op, {"x": x, "s": scalar})
+    expected = COMPARISONS[op](scalar, a) if swapped else COMPARISONS[op](a, scalar)
+    zero_result = COMPARISONS[op](scalar, 0) if swapped else COMPARISONS[op](0, scalar)
+    assert out.stype == ("default" if zero_result else stype)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.asnumpy(), expected.astype(np.float32))
+    if out.stype != "default":
+        out.check_format()
+    np.testing.assert_array_equal(x.asnumpy(), a)       # not in place
+
+
+@settings(deadline=None)
+@given(m=DIMS, n=DIMS, density=DENSITIES, seed=st.integers(0, 2 ** 16), mode=st.sampled_from(["clip", "wrap"]),
+       count=st.integers(0, 12), dtype=st.sampled_from(["float32", "int32", "float64"]))
+def test_take_csr_rows_against_numpy(m, n, density, seed, mode, count, dtype):
+    a = random_sparse(seed, (m, n), density).astype(dtype)
+    rows = np.random.RandomState(seed + 1).randint(-2 * m, 2 * m + 1, size=count)
+    out = mx.nd.take(make("csr", a), mx.nd.array(rows), mode=mode)
+    assert out.stype == "csr" and out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out.asnumpy(), np.take(a, rows, axis=0, mode=mode))
+    out.check_format()
+    assert out.indptr[0].asscalar() == 0
+
+
+def test_take_csr_other_forms_are_dense():
+    a = random_sparse(3, (5, 4), 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_column = mx.nd.take(make("csr", a), mx.nd.array([3, 0]), axis=1)
+        raising = mx.nd.take(make("csr", a), mx.nd.array([4, 1]), mode="raise")
+    assert by_column.stype == raising.stype == "default"
+    np.testing.assert_array_equal(by_column.asnumpy(), a[:, [3, 0]])
+    np.testing.assert_array_equal(raising.asnumpy(), a[[4, 1]])
+
+
+@settings(deadline=None)
+@given(m=DIMS, n=DIMS, density=DENSITIES, seed=st.integers(0, 2 ** 16))
+def test_getnnz_against_scipy(m, n, density, seed):
+    a = random_sparse(seed, (m, n), density)
+    csr, sp = make("csr", a), spsp.csr_matrix(a)
+    whole, per_row = mx.nd.contrib.getnnz(csr), mx.nd.contrib.getnnz(csr, axis=1)
+    assert whole.dtype == per_row.dtype == np.int64 and whole.shape == (1,)
+    np.testing.assert_array_equal(whole.asnumpy(), [sp.getnnz()])
+    np.testing.assert_array_equal(per_row.asnumpy(), sp.getnnz(axis=1))
+
+
+def test_getnnz_and_retain_errors():
+    with pytest.raises(MXNetError, match="axis = 0"):
+        mx.nd.contrib.getnnz(make("csr", np.eye(3, dtype=np.float32)), axis=0)
+    with pytest.raises(MXNetError, match="CSRNDArray"):
+        mx.nd.contrib.getnnz(mx.nd.ones((2, 2)))
+    # MXNet's _sparse_retain has no parameters: an unknown keyword is ignored, a dense input is the error
+    rsp = make("row_sparse", np.arange(6, dtype=np.float32).reshape(3, 2))
+    kept = S.retain(rsp, mx.nd.array([2]), invalid_arg="garbage_value")
+    np.testing.assert_array_equal(kept.asnumpy(), [[0, 0], [0, 0], [4, 5]])
+    with pytest.raises(MXNetError):
+        S.retain(mx.nd.ones((2, 2)), mx.nd.array([0]), invalid_arg="garbage_value")
+    with pytest.raises(MXNetError, match="indices"):
+        S.retain(rsp)
+
+
+@settings(deadline=None)
+@given(m=DIMS, n=DIMS, d1=DENSITIES, d2=DENSITIES, seed=st.integers(0, 2 ** 16),
+       stype=st.sampled_from(["csr", "row_sparse"]), op=st.sampled_from(["maximum", "minimum", "hypot"]))
+def test_maximum_minimum_hypot_against_numpy(m, n, d1, d2, seed, stype, op):
+    rowwise = stype == "row_sparse"
+    a, b = random_sparse(seed, (m, n), d1, rowwise), random_sparse(seed + 1, (m, n), d2, rowwise)
+    # MXNet's elementwise _maximum (mx.nd.maximum of two arrays is broadcast_maximum, dense for sparse inputs)
+    out = getattr(mx.nd._internal, "_" + op)(make(stype, a), make(stype, b))
+    expected = getattr(np, op)(a, b)
+    assert out.stype == stype
+    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-6)
+    out.check_format()
+    if stype == "csr":      # MXNet stores only the nonzero results of csr o csr
+        assert out.data.shape[0] == np.count_nonzero(expected)
+    else:                   # and every row either row_sparse stores
+        np.testing.assert_array_equal(out.indices.asnumpy(), np.flatnonzero(a.any(axis=1) | b.any(axis=1)))
+
+
+@settings(deadline=None)
+@given(m=DIMS, n=DIMS, density=DENSITIES, seed=st.integers(0, 2 ** 16), rhs_stype=st.sampled_from(
+       ["row_sparse", "default", "csr"]), scalar=st.sampled_from([2.5, -1.0, 0.0]))
+def test_scatter_ops_touch_stored_values_only(m, n, density, seed, rhs_stype, scalar):
+    a = random_sparse(seed, (m, n), density, rowwise=True)
+    b = np.random.RandomState(seed + 1).uniform(0.5, 2, (m, n)).astype(np.float32)
+    rsp, rows = make("row_sparse", a), np.flatnonzero(a.any(axis=1))
+    out = mx.nd._internal._scatter_elemwise_div(rsp, make(rhs_stype, b))
+    expected = np.zeros_like(a)
+    expected[rows] = a[rows] / b[rows]
+    assert out.stype == "row_sparse"
+    np.testing.assert_array_equal(out.indices.asnumpy(), rows)
+    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-6)
+    for stype in ("row_sparse", "csr"):
+        x = make(stype, a)
+        stored = x.asnumpy() != 0 if stype == "csr" else np.isin(np.arange(m), rows)[:, None] & np.ones((1, n), bool)
+        plus = mx.nd._internal._scatter_plus_scalar(x, scalar=scalar)
+        minus = mx.nd._internal._scatter_minus_scalar(x, scalar=scalar)
+        assert plus.stype == minus.stype == stype
+        np.testing.assert_allclose(plus.asnumpy(), np.where(stored, a + scalar, 0), rtol=1e-6)
+        np.testing.assert_allclose(minus.asnumpy(), np.where(stored, a - scalar, 0), rtol=1e-6)

@@ -7,7 +7,8 @@ sparse work is synchronous. The output storage types are MXNet's (recorded in te
   dot        csr x dense = dense; csr.T x dense = row_sparse; csr x row_sparse = dense; csr.T x row_sparse =
              row_sparse; dense x csr (or csr.T) = csr (every row stores every column a csr row reaches);
              row_sparse x dense, dense x row_sparse = dense; `forward_stype` converts the result.
-  add/sub    rsp +- rsp = rsp (the union of rows, kept where values cancel); csr +- csr = csr; with dense = dense.
+  add/sub    rsp +- rsp = rsp (the union of rows, kept where values cancel); csr +- csr = csr (MXNet stores only
+             the entries whose result is not zero, for every csr o csr); with dense = dense.
   mul        rsp * rsp = rsp (the union of rows, as MXNet), csr * csr = csr (the intersection); rsp * dense =
              rsp; csr * dense = csr (also broadcast from (m, 1) / (1, n)); div: csr / broadcast dense = csr, else
              dense (broadcast_div of a same-shape csr and dense is MXNet's error).
@@ -15,10 +16,11 @@ sparse work is synchronous. The output storage types are MXNet's (recorded in te
   reductions sum/mean/norm = dense; `_square_sum(rsp, axis=1, keepdims=True)` = row_sparse, other axes dense.
   unary      the zero-preserving ops (ZERO_PRESERVING) keep the storage type; the others give dense.
   others     retain (rsp), slice (csr), clip (0 inside [a_min, a_max]), zeros_like, add_n of rsp, cast_storage.
-Anything else computes densely (`_dense_fallback`), as MXNet's storage fallback does. The plain `mx.nd.<op>` front
-ends reach these functions through `fallback.implements` when an input is sparse (`_serve`, at the end). Under
-`autograd.record()` every op goes to its front end's dense fallback instead, which records it (`_recorded`): the
-sparse kernels have no gradients yet, and an unrecorded result would silently lose its inputs' gradients.
+More ops are in sparse/more_ops.py. Anything else computes densely (`_dense_fallback`), as MXNet's storage
+fallback does. The plain `mx.nd.<op>` front ends reach these functions through `fallback.implements` when an input
+is sparse (`_serve`, at the end). Under `autograd.record()` every op goes to its front end's dense fallback
+instead, which records it (`_recorded`): the sparse kernels have no gradients yet, and an unrecorded result would
+silently lose its inputs' gradients.
 """
 import builtins
 import functools
@@ -199,7 +201,8 @@ def _dot(lhs, rhs, ta, tb):
 # -- elementwise binary ------------------------------------------------------------------------------------------------
 
 _OPERATORS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
-_NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+_NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "maximum": np.maximum,
+          "minimum": np.minimum, "hypot": np.hypot}
 _DENSE_NAMES = {"add": "elemwise_add", "sub": "elemwise_sub", "mul": "elemwise_mul", "div": "elemwise_div"}
 _BROADCAST_NAMES = {"add": "broadcast_add", "sub": "broadcast_sub", "mul": "broadcast_mul", "div": "broadcast_div"}
 
@@ -210,8 +213,9 @@ def _apply(kind, a, b, dtype):
 
 
 def _merged(kind, lhs, rhs):
-    """rsp o rsp or csr o csr of one shape, storing the union of the entries (csr * csr: their intersection; MXNet's
-    rsp * rsp keeps the union, zero rows included)."""
+    """rsp o rsp or csr o csr of one shape. rsp: the union of the rows, zero rows included (as MXNet). csr: the
+    entries of either whose result is not zero (as MXNet, which drops them; csr * csr only visits the
+    intersection)."""
     a, ai, ap = _parts(lhs)
     b, bi, bp = _parts(rhs)
     csr = lhs.stype == "csr"
@@ -223,6 +227,9 @@ def _merged(kind, lhs, rhs):
     values = _apply(kind, kernels.gather_or_zero(a, pa), kernels.gather_or_zero(b.astype(a.dtype, copy=False), pb),
                     a.dtype)
     if csr:
+        nonzero = values != 0
+        if not nonzero.all():
+            keys, values = keys[nonzero], values[nonzero]
         return _csr(*kernels.csr_from_keys(keys, values, lhs.shape), lhs.shape, _ctx(lhs))
     return _rsp(values, keys, lhs.shape, _ctx(lhs))
 
@@ -394,12 +401,14 @@ def square_sum(data, axis=None, keepdims=False, exclude=False):
 
 # -- structure ---------------------------------------------------------------------------------------------------------
 
-def retain(data, indices):
+def retain(data, indices=None, **_ignored):
     """The rows `indices` of the row_sparse `data`, as row_sparse storing exactly those rows (zero where data
-    stores none, as MXNet's `_sparse_retain`)."""
+    stores none, as MXNet's `_sparse_retain`). Other keywords are ignored, as by MXNet's ops without parameters."""
     if not _is_sparse(data, "row_sparse"):
         raise MXNetError("retain: data must be a RowSparseNDArray, got %s"
                          % getattr(data, "stype", type(data).__name__))
+    if indices is None:
+        raise MXNetError("retain: the input 'indices' is missing")
     values, rows, _ = _parts(data)
     wanted = np.unique(_host(indices).astype(np.int64).reshape(-1))
     if len(wanted) and (wanted[0] < 0 or wanted[-1] >= data.shape[0]):
@@ -486,9 +495,10 @@ def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flat
     out = _csr_dot(values, indices, indptr, np.ascontiguousarray(_host(weight).T).astype(values.dtype))
     if not no_bias and bias is not None:
         b = _host(bias)
-        if b.shape != (weight.shape[0],):
-            raise MXNetError("FullyConnected: bias shape %s, expected (%d,)" % (b.shape, weight.shape[0]))
-        out += b.astype(out.dtype)
+        if b.shape not in ((weight.shape[0],), (weight.shape[0], 1)):      # MXNet accepts both
+            raise MXNetError("FullyConnected: bias shape %s, expected (%d,) or (%d, 1)"
+                             % (b.shape, weight.shape[0], weight.shape[0]))
+        out += b.reshape(-1).astype(out.dtype)
     return _dense(out, data)
 
 
@@ -551,6 +561,8 @@ def install_front_ends(nd):
     nd.cast_storage = cast_storage
     nd._internal._square_sum = square_sum
     nd._internal._sparse_retain = retain
+    from .sparse import more_ops
+    more_ops.install_front_ends(nd)
 
 
 _serve(("dot",), dot, ("transpose_a", "transpose_b", "forward_stype"))

@@ -293,3 +293,14 @@ def csr_slice(data, indices, indptr, begin, end):
     new_indptr = np.zeros(end[0] - begin[0] + 1, INDEX)
     np.cumsum(counts, out=new_indptr[1:])
     return data[keep].copy(), (indices[keep] - begin[1]).astype(INDEX), new_indptr
+
+
+def csr_take_rows(data, indices, indptr, rows):
+    """The csr rows `rows` (valid row numbers, repeats allowed) of a csr matrix, in that order: (data, indices,
+    indptr) of the result."""
+    starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+    out_indptr = np.zeros(len(rows) + 1, INDEX)
+    np.cumsum(lengths, out=out_indptr[1:])
+    # entry j of the result comes from starts[r] + (j - out_indptr[r]) for the row r it falls in
+    positions = np.repeat(starts - out_indptr[:-1], lengths) + np.arange(out_indptr[-1], dtype=INDEX)
+    return data[positions], indices[positions], out_indptr

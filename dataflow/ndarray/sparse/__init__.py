@@ -16,7 +16,8 @@ else MXNet's storage fallback (fallback.py: dense copies and a `StorageFallbackW
 
 Files: arrays.py (the classes, `_csr`, `_rsp`), formats.py (dense <-> sparse, `check_format`, csr row slices),
 construct.py (`csr_matrix`, `row_sparse_array`, `zeros`, `empty`, `array`), fallback.py; `nd.save`/`nd.load`
-of sparse arrays are in serialization.py, the sparse ops in sparse_ops.py.
+of sparse arrays are in serialization.py, the sparse ops in sparse_ops.py and more_ops.py (scalar comparisons,
+_maximum/_minimum/_hypot, take of csr rows, the _scatter_* ops, contrib.getnnz).
 """
 from ...context import Context  # noqa: F401 - as MXNet's module holds them
 from ..ndarray import NDArray  # noqa: F401
@@ -30,5 +31,6 @@ __all__ = ["BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray", "array", "csr_
 # the sparse ops, as MXNet's mx.nd.sparse holds them (last: sparse_ops imports the modules above)
 from .. import sparse_ops as _sparse_ops  # noqa: E402
 from ..sparse_ops import *  # noqa: F401,F403,E402
+from . import more_ops as _more_ops  # noqa: E402,F401 - registers its sparse kernels with the front ends
 
 __all__ += _sparse_ops.__all__
