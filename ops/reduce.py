@@ -301,3 +301,49 @@ def _backward_topk_type(p, in_types, out_types):
 register(OpDef("_backward_topk", arguments=("out_grad", "indices", "data"), params=dict(axis=_SORT_AXIS),
                infer_shape=_backward_topk_shape, infer_type=_backward_topk_type, cpu=cpu.backward_topk,
                doc="The gradient of topk's and sort's values: the head gradient scattered back to the data."))
+
+# ---------------------------------------------------------------------------------------------------------------
+# _np_cumsum (numpy mode's `np.cumsum`): axis None works on the flattened data; without `dtype` the data's dtype is
+# kept (int32 stays int32, unlike NumPy) and bool data sums as int64 (both checked on MXNet 1.9.1).
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _cumsum_shape(p, in_shapes, out_shapes):
+    data = in_shapes[0]
+    if data is None:
+        return list(in_shapes), list(out_shapes)
+    if p.axis is None:
+        return [data], [(size(data),)]
+    one_axis(p.axis, data, "_np_cumsum")
+    return [data], [merge(data, out_shapes[0])]
+
+
+def _cumsum_type(p, in_types, out_types):
+    data = in_types[0]
+    if p.dtype is not None:
+        return [data], [p.dtype]
+    if data is None:
+        return list(in_types), list(out_types)
+    return [data], [np.dtype(np.int64) if np.dtype(data).kind == "b" else data]
+
+
+def _cumsum_grad(p, ins, outs, dys):
+    return [apply("_backward_np_cumsum", dys[0], ins[0], axis=p.axis)]
+
+
+_CUMSUM_AXIS = OptInt(None, "Axis along which the cumulative sum is computed; None: the flattened data.")
+register(OpDef("_np_cumsum", params=dict(axis=_CUMSUM_AXIS,
+                                         dtype=DType(None, "The dtype of the output and of the accumulator.")),
+               infer_shape=_cumsum_shape, infer_type=_cumsum_type, cpu=cpu.np_cumsum, gradient=_cumsum_grad,
+               doc="The cumulative sum of the elements along an axis."))
+
+
+def _backward_cumsum_type(p, in_types, out_types):
+    data = in_types[1] if in_types[1] is not None else out_types[0]
+    return [in_types[0], data], [data]
+
+
+register(OpDef("_backward_np_cumsum", arguments=("out_grad", "data"), params=dict(axis=_CUMSUM_AXIS),
+               infer_shape=lambda p, ins, outs: ([ins[0], merge(ins[1], outs[0])], [merge(ins[1], outs[0])]),
+               infer_type=_backward_cumsum_type, cpu=cpu.backward_np_cumsum,
+               doc="The gradient of _np_cumsum: the head gradient's reversed cumulative sum along the axis."))

@@ -524,5 +524,5 @@ def _load_ops():
         from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
         from . import contrib_ops, contrib_indexing, control_flow, resize, transformer  # noqa: F401
-        from . import rnn, fold  # noqa: F401
+        from . import rnn, fold, decompositions  # noqa: F401
         from . import boxes, detection, image  # noqa: F401

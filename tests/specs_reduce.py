@@ -131,4 +131,29 @@ SPECS = [
            shapes=(Shp({"axis": 0}, ((2, 3),), ((2, 3),)), Shp({"axis": None}, ((2, 3),), ((6,),)))),
 ]
 
-EXEMPT = {"_backward_topk": "internal to topk's and sort's gradients; checked through them in tests/test_gradients.py"}
+
+
+def _cumsum_reference(p, x):
+    """Each output element as the sum of its lane's prefix (np.sum of a slice), in the output's dtype."""
+    dtype = p.dtype if p.dtype is not None else (np.dtype(np.int64) if x.dtype.kind == "b" else x.dtype)
+    lanes = x.reshape(-1) if p.axis is None else np.moveaxis(x, p.axis, -1)
+    out = np.stack([np.sum(lanes[..., :i + 1], axis=-1, dtype=dtype) for i in range(lanes.shape[-1])], axis=-1)
+    return out.astype(dtype) if p.axis is None else np.moveaxis(out, -1, p.axis).astype(dtype)
+
+
+def cumsum_sample(draw, dtype):
+    shape = draw(SHAPES)
+    attrs = {"axis": _axis_or_none(draw, len(shape))}
+    if np.dtype(dtype) != np.float64 and draw(st.booleans()):      # float64: the gradient check's, kept
+        attrs["dtype"] = draw(st.sampled_from(("float32", "float64", "int32", "int64")))
+    values = draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    return attrs, [(values > 0 if dtype == "bool" else values).astype(dtype)]
+
+
+SPECS.append(OpSpec("_np_cumsum", _cumsum_reference, cumsum_sample, dtypes=("float32", "float64", "int32", "int64",
+                                                                            "bool"), grad=True,
+                    errors=(Err({"axis": 2}, ((2, 4),), match="axis 2"),),
+                    shapes=(Shp({}, ((2, 3),), ((6,),)), Shp({"axis": -1}, ((2, 3),), ((2, 3),)))))
+
+EXEMPT = {"_backward_topk": "internal to topk's and sort's gradients; checked through them in tests/test_gradients.py",
+          "_backward_np_cumsum": "internal to _np_cumsum's gradient; checked through it (grad=True)"}

@@ -418,10 +418,10 @@ class HybridBlock(Block):
             if not arrays:
                 raise ValueError("All args are None and we do not support such a case. Received args=%s" % flat)
             names = iter(["data"] if len(arrays) == 1 else ["data%d" % i for i in range(len(arrays))])
-            flat_inputs = [None if a is None else sym_module.var(next(names)) for a in flat]
+            flat_inputs = as_np_if_active([None if a is None else sym_module.var(next(names)) for a in flat])
             inputs = [i for i in flat_inputs if i is not None]
             with self.name_scope():
-                params = {k: p.var() for k, p in self._reg_params.items()}
+                params = {k: as_np_if_active(p.var()) for k, p in self._reg_params.items()}
                 out = self.hybrid_forward(sym_module, *_nesting.regroup(flat_inputs, in_format), **params)
             outs, out_format = _nesting.flatten(out, "output")
             # a head returned twice or an input returned as it is: the compiled graph copies it (bind_outputs)
@@ -479,7 +479,7 @@ class HybridBlock(Block):
                 raise ValueError("In HybridBlock, we do not support mixed NDArrays and Symbols types for the input. "
                                  "Please check the type of the args.")
             with self.name_scope():
-                params = {key: p.var() for key, p in self._reg_params.items()}
+                params = {key: as_np_if_active(p.var()) for key, p in self._reg_params.items()}
                 return self.hybrid_forward(sym_module, x, *args, **params)
         if not arrays:
             raise TypeError("%s: expected an NDArray or a Symbol input, got %s" % (self.name, type(x).__name__))

@@ -24,3 +24,4 @@ from .sparse_ops import install_front_ends as _install_sparse_front_ends  # noqa
 _install_sparse_front_ends(_self)
 _frontend.add_fluent_methods(NDArray, _self)
 _frontend.add_binary_helpers(_self, _invoke, lambda x: isinstance(x, NDArray), broadcast=True)
+from .._np_namespaces import ndarray_getattr as __getattr__  # noqa: E402,F401 - mx.nd.np/npx, on first use

@@ -16,7 +16,8 @@ A sparse record (stype 1 = row_sparse, 2 = csr) is, after the stype, the storage
 shape of the values), the shape, the context and dtype, then per aux array (row_sparse: indices; csr: indptr,
 indices) i32 dtype code + its shape, then the raw values and the raw aux arrays in that order.
 
-The reader also accepts V3 records (magic 0xF993FACA, written by MXNet in numpy-shape mode; same layout), V1
+While NumPy shape semantics is on (`npx.set_np()`), records are written as MXNet writes them then: V3 (magic
+0xF993FACA, the same layout; MXNet 1.9.1 refuses V2 files in numpy mode). The reader also accepts V3 records, V1
 records (magic 0xF993FAC8, no stype) and the oldest records, which have no magic at all: the first u32 is ndim and
 the dims are u32. An ndim of 0 means a 0-d array holding one element (MXNet 1.9.1 writes 0-d arrays that way, but its
 own V2 reader cannot read them back; its V1/legacy readers can). Arrays are always loaded on cpu(0), as MXNet does
@@ -37,7 +38,7 @@ import numpy as np
 from ops.errors import MXNetError
 
 from ..context import Context
-from ..util import atomic_write
+from ..util import atomic_write, is_np_shape
 from .ndarray import NDArray
 
 __all__ = ["FormatError", "load", "load_frombuffer", "save"]
@@ -89,15 +90,16 @@ def save(fname, data):
     """
     if not isinstance(fname, (str, bytes, os.PathLike)):
         raise TypeError("save: fname must be a path (str or os.PathLike), got %s" % type(fname).__name__)
-    atomic_write(os.fsdecode(fname), _dumps(data))
+    atomic_write(os.fsdecode(fname), _dumps(data, is_np_shape()))
 
 
-def to_bytes(data):
-    """The bytes `save(fname, data)` writes (for saving several files together: `dataflow.util.write_files`)."""
-    return _dumps(data)
+def to_bytes(data, np_shape=None):
+    """The bytes `save(fname, data)` writes (for saving several files together: `dataflow.util.write_files`); V3
+    records when `np_shape` (None: when NumPy shape semantics is on)."""
+    return _dumps(data, is_np_shape() if np_shape is None else np_shape)
 
 
-def _dumps(data):
+def _dumps(data, np_shape=False):
     """The bytes of an NDArray file holding `data` (validated completely before anything is written)."""
     if isinstance(data, NDArray):
         arrays, keys = [data], None
@@ -124,10 +126,11 @@ def _dumps(data):
         except UnicodeEncodeError as exc:
             raise ValueError("save: key %r cannot be encoded as UTF-8 (%s)" % (key, exc.reason)) from None
 
+    magic = _V3_MAGIC if np_shape else _V2_MAGIC
     chunks = [struct.pack("<QQQ", _LIST_MAGIC, 0, len(arrays))]
     for i, arr in enumerate(arrays):
         where = "key %r" % keys[i] if keys is not None else "item %d" % i
-        chunks.append(_record(arr, where))
+        chunks.append(_record(arr, where, magic))
     chunks.append(struct.pack("<Q", len(encoded_keys)))
     for raw in encoded_keys:
         chunks.append(struct.pack("<Q", len(raw)))
@@ -135,7 +138,7 @@ def _dumps(data):
     return b"".join(chunks)
 
 
-def _record(arr, where):
+def _record(arr, where, magic=_V2_MAGIC):
     arr.wait_to_read()              # raises the error of a failed pending write; nothing is written then
     sparse = arr.stype != "default"     # a sparse array's storage is on the host (Note [sparse storage])
     data = arr._data if sparse or arr.context.device_type != "gpu" else arr.asnumpy()
@@ -144,15 +147,15 @@ def _record(arr, where):
         raise TypeError("save: %s has dtype %s, which MXNet's format cannot hold" % (where, data.dtype))
     ctx = arr.context
     if sparse:
-        return _sparse_record(arr, code, ctx)
-    header = struct.pack("<Iii%dq" % data.ndim, _V2_MAGIC, 0, data.ndim, *data.shape)
+        return _sparse_record(arr, code, ctx, magic)
+    header = struct.pack("<Iii%dq" % data.ndim, magic, 0, data.ndim, *data.shape)
     header += struct.pack("<iii", ctx.device_typeid, ctx.device_id, code)
     return header + _raw(data)
 
 
-def _sparse_record(arr, code, ctx):
+def _sparse_record(arr, code, ctx, magic):
     data, aux = arr._storage()
-    header = struct.pack("<Ii", _V2_MAGIC, _STYPE_CODES[arr.stype]) + _shape_bytes(data.shape)
+    header = struct.pack("<Ii", magic, _STYPE_CODES[arr.stype]) + _shape_bytes(data.shape)
     header += _shape_bytes(arr.shape) + struct.pack("<iii", ctx.device_typeid, ctx.device_id, code)
     for a in aux:
         header += struct.pack("<i", _CODE_OF[a.dtype]) + _shape_bytes(a.shape)

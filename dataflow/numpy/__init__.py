@@ -1,12 +1,24 @@
 """`mx.np`: MXNet's NumPy interface (`from dataflow import np`): `np.ndarray` with NumPy semantics and NumPy's
-functions, on dataflow's ops, engine and autograd (multiarray.py: the array; functions.py: the functions;
-random.py: `np.random`). Dtypes and constants are NumPy's own objects, as MXNet's are."""
+functions, on dataflow's ops, engine and autograd. multiarray.py: the array; functions.py: creation, the first
+ufuncs and reductions, shape functions; manipulation.py: split/stack/tile/flip/roll/pad/insert/diagonals;
+elementwise.py: the other ufuncs, tests, comparisons; reductions.py: std/var/average/any/all/cumsum/diff/quantile;
+contraction.py: dot/matmul/tensordot/einsum; sorting.py: sort/argsort/nonzero/unique/searchsorted; random.py:
+`np.random`; linalg.py: `np.linalg`; fallback.py: the functions MXNet also runs through NumPy on the host.
+Dtypes and constants are NumPy's own objects, as MXNet's are."""
 from numpy import (bool_, e, float16, float32, float64, inf, int8, int32, int64, nan, newaxis, pi,  # noqa: F401
                    uint8)
 
 from . import linalg, random  # noqa: F401
 from .functions import *  # noqa: F401, F403
 from .functions import abs, max, min, sum  # noqa: F401 - NumPy's names shadow the builtins here, on purpose
+from .manipulation import *  # noqa: F401, F403
+from .elementwise import *  # noqa: F401, F403
+from .elementwise import round  # noqa: F401 - NumPy's name shadows the builtin here, on purpose
+from .reductions import *  # noqa: F401, F403
+from .reductions import all, any  # noqa: F401 - NumPy's names shadow the builtins here, on purpose
+from .contraction import *  # noqa: F401, F403
+from .sorting import *  # noqa: F401, F403
+from .fallback import *  # noqa: F401, F403
 from .multiarray import ndarray  # noqa: F401
 
 bool = bool_  # noqa: A001 - MXNet's np.bool

@@ -1,7 +1,10 @@
-"""`mx.np`'s functions: array creation, ufuncs, reductions, shape functions, linear algebra, each mapped onto the
-registry's ops (or made on the host, for creation), returning mx.np.ndarray. Defaults follow MXNet's numpy mode:
-float32 where no dtype is given, even for Python ints (tests/fixtures/mxnet-1.9.1/numpy/dtypes.json).
+"""`mx.np`'s functions: array creation, the first ufuncs and reductions, and shape functions, each mapped onto the
+registry's ops (or made on the host, for creation), returning mx.np.ndarray (dot and matmul are in
+contraction.py). Defaults follow MXNet's numpy mode: float32 where no dtype is given, even for Python ints
+(tests/fixtures/mxnet-1.9.1/numpy/dtypes.json).
 """
+
+import builtins
 
 import numpy as onp
 
@@ -20,14 +23,14 @@ def _host(value, dtype, ctx):
 
 
 def array(object, dtype=None, ctx=None):  # noqa: A002 - NumPy's name
-    """An array copied from `object`: a list or scalar gives float32 unless `dtype` says otherwise, a NumPy or mx
-    array keeps its dtype (MXNet's rule)."""
+    """An array copied from `object`: a list or Python scalar gives float32 unless `dtype` says otherwise, a NumPy
+    array or scalar or an mx array keeps its dtype (MXNet's rule)."""
     if isinstance(object, NDArray):
         if dtype is None:
             dtype = object._data.dtype
         object = object.asnumpy()
     elif dtype is None:
-        dtype = object.dtype if isinstance(object, onp.ndarray) else _FLOAT
+        dtype = object.dtype if isinstance(object, (onp.ndarray, onp.generic)) else _FLOAT
     return _host(object, dtype, ctx)
 
 
@@ -89,6 +92,29 @@ def eye(N, M=None, k=0, dtype=None, ctx=None):  # noqa: N803 - NumPy's names
 
 def identity(n, dtype=None, ctx=None):
     return eye(n, dtype=dtype, ctx=ctx)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, ctx=None):
+    return _host(onp.logspace(start, stop, num, endpoint=endpoint, base=base, axis=axis), dtype or _FLOAT, ctx)
+
+
+def indices(dimensions, dtype=onp.int32, ctx=None):
+    """The index grid of `dimensions` (int32 by default, as MXNet's)."""
+    return _host(onp.indices(dimensions), dtype, ctx)
+
+
+def _window(make):
+    def window(M, dtype=None, ctx=None):  # noqa: N803 - NumPy's name
+        return _host(make(M), dtype or _FLOAT, ctx)
+    window.__doc__ = "NumPy's %s window of M points (float32 unless `dtype`)." % make.__name__
+    return window
+
+
+hanning, hamming, blackman = _window(onp.hanning), _window(onp.hamming), _window(onp.blackman)
+
+
+def copy(a):
+    return _array(a).copy()
 
 
 # -- element-wise ---------------------------------------------------------------------------------------------------
@@ -178,6 +204,8 @@ def broadcast_to(array, shape):
         raise ValueError("input operand of shape %s cannot be broadcast to %s" % (array.shape, shape))
     if array.shape == shape:
         return array
+    if 0 in shape:          # nothing to compute (the legacy op reads a 0 as an unknown size)
+        return _host(onp.zeros(shape), array.dtype, array.context)
     padded = reshape_to(array, (1,) * (len(shape) - array.ndim) + array.shape) if array.ndim < len(shape) else array
     return _np(_op("broadcast_to", padded, shape=shape or (1,)))
 
@@ -261,6 +289,12 @@ def concatenate(seq, axis=0, out=None):
         if a.shape[:axis] + a.shape[axis + 1:] != arrays[0].shape[:axis] + arrays[0].shape[axis + 1:]:
             raise ValueError("all the input array dimensions except for the concatenation axis must match "
                              "exactly, but the shapes are %s" % [a.shape for a in arrays])
+    shape = arrays[0].shape[:axis] + (builtins.sum(a.shape[axis] for a in arrays),) + arrays[0].shape[axis + 1:]
+    if 0 in shape:          # the legacy Concat takes no empty operand: nothing to compute
+        return _host(onp.zeros(shape), arrays[0].dtype, arrays[0].context)
+    arrays = [a for a in arrays if a.size]
+    if len(arrays) == 1:
+        return arrays[0].copy()
     return _np(_op("Concat", *arrays, dim=axis, num_args=len(arrays)))
 
 
@@ -273,38 +307,7 @@ def stack(arrays, axis=0, out=None):
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
 
 
-# -- linear algebra ---------------------------------------------------------------------------------------------------
-def dot(a, b, out=None):
-    """NumPy's dot: the product over `a`'s last axis and `b`'s first (1-D or 2-D `b`), a product for scalars."""
-    a, b = _array(a), _array(b)
-    if not a.shape or not b.shape:
-        return multiply(a, b)
-    if b.ndim > 2:
-        raise NotImplementedError("dot: a second operand of more than 2 dimensions is not supported")
-    if a.shape[-1] != b.shape[0]:
-        raise ValueError("shapes %s and %s not aligned: %d (dim %d) != %d (dim 0)"
-                         % (a.shape, b.shape, a.shape[-1], a.ndim - 1, b.shape[0]))
-    result = _np(_op("dot", a, b))
-    return reshape_to(result, a.shape[:-1] + b.shape[1:])
-
-
-def matmul(a, b, out=None):
-    """NumPy's matmul: dot for 1-D/2-D operands, a batched product over equal leading axes otherwise."""
-    a, b = _array(a), _array(b)
-    if not a.shape or not b.shape:
-        raise ValueError("matmul: Input operand does not have enough dimensions")
-    if a.ndim <= 2 and b.ndim <= 2:
-        return dot(a, b)
-    if a.shape[:-2] != b.shape[:-2] or a.ndim != b.ndim:
-        raise NotImplementedError("matmul: only operands with the same batch axes are supported, got %s and %s"
-                                  % (a.shape, b.shape))
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError("matmul: mismatch in its core dimension: %s and %s" % (a.shape, b.shape))
-    batch = a.shape[:-2]
-    a3, b3 = reshape_to(a, (-1,) + a.shape[-2:]), reshape_to(b, (-1,) + b.shape[-2:])
-    return reshape_to(_np(_op("batch_dot", a3, b3)), batch + (a.shape[-2], b.shape[-1]))
-
-
+# -- array properties --------------------------------------------------------------------------------------------------
 def shape(a):
     return _array(a).shape
 

@@ -23,6 +23,7 @@ from ..autograd.state import is_recording
 from ..ndarray import indexing as _indexing
 from ..ndarray.ndarray import _ARITHMETIC as _NDARRAY_OPERATORS
 from ..ndarray.ndarray import NDArray, _from_host, _invoke
+from ..symbol.symbol import Symbol
 
 _NUMERIC = (numbers.Number, onp.number, onp.bool_)
 
@@ -234,13 +235,17 @@ def _share(x, cls):
 
 
 def as_np(x):
-    """`x` as mx.np.ndarray (a legacy NDArray shares its storage; nested lists/tuples of them are mapped)."""
+    """`x` as mx.np.ndarray (a legacy NDArray shares its storage; nested lists/tuples of them are mapped). A
+    Symbol becomes a numpy-mode `_Symbol` (dataflow/symbol/numpy.py): a block traced in numpy mode sees those."""
     if type(x) is ndarray:
         return x
     if isinstance(x, NDArray):
         return _share(x, ndarray)
     if isinstance(x, (list, tuple)):
         return type(x)(as_np(a) for a in x)
+    if isinstance(x, Symbol):
+        from ..symbol.numpy import as_np_symbol
+        return as_np_symbol(x)
     return x
 
 

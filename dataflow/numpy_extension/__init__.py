@@ -1,45 +1,56 @@
 """`mx.npx`: MXNet's NumPy extensions (`from dataflow import npx`): the numpy-mode switches, the neural-network
-operators NumPy lacks (relu, sigmoid, softmax, log_softmax, one_hot, pick) on mx.np.ndarrays, and contexts."""
+operators NumPy lacks on mx.np.ndarrays, `reshape` with MXNet's special values, `save`/`load`, and contexts.
+
+The operators are the registry's (MXNet's npx functions are its legacy operators under new names with the same
+params: `dataflow/numpy/_op_names.py::NPX_OPS`), generated as the `mx.nd` front ends are; `mx.sym.npx`
+(dataflow/symbol/numpy_extension.py) is generated from the same table for hybridized blocks."""
 import numpy as onp
 
+from ops import registry as _registry
+
+from .. import frontend as _frontend
 from ..context import cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: F401
-from ..ndarray.ndarray import waitall  # noqa: F401
+from ..ndarray.ndarray import NDArray, _invoke, waitall  # noqa: F401
+from ..numpy._op_names import NPX_OPS as _NPX_OPS
 from ..numpy.functions import _array
-from ..numpy.multiarray import _np, _op, reshape_to
+from ..numpy.multiarray import _np, _op, as_np, reshape_to
 from ..util import (is_np_array, is_np_shape, np_array, np_shape, reset_np, set_np, set_np_shape,  # noqa: F401
                     use_np, use_np_array, use_np_shape)
+from .reshape import output_shape as _reshape_shape
+from .utils import load, save  # noqa: F401
 
 
-def _nn(op_name, x, **params):
-    """Op `op_name` on `x`, with a zero-dim `x` run as shape (1,) (Note [zero-dim arrays])."""
-    x = _array(x)
-    if not x.shape:
-        return reshape_to(_np(_op(op_name, reshape_to(x, (1,)), **params)), ())
-    return _np(_op(op_name, x, **params))
+def _invoke_np(opdef, name, args, kwargs):
+    """Run op `opdef` on arrays; outputs are mx.np.ndarrays. Zero-dim inputs run as shape (1,) and an output of
+    shape (1,) from them is viewed as () again (Note [zero-dim arrays] in numpy/multiarray.py)."""
+    if args and all(isinstance(a, NDArray) and not a.shape for a in args):
+        out = _np(_invoke(opdef, name, tuple(reshape_to(as_np(a), (1,)) for a in args), kwargs))
+        return reshape_to(out, ()) if isinstance(out, NDArray) and out.shape == (1,) else out
+    return _np(_invoke(opdef, name, args, kwargs))
 
 
-def relu(data):
-    """max(data, 0), element-wise."""
-    return _nn("relu", data)
+def _generate():
+    for npx_name, op_name in _NPX_OPS.items():
+        if _registry.exists(op_name):
+            globals()[npx_name] = _frontend.make_function(_registry.get(op_name), npx_name, _invoke_np, ("out",))
 
 
-def sigmoid(data):
-    """1 / (1 + exp(-data)), element-wise."""
-    return _nn("sigmoid", data)
+_generate()
 
 
-def softmax(data, axis=-1, length=None, temperature=None, use_length=False, dtype=None):
-    """exp(data) normalised along `axis`."""
-    if use_length or length is not None:
-        raise NotImplementedError("npx.softmax: length masking is not supported")
-    return _nn("softmax", data, axis=axis, **({} if temperature is None else {"temperature": temperature}))
+def reshape(a, newshape, reverse=False, order="C"):
+    """`a` with shape `newshape`, which may hold MXNet's special values -1 ... -6 (see numpy_extension/reshape.py).
 
-
-def log_softmax(data, axis=-1, length=None, temperature=None, use_length=False, dtype=None):
-    """log(softmax(data)) along `axis`."""
-    if use_length or length is not None:
-        raise NotImplementedError("npx.log_softmax: length masking is not supported")
-    return _nn("log_softmax", data, axis=axis, **({} if temperature is None else {"temperature": temperature}))
+    Examples
+    --------
+    >>> from dataflow import np, npx
+    >>> npx.reshape(np.ones((2, 3, 8)), (-2, -2, 2, -1)).shape
+    (2, 3, 2, 4)
+    """
+    if order != "C":
+        raise NotImplementedError("npx.reshape: only order='C' is supported")
+    a = _array(a)
+    return reshape_to(a, _reshape_shape(a.shape, newshape, reverse))
 
 
 def one_hot(data, depth, on_value=1.0, off_value=0.0, dtype="float32"):

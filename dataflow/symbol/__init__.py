@@ -48,3 +48,4 @@ _frontend.add_fluent_methods(Symbol, _self)
 from . import sparse  # noqa: E402 - mx.sym.sparse: the same functions, under MXNet's sparse names
 sparse._export(_self)
 _frontend.add_binary_helpers(_self, _create, lambda x: isinstance(x, Symbol), broadcast=False)
+from .._np_namespaces import symbol_getattr as __getattr__  # noqa: E402,F401 - mx.sym.np/npx, on first use

@@ -184,6 +184,9 @@ def from_json(text):
         raise GraphError("Cannot load symbol: the JSON is nested too deeply") from None
     except (ValueError, TypeError) as err:      # JSONDecodeError, and integers of more than 4300 digits
         raise GraphError("Cannot load symbol: the JSON is malformed or truncated (%s)" % err) from None
+    if isinstance(doc, dict) and isinstance(doc.get("attrs"), dict) and "is_np_shape" in doc["attrs"]:  # numpy mode
+        from ..numpy._op_names import legacy_graph
+        legacy_graph(doc)
     return _read_graph(doc, "")
 
 

@@ -482,3 +482,20 @@ def backward_topk(ctx, p, inputs, outputs, req):
     else:
         np.put_along_axis(grad, indices.astype(np.intp), dy, axis)
     assign(outputs[0], req[0], grad)
+
+
+# ---- _np_cumsum -------------------------------------------------------------------------------------------------
+def np_cumsum(ctx, p, inputs, outputs, req):
+    x = inputs[0]
+    out = outputs[0]
+    assign(out, req[0], np.cumsum(x, axis=p.axis, dtype=out.dtype).reshape(out.shape))
+
+
+# d data = the head gradient summed from each position to the end of its lane (a reversed cumulative sum).
+def backward_np_cumsum(ctx, p, inputs, outputs, req):
+    dy, x = inputs
+    lanes = dy.reshape(-1) if p.axis is None else dy
+    axis = 0 if p.axis is None else one_axis(p.axis, x.shape, "_backward_np_cumsum")
+    flipped = np.flip(lanes, axis)
+    grad = np.flip(np.cumsum(flipped, axis=axis, dtype=outputs[0].dtype), axis)
+    assign(outputs[0], req[0], grad.reshape(x.shape))

@@ -383,8 +383,12 @@ KERNELS = {
     "topk": topk, "sort": sort, "argsort": argsort, "_backward_topk": backward_topk,
 }
 
-# ops of this family still without a CUDA kernel, and why (they run through the host)
-WITHOUT = {}
+# ops of this family still without a CUDA kernel, and why (they run through the host): the matrix decompositions
+# (ops/decompositions.py) call LAPACK through numpy.linalg
+WITHOUT = {name: "a LAPACK decomposition (numpy.linalg, batched): runs through the host (ops/cpu/decompositions.py)"
+           for name in ("_linalg_inverse", "_linalg_det", "_linalg_slogdet", "_linalg_potrf", "_linalg_syevd",
+                        "_npi_svd", "_backward_linalg_inverse", "_backward_linalg_det", "_backward_linalg_slogdet",
+                        "_backward_linalg_potrf", "_backward_linalg_syevd", "_backward_npi_svd")}
 
 # backward ops without a spec row whose kernels the simulator tests reach: compared with their CPU kernels by
 # tests/cuda_cases.py::test_linalg_backward_kernels_match_cpu and ::test_backward_topk_matches_cpu

@@ -366,3 +366,7 @@ KERNELS = {"sum": sum_, "mean": mean, "prod": prod, "max": max_, "min": min_, "n
            "norm": norm, "_backward_reduce": backward_reduce,
            "argmax": argmax, "argmin": argmin}
 __all__ = ["KERNELS", "reduce_axes", "run_reduce", "F32", "copy_into"]
+
+# A scan along one axis: a sequential loop per lane, run through the host until a device scan is written.
+WITHOUT = {name: "a cumulative sum (a scan along one axis): runs through the host (ops/cpu/reduce.py)"
+           for name in ("_np_cumsum", "_backward_np_cumsum")}

@@ -1,0 +1,177 @@
+"""`mx.np`'s element-wise functions beyond functions.py's first slice: the other unary ufuncs of the registry,
+NumPy's tests (`isnan`, `isinf` ...), comparisons and logical functions giving bool arrays, and binary functions
+composed of registry ops (`hypot`, `arctan2`, `copysign`, `ldexp`). Integer data keeps its dtype in the unary
+functions (MXNet's `np.sqrt` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy_func/)."""
+import numpy as onp
+
+from ..ndarray.ndarray import NDArray
+from .functions import _array, _binary_function, _unary, abs, divide, floor, multiply, power, where
+from .multiarray import _np, as_np, binary, reshape_to
+
+__all__ = ["arcsin", "arccos", "arctan", "sinh", "cosh", "tan", "arcsinh", "arccosh", "arctanh", "log2", "log10",
+           "cbrt", "reciprocal", "rint", "trunc", "fix", "degrees", "radians", "rad2deg", "deg2rad", "fabs",
+           "positive", "around", "round", "round_", "logical_not", "isnan", "isinf", "isfinite", "isposinf",
+           "isneginf", "nan_to_num", "remainder", "hypot", "arctan2", "copysign", "ldexp", "equal", "not_equal",
+           "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_or", "logical_xor",
+           "signbit", "polyval"]
+
+arcsin = _unary("arcsin", "The inverse sine, element-wise.")
+arccos = _unary("arccos", "The inverse cosine, element-wise.")
+arctan = _unary("arctan", "The inverse tangent, element-wise.")
+sinh = _unary("sinh", "The hyperbolic sine, element-wise.")
+cosh = _unary("cosh", "The hyperbolic cosine, element-wise.")
+tan = _unary("tan", "The tangent, element-wise.")
+arcsinh = _unary("arcsinh", "The inverse hyperbolic sine, element-wise.")
+arccosh = _unary("arccosh", "The inverse hyperbolic cosine, element-wise.")
+arctanh = _unary("arctanh", "The inverse hyperbolic tangent, element-wise.")
+log2 = _unary("log2", "The base-2 logarithm, element-wise.")
+log10 = _unary("log10", "The base-10 logarithm, element-wise.")
+cbrt = _unary("cbrt", "The cube root, element-wise.")
+reciprocal = _unary("reciprocal", "1/x, element-wise.")
+rint = _unary("rint", "The nearest integer, element-wise; halves round down (MXNet's: rint(-0.5) is -1).")
+trunc = _unary("trunc", "The integer part (rounded towards zero), element-wise.")
+fix = _unary("fix", "Rounded towards zero, element-wise.")
+degrees = rad2deg = _unary("degrees", "Radians to degrees, element-wise.")
+radians = deg2rad = _unary("radians", "Degrees to radians, element-wise.")
+fabs = abs
+remainder = _binary_function("broadcast_mod", "_mod_scalar", "_rmod_scalar",
+                             "x1 % x2 with broadcasting (the sign of the divisor, as Python's).")
+
+
+def positive(x, out=None):
+    return _array(x).copy()
+
+
+def around(x, decimals=0, out=None):
+    """`x` rounded to `decimals` decimals, halves to even (NumPy's and MXNet's `around`; MXNet's `rint` rounds
+    halves down instead)."""
+    x = _array(x)
+    if x.dtype.kind != "f":
+        return x.copy()
+    scaled = x * 10.0 ** decimals if decimals else x
+    nearest = floor(scaled + 0.5)
+    halfway_to_odd = logical_and(nearest - scaled == 0.5, remainder(nearest, 2.0) != 0)
+    rounded = where(halfway_to_odd, nearest - 1, nearest)
+    return rounded / 10.0 ** decimals if decimals else rounded
+
+
+round = round_ = around  # noqa: A001 - NumPy's name
+
+
+def _bool(result):
+    return result.astype(onp.bool_, copy=False)
+
+
+def logical_not(x, out=None):
+    """not x, element-wise, as a bool array."""
+    x = _array(x)
+    return x == 0
+
+
+def isnan(x, out=None):
+    x = _array(x)
+    return x != x
+
+
+def isinf(x, out=None):
+    return abs(_array(x)) == onp.inf
+
+
+def isposinf(x, out=None):
+    return _array(x) == onp.inf
+
+
+def isneginf(x, out=None):
+    return _array(x) == -onp.inf
+
+
+def isfinite(x, out=None):
+    return abs(_array(x)) < onp.inf
+
+
+def signbit(x, out=None):
+    """True where `x` is negative (-0.0 counts as positive here)."""
+    return _array(x) < 0
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """`x` with NaN and infinities replaced by `nan` and the dtype's largest/smallest finite values."""
+    x = _array(x)
+    if x.dtype.kind not in "f":
+        return x.copy() if copy else x
+    info = onp.finfo(x.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    result = where(isnan(x), nan, x)
+    result = where(isposinf(result), posinf, result)
+    return where(isneginf(result), neginf, result)
+
+
+hypot = _binary_function("broadcast_hypot", "_hypot_scalar", "_hypot_scalar", "sqrt(x1**2 + x2**2) with broadcasting.")
+
+
+def arctan2(x1, x2, out=None):
+    """The angle of the point (x2, x1) from the x axis, in (-pi, pi]: arctan(x1/x2) moved to x2's quadrant."""
+    y, x = _array(x1), _array(x2, x1 if isinstance(x1, NDArray) else None)
+    base = arctan(divide(y, x))
+    below = where(y < 0, base - onp.pi, base + onp.pi)
+    on_axis = multiply(onp.pi / 2, where(y < 0, -1.0, where(y > 0, 1.0, 0.0)))
+    return where(x > 0, base, where(x < 0, below, on_axis))
+
+
+def copysign(x1, x2, out=None):
+    """The magnitude of `x1` with the sign of `x2`."""
+    magnitude = abs(_array(x1))
+    return where(_array(x2) < 0, -magnitude, magnitude)
+
+
+def ldexp(x1, x2, out=None):
+    """x1 * 2**x2."""
+    return multiply(x1, power(2.0, x2))
+
+
+# -- comparisons and logical functions: bool arrays --------------------------------------------------------------
+def _compare(name, reflected_name):
+    def compare(x1, x2, out=None):
+        if not isinstance(x1, NDArray) and isinstance(x2, NDArray):
+            return getattr(as_np(x2), reflected_name)(x1)
+        return getattr(_array(x1), name)(x2)
+    compare.__doc__ = "x1 %s x2 with broadcasting, as a bool array." % name
+    return compare
+
+
+equal = _compare("__eq__", "__eq__")
+not_equal = _compare("__ne__", "__ne__")
+greater = _compare("__gt__", "__lt__")
+greater_equal = _compare("__ge__", "__le__")
+less = _compare("__lt__", "__gt__")
+less_equal = _compare("__le__", "__ge__")
+
+
+def _logical(array_op, scalar_op, doc):
+    def logical(x1, x2, out=None):
+        a = _array(x1, x2 if isinstance(x2, NDArray) else None)
+        b = x2 if isinstance(x2, NDArray) else _array(x2, a)
+        a, b = (v.astype(onp.float32) if v.dtype == onp.bool_ else v for v in (a, b))
+        shape = onp.broadcast_shapes(a.shape, b.shape)
+        result = binary(array_op, scalar_op, scalar_op, reshape_to(a, a.shape or (1,)),
+                        reshape_to(b, b.shape or (1,)))
+        return _bool(reshape_to(_np(result), shape))
+    logical.__doc__ = doc
+    return logical
+
+
+logical_and = _logical("broadcast_logical_and", "_logical_and_scalar", "x1 and x2, element-wise (bool).")
+logical_or = _logical("broadcast_logical_or", "_logical_or_scalar", "x1 or x2, element-wise (bool).")
+logical_xor = _logical("broadcast_logical_xor", "_logical_xor_scalar", "x1 xor x2, element-wise (bool).")
+
+
+def polyval(p, x):
+    """The polynomial with coefficients `p` (highest power first) at `x`, by Horner's rule."""
+    p, x = _array(p), _array(x)
+    if p.ndim != 1:
+        raise ValueError("polyval: the coefficients must be a 1-D array, got shape %s" % (p.shape,))
+    result = multiply(x, 0.0) + p[0] if p.shape[0] else multiply(x, 0.0)
+    for i in range(1, p.shape[0]):
+        result = result * x + p[i]
+    return result

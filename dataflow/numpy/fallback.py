@@ -1,0 +1,67 @@
+"""`mx.np`'s host fallbacks: the NumPy functions MXNet 1.9.1 also runs through NumPy itself (its
+`mxnet/numpy/fallback.py`): the arguments' arrays are copied to the host, NumPy computes, and array results come
+back as mx.np arrays on the first argument array's context. No gradient flows through them (as in MXNet)."""
+import functools
+
+import numpy as onp
+from numpy import finfo, min_scalar_type, promote_types, result_type  # noqa: F401 - not array functions: NumPy's own
+
+from ..ndarray.ndarray import NDArray
+from .functions import _host
+
+# MXNet 1.9.1's fallback names that NumPy 2 still has
+_NAMES = ("allclose", "apply_along_axis", "apply_over_axes", "argpartition", "array_equal", "array_equiv", "choose",
+          "compress", "corrcoef", "correlate", "cov", "diag_indices_from", "digitize", "divmod", "extract",
+          "float_power", "frexp", "heaviside", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd",
+          "i0", "interp", "intersect1d", "isclose", "isin", "ix_", "lexsort", "modf", "nanargmax", "nanargmin",
+          "nancumprod", "nancumsum", "nanmax", "nanmedian", "nanmin", "nanpercentile", "nanquantile", "packbits",
+          "partition", "piecewise", "poly", "polyadd", "polydiv", "polyfit", "polyint", "polymul", "polysub",
+          "real", "resize", "roots", "select", "setdiff1d", "setxor1d", "spacing", "take_along_axis", "trapezoid",
+          "tril_indices_from", "trim_zeros", "triu_indices_from", "union1d", "unpackbits", "unwrap", "vander",
+          "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "invert", "lcm")
+
+
+def _to_host(value):
+    if isinstance(value, NDArray):
+        return value.asnumpy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_host(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_host(v) for k, v in value.items()}
+    return value
+
+
+def _first_context(values):
+    for value in values:
+        if isinstance(value, NDArray):
+            return value.context
+        if isinstance(value, (list, tuple)):
+            found = _first_context(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _to_device(value, ctx):
+    if isinstance(value, onp.ndarray):
+        return _host(value, value.dtype, ctx)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_to_device(v, ctx) for v in value)
+    return value
+
+
+def _fallback(name):
+    host_function = getattr(onp, name)
+
+    @functools.wraps(host_function)
+    def function(*args, **kwargs):
+        ctx = _first_context(list(args) + list(kwargs.values()))
+        return _to_device(host_function(*_to_host(args), **_to_host(kwargs)), ctx)
+    function.__doc__ = "NumPy's `%s`, computed on the host (no gradient), as MXNet's fallback." % name
+    return function
+
+
+globals().update({name: _fallback(name) for name in _NAMES if hasattr(onp, name)})
+trapz = globals().get("trapezoid")
+__all__ = [name for name in _NAMES if hasattr(onp, name)] + ["trapz", "finfo", "min_scalar_type", "promote_types",
+                                                              "result_type"]
