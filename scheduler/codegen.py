@@ -25,8 +25,9 @@ step) is its own short loop, from and into tile buffers that stay in L1 (2.7 ms;
 as in one loop), 16 floats wide where the host has AVX-512 (2.5 ms; Note [512-bit vectors] in ops/cpu/vmath.py).
 Putting the cheap steps into the vmath stages (4 stages instead of 8) measured 5-10% slower. A vmath stage is
 compiled with FMA contraction, as vmath's own loops are (the kernels' values to the bit); the other stages without
-(the kernels' last bit). Values a stage reads from memory it loads itself: an
-input stored over by an earlier stage is one that died there (in place), so no later stage reads it.
+(the kernels' last bit). An input in memory is loaded by the first stage that reads it, which keeps it in a tile
+buffer where later stages read it too (loading it again from memory cost elemwise10 4-5%); an input stored over by
+an earlier stage is one that died there (in place), so no later stage reads it.
 
 Note [fusion and the memory plan]: the memory plan lets a step write where an entry that died before it lived. One
 loop interleaves its steps element by element, so a group may only read and write memory that is either disjoint
@@ -39,7 +40,13 @@ each taking the next chunk from a shared atomic counter until none is left (a th
 preempted takes fewer chunks: a static split would wait for its slower half); `fused_k(..., n, threads)` picks one
 of them. `threads` is an element of the segment's sizes (Segment.threads), which the compiled range's LoopThreads
 (scheduler/compile.py) sets before each call: 1 unless the other core is idle and two threads measurably win, the
-same policy as a big GEMM's BLAS threads. The serial path never enters the parallel layer.
+same policy as a big GEMM's BLAS threads. The serial path never enters the parallel layer. Entering it is not free:
+with OpenMP's passive waiting (loop_threads.py) an empty two-thread region took 40-48 us median on this VM (waking
+the sleeping thread), 2-5 us with active spinning; so only work of about half a millisecond or more gains (hence
+PARALLEL_WORK). Measured and dropped for that reason (2026-12-07, our process given priority over a busy host):
+a FullyConnected backward's two 5-MFLOP GEMMs (fcnet-train's data and weight gradients) one per thread: 102 against
+97 us on one thread; 50 us only with active spinning, and a bounded spin (GOMP_SPINCOUNT=100000, ~1 ms) gave no
+clear gain in the whole training step (median 224 against 204 us) while its helper burned the other core.
 
 Note [GEMM epilogue]: a FullyConnected adds its bias in a pass of its own over its output, and the Activation after
 it makes another (mlp1024: ~60 us of ~1.5 ms). Where a step's Body gives `bias_free` (the GEMM alone) and the steps
@@ -438,7 +445,7 @@ class _ModuleWriter:
             lines.append("        x%d = np.%s(%s(%s))  # %s %s" % (
                 out, self.where[out].dtype.name, self.alias(b.scalar, b.scalar_name), ", ".join(values),
                 steps[i].op_name, steps[i].name))
-        for e in sorted(produced & set(later)):
+        for e in sorted(set(later) & (produced | set(loads))):      # values (and loaded inputs) later stages read
             lines.append("        t%d[%s] = x%d" % (e, index, e))
         for e, req in stores:
             if e in produced:
@@ -455,21 +462,25 @@ class _ModuleWriter:
                 stages.append([i])
             else:
                 stages[-1].append(i)
-        # the values a later stage reads: they cross stages through tile buffers
+        # values cross stages through tile buffers, and so does an input in memory that several stages read (its
+        # first reader loads it: Note [tiled fusion])
         producer = {self._outs(i)[0]: k for k, stage in enumerate(stages) for i in stage}
-        crossing = sorted({e for k, stage in enumerate(stages) for i in stage for e in graph.inputs[steps[i].nid]
-                           if producer.get(e, k) < k})
+        stage_reads = [{e for i in stage for e in graph.inputs[steps[i].nid]} for stage in stages]
+        for e in loads:
+            readers = [k for k, reads in enumerate(stage_reads) if e in reads]
+            if self.where[e].size == n and len(readers) > 1:
+                producer[e] = readers[0]
+        crossing = sorted({e for k, reads in enumerate(stage_reads) for e in reads if producer.get(e, k) < k})
         scalars = [e for e in loads if self.where[e].size != n]
         lines = ["    t%d = np.empty(%d, np.%s)" % (e, TILE, self.where[e].dtype.name) for e in crossing]
         lines.append("    for base in range(%s, %s, %d):" % (first, last, TILE))
         lines.append("        m = min(%d, n - base)" % TILE)
         wide = self.alias(vmath.prefer_wide_vectors, "prefer_wide_vectors")
         for k, stage in enumerate(stages):
-            reads = {e for i in stage for e in graph.inputs[steps[i].nid]}
-            made = {self._outs(i)[0] for i in stage}
-            tiles_in = [e for e in crossing if e in reads and e not in made]
-            tiles_out = [e for e in crossing if e in made]
-            memory = [e for e in loads if e in reads and self.where[e].size == n]
+            reads, made = stage_reads[k], {self._outs(i)[0] for i in stage}
+            tiles_in = [e for e in crossing if e in reads and producer[e] < k]
+            tiles_out = [e for e in crossing if producer[e] == k]
+            memory = [e for e in loads if e in reads and self.where[e].size == n and producer.get(e, k) == k]
             values = [e for e in scalars if e in reads]
             outs = [(e, req) for e, req in stores if e in made]
             stage_name = "%s_%d" % (name, k)

@@ -128,6 +128,24 @@ def test_a_tiled_loop_stores_an_intermediate_someone_reads(monkeypatch):
     np.testing.assert_allclose(got[1], np.tanh(values["x"] * 2), rtol=1e-5, atol=1e-6)
 
 
+def test_an_input_several_stages_read_is_loaded_once_per_tile(monkeypatch):
+    """x is read by the tanh stage, the add after it and the last multiply: the first stage loads it from memory and
+    keeps it in a tile buffer for the others (Note [tiled fusion])."""
+    x = mx.sym.Variable("x")
+    y = mx.sym.sigmoid(mx.sym.tanh(x) + x) * x
+    values = _values(["x"], (3, codegen.TILE + 77), np.float32)
+    got, _, plan = run(y, values, monkeypatch)
+    plain, _, _ = run(y, values, monkeypatch, jit="nofuse")
+    source = forward_info(plan)["source"]
+    stage_heads = [line for line in source.splitlines() if line.startswith("def fused_0_") and line[12].isdigit()]
+    assert len(stage_heads) == 4, stage_heads       # tanh | add | sigmoid | mul
+    loads = [head for head in stage_heads if " m0" in head or "(m0" in head or ", m0" in head]
+    assert loads == stage_heads[:1], stage_heads     # only the first stage reads x from memory
+    np.testing.assert_array_equal(got[0], plain[0])
+    v = values["x"].astype(np.float64)
+    np.testing.assert_allclose(got[0], v / (1 + np.exp(-(np.tanh(v) + v))), rtol=1e-5, atol=1e-6)
+
+
 def test_a_scalar_input_in_a_tiled_loop():
     x, s = mx.sym.Variable("x"), mx.sym.Variable("s")
     y = mx.sym.exp(mx.sym.tanh(mx.sym.broadcast_mul(x, s)) + x)

@@ -34,7 +34,7 @@ out-of-place; in place is the same (softsign: 0.16). Input uniform(-10, 10); log
     expm1     [-110, 95]        1.1e-7    0.48   0.29  np.expm1             9.2
     log       [-10, 3.4e38]     8.0e-8    0.52   0.39  np.log               2.4
     log1p     [-1.5, 3.4e38]    1.3e-7    0.67   0.43  np.log1p             8.7
-    tanh      [-20, 20]         1.4e-7    0.57   0.28  np.tanh              13.0
+    tanh      [-20, 20]         1.4e-7    0.47   0.28  np.tanh              13.0
     sigmoid   [-110, 110]       1.8e-7    0.46   2.6   scipy.special.expit  2.1
     softrelu  [-110, 110]       1.7e-7    1.10   11.2  np.logaddexp(x, 0)   16.1
     softsign  [-1e6, 1e6]       1.2e-7    0.28   1.0   x / (1 + |x|)        -
@@ -109,14 +109,20 @@ _INF, _NAN = F(np.inf), F(np.nan)
 
 
 @_scalar
-def _exp_reduce(x):
-    """x in [_EXP_LO, _EXP_HI] -> (expm1(r), 2**(n//2), 2**(n - n//2)) with exp(x) = (1 + expm1(r)) 2**n."""
+def _exp_split(x):
+    """x -> (expm1(r), n) with exp(x) = (1 + expm1(r)) 2**n, |r| <= ln2/2."""
     t = x * _LOG2E + _ROUND
     n = _as_i32(t) - _as_i32(_ROUND)                  # round(x / ln2) without a float->int conversion
     nf = t - _ROUND
     r = x - nf * _LN2_HI
     r = r - nf * _LN2_LO
-    q = r + r * r * (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5)
+    return r + r * r * (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5), n
+
+
+@_scalar
+def _exp_reduce(x):
+    """x in [_EXP_LO, _EXP_HI] -> (expm1(r), 2**(n//2), 2**(n - n//2)) with exp(x) = (1 + expm1(r)) 2**n."""
+    q, n = _exp_split(x)
     # 2**n in two halves: n runs over [-150, 128], beyond the normal exponents [-126, 127] one factor can hold
     n1 = n >> 1
     s1 = _as_f32((n1 + 127) << 23)
@@ -129,6 +135,14 @@ def _exp_core(x):
     """exp(x) for x in [_EXP_LO, _EXP_HI]; no special values."""
     q, s1, s2 = _exp_reduce(x)
     return ((_ONE + q) * s1) * s2                     # one rounding into the denormals, or overflow to inf
+
+
+@_scalar
+def _exp_normal(x):
+    """exp(x) for x in [0, 20], where 2**n is one normal power of two: _exp_core's value (its two exact scalings
+    are this one), in fewer operations: tanh 0.55 -> 0.47 ms per 1M, the same bits."""
+    q, n = _exp_split(x)
+    return (_ONE + q) * _as_f32((n + 127) << 23)
 
 
 @_scalar
@@ -243,7 +257,7 @@ def tanh32(v):
     a = abs(v)
     z = a * a
     small = a + a * z * ((((_T0 * z + _T1) * z + _T2) * z + _T3) * z + _T4)
-    large = _ONE - _TWO / (_exp_core(_TWO * min(a, _TANH_SAT)) + _ONE)
+    large = _ONE - _TWO / (_exp_normal(_TWO * min(a, _TANH_SAT)) + _ONE)
     y = np.copysign(small if a < _TANH_SMALL else large, v)
     return y if v == v else v
 
