@@ -7,6 +7,9 @@
   bound Executor without gradients) run it and equal the reference.
 - The data gradient as a Winograd convolution of dy with the flipped weights (`conv._winograd_data_grad`), pads 0-2,
   grad_req write and add, against the reference backward.
+- Kept weight transforms (`winograd.kept_transform`, `_conv_fused`): reused while the weights are unchanged, and the
+  reference answer after an in-place change, for a new array, a freed array's successor, another layer of the same
+  shapes, through the kernel, a bound Executor and a hybridized Gluon block (`set_data`, re-initialisation).
 """
 import numpy as np
 import pytest
@@ -180,3 +183,187 @@ def test_data_gradient_by_winograd_equals_the_reference(monkeypatch, pad, req):
         want_dx = want_dx + before
     np.testing.assert_allclose(dx, want_dx, rtol=0, atol=_TOL[np.float32] * np.abs(want_dx).max())
     np.testing.assert_allclose(dw, want_dw, rtol=0, atol=1e-4 * np.abs(want_dw).max())
+
+
+# --- kept weight transforms (Note [kept weight transforms] in ops/cpu/winograd.py) --------------------------------
+
+def test_kept_transform_is_reused_only_while_the_weights_are_the_same(monkeypatch):
+    """A second call with unchanged weights reuses U (no transform) and it equals a fresh transform; an in-place
+    change of one element, a copy, a freed array's successor and another array of the same shape each get the
+    transform of their own values."""
+    made = []
+    real = winograd.weight_transform
+    monkeypatch.setattr(winograd, "weight_transform", lambda w, u: (made.append(w.shape), real(w, u)))
+
+    def fresh(w):
+        u = winograd.planes(w.shape[0], w.shape[1], w.dtype)
+        real(w, u)
+        return np.array(u)
+
+    rng = np.random.RandomState(6)
+    for dtype in (np.float32, np.float64):
+        made.clear()
+        w = rng.uniform(-1, 1, (20, 9, 3, 3)).astype(dtype)
+        first = winograd.kept_transform(w)
+        assert winograd.kept_transform(w) is first and len(made) == 1
+        np.testing.assert_array_equal(first, fresh(w))
+        w[19, 8, 2, 2] += 1      # the last element: the last, partial block of the check
+        np.testing.assert_array_equal(winograd.kept_transform(w), fresh(w))
+        w[0, 0, 0, 0] = -w[0, 0, 0, 0]
+        np.testing.assert_array_equal(winograd.kept_transform(w), fresh(w))
+        other = rng.uniform(-1, 1, w.shape).astype(dtype)
+        np.testing.assert_array_equal(winograd.kept_transform(other), fresh(other))
+        np.testing.assert_array_equal(winograd.kept_transform(w), fresh(w))
+        big = rng.uniform(-1, 1, (64, 64, 3, 3)).astype(dtype)      # several 4096-element blocks
+        winograd.kept_transform(big)
+        big[40, 3, 1, 1] *= 2
+        np.testing.assert_array_equal(winograd.kept_transform(big), fresh(big))
+        for _ in range(3):      # a new array, often at the address of the one just freed
+            del big
+            big = rng.uniform(-1, 1, (64, 64, 3, 3)).astype(dtype)
+            np.testing.assert_array_equal(winograd.kept_transform(big), fresh(big))
+
+
+def test_kept_transforms_are_dropped_with_their_weights():
+    w = np.random.RandomState(7).uniform(-1, 1, (12, 5, 3, 3)).astype(np.float32)
+    winograd.kept_transform(w[:])       # a view: kept for the array owning the buffer
+    key = (w.ctypes.data, w.shape, w.dtype.str)
+    assert key in winograd._kept
+    del w
+    assert key not in winograd._kept
+
+
+def test_the_rule_with_kept_weights():
+    """Kept weights take Winograd with fewer tiles per channel pair (128 x 128 at 4x4: 4 tiles), not 512 at 7x7."""
+    p = _params(128, (1, 1))
+    shape = (1, 128, 4, 4)
+    assert not cpu_conv.winograd_pays(p, shape, shape, np.float32)
+    assert cpu_conv.winograd_pays(p, shape, shape, np.float32, kept=True)
+    shape = (1, 512, 7, 7)
+    assert not cpu_conv.winograd_pays(_params(512, (1, 1)), shape, shape, np.float32, kept=True)
+
+
+def _fused_params(filters):
+    return registry.get("_conv_fused").parse_params(dict(
+        kernel="(3, 3)", pad="(1, 1)", num_filter=str(filters), no_bias="True", scale_shift="True",
+        act_type="relu"))
+
+
+def test_conv_fused_keeps_the_transform_and_sees_every_change(monkeypatch):
+    """`_conv_fused` where kept Winograd is chosen: the kept path equals the reference on the first call, on a
+    repeated call (no new transform), after an in-place change of the weights, with a new weight array and for a
+    second layer of the same shapes; a float16 weight's float32 copy is never kept."""
+    calls = _spy_forward(monkeypatch)
+    made = []
+    real = winograd.weight_transform
+    monkeypatch.setattr(winograd, "weight_transform", lambda w, u: (made.append(w.shape), real(w, u)))
+    rng = np.random.RandomState(8)
+    c, size = 128, 4
+    p = _fused_params(c)
+    x = rng.uniform(-1, 1, (1, c, size, size)).astype(np.float32)
+    scale, shift = rng.uniform(0.5, 2, c).astype(np.float32), rng.uniform(-1, 1, c).astype(np.float32)
+
+    def run(w, x=x):
+        out = np.full(x.shape, np.nan, np.float32)
+        cpu_conv.convolution_fused(OpContext(), p, [x, w, scale, shift], [out], [WRITE])
+        want = _epilogue(R.convolution(_params(c, (1, 1)), x.astype(np.float64), w.astype(np.float64)), scale,
+                         shift, ("relu", 0, 0))
+        np.testing.assert_allclose(out, want, rtol=0, atol=_TOL[np.float32] * np.abs(want).max())
+
+    w = rng.uniform(-0.1, 0.1, (c, c, 3, 3)).astype(np.float32)
+    run(w)
+    run(w)
+    assert len(calls) == 2 and len(made) == 1, "the second call reused the kept transform"
+    w[5:9] = rng.uniform(-0.1, 0.1, w[5:9].shape)
+    run(w)
+    run(w.copy())
+    second_layer = rng.uniform(-0.1, 0.1, w.shape).astype(np.float32)
+    run(second_layer)
+    run(w)
+    assert len(made) == 4
+    kept = len(winograd._kept)
+    half, x8 = w.astype(np.float16), rng.uniform(-1, 1, (1, c, 8, 8)).astype(np.float32)   # 8x8: Winograd anyway
+    run(half, x8)
+    run(half, x8)
+    assert len(made) == 6 and len(calls) == 8 and len(winograd._kept) == kept
+
+
+def test_folded_executor_sees_in_place_weight_changes(monkeypatch):
+    """A bound inference graph (conv -> BatchNorm -> relu folded into `_conv_fused`, kept Winograd at batch 1)
+    run again reuses the transform; after `arg_dict['c_weight'][:] = new` it gives the new answer; a second
+    executor of the same shapes gives its own."""
+    calls = _spy_forward(monkeypatch)
+    made = []
+    real = winograd.weight_transform
+    monkeypatch.setattr(winograd, "weight_transform", lambda w, u: (made.append(w.shape), real(w, u)))
+    rng = np.random.RandomState(9)
+    c, size = 128, 4
+    data = mx.sym.var("data")
+    conv = mx.sym.Convolution(data, kernel=(3, 3), pad=(1, 1), num_filter=c, no_bias=True, name="c")
+    sym = mx.sym.Activation(mx.sym.BatchNorm(conv, fix_gamma=False, eps=1e-3, name="bn"), act_type="relu")
+
+    def bind(values):
+        ex = sym.simple_bind(mx.cpu(), grad_req="null", data=(1, c, size, size))
+        for name, v in values.items():
+            (ex.arg_dict[name] if name in ex.arg_dict else ex.aux_dict[name])[:] = v
+        return ex
+
+    def want(values):
+        v = {k: a.astype(np.float64) for k, a in values.items()}
+        s = v["bn_gamma"] / np.sqrt(v["bn_moving_var"] + 1e-3)
+        y = R.convolution(_params(c, (1, 1)), v["data"], v["c_weight"])
+        return np.maximum(_epilogue(y, s, v["bn_beta"] - v["bn_moving_mean"] * s, ("none", 0, 0)), 0)
+
+    def check(ex, values):
+        got = ex.forward(is_train=False)[0].asnumpy()
+        expected = want(values)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=_TOL[np.float32] * np.abs(expected).max())
+
+    def values():
+        return {k: rng.uniform(lo, hi, shape).astype(np.float32) for k, (lo, hi, shape) in dict(
+            data=(-1, 1, (1, c, size, size)), c_weight=(-0.1, 0.1, (c, c, 3, 3)), bn_gamma=(0.5, 2, c),
+            bn_beta=(-1, 1, c), bn_moving_mean=(-1, 1, c), bn_moving_var=(0.5, 2, c)).items()}
+
+    first = values()
+    ex = bind(first)
+    check(ex, first)
+    check(ex, first)
+    assert len(calls) == 2 and len(made) == 1, "the second forward reused the kept transform"
+    first["c_weight"] = rng.uniform(-0.1, 0.1, first["c_weight"].shape).astype(np.float32)
+    ex.arg_dict["c_weight"][:] = first["c_weight"]
+    check(ex, first)
+    second = values()
+    other = bind(second)
+    check(other, second)
+    check(ex, first)
+    assert len(calls) == 5 and len(made) == 3
+
+
+def test_hybridized_block_sees_set_data(monkeypatch):
+    """A hybridized conv -> BatchNorm -> relu block at batch 1 (inference: folded, kept Winograd) gives the
+    reference answer after `weight.set_data(new)` (an in-place write through the engine) and after the
+    parameters are initialised again (new arrays)."""
+    calls = _spy_forward(monkeypatch)
+    rng = np.random.RandomState(10)
+    c, size = 128, 4
+    net = mx.gluon.nn.HybridSequential()
+    net.add(mx.gluon.nn.Conv2D(c, 3, padding=1, use_bias=False, in_channels=c),
+            mx.gluon.nn.BatchNorm(in_channels=c), mx.gluon.nn.Activation("relu"))
+    net.initialize()
+    net.hybridize()
+    x = rng.uniform(-1, 1, (1, c, size, size)).astype(np.float32)
+    weight = net[0].weight
+
+    def check():
+        got = net(mx.nd.array(x)).asnumpy()
+        w = weight.data().asnumpy().astype(np.float64)
+        y = R.convolution(_params(c, (1, 1)), x.astype(np.float64), w) / np.sqrt(1 + 1e-5)
+        np.testing.assert_allclose(got, np.maximum(y, 0), rtol=0, atol=_TOL[np.float32] * np.abs(y).max())
+
+    for _ in range(2):
+        weight.set_data(mx.nd.array(rng.uniform(-0.1, 0.1, (c, c, 3, 3))))
+        check()
+        check()
+    net.initialize(mx.init.Uniform(0.1), force_reinit=True)
+    check()
+    assert len(calls) == 5, "each forward ran kept Winograd"

@@ -10,7 +10,8 @@ Which algorithm runs (issue 17):
   28x28-56x56;
 - the forward of a 2-D 3x3 convolution with unit stride and dilation and one group, where it measured faster
   (Note [when Winograd pays]: enough channels and tiles): Winograd F(2x2, 3x3), 16 GEMMs over all tiles between an
-  input and an output transform (ops/cpu/winograd.py), 2.25x fewer multiplies;
+  input and an output transform (ops/cpu/winograd.py), 2.25x fewer multiplies; inference folding's `_conv_fused`
+  keeps the weights' transform between calls (Note [kept weight transforms]), which pays with fewer tiles;
 - a 1x1 kernel with unit stride and no padding: no unfolding, the GEMM reads the sample itself, and its data
   gradient is W.T @ dy written straight into dx;
 - everything else (strides, small images, other grouped convolutions): im2col + one GEMM per sample and group.
@@ -165,20 +166,22 @@ def _direct(p, x_shape):
     return direct_path(p, x_shape[1]), conv_geometry(p, len(p.kernel))
 
 
-def _conv_forward(x, w, b, p, dst, act=None, scale=None):
+def _conv_forward(x, w, b, p, dst, act=None, scale=None, keep=False):
     """dst = conv(x, w) * scale + b per output channel (scale None: 1), then the Activation act (None: none;
     ops/cpu/conv_epilogue.py): the epilogue of inference folding, applied as the GEMM's output is cropped;
-    x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype."""
+    x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype. `keep`: w is the caller's
+    array and rarely changes (inference), so Winograd keeps its transform between calls (`winograd.kept_transform`,
+    Note [kept weight transforms])."""
     path, geometry = _direct(p, x.shape)
     if path is not None:
         if scale is not None:       # depthwise weights are small: scale them instead
             w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
         direct_forward(geometry, x.reshape(_spatial3(x.shape)), w, b, dst.reshape(_spatial3(dst.shape)), act)
         return
-    if winograd_pays(p, x.shape, dst.shape, dst.dtype):
+    if winograd_pays(p, x.shape, dst.shape, dst.dtype, keep):
         scale, b = channel_args(scale, b, dst.shape[1], dst.dtype)
         winograd.forward(x, w, geometry[2][1:], dst, scale, b, (act or Activation.none(dst.dtype)).args(), for_each,
-                         threads())
+                         threads(), u=winograd.kept_transform(w) if keep else None)
         return
     w2 = w.reshape(w.shape[0], -1)
     weights = []        # the weight in the unfolding's layout, made once by the first worker
@@ -226,29 +229,38 @@ def _conv_forward(x, w, b, p, dst, act=None, scale=None):
 # 16 -> 16 at 32x32 1.06x / 1.21x, 3 -> 16 1.18x / 1.48x (32 -> 32 0.73x / 0.98x). So: at least
 # WINOGRAD_MIN_CHANNELS input and output channels, and at least one tile column per call for every
 # WINOGRAD_PAIRS_PER_TILE (input, output) channel pairs: 128 for 512 x 512, 32 for 256 x 256, 2 for 64 x 64.
+# With the weight transform kept between calls (inference folding's `_conv_fused`, Note [kept weight transforms] in
+# ops/cpu/winograd.py: a check of the weights' bits replaces the transform, 0.69 against 1.6 ms at 512 x 512),
+# measured the same way (one thread, CPU time, medians of 7, 2 rounds, load ~4), batch 1 unless said: 256 at 14x14
+# 0.67x (0.80x transformed per call), 512 at 14x14 0.80-0.89x (0.90-0.95x), 256 at 10x10 0.86x (1.08x), 256 at 7x7
+# 1.00x (1.24x), 128 at 7x7 0.82-0.98x, 512 at 7x7 batch 3 0.91x (1.05x); but 512 at 7x7 1.11x (1.52x), batch 2
+# 0.97-1.04x, 512 at 10x10 1.10x: with 16-32 tiles the GEMMs read U, 16/9 of the weights, plus the check's two
+# reads of them, for few columns (memory-bound), where im2col reads the weights once. So WINOGRAD_KEPT_PAIRS_PER_TILE.
 WINOGRAD_MIN_CHANNELS = 64
 WINOGRAD_PAIRS_PER_TILE = 2048
+WINOGRAD_KEPT_PAIRS_PER_TILE = 6144
 # The data gradient as a Winograd convolution (`_winograd_data_grad`): only against im2col + col2im, and only with
 # at least this many channels and tiles per call.
 WINOGRAD_DATA_GRAD_MIN_CHANNELS = 128
 WINOGRAD_DATA_GRAD_MIN_TILES = 128
 
 
-def winograd_pays(p, x_shape, y_shape, dtype):
+def winograd_pays(p, x_shape, y_shape, dtype, kept=False):
     """Whether this Convolution's forward runs Winograd F(2x2, 3x3): where it can (`winograd.applies`) and where it
-    measured faster (Note [when Winograd pays])."""
+    measured faster (Note [when Winograd pays]; `kept`: with the weight transform kept between calls)."""
     kernel, stride, _, dilate = conv_geometry(p, len(p.kernel))
-    return _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype)
+    return _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype, kept)
 
 
-def _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype):
+def _winograd_chosen(p, kernel, stride, dilate, x_shape, y_shape, dtype, kept=False):
     """`winograd_pays` of a 3x3 convolution from x_shape to y_shape (a forward, or a data gradient as one)."""
     if not winograd.applies(kernel, stride, dilate, p.num_group, len(p.kernel), dtype):
         return False
     channels, filters = x_shape[1], y_shape[1]
     tile_h, tile_w = winograd.tiles(*y_shape[2:])
+    pairs_per_tile = WINOGRAD_KEPT_PAIRS_PER_TILE if kept else WINOGRAD_PAIRS_PER_TILE
     return (min(channels, filters) >= WINOGRAD_MIN_CHANNELS
-            and y_shape[0] * tile_h * tile_w * WINOGRAD_PAIRS_PER_TILE >= channels * filters)
+            and y_shape[0] * tile_h * tile_w * pairs_per_tile >= channels * filters)
 
 
 def _forward_batched(unfold, x, w2, b, dst, act, scale, per_gemm):
@@ -343,12 +355,13 @@ def convolution_fused(ctx, p, inputs, outputs, req):
         b = _compute(inputs[2]).astype(x.dtype, copy=False)
     out = outputs[0]
     act = activation(p, x.dtype)
+    keep = w is inputs[1]       # the parameter array itself (not a float16 one's float32 copy)
     if out.dtype == F16 and req[0] != NULL:
         tmp = np.empty(out.shape, x.dtype)
-        _conv_forward(x, w, b, p, tmp, act, scale)
+        _conv_forward(x, w, b, p, tmp, act, scale, keep)
         assign(out, req[0], tmp)
     else:
-        store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, act, scale))
+        store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, act, scale, keep))
 
 
 deconvolution = _forward_kernel(_deconv_forward)

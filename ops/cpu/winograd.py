@@ -17,11 +17,11 @@ against float64 within the convolution's float32 tolerance). F(4x4, 3x3) would c
 transforms carry coefficients up to 8 and 1/24: measured against float64 at 64-256 channels its float32 error was
 7e-6 to 1.6e-5 of the largest output, F(2x2, 3x3)'s 3e-7 to 7e-7 (the direct sum's ~1e-7); not used.
 
-The weights are transformed at every call (nothing cached: training and inference folding change them between
-runs); the output transform writes the cropped output with the epilogue of ops/cpu/conv_epilogue.py (per-channel
-scale and bias, then the activation), so inference folding costs no pass here either. Samples are grouped so that
-one GEMM has about GROUP_TILES columns (small images: several samples per GEMM) and each thread works on its own
-groups with its own buffers (ops/cpu/conv_parallel.py).
+The weights are transformed at every call, except where the caller asks for them to be kept (`kept_transform`,
+Note [kept weight transforms]: inference folding's `_conv_fused`); the output transform writes the cropped output
+with the epilogue of ops/cpu/conv_epilogue.py (per-channel scale and bias, then the activation), so inference folding
+costs no pass here either. Samples are grouped so that one GEMM has about GROUP_TILES columns (small images: several
+samples per GEMM) and each thread works on its own groups with its own buffers (ops/cpu/conv_parallel.py).
 
 When it runs (measured on this 2-core machine, one thread, CPU time, medians): Note [when Winograd pays] in
 ops/cpu/conv.py (`winograd_pays`). The transformed planes lie a cache line apart (`planes`), and the buffers are
@@ -29,13 +29,14 @@ each thread's own, kept between calls (`_scratch`: 16 (C + F) x GROUP_TILES-ish 
 seen; ~35 MB a thread for 512 channels at 7x7 and batch 32).
 """
 import threading
+import weakref
 
 import numba
 import numpy as np
 
 from .conv_epilogue import activate
 
-__all__ = ["applies", "forward", "tiles", "weight_transform"]
+__all__ = ["applies", "forward", "kept_transform", "tiles", "weight_transform"]
 
 # Samples per GEMM: enough that one GEMM has about this many tile columns (7x7 outputs are 16 tiles a sample).
 GROUP_TILES = 256
@@ -168,6 +169,89 @@ def planes(rows, cols, dtype, name=None):
                                                                     flat.itemsize))
 
 
+# Note [kept weight transforms]: at batch 1 the weight transform of a large layer costs about as much as its GEMMs
+# (512 x 512 channels at 7x7: 1.6 ms, 16 tiles), so inference folding's `_conv_fused`, whose weights rarely change
+# between calls, keeps U per weight array. A kept U is used only while the weights are bit for bit those it was made
+# from: the entry holds a copy of them, compared at every call (`same_bits`: one read of both, memory traffic alone:
+# 0.69 ms at 512 x 512, 0.004 ms at 64 x 64 against a 0.02 ms transform; it stops at the first block that differs).
+# So an in-place write (an optimizer step, `w[:] =`, `set_data`), a new array at a freed address or another layer's
+# weights never get a stale U, whatever wrote them. (Nothing cheaper is as sure: the kernel sees numpy arrays, and
+# not every write to one goes through an engine push.) Entries are keyed by the weights' address, shape and dtype,
+# and dropped with the array owning the buffer (weakref.finalize); new ones are not kept beyond KEPT_BYTES (no
+# eviction: a model larger than that keeps its first layers' rather than thrashing); an entry whose weights changed
+# is made again in place of the old one. resnet18_v1 keeps ~105 MB (U is 16/9 of the weights, plus the copy).
+KEPT_BYTES = 512 << 20
+_kept = {}                          # (address, shape, dtype) -> _Kept
+_kept_lock = threading.Lock()
+
+
+class _Kept:
+    __slots__ = ("bits", "nbytes", "u")
+
+    def __init__(self, bits, u):
+        self.bits, self.u = bits, u     # a copy of the weights' bits, and their transform
+        self.nbytes = bits.nbytes + u.nbytes
+
+
+@numba.njit(nogil=True, cache=True)
+def same_bits(a, b):
+    """Whether the flat unsigned integer arrays a and b (one size) are equal: blocks of 4096 elements OR-ed
+    together (a loop that vectorises; bounds that depend on the block only, else it did not, 2.5x slower),
+    stopping at the first block that differs."""
+    n = a.size
+    blocks = n // 4096
+    for k in range(blocks):
+        diff = np.uint64(0)
+        start = k * 4096
+        for i in range(start, start + 4096):
+            diff |= a[i] ^ b[i]
+        if diff != 0:
+            return False
+    diff = np.uint64(0)
+    for i in range(blocks * 4096, n):
+        diff |= a[i] ^ b[i]
+    return diff == 0
+
+
+def _bits(w):
+    """w's (contiguous) elements as unsigned integers of the same size, flat."""
+    return w.reshape(-1).view(np.uint64 if w.itemsize == 8 else np.uint32)
+
+
+def _owner(w):
+    """The ndarray owning w's buffer (w's last ndarray base)."""
+    while isinstance(w.base, np.ndarray):
+        w = w.base
+    return w
+
+
+def _forget(key):
+    _kept.pop(key, None)    # no lock: a finalizer may run inside this thread's locked block; a pop is atomic
+
+
+def kept_transform(w):
+    """The transform U (16, F, C: `planes`) of the C-contiguous float weights w (F, C, 3, 3), kept between calls
+    while w's bits stay the same (Note [kept weight transforms])."""
+    key = (w.ctypes.data, w.shape, w.dtype.str)
+    with _kept_lock:
+        kept = _kept.get(key)
+    bits = _bits(w)
+    if kept is not None and same_bits(bits, kept.bits):
+        return kept.u
+    u = planes(w.shape[0], w.shape[1], w.dtype)
+    weight_transform(w, u)
+    kept = _Kept(bits.copy(), u)
+    with _kept_lock:
+        old = _kept.get(key)
+        used = sum(k.nbytes for k in list(_kept.values())) - (old.nbytes if old is not None else 0)
+        if used + kept.nbytes > KEPT_BYTES:
+            return u
+        if old is None:
+            weakref.finalize(_owner(w), _forget, key)
+        _kept[key] = kept
+    return u
+
+
 class Winograd:
     """One thread's workspace for the forward of samples (C, H, W) -> (F, OH, OW): the transformed weights `u`
     (shared, made once per call), V and M for `per_gemm` samples."""
@@ -218,15 +302,17 @@ class Winograd:
         for_each(parts, lambda: part, flops)
 
 
-def forward(x, w, pad, dst, scale, bias, act_args, for_each, cores=1):
+def forward(x, w, pad, dst, scale, bias, act_args, for_each, cores=1, u=None):
     """dst (N, F, OH, OW) = conv(x (N, C, H, W), w (F, C, 3, 3)) with `pad` (h, w), then * scale + bias per
-    channel and the activation (`act_args`: conv_epilogue.Activation.args()). Samples go in groups of about
-    GROUP_TILES tile columns over `for_each` (conv_parallel.for_each); where there are fewer groups than `cores`
-    (batch 1), each group is transformed once and its GEMMs and output transform split by output channels."""
+    channel and the activation (`act_args`: conv_epilogue.Activation.args()). `u`: w's transform, if the caller
+    has it (`kept_transform`), else made here. Samples go in groups of about GROUP_TILES tile columns over
+    `for_each` (conv_parallel.for_each); where there are fewer groups than `cores` (batch 1), each group is
+    transformed once and its GEMMs and output transform split by output channels."""
     n, channels = x.shape[:2]
     filters = w.shape[0]
-    u = planes(filters, channels, x.dtype, "u")
-    weight_transform(np.ascontiguousarray(w, x.dtype), u)
+    if u is None:
+        u = planes(filters, channels, x.dtype, "u")
+        weight_transform(np.ascontiguousarray(w, x.dtype), u)
     per_sample = tiles(*dst.shape[2:])[0] * tiles(*dst.shape[2:])[1]
     per_gemm = max(1, min(n, -(-GROUP_TILES // per_sample)))
     groups = -(-n // per_gemm)
