@@ -17,21 +17,22 @@ graph's, and a node MXNet would run on dense copies (no sparse kernel for its st
 storage fallback does, once per message. What this does not give is sparse *speed*: a large csr batch or
 row_sparse weight is densified once per forward, except for the one case the sparse linear models live on:
 
-A `dot(csr data, weight)` or an `Embedding(data, weight, sparse_grad=True)` whose operands are bound variables
-(the data without a gradient, the weight used by no other node) is lifted out of the compiled graph (`_Lifted`):
-the Plan binds its output as a variable, each forward computes it imperatively (the csr kernel `sparse_ops.dot`;
-`mx.nd.Embedding`), and backward gives the weight's gradient from the output's: `dot(csr.T, dy)` (the rows of the
-columns the batch stores) or dy summed per index looked up (`sum_rows`), row_sparse with MXNet's rows. So a wide
-csr batch is never densified, and an embedding's gradient costs the batch, not the vocabulary. Running every node
-through the sparse kernels is the next step.
+A `dot(csr data, weight)` or an `Embedding(data, weight, sparse_grad=True)` (or a `SparseEmbedding`, MXNet's same
+op) whose operands are bound variables (the data without a gradient, the weight used by no other node) is lifted
+out of the compiled graph (`_Lifted`): the Plan binds its output as a variable, each forward computes it
+imperatively (the csr kernel `sparse_ops.dot`; `mx.nd.Embedding`), and backward gives the weight's gradient from
+the output's: `dot(csr.T, dy)` (the rows of the columns the batch stores) or dy summed per index looked up
+(`sum_rows`), row_sparse with MXNet's rows. So a wide csr batch is never densified, and an embedding's gradient
+costs the batch, not the vocabulary. Running every node through the sparse kernels is the next step.
 """
 import numpy as np
 
 from ops.errors import MXNetError, ShapeError
 
 from scheduler.graph import Entry, IndexedGraph, Node
-from scheduler.infer_storage import CSR, DEFAULT, ROW_SPARSE, infer_storage
+from scheduler.infer_storage import CSR, DEFAULT, ROW_SPARSE, infer_storage, is_sparse_embedding
 
+from ops.cpu.sparse_ops import retained_rows
 from ops.cpu.sparse_update import sum_rows
 
 from . import ndarray as mx_nd
@@ -91,6 +92,9 @@ class SparseExecutor(Executor):
         heads = [self._stypes.entries[eid] for eid in forward.heads]
         self.outputs = [o if s == DEFAULT else sparse_zeros(s, o.shape, ctx=ctx, dtype=o.dtype)
                         for o, s in zip(self._dense.outputs, heads)]
+        # a retain output stores exactly the rows it keeps, zero or not (as MXNet's): the indices variable's values
+        self._retained_rows = [_retain_indices(e) if o is not d else None
+                               for e, o, d in zip(forward.head_entries, self.outputs, self._dense.outputs)]
         self._row_sources = {n: _row_sources(forward, n) for n, g in zip(arg_names, user_grads)
                              if is_sparse(g) and n in self._twins}
 
@@ -138,9 +142,14 @@ class SparseExecutor(Executor):
                 user.copyto(twin)
         self._warn_fallbacks()
         self._dense.forward(is_train=is_train)
-        for mine, dense in zip(self.outputs, self._dense.outputs):
-            if mine is not dense:
+        for mine, dense, kept in zip(self.outputs, self._dense.outputs, self._retained_rows):
+            if mine is dense:
+                continue
+            if kept is None:
                 dense.tostype(mine.stype).copyto(mine)
+                continue
+            rows = np.unique(retained_rows(self.arg_dict[kept].asnumpy(), dense.shape[0]))
+            _rsp(dense.asnumpy()[rows], rows, dense.shape, mine.context).copyto(mine)
         return self.outputs
 
     def backward(self, out_grads=None, is_train=True):
@@ -235,6 +244,14 @@ def _dense_twin(array):
     return nd.zeros(array.shape, array.context, array.dtype)
 
 
+def _retain_indices(entry):
+    """The name of the variable holding the indices of a `_sparse_retain` output entry, else None."""
+    node = entry.node
+    if node.is_variable or node.op.name != "_sparse_retain" or not node.inputs[1].node.is_variable:
+        return None
+    return node.inputs[1].node.name
+
+
 def _row_sources(forward, name):
     """Where the rows of argument `name`'s row_sparse gradient come from: [(kind, input variable, limit)], one per
     consumer, or None when some consumer's rows cannot be read off a bound input."""
@@ -250,7 +267,7 @@ def _row_sources(forward, name):
                 return None
             if node.op.name == "dot" and pos == 1:
                 sources.append(("columns", other.name, None))
-            elif node.op.name == "Embedding" and pos == 1:
+            elif node.op.name in ("Embedding", "_contrib_SparseEmbedding") and pos == 1:
                 sources.append(("indices", other.name, node.params.input_dim))
             else:
                 return None
@@ -267,15 +284,15 @@ class _Lifted:
 
 def _liftable(forward, args, grads, reqs):
     """The nodes to lift: `dot(csr variable, weight variable)` without transposes or forward_stype, and
-    `Embedding(variable, weight variable, sparse_grad=True)`; no gradient asked of the data, and a weight no other
-    node (or output) reads, whose gradient is written, not added."""
+    `Embedding(variable, weight variable, sparse_grad=True)` or SparseEmbedding; no gradient asked of the data, and
+    a weight no other node (or output) reads, whose gradient is written, not added."""
     readers = {}
     for entry in [e for node in forward.nodes for e in node.inputs] + list(forward.head_entries):
         readers[id(entry.node)] = readers.get(id(entry.node), 0) + 1
     taken = set(args)
     lifted = []
     for node in forward.nodes:
-        if node.is_variable or node.op.name not in ("dot", "Embedding") or len(node.inputs) != 2:
+        if node.is_variable or not (node.op.name == "dot" or is_sparse_embedding(node)) or len(node.inputs) != 2:
             continue
         data, weight = (e.node for e in node.inputs)
         lhs, rhs = args.get(data.name), args.get(weight.name)
@@ -291,7 +308,7 @@ def _liftable(forward, args, grads, reqs):
                 continue    # (a shape mismatch is left to the compiled graph's inference, which names it)
             kind, shape = "dot", (lhs.shape[0], rhs.shape[1])
         else:
-            if not p.sparse_grad or is_sparse(lhs) or is_sparse(rhs) or rhs.shape != (p.input_dim, p.output_dim):
+            if is_sparse(lhs) or is_sparse(rhs) or rhs.shape != (p.input_dim, p.output_dim):
                 continue
             kind, shape = "embedding", tuple(lhs.shape) + (p.output_dim,)
         name = node.name + "_output"

@@ -525,4 +525,4 @@ def _load_ops():
         from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
         from . import contrib_ops, contrib_indexing, control_flow, resize, transformer  # noqa: F401
         from . import rnn, fold, decompositions  # noqa: F401
-        from . import boxes, detection, image  # noqa: F401
+        from . import boxes, detection, image, sparse_ops  # noqa: F401

@@ -1,7 +1,8 @@
 """Record MXNet 1.9.1's sparse Symbol side for tests/test_sparse_symbol.py: the storage types simple_bind gives
 arguments, gradients and outputs; a bound sparse linear model's forward and gradients (csr data, row_sparse
 weight: MXNet's sparse linear classification example); an Embedding(sparse_grad=True) gradient; and a few Module
-training steps (forward_backward + update with sgd, lazy updates on the row_sparse gradient).
+training steps (forward_backward + update with sgd, lazy updates on the row_sparse gradient); and, for
+tests/test_sparse_graph_ops.py, bound graphs of retain, _square_sum and SparseEmbedding.
 
 Run with the oracle: MXNET_MKLDNN_ENABLED=0 /work/mxvenv/bin/python reference/sparse_symbol_fixtures.py
 Writes tests/fixtures/mxnet-1.9.1/sparse_symbol/ (see the README there).
@@ -54,6 +55,22 @@ for _name in ("elemwise_add", "elemwise_sub", "elemwise_mul"):
     BIND_CASES["%s_csr" % _name] = ("mx.sym.%s(d, mx.sym.var('e', stype='csr'))" % _name, {"d": (4, 6), "e": (4, 6)})
 BIND_CASES["mul_scalar_rsp"] = ("x * 2", {"x": (4, 3)})
 BIND_CASES["add_n_rsp"] = ("mx.sym.add_n(x, y)", {"x": (4, 3), "y": (4, 3)})
+# the sparse-only ops in graphs (not retain: MXNet cannot simple_bind it with a gradient, see sparse_only_ops), and
+# the binary ops with f(0, 0) == 0
+BIND_CASES.update({
+    "square_sum_rsp_axis1_keepdims": ("mx.sym._internal._square_sum(x, axis=1, keepdims=True)", {"x": (4, 3)}),
+    "square_sum_rsp_axis1": ("mx.sym._internal._square_sum(x, axis=1)", {"x": (4, 3)}),
+    "square_sum_rsp_axis0": ("mx.sym._internal._square_sum(x, axis=0)", {"x": (4, 3)}),
+    "cast_storage_rsp_default": ("mx.sym.cast_storage(x, stype='default')", {"x": (4, 3)}),
+    "cast_storage_dense_csr": ("mx.sym.cast_storage(v, stype='csr')", {"v": (4, 6)}),
+    "cast_storage_dense_rsp": ("mx.sym.sparse.cast_storage(v, stype='row_sparse')", {"v": (4, 6)}),
+    "cast_storage_csr_default": ("mx.sym.cast_storage(d, stype='default')", {"d": (4, 6)}),
+    "maximum_rsp": ("mx.sym._internal._maximum(x, y)", {"x": (4, 3), "y": (4, 3)}),
+    "minimum_csr": ("mx.sym._internal._minimum(d, mx.sym.var('e', stype='csr'))", {"d": (4, 6), "e": (4, 6)}),
+    "hypot_rsp": ("mx.sym._internal._hypot(x, y)", {"x": (4, 3), "y": (4, 3)}),
+    "maximum_rsp_dense": ("mx.sym._internal._maximum(x, mx.sym.var('z'))", {"x": (4, 3), "z": (4, 3)}),
+    "sparse_embedding": ("mx.sym.contrib.SparseEmbedding(i, input_dim=10, output_dim=3, name='emb')", {"i": (4,)}),
+})
 
 
 def variables():
@@ -123,6 +140,45 @@ def embedding(arrays):
                   emb_g_data=g.data.asnumpy())
 
 
+def sparse_only_ops(arrays):
+    """Bound graphs of `retain`, `_square_sum` and SparseEmbedding: outputs (dense values, stored rows) and the
+    gradients of their inputs (not retain's: MXNet 1.9.1 cannot bind it with a gradient, `_backward_sparse_retain`
+    has no kernel for the row_sparse head gradient its row_sparse output gets)."""
+    x = np.zeros((6, 3), np.float32)
+    x[[0, 2, 5]] = rng.randn(3, 3)
+    keep = np.array([2, 3, 5], np.float32)
+    arrays.update(ret_x=x, ret_keep=keep)
+    xs = mx.sym.var("x", stype="row_sparse")
+    executor = mx.sym.sparse.retain(xs, mx.sym.var("keep")).bind(
+        mx.cpu(), {"x": mx.nd.array(x).tostype("row_sparse"), "keep": mx.nd.array(keep)})
+    out = executor.forward()[0]
+    arrays.update(ret_out=out.asnumpy(), ret_out_indices=out.indices.asnumpy())
+    for axis, keepdims in ((1, True), (0, False)):
+        tag = "sq%d%s" % (axis, "k" if keepdims else "")
+        executor = mx.sym._internal._square_sum(xs, axis=axis, keepdims=keepdims).bind(
+            mx.cpu(), {"x": mx.nd.array(x).tostype("row_sparse")},
+            args_grad={"x": mx.nd.sparse.zeros("row_sparse", (6, 3))})
+        out = executor.forward(is_train=True)[0]
+        shead = rng.randn(*out.shape).astype(np.float32)
+        if axis == 1:       # MXNet's row_sparse head gradient must store exactly the input's rows
+            shead[[1, 3, 4]] = 0
+        executor.backward(mx.nd.array(shead).tostype(out.stype))
+        g = executor.grad_dict["x"]
+        arrays.update({tag + "_out": out.asnumpy(), tag + "_out_stype": np.array(out.stype), tag + "_head": shead,
+                       tag + "_g": g.asnumpy(), tag + "_g_indices": g.indices.asnumpy()})
+    idx = np.array([4, 0, 4, 7], np.float32)
+    w = rng.randn(8, 2).astype(np.float32)
+    ehead = rng.randn(4, 2).astype(np.float32)
+    symbol = mx.sym.contrib.SparseEmbedding(mx.sym.var("i"), input_dim=8, output_dim=2, name="semb")
+    executor = symbol.simple_bind(mx.cpu(), grad_req={"i": "null", "semb_weight": "write"}, i=(4,))
+    executor.copy_params_from({"i": mx.nd.array(idx), "semb_weight": mx.nd.array(w)})
+    out = executor.forward(is_train=True)[0].asnumpy()
+    executor.backward(mx.nd.array(ehead))
+    g = executor.grad_dict["semb_weight"]
+    arrays.update(semb_idx=idx, semb_w=w, semb_head=ehead, semb_out=out, semb_g_stype=np.array(g.stype),
+                  semb_g_indices=g.indices.asnumpy(), semb_g_data=g.data.asnumpy())
+
+
 def module_steps(arrays):
     """Module with MXNet's linear classification shape: 4 batches of forward_backward + update (sgd, momentum 0,
     wd), from given parameters; the final parameters. Twice: with kvstore 'local' (a name: no store on one
@@ -159,9 +215,11 @@ def main():
     bound_linear(arrays)
     embedding(arrays)
     module_steps(arrays)
+    sparse_only_ops(arrays)
     np.savez(os.path.join(OUT, "values.npz"), **arrays)
+    stypes = bind_stypes()
     with open(os.path.join(OUT, "stypes.json"), "w") as f:
-        json.dump({"cases": {k: list(v) for k, v in BIND_CASES.items()}, "stypes": bind_stypes()}, f, indent=1,
+        json.dump({"cases": {k: list(v) for k, v in BIND_CASES.items()}, "stypes": stypes}, f, indent=1,
                   sort_keys=True)
 
 

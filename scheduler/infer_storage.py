@@ -11,15 +11,17 @@ in `fallback`. An op without a rule is dense: a node of it with a sparse input i
 
 `GRADIENT` maps an op name to a rule `(params, input stypes) -> {input position: gradient stype}` for the inputs
 whose gradient MXNet computes sparse: the weight of `dot(csr, w)` (`dot(csr.T, dy)` stores only the rows of the
-columns csr has), the weight of `Embedding(sparse_grad=True)`, the inputs of sparse + sparse, and the input of
-the zero-preserving unary ops whose derivative keeps zeros. A variable's gradient is sparse when every consumer
-gives it a gradient of one sparse storage type (their sum keeps it); otherwise dense.
+columns csr has), the weight of `Embedding(sparse_grad=True)` and of `SparseEmbedding`, the inputs of sparse +
+sparse, the data of `_sparse_retain` and of `_square_sum`, the input of `cast_storage` (the stype it casts to), and
+the input of the zero-preserving unary ops whose derivative keeps zeros. A variable's gradient is sparse when every
+consumer gives it a gradient of one sparse storage type (their sum keeps it); otherwise dense.
 """
 DEFAULT, ROW_SPARSE, CSR = "default", "row_sparse", "csr"
 STYPES = (DEFAULT, ROW_SPARSE, CSR)
 STYPE_IDS = {DEFAULT: 0, ROW_SPARSE: 1, CSR: 2}        # MXNet's NDArrayStorageType, as `__storage_type__` holds it
 
-# unary ops with f(0) == 0: the output keeps the input's storage type (sparse_ops.ZERO_PRESERVING)
+# unary ops with f(0) == 0: the output keeps the input's storage type (the one list: dataflow/ndarray/sparse_ops.py
+# maps these ops' sparse kernels from it)
 ZERO_PRESERVING = ("abs", "sign", "sqrt", "square", "relu", "sin", "tanh", "negative", "log1p", "expm1", "floor",
                    "ceil", "rint", "round", "trunc", "fix", "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "tan",
                    "radians", "degrees", "cbrt")
@@ -97,6 +99,30 @@ def _slice(p, ins):
     return [CSR] if ins[0] == CSR else None
 
 
+@_rule(FORWARD, "_maximum", "_minimum", "_hypot")
+def _union(p, ins):
+    lhs, rhs = ins
+    return [lhs] if lhs == rhs != DEFAULT else None     # f(0, 0) == 0: rsp o rsp = rsp, csr o csr = csr
+
+
+@_rule(FORWARD, "cast_storage")
+def _cast_storage(p, ins):
+    return [p.stype]
+
+
+@_rule(FORWARD, "_sparse_retain")
+def _retain(p, ins):
+    return [ROW_SPARSE] if ins == [ROW_SPARSE, DEFAULT] else None
+
+
+@_rule(FORWARD, "_square_sum")
+def _square_sum(p, ins):
+    axis = tuple(p.axis or ())
+    if ins[0] != ROW_SPARSE or p.exclude or axis not in ((0,), (1,), (-1,), (-2,)):
+        return None
+    return [ROW_SPARSE] if axis[0] % 2 == 1 and p.keepdims else [DEFAULT]
+
+
 @_rule(FORWARD, "FullyConnected")
 def _fully_connected(p, ins):
     return [DEFAULT] if ins[0] == CSR and all(s == DEFAULT for s in ins[1:]) else None
@@ -130,6 +156,31 @@ def _dot_gradient(p, ins):
 @_rule(GRADIENT, "Embedding")
 def _embedding_gradient(p, ins):
     return {1: ROW_SPARSE} if getattr(p, "sparse_grad", False) else {}
+
+
+@_rule(GRADIENT, "_contrib_SparseEmbedding")
+def _sparse_embedding_gradient(p, ins):
+    return {1: ROW_SPARSE}      # MXNet's SparseEmbedding: Embedding with sparse_grad=True, whatever its param says
+
+
+def is_sparse_embedding(node):
+    """Whether `node` is an embedding lookup whose weight gradient is row_sparse (the sparse executor lifts it)."""
+    return node.op.name == "_contrib_SparseEmbedding" or (node.op.name == "Embedding" and node.params.sparse_grad)
+
+
+@_rule(GRADIENT, "_square_sum")
+def _square_sum_gradient(p, ins):
+    return {0: ROW_SPARSE} if ins[0] == ROW_SPARSE else {}      # 2 * x * dy: zero where x stores no row
+
+
+@_rule(GRADIENT, "cast_storage")
+def _cast_storage_gradient(p, ins):
+    return {0: p.stype} if p.stype != DEFAULT else {}      # MXNet's: the output's storage type
+
+
+@_rule(GRADIENT, "_sparse_retain")
+def _retain_gradient(p, ins):
+    return {0: ROW_SPARSE} if ins[0] == ROW_SPARSE else {}
 
 
 class StorageTypes:

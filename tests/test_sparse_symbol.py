@@ -11,7 +11,6 @@ import pytest
 
 import dataflow as mx
 from dataflow import test_utils as tu
-from dataflow.ndarray import sparse_ops
 from dataflow.ndarray.sparse import StorageFallbackWarning
 from scheduler import infer_storage
 
@@ -142,7 +141,6 @@ def test_simple_bind_storage_types_match_mxnet(name, expression, shapes, want):
 def test_rules_agree_with_the_sparse_kernels():
     """Every forward rule's output storage type is what the imperative sparse op gives for the same inputs, and
     where a rule says fallback (None) the imperative op warns of MXNet's storage fallback."""
-    assert set(infer_storage.ZERO_PRESERVING) == set(sparse_ops.ZERO_PRESERVING)
     rng = np.random.RandomState(0)
     dense = (rng.rand(4, 6) * (rng.rand(4, 6) < 0.4)).astype(np.float32)
     arrays = {"csr": mx.nd.sparse.csr_matrix(dense), "row_sparse": mx.nd.sparse.row_sparse_array(dense),
@@ -363,7 +361,10 @@ def test_reshape_keeps_sparse_storage():
 
 def test_sym_sparse_namespace():
     assert mx.sym.sparse.dot is mx.sym.dot and mx.symbol.sparse.Embedding is mx.sym.Embedding
-    assert {"dot", "elemwise_add", "square", "sum", "retain"} - set(mx.sym.sparse.__all__) == {"retain"}
+    assert {"dot", "elemwise_add", "square", "sum", "retain", "cast_storage"} <= set(mx.sym.sparse.__all__)
+    assert mx.sym.sparse.cast_storage is mx.sym.cast_storage
+    node = mx.sym.sparse.retain(mx.sym.var("x"), mx.sym.var("i"))._outputs[0].node
+    assert node.op.name == "_sparse_retain"
 
 
 # -- Module: MXNet's sparse linear classification --------------------------------------------------------------------
@@ -445,3 +446,4 @@ def test_module_fit_on_libsvm_reaches_accuracy(tmp_path):
     train.reset()
     accuracy = dict(module.score(train, "acc"))["accuracy"]
     assert accuracy >= 0.93, accuracy       # a separable linear problem; chance is about 0.5
+

@@ -16,11 +16,11 @@ sparse work is synchronous. The output storage types are MXNet's (recorded in te
   reductions sum/mean/norm = dense; `_square_sum(rsp, axis=1, keepdims=True)` = row_sparse, other axes dense.
   unary      the zero-preserving ops (ZERO_PRESERVING) keep the storage type; the others give dense.
   others     retain (rsp), slice (csr), clip (0 inside [a_min, a_max]), zeros_like, add_n of rsp, cast_storage.
-More ops are in sparse/more_ops.py. Anything else computes densely (`_dense_fallback`), as MXNet's storage
-fallback does. The plain `mx.nd.<op>` front ends reach these functions through `fallback.implements` when an input
-is sparse (`_serve`, at the end). Under `autograd.record()` every op goes to its front end's dense fallback
-instead, which records it (`_recorded`): the sparse kernels have no gradients yet, and an unrecorded result would
-silently lose its inputs' gradients.
+More ops (and FullyConnected) are in sparse/more_ops.py. Anything else computes densely (`_dense_fallback`), as
+MXNet's storage fallback does. The plain `mx.nd.<op>` front ends reach these functions through
+`fallback.implements` when an input is sparse (`_serve`, at the end). Under `autograd.record()` every op goes to
+its front end's dense fallback instead, which records it (`_recorded`): the sparse kernels have no gradients yet,
+and an unrecorded result would silently lose its inputs' gradients.
 """
 import builtins
 import functools
@@ -31,7 +31,9 @@ import threading
 import numpy as np
 
 from ops.cpu import sparse as kernels
+from ops.cpu.sparse_ops import retained_rows
 from scheduler import loop_threads
+from scheduler.infer_storage import ZERO_PRESERVING
 from ..autograd import state as _autograd
 from ..base import MXNetError
 from .ndarray import NDArray, _from_host
@@ -41,12 +43,9 @@ from .sparse.arrays import BaseSparseNDArray, _csr, _rsp
 __all__ = ["dot", "add", "subtract", "multiply", "divide", "elemwise_add", "elemwise_sub", "elemwise_mul",
            "elemwise_div", "broadcast_add", "broadcast_sub", "broadcast_plus", "broadcast_minus", "broadcast_mul",
            "broadcast_div", "sum", "mean", "norm", "retain", "cast_storage", "slice", "clip", "zeros_like", "where",
-           "add_n", "ElementWiseSum", "FullyConnected", "square_sum"]
+           "add_n", "ElementWiseSum", "square_sum"]
 
-# unary ops with f(0) == 0: MXNet keeps the input's storage type (others fall back to dense)
-ZERO_PRESERVING = ("abs", "sign", "sqrt", "square", "relu", "sin", "tanh", "negative", "log1p", "expm1", "floor",
-                   "ceil", "rint", "round", "trunc", "fix", "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "tan",
-                   "radians", "degrees", "cbrt")
+# unary ops with f(0) == 0 keep the input's storage type (ZERO_PRESERVING, infer_storage's); these give dense
 DENSE_UNARY = ("exp", "cos", "sigmoid", "rsqrt", "log", "log10", "log2", "gamma", "gammaln", "arccos", "arccosh",
                "cosh")
 __all__ += list(ZERO_PRESERVING) + list(DENSE_UNARY)
@@ -105,7 +104,12 @@ def _dense_fallback(op_name, *args, **kwargs):
     called directly, call it."""
     if getattr(_SERVING, "depth", 0):
         raise _NoSparseKernel(op_name)
-    return getattr(_nd(), op_name)(*args, **kwargs)
+    return _front_end(op_name)(*args, **kwargs)
+
+
+def _front_end(op_name):
+    """The front end `mx.nd.<op_name>` (a dotted name for a submodule's: '_internal._square_sum')."""
+    return functools.reduce(getattr, op_name.split("."), _nd())
 
 
 def _require_shapes(op_name, lhs, rhs, ok):
@@ -383,11 +387,14 @@ def norm(data, ord=2, axis=None, keepdims=False):  # noqa: A002 - MXNet's name
 
 
 def square_sum(data, axis=None, keepdims=False, exclude=False):
-    """MXNet's `_square_sum` (`mx.nd._internal._square_sum`): sum of squares of a row_sparse array over axis 0
-    (dense) or 1 (dense; row_sparse with keepdims)."""
+    """MXNet's `_square_sum` (`mx.nd._internal._square_sum`): sum of squares of a 2-D row_sparse array over axis 0
+    (dense) or 1 (dense; row_sparse with keepdims). A dense input is computed densely; other sparse inputs and
+    axes are MXNet's error."""
+    if not _is_sparse(data):
+        return _dense_fallback("_internal._square_sum", data, axis=axis, keepdims=keepdims, exclude=exclude)
     if not _is_sparse(data, "row_sparse") or data.ndim != 2:
         raise MXNetError("_square_sum: only a 2-D row_sparse input is supported, got %s %s"
-                         % (getattr(data, "stype", type(data).__name__), tuple(data.shape)))
+                         % (data.stype, tuple(data.shape)))
     ax = _axis("_square_sum", axis, 2)
     if ax not in (0, 1) or exclude:
         raise MXNetError("_square_sum: axis must be 0 or 1 (got %r, exclude=%s)" % (axis, exclude))
@@ -403,16 +410,15 @@ def square_sum(data, axis=None, keepdims=False, exclude=False):
 
 def retain(data, indices=None, **_ignored):
     """The rows `indices` of the row_sparse `data`, as row_sparse storing exactly those rows (zero where data
-    stores none, as MXNet's `_sparse_retain`). Other keywords are ignored, as by MXNet's ops without parameters."""
+    stores none, as MXNet's `_sparse_retain`). Other keywords are ignored, as by MXNet's ops without parameters.
+    Other storage types are MXNet's error here (the op's dense kernel serves the dense twins of a bound graph)."""
     if not _is_sparse(data, "row_sparse"):
         raise MXNetError("retain: data must be a RowSparseNDArray, got %s"
                          % getattr(data, "stype", type(data).__name__))
     if indices is None:
         raise MXNetError("retain: the input 'indices' is missing")
     values, rows, _ = _parts(data)
-    wanted = np.unique(_host(indices).astype(np.int64).reshape(-1))
-    if len(wanted) and (wanted[0] < 0 or wanted[-1] >= data.shape[0]):
-        raise MXNetError("retain: row index out of range [0, %d): %s" % (data.shape[0], wanted))
+    wanted = np.unique(retained_rows(_host(indices), data.shape[0], "retain"))
     slot = np.minimum(np.searchsorted(rows, wanted), max(len(rows) - 1, 0))
     stored = rows[slot] == wanted if len(rows) else np.zeros(len(wanted), bool)
     return _rsp(kernels.gather_or_zero(values, np.where(stored, slot, -1)), wanted, data.shape, _ctx(data))
@@ -479,29 +485,6 @@ def where(condition, x, y):
     return _dense_fallback("where", condition, x, y)
 
 
-def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, **kwargs):  # noqa: N802
-    """FullyConnected on csr data: dot(data, weight.T) + bias, dense (MXNet's sparse FullyConnected)."""
-    if not _is_sparse(data, "csr") or _is_sparse(weight) or (bias is not None and _is_sparse(bias)):
-        args = [data, weight] + ([] if no_bias or bias is None else [bias])
-        return _dense_fallback("FullyConnected", *args, num_hidden=num_hidden, no_bias=no_bias, flatten=flatten,
-                               **kwargs)
-    if num_hidden is not None and weight.shape[0] != int(num_hidden):
-        raise MXNetError("FullyConnected: weight shape %s does not match num_hidden=%s"
-                         % (tuple(weight.shape), num_hidden))
-    if weight.ndim != 2 or weight.shape[1] != data.shape[1]:
-        raise MXNetError("FullyConnected: csr data %s needs weight of shape (num_hidden, %d), got %s"
-                         % (data.shape, data.shape[1], tuple(weight.shape)))
-    values, indices, indptr = _parts(data)
-    out = _csr_dot(values, indices, indptr, np.ascontiguousarray(_host(weight).T).astype(values.dtype))
-    if not no_bias and bias is not None:
-        b = _host(bias)
-        if b.shape not in ((weight.shape[0],), (weight.shape[0], 1)):      # MXNet accepts both
-            raise MXNetError("FullyConnected: bias shape %s, expected (%d,) or (%d, 1)"
-                             % (b.shape, weight.shape[0], weight.shape[0]))
-        out += b.reshape(-1).astype(out.dtype)
-    return _dense(out, data)
-
-
 # -- unary -------------------------------------------------------------------------------------------------------------
 
 def _map_data(x, f):
@@ -556,11 +539,7 @@ def _serve(op_names, fn, params=(), scalar=False):
 
 
 def install_front_ends(nd):
-    """The sparse-only ops MXNet lists among the plain front ends (they have no registered OpDef here):
-    `mx.nd.cast_storage`, `mx.nd._internal._square_sum`, `mx.nd._internal._sparse_retain`."""
-    nd.cast_storage = cast_storage
-    nd._internal._square_sum = square_sum
-    nd._internal._sparse_retain = retain
+    """The front ends that are not the generated ones (sparse/more_ops.py)."""
     from .sparse import more_ops
     more_ops.install_front_ends(nd)
 
@@ -580,7 +559,8 @@ _serve(("mean",), mean, ("axis", "keepdims", "exclude"))
 _serve(("norm",), norm, ("ord", "axis", "keepdims"))
 _serve(("slice",), slice, ("begin", "end", "step"))
 _serve(("clip",), clip, ("a_min", "a_max"))
-_serve(("FullyConnected",), FullyConnected, ("num_hidden", "no_bias", "flatten"))
+_serve(("_square_sum",), square_sum, ("axis", "keepdims", "exclude"))
+_serve(("_sparse_retain",), retain)
 for _name in ZERO_PRESERVING + DENSE_UNARY:
     _serve((_name,), globals()[_name])
 
@@ -594,8 +574,7 @@ def _recorded(op_name, fn):
     @functools.wraps(fn)
     def call(*args, **kwargs):
         if _autograd.is_recording() and not getattr(_SERVING, "depth", 0):
-            name = op_name(*args) if callable(op_name) else op_name
-            return functools.reduce(getattr, name.split("."), _nd())(*args, **kwargs)
+            return _front_end(op_name(*args) if callable(op_name) else op_name)(*args, **kwargs)
         return fn(*args, **kwargs)
     return call
 
@@ -613,8 +592,10 @@ def _auto_op_name(kind):
 
 for _name in ("dot", "elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "broadcast_add",
               "broadcast_sub", "broadcast_mul", "broadcast_div", "sum", "mean", "norm", "slice", "clip", "where",
-              "add_n", "FullyConnected") + ZERO_PRESERVING + DENSE_UNARY:
+              "add_n") + ZERO_PRESERVING + DENSE_UNARY:
     globals()[_name] = _recorded(_name, globals()[_name])
+square_sum = _recorded("_internal._square_sum", square_sum)
+retain = _recorded("_internal._sparse_retain", retain)
 broadcast_plus, broadcast_minus, ElementWiseSum = broadcast_add, broadcast_sub, add_n
 for _kind, _name in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("div", "divide")):
     globals()[_name] = _recorded(_auto_op_name(_kind), globals()[_name])

@@ -3,6 +3,7 @@ from ops import registry as _registry
 
 from .. import frontend as _frontend
 from . import random  # noqa: F401 - MXNet's sampling wrappers; the generated functions only fill its gaps
+from . import sparse  # mx.sym.sparse (before `populate`, which adds the `_sparse_*` ops to it)
 from .symbol import Group, Symbol, Variable, create as _create, fromjson, load, load_json, var
 
 
@@ -45,7 +46,6 @@ _frontend.populate(_self, _create, ("name", "attr", "out"))
 from . import contrib_control_flow as _control_flow  # noqa: E402 - foreach, while_loop, cond
 _control_flow.attach(_self.contrib)
 _frontend.add_fluent_methods(Symbol, _self)
-from . import sparse  # noqa: E402 - mx.sym.sparse: the same functions, under MXNet's sparse names
 sparse._export(_self)
 _frontend.add_binary_helpers(_self, _create, lambda x: isinstance(x, Symbol), broadcast=False)
 from .._np_namespaces import symbol_getattr as __getattr__  # noqa: E402,F401 - mx.sym.np/npx, on first use

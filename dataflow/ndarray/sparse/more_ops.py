@@ -14,20 +14,47 @@
   getnnz       `mx.nd.contrib.getnnz(csr, axis=None|1)`: the stored entries of the whole matrix (shape (1,)) or of
                each row, int64.
 
+  FullyConnected  csr data, dense weight and bias: dot(data, weight.T) + bias, dense.
+
 The ops register with `sparse_ops._serve`, so the plain front ends (`mx.nd.take`, the NDArray operators) reach them;
 a call these kernels do not cover falls back to dense like any other op.
+
+`install_front_ends` puts the front ends that are not simply the generated ones: `mx.nd.sparse.<name>` for MXNet's
+sparse op names (MXNET_SPARSE_NAMES) that sparse_ops has no function for (the generated ones, which reach the
+sparse kernels; the `*_update` ones once the row_sparse update kernels are registered), `mx.nd.cast_storage` (a dense
+input must reach the sparse conversion too), and the sparse-only ops without an OpDef (getnnz, `_scatter_*`).
 """
+import functools
+import importlib
 import sys
 
 import numpy as np
 
+from ops import registry
+
 from ops.cpu import sparse as kernels
 from ...base import MXNetError
 from ..ndarray import NDArray
-from ..sparse_ops import _ctx, _dense, _dense_fallback, _host, _is_sparse, _merged, _parts, _serve
+from ...autograd import state as _autograd
+from ...frontend import make_function
+from ..sparse_ops import (_csr_dot, _ctx, _dense, _dense_fallback, _host, _is_sparse, _merged, _parts, _serve,
+                          cast_storage)
 from .arrays import _csr, _rsp
 
 __all__ = ["getnnz"]
+
+# the ops MXNet 1.9.1 generates into mx.nd.sparse and mx.sym.sparse (their plain front ends where this module has no
+# function of that name; `retain` is the op `_sparse_retain`)
+MXNET_SPARSE_NAMES = ("ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput",
+                      "LogisticRegressionOutput", "MAERegressionOutput", "abs", "adam_update", "add_n", "arccos",
+                      "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "broadcast_add", "broadcast_div",
+                      "broadcast_minus", "broadcast_mul", "broadcast_plus", "broadcast_sub", "cast_storage", "cbrt",
+                      "ceil", "clip", "concat", "cos", "cosh", "degrees", "dot", "elemwise_add", "elemwise_div",
+                      "elemwise_mul", "elemwise_sub", "exp", "expm1", "fix", "floor", "ftrl_update", "gamma",
+                      "gammaln", "log", "log10", "log1p", "log2", "make_loss", "mean", "negative", "norm", "radians",
+                      "relu", "rint", "round", "rsqrt", "sgd_mom_update", "sgd_update", "sigmoid", "sign", "sin",
+                      "sinh", "slice", "sqrt", "square", "stop_gradient", "sum", "tan", "tanh", "trunc", "where",
+                      "zeros_like")
 
 # the scalar comparison ops (the NDArray operators call them: `0 > x` is `_lesser_scalar(x, 0)`)
 _COMPARISONS = {"_equal_scalar": np.equal, "_not_equal_scalar": np.not_equal, "_greater_scalar": np.greater,
@@ -130,16 +157,70 @@ def getnnz(data, axis=None):
     raise MXNetError("getnnz with axis = %s is not supported yet (axis None or 1)" % (axis,))
 
 
+def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, **kwargs):  # noqa: N802
+    """FullyConnected on csr data: dot(data, weight.T) + bias, dense (MXNet's sparse FullyConnected); the front ends
+    `mx.nd.FullyConnected` and `mx.nd.sparse.FullyConnected` reach it for sparse inputs."""
+    if not _is_sparse(data, "csr") or _is_sparse(weight) or (bias is not None and _is_sparse(bias)):
+        args = [data, weight] + ([] if no_bias or bias is None else [bias])
+        return _dense_fallback("FullyConnected", *args, num_hidden=num_hidden, no_bias=no_bias, flatten=flatten,
+                               **kwargs)
+    if num_hidden is not None and weight.shape[0] != int(num_hidden):
+        raise MXNetError("FullyConnected: weight shape %s does not match num_hidden=%s"
+                         % (tuple(weight.shape), num_hidden))
+    if weight.ndim != 2 or weight.shape[1] != data.shape[1]:
+        raise MXNetError("FullyConnected: csr data %s needs weight of shape (num_hidden, %d), got %s"
+                         % (data.shape, data.shape[1], tuple(weight.shape)))
+    values, indices, indptr = _parts(data)
+    out = _csr_dot(values, indices, indptr, np.ascontiguousarray(_host(weight).T).astype(values.dtype))
+    if not no_bias and bias is not None:
+        b = _host(bias)
+        if b.shape not in ((weight.shape[0],), (weight.shape[0], 1)):      # MXNet accepts both
+            raise MXNetError("FullyConnected: bias shape %s, expected (%d,) or (%d, 1)"
+                             % (b.shape, weight.shape[0], weight.shape[0]))
+        out += b.reshape(-1).astype(out.dtype)
+    return _dense(out, data)
+
+
 for _name, _compare in _COMPARISONS.items():
     _serve((_name,), _compare_scalar(_name, _compare), scalar=True)
 for _name in ("maximum", "minimum", "hypot"):
     _serve(("_" + _name,), _union_binary("_" + _name, _name))
 _serve(("take",), take, ("axis", "mode"))
+_serve(("FullyConnected",), FullyConnected, ("num_hidden", "no_bias", "flatten"))
+
+
+def _with_update_kernels(front_end):
+    """An update op's front end, once the row_sparse update kernels are registered: dataflow/optimizer/sparse.py
+    registers them when imported (by mx.optimizer, a Trainer, a KVStore), which `import dataflow` does not do."""
+    @functools.wraps(front_end)
+    def call(*args, **kwargs):
+        importlib.import_module("dataflow.optimizer.sparse")
+        return front_end(*args, **kwargs)
+    return call
 
 
 def install_front_ends(nd):
-    """`mx.nd.contrib.getnnz` and the `_scatter_*` ops (sparse-only: they have no registered OpDef)."""
-    nd.contrib.getnnz = getnnz
+    """`mx.nd.contrib.getnnz`, the `_scatter_*` ops, the plain front ends under `mx.nd.sparse` (MXNET_SPARSE_NAMES),
+    and `mx.nd.cast_storage` (and `mx.nd.sparse.cast_storage`): its output's storage type is a param, not its
+    input's, so a dense input must reach `cast_storage` too (the generated front end hands only calls with sparse
+    arrays to the sparse kernels); under `autograd.record()` the generated one runs, which records the copy."""
+    generated = nd.cast_storage
+
+    @functools.wraps(cast_storage)
+    def front_end(data, stype, **kwargs):
+        if _autograd.is_recording() or kwargs:
+            return generated(data, stype=stype, **kwargs)
+        return cast_storage(data, stype)
+    nd.cast_storage = nd.sparse.cast_storage = front_end
+    for name in MXNET_SPARSE_NAMES:        # Embedding, sgd_update ...: the plain ones reach the sparse kernels
+        if not hasattr(nd.sparse, name):
+            front_end = getattr(nd, name)
+            setattr(nd.sparse, name, _with_update_kernels(front_end) if name.endswith("_update") else front_end)
+            nd.sparse.__all__.append(name)
+    # the op's own front end under its full name (mx.nd.sparse.retain is `retain`): what `retain` records
+    nd._internal._sparse_retain = make_function(registry.get("_sparse_retain"), "_sparse_retain", nd._invoke,
+                                                ("out", "name"))
+    nd.contrib.getnnz = getnnz         # and the sparse-only ops without an OpDef
     nd._internal._scatter_elemwise_div = scatter_elemwise_div
     nd._internal._scatter_plus_scalar = scatter_plus_scalar
     nd._internal._scatter_minus_scalar = scatter_minus_scalar
