@@ -9,6 +9,10 @@ tests/fixtures/mxnet-1.9.1/numpy_sym/:
 - npfn-symbol.json / npfn-0000.params / npfn.npz: a HybridBlock whose hybrid_forward calls `F.np.*` / `F.npx.*`
   and numpy-semantics operators, so the JSON has MXNet's `_np_*` / `_npi_*` / `_npx_*` op names; the npz holds
   `x` and the four outputs `y0`..`y3`.
+- npbcast-symbol.json / npbcast-0000.params / npbcast.npz: a HybridBlock (no parameters) of NumPy's broadcasting
+  functions on Symbols (matmul with broadcast batch axes, where with broadcasting and a number, broadcast_to to
+  more axes, comparisons, linalg.norm along an axis, true division), hybridized; the npz holds the inputs `x`,
+  `x1` and the outputs `y0`..`y4` (`y2` bool).
 - npx_list.npy-bytes / npx_dict.npy-bytes: the bytes `npx.save` writes for a list and a dict of arrays, a
   zero-dim one included; npx_values.npz holds the arrays saved.
 """
@@ -42,17 +46,28 @@ class NpFunctions(nn.HybridBlock):
         return F.np.transpose(h), s, F.np.sqrt(F.np.abs(h)).max(axis=0), F.npx.log_softmax(h) * F.np.square(s.T)
 
 
-def record_net(net, name, x, rs):
+class NpBroadcasting(nn.HybridBlock):
+    def hybrid_forward(self, F, x, y):
+        product = F.np.matmul(x, y)
+        batched = F.np.matmul(F.np.expand_dims(y.T, 0), F.np.swapaxes(x, 1, 2))
+        mask = product > 0.1
+        picked = F.np.where(mask, product, F.np.broadcast_to(y[0], (2, 3, 5)))
+        clipped = F.np.where(x[:, :, :1] > 0, x, 0.0)
+        return picked, batched, mask, clipped, F.np.linalg.norm(x, axis=-1) / 2
+
+
+def record_net(net, name, x, rs, *more):
     net.initialize()
-    net(x)      # deferred shapes
+    net(x, *more)      # deferred shapes
     for p in net.collect_params().values():
         low = 0.5 if p.name.endswith("running_var") else -0.8      # a variance is positive
         p.set_data(np.array(rs.uniform(low, 0.8 if low < 0 else 1.5, p.shape).astype("float32")))
     net.hybridize()
-    ys = net(x)
+    ys = net(x, *more)
     ys = ys if isinstance(ys, (list, tuple)) else [ys]
     net.export(os.path.join(OUT, name))
     arrays = {"x": x.asnumpy()}
+    arrays.update({"x%d" % i: m.asnumpy() for i, m in enumerate(more, 1)})
     arrays.update({"y%d" % i: y.asnumpy() for i, y in enumerate(ys)})
     onp.savez(os.path.join(OUT, name + ".npz"), **arrays)
 
@@ -77,6 +92,10 @@ def main():
     with open(os.path.join(OUT, "npx_loaded.json"), "w") as fh:
         json.dump({"types": [type(a).__module__ + "." + type(a).__name__ for a in loaded],
                    "shapes": [list(a.shape) for a in loaded]}, fh, indent=1)
+
+    rs = onp.random.RandomState(8)
+    record_net(NpBroadcasting(prefix="npbcast_"), "npbcast", np.array(rs.uniform(-1, 1, (2, 3, 4)).astype("float32")),
+               rs, np.array(rs.uniform(-1, 1, (4, 5)).astype("float32")))
 
 
 if __name__ == "__main__":

@@ -343,8 +343,11 @@ def _np_graph(op, attrs):
 def test_npx_reshape_node_loads_or_names_the_node():
     sym = mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -5)"}))
     assert sym.infer_shape(x=(2, 3, 4))[1] == [(2, 12)]
+    # the codes MXNet's indexing writes (-3 drops an axis of size 1) are a squeeze
+    assert mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -3, -4)"})).infer_shape(
+        x=(2, 1, 4, 5))[1] == [(2, 4, 5)]
     with pytest.raises(MXNetError, match=r"node 1 \(y\).*_npx_reshape.*-3"):
-        mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-3, -4)"}))
+        mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -3, -5)"}))
 
 
 def test_unknown_dims_are_minus_one_only_in_numpy_mode_json():
@@ -474,3 +477,4 @@ def test_losses_hybridized_in_numpy_mode(loss_class):
         onp.testing.assert_allclose(results[0], expected, rtol=1e-5)
     if loss_class == "L2Loss":
         onp.testing.assert_allclose(results[0], ((pred - label) ** 2 / 2).mean(axis=1), rtol=1e-5)
+

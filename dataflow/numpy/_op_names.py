@@ -3,8 +3,9 @@ array side (`mx.npx`) and the loader of MXNet's numpy-mode JSON read.
 
 MXNet 1.9.1 registers its numpy operators under names of their own (`_npi_add`, `_np_sum`, `_npx_relu`) and writes
 those names into the JSON a numpy-mode block exports (tests/fixtures/mxnet-1.9.1/numpy_sym/npfn-symbol.json). Here
-each is one of the registry's ops; `legacy_node` rewrites such a node's op name and attributes when a graph is
-read (hooked into `dataflow/symbol/graph_json.py`), so the rest of the project only ever sees registry ops.
+each is one of the registry's ops (`legacy_node` rewrites such a node's op name and attributes when a graph is read,
+hooked into `dataflow/symbol/graph_json.py`) or, where NumPy's broadcasting needs several (`EXPANDED`), the graph
+`mx.sym.np` builds for it, spliced in; so the rest of the project only ever sees registry ops.
 """
 from ops.errors import GraphError
 
@@ -48,7 +49,7 @@ def _mxnet_names():
     """MXNet name -> (registry op, attribute rewrite or None)."""
     names = {"_npx_relu": ("relu", None), "_npx_sigmoid": ("sigmoid", None), "_np_dot": ("dot", None),
              "_np_copy": ("_copy", None), "_npi_absolute": ("abs", None),
-             "_np_reshape": ("Reshape", _np_reshape), "_npx_reshape": ("Reshape", _npx_reshape),
+             "_np_reshape": ("Reshape", _np_reshape),
              "_np_transpose": ("transpose", _np_transpose), "_npi_concatenate": ("Concat", _concatenate),
              "_npi_stack": ("stack", None), "_np_squeeze": ("squeeze", _drop_none),
              "_npi_argmax": ("argmax", _drop_none), "_npi_argmin": ("argmin", _drop_none)}
@@ -64,7 +65,7 @@ def _mxnet_names():
             names["_npi_r%s_scalar" % name] = (rscalar_op, None)
     for name, op in REDUCTIONS.items():
         names["_np_" + name] = names["_npi_" + name] = (op, _reduction)
-    return names
+    return {name: mapped for name, mapped in names.items() if name not in EXPANDED}
 
 
 def _drop_none(attrs):
@@ -86,13 +87,6 @@ def _np_reshape(attrs):
     return {"shape": shape}
 
 
-def _npx_reshape(attrs):
-    from ..numpy_extension.reshape import legacy_codes
-    codes = [int(d) for d in attrs.get("newshape", "()").strip("()[] ").split(",") if d.strip()]
-    reverse = attrs.get("reverse", "False") in ("True", "1", "true")
-    return {"shape": str(tuple(legacy_codes(codes, reverse))), "reverse": str(reverse)}
-
-
 def _np_transpose(attrs):
     axes = attrs.get("axes", "None")
     return {} if axes == "None" else {"axes": axes}
@@ -102,25 +96,158 @@ def _concatenate(attrs):
     return {"dim": attrs.get("axis", "0"), "num_args": attrs["num_args"]}
 
 
-MXNET_OPS = _mxnet_names()
+# MXNet's numpy comparisons give bool where the registry's (legacy) comparisons give their inputs' dtype: a bool
+# Cast follows each when its graph is read
+BOOL_RESULTS = frozenset("_npi_%s%s" % (name, suffix) for name, dunder in BINARY.items()
+                         if dunder in ("eq", "ne", "gt", "ge", "lt", "le") for suffix in ("", "_scalar"))
+
+
+# MXNet numpy ops that are no one registry op (NumPy's broadcasting): read as the graph the `mx.sym.np` function
+# builds (dataflow/symbol/numpy.py) from its inputs and the node's attributes.
+def _where_number(position):
+    def build(np_sym, attrs, condition, array):
+        number = float(attrs["scalar"])
+        number = int(number) if number.is_integer() else number      # fills an integer array as well
+        return np_sym.where(condition, *((number, array) if position == 0 else (array, number)))
+    return build
+
+
+def _norm(np_sym, attrs, x):
+    axis = attrs.get("axis", "None")
+    axis = None if axis == "None" else tuple(int(a) for a in axis.strip("()[] ").split(",") if a.strip())
+    order = attrs.get("ord", "None")
+    order = None if order == "None" else float(order)
+    if axis is None and order not in (None, 2.0):
+        raise NotImplementedError("ord=%s needs an axis" % order)
+    return np_sym.linalg.norm(x, ord=2 if order == 2.0 and axis is None else order, axis=axis,
+                              keepdims=attrs.get("keepdims", "False") in ("True", "1", "true"))
+
+
+def _shape(text):
+    return tuple(int(d) for d in text.strip("()[] ").split(",") if d.strip())
+
+
+def _npx_reshape(np_sym, attrs, x):
+    """npx.reshape's codes as a `Reshape` node's, or, for the codes MXNet's indexing writes (-2 keeps an axis, -3
+    drops one of size 1, a last -4 keeps the rest), a `squeeze` of the dropped axes."""
+    codes = _shape(attrs.get("newshape", "()"))
+    reverse = attrs.get("reverse", "False") in ("True", "1", "true")
+    if -3 in codes and not reverse and set(codes) <= {-2, -3, -4} and -4 not in codes[:-1]:
+        return np_sym.squeeze(x, axis=tuple(i for i, code in enumerate(codes) if code == -3))
+    from ..numpy_extension.reshape import legacy_codes
+    return np_sym._sym("Reshape", x, shape=tuple(legacy_codes(codes, reverse)), reverse=reverse)
+
+
+EXPANDED = {"_npi_matmul": lambda np_sym, attrs, a, b: np_sym.matmul(a, b),
+            "_npi_where": lambda np_sym, attrs, c, x, y: np_sym.where(c, x, y),
+            "_npi_where_lscalar": _where_number(0), "_npi_where_rscalar": _where_number(1),
+            "_npi_broadcast_to": lambda np_sym, attrs, x: np_sym.broadcast_to(x, _shape(attrs.get("shape", "()"))),
+            "_npi_norm": _norm, "_npx_reshape": _npx_reshape,
+            # true division of integers gives floats (dataflow/symbol/numpy.py: Note [true division of integers])
+            "_npi_true_divide": lambda np_sym, attrs, a, b: a / b,
+            "_npi_true_divide_scalar": lambda np_sym, attrs, x: x / float(attrs["scalar"]),
+            "_npi_rtrue_divide_scalar": lambda np_sym, attrs, x: float(attrs["scalar"]) / x}
+
+MXNET_OPS = _mxnet_names()      # the nodes read as one registry op each
 
 
 def legacy_graph(doc):
     """Rewrite, in place, the parsed JSON `doc` of a graph MXNet exported in numpy mode (its attrs hold
-    `is_np_shape`) into the registry's terms: each node's op name and attributes (`legacy_node`), and each declared
+    `is_np_shape`) into the registry's terms: each node's op name and attributes (`legacy_node`), a bool `Cast` after
+    each comparison, the ops of `EXPANDED` as the graphs mx.sym.np builds for them (`_splice`), and each declared
     variable shape's unknown dimensions, -1 there, as 0. Whatever is malformed is left for the reader to report."""
     nodes = doc.get("nodes")
+    graphs = {}         # node id -> the graph that replaces it
     for nid, node in enumerate(nodes if isinstance(nodes, list) else ()):
         if not isinstance(node, dict) or not isinstance(node.get("op"), str) or not isinstance(node.get("attrs"),
                                                                                               (dict, type(None))):
             continue
         attrs = node.get("attrs") or {}
+        where = "node %d (%s)" % (nid, node.get("name"))
         if node["op"] == "null":
             shape = attrs.get("__shape__")
             if isinstance(shape, str):
                 attrs["__shape__"] = _np_unknown_dims(shape)
+        elif node["op"] in EXPANDED and isinstance(node.get("inputs"), list):
+            graphs[nid] = _expanded(node["op"], attrs, len(node["inputs"]), where)
         elif node["op"].startswith("_np"):
-            node["op"], node["attrs"] = legacy_node(node["op"], attrs, "node %d (%s)" % (nid, node.get("name")))
+            comparison = node["op"] in BOOL_RESULTS
+            node["op"], node["attrs"] = legacy_node(node["op"], attrs, where)
+            if comparison and isinstance(node.get("inputs"), list):
+                graphs[nid] = _bool_cast(node)
+    if graphs:
+        _splice(doc, graphs)
+
+
+def _expanded(op_name, attrs, arity, where):
+    """The parsed JSON of the graph `EXPANDED[op_name]` builds on variables `__input<k>`."""
+    import json
+
+    from ..symbol import numpy as np_sym         # the Symbol side is built on this table: imported when needed
+    from ..symbol.symbol import var
+    inputs = [np_sym.as_np_symbol(var("__input%d" % k)) for k in range(arity)]
+    attrs = {k: v for k, v in attrs.items() if not k.startswith("__")}
+    try:
+        return json.loads(EXPANDED[op_name](np_sym, attrs, *inputs).tojson())
+    except (ValueError, TypeError, KeyError, NotImplementedError) as err:
+        raise GraphError("Cannot load symbol: %s (MXNet's %s) cannot be run: %s" % (where, op_name, err)) from None
+
+
+def _bool_cast(node):
+    """The graph of `node` (a registry comparison) followed by a Cast to bool, on variables `__input<k>`."""
+    arity = len(node["inputs"])
+    nodes = [{"op": "null", "name": "__input%d" % k, "inputs": []} for k in range(arity)]
+    nodes.append({"op": node["op"], "name": "value", "attrs": node.get("attrs") or {},
+                  "inputs": [[k, 0, 0] for k in range(arity)]})
+    nodes.append({"op": "Cast", "name": "bool", "attrs": {"dtype": "bool"}, "inputs": [[arity, 0, 0]]})
+    return {"nodes": nodes, "heads": [[arity + 1, 0, 0]]}
+
+
+def _renumbered(entries, where):
+    if not isinstance(entries, list):
+        return entries
+    return [[where[e[0]]] + e[1:] if isinstance(e, list) and e and isinstance(e[0], int) and e[0] in where else e
+            for e in entries]
+
+
+def _splice(doc, graphs):
+    """Replace each node `nid` of `graphs` by the nodes of graphs[nid] (a parsed graph JSON of one head, whose
+    variables `__input<k>` stand for the node's k-th input); the head takes the node's name, the other nodes it
+    as a prefix, and the nodes after move on (their inputs, `arg_nodes`, `heads` renumbered; `node_row_ptr`,
+    which no reader needs, dropped)."""
+    nodes, moved = [], {}           # old id -> new id of the node (of its graph's head)
+    for nid, node in enumerate(doc["nodes"]):
+        if isinstance(node, dict):
+            node["inputs"] = _renumbered(node.get("inputs"), moved)
+        if nid in graphs:
+            node = _splice_one(nodes, node, graphs[nid])
+        moved[nid] = len(nodes)
+        nodes.append(node)
+    doc["nodes"] = nodes
+    doc["heads"] = _renumbered(doc.get("heads"), moved)
+    if isinstance(doc.get("arg_nodes"), list):
+        doc["arg_nodes"] = [moved.get(a, a) if isinstance(a, int) else a for a in doc["arg_nodes"]]
+    doc.pop("node_row_ptr", None)
+
+
+def _splice_one(nodes, node, graph):
+    """Append the nodes of `graph` but its head to `nodes`, and return its head, reading the same."""
+    (head, index, _), = graph["heads"]
+    if index != 0:
+        raise GraphError("Cannot load symbol: the graph for %s has a head of output %d" % (node.get("name"), index))
+    read, ids = {}, {}      # graph node id -> the entry its variable stands for / its id in `nodes`
+    for k, part in enumerate(graph["nodes"]):
+        if part["op"] == "null" and part["name"].startswith("__input"):
+            read[k] = node["inputs"][int(part["name"][len("__input"):])]
+            continue
+        part["inputs"] = [read[e[0]] if e[0] in read else [ids[e[0]]] + e[1:] for e in part["inputs"]]
+        if k == head:
+            part["name"] = node.get("name")
+            return part
+        part["name"] = "%s_%s" % (node.get("name"), part["name"])
+        ids[k] = len(nodes)
+        nodes.append(part)
+    raise GraphError("Cannot load symbol: the graph for %s does not end in its head" % node.get("name"))
 
 
 def _np_unknown_dims(shape):

@@ -3,13 +3,17 @@ Symbol with NumPy's semantics that such a block is traced with.
 
 Every function builds a node of the registry op its mx.np counterpart runs (the names in
 `dataflow/numpy/_op_names.py`); arithmetic broadcasts as NumPy's, comparisons give bool. What a graph cannot know
-is the input's shape while it is traced, so NumPy's shape rules hold only as far as the legacy ops' shape inference
-gives them: a reduction over every axis has shape (1,) in a graph where an array's has shape () (Note [zero-dim
-arrays] in numpy/multiarray.py; it broadcasts the same), `broadcast_to` needs the target's number of axes, `where`
-does not broadcast, `split` takes a number of sections, `dot` a second operand of at most two axes, indexing
-integers and slices, and integer division is not promoted to float (dtypes are unknown when traced).
+while it is traced is its inputs' shapes and dtypes, so where NumPy's rule depends on them it is built from ops that
+decide when the graph runs (Note [broadcasting without shapes]): `where`, `broadcast_to` and `matmul` broadcast as
+NumPy's. What stays out of reach: a reduction over every axis has shape (1,) in a graph where an array's has
+shape () (Note [zero-dim arrays] in numpy/multiarray.py; it broadcasts the same), `dot` takes a second operand of at
+most two axes and `matmul` operands of at least two, indexing takes integers, slices, None and one Ellipsis,
+operands of two dtypes do not promote (float32 + int32 is a dtype error naming the node), and true division of
+integers gives float64 where MXNet's gives float32 (Note [true division of integers]). `linalg` and `random` hold
+`norm`, `uniform` and `normal`.
 """
 import numbers
+import types
 
 import numpy as onp
 
@@ -40,15 +44,28 @@ def _binary(dunder, a, b, reflected=False):
     array_op, scalar_op, rscalar_op = _OPERATORS[dunder]
     if isinstance(b, Symbol):
         lhs, rhs = (b, a) if reflected else (a, b)
+        if dunder == "truediv":     # integers divide as floats (Note [true division of integers])
+            lhs, rhs = _as_float(lhs), _as_float(rhs)
         out = _sym(array_op, lhs, rhs)
     elif isinstance(b, _NUMBER):
         if reflected and rscalar_op is None:
             return _binary(_SWAPPED[dunder], a, b)
         scalar = int(b) if isinstance(b, (bool, onp.bool_)) else b
-        out = _sym(rscalar_op if reflected else scalar_op, a, scalar=scalar)
+        # a float scalar is not truncated to an integer array's dtype: the result is float (float64)
+        is_int = isinstance(scalar, numbers.Integral) and dunder != "truediv"
+        out = _sym(rscalar_op if reflected else scalar_op, a, scalar=scalar, is_int=is_int)
     else:
         return NotImplemented
     return _sym("Cast", out, dtype="bool") if dunder in _COMPARISONS else out
+
+
+# Note [true division of integers]
+# NumPy's `/` of integers gives floats (MXNet's numpy mode: float32). A traced graph does not know its inputs'
+# dtypes, so the division's operands go through `x * 1.0` with `is_int=False`, which the registry's scalar ops
+# give float64 for an integer (or bool) x and x's own dtype for a float: the values are NumPy's, the dtype float64
+# where MXNet's is float32. A float operand is multiplied by one exactly (-0.0, inf and NaN kept).
+def _as_float(x):
+    return _sym("_mul_scalar", x, scalar=1.0, is_int=False)
 
 
 def _axis_param(axis):
@@ -151,24 +168,67 @@ _install_operators()
 
 
 def _index(x, key):
-    """NumPy's basic indexing (integers and slices, one per leading axis) as a `slice` node, then a `squeeze` of
-    the integer-indexed axes."""
-    key = key if isinstance(key, tuple) else (key,)
+    """NumPy's basic indexing as a `slice` node, a `squeeze` of the integer-indexed axes and an `expand_dims` per
+    None. An Ellipsis stands for the axes no other part names: the parts after it are counted from the end."""
+    key = list(key) if isinstance(key, tuple) else [key]
+    if key.count(Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if Ellipsis in key:
+        cut = key.index(Ellipsis)
+        head, tail = key[:cut], key[cut + 1:]
+        if any(part is None for part in tail) or not tail:
+            if tail:
+                raise NotImplementedError("indexing a numpy-mode Symbol: None after an Ellipsis is not supported")
+            return _index(x, tuple(head)) if head else x
+        # the tail's axes, counted from the end, sliced before the head (whose axes count from the front)
+        x = _index_tail(x, tail)
+        key = head
+    return _index_head(x, key)
+
+
+def _parts(key):
+    """(begin, end, step, integer-indexed positions) of the integers and slices of `key`, one per axis."""
     begin, end, step, dropped = [], [], [], []
-    for axis, part in enumerate(key):
+    for position, part in enumerate(key):
         if isinstance(part, numbers.Integral):
             begin.append(int(part))
             end.append(int(part) + 1 if part != -1 else None)
             step.append(None)
-            dropped.append(axis)
+            dropped.append(position)
         elif isinstance(part, slice):
             begin.append(part.start)
             end.append(part.stop)
             step.append(part.step)
         else:
-            raise NotImplementedError("indexing a numpy-mode Symbol supports integers and slices, got %r" % (part,))
-    out = _sym("slice", x, begin=tuple(begin), end=tuple(end), step=tuple(step))
-    return _sym("squeeze", out, axis=tuple(dropped)) if dropped else out
+            raise NotImplementedError("indexing a numpy-mode Symbol supports integers, slices, None and one "
+                                      "Ellipsis, got %r" % (part,))
+    return begin, end, step, dropped
+
+
+def _index_head(x, key):
+    new_axes = [position for position, part in enumerate(key) if part is None]
+    begin, end, step, dropped = _parts([part for part in key if part is not None])
+    out = _sym("slice", x, begin=tuple(begin), end=tuple(end), step=tuple(step)) if begin else x
+    if dropped:
+        out = _sym("squeeze", out, axis=tuple(dropped))
+    for position in new_axes:       # its axis: the slices and Nones before it (in order, so earlier Nones are in)
+        axis = len([part for part in key[:position] if not isinstance(part, numbers.Integral)])
+        out = _sym("expand_dims", out, axis=axis)
+    return out
+
+
+def _index_tail(x, tail):
+    begin, end, step, dropped = _parts(tail)
+    out = x
+    for offset, (b, e, s) in enumerate(zip(begin, end, step)):
+        axis = offset - len(tail)
+        if s not in (None, 1):
+            raise NotImplementedError("indexing a numpy-mode Symbol: a step after an Ellipsis is not supported")
+        if (b, e) != (None, None):
+            out = _sym("slice_axis", out, axis=axis, begin=0 if b is None else b, end=e)
+    if dropped:
+        out = _sym("squeeze", out, axis=tuple(position - len(tail) for position in dropped))
+    return out
 
 
 # -- functions: element-wise ------------------------------------------------------------------------------------------
@@ -310,11 +370,12 @@ def swapaxes(a, axis1, axis2):
 
 
 def split(ary, indices_or_sections, axis=0):
-    """`ary` split into equal sections along `axis` (a list of Symbols); split points are not supported."""
-    if not isinstance(indices_or_sections, numbers.Integral):
-        raise NotImplementedError("np.split of a Symbol: only a number of equal sections is supported, got %r"
-                                  % (indices_or_sections,))
-    return list(_sym("SliceChannel", ary, num_outputs=int(indices_or_sections), axis=axis, squeeze_axis=False))
+    """`ary` split along `axis` (a list of Symbols) into a number of equal sections, or at the given points."""
+    if isinstance(indices_or_sections, numbers.Integral):
+        return list(_sym("SliceChannel", ary, num_outputs=int(indices_or_sections), axis=axis, squeeze_axis=False))
+    points = [int(i) for i in indices_or_sections]
+    bounds = zip([0] + points, points + [None])
+    return [_sym("slice_axis", ary, axis=axis, begin=begin, end=end) for begin, end in bounds]
 
 
 def tile(A, reps):  # noqa: N803 - NumPy's name
@@ -337,19 +398,74 @@ def argsort(a, axis=-1):
     return _sym("argsort", a, axis=axis, dtype="int64")
 
 
+# Note [broadcasting without shapes]
+# A traced graph knows neither its inputs' shapes nor their dtypes, so a NumPy rule that broadcasts operands of any
+# rank and dtype is built from ops that read them when the graph runs: zeros of the common shape come from adding
+# the operands' `zeros_like`s (float32, so that operands of any dtype add), and each operand is broadcast to it
+# after its rank is padded to the common rank by adding zeros of shape (1, ..., 1) in its own dtype
+# (`reshape_like` of a one-element sum of its zeros onto a keepdims sum of the common zeros).
+def _ones_shaped_zeros(x, ones_shaped):
+    """Zeros in `x`'s dtype of the shape of `ones_shaped`, (1, ..., 1)."""
+    zero = _sym("sum", _sym("Reshape", _sym("zeros_like", x), shape=(-1,)))      # shape (1,), also for x of ()
+    return _sym("reshape_like", zero, ones_shaped)
+
+
+def _broadcast_together(*operands):
+    """`operands` (Symbols) broadcast to their common shape, each keeping its dtype; zero-dim operands only give
+    shape (1,), a graph's zero-dim shape."""
+    common = _sym("_zeros", shape=(1,), dtype="float32")
+    for x in operands:
+        common = _sym("broadcast_add", common, _sym("Cast", _sym("zeros_like", x), dtype="float32"))
+    ones_shaped = _sym("sum", common, keepdims=True)
+    return [_sym("broadcast_like", _sym("broadcast_add", x, _ones_shaped_zeros(x, ones_shaped)), common)
+            for x in operands]
+
+
 def where(condition, x, y):
-    """`x` where `condition` is true, else `y`: three Symbols of one shape (the `where` op does not broadcast)."""
-    return _sym("where", condition, x, y)
+    """`x` where `condition` is true, else `y`, all three broadcast together. `x` or `y` may be a number, filled
+    in the other's dtype (a float number with an integer array is a dtype error, not a truncation)."""
+    if not isinstance(x, Symbol) and not isinstance(y, Symbol):
+        raise NotImplementedError("np.where of Symbols: x or y must be a Symbol, got %s and %s"
+                                  % (type(x).__name__, type(y).__name__))
+    if not isinstance(x, Symbol):
+        x = _filled_like(y, x)
+    if not isinstance(y, Symbol):
+        y = _filled_like(x, y)
+    return _sym("where", *_broadcast_together(condition, x, y))
+
+
+def _filled_like(x, number):
+    return _sym("_plus_scalar", _sym("zeros_like", x), scalar=number, is_int=isinstance(number, numbers.Integral))
 
 
 def broadcast_to(array, shape):
-    return _sym("broadcast_to", array, shape=tuple(shape))
+    """`array` repeated along new or size-1 axes to `shape` (which may have more axes than `array`)."""
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    target = shape or (1,)
+    padded = _sym("broadcast_add", array, _ones_shaped_zeros(array, _sym("_zeros", shape=(1,) * len(target))))
+    return _sym("broadcast_to", padded, shape=target)
 
 
 # -- linear algebra ---------------------------------------------------------------------------------------------------
 def dot(a, b, out=None):
-    """NumPy's dot for a second operand of one or two axes (the `dot` op)."""
+    """NumPy's dot for a second operand of one or two axes (the `dot` op; the first may have any number)."""
     return _sym("dot", a, b)
+
+
+def _matrix_corner(x):
+    """`x`'s first row and column: shape (..., 1, 1), its batch axes."""
+    return _sym("slice_axis", _sym("slice_axis", x, axis=-1, begin=0, end=1), axis=-2, begin=0, end=1)
+
+
+def matmul(a, b, out=None):
+    """NumPy's matmul of operands of at least two axes: matrix products over the last two, the leading (batch)
+    axes broadcast (a `linalg_gemm2` node). A 1-D operand, whose axis NumPy drops, is not supported in a graph."""
+    if not isinstance(a, Symbol) or not isinstance(b, Symbol):
+        raise TypeError("np.matmul of Symbols: both operands must be Symbols, got %s and %s"
+                        % (type(a).__name__, type(b).__name__))
+    a_batched = _sym("broadcast_add", a, _sym("zeros_like", _matrix_corner(b)))
+    b_batched = _sym("broadcast_add", b, _sym("zeros_like", _matrix_corner(a)))
+    return _sym("linalg_gemm2", a_batched, b_batched)
 
 
 # -- creation ---------------------------------------------------------------------------------------------------------
@@ -387,3 +503,85 @@ def ones_like(a, dtype=None):
 
 def full_like(a, fill_value, dtype=None):
     return ones_like(a, dtype) * fill_value
+
+
+# -- mx.sym.np.linalg -------------------------------------------------------------------------------------------------
+def _norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    """NumPy's `linalg.norm` composed of reductions, as mx.np's: vector norms (ord None/2, 1, inf, -inf, any other
+    number) along one axis and matrix norms ('fro', 1, -1, inf, -inf) over two given axes; with neither `ord` nor
+    `axis`, the 2-norm of the flattened `x`. The spectral norms ('nuc', 2, -2 of matrices) and ord 0 are not
+    supported in a graph, nor `ord` without `axis` (whether `x` is a matrix is known only when the graph runs)."""
+    if axis is None:
+        if ord not in (None, "fro"):
+            raise NotImplementedError("np.linalg.norm of a Symbol: ord=%r needs an axis (the input's number of "
+                                      "axes is unknown while tracing)" % (ord,))
+        axes = ()
+    else:
+        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if len(axes) == 2 and ord not in (None, "fro"):
+        return _matrix_norm(x, ord, axes, keepdims)
+    if len(axes) > 2 or (len(axes) != 1 and ord not in (None, "fro")):
+        raise ValueError("Improper number of dimensions to norm.")
+    if ord in (None, 2, "fro"):
+        return _sym("sqrt", sum(x * x, axis=axes or None, keepdims=keepdims))
+    magnitude = _sym("abs", x)
+    if ord == onp.inf:
+        return max(magnitude, axis=axes, keepdims=keepdims)
+    if ord == -onp.inf:
+        return min(magnitude, axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return sum(magnitude, axis=axes, keepdims=keepdims)
+    if isinstance(ord, str) or ord == 0:
+        raise NotImplementedError("np.linalg.norm of a Symbol: ord=%r is not supported for vectors" % (ord,))
+    return sum(magnitude ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
+    """The 1 / inf norms (and their minima): the largest (smallest) column / row sum of magnitudes."""
+    if ord not in (1, -1, onp.inf, -onp.inf):
+        raise NotImplementedError("np.linalg.norm of a Symbol: matrix ord=%r is not supported" % (ord,))
+    rows, cols = axes
+    summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
+    lines = sum(_sym("abs", x), axis=summed, keepdims=True)
+    result = (max if ord > 0 else min)(lines, axis=over, keepdims=True)
+    return result if keepdims else squeeze(result, axis=(rows, cols))
+
+
+linalg = types.ModuleType(__name__ + ".linalg", "`mx.sym.np.linalg`: NumPy's linalg functions on Symbols.")
+linalg.norm = _norm
+_norm.__name__ = _norm.__qualname__ = "norm"
+
+
+# -- mx.sym.np.random -------------------------------------------------------------------------------------------------
+def _sample(name, params, size, dtype):
+    """Samples of registry op `_random_<name>` with NumPy's parameters `params` (numbers or Symbols): numbers give
+    one node of shape `size`; Symbols scale a standard draw of shape `size`, or of their broadcast shape."""
+    first, second = params.values()
+    dtype = _dtype(dtype)
+    shape = None if size is None else ((size,) if isinstance(size, numbers.Integral) else tuple(size))
+    if not any(isinstance(p, Symbol) for p in (first, second)):
+        return _sym("_random_" + name, shape=shape or (1,), dtype=dtype, **params)
+    standard = dict(zip(params, (0.0, 1.0)))
+    if shape is not None:
+        base = _sym("_random_" + name, shape=shape or (1,), dtype=dtype, **standard)
+    else:
+        carrier = _broadcast_together(*[p for p in (first, second) if isinstance(p, Symbol)])[0]
+        base = _sym("_random_%s_like" % name, _sym("Cast", carrier, dtype=dtype), **standard)
+    spread = second if name == "normal" else second - first      # the scale; high - low
+    return base * spread + first if isinstance(spread, Symbol) else spread * base + first
+
+
+def _uniform(low=0.0, high=1.0, size=None, dtype=None, ctx=None, out=None):
+    """Samples uniform on [low, high), of shape `size` (None: one sample, shape (1,) in a graph)."""
+    return _sample("uniform", dict(low=low, high=high), size, dtype)
+
+
+def _normal(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
+    """Samples from a normal distribution of mean `loc`, standard deviation `scale`, of shape `size`."""
+    return _sample("normal", dict(loc=loc, scale=scale), size, dtype)
+
+
+random = types.ModuleType(__name__ + ".random", "`mx.sym.np.random`: NumPy's sampling functions on Symbols.")
+random.uniform, random.normal = _uniform, _normal
+for _function, _name in ((_uniform, "uniform"), (_normal, "normal")):
+    _function.__name__ = _function.__qualname__ = _name
