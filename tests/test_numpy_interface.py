@@ -14,6 +14,7 @@ import dataflow as mx
 from dataflow import autograd, gluon, np, npx
 from dataflow.base import MXNetError
 from tests import numpy_cases
+from tests.numpy_func_cases import numeric_grad
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "numpy")
 
@@ -250,15 +251,6 @@ def test_bad_input_raises_numpy_error_kinds():
 
 
 # -- autograd -------------------------------------------------------------------------------------------------------
-def numeric_grad(f, x, eps=1e-3):
-    grad = onp.zeros_like(x, dtype=onp.float64)
-    for i in onp.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        grad[i] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
 
 GRAD_CASES = {
     "exp_sum": (lambda m, x: m.sum(m.exp(x)), (2, 3)),

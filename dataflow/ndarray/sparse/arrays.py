@@ -44,6 +44,16 @@ class BaseSparseNDArray(NDArray):
         return "\n<%s %s @%s>" % (type(self).__name__, "x".join("%d" % d for d in self._shape), self._ctx)
 
     @property
+    def data(self):
+        """A copy of the stored values as an NDArray: csr's (nnz,), row_sparse's rows (nnz, *shape[1:])."""
+        return _copy_out(self, self._data)
+
+    @property
+    def indices(self):
+        """A copy of the indices as an int64 NDArray: csr's column indices, row_sparse's row indices."""
+        return _copy_out(self, self._indices)
+
+    @property
     def _num_aux(self):
         return len(self._aux_arrays())
 
@@ -251,16 +261,6 @@ class CSRNDArray(BaseSparseNDArray):
         return [self._indptr, self._indices]
 
     @property
-    def data(self):
-        """A copy of the values (nnz,) as an NDArray."""
-        return _copy_out(self, self._data)
-
-    @property
-    def indices(self):
-        """A copy of the column indices (nnz,) as an int64 NDArray."""
-        return _copy_out(self, self._indices)
-
-    @property
     def indptr(self):
         """A copy of the row pointers (rows + 1,) as an int64 NDArray."""
         return _copy_out(self, self._indptr)
@@ -310,16 +310,6 @@ class RowSparseNDArray(BaseSparseNDArray):
 
     def _aux_arrays(self):
         return [self._indices]
-
-    @property
-    def data(self):
-        """A copy of the stored rows (nnz, *shape[1:]) as an NDArray."""
-        return _copy_out(self, self._data)
-
-    @property
-    def indices(self):
-        """A copy of the row indices (nnz,) as an int64 NDArray."""
-        return _copy_out(self, self._indices)
 
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
