@@ -215,3 +215,19 @@ def test_negative_binomial_moments(make, mean, var, key):
         assert abs(SURFACE[key][0] - mean) < 5 * np.sqrt(var / n) and abs(SURFACE[key][1] / var - 1) < 0.06
     with pytest.raises(mx.MXNetError, match="'k'"):
         mx.nd.random.negative_binomial(2.5, 0.5, shape=2)
+
+
+@pytest.mark.parametrize("source, target", [((3,), (2, 3)), ((2, 1), (2, 4)), ((1, 3), (4, 2, 3)),
+                                            ((2, 3), (2, 3)), ((1,), (2, 2, 2))])
+def test_broadcast_to_method_pads_leading_axes_as_mxnets(source, target):
+    """MXNet's NDArray.broadcast_to prepends axes of size 1 (its op needs equal ranks) and takes a numpy shape."""
+    x = np.arange(np.prod(source), dtype=np.float32).reshape(source)
+    for shape in (target, np.array(target)):
+        out = mx.nd.array(x).broadcast_to(shape)
+        np.testing.assert_array_equal(out.asnumpy(), np.broadcast_to(x, target))
+
+
+@pytest.mark.parametrize("source, target", [((2, 3), (3, 3)), ((2, 3), (3,)), ((2,), (2, 3))])
+def test_broadcast_to_method_refuses_what_numpy_refuses(source, target):
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        mx.nd.ones(source).broadcast_to(target)

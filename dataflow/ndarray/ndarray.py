@@ -179,6 +179,16 @@ class NDArray:
         new_shape = _apply_rule_shape("Reshape", {"shape": tuple(shape), "reverse": reverse}, self.shape)
         return NDArray(self._data.reshape(new_shape), self._var, self._ctx)
 
+    def broadcast_to(self, shape):
+        """A copy broadcast to `shape`: axes of size 1 grow, and a `shape` with more axes (any sequence of ints,
+        a numpy array too) first gets the array leading axes of size 1, as MXNet's method does (its op does not)."""
+        shape = tuple(int(d) for d in shape)
+        padded = (1,) * (len(shape) - self.ndim) + self.shape
+        if len(shape) < self.ndim or any(d != n and d != 1 for d, n in zip(padded, shape)):
+            raise ValueError("operands could not be broadcast together with remapped shapes[original->remapped]: "
+                             "%s and requested shape %s" % (self.shape, shape))
+        return _op("broadcast_to", self if padded == self.shape else self.reshape(padded), shape=shape)
+
     # -- autograd ------------------------------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate a gradient array (zeros) and mark this array as a variable to differentiate. With a sparse
