@@ -16,6 +16,8 @@ sparse, the data of `_sparse_retain` and of `_square_sum`, the input of `cast_st
 the input of the zero-preserving unary ops whose derivative keeps zeros. A variable's gradient is sparse when every
 consumer gives it a gradient of one sparse storage type (their sum keeps it); otherwise dense.
 """
+from ops.errors import GraphError
+
 DEFAULT, ROW_SPARSE, CSR = "default", "row_sparse", "csr"
 STYPES = (DEFAULT, ROW_SPARSE, CSR)
 STYPE_IDS = {DEFAULT: 0, ROW_SPARSE: 1, CSR: 2}        # MXNet's NDArrayStorageType, as `__storage_type__` holds it
@@ -199,7 +201,8 @@ def variable_stype(node):
     for name, number in STYPE_IDS.items():
         if value in (name, str(number)):
             return name
-    raise ValueError("variable %r: unknown __storage_type__ %r" % (node.name, value))
+    raise GraphError("variable %r: unknown __storage_type__ %r (MXNet's are %s)"
+                     % (node.name, value, ", ".join("%d (%s)" % (n, name) for name, n in STYPE_IDS.items())))
 
 
 def infer_storage(graph, known=None):

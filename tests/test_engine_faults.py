@@ -4,6 +4,7 @@ import _thread
 import contextlib
 import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,19 @@ from scheduler.engine import EngineError, NaiveEngine, ThreadedEngine
 
 ENGINES = {"naive": NaiveEngine(), "threaded1": ThreadedEngine(1), "threaded2": ThreadedEngine(2)}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def python_handles_sigint():
+    """Ctrl-C reaches Python only through its SIGINT handler, which a process started in the background of a
+    non-interactive shell does not have (SIGINT is ignored there, and `_thread.interrupt_main` then does nothing):
+    install it for each test."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

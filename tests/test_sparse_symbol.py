@@ -11,7 +11,7 @@ import pytest
 
 import dataflow as mx
 from dataflow import test_utils as tu
-from dataflow.ndarray.sparse import StorageFallbackWarning
+from dataflow.ndarray.sparse import StorageFallbackWarning, fallback
 from scheduler import infer_storage
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "sparse_symbol")
@@ -159,6 +159,7 @@ def test_rules_agree_with_the_sparse_kernels():
     checked = 0
     for op, inputs, kwargs in calls:
         stypes = [x.stype for x in inputs]
+        fallback._WARNED.clear()        # MXNet warns once per message: an earlier test may have seen this one
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = getattr(mx.nd, op)(*inputs, **kwargs)
@@ -447,3 +448,11 @@ def test_module_fit_on_libsvm_reaches_accuracy(tmp_path):
     accuracy = dict(module.score(train, "acc"))["accuracy"]
     assert accuracy >= 0.93, accuracy       # a separable linear problem; chance is about 0.5
 
+
+
+@pytest.mark.parametrize("value", ["None", "(1,)", "3"])
+def test_an_unknown_storage_type_attr_is_a_clear_error(value):
+    """A variable's `__storage_type__` that is no MXNet storage type (a corrupted file) is an MXNetError naming it."""
+    text = mx.sym.var("x", stype="csr").tojson().replace('"__storage_type__": "2"', '"__storage_type__": "%s"' % value)
+    with pytest.raises(mx.base.MXNetError, match="variable 'x': unknown __storage_type__"):
+        mx.sym.load_json(text).simple_bind(mx.cpu(), x=(2, 3))
