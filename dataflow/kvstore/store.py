@@ -20,6 +20,7 @@ from ops.cpu.sparse_update import sum_rows
 from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError
+from ..ndarray.sparse import _rsp
 from ..util import atomic_write
 from . import buckets, comm, compression, overlap
 from .base import KVStoreBase, _capability
@@ -248,7 +249,6 @@ class KVStore(_OverGroup):
 
 def _row_sparse_sum(arrays):
     """The sum of RowSparseNDArrays as one (the rows of all of them, summed where they repeat)."""
-    from ..ndarray.sparse import _rsp
     if len(arrays) == 1:
         return arrays[0]
     for a in arrays:

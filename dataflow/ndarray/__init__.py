@@ -20,7 +20,7 @@ _self = __import__(__name__, fromlist=["_"])
 _frontend.populate(_self, _invoke, ("out", "name"))
 from . import contrib_wrappers as _contrib_wrappers  # noqa: E402 - MXNet's Python wrappers in nd.contrib (adamw)
 _contrib_wrappers.attach(_self.contrib)
-from .sparse_ops import install_front_ends as _install_sparse_front_ends  # noqa: E402 - cast_storage, _square_sum
+from .sparse.more_ops import install_front_ends as _install_sparse_front_ends  # noqa: E402 - cast_storage ...
 _install_sparse_front_ends(_self)
 _frontend.add_fluent_methods(NDArray, _self)
 _frontend.add_binary_helpers(_self, _invoke, lambda x: isinstance(x, NDArray), broadcast=True)

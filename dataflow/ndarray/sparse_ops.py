@@ -538,12 +538,6 @@ def _serve(op_names, fn, params=(), scalar=False):
     fallback.implements(*op_names)(run)
 
 
-def install_front_ends(nd):
-    """The front ends that are not the generated ones (sparse/more_ops.py)."""
-    from .sparse import more_ops
-    more_ops.install_front_ends(nd)
-
-
 _serve(("dot",), dot, ("transpose_a", "transpose_b", "forward_stype"))
 for _names, _fn in ((("elemwise_add", "_plus", "_add"), elemwise_add), (("elemwise_sub", "_minus", "_sub"),
                     elemwise_sub), (("elemwise_mul", "_mul"), elemwise_mul), (("elemwise_div", "_div"), elemwise_div),
