@@ -67,7 +67,7 @@ def _reduce_shape_rule(name):
 
 _AXIS = OptShape(None, "The axis or axes to reduce over; all by default.")
 _KEEPDIMS = Bool(False, "Keep the reduced axes with size 1.")
-_PARAMS = dict(axis=_AXIS, keepdims=_KEEPDIMS, exclude=Bool(False, "Reduce over the axes not in `axis`."))
+REDUCE_PARAMS = dict(axis=_AXIS, keepdims=_KEEPDIMS, exclude=Bool(False, "Reduce over the axes not in `axis`."))
 
 
 def _reduce_grad(mode):
@@ -78,7 +78,7 @@ def _reduce_grad(mode):
     return rule
 
 
-def reduction(name, kernel, aliases=(), params=_PARAMS, infer_type=same_dtype, doc=""):
+def reduction(name, kernel, aliases=(), params=REDUCE_PARAMS, infer_type=same_dtype, doc=""):
     return register(OpDef(name, params=dict(params), infer_shape=_reduce_shape_rule(name), infer_type=infer_type,
                           cpu=kernel, gradient=_reduce_grad(name), aliases=tuple(aliases), doc=doc))
 
@@ -120,7 +120,7 @@ def _backward_reduce_type(p, in_types, out_types):
 
 # The math of each mode is above cpu.backward_reduce.
 register(OpDef("_backward_reduce", arguments=("out_grad", "data", "output"),
-               params=dict(_PARAMS, mode=Enum(("sum", "mean", "prod", "max", "min", "nansum", "nanprod", "norm1",
+               params=dict(REDUCE_PARAMS, mode=Enum(("sum", "mean", "prod", "max", "min", "nansum", "nanprod", "norm1",
                                                "norm2"))),
                infer_shape=_backward_reduce_shape, infer_type=_backward_reduce_type, cpu=cpu.backward_reduce,
                doc="The gradient of a reduction with respect to its input."))

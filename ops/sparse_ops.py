@@ -20,7 +20,7 @@ from .autodiff import apply
 from .cpu import sparse_ops as cpu
 from .elemwise import merge, same_shape_rule
 from .errors import ShapeError
-from .reduce import _PARAMS as _REDUCE_PARAMS, reduced_shape
+from .reduce import REDUCE_PARAMS, reduced_shape
 from .registry import Enum, OpDef, get, register, same_dtype
 
 STORAGE_TYPES = ("default", "row_sparse", "csr")
@@ -75,7 +75,7 @@ def _square_sum_grad(p, ins, outs, dys):
     return [spread * ins[0] * 2.0]
 
 
-register(OpDef("_square_sum", params=dict(_REDUCE_PARAMS), infer_shape=_square_sum_shape, infer_type=same_dtype,
+register(OpDef("_square_sum", params=dict(REDUCE_PARAMS), infer_shape=_square_sum_shape, infer_type=same_dtype,
                cpu=cpu.square_sum, gradient=_square_sum_grad,
                doc="The sum of squares of array elements over the given axes (MXNet's sparse optimizers use it on "
                    "row_sparse arrays)."))
