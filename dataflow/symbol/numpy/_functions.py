@@ -1,0 +1,171 @@
+"""`mx.sym.np`'s element-wise, broadcasting, linear-algebra and creation functions."""
+import numbers
+
+import numpy as onp
+
+from ops import registry
+
+from ...numpy import _op_names
+from ..symbol import Symbol
+from ._symbol import _binary, _NUMBER, _sym
+
+
+# -- functions: element-wise ------------------------------------------------------------------------------------------
+def _unary_function(name, op_name):
+    def function(x, out=None, **kwargs):
+        return _sym(op_name, x)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = "NumPy's `%s` on a Symbol (the `%s` op)." % (name, op_name)
+    return function
+
+
+def _binary_function(name, dunder):
+    def function(x1, x2, out=None, **kwargs):
+        if isinstance(x1, Symbol):
+            return _binary(dunder, x1, x2)
+        if isinstance(x2, Symbol):
+            return _binary(dunder, x2, x1, reflected=True)
+        raise TypeError("np.%s on Symbols: one operand must be a Symbol, got %s and %s"
+                        % (name, type(x1).__name__, type(x2).__name__))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = "NumPy's `%s` with broadcasting on Symbols." % name
+    return function
+
+
+def _extremum_function(name, array_op, scalar_op):
+    def function(x1, x2, out=None, **kwargs):
+        if isinstance(x1, _NUMBER):
+            x1, x2 = x2, x1
+        if isinstance(x2, Symbol):
+            return _sym(array_op, x1, x2)
+        return _sym(scalar_op, x1, scalar=x2)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = "NumPy's `%s` (element-wise, broadcasting) on Symbols." % name
+    return function
+
+
+def _generate():
+    names = dict(zip(_op_names.UNARY, _op_names.UNARY))
+    names.update(_op_names.UNARY_ALIASES)
+    for name, op_name in names.items():
+        globals()[name] = _unary_function(name, op_name)
+    for name, dunder in _op_names.BINARY.items():
+        globals()[name] = _binary_function(name, dunder)
+    for name, (array_op, scalar_op) in _op_names.EXTREMA.items():
+        globals()[name] = _extremum_function(name, array_op, scalar_op)
+
+
+_generate()
+
+
+def clip(a, a_min, a_max, out=None):
+    return _sym("clip", a, a_min=-onp.inf if a_min is None else float(a_min),
+                a_max=onp.inf if a_max is None else float(a_max))
+
+
+# after its rank is padded to the common rank by adding zeros of shape (1, ..., 1) in its own dtype
+# (`reshape_like` of a one-element sum of its zeros onto a keepdims sum of the common zeros).
+def _ones_shaped_zeros(x, ones_shaped):
+    """Zeros in `x`'s dtype of the shape of `ones_shaped`, (1, ..., 1)."""
+    zero = _sym("sum", _sym("Reshape", _sym("zeros_like", x), shape=(-1,)))      # shape (1,), also for x of ()
+    return _sym("reshape_like", zero, ones_shaped)
+
+
+def _broadcast_together(*operands):
+    """`operands` (Symbols) broadcast to their common shape, each keeping its dtype; zero-dim operands only give
+    shape (1,), a graph's zero-dim shape."""
+    common = _sym("_zeros", shape=(1,), dtype="float32")
+    for x in operands:
+        common = _sym("broadcast_add", common, _sym("Cast", _sym("zeros_like", x), dtype="float32"))
+    ones_shaped = _sym("sum", common, keepdims=True)
+    return [_sym("broadcast_like", _sym("broadcast_add", x, _ones_shaped_zeros(x, ones_shaped)), common)
+            for x in operands]
+
+
+def where(condition, x, y):
+    """`x` where `condition` is true, else `y`, all three broadcast together. `x` or `y` may be a number, filled
+    in the other's dtype (a float number with an integer array is a dtype error, not a truncation)."""
+    if not isinstance(x, Symbol) and not isinstance(y, Symbol):
+        raise NotImplementedError("np.where of Symbols: x or y must be a Symbol, got %s and %s"
+                                  % (type(x).__name__, type(y).__name__))
+    if not isinstance(x, Symbol):
+        x = _filled_like(y, x)
+    if not isinstance(y, Symbol):
+        y = _filled_like(x, y)
+    return _sym("where", *_broadcast_together(condition, x, y))
+
+
+def _filled_like(x, number):
+    return _sym("_plus_scalar", _sym("zeros_like", x), scalar=number, is_int=isinstance(number, numbers.Integral))
+
+
+def broadcast_to(array, shape):
+    """`array` repeated along new or size-1 axes to `shape` (which may have more axes than `array`)."""
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    target = shape or (1,)
+    padded = _sym("broadcast_add", array, _ones_shaped_zeros(array, _sym("_zeros", shape=(1,) * len(target))))
+    return _sym("broadcast_to", padded, shape=target)
+
+
+# -- linear algebra ---------------------------------------------------------------------------------------------------
+def dot(a, b, out=None):
+    """NumPy's dot for a second operand of one or two axes (the `dot` op; the first may have any number)."""
+    return _sym("dot", a, b)
+
+
+def _matrix_corner(x):
+    """`x`'s first row and column: shape (..., 1, 1), its batch axes."""
+    return _sym("slice_axis", _sym("slice_axis", x, axis=-1, begin=0, end=1), axis=-2, begin=0, end=1)
+
+
+def matmul(a, b, out=None):
+    """NumPy's matmul of operands of at least two axes: matrix products over the last two, the leading (batch)
+    axes broadcast (a `linalg_gemm2` node). A 1-D operand, whose axis NumPy drops, is not supported in a graph."""
+    if not isinstance(a, Symbol) or not isinstance(b, Symbol):
+        raise TypeError("np.matmul of Symbols: both operands must be Symbols, got %s and %s"
+                        % (type(a).__name__, type(b).__name__))
+    a_batched = _sym("broadcast_add", a, _sym("zeros_like", _matrix_corner(b)))
+    b_batched = _sym("broadcast_add", b, _sym("zeros_like", _matrix_corner(a)))
+    return _sym("linalg_gemm2", a_batched, b_batched)
+
+
+# -- creation ---------------------------------------------------------------------------------------------------------
+def _dtype(dtype):
+    return registry.dtype_name(dtype or onp.float32)
+
+
+def zeros(shape, dtype=None, order="C", ctx=None):
+    return _sym("_zeros", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape),
+                dtype=_dtype(dtype))
+
+
+def ones(shape, dtype=None, order="C", ctx=None):
+    return _sym("_ones", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape), dtype=_dtype(dtype))
+
+
+def full(shape, fill_value, dtype=None, order="C", ctx=None):
+    return _sym("_full", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape),
+                value=float(fill_value), dtype=_dtype(dtype))
+
+
+def arange(start, stop=None, step=1, dtype=None, ctx=None):
+    return _sym("_arange", start=start, stop=stop, step=step, dtype=_dtype(dtype))
+
+
+def zeros_like(a, dtype=None):
+    out = _sym("zeros_like", a)
+    return out if dtype is None else out.astype(dtype)
+
+
+def ones_like(a, dtype=None):
+    out = _sym("ones_like", a)
+    return out if dtype is None else out.astype(dtype)
+
+
+def full_like(a, fill_value, dtype=None):
+    return ones_like(a, dtype) * fill_value
+
+
+# the package exports this module's own public functions
+__all__ = [name for name, value in globals().items()
+           if not name.startswith("_") and getattr(value, "__module__", None) == __name__]
