@@ -1,4 +1,5 @@
 """Devices: `mx.cpu()`, `mx.gpu()`, `mx.Context`, and the default context of a `with` block."""
+import re
 import threading
 
 from ops.errors import MXNetError
@@ -121,3 +122,25 @@ def check_supported(ctx):
         from ops.cuda import storage
         storage.check_context(ctx)
         cuda.register()
+
+
+_CONTEXT_STRING = re.compile(r"^(\w+)\((\d+)\)$")
+
+
+def as_context(ctx):
+    """A supported Context from a Context, its string form ('cpu(0)', as the ops' `ctx` param takes it) or None
+    (the current one)."""
+    if ctx is None:
+        return current_context()
+    if isinstance(ctx, str):
+        match = _CONTEXT_STRING.match(ctx.strip())
+        if match is None and ctx in Context.devstr2type:
+            match = _CONTEXT_STRING.match(ctx + "(0)")
+        if match is None or match.group(1) not in Context.devstr2type:
+            raise MXNetError("Invalid context string %s: expected one of %s followed by (device id), "
+                             "e.g. 'cpu(0)'" % (ctx, sorted(Context.devstr2type)))
+        ctx = Context(match.group(1), int(match.group(2)))
+    elif not isinstance(ctx, Context):
+        raise MXNetError("ctx must be a Context or a string such as 'cpu(0)', got %s" % type(ctx).__name__)
+    check_supported(ctx)
+    return ctx

@@ -17,7 +17,8 @@ import numpy as np
 from ops import registry
 from ops.errors import MXNetError, ParamError, ShapeError
 
-from .ndarray import _DEFAULT_DTYPE, NDArray, _alloc, _context, _from_host, _invoke
+from ..context import as_context
+from .ndarray import _DEFAULT_DTYPE, NDArray, _alloc, _from_host, _invoke
 
 STORAGE_TYPES = ("default", "row_sparse", "csr")
 _SCIPY_CSR = ("csr_matrix", "csr_array")      # scipy.sparse's csr types, recognised without importing scipy
@@ -34,7 +35,7 @@ def array(source_array, ctx=None, dtype=None):
     if isinstance(source_array, NDArray):
         dtype = source_array.dtype if dtype is None else dtype
         source_array = source_array.asnumpy()
-    dtype, ctx = _dtype(dtype), _context(ctx)
+    dtype, ctx = _dtype(dtype), as_context(ctx)
     try:
         data = np.array(source_array, dtype=dtype, order="C", copy=True)
     except (TypeError, ValueError) as err:
@@ -47,7 +48,7 @@ def empty(shape, ctx=None, dtype=None, stype=None):
     if _sparse(stype, "empty"):
         from .sparse import empty as sparse_empty
         return sparse_empty(stype, shape, ctx, dtype)
-    ctx = _context(ctx)
+    ctx = as_context(ctx)
     return NDArray(_alloc(_shape(shape, "empty"), _dtype(dtype), ctx), ctx=ctx)
 
 
@@ -100,7 +101,7 @@ def _fill(op_name, shape, ctx, dtype, stype, kwargs):
         from .sparse import zeros as sparse_zeros
         return sparse_zeros(stype, shape, ctx, dtype)
     shape = (shape,) if isinstance(shape, numbers.Integral) else shape      # the op parses the rest, as MXNet's
-    return _invoke(registry.get(op_name), op_name, (), dict(shape=shape, ctx=_context(ctx), dtype=_dtype(dtype).name,
+    return _invoke(registry.get(op_name), op_name, (), dict(shape=shape, ctx=as_context(ctx), dtype=_dtype(dtype).name,
                                                             **kwargs))
 
 

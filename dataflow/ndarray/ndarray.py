@@ -14,7 +14,6 @@ creation (array, zeros, arange ...) in creation.py, numpy/DLPack/pickling/tostyp
 """
 import functools
 import numbers
-import re
 
 import numpy as np
 
@@ -30,7 +29,7 @@ from scheduler.infer import apply_rule
 
 from .. import autograd
 from ..autograd.state import _state as _autograd_state
-from ..context import Context, check_supported, current_context
+from ..context import Context, as_context, check_supported, current_context
 from .calls import (_CALLS, _FORMS, _INLINE_BYTES, _MAX_CACHED, _CallForm, _OpCall, _op_call,  # noqa: F401
                     _order_inputs, _partial_writes)
 
@@ -361,7 +360,7 @@ def _parse(opdef, op_name, args, kwargs):
     if kwargs.get("dtype") is not None and "dtype" in opdef.params:
         kwargs["dtype"] = registry.dtype_name(kwargs["dtype"])
     ctx = kwargs.pop("ctx", None) or None      # "" (the ops' default of the param) is no context either
-    ctx = _context(ctx) if ctx is not None else None
+    ctx = as_context(ctx) if ctx is not None else None
     call = _op_call(opdef, op_name, kwargs)
     inputs = args
     if names_given or len(args) != len(call.input_names):
@@ -570,28 +569,6 @@ def _from_host(source, ctx, dtype):
     dst, device = result._data, ctx.device_id
     get_engine().push(lambda: gpu_storage.from_host(data, dst, device), [], [result._var], "_copyto")
     return result
-
-
-_CONTEXT_STRING = re.compile(r"^(\w+)\((\d+)\)$")
-
-
-def _context(ctx):
-    """A supported Context from a Context, its string form ('cpu(0)', as the ops' `ctx` param takes it) or None
-    (the current one)."""
-    if ctx is None:
-        return current_context()
-    if isinstance(ctx, str):
-        match = _CONTEXT_STRING.match(ctx.strip())
-        if match is None and ctx in Context.devstr2type:
-            match = _CONTEXT_STRING.match(ctx + "(0)")
-        if match is None or match.group(1) not in Context.devstr2type:
-            raise MXNetError("Invalid context string %s: expected one of %s followed by (device id), "
-                             "e.g. 'cpu(0)'" % (ctx, sorted(Context.devstr2type)))
-        ctx = Context(match.group(1), int(match.group(2)))
-    elif not isinstance(ctx, Context):
-        raise MXNetError("ctx must be a Context or a string such as 'cpu(0)', got %s" % type(ctx).__name__)
-    check_supported(ctx)
-    return ctx
 
 
 def moveaxis(tensor, source, destination):

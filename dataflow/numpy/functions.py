@@ -9,7 +9,8 @@ import builtins
 import numpy as onp
 
 from ..context import current_context
-from ..ndarray.ndarray import NDArray, _context, _from_host
+from ..context import as_context
+from ..ndarray.ndarray import NDArray, _from_host
 from .multiarray import (_ARITHMETIC, _argreduce, _axes, _np, _op, _reduce, _zero_dim_like, as_np,
                          binary, broadcast_shape, ndarray, reshape_to)
 
@@ -19,7 +20,7 @@ _FLOAT = onp.float32
 # -- creation ---------------------------------------------------------------------------------------------------------
 def _host(value, dtype, ctx):
     """A new array on `ctx` holding the host value `value` in `dtype`."""
-    return _np(_from_host(onp.array(value, dtype=dtype), _context(ctx), onp.dtype(dtype)))
+    return _np(_from_host(onp.array(value, dtype=dtype), as_context(ctx), onp.dtype(dtype)))
 
 
 def array(object, dtype=None, ctx=None):  # noqa: A002 - NumPy's name

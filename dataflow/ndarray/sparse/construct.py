@@ -11,7 +11,8 @@ import numpy as np
 
 from ops.errors import MXNetError
 
-from ..ndarray import _DEFAULT_DTYPE, NDArray, _context
+from ...context import as_context
+from ..ndarray import _DEFAULT_DTYPE, NDArray
 from . import formats
 from .arrays import _INDEX, BaseSparseNDArray, CSRNDArray, RowSparseNDArray, _csr, _rsp
 
@@ -92,7 +93,7 @@ def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
     if stype not in _SPARSE_STYPES:
         raise ValueError("unknown storage type" + str(stype))
     shape = _shape(shape)
-    ctx = _context(ctx)
+    ctx = as_context(ctx)
     dtype = np.dtype(_DEFAULT_DTYPE if dtype is None else dtype)
     data = np.zeros((0,) + shape[1:] if stype == "row_sparse" else (0,), dtype=dtype)
     if stype == "csr":
@@ -116,7 +117,7 @@ def array(source_array, ctx=None, dtype=None):
         if source_array.stype == "default":
             raise AssertionError("Please use `tostype` to create RowSparseNDArray or CSRNDArray from an NDArray")
         result = source_array.astype(source_array.dtype if dtype is None else dtype)
-        target = _context(ctx)
+        target = as_context(ctx)
         return result if target == result.context else result.copyto(target)
     if _is_scipy_csr(source_array):
         csr = source_array.sorted_indices()
@@ -161,7 +162,7 @@ def _csr_from_parts(data, indices, indptr, shape=None, ctx=None, dtype=None):
     if data.shape[0] != indices.shape[0]:
         raise MXNetError("csr_matrix: %d values (data) but %d column indices; there must be one index per value"
                          % (data.shape[0], indices.shape[0]))
-    return _csr(data, indices, indptr, shape, _context(ctx))
+    return _csr(data, indices, indptr, shape, as_context(ctx))
 
 
 def _rsp_from_parts(data, indices, shape=None, ctx=None, dtype=None):
@@ -177,7 +178,7 @@ def _rsp_from_parts(data, indices, shape=None, ctx=None, dtype=None):
     if data.shape[0] != indices.shape[0] or data.shape[1:] != shape[1:]:
         raise MXNetError("row_sparse_array: data of shape %s does not fit %d row indices of an array of shape %s "
                          "(data must be (len(indices),) + shape[1:])" % (data.shape, indices.shape[0], shape))
-    return _rsp(data, indices, shape, _context(ctx))
+    return _rsp(data, indices, shape, as_context(ctx))
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------------
@@ -222,7 +223,7 @@ def _dense_source(source, dtype):
 def _ctx_of(source, ctx):
     if ctx is None and isinstance(source, NDArray):
         return source.context
-    return _context(ctx)
+    return as_context(ctx)
 
 
 def _shape(shape):
