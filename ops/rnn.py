@@ -23,6 +23,7 @@ from .cpu import rnn as cpu
 from .elemwise import fmt
 from .errors import DTypeError, ParamError, ShapeError
 from .nn import _concat_grad, _concat_shape
+from .rnn_layout import Dims, param_size, reserve_size
 from .registry import Bool, Enum, Float, Int, OpDef, OptFloat, OptInt, register
 
 _RNN = dict(
@@ -90,15 +91,15 @@ def _rnn_shape(p, in_shapes, out_shapes):
     if data is None or not all(data):
         return list(in_shapes), list(out_shapes)
     steps, batch, inputs = data
-    dims = cpu.Dims(p, steps, batch, inputs)
+    dims = Dims(p, steps, batch, inputs)
     slots = dims.L * dims.D
-    ins = [data, (cpu.param_size(p, inputs),), (slots, batch, dims.R)]
+    ins = [data, (param_size(p, inputs),), (slots, batch, dims.R)]
     if p.mode == "lstm":
         ins.append((slots, batch, dims.H))
     if p.use_sequence_length:
         ins.append((batch,))
     outs = [(steps, batch, dims.D * dims.R), (slots, batch, dims.R), (slots, batch, dims.H)][:1 + _n_states(p)]
-    outs.append((cpu.reserve_size(p, steps, batch, inputs),))
+    outs.append((reserve_size(p, steps, batch, inputs),))
     return ins, outs
 
 

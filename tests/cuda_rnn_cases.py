@@ -20,6 +20,7 @@ import pytest
 import dataflow as mx
 from ops import cuda as ops_cuda
 from ops import registry
+from ops import rnn_layout
 from ops.cpu import rnn as cpu_rnn
 from ops.registry import ADD, WRITE, OpContext
 from tests.cuda_cases import run_gpu
@@ -126,8 +127,8 @@ def test_rnn_kernels_match_cpu(case, cpu_kernels_refuse):
 
 def _check_features_ran(p, inputs, reserve, is_train):
     """The case exercises what it names (a clip that never clips or a mask of ones would prove nothing)."""
-    dims = cpu_rnn.Dims(p, STEPS, BATCH, INPUTS)
-    saved = cpu_rnn._Reserve(reserve, p, dims)
+    dims = rnn_layout.Dims(p, STEPS, BATCH, INPUTS)
+    saved = rnn_layout.Reserve(reserve, p, dims)
     if p.lstm_state_clip_min is not None:
         c = saved.dirs[0][0]["c"]
         assert (c == c.dtype.type(p.lstm_state_clip_max)).any() or (c == c.dtype.type(p.lstm_state_clip_min)).any()
@@ -150,7 +151,7 @@ def test_clip_nan(cpu_kernels_refuse):
         FWD.cpu(OpContext(is_train=False), p, [x.copy() for x in inputs], cpu_out, [WRITE] * len(init))
         gpu_out, _ = cpu_kernels_refuse(FWD, p, inputs, init, [WRITE] * len(init), False)
         _compare(gpu_out, cpu_out, "float64", "forward output (clip_nan %s)" % clip_nan)
-        first = cpu_rnn._Reserve(cpu_out[-1], p, cpu_rnn.Dims(p, STEPS, BATCH, INPUTS)).dirs[0][0]["c"][0, 1, 0]
+        first = rnn_layout.Reserve(cpu_out[-1], p, rnn_layout.Dims(p, STEPS, BATCH, INPUTS)).dirs[0][0]["c"][0, 1, 0]
         assert first == p.lstm_state_clip_min if clip_nan else np.isnan(first), (clip_nan, first)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ops import registry
+from ops import rnn_layout
 from ops.cpu import rnn as cpu_rnn
 from ops.registry import ADD, WRITE, OpContext
 from tests import op_specs  # noqa: F401 - loads the op table in the right order
@@ -26,7 +27,7 @@ IDS = ["-".join("%s=%s" % kv for kv in c.items()) for c in CASES]
 def _inputs(p, dtype, steps=5, batch=3, features=4, seed=0):
     rs = np.random.RandomState(seed)
     d, r = 2 if p.bidirectional else 1, p.projection_size or p.state_size
-    inputs = [rs.uniform(-1, 1, (steps, batch, features)), rs.uniform(-0.8, 0.8, cpu_rnn.param_size(p, features)),
+    inputs = [rs.uniform(-1, 1, (steps, batch, features)), rs.uniform(-0.8, 0.8, rnn_layout.param_size(p, features)),
               rs.uniform(-1, 1, (p.num_layers * d, batch, r))]
     if p.mode == "lstm":
         inputs.append(rs.uniform(-1, 1, (p.num_layers * d, batch, p.state_size)))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import dataflow as mx
 from ops import registry
-from ops.cpu import rnn as cpu_rnn
+from ops import rnn_layout
 from ops.errors import MXNetError, ShapeError
 from ops.registry import ADD, NULL, WRITE, OpContext
 from reference import rnn_op_fixtures as recipe
@@ -86,7 +86,7 @@ def _run_forward(p, inputs, is_train=False, req=WRITE, outs=None):
     steps, batch, features = inputs[0].shape
     in_shapes, out_shapes = RNN.infer_shape(p, [x.shape for x in inputs], [None] * RNN.num_outputs(p))
     assert [tuple(s) for s in in_shapes] == [x.shape for x in inputs]
-    assert out_shapes[-1] == (cpu_rnn.reserve_size(p, steps, batch, features),)
+    assert out_shapes[-1] == (rnn_layout.reserve_size(p, steps, batch, features),)
     if outs is None:
         outs = [np.full(s, np.nan, inputs[0].dtype) for s in out_shapes]
     RNN.cpu(OpContext(is_train=is_train), p, inputs, outs, [req] * len(outs))
@@ -124,7 +124,7 @@ def _lstm_params(**extra):
 
 def _random_inputs(p, steps=4, batch=3, features=2, seed=0):
     rs = np.random.RandomState(seed)
-    size = cpu_rnn.param_size(p, features)
+    size = rnn_layout.param_size(p, features)
     d = 2 if p.bidirectional else 1
     r = p.projection_size or p.state_size
     inputs = [rs.uniform(-1, 1, (steps, batch, features)), rs.uniform(-0.8, 0.8, (size,)),
@@ -191,7 +191,7 @@ def test_dropout_masks_the_lower_layers_outputs_and_the_backward_uses_the_same_m
     mx.random.seed(3)
     outs = _run_forward(p, inputs, is_train=True)
     steps, batch, features = inputs[0].shape
-    reserve = cpu_rnn._Reserve(outs[-1], p, cpu_rnn.Dims(p, steps, batch, features))
+    reserve = rnn_layout.Reserve(outs[-1], p, rnn_layout.Dims(p, steps, batch, features))
     masks = [m.copy() for m in reserve.mask[:-1]]
     assert all(set(np.unique(m)) <= {0.0, 1 / 0.6} for m in masks) and any((m == 0).any() for m in masks)
     np.testing.assert_allclose(outs[0], rnn_reference(p, *inputs, dropout_masks=masks)[0], rtol=1e-12)
@@ -250,7 +250,7 @@ def test_packed_layout_is_weights_then_biases():
     """The reference's unpacking (MXNet's order) puts each parameter where a one-hot vector shows the kernel reads
     it: a vector that is zero except one i2h bias entry of layer 1's reverse direction moves only that unit."""
     p = RNN.parse_params(dict(mode="rnn_tanh", state_size=2, num_layers=2, bidirectional=True, state_outputs=True))
-    size = cpu_rnn.param_size(p, 3)
+    size = rnn_layout.param_size(p, 3)
     views = unpack(np.arange(size, dtype=np.float64), "rnn_tanh", 2, True, 3, 2)
     assert views[0][0]["Wx"].ravel()[0] == 0 and views[1][1]["bh"].ravel()[-1] == size - 1
     params = np.zeros(size)

@@ -6,7 +6,7 @@ import pytest
 
 from ops import registry
 from ops.cpu import blas_threads
-from ops.cpu import rnn as cpu_rnn
+from ops import rnn_layout
 from ops.registry import WRITE, OpContext
 from tests import op_specs  # noqa: F401 - loads the op table in the right order
 from tests.specs_rnn import rnn_reference
@@ -29,7 +29,7 @@ def _run(mode, steps, batch, features, hidden, seed=0):
     p = RNN.parse_params(dict(mode=mode, state_size=hidden, num_layers=2, bidirectional=True, state_outputs=True))
     rs = np.random.RandomState(seed)
     inputs = [rs.uniform(-1, 1, (steps, batch, features)),
-              rs.uniform(-0.3, 0.3, cpu_rnn.param_size(p, features)), rs.uniform(-1, 1, (4, batch, hidden))]
+              rs.uniform(-0.3, 0.3, rnn_layout.param_size(p, features)), rs.uniform(-1, 1, (4, batch, hidden))]
     if mode == "lstm":
         inputs.append(rs.uniform(-1, 1, (4, batch, hidden)))
     inputs = [x.astype(np.float32) for x in inputs]

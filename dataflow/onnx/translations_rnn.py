@@ -2,14 +2,14 @@
 `_rnn_param_concat` (Gluon's packing of its parameters) and the `_zeros`/`_ones`/`_full` initial states. Import:
 one ONNX recurrent node as a one-layer RNN op.
 
-MXNet packs every layer's and direction's weights into one vector (layout in ops/cpu/rnn.py); the translation
+MXNet packs every layer's and direction's weights into one vector (layout in ops/rnn_layout.py); the translation
 reads that vector as a constant (`ExportContext.value`) and writes ONNX's per-layer W, R, B with the gates
 reordered: LSTM MXNet (i, f, g, o) -> ONNX (i, o, f, c); GRU MXNet (r, z, n) -> ONNX (z, r, h), whose
 `linear_before_reset=1` is MXNet's n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
 """
 import numpy as np
 
-from ops.cpu.rnn import Dims, _Carver, _weights
+from ops.rnn_layout import Carver, Dims, weight_views
 from scheduler.graph import Entry
 
 from ._table import exports, imports
@@ -40,7 +40,7 @@ def rnn(ctx, node, ins, outs):
         raise ctx.unsupported(node, "whose parameters are not computed from parameters alone")
     steps, batch, features = ctx.shape(node.inputs[0])
     dims = Dims(p, steps, batch, features)
-    views = _weights(_Carver(packed.reshape(-1)), p, dims)
+    views = weight_views(Carver(packed.reshape(-1)), p, dims)
     mode, hidden, directions = p.mode, p.state_size, dims.D
     has_cell = mode == "lstm"
     attrs = dict(hidden_size=hidden, direction="bidirectional" if directions == 2 else "forward")

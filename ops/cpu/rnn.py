@@ -1,11 +1,5 @@
-"""CPU kernels of the fused RNN op (ops/rnn.py): forward and `_backward_RNN`.
-
-Sizes: T steps, N batch, I input features, H = state_size, R = what a step outputs and h2h reads (projection_size
-for LSTMP, else H), G gates per unit (rnn 1, lstm 4, gru 3), L layers, D directions.
-
-The packed parameter vector is MXNet's: first every weight, layer by layer and, within a layer, direction by
-direction (left then right), each direction's i2h (G*H, I_l), h2h (G*H, R) and, with a projection, h2r (R, H); then
-every bias in the same order, i2h (G*H) then h2h (G*H). I_0 = I, I_l = D*R.
+"""CPU kernels of the fused RNN op (ops/rnn.py): forward and `_backward_RNN`. The sizes (T, N, I, H, R, G, L, D),
+the packed parameters and the reserve's layout are in ops/rnn_layout.py.
 
 Per layer and direction, the input projections of all steps are one GEMM up front; each step then runs one GEMM
 for the recurrent projection and one fused njit loop for the gates, which adds both biases (ops/cpu/rnn_gates.py);
@@ -15,7 +9,7 @@ as one GEMM each over all steps; a written parameter or data gradient is compute
 that no backward will read keeps nothing in the reserve (Note [no reserve without gradients]). Large temporaries
 are reused across calls (Note [RNN scratch]); each call is one BLAS thread-policy site (Note [RNN threads]).
 
-What the backward needs is kept in the op's hidden `reserve` output (`_Reserve`): each layer's output before
+What the backward needs is kept in the op's hidden `reserve` output (`Reserve`): each layer's output before
 dropout, its dropout mask, and per direction the gate activations (and LSTM's cell states, LSTMP's unprojected
 hidden values, GRU's W_hn h + b_hn). Rows past their `sequence_length` keep their states, output 0, and the reverse
 direction of a row starts at its last valid step (cuDNN's variable-length semantics).
@@ -25,125 +19,13 @@ import threading
 import numpy as np
 
 from ..errors import MXNetError
+from ..rnn_layout import Carver, Dims, Reserve, active_mask, clip_bounds, split_inputs, step_order, weight_views
 from ..random_state import generator
 from . import blas_threads
 from . import rnn_gates as gates_jit
 from .conv_taps import available as _cblas_available
 from ..registry import NULL, WRITE
 from .common import assign, same_memory
-
-GATES = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}
-
-
-class Dims:
-    """The sizes of one RNN node (see the module docstring)."""
-
-    def __init__(self, p, steps, batch, inputs):
-        self.T, self.N, self.I = steps, batch, inputs
-        self.H = p.state_size
-        self.P = p.projection_size
-        self.R = p.projection_size or p.state_size
-        self.G = GATES[p.mode]
-        self.L = p.num_layers
-        self.D = 2 if p.bidirectional else 1
-
-    def layer_input(self, layer):
-        return self.I if layer == 0 else self.D * self.R
-
-
-class _Carver:
-    """Cuts consecutive views out of a flat buffer (or only counts, with None)."""
-
-    def __init__(self, flat):
-        self.flat, self.pos = flat, 0
-
-    def take(self, *shape):
-        size = int(np.prod(shape))
-        view = None if self.flat is None else self.flat[self.pos:self.pos + size].reshape(shape)
-        self.pos += size
-        return view
-
-
-def _weights(carver, p, dims):
-    """[layer][direction] -> dict of the parameter views (Wx, Wh, Wr, bx, bh), in MXNet's packing order."""
-    views = [[{} for _ in range(dims.D)] for _ in range(dims.L)]
-    gh = dims.G * dims.H
-    for layer in range(dims.L):
-        for d in range(dims.D):
-            w = views[layer][d]
-            w["Wx"] = carver.take(gh, dims.layer_input(layer))
-            w["Wh"] = carver.take(gh, dims.R)
-            w["Wr"] = carver.take(dims.P, dims.H) if dims.P else None
-    for layer in range(dims.L):
-        for d in range(dims.D):
-            views[layer][d]["bx"] = carver.take(gh)
-            views[layer][d]["bh"] = carver.take(gh)
-    return views
-
-
-def param_size(p, input_size):
-    """Elements of the packed parameter vector for data with `input_size` features."""
-    carver = _Carver(None)
-    _weights(carver, p, Dims(p, 1, 1, input_size))
-    return carver.pos
-
-
-class _Reserve:
-    """The views of the hidden `reserve` output: per layer `Y` (T, N, D*R) and `mask` (dropout, or None), and per
-    layer and direction `gates` (T, N, G*H), `c` (LSTM), `hcell` (LSTMP), `hn` (GRU), each (T, N, H)."""
-
-    def __init__(self, flat, p, dims):
-        carver = _Carver(flat)
-        t, n, h = dims.T, dims.N, dims.H
-        self.Y, self.mask, self.dirs = [], [], []
-        for layer in range(dims.L):
-            self.Y.append(carver.take(t, n, dims.D * dims.R))
-            self.mask.append(carver.take(t, n, dims.D * dims.R) if p.p > 0 and layer < dims.L - 1 else None)
-            per_dir = []
-            for _ in range(dims.D):
-                per_dir.append(dict(gates=carver.take(t, n, dims.G * h),
-                                    c=carver.take(t, n, h) if p.mode == "lstm" else None,
-                                    hcell=carver.take(t, n, h) if dims.P else None,
-                                    hn=carver.take(t, n, h) if p.mode == "gru" else None))
-            self.dirs.append(per_dir)
-        self.size = carver.pos
-
-
-def reserve_size(p, steps, batch, inputs):
-    return _Reserve(None, p, Dims(p, steps, batch, inputs)).size
-
-
-def _split_inputs(p, inputs):
-    """(data, params, state, state_cell or None, sequence_length or None) from the op's inputs."""
-    data, params, state = inputs[:3]
-    rest = list(inputs[3:])
-    state_cell = rest.pop(0) if p.mode == "lstm" else None
-    lengths = rest.pop(0) if p.use_sequence_length else None
-    return data, params, state, state_cell, lengths
-
-
-def _active(p, lengths, steps, batch):
-    """(T, N) uint8: 1 where a row's step is within its sequence length."""
-    if lengths is None:
-        return np.ones((steps, batch), np.uint8)
-    as_int = np.rint(np.asarray(lengths, np.float64))      # float lengths count as the nearest whole number
-    if not ((as_int >= 1) & (as_int <= steps)).all():
-        raise MXNetError("RNN: sequence_length must lie between 1 and the sequence length %d, got %s"
-                         % (steps, np.asarray(lengths).tolist()))
-    return (np.arange(steps)[:, None] < as_int[None, :]).astype(np.uint8)
-
-
-def _clip(p, dtype):
-    """(clip, lo, hi, clip_nan) with the bounds in the data's dtype: a clipped cell state holds the bound rounded to
-    that dtype, and the backward's test for it (c <= lo or c >= hi) must compare in that dtype to see it (a float64
-    -0.08 is below float32's -0.08, so the clipped cells would pass gradient)."""
-    clip = p.mode == "lstm" and p.lstm_state_clip_min is not None and p.lstm_state_clip_max is not None
-    lo, hi = (p.lstm_state_clip_min, p.lstm_state_clip_max) if clip else (0.0, 0.0)
-    return clip, dtype.type(lo), dtype.type(hi), bool(p.lstm_state_clip_nan)
-
-
-def _order(steps, d):
-    return range(steps) if d == 0 else range(steps - 1, -1, -1)
 
 
 def _check_dtype(data):
@@ -179,15 +61,15 @@ def rnn_backward(ctx, p, inputs, outputs, req):
 
 
 def _forward(ctx, p, inputs, outputs, req):
-    data, params, state, state_cell, lengths = _split_inputs(p, inputs)
+    data, params, state, state_cell, lengths = split_inputs(p, inputs)
     T, N, _ = data.shape
     dims = Dims(p, T, N, data.shape[2])
-    reserve = _Reserve(outputs[-1], p, dims)
+    reserve = Reserve(outputs[-1], p, dims)
     keep = ctx.computes_gradients       # Note [no reserve without gradients]
     if lengths is not None and keep:
         outputs[-1][...] = 0        # rows that never run leave no stale values for the backward's GEMMs
-    active = _active(p, lengths, T, N)
-    weights = _weights(_Carver(params), p, dims)
+    active = active_mask(p, lengths, T, N)
+    weights = weight_views(Carver(params), p, dims)
     dtype = data.dtype
     hy = np.empty((dims.L * dims.D, N, dims.R), dtype)
     cy = np.empty((dims.L * dims.D, N, dims.H), dtype) if p.mode == "lstm" else None
@@ -252,7 +134,7 @@ def _step_rows(p, dims, dtype):
 def _lstm_time_loop(p, dims, w, xw, h_carry, c_carry, active, dense, d, keep, saved, y):
     """One LSTM layer and direction in one njit call (Note [the LSTM time loop]); h_carry and c_carry end as the
     final states."""
-    clip, lo, hi, clip_nan = _clip(p, xw.dtype)
+    clip, lo, hi, clip_nan = clip_bounds(p, xw.dtype)
     wh_t = _scratch("wh_t", w["Wh"].shape[::-1], xw.dtype)
     gates_jit.transpose(w["Wh"], wh_t)
     wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else wh_t[:1, :1]
@@ -266,7 +148,7 @@ def _time_loop(p, dims, w, xw, h_carry, c_carry, active, dense, d, keep, saved, 
     """One layer and direction, step by step from Python: one GEMM and one gate loop per step. Returns the final
     hidden state (c_carry is updated in place)."""
     N, dtype = dims.N, xw.dtype
-    clip, lo, hi, clip_nan = _clip(p, dtype)
+    clip, lo, hi, clip_nan = clip_bounds(p, dtype)
     relu = p.mode == "rnn_relu"
     wh_t = np.ascontiguousarray(w["Wh"].T)
     wr_t = np.ascontiguousarray(w["Wr"].T) if dims.P else None
@@ -277,7 +159,7 @@ def _time_loop(p, dims, w, xw, h_carry, c_carry, active, dense, d, keep, saved, 
     # one direction, every row running every step: a step writes its output y[t] itself, and that is the state the
     # next step carries (no copies); else `commit` copies what active rows computed
     direct = dense and dims.D == 1
-    for t in _order(dims.T, d):
+    for t in step_order(dims.T, d):
         k = t if keep else 0
         np.dot(h_carry, wh_t, out=hw)
         step_out = y[t] if direct else h_new
@@ -326,16 +208,16 @@ def _backward(ctx, p, inputs, outputs, req):
     n_heads = 3 if p.mode == "lstm" else 2
     d_out, d_hy = inputs[0], inputs[1]
     d_cy = inputs[2] if p.mode == "lstm" else None
-    data, params, state, state_cell, lengths = _split_inputs(p, inputs[n_heads:-1])
+    data, params, state, state_cell, lengths = split_inputs(p, inputs[n_heads:-1])
     T, N, _ = data.shape
     dims = Dims(p, T, N, data.shape[2])
-    reserve = _Reserve(inputs[-1], p, dims)
-    active = _active(p, lengths, T, N)
-    weights = _weights(_Carver(params), p, dims)
+    reserve = Reserve(inputs[-1], p, dims)
+    active = active_mask(p, lengths, T, N)
+    weights = weight_views(Carver(params), p, dims)
     dtype = data.dtype
     d_params = _gradient_buffer(outputs[1], req[1], dtype)     # every element is written below: no zeroing
-    grads = _weights(_Carver(d_params), p, dims)
-    clip, lo, hi, _ = _clip(p, dtype)
+    grads = weight_views(Carver(d_params), p, dims)
+    clip, lo, hi, _ = clip_bounds(p, dtype)
     relu = p.mode == "rnn_relu"
     d_state = np.empty(state.shape, dtype)
     d_state_cell = np.empty(state_cell.shape, dtype) if state_cell is not None else None
@@ -374,7 +256,7 @@ def _backward(ctx, p, inputs, outputs, req):
             h0 = np.ascontiguousarray(state[slot], dtype)
             c0 = np.ascontiguousarray(state_cell[slot], dtype) if p.mode == "lstm" else None
             wr = np.ascontiguousarray(w["Wr"]) if dims.P else None
-            for t in reversed(_order(T, d)):
+            for t in reversed(step_order(T, d)):
                 before = t - 1 if d == 0 else t + 1
                 has_prev = 0 <= before < T
                 act_prev = active[before] if has_prev else active[t]

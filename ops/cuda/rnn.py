@@ -1,7 +1,7 @@
 """CUDA kernels of ops/rnn.py: the fused `RNN` op and `_backward_RNN`; `_rnn_param_concat` is Concat's kernel.
 
-Same outputs and the same hidden `reserve` layout as the CPU kernels (ops/cpu/rnn.py, whose `_Reserve` and
-`_weights` carve the device arrays here too), so either backward reads either forward's reserve. Per layer and
+Same outputs and the same hidden `reserve` layout as the CPU kernels (ops/cpu/rnn.py; ops/rnn_layout.py's `Reserve`
+and `weight_views` carve the device arrays here too), so either backward reads either forward's reserve. Per layer and
 direction the input projection of all steps is one `gemm`; each step is one recurrent `gemm` and one gate kernel
 (a thread per (row, unit)), which adds both biases, stores what the backward needs and updates the carried states
 in place: the carried hidden and cell states are the rows of the `hy`/`cy` results themselves. The backward runs
@@ -15,7 +15,7 @@ Every feature of the op runs here, with the CPU kernels' semantics:
   each step's hidden gradient first (`_gather`, kept for Wr's gradient), takes it back through Wr (one GEMM), then
   runs the gate kernel on the cell's gradient.
 - `sequence_length`: the lengths are read to the host (as MXNet's GPU op does), checked and turned into an
-  `active` (T, N) mask by the CPU's own `_active`; a row past its length keeps its states, outputs 0 and passes
+  `active` (T, N) mask by the layout's `active_mask`; a row past its length keeps its states, outputs 0 and passes
   its carried gradients through unchanged (the backward's GEMM adds nothing to it: its gate gradients are 0); the
   reserve is zeroed first, as on the CPU.
 - the LSTM state clip: c is clipped after each step (NaN becomes the minimum with `lstm_state_clip_nan`), and where
@@ -31,7 +31,7 @@ from numba import cuda, types
 
 from ..errors import MXNetError
 from ..cpu import elemwise as cpu_elemwise
-from ..cpu import rnn as cpu
+from .. import rnn_layout as layout
 from ..random_state import generator
 from ..registry import ADD, NULL, WRITE
 from . import storage as gpu_storage
@@ -315,7 +315,7 @@ def _active(p, lengths, steps, batch):
         fill(active, 1)
     else:
         dev = gpu_storage.current_device()
-        gpu_storage.from_host(cpu._active(p, gpu_storage.to_host(lengths, dev), steps, batch), active, dev)
+        gpu_storage.from_host(layout.active_mask(p, gpu_storage.to_host(lengths, dev), steps, batch), active, dev)
     return active
 
 
@@ -335,17 +335,17 @@ def _masked(x, mask):
 
 def rnn_forward(ctx, p, inputs, outputs, req):
     _check_dtype(inputs[0])
-    data, params, state, state_cell, lengths = cpu._split_inputs(p, inputs)
+    data, params, state, state_cell, lengths = layout.split_inputs(p, inputs)
     T, N, _ = data.shape
-    dims = cpu.Dims(p, T, N, data.shape[2])
+    dims = layout.Dims(p, T, N, data.shape[2])
     H, R, G, D = dims.H, dims.R, dims.G, dims.D
     if lengths is not None:
         fill(outputs[-1], 0)        # rows that never run leave no stale values for the backward's GEMMs
-    reserve = cpu._Reserve(flat(outputs[-1]), p, dims)
-    weights = cpu._weights(cpu._Carver(flat(params)), p, dims)
+    reserve = layout.Reserve(flat(outputs[-1]), p, dims)
+    weights = layout.weight_views(layout.Carver(flat(params)), p, dims)
     active = _active(p, lengths, T, N)
     dtype = data.dtype
-    clip, lo, hi, clip_nan = cpu._clip(p, dtype)
+    clip, lo, hi, clip_nan = layout.clip_bounds(p, dtype)
     hy = empty((dims.L * D, N, R), dtype)
     cy = empty((dims.L * D, N, H), dtype) if p.mode == "lstm" else None
     copy_into(state, hy)
@@ -363,7 +363,7 @@ def rnn_forward(ctx, p, inputs, outputs, req):
             gemm(_rows(x), Mat.rowmajor(w["Wx"], G * H, x.shape[2]).T, _rows(xw))
             wh_t = Mat.rowmajor(w["Wh"], G * H, R).T
             h, c = flat(hy[slot]), (flat(cy[slot]) if cy is not None else None)
-            for t in cpu._order(T, d):
+            for t in layout.step_order(T, d):
                 gemm(Mat.rowmajor(h, N, R), wh_t, _rows(hw))
                 y, act = flat(Y[t]), flat(active[t])
                 if p.mode == "lstm":
@@ -402,17 +402,17 @@ def rnn_backward(ctx, p, inputs, outputs, req):
     n_heads = 3 if p.mode == "lstm" else 2
     d_out, d_hy = inputs[0], inputs[1]
     d_cy = inputs[2] if p.mode == "lstm" else None
-    data, params, state, state_cell, lengths = cpu._split_inputs(p, inputs[n_heads:-1])
+    data, params, state, state_cell, lengths = layout.split_inputs(p, inputs[n_heads:-1])
     T, N, _ = data.shape
-    dims = cpu.Dims(p, T, N, data.shape[2])
+    dims = layout.Dims(p, T, N, data.shape[2])
     H, R, G, D = dims.H, dims.R, dims.G, dims.D
-    reserve = cpu._Reserve(flat(inputs[-1]), p, dims)
-    weights = cpu._weights(cpu._Carver(flat(params)), p, dims)
+    reserve = layout.Reserve(flat(inputs[-1]), p, dims)
+    weights = layout.weight_views(layout.Carver(flat(params)), p, dims)
     active = _active(p, lengths, T, N)
     dtype = data.dtype
-    clip, lo, hi, _ = cpu._clip(p, dtype)
+    clip, lo, hi, _ = layout.clip_bounds(p, dtype)
     d_params = empty(params.shape, dtype)
-    grads = cpu._weights(cpu._Carver(d_params), p, dims)
+    grads = layout.weight_views(layout.Carver(d_params), p, dims)
     d_state = empty(state.shape, dtype)
     d_state_cell = empty(state_cell.shape, dtype) if state_cell is not None else None
     copy_into(d_hy, d_state)
@@ -440,7 +440,7 @@ def rnn_backward(ctx, p, inputs, outputs, req):
             dh, dc = flat(d_state[slot]), (flat(d_state_cell[slot]) if d_state_cell is not None else None)
             h0 = flat(state[slot])
             wh = Mat.rowmajor(w["Wh"], G * H, R)
-            for t in reversed(cpu._order(T, d)):
+            for t in reversed(layout.step_order(T, d)):
                 before = t - 1 if d == 0 else t + 1
                 has_prev = 0 <= before < T
                 act = flat(active[t])

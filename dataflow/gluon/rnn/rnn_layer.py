@@ -7,7 +7,7 @@ read it, and MXNet's parameter files load (under the keys of its old unfused lay
 """
 import re
 
-from ops.cpu.rnn import GATES
+from ops.rnn_layout import GATES
 from ops.errors import ParamError, ShapeError
 
 from ... import ndarray as nd_module
