@@ -8,77 +8,22 @@ out (F, L) = sum over taps t of W[:, :, t] (F, C) @ flat[:, offsets[t]:][:, :L],
 the image directly. Measured on one core (process CPU time, float32, per sample): (64 -> 96, 28x28) 0.93 -> 0.79
 ms, (96 -> 96, 28x28) 1.50 -> 1.20, (64 -> 64, 56x56) 3.05 -> 2.70, (256 -> 256, 14x14) 2.66 -> 2.30.
 
-The GEMMs are CBLAS calls made from numba into numpy's own OpenBLAS (the library np.dot uses, so dataflow's BLAS
-thread policy applies; numpy's wheels ship it as scipy-openblas64 with 64-bit integers), bound by symbol name so
-that numba's cache keeps the compiled loop. Where numpy's BLAS is another library the caller keeps im2col + GEMM
-(`available()`).
+The GEMMs are CBLAS calls made from numba (ops/cpu/cblas.py); where they are not available the caller keeps
+im2col + GEMM (`available()`).
 """
-import ctypes
-import glob
-import os
-
 import numba
 import numpy as np
-from numba import types
 
+from .cblas import gemm
 from .conv_depthwise import interior
 
-__all__ = ["available", "tap_weights", "taps_backward", "taps_forward"]
-
-_GEMM = types.void(types.int32, types.int32, types.int32, types.int64, types.int64, types.int64, types.float64,
-                   types.voidptr, types.int64, types.voidptr, types.int64, types.float64, types.voidptr, types.int64)
-_SGEMM = types.void(types.int32, types.int32, types.int32, types.int64, types.int64, types.int64, types.float32,
-                    types.voidptr, types.int64, types.voidptr, types.int64, types.float32, types.voidptr, types.int64)
-_sgemm = types.ExternalFunction("dataflow_cblas_sgemm", _SGEMM)
-_dgemm = types.ExternalFunction("dataflow_cblas_dgemm", _GEMM)
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-
-_bound = None
-
-
-def _numpy_openblas():
-    """numpy's bundled OpenBLAS (scipy-openblas64, ILP64 CBLAS symbols), or None."""
-    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    paths = sorted(glob.glob(os.path.join(libs, "libscipy_openblas64_*.so")))
-    if not paths:
-        return None
-    try:
-        lib = ctypes.CDLL(paths[0])
-        return {name: ctypes.cast(getattr(lib, "scipy_cblas_%s64_" % name), ctypes.c_void_p).value
-                for name in ("sgemm", "dgemm")}
-    except (OSError, AttributeError):
-        return None
-
-
-def available():
-    """Whether the BLAS symbols are bound (numpy's bundled OpenBLAS found); binds them on the first call."""
-    global _bound
-    if _bound is None:
-        addresses = _numpy_openblas()
-        _bound = addresses is not None
-        if _bound:
-            import llvmlite.binding as llvm
-            for name, address in addresses.items():
-                llvm.add_symbol("dataflow_cblas_" + name, address)
-    return _bound
+__all__ = ["tap_weights", "taps_backward", "taps_forward"]
 
 
 def tap_weights(w2, taps):
     """The weight (F, C/g * taps) as (taps, F, C/g): one contiguous (F, C/g) matrix per tap."""
     F = w2.shape[0]
     return np.ascontiguousarray(w2.reshape(F, -1, taps).transpose(2, 0, 1))
-
-
-@numba.njit(nogil=True, cache=True)
-def _gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc):
-    """c (m x n, ldc) = op(a) @ op(b) + beta * c, row-major, on the arrays' first elements (float32 or float64)."""
-    ta = _TRANS if trans_a else _NO_TRANS
-    tb = _TRANS if trans_b else _NO_TRANS
-    if c.itemsize == 4:
-        _sgemm(_ROW_MAJOR, ta, tb, m, n, k, np.float32(1.0), a.ctypes, lda, b.ctypes, ldb, np.float32(beta),
-               c.ctypes, ldc)
-    else:
-        _dgemm(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta, c.ctypes, ldc)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -97,7 +42,7 @@ def taps_forward(img, pad, padded, flat, wt, offsets, groups, f0, f1, out):
         for g in range(groups):
             lo, hi = (f0, f1) if groups == 1 else (g * fg, (g + 1) * fg)
             # out[lo:hi] (ldc L) = wt[t, lo:hi] (. x cg) @ flat_g[:, offsets[t]:] (cg x L, ld the padded length)
-            _gemm(False, False, hi - lo, L, cg, wt[t, lo], cg, flat[g * cg, offsets[t]:], lda, 0.0 if t == 0 else 1.0,
+            gemm(False, False, hi - lo, L, cg, wt[t, lo], cg, flat[g * cg, offsets[t]:], lda, 0.0 if t == 0 else 1.0,
                   out[lo], L)
 
 
@@ -116,12 +61,12 @@ def taps_backward(dy, img, pad, padded, flat, dflat, wt, offsets, groups, want_d
             interior(img[c], pad, padded, flat[c], False)
         for t in range(offsets.shape[0]):
             for g in range(groups):
-                _gemm(False, True, fg, cg, L, dy[g * fg], L, flat[g * cg, offsets[t]:], lda, 1.0, dwt[t, g * fg], cg)
+                gemm(False, True, fg, cg, L, dy[g * fg], L, flat[g * cg, offsets[t]:], lda, 1.0, dwt[t, g * fg], cg)
     if want_dx:
         dflat[:] = 0
         for t in range(offsets.shape[0]):
             for g in range(groups):
-                _gemm(True, False, cg, L, fg, wt[t, g * fg], cg, dy[g * fg], L, 1.0, dflat[g * cg, offsets[t]:],
+                gemm(True, False, cg, L, fg, wt[t, g * fg], cg, dy[g * fg], L, 1.0, dflat[g * cg, offsets[t]:],
                       lda)
         for c in range(C):
             interior(dx[c], pad, padded, dflat[c], True)

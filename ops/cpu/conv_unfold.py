@@ -26,7 +26,7 @@ from .common import F32, same_memory
 from .conv_epilogue import Activation, channel_args, epilogue, epilogue_in_place
 from .conv_depthwise import fill_planes, interior, phase_geometry
 from .conv_depthwise import valid_range as _valid_range
-from .conv_taps import available as taps_available
+from .cblas import available as taps_available
 from .conv_taps import tap_weights, taps_forward
 
 __all__ = ["group_gemm", "unfolding"]

@@ -23,7 +23,7 @@ from ..rnn_layout import Carver, Dims, Reserve, active_mask, clip_bounds, split_
 from ..random_state import generator
 from . import blas_threads
 from . import rnn_gates as gates_jit
-from .conv_taps import available as _cblas_available
+from .cblas import available as _cblas_available
 from ..registry import NULL, WRITE
 from .common import assign, same_memory
 
@@ -330,7 +330,7 @@ def _weight_gradients(g, dxw, dhw, prev, dh, x, hcell):
 
 
 # Note [the LSTM time loop]: an LSTM layer's direction runs all its steps in one njit call (rnn_gates.lstm_sequence),
-# calling numpy's own OpenBLAS by symbol (ops/cpu/conv_taps.py `_gemm`, bound by `available()`): each step's recurrent
+# calling numpy's own OpenBLAS by symbol (ops/cpu/cblas.py `gemm`, bound by `available()`): each step's recurrent
 # GEMM adds h W_h^T onto the step's input projection (beta = 1), so the gate loop reads one array and one summed bias;
 # without sequence_length the GEMM reads the previous step's output where it lies (its rows D*R apart), so nothing is
 # copied between steps, and nothing returns to Python. W_h^T goes into a kept buffer through `rnn_gates.transpose` (0.15

@@ -23,7 +23,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from . import vmath
-from .conv_taps import _gemm as _cblas_gemm
+from .cblas import gemm as _cblas_gemm
 
 # float32 gates use vmath's branch-free float32 tanh/sigmoid (the loops vectorise), float64 ones libm's.
 _jit = njit(cache=True, **vmath.JIT_FLAGS)
@@ -142,7 +142,7 @@ def lstm_sequence(pre, wh_t, bias, wr_t, project, h_carry, c_carry, active, dire
     a projection, hcell (T, N, H) are kept for the backward, else each step overwrites their first row. `direct`:
     every row runs every step, so the output y[t] is the state the next step reads (no copies); else h_new (N, R)
     takes the step's value and `commit` copies it for the active rows. Callers bind the BLAS symbols first
-    (ops/cpu/conv_taps.py `available()`): unbound, the GEMM call jumps nowhere."""
+    (ops/cpu/cblas.py `available()`): unbound, the GEMM call jumps nowhere."""
     steps, n, gh = pre.shape
     r = wh_t.shape[0]
     ld_y = y.strides[1] // y.itemsize
