@@ -308,6 +308,13 @@ _LN10, _LN2, _SQRT_PI = float(np.log(10.0)), float(np.log(2.0)), float(np.sqrt(n
 _math("abs", cpu.abs, _d(lambda x, y, dy: dy * apply("sign", x)), "Absolute value, element-wise.")      # sign(x)
 _math("sign", cpu.sign, _zero_grad, "Sign of the argument (-1, 0 or 1; 0 for NaN), element-wise.")
 _math("round", cpu.round, _zero_grad, "Round to the nearest integer, halves away from zero, element-wise.")
+# straight-through estimators (MXNet's contrib round_ste / sign_ste): round / sign forward, the gradient passes as is
+_math("_contrib_round_ste", cpu.round, _d(lambda x, y, dy: dy),
+      "Straight-through-estimator of `round()`: round to the nearest integer (halves away from zero) in the forward "
+      "pass, the output gradient passed through unchanged in the backward pass.")
+_math("_contrib_sign_ste", cpu.sign, _d(lambda x, y, dy: dy),
+      "Straight-through-estimator of `sign()`: -1, 0 or 1 in the forward pass, the output gradient passed through "
+      "unchanged in the backward pass.")
 _math("rint", cpu.rint, _zero_grad, "Round to the nearest integer, halves toward -inf, element-wise.")
 _math("ceil", cpu.ceil, _zero_grad, "Ceiling of the argument, element-wise.")
 _math("floor", cpu.floor, _zero_grad, "Floor of the argument, element-wise.")

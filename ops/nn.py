@@ -100,7 +100,9 @@ def _fc_shape(p, in_shapes, out_shapes):
         data = tuple(data)
     elif not p.flatten and out is not None and k:
         data = tuple(out[:-1]) + (k,)
-    in_shapes = [data, (nh, k)] + ([] if p.no_bias else [(nh,)])
+    # MXNet also takes a (num_hidden, 1) bias when given one (forward only: its backward then fails a check)
+    bias = in_shapes[2] if not p.no_bias and len(in_shapes) > 2 and in_shapes[2] == (nh, 1) else (nh,)
+    in_shapes = [data, (nh, k)] + ([] if p.no_bias else [bias])
     return in_shapes, [out]
 
 

@@ -213,6 +213,25 @@ _op("ftrl_update", cpu.ftrl_update,
     "Update function for Ftrl optimizer: z += g - (sqrt(n + g^2) - sqrt(n)) * weight / lr; n += g^2; "
     "weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) * (|z| > lamda1).")
 
+
+def _adagrad_shape(p, in_shapes, out_shapes):
+    if p.wd != 0:
+        raise ParamError("Operator not implemented: operator = _sparse_adagrad_update with wd = %g (MXNet's sparse "
+                         "AdaGrad has no weight decay)" % p.wd)
+    return _like_weight()(p, in_shapes, out_shapes)
+
+
+# MXNet's sparse AdaGrad (mx.nd.sparse.adagrad_update): a row_sparse gradient updates only its rows
+# (dataflow/optimizer/sparse.py). The dense kernel is the same rule over every row; without weight decay a zero
+# gradient row changes nothing, so it equals the lazy update. MXNet 1.9.1 refuses all-dense inputs ("Operator
+# not implemented", its storage inference): here they compute that rule.
+_op("_sparse_adagrad_update", cpu.sparse_adagrad_update,
+    {**_LR, "epsilon": Float(1e-7, "epsilon"), "wd": Float(0.0, "weight decay"), **_RESCALE, **_CLIP},
+    ("weight", "grad"), ("history",),
+    "Update function for AdaGrad optimizer: rescaled_grad = clip(grad * rescale_grad, clip_gradient); history = "
+    "history + square(rescaled_grad); w = w - learning_rate * rescaled_grad / sqrt(history + epsilon). Non-zero "
+    "values for the weight decay option are not supported.", infer_shape=_adagrad_shape)
+
 _LAMB1 = {"beta1": Float(0.9, "The decay rate for the 1st moment estimates."),
           "beta2": Float(0.999, "The decay rate for the 2nd moment estimates."),
           "epsilon": Float(1e-6, "A small constant for numerical stability."),

@@ -81,7 +81,8 @@ def _broadcast_mul(p, ins):
     return [CSR] if (lhs, rhs) == (CSR, DEFAULT) else None
 
 
-@_rule(FORWARD, "_mul_scalar", "_div_scalar", "clip", "zeros_like", *ZERO_PRESERVING)
+@_rule(FORWARD, "_mul_scalar", "_div_scalar", "clip", "zeros_like", "_contrib_round_ste", "_contrib_sign_ste",
+       *ZERO_PRESERVING)
 def _same(p, ins):
     return [ins[0]]
 

@@ -217,3 +217,10 @@ def _multi_adamw_update(p, *ins):
 
 def _multi_mp_adamw_update(p, *ins):
     return _multi_adamw(p, ins, mixed=True)
+
+
+def _sparse_adagrad_update(p, w, g, history):
+    # MXNet's sparse AdaGrad (no weight decay): history += clip(rescale_grad * g)^2; w -= lr * g / sqrt(history + eps)
+    g = _clip(p.rescale_grad * _f(g), p.clip_gradient)
+    history = _f(history) + g * g
+    return _f(w) - p.lr * g / np.sqrt(history + p.epsilon), [history]

@@ -160,6 +160,9 @@ _UNARY = [
     ("sign", R.sign, Dom(special=HALVES), False, {}),
     ("round", R.round_, Dom(special=HALVES), False, {}),
     ("rint", R.rint, Dom(special=HALVES), False, {}),
+    # the straight-through estimators: round / sign forward; their gradient (dy as is): test_sparse_conformance.py
+    ("_contrib_round_ste", R.round_, Dom(special=HALVES), False, {}),
+    ("_contrib_sign_ste", R.sign, Dom(special=HALVES), False, {}),
     ("ceil", R.ceil, Dom(special=HALVES), False, {}),
     ("floor", R.floor, Dom(special=HALVES), False, {}),
     ("trunc", R.trunc, Dom(special=HALVES), False, {}),

@@ -34,14 +34,7 @@ def stored_keys(indices, indptr, ncols):
     return np.sort(rows * ncols + indices[:indptr[-1]])     # MXNet's csr - csr may leave spare slots at the end
 
 
-# recorded MXNet behaviour that another area still has to provide (strict: the mark fails once it is fixed)
-OWNED_ELSEWHERE = {"fc_bias_column": "ops/nn.py: FullyConnected accepts a (num_hidden, 1) bias in MXNet"}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(reason=OWNED_ELSEWHERE[c["name"]],
-                                                                          strict=True))
-                                  if c["name"] in OWNED_ELSEWHERE else c for c in CASES],
-                         ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_matches_mxnet(case):
     name = case["name"]
     env = {"nd": mx.nd, "S": S}

@@ -12,6 +12,9 @@ fixtures (tests/fixtures/mxnet-1.9.1/sparse_training/):
     ftrl_update (Ftrl)              only the gradient's rows when the weight is row_sparse; a dense weight is
                                     updated everywhere (MXNet's storage fallback to the dense op)
 
+A row_sparse weight must hold all its rows; its states may be row_sparse too (MXNet's optimizers make them so):
+one holding no rows yet becomes all-zero rows first, as MXNet's kernels initialise it.
+
 "Every row" is the dense rule with zero gradient rows, so both run the same row kernels (ops/cpu/sparse_update.py):
 on the gradient's rows, or on all rows with the gradient scattered into zeros. A SGD without momentum uses
 `sgd_update` here (MXNet's SGD aggregates only dense gradients). Every other update op given a row_sparse gradient
@@ -19,8 +22,7 @@ runs densely on the gradient made dense, as MXNet's storage fallback does.
 
 The update is one engine op that reads the gradient and writes the weight and the states, like the dense ones.
 The same ops called directly (`mx.nd.sgd_update(weight, rsp_grad, out=weight, ...)`) come here too, through the
-sparse-op hook of ndarray/sparse/fallback.py, once this module is imported (by `mx.optimizer`, Gluon's Trainer or
-a KVStore).
+sparse-op hook of ndarray/sparse/fallback.py, which imports this module for them (`import dataflow` does not).
 """
 import logging
 import warnings
@@ -76,8 +78,9 @@ def update(op_name, inputs, out, params):
         lazy = is_row_sparse(weight)
         if not lazy:
             _log_fallback(op_name)
+    _fill_empty_states(states)
     _check(op_name, weight, grad, states)
-    if lazy:
+    if lazy and rule != "adagrad":     # MXNet's lazy_update ops log it; its sparse AdaGrad has no such param
         _warn_lazy()
     _push(rule, weight, grad, states, values, lazy, op_name)
     return None
@@ -92,15 +95,27 @@ def _check(op_name, weight, grad, states):
             raise MXNetError("%s: updates with a row_sparse gradient run on the CPU only (got %s)"
                              % (op_name, x.context))
     for s in states:
-        if is_row_sparse(s) or tuple(s.shape) != tuple(weight.shape):
-            raise MXNetError("%s: each state must be a dense array of the weight's shape %s"
-                             % (op_name, tuple(weight.shape)))
-    if is_row_sparse(weight) and len(weight._indices) != weight.shape[0]:
-        raise MXNetError("%s: a row_sparse weight must hold all its rows (%d of %d present)"
-                         % (op_name, len(weight._indices), weight.shape[0]))
+        if tuple(s.shape) != tuple(weight.shape):
+            raise MXNetError("%s: each state must have the weight's shape %s, got %s"
+                             % (op_name, tuple(weight.shape), tuple(s.shape)))
+        if is_row_sparse(s) and not is_row_sparse(weight):
+            raise MXNetError("%s: a row_sparse state needs a row_sparse weight (MXNet's storage types)" % op_name)
+    for x in [a for a in [weight] + states if is_row_sparse(a)]:
+        if len(x._indices) != x.shape[0]:
+            raise MXNetError("%s: a row_sparse weight or state must hold all its rows (%d of %d present)"
+                             % (op_name, len(x._indices), x.shape[0]))
     if grad.dtype != weight.dtype:
         raise MXNetError("%s: the gradient's dtype %s differs from the weight's %s"
                          % (op_name, np.dtype(grad.dtype).name, np.dtype(weight.dtype).name))
+
+
+def _fill_empty_states(states):
+    """A row_sparse state that holds no rows yet (MXNet's optimizers create row_sparse zeros for a row_sparse
+    weight) becomes all its rows of zeros, as MXNet's sparse kernels initialise it."""
+    for s in states:
+        if is_row_sparse(s) and len(s._indices) == 0 and s.shape[0]:
+            s.wait_to_write()
+            s._set_storage(np.zeros(s.shape, s.dtype), (np.arange(s.shape[0], dtype=np.int64),))
 
 
 def _push(rule, weight, grad, states, values, lazy, op_name):
@@ -146,11 +161,16 @@ def _log_fallback(op_name):
 
 
 def _direct(op_name):
-    """The sparse implementation of update op `op_name` for ndarray/sparse/fallback.py: a row_sparse gradient with
-    dense states updates `out` (which must be the weight, as MXNet requires) here; sparse states go to the storage
-    fallback."""
+    """The sparse implementation of update op `op_name` for ndarray/sparse/fallback.py: a row_sparse gradient
+    updates `out` (which must be the weight, as MXNet requires) here, with dense states, or row_sparse ones beside a
+    row_sparse weight (`_sparse_adagrad_update`, as MXNet's kernels take them); other sparse states go to the
+    storage fallback."""
+    sparse_states = op_name == "_sparse_adagrad_update"
+
     def run(inputs, params, out):
-        if len(inputs) < 2 or not is_row_sparse(inputs[1]) or any(is_row_sparse(x) for x in inputs[2:]):
+        if len(inputs) < 2 or not is_row_sparse(inputs[1]):
+            return NotImplemented
+        if any(is_row_sparse(x) for x in inputs[2:]) and not (sparse_states and is_row_sparse(inputs[0])):
             return NotImplemented
         target = out[0] if isinstance(out, (list, tuple)) else out
         update(op_name, list(inputs), target, params.as_dict())     # these ops always run their row kernels
@@ -158,5 +178,5 @@ def _direct(op_name):
     return run
 
 
-for _name in ("sgd_update", "sgd_mom_update", "adam_update", "ftrl_update"):
+for _name in ("sgd_update", "sgd_mom_update", "adam_update", "ftrl_update", "_sparse_adagrad_update"):
     implements(_name)(_direct(_name))

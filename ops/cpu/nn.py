@@ -64,6 +64,8 @@ def fully_connected(ctx, p, inputs, outputs, req):
     x, w, out = inputs[0], inputs[1], outputs[0]
     x2 = x if x.ndim == 2 else _fc_rows(x, p.flatten)      # a 2-D data already is its rows, either way
     bias = None if p.no_bias else inputs[2]
+    if bias is not None and bias.ndim != 1:                # a (num_hidden, 1) bias (ops/nn.py: _fc_shape)
+        bias = bias.reshape(-1)
     flops = 2 * x.size * p.num_hidden                      # fc_gemm_flops, written out: this runs per imperative call
     if flops < threads.PARALLEL_FLOPS:
         if out.ndim == 2 and (req[0] == WRITE or req[0] == INPLACE):

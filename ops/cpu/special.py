@@ -7,10 +7,10 @@
 import math
 
 import numba
-import numpy as np
 
 _inline = numba.njit(cache=True, inline="always")
 _TWO_OVER_SQRT_PI = 1.1283791670955126
+_DBL_MAX = 1.7976931348623157e308
 
 
 @_inline
@@ -45,9 +45,11 @@ def _erfinv_start(x):
 
 @_inline
 def _digamma(x):
-    """psi(x) = d log|gamma(x)| / dx in float64: reflection below 0, recurrence up to 10, asymptotic series."""
+    """psi(x) = d log|gamma(x)| / dx in float64: reflection below 0, recurrence up to 10, asymptotic series.
+    At the poles (0 and the negative integers) MXNet 1.9.1 gives the largest double, which a float32 result rounds
+    to inf (tests/fixtures/mxnet-1.9.1/sparse_ops/issue22.npz `gamma/*`)."""
     if x <= 0 and x == math.floor(x):
-        return np.nan
+        return _DBL_MAX
     acc = 0.0
     if x < 0:
         acc = -math.pi / math.tan(math.pi * x)         # psi(x) = psi(1 - x) - pi / tan(pi x)

@@ -239,6 +239,16 @@ def _ftrl(out, weight, grad, z, n, one, lr, wd, rescale_grad, clip_gradient, lam
             out[i] = zero
 
 
+
+@_jit
+def _adagrad(out, weight, grad, history, one, lr, rescale_grad, clip_gradient, epsilon):
+    # g = clip(rescale_grad * g);  history += g^2;  w -= lr * g / sqrt(history + eps)      (no weight decay)
+    for i in range(weight.size):
+        g = _clip(grad[i] * rescale_grad, clip_gradient)
+        h = history[i] + g * g
+        history[i] = h
+        out[i] = weight[i] - g / math.sqrt(h + epsilon) * lr
+
 @_jit
 def _lamb_phase1(out, weight, grad, mean, var, one, wd, rescale_grad, clip_gradient, beta1, beta2, epsilon, t,
                  bias_correction):
@@ -429,6 +439,12 @@ def ftrl_update(ctx, p, inputs, outputs, req):
     w, g, z, n = inputs
     _run(_ftrl, outputs, req, w, g, (z, n), _hyper(p, _work(w), *_SGD, "lamda1", "beta"))
 
+
+
+def sparse_adagrad_update(ctx, p, inputs, outputs, req):
+    w, g, history = inputs
+    _run(_adagrad, outputs, req, w, g, (history,), _hyper(p, _work(w), "lr", "rescale_grad", "clip_gradient",
+                                                          "epsilon"))
 
 _LAMB1 = ("wd", "rescale_grad", "clip_gradient", "beta1", "beta2", "epsilon")
 

@@ -10,6 +10,6 @@ _REASON = "elementwise optimizer update: runs through the host (CPU loop on copi
 WITHOUT = {name: _REASON for name in (
     "sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update", "nag_mom_update", "mp_nag_mom_update",
     "multi_sgd_update", "signsgd_update", "signum_update", "adam_update", "rmsprop_update", "rmspropalex_update",
-    "ftml_update", "ftrl_update", "lamb_update_phase1", "mp_lamb_update_phase1", "lamb_update_phase2",
-    "mp_lamb_update_phase2", "_adamw_update", "_mp_adamw_update",
+    "ftml_update", "ftrl_update", "_sparse_adagrad_update", "lamb_update_phase1", "mp_lamb_update_phase1",
+    "lamb_update_phase2", "mp_lamb_update_phase2", "_adamw_update", "_mp_adamw_update",
     "_multi_adamw_update", "_multi_mp_adamw_update")}

@@ -10,11 +10,15 @@ else MXNet's storage fallback: the sparse inputs become temporary dense arrays, 
 
 `params` is the call's parsed `ops.registry.Params`; `out` the user's `out=` (None when not given).
 """
+import importlib
 import os
 import sys
 import warnings
 
 _IMPLEMENTATIONS = {}       # op name (as registered or as called) -> function(inputs, params, out)
+# registers the row_sparse kernels of the optimizer update ops (`*_update`) when imported, which `import dataflow`
+# does not do (mx.optimizer, a Trainer or a KVStore do)
+_UPDATE_KERNELS = "dataflow.optimizer.sparse"
 _WARNED = set()
 
 
@@ -35,6 +39,8 @@ def run_sparse(form, inputs, out, run_dense):
     """Run the parsed call `form` with sparse inputs or a sparse `out`; `run_dense(form, inputs, out)` runs it
     on dense arrays."""
     call = form.call
+    if call.opdef.name.endswith("_update") and _UPDATE_KERNELS not in sys.modules:
+        importlib.import_module(_UPDATE_KERNELS)
     function = _IMPLEMENTATIONS.get(call.op_name) or _IMPLEMENTATIONS.get(call.opdef.name)
     if function is not None:
         result = function(list(inputs), call.params, out)

@@ -15,17 +15,18 @@
                each row, int64.
 
   FullyConnected  csr data, dense weight and bias: dot(data, weight.T) + bias, dense.
+  round_ste, sign_ste  (`_contrib_*_ste`) keep the storage type: the stored values rounded / signed.
 
 The ops register with `sparse_ops._serve`, so the plain front ends (`mx.nd.take`, the NDArray operators) reach them;
 a call these kernels do not cover falls back to dense like any other op.
 
 `install_front_ends` puts the front ends that are not simply the generated ones: `mx.nd.sparse.<name>` for MXNet's
 sparse op names (MXNET_SPARSE_NAMES) that sparse_ops has no function for (the generated ones, which reach the
-sparse kernels; the `*_update` ones once the row_sparse update kernels are registered), `mx.nd.cast_storage` (a dense
-input must reach the sparse conversion too), and the sparse-only ops without an OpDef (getnnz, `_scatter_*`).
+sparse kernels; for the `*_update` ones fallback.py imports the row kernels of dataflow/optimizer/sparse.py),
+`mx.nd.cast_storage` (a dense input must reach the sparse conversion too), and the sparse-only ops without an OpDef
+(getnnz, `_scatter_*`).
 """
 import functools
-import importlib
 import sys
 
 import numpy as np
@@ -37,8 +38,8 @@ from ...base import MXNetError
 from ..ndarray import NDArray
 from ...autograd import state as _autograd
 from ...frontend import make_function
-from ..sparse_ops import (_csr_dot, _ctx, _dense, _dense_fallback, _host, _is_sparse, _merged, _parts, _serve,
-                          cast_storage)
+from ..sparse_ops import (_csr_dot, _ctx, _dense, _dense_fallback, _host, _is_sparse, _map_data, _merged, _parts,
+                          _serve, cast_storage)
 from .arrays import _csr, _rsp
 
 __all__ = ["getnnz"]
@@ -46,7 +47,8 @@ __all__ = ["getnnz"]
 # the ops MXNet 1.9.1 generates into mx.nd.sparse and mx.sym.sparse (their plain front ends where this module has no
 # function of that name; `retain` is the op `_sparse_retain`)
 MXNET_SPARSE_NAMES = ("ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput",
-                      "LogisticRegressionOutput", "MAERegressionOutput", "abs", "adam_update", "add_n", "arccos",
+                      "LogisticRegressionOutput", "MAERegressionOutput", "_contrib_round_ste", "_contrib_sign_ste",
+                      "abs", "adagrad_update", "adam_update", "add_n", "arccos",
                       "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "broadcast_add", "broadcast_div",
                       "broadcast_minus", "broadcast_mul", "broadcast_plus", "broadcast_sub", "cast_storage", "cbrt",
                       "ceil", "clip", "concat", "cos", "cosh", "degrees", "dot", "elemwise_add", "elemwise_div",
@@ -189,14 +191,16 @@ _serve(("take",), take, ("axis", "mode"))
 _serve(("FullyConnected",), FullyConnected, ("num_hidden", "no_bias", "flatten"))
 
 
-def _with_update_kernels(front_end):
-    """An update op's front end, once the row_sparse update kernels are registered: dataflow/optimizer/sparse.py
-    registers them when imported (by mx.optimizer, a Trainer, a KVStore), which `import dataflow` does not do."""
-    @functools.wraps(front_end)
-    def call(*args, **kwargs):
-        importlib.import_module("dataflow.optimizer.sparse")
-        return front_end(*args, **kwargs)
-    return call
+def _straight_through(name):
+    """`_contrib_round_ste` / `_contrib_sign_ste` of a sparse array: round / sign of its stored values (f(0) = 0)."""
+    def op(data):
+        return _map_data(data, lambda values: getattr(sys.modules["dataflow.ndarray"].contrib, name)(values))
+    op.__name__ = op.__qualname__ = "_contrib_" + name
+    return op
+
+
+for _name in ("round_ste", "sign_ste"):
+    _serve(("_contrib_" + _name,), _straight_through(_name))
 
 
 def install_front_ends(nd):
@@ -214,8 +218,10 @@ def install_front_ends(nd):
     nd.cast_storage = nd.sparse.cast_storage = front_end
     for name in MXNET_SPARSE_NAMES:        # Embedding, sgd_update ...: the plain ones reach the sparse kernels
         if not hasattr(nd.sparse, name):
-            front_end = getattr(nd, name)
-            setattr(nd.sparse, name, _with_update_kernels(front_end) if name.endswith("_update") else front_end)
+            front_end = getattr(nd.contrib, name[len("_contrib_"):]) if name.startswith("_contrib_") else \
+                getattr(nd, name)
+            setattr(nd.sparse, name, front_end)
+        if name not in nd.sparse.__all__:       # adagrad_update is generated there (`_sparse_adagrad_update`)
             nd.sparse.__all__.append(name)
     # the op's own front end under its full name (mx.nd.sparse.retain is `retain`): what `retain` records
     nd._internal._sparse_retain = make_function(registry.get("_sparse_retain"), "_sparse_retain", nd._invoke,
