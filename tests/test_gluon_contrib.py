@@ -69,13 +69,16 @@ def test_identity_passes_values_and_gradients():
     np.testing.assert_array_equal(x.grad.asnumpy(), [[3.0, 4.0]])
 
 
-# -- SparseEmbedding (dense-backed) ---------------------------------------------------------------------------------
+# -- SparseEmbedding (row_sparse weight in the Trainer's kvstore; MXNet's runs: tests/test_sparse_gluon.py) -------
 
-def test_sparse_embedding_rows_and_dense_gradient():
+def test_sparse_embedding_rows_and_row_sparse_gradient():
     emb = cnn.SparseEmbedding(10, 4)
     assert repr(emb) == "SparseEmbedding(10 -> 4, float32)"
     emb.initialize()
-    weight = emb.weight.data().asnumpy()
+    weight = emb.weight._reduce().asnumpy()
+    with pytest.raises(RuntimeError, match="when no Trainer is created with it"):
+        emb(nd.array([1]))          # MXNet: the rows are pulled from the Trainer's kvstore
+    mx.gluon.Trainer(emb.collect_params(), "sgd")
     idx = np.array([[1, 3], [3, 9]])
     with autograd.record():
         out = emb(nd.array(idx))
@@ -83,7 +86,9 @@ def test_sparse_embedding_rows_and_dense_gradient():
     np.testing.assert_array_equal(out.asnumpy(), weight[idx])
     expected = np.zeros((10, 4), np.float32)
     np.add.at(expected, idx.ravel(), 1.0)
-    np.testing.assert_array_equal(emb.weight.grad().asnumpy(), expected)
+    grad = emb.weight.grad()
+    assert grad.stype == "row_sparse" and grad.indices.asnumpy().tolist() == [1, 3, 9]
+    np.testing.assert_array_equal(grad.asnumpy(), expected)
 
 
 # -- SyncBatchNorm (one device: BatchNorm's maths) -------------------------------------------------------------------

@@ -28,7 +28,8 @@ from ..ndarray import serialization
 from ..util import as_np_if_active, write_files
 from ..symbol.symbol import Symbol
 from . import _nesting
-from .cached_graph import PlanCache, _CachedBackward, _CachedGraph
+from .cached_graph import PlanCache, _CachedGraph
+from .cached_sparse import cached_backward
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 from .utils import HookHandle
 
@@ -529,7 +530,7 @@ class HybridBlock(Block):
         key += (graph_key,)
         cached = self._cached_plans.get(key)
         if cached is None or not cached.valid():
-            kind = _CachedBackward if recording else _CachedGraph
+            kind = cached_backward if recording else _CachedGraph     # (Note [hybridized sparse embeddings])
             cached = kind(out, [i.name for i in inputs], flat, params, training, self.name, self._op_hook)
             self._cached_plans[key] = cached
         if not recording and type(self)._graph_key is HybridBlock._graph_key and \

@@ -26,14 +26,10 @@ from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
 from ..util import as_np_if_active
-from . import sparse_grad
+from . import parameter_io, parameter_sparse, sparse_grad
+from .parameter_io import ParameterLoadError
 
 tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: what a block takes as a tensor
-
-
-class ParameterLoadError(MXNetError, AssertionError):
-    """Loading parameters failed: a missing, extra or incompatible array. An AssertionError as MXNet's, so that code
-    written for MXNet catches it, and an MXNetError like every error a file can cause."""
 
 
 class DeferredInitializationError(MXNetError):
@@ -88,7 +84,10 @@ class Parameter:
         self.init = init
         self._allow_deferred_init = allow_deferred_init
         self._differentiable = differentiable
-        self._stype, self._grad_stype = stype, grad_stype
+        parameter_sparse.check_stypes(name, stype, grad_stype)
+        self._stype, self._grad_stype = stype, grad_stype      # Note [row_sparse parameters] for stype 'row_sparse'
+        if stype != "default":
+            parameter_sparse.refuse_dense_access(self)
         self._data = None           # one NDArray per context
         self._grad = None           # one gradient NDArray per context (None for grad_req 'null')
         self._ctx_list = None
@@ -167,7 +166,11 @@ class Parameter:
         return shape_is_known(self._shape)
 
     def _set_trainer(self, trainer):
-        """Remember the Trainer that updates this parameter."""
+        """Remember the Trainer that updates this parameter (one for life for a row_sparse one: its store holds the
+        value)."""
+        if self._stype != "default" and self._trainer and trainer and self._trainer is not trainer:
+            raise RuntimeError("Failed to set the trainer for Parameter '%s' because it was already set. More than "
+                               "one trainers for a %s Parameter is not supported." % (self.name, self._stype))
         self._trainer = trainer
 
     # -- initialisation ----------------------------------------------------------------------------------------------
@@ -217,12 +220,18 @@ class Parameter:
             devices.extend([None] * (ctx.device_id + 1 - len(devices)))
             devices[ctx.device_id] = i
         source = data if isinstance(data, nd.NDArray) else nd.array(data, dtype=self.dtype)
-        self._data = [source.copyto(ctx) for ctx in self._ctx_list]
+        if self._stype == "row_sparse":
+            self._data = [parameter_sparse.all_rows(source, ctx) for ctx in self._ctx_list]
+        else:
+            self._data = [source.copyto(ctx) for ctx in self._ctx_list]
         self._init_grad()
 
     def _init_grad(self):
         if self._grad_req == "null":
             self._grad = None
+            return
+        if self._stype == "row_sparse":     # only lookups make its gradient (sparse_grad.py), autograd never does
+            self._grad = [parameter_sparse.empty_rows(a) for a in self._data]
             return
         self._grad = [nd.zeros(a.shape, a.context, a.dtype) for a in self._data]
         autograd.mark_variables(self._data, self._grad, self._grad_req)
@@ -237,6 +246,8 @@ class Parameter:
                 raise ParameterLoadError("Failed loading Parameter '%s' from saved params: shape incompatible "
                                          "expected %s vs saved %s" % (self.name, self._shape, data.shape))
         self._shape = tuple(data.shape)
+        if data.stype != "default" and self._stype == "default":    # a saved row_sparse array into a dense one
+            data = data.tostype("default")
         if np.dtype(self.dtype) != np.dtype(data.dtype):
             if not cast_dtype:
                 raise ParameterLoadError("Failed loading Parameter '%s' from saved params: dtype incompatible "
@@ -280,7 +291,9 @@ class Parameter:
                              % self.name)
 
     def _reduce(self):
-        """The value on the CPU: the mean of the copies on all contexts."""
+        """The value on the CPU: the mean of the copies on all contexts (a row_sparse one: all its rows)."""
+        if self._stype == "row_sparse":
+            return parameter_sparse.reduce(self)
         arrays = self.list_data()
         if len(arrays) == 1:
             return arrays[0].copyto(cpu())
@@ -342,13 +355,20 @@ class Parameter:
         return sparse_grad.row_sparse_grads(self, grads) if self._grad_stype == "row_sparse" else grads
 
     def row_sparse_data(self, row_id):
-        """A RowSparseNDArray of the rows `row_id` (an NDArray) of a parameter of stype 'row_sparse', on row_id's
-        context (MXNet pulls them through the Trainer's kvstore; here they are copied from the parameter)."""
-        return sparse_grad.rows_of_data(self, row_id.context, row_id)
+        """The RowSparseNDArray of a parameter of stype 'row_sparse' on row_id's context, holding the rows `row_id`
+        (an NDArray) pulled from its Trainer's kvstore (Note [row_sparse parameters] in parameter_sparse.py)."""
+        if self._stype != "row_sparse":
+            raise RuntimeError("Cannot return a copy of Parameter %s via row_sparse_data() because its storage type "
+                               "is %s. Please use data() instead." % (self.name, self._stype))
+        return parameter_sparse.pull_rows(self, getattr(row_id, "context", None), row_id)
 
     def list_row_sparse_data(self, row_id):
         """`row_sparse_data` on every context, in the order of `list_ctx()`."""
-        return sparse_grad.rows_of_data(self, list, row_id)
+        if self._stype != "row_sparse":
+            raise RuntimeError("Cannot return copies of Parameter '%s' on all contexts via list_row_sparse_data() "
+                               "because its storage type is %s. Please use data() instead."
+                               % (self.name, self._stype))
+        return parameter_sparse.pull_rows(self, list, row_id)
 
     def list_ctx(self):
         """The contexts this parameter is (or, when deferred, will be) initialised on."""
@@ -367,13 +387,21 @@ class Parameter:
                 raise AssertionError("Parameter '%s' has not been initialized" % self.name)
             self._deferred_init = self._deferred_init[:3] + (data,)
             return
+        if self._stype == "row_sparse":
+            parameter_sparse.set_rows(self, data)
+            return
         for array in self._data:
             array[:] = data
+        if self._trainer is not None:       # a store holding the value takes the new one (Note [row_sparse weights])
+            self._trainer._param_value_changed(self)
 
     def zero_grad(self):
         """Set the gradients on all contexts to zero (nothing without gradients)."""
-        for g in self._grad or ():
-            g[:] = 0
+        if self._stype == "row_sparse":
+            self._grad = self._grad and [parameter_sparse.empty_rows(g) for g in self._grad]
+        else:
+            for g in self._grad or ():
+                g[:] = 0
         sparse_grad.reset(self)
 
     def var(self):
@@ -392,7 +420,8 @@ class Parameter:
             self._data = [a.astype(dtype) for a in self._data]
             if self._grad is not None:
                 self._grad = [g.astype(dtype) for g in self._grad]
-                autograd.mark_variables(self._data, self._grad, self._grad_req)
+                if self._stype == "default":
+                    autograd.mark_variables(self._data, self._grad, self._grad_req)
 
 
 class _CopyValue(_init.Initializer):
@@ -539,53 +568,20 @@ class ParameterDict:
 
     def save(self, filename, strip_prefix=""):
         """Save the parameters (averaged over contexts) under their names minus `strip_prefix`."""
-        arrays = {}
-        for param in self.values():
-            if not param.name.startswith(strip_prefix):
-                raise ValueError("Prefix '%s' is to be striped before saving, but Parameter's name '%s' does not "
-                                 "start with '%s'. this may be due to your Block shares parameters from other "
-                                 "Blocks or you forgot to use 'with name_scope()' when creating child blocks."
-                                 % (strip_prefix, param.name, strip_prefix))
-            arrays[param.name[len(strip_prefix):]] = param._reduce()
-        nd.save(filename, arrays)
+        parameter_io.save(self, filename, strip_prefix)
 
     def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix="", cast_dtype=False,
              dtype_source="current"):
         """Load a file written by `save` (or an export's `arg:`/`aux:` file)."""
-        for name in self.keys():
-            if restore_prefix and not name.startswith(restore_prefix):
-                raise ParameterLoadError("restore_prefix is '%s' but Parameters name '%s' does not start with '%s'."
-                                         % (restore_prefix, name, restore_prefix))
+        parameter_io.check_prefix(self, restore_prefix)
         self.load_dict(nd.load(filename), ctx, allow_missing, ignore_extra, restore_prefix, filename, cast_dtype,
                        dtype_source)
 
     def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix="",
                   filename=None, cast_dtype=False, dtype_source="current"):
         """Load parameters from a dict of NDArrays (keys may carry `arg:`/`aux:`)."""
-        where = "file: %s" % filename if filename else "param_dict"
-        pairs = param_dict.items() if isinstance(param_dict, dict) else param_dict
-        loaded = {restore_prefix + (k[4:] if k.startswith(("arg:", "aux:")) else k): v for k, v in pairs}
-        if not allow_missing:
-            for name in self.keys():
-                if name not in loaded:
-                    raise ParameterLoadError("Parameter '%s' is missing in %s, which contains parameters: %s. Please "
-                                             "make sure source and target networks have the same prefix."
-                                             % (name[len(restore_prefix):], where, _brief(loaded.keys())))
-        for name, value in loaded.items():
-            if name not in self._params:
-                if not ignore_extra:
-                    raise ParameterLoadError("Parameter '%s' loaded from %s is not present in ParameterDict, choices "
-                                             "are: %s. Set ignore_extra to True to ignore. Please make sure source and "
-                                             "target networks have the same prefix."
-                                             % (name[len(restore_prefix):], where, _brief(self._params.keys())))
-                continue
-            self[name]._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
-
-
-def _brief(names, limit=3):
-    names = list(names)
-    shown = ", ".join("'%s'" % n for n in names[:limit])
-    return shown + (", ..., '%s'" % names[-1] if len(names) > limit else "")
+        parameter_io.load_dict(self, param_dict, ctx, allow_missing, ignore_extra, restore_prefix, filename,
+                               cast_dtype, dtype_source)
 
 
 def _select(params, pattern):

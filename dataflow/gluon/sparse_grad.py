@@ -9,9 +9,11 @@ non-hybridized `Embedding(sparse_grad=True)` recorded by autograd does the same 
 outside the recording and marks its output as a variable of its own, so the backward stops there and leaves the
 output's gradient dy; the lookup's indices and dy are noted on the parameter, and `grad()` sums dy per index
 (`ops.cpu.sparse_update.sum_rows`): the cost follows the batch, not the vocabulary. A parameter also used by other
-ops, or in a hybridized block, gets its gradient in the dense `_grad` array as usual (the cached graph runs MXNet's
-dense Embedding backward), and `grad()` returns its rows that are not all zero, summed with the noted lookups' rows
-when there are both. The dense array is read only when backward wrote it since the step began (the `fresh_grad`
+ops gets its gradient in the dense `_grad` array as usual, and `grad()` returns its rows that are not all zero,
+summed with the noted lookups' rows when there are both. A hybridized block notes its lookups the same way when
+it can lift them out of its compiled graph (Note [hybridized sparse embeddings] in cached_sparse.py), else its
+gradient is dense too. A row_sparse parameter (parameter_sparse.py) has a RowSparseNDArray `_grad` in place of
+the dense one. The dense array is read only when backward wrote it since the step began (the `fresh_grad`
 flag of the weight's autograd record), so a plain sparse Embedding never pays a pass over the vocabulary.
 
 The noted lookups belong to one backward: they are kept until the gradient is read, and the next recorded forward
@@ -21,13 +23,13 @@ before one backward counts both.
 import numpy as np
 
 from ops.cpu.sparse_update import sum_rows
-from ops.errors import MXNetError
 
 from .. import autograd
 from .. import ndarray as nd
 from ..ndarray.sparse import _rsp
+from . import parameter_sparse
 
-__all__ = ["embedding", "records", "reset", "row_sparse_grads", "rows_of_data"]
+__all__ = ["embedding", "records", "reset", "row_sparse_grads"]
 
 
 def _rows_of(param):
@@ -38,10 +40,14 @@ def _rows_of(param):
 
 
 def embedding(param, x, weight, **kwargs):
-    """`nd.Embedding(x, weight, **kwargs)` of the parameter's array `weight`, recorded so that its gradient is
+    """`nd.Embedding(x, weight, **kwargs)` of the parameter's array `weight` (dense, or the RowSparseNDArray of a
+    row_sparse parameter: Note [row_sparse parameters] in parameter_sparse.py), recorded so that its gradient is
     noted as (indices, dy) rows instead of flowing into a dense gradient (see the Note)."""
     with autograd.pause():
-        out = nd.Embedding(x, weight, **kwargs)
+        out = parameter_sparse.lookup(x, weight) if weight.stype == "row_sparse" else nd.Embedding(x, weight, **kwargs)
+    if not autograd.is_recording() or param.grad_req == "null":
+        return out
+    with autograd.pause():
         dy = nd.zeros(out.shape, out.context, out.dtype)
     autograd.mark_variables([out], [dy], "write")
     rows = _rows_of(param)
@@ -99,7 +105,11 @@ def _host(array):
 def _row_sparse(dense, noted, dense_written=True):
     n, width = dense.shape[0], int(np.prod(dense.shape[1:]))
     ids, dys = [], []
-    if dense_written or not noted:
+    if dense.stype == "row_sparse":     # a row_sparse parameter's own gradient array (parameter_sparse.py)
+        dense.wait_to_read()
+        ids.append(dense._indices)
+        dys.append(dense._data.reshape(-1, width))
+    elif dense_written or not noted:
         values = _host(dense).reshape(n, width)
         ids.append(np.flatnonzero(values.any(axis=1)))
         dys.append(values[ids[0]])
@@ -111,26 +121,3 @@ def _row_sparse(dense, noted, dense_written=True):
         return _rsp(np.zeros((0,) + dense.shape[1:], dtype), np.zeros(0, np.int64), dense.shape, dense.context)
     rows, data = sum_rows(np.concatenate(ids), np.concatenate(dys).astype(dtype, copy=False))
     return _rsp(data.reshape((len(rows),) + dense.shape[1:]), rows, dense.shape, dense.context)
-
-
-def rows_of_data(param, ctx, row_id):
-    """`Parameter.row_sparse_data` (ctx a Context) and `list_row_sparse_data` (ctx `list`): copies of the rows
-    `row_id` of the parameter's arrays as RowSparseNDArrays, with MXNet's errors. A parameter of stype 'row_sparse'
-    keeps dense arrays here, so `data()` works too (MXNet refuses it and pulls rows from its kvstore)."""
-    if not isinstance(row_id, nd.NDArray):
-        raise TypeError("row_id must have NDArray type, but %s is given" % type(row_id))
-    if param._stype != "row_sparse":
-        raise RuntimeError("Cannot return a copy of Parameter %s via row_sparse_data() because its storage type "
-                           "is %s. Please use data() instead." % (param.name, param._stype))
-    if param._trainer is None:
-        raise RuntimeError("Cannot get row_sparse data for Parameter '%s' when no Trainer is created with it."
-                           % param.name)
-    arrays = param._check_and_get(param._data, ctx)
-    ids = np.unique(row_id.asnumpy().astype(np.int64))
-    picked = []
-    for a in arrays if ctx is list else [arrays]:
-        if ids.size and (ids[0] < 0 or ids[-1] >= a.shape[0]):
-            raise MXNetError("row_sparse_data: row id out of range [0, %d) for Parameter '%s'"
-                             % (a.shape[0], param.name))
-        picked.append(_rsp(a.asnumpy()[ids], ids, a.shape, a.context))
-    return picked if ctx is list else picked[0]

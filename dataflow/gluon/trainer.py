@@ -33,6 +33,14 @@ dist_async only True).
 Parameters are indexed by position, and a dict or ParameterDict is taken in sorted-name order (MXNet's rule),
 so optimizer states saved by one Trainer load into another built over the same names.
 
+Note [row_sparse weights]
+A Trainer over a parameter of stype 'row_sparse' (Note [row_sparse parameters] in gluon/parameter_sparse.py) works as
+MXNet's: the kvstore (a 'local'/'device' store in this process, or the dist store) holds every parameter and runs the
+optimizer (update_on_kvstore is always True; False is refused). At its first use the store takes each parameter's
+value (a dense one broadcast from rank 0); `step` pushes each gradient (row_sparse gradients are updated lazily) and
+pulls a dense parameter back, while a row_sparse one is read through `row_sparse_data`, which pulls the rows it asks
+for (`_row_sparse_pull`). The optimizer's states are the store's, so save_states/load_states keep working.
+
 Note [stale gradients]
 MXNet refuses to step a parameter whose gradient no backward has written since the last step (a sign that
 part of the model went unused), unless `ignore_stale_grad=True`, which skips such parameters instead. A
@@ -96,25 +104,32 @@ class Trainer:
                 raise ValueError("First argument must be a list or dict of Parameters, got list of %s."
                                  % type(param).__name__)
             param.list_ctx()        # raises for a parameter never initialized
-            param._set_trainer(self)
         self._params = list(params)
+        self._param2idx = {p.name: i for i, p in enumerate(self._params)}
         self._contexts = self._check_contexts()
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._compression_params = compression_params
-        store = kvs.distributed(kvstore)
+        self._sparse_weights = any(p._stype != "default" for p in self._params)     # Note [row_sparse weights]
+        store = _sparse_weight_store(kvstore, update_on_kvstore) if self._sparse_weights else kvs.distributed(kvstore)
+        for param in self._params:
+            param._set_trainer(self)
         aggregate = store is not None or (kvstore is not None and len(self._contexts) > 1)
         self._kvstore = store if store is not None else kvstore if aggregate else None
-        self._distributed = store is not None
+        self._distributed = store is not None and (not self._sparse_weights or "dist" in store.type)
         self._update_on_kvstore = _update_on_kvstore(store, update_on_kvstore) if store is not None else \
             (True if update_on_kvstore is None else bool(update_on_kvstore)) if aggregate else None
         if store is not None and compression_params:
             store.set_gradient_compression(compression_params)
-        if store is not None and getattr(store, "reduces_lists", False) and store.num_workers > 1:
+        if store is not None and getattr(store, "reduces_lists", False) and store.num_workers > 1 \
+                and not self._sparse_weights:
             backward_segments.request(overlap.segment_bytes)        # Note [distributed training]
         # MXNet's lazy-kvstore flags, read by libraries; a store broadcasts the parameters before the first update
-        self._kv_initialized, self._params_to_init = store is None, []
+        self._kv_initialized = store is None
+        self._params_to_init = list(self._params) if self._sparse_weights else []
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
+        if self._sparse_weights:
+            store._set_updater(self._updaters[0])       # the store updates with the Trainer's optimizer states
 
     def _check_contexts(self):
         contexts = None
@@ -219,6 +234,9 @@ class Trainer:
                     "updating of Parameters with stale gradient" % (param.name, param.list_ctx()[0]))
         for _, param in fresh:
             _mark_stale(param)
+        if self._sparse_weights:
+            self._update_on_store(fresh)
+            return
         if not fresh:
             return
         indices = [i for i, _ in fresh]
@@ -241,6 +259,40 @@ class Trainer:
             first, *others = param.list_data()
             for array in others:
                 first.copyto(array)
+
+    def _update_on_store(self, fresh):
+        """Push each gradient of [(index, param)] to the store, which updates the parameter; pull a dense one back
+        (Note [row_sparse weights])."""
+        self._init_store_params()
+        for i, param in fresh:
+            self._kvstore.push(i, param.list_grad(), priority=-i)
+            if param._stype == "default":
+                self._kvstore.pull(i, out=param.list_data(), priority=-i)
+
+    def _init_store_params(self):
+        """Give the store the value of each parameter it does not hold yet (once its deferred init is done)."""
+        waiting = []
+        for param in self._params_to_init:
+            if param._data is None:
+                waiting.append(param)
+                continue
+            i, arrays = self._param2idx[param.name], param._check_and_get(param._data, list)
+            if param._stype == "default":
+                self._kvstore.broadcast(i, arrays[0], out=arrays)
+            else:
+                self._kvstore.init(i, arrays[0])
+        self._params_to_init, self._kv_initialized = waiting, True
+
+    def _row_sparse_pull(self, param, out, row_id):
+        """Pull the rows `row_id` of a row_sparse parameter from the store into `out` (Note [row_sparse weights])."""
+        self._init_store_params()
+        i = self._param2idx[param.name]
+        self._kvstore.row_sparse_pull(i, out=out, row_ids=row_id, priority=-i)
+
+    def _param_value_changed(self, param):
+        """`set_data` (or a load) gave `param` a new value: the store, once it holds the parameter, takes it."""
+        if self._sparse_weights and self._kv_initialized and all(p is not param for p in self._params_to_init):
+            self._kvstore._replace(self._param2idx[param.name], param._check_and_get(param._data, list)[0])
 
     def _reduce_over_workers(self, indexed_params):
         """Sum the gradients of [(index, param)] over the contexts and the workers, in place: one list pushpull,
@@ -282,6 +334,8 @@ class Trainer:
             extra.set_states(updater.get_states(dump_optimizer=False))
         self._optimizer = updater.optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))
+        if self._sparse_weights:
+            self._kvstore._set_updater(updater)
 
 
 def _update_on_kvstore(store, asked):
@@ -292,6 +346,23 @@ def _update_on_kvstore(store, asked):
     if asked and not capable:
         raise ValueError("Please set update_on_kvstore=False when training with %s" % store.type)
     return capable if asked is None else bool(asked)
+
+
+def _sparse_weight_store(kvstore, update_on_kvstore):
+    """MXNet's store for row_sparse weights: the KVStore given or created by name, updating on the store."""
+    if update_on_kvstore is False:
+        raise ValueError("Cannot set update_on_kvstore=False when sparse weights are present.")
+    if isinstance(kvstore, kvs.KVStoreBase):
+        store = kvstore
+    elif isinstance(kvstore, str):
+        store = kvs.create(kvstore)
+    else:
+        raise TypeError("Cannot create '%s' KVStore with row_sparse parameters. The type must be KVStore or str."
+                        % kvstore)
+    if not store.is_capable(kvs.KVStoreBase.OPTIMIZER) or not hasattr(store, "_set_updater"):
+        raise AssertionError("KVStore with sparse weight requires optimizer support. However, type(kv) does not "
+                             "support optimizer. Please consider other kvstore backends (e.g. dist_device) instead.")
+    return store
 
 
 def _sum_on(arrays, ctx):

@@ -42,6 +42,9 @@ class Solo:
     def check_same(self, signature, what):
         pass
 
+    def allgather_rows(self, indices, values, what):
+        return indices, values
+
     def barrier(self):
         pass
 
@@ -119,6 +122,20 @@ class MPIGroup:
             everyone = self._comm.allgather(signature)        # all alive: the reductions above completed
             raise MXNetError("KVStore: %s differs between the workers: %s"
                              % (what, "; ".join("rank %d: %s" % (r, s) for r, s in enumerate(everyone))))
+
+    def allgather_rows(self, indices, values, what):
+        """Every worker's rows, concatenated in rank order: (int64 indices, 2-D values with one row each); the
+        workers' values must have the same width and dtype (a row_sparse push, Note [row_sparse pushes] in
+        store.py)."""
+        counts = np.empty(self.size, np.int64)
+        self._wait(self._comm.Iallgather(np.array([len(indices)], np.int64), counts), what)
+        total, width = int(counts.sum()), values.shape[1]
+        all_ids = np.empty(total, np.int64)
+        all_values = np.empty((total, width), values.dtype)
+        self._wait(self._comm.Iallgatherv(np.ascontiguousarray(indices, np.int64), [all_ids, counts.tolist()]), what)
+        self._wait(self._comm.Iallgatherv(np.ascontiguousarray(values), [all_values, (counts * width).tolist()]),
+                   what)
+        return all_ids, all_values
 
     def barrier(self):
         self._wait(self._comm.Ibarrier(), "barrier")

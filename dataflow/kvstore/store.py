@@ -5,6 +5,13 @@ when compression is on), then, in a dist store, sums that over the workers (MPI 
 optimizer set with `set_optimizer` updates the stored value with the sum (`updater(key, sum, stored)`), or the
 sum replaces it. `pull` copies the stored value out. These are MXNet's numbers.
 
+Note [row_sparse pushes]
+A key pushed as RowSparseNDArrays (row_sparse gradients) stays row_sparse: the contexts' rows are summed as one array
+of the rows any of them holds, and a dist store gathers every worker's rows (indices and values, `allgather_rows`) to
+every worker and sums them again, so the optimizer updates only the rows some worker pushed (lazily, as MXNet's
+servers), and nothing of the size of the whole weight moves. 2-bit compression does not apply to them (MXNet's
+compression is for dense gradients). `row_sparse_pull` copies out only the rows asked for.
+
 Note [dist without servers]
 MXNet's dist stores keep the values on parameter servers, which sum the workers' pushes and run the optimizer. Here
 every worker keeps the whole store and runs the optimizer itself on the allreduced sum: the same values, on every
@@ -92,18 +99,42 @@ class KVStore(_OverGroup):
 
     def push(self, key, value, priority=0):
         """Sum each key's arrays (and, in a dist store, the workers' sums), then update the stored value with the
-        optimizer, or replace it. RowSparseNDArrays on one worker are summed as one, so the optimizer's update stays
-        lazy (dataflow/optimizer/sparse.py); a dist store sums them dense."""
+        optimizer, or replace it. A key pushed as RowSparseNDArrays only is summed as one (Note [row_sparse
+        pushes]), so the optimizer's update stays lazy (dataflow/optimizer/sparse.py); other keys are summed dense."""
         pairs = _pairs(key, value, "push")
-        stores = [self._stored(k, arrays, "push") for k, arrays in pairs]
-        if self._group.size == 1 and all(a.stype == "row_sparse" for _, arrays in pairs for a in arrays):
-            for (k, arrays), stored in zip(pairs, stores):      # row_sparse gradients: the updates stay lazy
-                summed = _row_sparse_sum(arrays)
-                if self._updater is not None:
-                    self._updater(k, summed, stored)
-                else:
-                    summed.copyto(stored)
-            return
+        for k, arrays in pairs:
+            self._stored(k, arrays, "push")
+        sparse = [(k, arrays) for k, arrays in pairs if all(a.stype == "row_sparse" for a in arrays)]
+        for k, arrays in sparse:
+            self._apply(k, self._row_sparse_total(k, arrays), self._store[k])
+        if len(sparse) < len(pairs):
+            self._push_dense([(k, arrays) for k, arrays in pairs if any(a.stype != "row_sparse" for a in arrays)])
+
+    def _apply(self, key, summed, stored):
+        """The optimizer's update of the stored value with the pushed sum, or the sum replacing it."""
+        if self._updater is not None:
+            self._updater(key, summed, stored)
+        else:
+            summed.copyto(stored)
+
+    def _row_sparse_total(self, key, arrays):
+        """The sum of a key's RowSparseNDArrays over the contexts and, in a dist store, the workers: each worker's
+        rows (indices and values) gathered to every worker, rows repeated summed (Note [row_sparse pushes])."""
+        local = _row_sparse_sum(arrays)
+        if self._group.size == 1:
+            return local
+        local.wait_to_read()
+        shape, dtype = local.shape, np.dtype(local.dtype)
+        self._group.check_same("row_sparse push of key %r: shape %s, dtype %s" % (key, shape, dtype),
+                               "the row_sparse push of key %r" % (key,))
+        width = int(np.prod(shape[1:]))
+        ids, values = self._group.allgather_rows(local._indices, local._data.reshape(len(local._indices), width),
+                                                 "the row_sparse push of key %r" % (key,))
+        rows, data = sum_rows(ids, values)
+        return _rsp(data.reshape((len(rows),) + tuple(shape[1:])), rows, shape, local.context)
+
+    def _push_dense(self, pairs):
+        stores = [self._store[k] for k, _ in pairs]
         wire = self._wire(pairs)
         if self._group.size > 1 and len(pairs) > 1:         # Note [gradient buckets]
             totals = buckets.reduced(self._group, [k for k, _ in pairs],
@@ -114,11 +145,8 @@ class KVStore(_OverGroup):
                        .reshape(arrays[0].shape)) for i, (k, arrays) in enumerate(pairs))
         for i, total in totals:         # a new array, or part of one, that nothing else holds: wrapped, not copied
             stored = stores[i]
-            summed = nd.NDArray(total if total.dtype == stored.dtype else total.astype(stored.dtype))
-            if self._updater is not None:
-                self._updater(pairs[i][0], summed, stored)
-            else:
-                summed.copyto(stored)
+            self._apply(pairs[i][0], nd.NDArray(total if total.dtype == stored.dtype else total.astype(stored.dtype)),
+                        stored)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Copy each key's stored value into its array(s)."""
@@ -131,7 +159,13 @@ class KVStore(_OverGroup):
 
     def pushpull(self, key, value, out=None, priority=0):
         """`push(key, value)` then `pull(key, out)`, into `value` when `out` is None. A list of keys in a dist store
-        without an optimizer returns once engine ops doing it are pushed (Note [overlapped reduction])."""
+        without an optimizer returns once engine ops doing it are pushed (Note [overlapped reduction]); a key of
+        RowSparseNDArrays only gets just the summed rows (Note [row_sparse pushes])."""
+        if self._updater is None:
+            rest = self._pushpull_row_sparse(key, value, out)
+            if rest is None:
+                return
+            key, value, out = rest
         if isinstance(key, (list, tuple)) and key and self._updater is None:
             pairs = _pairs(key, value, "pushpull")
             outs = [a for _, a in (pairs if out is None else _pairs(key, out, "pushpull"))]
@@ -146,6 +180,29 @@ class KVStore(_OverGroup):
                 return
         self.push(key, value, priority)
         self.pull(key, value if out is None else out, priority)
+
+    def _pushpull_row_sparse(self, key, value, out):
+        """Reduce the keys whose values and outputs are all RowSparseNDArrays (the sum replaces the stored value, as
+        a push without optimizer), writing the summed rows into the outputs; return the (key, value, out) left for
+        the dense path, or None when none is left."""
+        pairs = _pairs(key, value, "pushpull")
+        outs = [a for _, a in (pairs if out is None else _pairs(key, out, "pushpull"))]
+        sparse = [all(a.stype == "row_sparse" for a in arrays + targets) for (_, arrays), targets in zip(pairs, outs)]
+        if not any(sparse):
+            return key, value, out
+        for (k, arrays), targets, is_sparse in zip(pairs, outs, sparse):
+            if is_sparse:
+                stored = self._stored(k, arrays + targets, "pushpull")
+                total = self._row_sparse_total(k, arrays)
+                total.copyto(stored)
+                for o in targets:
+                    if o is not total:
+                        total.copyto(o)
+        rest = [i for i, is_sparse in enumerate(sparse) if not is_sparse]
+        if not rest:
+            return None
+        return ([pairs[i][0] for i in rest], [pairs[i][1] for i in rest],
+                None if out is None else [outs[i] for i in rest])
 
     def broadcast(self, key, value, out, priority=0):
         """`init(key, value)` (rank 0's value) then `pull(key, out)`."""
@@ -165,7 +222,7 @@ class KVStore(_OverGroup):
         if len(ids) != len(flat_outs):
             raise MXNetError("KVStore.row_sparse_pull: %d row_ids for %d outputs" % (len(ids), len(flat_outs)))
         for (k, a), rows in zip(flat_outs, ids):
-            stored = self._stored(k, [a], "row_sparse_pull").asnumpy()
+            stored = _host_values(self._stored(k, [a], "row_sparse_pull"))
             rows = np.unique(rows.asnumpy().astype(np.int64))
             if rows.size and (rows[0] < 0 or rows[-1] >= stored.shape[0]):
                 raise MXNetError("KVStore.row_sparse_pull: row id out of range [0, %d) for key %r"
@@ -177,6 +234,12 @@ class KVStore(_OverGroup):
             dense = np.zeros_like(stored)
             dense[rows] = stored[rows]
             a[:] = dense
+
+    def _replace(self, key, value):
+        """Give an initialised key a new value (a Trainer's parameter set or loaded: Note [row_sparse weights] in
+        gluon/trainer.py), keeping the optimizer's states."""
+        stored = self._stored(key, [value], "replace")
+        self._store[key] = nd.array(value.asnumpy(), dtype=stored.dtype)
 
     def set_gradient_compression(self, compression_params):
         """Quantise pushed gradients (MXNet's {'type': '2bit', 'threshold': t}); for 'device' and dist stores."""
@@ -245,6 +308,14 @@ class KVStore(_OverGroup):
         if self._updater is None:
             raise MXNetError("KVStore.%s: this store has no optimizer (call set_optimizer first)" % what)
         return self._updater
+
+
+def _host_values(array):
+    """The values of a dense array as numpy, without copying a CPU array (read them, never write them)."""
+    if array.context.device_type == "gpu":
+        return array.asnumpy()
+    array.wait_to_read()
+    return array._data
 
 
 def _row_sparse_sum(arrays):

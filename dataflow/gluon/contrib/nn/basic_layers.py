@@ -1,10 +1,10 @@
 """MXNet 1.9.1's `gluon.contrib.nn` layers.
 
 Constructors, defaults and names are MXNet's (the model zoo builds its branches from `HybridConcurrent` and
-`Identity`, so their prefixes decide the zoo's parameter names). Two layers are simplified, with the same maths:
+`Identity`, so their prefixes decide the zoo's parameter names). `SparseEmbedding` keeps MXNet's row_sparse
+weight in the Trainer's kvstore (Note [row_sparse parameters] in gluon/parameter_sparse.py). One layer is
+simplified, with the same maths:
 
-- `SparseEmbedding` keeps a dense weight and a dense gradient (this runtime has no row_sparse storage); its
-  forward is `Embedding` of the whole weight, which is what MXNet computes from the pulled rows.
 - `SyncBatchNorm` runs in one process on one device, where synchronising statistics across devices is the
   identity: it is `BatchNorm` over axis 1 (the graph node is a `BatchNorm`, not `_contrib_SyncBatchNorm`).
 """
@@ -12,6 +12,7 @@ import warnings
 
 from ... import nn
 from .... import context, ndarray as nd
+from ... import sparse_grad
 from ...block import Block, HybridBlock
 
 __all__ = ["Concurrent", "HybridConcurrent", "Identity", "SparseEmbedding", "SyncBatchNorm", "PixelShuffle1D",
@@ -60,8 +61,11 @@ class Identity(HybridBlock):
 
 
 class SparseEmbedding(Block):
-    """Maps integer indices to dense vectors, as `nn.Embedding`; MXNet keeps the weight and its gradient
-    row_sparse for huge vocabularies, this runtime keeps both dense (same values, same parameter name).
+    """Maps integer indices to dense vectors, as `nn.Embedding`, for vocabularies too large to hold on every worker:
+    the weight and its gradient are row_sparse. Each forward pulls the rows it looks up from the Trainer's kvstore
+    (`weight.row_sparse_data(x)`), so a Trainer must be created before the first forward; the gradient holds the
+    rows looked up, and the Trainer's kvstore updates only those (Note [row_sparse parameters] in
+    gluon/parameter_sparse.py).
 
     Parameters
     ----------
@@ -74,10 +78,11 @@ class SparseEmbedding(Block):
     def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None, **kwargs):
         super().__init__(**kwargs)
         self._kwargs = {"input_dim": input_dim, "output_dim": output_dim, "dtype": dtype, "sparse_grad": True}
-        self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer, dtype=dtype)
+        self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer, dtype=dtype,
+                                      grad_stype="row_sparse", stype="row_sparse")
 
     def forward(self, x):
-        return nd.Embedding(x, self.weight.data(x.context), name="fwd", **self._kwargs)
+        return sparse_grad.embedding(self.weight, x, self.weight.row_sparse_data(x), **self._kwargs)
 
     def __repr__(self):
         return "{}({input_dim} -> {output_dim}, {dtype})".format(type(self).__name__, **self._kwargs)
