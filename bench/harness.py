@@ -251,7 +251,8 @@ class Run:
         def row(impl, variant):
             if (impl, variant) not in rows:
                 rows[impl, variant] = {"impl": impl, "variant": variant, "env": "", "times_s": [], "import_s": [],
-                                       "first_call_s": [], "numba_compile_s": [], "calls": 1, "note": ""}
+                                       "first_call_s": [], "numba_compile_s": [], "cpu_s": [], "calls": 1,
+                                       "note": ""}
                 out["rows"].append(rows[impl, variant])
             return rows[impl, variant]
 
@@ -282,6 +283,7 @@ class Run:
             rw["import_s"].append(msg.get("import_s"))
             rw["first_call_s"].append(msg.get("first_call_s"))
             rw["numba_compile_s"].append(msg.get("numba_compile_s"))
+            rw["cpu_s"].append(msg.get("cpu_s"))
             if msg.get("variant"):
                 rw["note"] = "first call: %s" % msg["variant"]
 
@@ -304,9 +306,11 @@ class Run:
             rw["first_call_s"] = _median_or_none(rw["first_call_s"])
             rw["import_s"] = _median_or_none(rw["import_s"])
             rw["numba_compile_s"] = _median_or_none(rw["numba_compile_s"])
+            rw["cpu_s"] = _median_or_none(rw["cpu_s"])
         out["notes"].append("wall = from starting the interpreter to the first call's result (median of %d); "
-                            "empty cache = a fresh NUMBA_CACHE_DIR; our sources byte-compiled first, as an "
-                            "install does" % p.get("runs", 1))
+                            "cpu = the runner's CPU time from its start to that result (what a busy host "
+                            "inflates less); empty cache = a fresh NUMBA_CACHE_DIR; our sources byte-compiled "
+                            "first, as an install does" % p.get("runs", 1))
         return out
 
     def _steps(self):

@@ -246,6 +246,7 @@ def coldstart(p):
     t2 = time.perf_counter()
     return {"import_s": t1 - t0, "build_s": t_built - t1, "call_s": t2 - t_built,
             "first_call_s": t2 - t1, "total_s": t2 - t0,
+            "cpu_s": time.process_time(),     # this process's CPU from its start: less noisy than wall on a busy host
             "numba_compile_s": _clock.total,
             "numba_compiled": _clock.count, "cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
 

@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import queue
-import subprocess
 import sys
 import tempfile
 import threading
@@ -216,6 +215,7 @@ class SubprocessWorker:
     """A runner in its own interpreter (fork+exec through subprocess: never a bare fork after numba's threads ran)."""
 
     def __init__(self, cmd, env=None, cwd=None, label=""):
+        import subprocess       # the harness's side only: a runner's start (the coldstart measure) needs none of it
         self.label = label
         self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
@@ -260,6 +260,7 @@ class SubprocessWorker:
         return " | ".join(lines[-4:])[-n:]
 
     def close(self, kill=False):
+        import subprocess
         if self.proc.poll() is None:
             try:
                 if not kill:

@@ -232,11 +232,11 @@ def text(results):
     cold = results["workloads"].get("coldstart")
     if cold and cold["rows"]:
         parts.append("\nCold start (fresh interpreter to first MLP result):")
-        parts.append(_table(["impl", "variant", "wall median", "wall min", "import", "first call", "numba compile",
-                             "note"],
+        parts.append(_table(["impl", "variant", "wall median", "wall min", "cpu", "import", "first call",
+                             "numba compile", "note"],
                             [[r["impl"], r["variant"], fmt_time(r["median_s"]), fmt_time(r["min_s"]),
-                              fmt_time(r["import_s"]), fmt_time(r["first_call_s"]), fmt_time(r["numba_compile_s"]),
-                              r["note"]] for r in cold["rows"]]))
+                              fmt_time(r.get("cpu_s")), fmt_time(r["import_s"]), fmt_time(r["first_call_s"]),
+                              fmt_time(r["numba_compile_s"]), r["note"]] for r in cold["rows"]]))
     notes = [(n, x) for n, wl in results["workloads"].items() for x in wl["notes"]]
     if notes:
         parts.append("\nNotes:")

@@ -16,19 +16,22 @@ import importlib.util as _importlib_util
 
 __version__ = "1.9.1"   # the MXNet API version this package reproduces
 
-from . import attribute, base, context, name  # noqa: E402
-from . import autograd, ndarray, random, symbol  # noqa: E402
-from . import initializer  # noqa: E402
-from . import gluon  # noqa: E402
-from . import threads, util  # noqa: E402
-from ._mxnet_alias import install_as_mxnet  # noqa: E402
-from .attribute import AttrScope  # noqa: E402
-from .base import MXNetError  # noqa: E402
-from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
-from .util import (is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np,  # noqa: E402,F401
-                   use_np_array, use_np_shape)
+from ._startup import quick_import as _quick_import  # noqa: E402
 
-threads._init()          # BLAS on one thread unless DATAFLOW_BLAS_THREADS says otherwise (Note [one BLAS thread])
+with _quick_import():    # the cyclic GC paused, numba imported lean (Notes in dataflow/_startup.py)
+    from . import attribute, base, context, name
+    from . import autograd, ndarray, random, symbol
+    from . import initializer
+    from . import gluon
+    from . import threads, util
+    from ._mxnet_alias import install_as_mxnet
+    from .attribute import AttrScope
+    from .base import MXNetError
+    from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
+    from .util import (is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np,  # noqa: F401
+                       use_np_array, use_np_shape)
+
+    threads._init()      # BLAS on one thread unless DATAFLOW_BLAS_THREADS says otherwise (Note [one BLAS thread])
 
 nd = ndarray
 sym = symbol

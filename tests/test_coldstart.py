@@ -19,12 +19,13 @@ LAZY = ["graphviz", "scipy.special", "scipy.linalg", "numpy.testing", "unittest"
         "dataflow.gluon.contrib", "dataflow.gluon.rnn", "dataflow.gluon.loss", "dataflow.gluon.trainer",
         "dataflow.optimizer", "dataflow.lr_scheduler", "dataflow.executor", "ssl", "urllib.request",
         "numba.np.npyimpl",         # numba's ufunc machinery: no DUFunc is made at import (ops/cpu/lazy_ufunc.py)
-        "ops.jit"]                  # the Plan compiler's bodies: at the first run of a compiled Plan
+        "ops.jit",                  # the Plan compiler's bodies: at the first run of a compiled Plan
+        "scipy", "yaml", "importlib.metadata", "email"]     # numba's import checks (Note [numba's import checks])
 
 
-def run(body, **env):
+def run(body, cwd=ROOT, **env):
     environ = dict(os.environ, **env)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(body)], cwd=ROOT, env=environ, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(body)], cwd=cwd, env=environ, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -240,3 +241,93 @@ def test_import_and_first_hybridized_call_compile_nothing():
         print(json.dumps([at_import, compiled]))
         """)
     assert out == [[], []]
+
+
+def test_import_pauses_the_collector_and_freezes_what_it_loaded():
+    # Note [the import's garbage collector] in dataflow/_startup.py
+    out = run("""
+        import gc, json
+        counts = []
+        gc.callbacks.append(lambda phase, info: counts.append(1) if phase == "start" else None)
+        before = len(counts)
+        import dataflow
+        during = len(counts) - before
+        frozen = gc.get_freeze_count()
+        class Cycle:
+            pass
+        a = Cycle()
+        a.me = a
+        del a
+        found = gc.collect()
+        print(json.dumps([during, gc.isenabled(), frozen, found]))
+        """)
+    during, enabled, frozen, found = out
+    assert during == 0 and enabled
+    assert frozen > 10000           # the modules, functions and types of numpy, numba and the op library
+    assert found >= 1               # a cycle made after the import is still collected
+
+
+def test_numba_gets_its_config_file_plugins_and_scipy_when_it_uses_them(tmp_path):
+    # Note [numba's import checks]: numba imported by dataflow still reads .numba_config.yaml (through the real
+    # PyYAML), loads its entry points at its first compilation, and SciPy imports as usual afterwards.
+    (tmp_path / ".numba_config.yaml").write_text("developer_mode: 1\n")
+    out = run("""
+        import json, sys
+        import dataflow
+        import numba
+        from numba.core import config, entrypoints
+        at_import = [m for m in ("yaml", "importlib.metadata", "scipy") if m in sys.modules]
+        numba.njit(lambda x: x + 1)(1)
+        import importlib.metadata, scipy, yaml
+        print(json.dumps([config.DEVELOPER_MODE, at_import, entrypoints._already_initialized,
+                          type(sys.modules["importlib.metadata"]).__name__, hasattr(yaml, "safe_load"),
+                          hasattr(scipy, "__version__"), hasattr(importlib.metadata, "entry_points")]))
+        """, cwd=str(tmp_path), PYTHONPATH=ROOT)
+    developer_mode, at_import, plugins, kind, has_yaml, has_scipy, has_metadata = out
+    assert developer_mode == 1
+    assert at_import == ["yaml"]        # read from the config file at numba's import; the others not needed yet
+    assert plugins and kind == "module" and has_yaml and has_scipy and has_metadata
+
+
+def test_kernel_caches_are_set_up_at_first_use_and_still_hit(tmp_path):
+    # Note [numba's cache set-up, deferred]: the first process compiles and saves, the second loads
+    body = """
+        import json
+        import numpy as np
+        import dataflow
+        from ops.jit.elemwise import map1__sqrt
+        before = type(map1__sqrt._cache).__name__
+        x = np.array([4.0, 9.0], np.float32)
+        y = np.zeros(2, np.float32)
+        map1__sqrt(x, y, False)
+        stats = map1__sqrt.stats
+        print(json.dumps([before, type(map1__sqrt._cache).__name__, sum(stats.cache_hits.values()),
+                          sum(stats.cache_misses.values()), y.tolist()]))
+        """
+    first = run(body, NUMBA_CACHE_DIR=str(tmp_path))
+    second = run(body, NUMBA_CACHE_DIR=str(tmp_path))
+    assert first == ["_DeferredCache", "FunctionCache", 0, 1, [2.0, 3.0]]
+    assert second == ["_DeferredCache", "FunctionCache", 1, 0, [2.0, 3.0]]
+
+
+def test_a_kernel_whose_source_changed_since_its_definition_runs_uncached(tmp_path):
+    out = run("""
+        import json, os, sys
+        import numba
+        import dataflow
+        path = os.path.join(%r, "kernel_src.py")
+        with open(path, "w") as f:
+            f.write("def twice(x):\\n    return 2 * x\\n")
+        sys.path.insert(0, os.path.dirname(path))
+        import kernel_src
+        kernel_src.twice.__module__ = "ops.kernel_src"      # as if one of the op library's kernels
+        same = numba.njit(cache=True)(kernel_src.twice)
+        edited = numba.njit(cache=True)(kernel_src.twice)
+        kinds = [type(same._cache).__name__, type(edited._cache).__name__]
+        same(1)
+        with open(path, "a") as f:
+            f.write("# edited\\n")
+        edited(1)
+        print(json.dumps(kinds + [type(same._cache).__name__, type(edited._cache).__name__, edited(3)]))
+        """ % str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    assert out == ["_DeferredCache", "_DeferredCache", "FunctionCache", "NullCache", 6]
