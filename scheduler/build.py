@@ -4,12 +4,12 @@
     plan = lowered.plan(bound, copies, req, ctx)               -> memory plan -> Plan -> compiled plan
 
 The Executor (`dataflow/executor.py`), a hybridized block's cached graphs (`dataflow/gluon/cached_graph.py`) and
-autograd's planned backward (`dataflow/autograd/differentiate.py`) all bind through these two calls: each pass runs
+autograd's planned backward (`dataflow/autograd/backward_plans.py`) all bind through these two calls: each pass runs
 once per bind, and the JIT (`scheduler/compile.py`, skipped when it is absent or `DATAFLOW_JIT=0`) plugs in here
-once for all of them (autograd's backward plan, which runs exactly once, is not compiled: a compiled plan pays its
-compilation at its first run). What differs between the callers is only which arrays they bind to which entries: between
-the two calls they read the lowered graph's shapes and dtypes to allocate outputs and head gradients, and look up
-the entries to bind (`Lowered.eid`, `Lowered.variables`).
+once for all of them (autograd compiles only the backward plans it keeps for the next step, Note [cached backward
+plans]: a plan run once pays a compilation for nothing). What differs between the callers is only which arrays they
+bind to which entries: between the two calls they read the lowered graph's shapes and dtypes to allocate outputs
+and head gradients, and look up the entries to bind (`Lowered.eid`, `Lowered.variables`).
 
 Lowering walks the forward graph once. The gradient pass extends that IndexedGraph (`IndexedGraph.extended`: the
 walk of the forward heads is a prefix of the walk of forward and gradient heads) instead of walking everything

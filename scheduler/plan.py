@@ -123,12 +123,7 @@ class Plan:
 
     def rebind(self, eid, array):
         """Point every step that reads or writes entry `eid` at `array` (a new input or output buffer)."""
-        if self._uses is None:
-            self._uses = {}
-            for step in self.steps:
-                for used, slots, j in _slots(self.graph, step):
-                    self._uses.setdefault(used, []).append((slots, j))
-        for slots, j in self._uses.get(eid, ()):
+        for slots, j in self._slot_uses().get(eid, ()):
             slots[j] = array
         old, self.arrays[eid] = self.arrays[eid], array
         self.view_offsets[eid] = None
@@ -137,6 +132,27 @@ class Plan:
                 copy.src = array
             if copy.dst is old:
                 copy.dst = array
+
+    def release(self, eids):
+        """Drop the references to the arrays bound at `eids` and to every copy's arrays (a kept plan must not keep
+        the arrays of its last run alive); a run needs each of them bound again first (`rebind`, and the copies'
+        `src`/`dst`). A compiled plan keeps expecting the layouts it was compiled for."""
+        uses, arrays = self._slot_uses(), self.arrays
+        for eid in eids:
+            for slots, j in uses.get(eid, ()):
+                slots[j] = None
+            arrays[eid] = None
+        for copy in self.copies:
+            copy.src = copy.dst = None
+
+    def _slot_uses(self):
+        """eid -> [(slot list, position)] of the step slots holding its array, built once."""
+        if self._uses is None:
+            self._uses = {}
+            for step in self.steps:
+                for used, slots, j in _slots(self.graph, step):
+                    self._uses.setdefault(used, []).append((slots, j))
+        return self._uses
 
     def rebind_copy(self, index, dst):
         """Point copy `index` (its position in the `copies` given to the Plan) at a new destination array, e.g.

@@ -12,7 +12,7 @@ overlap of communication with the backward, where each op of the backward publis
 How it is wired. A hybridized block: the cached graph's gradient rule (dataflow/gluon/cached_graph.py) emits k
 `_backward_CachedOp` nodes instead of one, chained by a one-element token entry, node i running steps
 [cut_i, cut_{i+1}) of the same Plan and writing the gradients finished there (`ends_push` set on all but the last);
-autograd's planned backward (dataflow/autograd/differentiate.py `_run_planned`) cuts its push after each node marked
+autograd's planned backward (dataflow/autograd/backward_plans.py `_segmentation`) cuts its push after each node marked
 `ends_push`; without such nodes (a block that is not hybridized) it cuts its own steps by the same rule. A bound
 Executor (Module) cuts its backward steps by that rule too (dataflow/executor.py). All push
 with `push_ranges`, which lists in a push's writes only the gradient arrays it finishes and no later step reads

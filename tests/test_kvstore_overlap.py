@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import dataflow as mx
-from dataflow.autograd import differentiate
 from dataflow.base import MXNetError
 from dataflow.gluon.cached_graph import _CachedBackward
 from dataflow.kvstore import buckets, comm, compression, overlap
@@ -196,7 +195,7 @@ def test_each_push_publishes_the_gradients_it_finishes(monkeypatch):
     the order 27, 104, 204, 96 per layer): the first writes the last layer's gradients (so a reader of those may
     start while the rest runs), the last the first layer's and the input's; every gradient is written once."""
     pushes = []
-    engine = differentiate.get_engine()
+    engine = backward_segments.get_engine()
 
     class Recording:
         def __getattr__(self, name):

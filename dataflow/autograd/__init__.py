@@ -3,6 +3,7 @@
 - state.py: the recording/training flags and their scopes (`record`, `pause`, `train_mode`, `predict_mode`).
 - tape.py: the recorded graph (values kept on the nodes), `mark_variables`, `get_symbol`.
 - differentiate.py: `backward` and `grad` (higher order with `create_graph=True`).
+- backward_plans.py: the planned backward, kept per recorded graph signature across steps (`cache_info`).
 - function.py: `Function`, an operation with a user-written backward.
 
 Examples

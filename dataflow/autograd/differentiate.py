@@ -3,22 +3,22 @@
 Both take the recorded graph of the heads to the gradient pass the Symbol API uses (scheduler/gradient.py) and
 then evaluate the gradient nodes it adds, one of two ways:
 - planned (first-order gradients): plan only the gradient nodes, with every recorded value bound in place, and
-  run them as one engine push: one gradient machinery for Symbol and NDArray, and the fast one.
+  run them as one engine push: one gradient machinery for Symbol and NDArray, and the fast one. The plan is kept
+  for the next backward of a graph with the same signature (backward_plans.py, Note [cached backward plans]).
 - imperative (`create_graph=True`, or a graph holding an `autograd.Function`): run the gradient nodes one by one
   as imperative ops. With create_graph recording is on, so the gradients are recorded arrays whose graph reaches
   back into the forward graph, and differentiating them again gives higher-order gradients (every op a gradient
   rule emits has a gradient rule of its own). A Function's backward is Python and runs here, in the calling
   thread, never inside an engine push.
 """
+import os
+
 from ops.errors import MXNetError
-from ops.registry import OpContext
 
-from scheduler import build, segments
-from scheduler.engine import get_engine
+from scheduler import build
 from scheduler.graph import Entry, IndexedGraph, Node
-from scheduler.plan import written_variables
 
-from . import state
+from . import backward_plans, state
 from .function import FunctionBackward, run_backward
 from .tape import Recorded, _names, entry_of, is_marked, record_op
 
@@ -144,29 +144,27 @@ def _forward_graph(heads, caller):
 
 
 def _free(forward):
-    """Release the values the forward graph's ops recorded (variables keep theirs)."""
+    """Release the values the forward graph's ops recorded (variables keep theirs; one marked with grad_req
+    'null' loses its gradient array, so its `.grad` is None afterwards, as in MXNet)."""
     for node in forward.nodes:
         if not node.is_variable:
             node.recorded = None
+        elif node.recorded is not None and node.recorded.grad_req == "null":
+            node.recorded.grad = None
 
 
 def _differentiate(heads, head_grads, forward, wrt, targets, modes, create_graph, train_mode):
     """Gradients of `heads` with respect to the entries `wrt`: into the NDArrays `targets` as `modes` say, or
     (targets None) returned as new arrays, recorded when `create_graph`."""
     from ..ndarray import ndarray as nd
-    head_entries = [h._entry for h in heads]
-    with state.pause():     # head gradients default to ones
-        seeds = [nd.ones(h.shape, h.context, h.dtype) if g is None else g for h, g in zip(heads, head_grads)]
-    if create_graph:        # a recorded head gradient takes part in the graph, as in MXNet
+    if targets is not None and not create_graph:
+        lowered = _run_planned(heads, head_grads, forward, wrt, targets, modes, train_mode)
+        if lowered is None:
+            return targets
+    else:       # a recorded head gradient takes part in the graph, as in MXNet
         grad_entries = [entry_of(g) if g._entry is None or g._entry.node.recorded is not None else _constant(g)
-                        for g in seeds]
-    else:
-        grad_entries = [_constant(g) for g in seeds]
-    lowered = build.lower(head_entries, {}, {}, wrt, grad_entries, forward, infer=False)
-    python_nodes = any(isinstance(node.op, FunctionBackward) for node in lowered.graph.nodes)
-    if targets is not None and not python_nodes:
-        _run_planned(lowered, heads, targets, modes, train_mode)
-        return targets
+                        for g in _seeds(heads, head_grads)]
+        lowered = build.lower([h._entry for h in heads], {}, {}, wrt, grad_entries, forward, infer=False)
     values = _run_imperative(lowered.graph, lowered.gradients, heads[0].context, create_graph, train_mode)
     if targets is None:         # no gradient flows (through zero-gradient ops only): zeros, as MXNet gives
         with state.pause():
@@ -184,6 +182,12 @@ def _differentiate(heads, head_grads, forward, wrt, targets, modes, create_graph
     return targets
 
 
+def _seeds(heads, head_grads):
+    """The head gradients: the given ones, ones where None."""
+    with state.pause():
+        return [backward_plans.ones_like(h) if g is None else g for h, g in zip(heads, head_grads)]
+
+
 def _constant(array):
     """A new graph variable holding `array`'s value, with no gradient of its own."""
     node = Node(None, "head_grad%d" % next(_names))
@@ -191,56 +195,40 @@ def _constant(array):
     return Entry(node)
 
 
-def _run_planned(lowered, heads, targets, modes, train_mode):
-    """Plan the gradient nodes of the lowered graph with the recorded values bound in place and run them as one
-    push. The forward's shapes and dtypes are those of the recorded values: only the gradient nodes are inferred."""
-    from ..executor import bind_gradients
-    g = lowered.graph
-    bound, reads = {}, []
-    for nid, node in enumerate(g.nodes):
-        if node.recorded is not None:
-            for i, (array, var) in enumerate(zip(node.recorded.arrays, node.recorded.vars, strict=True)):
-                bound[g.node_row_ptr[nid] + i] = array
-                reads.append(var)
-    n_entries = lowered.forward.num_entries
-    recorded = [bound.get(eid) for eid in range(n_entries)]
-    if any(a is None for a in recorded):        # not every forward value was recorded: infer them
-        shapes = dtypes = None
-    else:
-        shapes, dtypes = [a.shape for a in recorded], [a.dtype for a in recorded]
-    known = {g.nodes[nid].name: g.nodes[nid].recorded.arrays[0] for nid in g.arg_nodes}
-    lowered.infer({k: a.shape for k, a in known.items()}, {k: a.dtype for k, a in known.items()}, shapes, dtypes)
-    copies, req = bind_gradients(lowered.gradients, [t._data for t in targets], modes, bound,
-                                 lowered.read_entries())
-    # not compiled: this plan runs once, and a compiled plan pays its compilation at its first run
-    plan = lowered.plan(bound, copies, req, ctx=heads[0].context, compile=False)
-    start = lowered.n_forward
-    op_ctx = OpContext(is_train=bool(train_mode))
-    # the recorded arrays the gradient nodes write too: BatchNorm's moving stats, updated by its backward
-    written = [g.nodes[nid].recorded.vars[0] for nid in written_variables(g, start)]
-    cuts = [k + 1 for k in range(start, len(plan.steps) - 1) if getattr(g.nodes[plan.steps[k].nid].op, "ends_push",
-                                                                          False)]
-    bounds = [start] + cuts + [len(plan.steps)] if cuts else _imperative_bounds(plan, g, start, lowered.gradients, req,
-                                                                               targets)
-    if len(bounds) > 2:        # Note [segmented backward] in scheduler/segments.py
-        publish = segments.published(plan, g, bounds, lowered.gradients, req)
-        segments.push_ranges(lambda a, b, copies: plan.run(op_ctx, a, b, copies), bounds, reads, written,
-                             [[targets[k]._var for k in ks] for ks in publish], "backward")
-        return
-    writes = [t._var for t in targets] + written
-    get_engine().push(lambda: plan.run(op_ctx, start, None, "backward"), reads, writes, "backward")
+def _run_planned(heads, head_grads, forward, wrt, targets, modes, train_mode):
+    """Run the gradient nodes as one planned push (or a few: Note [segmented backward]) with the recorded values
+    bound in place: the plan kept for this graph's signature, or a new one (Note [cached backward plans] in
+    backward_plans.py). None, or the lowered gradient graph when it holds a node that must run in Python (a
+    Function's backward): the caller runs it imperatively."""
+    ctx = heads[0].context
+    key = None
+    if backward_plans.enabled():
+        wrt_eids = [forward.eid(e) for e in wrt]
+        seed_specs = [h if g is None else g for h, g in zip(heads, head_grads)]
+        key = backward_plans.signature(forward, wrt_eids, modes, seed_specs, targets, train_mode, ctx)
+    plan = None if key is None else backward_plans.lookup(key)
+    if plan is not None:
+        seeds = [g for g in head_grads]
+        if any(g is None for g in seeds):
+            ones = plan.default_seeds(heads)
+            seeds = [ones[k] if g is None else g for k, g in enumerate(seeds)]
+        plan.run(forward, seeds, targets, train_mode)
+        return None
+    seeds = _seeds(heads, head_grads)
+    plan = backward_plans.BackwardPlan(forward, wrt, seeds, targets, modes, ctx, reusable=key is not None)
+    if plan.python_nodes:
+        return plan.lowered
+    if key is not None:
+        backward_plans.keep(key, plan)
+        _debug("autograd: backward planned and kept (%d nodes, %d steps; %d kept)"
+               % (len(forward.nodes), len(plan.plan.steps) - plan.start, backward_plans.cache_info()["size"]))
+    plan.run(forward, seeds, targets, train_mode)
+    return None
 
 
-def _imperative_bounds(plan, g, start, gradients, direct, targets):
-    """The bounds of the backward's ranges when the recorded ops' own gradient steps are cut (Note [segmented
-    backward]; a hybridized block's backward is cut by its cached graph instead)."""
-    how = segments.setting()
-    if not segments.asked(how):
-        return [start, len(plan.steps)]
-    finishes = [(step, t._data.nbytes) for step, t, eid in zip(segments.finishing_steps(plan, g, gradients), targets,
-                                                                gradients) if step is not None and eid in direct]
-    ranges = segments.ranges(start, len(plan.steps), finishes, how)
-    return [a for a, _ in ranges] + [ranges[-1][1]]
+def _debug(line):
+    if int(os.environ.get("DATAFLOW_DEBUG", 0) or 0) >= 1:
+        print(line)
 
 
 def _run_imperative(g, grads, ctx, recording, train_mode):
