@@ -50,11 +50,12 @@ _ACT = dict(act_type=Enum(("relu", "sigmoid", "softrelu", "softsign", "tanh"),
                           doc="Activation function to be applied."))
 
 register(OpDef("Activation", params=_ACT, infer_shape=same_shape_rule, infer_type=float_only("Activation"),
-               inplace=((0, 0),), gradient=_activation_grad, cpu=cpu.activation,
+               inplace=((0, 0),), gradient=_activation_grad, cpu=cpu.activation, per_sample=lambda p, t: ((0,), (0,)),
                doc="Applies an activation function element-wise to the input."))
 register(OpDef("_backward_Activation", params=dict(_ACT), arguments=("ograd", "input"), outputs=("data_grad",),
                infer_shape=same_shape_rule, infer_type=float_only("_backward_Activation"), inplace=((0, 0), (1, 0)),
                gradient=_activation_backward_grad, cpu=cpu.backward_activation,
+               per_sample=lambda p, t: ((0, 1), (0,)),
                doc="Backward of Activation (internal)."))
 
 # ---------------------------------------------------------------------------------------------------------------

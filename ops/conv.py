@@ -367,7 +367,8 @@ _DECONV_EXTRA = dict(adj=Shape((), "Adjustment for output shape: (w,), (h, w) or
 
 register(OpDef("Convolution", aliases=("_npx_convolution",), params=_conv_params(),
                arguments=_with_bias(["data", "weight"], "bias"), infer_shape=_conv_shape,
-               infer_type=float_only("Convolution"), gradient=_conv_grad, cpu=cpu.convolution, doc=_CONV_DOC))
+               infer_type=float_only("Convolution"), gradient=_conv_grad, cpu=cpu.convolution,
+               per_sample=lambda p, t: ((0,), (0,)), doc=_CONV_DOC))
 
 register(OpDef("_backward_Convolution", params=_conv_params(), arguments=("out_grad", "data", "weight"),
                outputs=_with_bias(["data_grad", "weight_grad"], "bias_grad"),
@@ -410,12 +411,14 @@ def _pool_outputs(p):
 register(OpDef("Pooling", aliases=("_npx_pooling",), params=_POOL_PARAMS, infer_shape=_pool_shape,
                outputs=_pool_outputs, num_visible_outputs=lambda p: 1,
                infer_type=float_only("Pooling"), gradient=_pool_grad, cpu=cpu_pooling.pooling,
+               per_sample=lambda p, t: ((0,), tuple(range(len(_pool_outputs(p))))),
                doc="Performs pooling on the input: max, average (avg), sum or Lp pooling over windows of 1-D, 2-D "
                    "or 3-D data, or over all of it (global_pool)."))
 
 register(OpDef("_backward_Pooling", params=_POOL_PARAMS, arguments=("out_grad", "data", "output"),
                outputs=("data_grad",), infer_shape=_pool_backward_shape, infer_type=float_only("_backward_Pooling"),
-               cpu=cpu_pooling._backward_pooling, doc="Gradient of Pooling with respect to data."))
+               cpu=cpu_pooling._backward_pooling, per_sample=lambda p, t: ((0, 1, 2), (0,)),
+               doc="Gradient of Pooling with respect to data."))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -70,5 +70,6 @@ def _fused_shape(p, in_shapes, out_shapes):
 
 register(OpDef("_conv_fused", params=_FUSED, arguments=_fused_arguments, infer_shape=_fused_shape,
                infer_type=float_only("Convolution"), cpu=cpu_conv.convolution_fused,
+               per_sample=lambda p, t: ((0,), (0,)),
                doc="Convolution with a folded BatchNorm's scale and shift (or its bias) and an optional activation "
                    "applied in one pass (internal to the inference folding pass, scheduler/fold.py). " + _CONV_DOC))

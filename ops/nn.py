@@ -49,6 +49,7 @@ def _add_n_grad(p, ins, outs, dys):
 register(OpDef("add_n", aliases=("ElementWiseSum",), variadic="num_args",
                params=dict(num_args=Int(doc="Number of inputs to be summed.")),
                infer_shape=same_shape_rule, inplace=((0, 0),), gradient=_add_n_grad, cpu=cpu.add_n,
+               per_sample=lambda p, t: (tuple(range(p.num_args)), (0,)),     # inputs of one shape
                doc="Adds all input arguments element-wise."))
 
 

@@ -388,6 +388,9 @@ class OpDef:
     aliases: tuple = ()
     input_var_attrs: Callable = None   # callable(p, input_name) -> attrs for implicitly created variables
     takes_training: bool = False       # behaves differently in training (Dropout, BatchNorm)
+    per_sample: Callable = None        # callable(p, is_train) -> (input positions, output positions) whose axis 0
+                                       # is the batch, where each sample's outputs depend on its own inputs alone
+                                       # (Convolution, Activation), else None: Concat elision at batch > 1
     state_per_call: bool = False       # keeps kernel state per node: each imperative call is a new node (Custom)
     value_shapes: Callable = None      # (p, input values) -> output shapes, for ops whose output shapes depend on
                                        # input values (boolean_mask): imperative only, never cached

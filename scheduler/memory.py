@@ -3,10 +3,11 @@
 Needs: graph, shapes, dtypes, in-place options.   Gives: MemoryPlan (sid per entry, bytes per sid, stats).
 Stages: 1. count the readers of each entry.  2. walk in topological order: reuse an input in place if the op
 allows it and that input dies here, else allocate a new storage (one sid per in-place chain, with the steps it
-lives between); nest the storages of a Concat's inputs in its output where the slices are contiguous (Concat
-elision, `_Walk._elide`). 3. pack the sids into one arena: largest first, each at the lowest offset free over its
-lifetime, then, more than 1% above the most bytes alive at one step, a few rounds of reordering
-(`_pack_near_bound`); sids whose lifetimes are disjoint share bytes; a nested sid sits inside its parent.
+lives between); nest the storages of a Concat's inputs in its output (Concat elision, scheduler/elision.py: one
+contiguous range each, or at batch > 1 along axis 1 one range per sample, batch-strided). 3. pack the sids into one
+arena: largest first, each at the lowest offset free over its lifetime, then, more than 1% above the most bytes
+alive at one step, a few rounds of reordering (`_pack_near_bound`); sids whose lifetimes are disjoint share bytes;
+a nested sid sits inside its parent.
 4. totals: naive, planned (the arena) and the liveness lower bound.   Leaves out: variables and heads (external
 storage), except heads the caller keeps (`keep`: read by a copy after the last step, so never freed).
 
@@ -26,11 +27,12 @@ Concat/split a real copy; `DATAFLOW_DEBUG>=1` prints one line.
 import bisect
 import dataclasses
 import heapq
-import math
 import os
 import sys
 
 import numpy as np
+
+from .elision import SHAPE_ONLY_FROM, Nesting
 
 EXTERNAL = -1
 
@@ -47,7 +49,9 @@ class MemoryPlan:
     elided: frozenset = frozenset()     # nids of the Concat/split steps whose slices alias: they copy nothing
     elided_copy_bytes: int = 0          # bytes those steps would have copied
     elided_saved_bytes: int = 0         # arena bytes saved against the same plan without elision
-    within: tuple = ()      # per sid: (parent sid, byte offset in it) for a slice of an elided step, else None
+    within: tuple = ()      # per sid: (parent sid, byte offset of its first row in the parent's first row) for a
+                            # slice of an elided step, else None
+    row_strides: tuple = ()  # per sid: the byte stride of axis 0 where the sid is batch-strided, else None
 
 
 def entry_bytes(shape, dtype):
@@ -127,24 +131,9 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None, keep=()):
     return plan
 
 
-# Ops whose inputs from this position on are read for their shapes only (the forward inputs of `_backward_Concat`):
-# such reads do not keep an entry's value alive.
-_SHAPE_ONLY_FROM = {"_backward_Concat": 1}
-
-
 class _Walk:
-    """Stage 2 and on: the walk over the nodes, the placement, the totals (`plan`).
-
-    Concat elision (`elide`): where the slices of a `Concat` output along its axis are contiguous (every axis before
-    it has size 1: prod(shape[:dim]) == 1; NCHW along axis 1 only at batch 1, any batch along axis 0), each
-    input's storage becomes a sub-block of the output's storage (a child sid at a byte offset in its parent), so
-    the branch writes its slice directly and the Concat step copies nothing; `SliceChannel` and `_backward_Concat`
-    alike give their outputs the slices of their input. A child sid is packed with its root: the root lives from
-    the first birth to the last death of its tree. Kept as a real copy: an input or output that is external
-    (argument, parameter, graph output), one taken by another Concat already (it feeds two), an entry used twice by
-    the step, zero-size entries, mixed dtypes. Kept valid: a child's storage is never taken in place again (that
-    would write into its parent), and a parent is not taken in place while a value living in it is still read
-    (`value_until`); reads after the step are fine."""
+    """Stage 2 and on: the walk over the nodes, the placement, the totals (`plan`). With `elide`, Concat elision
+    (scheduler/elision.py `Nesting`) nests storages during the walk."""
 
     def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing, keep=()):
         self.graph, self.shapes, self.dtypes, self.nbytes, self.keep = graph, shapes, dtypes, nbytes, keep
@@ -156,7 +145,7 @@ class _Walk:
         for step, node in enumerate(self.graph.nodes):
             if node.op is None:
                 continue
-            shape_only = _SHAPE_ONLY_FROM.get(node.op.name, sys.maxsize)
+            shape_only = SHAPE_ONLY_FROM.get(node.op.name, sys.maxsize)
             for k, eid in enumerate(self.graph.inputs[step]):
                 if k < shape_only:
                     last[eid] = step
@@ -183,10 +172,9 @@ class _Walk:
         free = _FreeList(0 if self.packing else self.match_range)    # packing: one sid per in-place chain
         live = peak = 0
         born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
-        self.parent = parent = []           # per sid: (parent sid, byte offset in it) for elided sids, else None
-        self.value_until = value_until = []  # per sid: the last step reading a value that lives in its bytes
-        self.last_read = self._last_value_reads() if elide else None
-        elided, copy_bytes = [], 0
+        nest = Nesting(graph, self.shapes, dtypes, nbytes, self._last_value_reads() if elide else None)
+        parent = nest.parent                # per sid: (parent sid, byte offset in it) for elided sids, else None
+        copy_bytes = 0
 
         def in_place_source(pairs, ins, out, eid, taken, step):
             """The sid of an input that output `out` may overwrite: an allowed pair, a planned input that no
@@ -197,7 +185,7 @@ class _Walk:
                 sid = sid_of[src]
                 if (o == out and sid != EXTERNAL and sid not in taken and refs[sid] == ins.count(src)
                         and nbytes[src] == nbytes[eid] and dtypes[src] == dtypes[eid]
-                        and parent[sid] is None and value_until[sid] < step):
+                        and nest.may_take_in_place(sid, step)):
                     return sid
             return None
 
@@ -214,6 +202,7 @@ class _Walk:
                 sid = in_place_source(pairs, ins, eid - first, eid, taken, step) if pairs else None
                 if sid is not None:
                     sid_of[eid], inplace[eid] = sid, True
+                    nest.holds(sid, eid)
                     taken.add(sid)
                     refs[sid] += readers[eid]
                     continue
@@ -224,13 +213,12 @@ class _Walk:
                     refs.append(0)
                     born.append(step)
                     died.append(n_nodes)
-                    parent.append(None)
-                    value_until.append(-1)
+                    nest.new_sid()
                 sid, size = found
                 sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
+                nest.holds(sid, eid)
                 live += nbytes[eid]
-            if elide and not taken and self._elide(step, node, sid_of):
-                elided.append(step)
+            if elide and not taken and nest.elide(step, node, sid_of):
                 copy_bytes += nbytes[first] if node.op.name == "Concat" else sum(nbytes[first:last])
             if live > peak:
                 peak = live
@@ -262,61 +250,12 @@ class _Walk:
                                                    [died[s] for s in roots])
         else:
             root_offsets, arena = _stack(storage_bytes)
-        offsets = [None] * len(storage_bytes)
-        for sid, offset in zip(roots, root_offsets, strict=True):
-            offsets[sid] = offset
-
-        def offset_of(sid):
-            if offsets[sid] is None:
-                up, within = parent[sid]
-                offsets[sid] = offset_of(up) + within
-            return offsets[sid]
-
-        for sid in range(len(storage_bytes)):
-            offset_of(sid)
+        offsets, strides = nest.layout(dict(zip(roots, root_offsets, strict=True)), storage_bytes)
 
         # 4. totals
         naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
         return MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets),
-                          frozenset(elided), copy_bytes, within=tuple(parent))
-
-    def _elide(self, step, node, sid_of):
-        """Nest the storages of a Concat's inputs in its output (or a split's outputs in its input) when every
-        slice is contiguous and every entry qualifies; whether the step was elided (then it copies nothing)."""
-        name = node.op.name
-        if name not in ("Concat", "SliceChannel", "_backward_Concat"):
-            return False
-        graph, shapes, dtypes, nbytes = self.graph, self.shapes, self.dtypes, self.nbytes
-        ins, first, last = graph.inputs[step], graph.node_row_ptr[step], graph.node_row_ptr[step + 1]
-        if name == "Concat":
-            whole, parts = first, list(ins)
-        else:
-            whole, parts = ins[0], list(range(first, last))
-        axis = (node.params.dim if name != "SliceChannel" else node.params.axis) % len(shapes[whole])
-        if math.prod(shapes[whole][:axis]) != 1 or len(set(parts)) != len(parts) or whole in parts:
-            return False
-        entries = [whole] + parts
-        if any(sid_of[e] == EXTERNAL or nbytes[e] == 0 or dtypes[e] != dtypes[whole] for e in entries):
-            return False
-        parent, value_until, last_read = self.parent, self.value_until, self.last_read
-        sids = [sid_of[e] for e in parts]
-        if len(set(sids)) != len(sids) or sid_of[whole] in sids:
-            return False
-        if name == "Concat":
-            if any(parent[s] is not None for s in sids):
-                return False        # a slice of another Concat already (it feeds two)
-        elif ins.count(whole) != 1 or sum(nbytes[e] for e in parts) != nbytes[whole]:
-            return False
-        offset = 0
-        for e, sid in zip(parts, sids, strict=True):
-            keep = max(last_read[e], value_until[sid]) if name == "Concat" else last_read[e]
-            parent[sid] = (sid_of[whole], offset)
-            up = parent[sid]
-            while up is not None:           # every ancestor now holds this value too
-                value_until[up[0]] = max(value_until[up[0]], keep)
-                up = parent[up[0]]
-            offset += nbytes[e]
-        return True
+                          frozenset(nest.elided), copy_bytes, within=tuple(parent), row_strides=tuple(strides))
 
 
 _ALIGN = 64
@@ -538,7 +477,9 @@ def format_plan(graph, shapes, dtypes, plan):
         sid = plan.storage_id[eid]
         kind = "external" if sid == EXTERNAL else "sid=%d%s" % (sid, " inplace" if plan.inplace[eid] else "")
         if sid != EXTERNAL and plan.within and plan.within[sid] is not None:
-            kind += " (in sid=%d at +%d)" % plan.within[sid]
+            kind += " (in sid=%d at +%d" % plan.within[sid]
+            stride = plan.row_strides[sid] if plan.row_strides else None
+            kind += ", batch stride %d)" % stride if stride is not None else ")"
         return "%s %s %s" % (kind, tuple(shapes[eid]), np.dtype(dtypes[eid]).name)
 
     lines = []

@@ -6,7 +6,8 @@ Stages: 1. lay the planned storages out in one arena (at the memory plan's offse
 bound one, or a view of its storage in the arena. 3. one Step per op node, with its kernel, params, input and
 output arrays and `req` (INPLACE where the memory plan shared an input's buffer, or as the caller asks: ADD for
 grad_req='add'). `run(ctx, start, stop, segment)` runs a range of steps and then the copies of that segment, so
-forward and backward are two ranges of one plan.
+forward and backward are two ranges of one plan. Entries that Concat elision made batch-strided (the memory plan's
+`row_strides`) are strided views; their steps run through `_SampleBySample`.
 On a GPU (`ctx=mx.gpu(i)`), the arena is one device allocation from the device's pool (ops/cuda/storage.py), the
 views are device arrays, the steps run the ops' `gpu` kernels on the device's stream, and the copies are device
 copies; the steps and the memory plan are the same.
@@ -67,6 +68,7 @@ class Plan:
             from ops.cuda import storage
             self.arena = storage.empty_bytes(max(total, _ALIGN), self.device)      # one pooled allocation
         self.arrays = self._views(graph, shapes, dtypes, memory, bound, offsets)
+        strided = self._strided
         self.steps = []
         req, inplace, row = req or {}, memory.inplace, graph.node_row_ptr
         arrays = self.arrays
@@ -83,8 +85,11 @@ class Plan:
                 reqs = [req.get(e) or (INPLACE if inplace[e] else WRITE) for e in range(first, last)]
             # no kernel: e.g. a recorded call whose values exist, never run again
             kernel = (op.cpu if on_cpu else op.gpu) or _no_kernel
-            if nid in memory.elided:    # a Concat/split whose slices alias its inputs/outputs: nothing to copy
-                kernel = _elided
+            if nid in memory.elided and nid not in self._copying:
+                kernel = _elided        # a Concat/split whose slices alias its inputs/outputs: nothing to copy
+            elif strided and (any(e in strided for e in graph.inputs[nid])
+                              or any(e in strided for e in range(first, last))):
+                kernel = _SampleBySample(op, kernel)
             self.steps.append(Step(nid, node.name, op.name, kernel, node.params,
                                    [arrays[e] for e in graph.inputs[nid]], outs, reqs))
         self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
@@ -96,8 +101,16 @@ class Plan:
         nobody bound: a variable this plan never reads)."""
         arrays = []
         storage_id, arena = memory.storage_id, self.arena
+        row_strides = memory.row_strides or (None,) * len(memory.storage_bytes)
+        # a GPU plan gives batch-strided sids buffers of their own and runs the elided steps touching them as the
+        # real copies: the CUDA kernels take contiguous arrays (the arena keeps their bytes unused)
+        self._copying, own = set(), {}
+        self._strided = set()           # the eids of batch-strided views (CPU)
         if self.device is not None:
             from ops.cuda import storage
+            if any(s is not None for s in row_strides):
+                self._copying = {nid for nid in memory.elided if any(
+                    row_strides[storage_id[e]] is not None for e in _entries(graph, nid))}
         # per eid: the byte offset of its view in the arena, None when it has none (bound, external, rebound, or
         # on a GPU); the JIT reads it (scheduler/compile.py `_where`) instead of asking numpy for each pointer
         self.view_offsets = view_offsets = [None] * graph.num_entries
@@ -109,14 +122,28 @@ class Plan:
             if sid == EXTERNAL:
                 arrays.append(None)
                 continue
-            if self.device is None:     # a view made in one call: 2.5x faster than slice, view, reshape
+            stride = row_strides[sid]
+            if self.device is None and stride is None:  # a view made in one call: 2.5x faster than slice, view, reshape
                 arrays.append(np.ndarray(shapes[eid], dtypes[eid], arena, offsets[sid]))
                 view_offsets[eid] = offsets[sid]
                 continue
             dtype, shape = np.dtype(dtypes[eid]), tuple(shapes[eid])
+            if self.device is None:     # batch-strided: each sample C-contiguous, the samples `stride` bytes apart
+                strides, step = [], dtype.itemsize
+                for d in reversed(shape[1:]):
+                    strides.append(step)
+                    step *= d
+                arrays.append(np.ndarray(shape, dtype, arena, offsets[sid], (stride,) + tuple(reversed(strides))))
+                self._strided.add(eid)
+                continue
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes == 0:
                 arrays.append(storage.empty(shape, dtype, self.device))
+                continue
+            if stride is not None:
+                if sid not in own:
+                    own[sid] = storage.empty_bytes(max(memory.storage_bytes[sid], _ALIGN), self.device)
+                arrays.append(own[sid][:nbytes].view(dtype).reshape(shape))
                 continue
             arrays.append(arena[offsets[sid]:offsets[sid] + nbytes].view(dtype).reshape(shape))
         return arrays
@@ -216,8 +243,62 @@ def _slots(graph, step):
         yield graph.node_row_ptr[step.nid] + j, step.outputs, j
 
 
+def _entries(graph, nid):
+    return list(graph.inputs[nid]) + list(range(graph.node_row_ptr[nid], graph.node_row_ptr[nid + 1]))
+
+
 def _elided(ctx, p, inputs, outputs, req):
     pass
+
+
+def _batch_strided(array):
+    """Whether `array` is batch-strided: not C-contiguous, but its first sample is."""
+    return (isinstance(array, np.ndarray) and array.ndim > 0 and not array.flags.c_contiguous
+            and array[:1].flags.c_contiguous)
+
+
+class _SampleBySample:
+    """The kernel of a step that reads or writes batch-strided arrays (Concat elision at batch > 1: each sample
+    C-contiguous, the samples a row stride apart): the kernel itself where it takes them (`batch_strided` set on
+    the CPU kernel), else sample by sample over contiguous one-sample slices where the op computes each sample
+    alone (`OpDef.per_sample` in this mode), else over contiguous copies."""
+
+    __slots__ = ("op", "kernel")
+
+    def __init__(self, op, kernel):
+        self.op, self.kernel = op, kernel
+
+    def __call__(self, ctx, p, inputs, outputs, req):
+        if getattr(self.kernel, "batch_strided", False):
+            self.kernel(ctx, p, inputs, outputs, req)
+            return
+        split = self.op.per_sample(p, ctx.is_train) if self.op.per_sample is not None else None
+        if split is not None and _batched_only(inputs, outputs, *split):
+            ins_at, outs_at = split
+            n = (inputs[ins_at[0]] if ins_at else outputs[outs_at[0]]).shape[0]
+            for i in range(n):
+                self.kernel(ctx, p, [a[i:i + 1] if k in ins_at else a for k, a in enumerate(inputs)],
+                            [a[i:i + 1] if k in outs_at else a for k, a in enumerate(outputs)], req)
+            return
+        contiguous = [np.ascontiguousarray(a) if _batch_strided(a) else a for a in outputs]
+        self.kernel(ctx, p, [np.ascontiguousarray(a) if _batch_strided(a) else a for a in inputs], contiguous, req)
+        for out, result in zip(outputs, contiguous, strict=True):
+            if result is not out:
+                np.copyto(out, result)
+
+
+def _batched_only(inputs, outputs, ins_at, outs_at):
+    """Whether every batch-strided array is at a batched position, and the batched arrays share axis 0."""
+    sizes = set()
+    for arrays, at in ((inputs, ins_at), (outputs, outs_at)):
+        for k, a in enumerate(arrays):
+            if k in at:
+                if a is None or a.ndim == 0:
+                    return False
+                sizes.add(a.shape[0])
+            elif _batch_strided(a):
+                return False
+    return len(sizes) == 1
 
 
 def _no_kernel(ctx, p, inputs, outputs, req):

@@ -1,4 +1,4 @@
-"""Concat elision in the memory planner (scheduler/memory.py `_Walk._elide`): where a Concat's slices are contiguous,
+"""Concat elision in the memory planner (scheduler/elision.py `Nesting`): where a Concat's slices are contiguous,
 its inputs are written straight into their slices of its output, and a split's outputs read their slices of its
 input; the step then copies nothing. The truth is the same graph planned with `DATAFLOW_CONCAT_ELISION=0` (every
 Concat a real copy), compared exactly, forward and backward, interpreted and compiled; and numpy for the blocks."""
@@ -29,12 +29,14 @@ def jit(request, monkeypatch):
     return request.param
 
 
-def run(net, values, head_grads, elide, monkeypatch, train=True):
-    """Outputs and argument gradients of `net` bound to `values`, and the executor's memory plan."""
+def run(net, values, head_grads, elide, monkeypatch, train=True, aux=None):
+    """Outputs and argument gradients of `net` bound to `values` (and aux states `aux`: name -> array, fresh
+    copies), and the executor's memory plan."""
     monkeypatch.setenv("DATAFLOW_CONCAT_ELISION", "1" if elide else "0")
     args = {n: mx.nd.array(v) for n, v in values.items()}
     grads = {n: mx.nd.zeros(v.shape) for n, v in values.items()} if train else None
-    ex = net.bind(mx.cpu(), args, args_grad=grads, grad_req="write" if train else "null")
+    aux_states = {n: mx.nd.array(v) for n, v in aux.items()} if aux else None
+    ex = net.bind(mx.cpu(), args, args_grad=grads, grad_req="write" if train else "null", aux_states=aux_states)
     compiled = hasattr(ex._plan, "wait")
     for _ in range(2 if compiled else 1):   # the first run compiles (in the background), the last runs compiled
         outs = [o.asnumpy() for o in ex.forward(is_train=train)]
@@ -50,12 +52,15 @@ def run(net, values, head_grads, elide, monkeypatch, train=True):
 
 
 def same_with_and_without(net, values, monkeypatch, train=True, seed=0):
-    """Run `net` with and without elision; assert equal results and no more memory; the elided plan."""
+    """Run `net` with and without elision; assert equal results and no more memory; the elided plan. Aux states
+    (BatchNorm's moving statistics) are drawn: means normal, variances in [0.5, 1.5)."""
     rs = np.random.RandomState(seed)
-    _, out_shapes, _ = net.infer_shape(**{n: v.shape for n, v in values.items()})
+    _, out_shapes, aux_shapes = net.infer_shape(**{n: v.shape for n, v in values.items()})
     head_grads = [rs.randn(*s).astype(np.float32) for s in out_shapes]
-    want, plain = run(net, values, head_grads, False, monkeypatch, train)
-    got, elided = run(net, values, head_grads, True, monkeypatch, train)
+    aux = {n: (rs.rand(*s) + 0.5 if n.endswith("var") else rs.randn(*s)).astype(np.float32)
+           for n, s in zip(net.list_auxiliary_states(), aux_shapes, strict=True)}
+    want, plain = run(net, values, head_grads, False, monkeypatch, train, aux)
+    got, elided = run(net, values, head_grads, True, monkeypatch, train, aux)
     assert not plain.elided
     for w, g in zip(want, got, strict=True):
         np.testing.assert_array_equal(g, w)
@@ -122,11 +127,15 @@ def test_branches_write_into_their_slices(monkeypatch):
     assert start == out.size
 
 
-def test_batch_above_one_keeps_the_copy(monkeypatch):
-    """NCHW along axis 1 with N > 1: each input's slice is N strided pieces, so the Concat copies."""
+def test_batch_above_one_elides_batch_strided(jit, monkeypatch):
+    """NCHW along axis 1 with N > 1: each input's slice is N runs a sample apart; the branches (Convolution,
+    Pooling, Activation and, in training, their gradients) write and read them batch-strided."""
     net, _ = inception_like()
-    memory = same_with_and_without(net, inception_values(2), monkeypatch)
-    assert not memory.elided
+    memory = same_with_and_without(net, inception_values(3), monkeypatch)
+    assert len(memory.elided) == 2          # the forward Concat and its backward split
+    assert any(s is not None for s in memory.row_strides)
+    inference = same_with_and_without(net, inception_values(3), monkeypatch, train=False)
+    assert len(inference.elided) == 1
 
 
 def densenet_like(layers=3, growth=2):
@@ -288,7 +297,8 @@ def test_random_graphs_compiled(graph):
 # A hybridized block (the cached graph plans forward and backward once, runs fresh Plans per call)
 # ---------------------------------------------------------------------------------------------------------------
 
-def _dense_block_gradients(elide, monkeypatch):
+def _dense_block_gradients(elide, monkeypatch, batch=1, act="relu"):
+    """A hybridized dense block's output and gradients; `act`: the elementwise `relu` op or `Activation`."""
     from dataflow import autograd, gluon
     monkeypatch.setenv("DATAFLOW_JIT", "0")
     monkeypatch.setenv("DATAFLOW_CONCAT_ELISION", "1" if elide else "0")
@@ -302,16 +312,18 @@ def _dense_block_gradients(elide, monkeypatch):
                     self.register_child(conv, "conv%d" % k)
 
         def hybrid_forward(self, F, x):
-            x = F.relu(x)
+            def relu(v):
+                return F.relu(v) if act == "relu" else F.Activation(v, act_type="relu")
+            x = relu(x)
             for conv in self.convs:
-                x = F.concat(x, conv(F.relu(x)), dim=1)
+                x = F.concat(x, conv(relu(x)), dim=1)
             return F.mean(x * x)
 
     mx.random.seed(0)
     net = Dense()
     net.initialize(mx.init.Xavier())
     net.hybridize()
-    x = mx.nd.array(np.random.RandomState(6).randn(1, 3, 4, 4))
+    x = mx.nd.array(np.random.RandomState(6).randn(batch, 3, 4, 4))
     x.attach_grad()
     with autograd.record():
         y = net(x)
@@ -324,5 +336,16 @@ def test_hybridized_dense_block(monkeypatch, capsys):
     monkeypatch.setenv("DATAFLOW_DEBUG", "1")
     got = _dense_block_gradients(True, monkeypatch)
     assert "6 concat/split steps elided" in capsys.readouterr().err     # 3 Concats and their 3 backward splits
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_hybridized_dense_block_at_batch_3(monkeypatch, capsys):
+    """Batch-strided (scheduler/elision.py): the forward Concats nest, read by Activation and written by
+    Convolution; the backward splits' slices are read by add_n and _backward_Convolution."""
+    want = _dense_block_gradients(False, monkeypatch, batch=3, act="Activation")
+    monkeypatch.setenv("DATAFLOW_DEBUG", "1")
+    got = _dense_block_gradients(True, monkeypatch, batch=3, act="Activation")
+    assert "6 concat/split steps elided" in capsys.readouterr().err
     for w, g in zip(want, got, strict=True):
         np.testing.assert_array_equal(g, w)

@@ -169,10 +169,15 @@ def _direct(p, x_shape):
 def _conv_forward(x, w, b, p, dst, act=None, scale=None, keep=False):
     """dst = conv(x, w) * scale + b per output channel (scale None: 1), then the Activation act (None: none;
     ops/cpu/conv_epilogue.py): the epilogue of inference folding, applied as the GEMM's output is cropped;
-    x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype. `keep`: w is the caller's
-    array and rarely changes (inference), so Winograd keeps its transform between calls (`winograd.kept_transform`,
-    Note [kept weight transforms])."""
+    x (N, C, ...), w (F, C/g, *k), dst (N, F, ...), all C-contiguous in one dtype, except that dst may be
+    batch-strided (each sample C-contiguous: Concat elision at batch > 1, scheduler/elision.py): every path but the
+    direct loops writes dst sample by sample. `keep`: w is the caller's array and rarely changes (inference), so
+    Winograd keeps its transform between calls (`winograd.kept_transform`, Note [kept weight transforms])."""
     path, geometry = _direct(p, x.shape)
+    if path is not None and not dst.flags.c_contiguous:
+        for i in range(x.shape[0]):
+            _conv_forward(x[i:i + 1], w, b, p, dst[i:i + 1], act, scale, keep)
+        return
     if path is not None:
         if scale is not None:       # depthwise weights are small: scale them instead
             w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
@@ -342,6 +347,7 @@ def _forward_kernel(compute):
 
 convolution = _forward_kernel(_conv_forward)
 convolution.__doc__ = "out = conv(data, weight) + bias: im2col + GEMM per sample and group."
+convolution.batch_strided = True        # takes a batch-strided output as it is (scheduler/plan.py `_SampleBySample`)
 
 
 def convolution_fused(ctx, p, inputs, outputs, req):
@@ -363,6 +369,8 @@ def convolution_fused(ctx, p, inputs, outputs, req):
     else:
         store(out, req[0], lambda dst: _conv_forward(x, w, b, p, dst, act, scale, keep))
 
+
+convolution_fused.batch_strided = True
 
 deconvolution = _forward_kernel(_deconv_forward)
 deconvolution.__doc__ = "out = conv_transpose(data, weight) + bias: GEMM + col2im per sample and group."
@@ -510,6 +518,7 @@ def _backward_kernel(transposed):
 
 
 _backward_convolution = _backward_kernel(False)
+_backward_convolution.batch_strided = True      # reads contiguous copies; dx and dw through `_Accumulator`
 _backward_convolution.__doc__ = "(out_grad, data, weight) -> (data_grad, weight_grad[, bias_grad]) of Convolution."
 _backward_deconvolution = _backward_kernel(True)
 _backward_deconvolution.__doc__ = ("(out_grad, data, weight) -> (data_grad, weight_grad[, bias_grad]) of "
