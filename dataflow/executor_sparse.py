@@ -19,11 +19,15 @@ row_sparse weight is densified once per forward, except for the one case the spa
 
 A `dot(csr data, weight)` or an `Embedding(data, weight, sparse_grad=True)` (or a `SparseEmbedding`, MXNet's same
 op) whose operands are bound variables (the data without a gradient, the weight used by no other node) is lifted
-out of the compiled graph (`_Lifted`): the Plan binds its output as a variable, each forward computes it
+out of the compiled graph (`Lifted`): the Plan binds its output as a variable, each forward computes it
 imperatively (the csr kernel `sparse_ops.dot`; `mx.nd.Embedding`), and backward gives the weight's gradient from
 the output's: `dot(csr.T, dy)` (the rows of the columns the batch stores) or dy summed per index looked up
 (`sum_rows`), row_sparse with MXNet's rows. So a wide csr batch is never densified, and an embedding's gradient
 costs the batch, not the vocabulary. Running every node through the sparse kernels is the next step.
+
+Which nodes are lifted is decided in one place, `liftable`, and `without_lifted` makes the graph that binds their
+outputs as variables; hybridized Gluon blocks lift their sparse Embeddings with the same two (gluon/cached_sparse.py,
+Note [hybridized sparse embeddings]).
 """
 import numpy as np
 
@@ -84,7 +88,7 @@ class SparseExecutor(Executor):
             if is_sparse(grad) and reqs[name] == "add":
                 raise MXNetError("bind: grad_req 'add' is not supported for the %s gradient of %r (MXNet's sparse "
                                  "kernels write gradients only); use 'write'" % (grad.stype, name))
-        self._lifted = _liftable(forward, self.arg_dict, self.grad_dict, reqs)
+        self._lifted = liftable(forward, self.arg_dict, self.grad_dict, reqs)
         self._dense = self._bind_dense(aux_states, _prepared)
         self._monitor = None
         self.aux_arrays = [self._dense.aux_dict[n] for n in aux_names]
@@ -102,7 +106,7 @@ class SparseExecutor(Executor):
         """The compiled Executor of the graph (less the lifted dots) over dense twins of the sparse arrays."""
         symbol, ctx = self._symbol, self._ctx
         if self._lifted:
-            symbol, prepared = _without_lifted(symbol, self._lifted), None
+            symbol, prepared = without_lifted(symbol, self._lifted), None
         names = symbol.list_arguments()
         self._twins = {n: _dense_twin(a) for n, a in self.arg_dict.items() if n in names}
         self._grad_twins = {n: _dense_twin(g) for n, g in self.grad_dict.items() if n in names}
@@ -274,7 +278,7 @@ def _row_sources(forward, name):
     return sources
 
 
-class _Lifted:
+class Lifted:
     """A node computed outside the compiled graph (Note [sparse executors]): `kind` 'dot' or 'embedding', `data`
     and `weight` the bound variables' names, `name` the variable standing for its output, `shape` its shape."""
 
@@ -282,10 +286,11 @@ class _Lifted:
         self.kind, self.node, self.data, self.weight, self.name, self.shape = kind, node, data, weight, name, shape
 
 
-def _liftable(forward, args, grads, reqs):
-    """The nodes to lift: `dot(csr variable, weight variable)` without transposes or forward_stype, and
-    `Embedding(variable, weight variable, sparse_grad=True)` or SparseEmbedding; no gradient asked of the data, and
-    a weight no other node (or output) reads, whose gradient is written, not added."""
+def liftable(forward, args, grads, reqs):
+    """[`Lifted`] of the nodes of IndexedGraph `forward` to lift, given the bound arrays `args` and `grads` and the
+    gradient requests `reqs` (dicts by variable name): `dot(csr variable, weight variable)` without transposes or
+    forward_stype, and `Embedding(variable, weight variable, sparse_grad=True)` or SparseEmbedding; no gradient
+    asked of the data, and a weight no other node (or output) reads, whose gradient is written, not added."""
     readers = {}
     for entry in [e for node in forward.nodes for e in node.inputs] + list(forward.head_entries):
         readers[id(entry.node)] = readers.get(id(entry.node), 0) + 1
@@ -315,13 +320,13 @@ def _liftable(forward, args, grads, reqs):
         while name in taken:
             name += "_"
         taken.add(name)
-        lifted.append(_Lifted(kind, node, data.name, weight.name, name, shape))
+        lifted.append(Lifted(kind, node, data.name, weight.name, name, shape))
     return lifted
 
 
-def _without_lifted(symbol, lifted):
-    """A copy of `symbol` in which each lifted dot's output is a variable (the dots and, where nothing else reads
-    them, their operands leave the graph)."""
+def without_lifted(symbol, lifted):
+    """A copy of `symbol` in which the output of each node of `lifted` (from `liftable`) is a variable named
+    `lift.name` (the lifted nodes and, where nothing else reads them, their operands leave the graph)."""
     graph = IndexedGraph(symbol._outputs)
     stand_in = {id(lift.node): lift.name for lift in lifted}
     copies = {}

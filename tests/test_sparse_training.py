@@ -146,6 +146,22 @@ def _embedding(w0):
     return emb
 
 
+@settings(max_examples=40 if os.environ.get("CI") else 200, deadline=None)
+@given(st.lists(st.one_of(st.integers(-3, 40), st.integers(-2**63, 2**63 - 1)), max_size=60),
+       st.integers(1, 3), st.integers(0, 2**31))
+def test_sum_rows_sums_each_ids_rows_in_lookup_order(ids, width, seed):
+    """An Embedding's row_sparse gradient from its lookups: unique ids sorted, each the sum of its rows in the order
+    looked up, bit for bit as numpy's np.add.at (the keyed sort, and the stable sort when ids are far apart)."""
+    ids = np.array(ids, np.int64)
+    values = np.random.RandomState(seed % 2**32).uniform(-1, 1, (ids.size, width)).astype(np.float32)
+    rows, inverse = np.unique(ids, return_inverse=True)
+    expected = np.zeros((rows.size, width), np.float32)
+    np.add.at(expected, inverse.reshape(-1), values)
+    got_rows, got = sparse_update.sum_rows(ids, values)
+    np.testing.assert_array_equal(got_rows, rows)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_sparse_embedding_gradient_is_row_sparse_as_mxnet():
     emb = _embedding(GLUON["w0"])
     with mx.autograd.record():
@@ -299,8 +315,11 @@ def test_stepping_twice_without_backward_is_a_stale_gradient():
     np.testing.assert_array_equal(emb.weight.data().asnumpy(), before)
 
 
-def test_hybridized_sparse_embedding_gives_the_nonzero_rows_of_the_dense_gradient():
-    w0 = GLUON["w0"]
+def test_hybridized_sparse_embedding_gives_the_looked_up_rows():
+    """As MXNet's CachedOp: the rows are the indices looked up, a row whose summed gradient is zero included (its
+    weight row is zero here), each the sum of its lookups' output gradients (Note [hybridized sparse embeddings])."""
+    w0 = GLUON["w0"].copy()
+    w0[2] = 0
     net = mx.gluon.nn.HybridSequential()
     net.add(mx.gluon.nn.Embedding(w0.shape[0], w0.shape[1], sparse_grad=True))
     net.initialize()
@@ -314,6 +333,7 @@ def test_hybridized_sparse_embedding_gives_the_nonzero_rows_of_the_dense_gradien
     assert grad.stype == "row_sparse"
     assert grad.indices.asnumpy().tolist() == [2, 5]
     np.testing.assert_allclose(grad.data.asnumpy(), 2 * w0[[2, 5]] * np.array([[1], [2]]), rtol=1e-6)
+    assert not grad.data.asnumpy()[0].any()
 
 
 def test_grad_req_add_accumulates_rows_until_zero_grad():

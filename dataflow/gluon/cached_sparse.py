@@ -6,7 +6,7 @@ MXNet's CachedOp infers a row_sparse gradient for the weight of an `Embedding(sp
 from the output gradient without a dense pass over the vocabulary; its rows are the looked-up indices (a row whose
 summed gradient is zero is kept, so lazy updates still apply its weight decay and momentum). A traced graph here
 gets the same by lifting such lookups out of the compiled graph, as the sparse executor does for bound Symbols
-(`_liftable` / `_without_lifted` in dataflow/executor_sparse.py, Note [sparse executors]): when the data is an input
+(`liftable` / `without_lifted` in dataflow/executor_sparse.py, Note [sparse executors]): when the data is an input
 of the block and the weight a parameter with grad_stype 'row_sparse' that nothing else in the graph reads (grad_req
 'write'), each call computes the lookup first as the non-hybridized layer does (`sparse_grad.embedding`: the output
 is marked as a variable and its (indices, dy) noted on the parameter) and passes its output to the compiled graph
@@ -37,7 +37,7 @@ def cached_backward(out, input_names, args, params, training, block_name, monito
 
 def _lifts(graph, input_names, args, params):
     """[(lift, position of its data among the inputs, its weight Parameter)] of the lookups to lift."""
-    from ..executor_sparse import _liftable         # not at import: `import dataflow` loads no executor
+    from ..executor_sparse import liftable         # not at import: `import dataflow` loads no executor
     ctx = args[0].context
     inputs = dict(zip(input_names, args))
     weights = {name: p for name, p in params.items() if p._grad_stype == "row_sparse" and p._stype == "default"
@@ -45,7 +45,7 @@ def _lifts(graph, input_names, args, params):
     bound = dict(inputs, **{name: p.data(ctx) for name, p in weights.items()})
     wants_grad = {name: a for name, a in inputs.items() if a._entry is not None}
     reqs = dict({name: "write" for name in wants_grad}, **{name: "write" for name in weights})
-    found = _liftable(graph, bound, wants_grad, reqs)
+    found = liftable(graph, bound, wants_grad, reqs)
     return [(lift, list(input_names).index(lift.data), weights[lift.weight]) for lift in found
             if lift.kind == "embedding" and lift.data in inputs and lift.weight in weights]
 
@@ -54,7 +54,7 @@ class _LiftedBackward:
     """`_CachedBackward` over the graph whose lifted lookups' outputs are inputs (see the Note)."""
 
     def __init__(self, out, input_names, args, params, training, block_name, lifts):
-        from ..executor_sparse import _without_lifted
+        from ..executor_sparse import without_lifted
         self._lifts = [(position, weight, _lookup_kwargs(lift.node.params)) for lift, position, weight in lifts]
         stand_ins = []          # arrays like the lookups' outputs, asking for their gradient, to compile the graph
         for lift, _, weight in lifts:
@@ -62,7 +62,7 @@ class _LiftedBackward:
                 array = nd.zeros(lift.shape, args[0].context, weight.dtype)
             autograd.mark_variables([array], [nd.zeros(lift.shape, args[0].context, weight.dtype)])
             stand_ins.append(array)
-        graph = _without_lifted(out, [lift for lift, _, _ in lifts])
+        graph = without_lifted(out, [lift for lift, _, _ in lifts])
         kept = {name: p for name, p in params.items() if all(p is not w for _, w, _ in self._lifts)}
         self._inner = _CachedBackward(graph, list(input_names) + [lift.name for lift, _, _ in lifts],
                                       list(args) + stand_ins, kept, training, block_name)

@@ -7,10 +7,11 @@ the indices its sparse Embedding looked up (sorted, unique; a row whose summed g
 so lazy updates still apply its weight decay and momentum), and its backward never makes a dense gradient. Here a
 non-hybridized `Embedding(sparse_grad=True)` recorded by autograd does the same (`embedding`): it looks the rows up
 outside the recording and marks its output as a variable of its own, so the backward stops there and leaves the
-output's gradient dy; the lookup's indices and dy are noted on the parameter, and `grad()` sums dy per index
-(`ops.cpu.sparse_update.sum_rows`): the cost follows the batch, not the vocabulary. A parameter also used by other
-ops gets its gradient in the dense `_grad` array as usual, and `grad()` returns its rows that are not all zero,
-summed with the noted lookups' rows when there are both. A hybridized block notes its lookups the same way when
+output's gradient dy (a host array of zeros until backward writes it, so no op on the engine's worker); the
+lookup's indices and dy are noted on the parameter, and `grad()` sums dy per index (`ops.cpu.sparse_update.sum_rows`,
+one sort and one pass): the cost follows the batch, not the vocabulary. A parameter also used by other ops gets its
+gradient in the dense `_grad` array as usual, and `grad()` returns its rows that are not all zero, summed with the
+noted lookups' rows when there are both. A hybridized block notes its lookups the same way when
 it can lift them out of its compiled graph (Note [hybridized sparse embeddings] in cached_sparse.py), else its
 gradient is dense too. A row_sparse parameter (parameter_sparse.py) has a RowSparseNDArray `_grad` in place of
 the dense one. The dense array is read only when backward wrote it since the step began (the `fresh_grad`
@@ -20,6 +21,8 @@ The noted lookups belong to one backward: they are kept until the gradient is re
 after a read starts a new set (with grad_req 'add' they accumulate until `zero_grad`). A forward recorded twice
 before one backward counts both.
 """
+import math
+
 import numpy as np
 
 from ops.cpu.sparse_update import sum_rows
@@ -47,8 +50,7 @@ def embedding(param, x, weight, **kwargs):
         out = parameter_sparse.lookup(x, weight) if weight.stype == "row_sparse" else nd.Embedding(x, weight, **kwargs)
     if not autograd.is_recording() or param.grad_req == "null":
         return out
-    with autograd.pause():
-        dy = nd.zeros(out.shape, out.context, out.dtype)
+    dy = _zeros_like(out)
     autograd.mark_variables([out], [dy], "write")
     rows = _rows_of(param)
     if not rows["by_ctx"] or (rows["consumed"] and param.grad_req != "add"):
@@ -59,6 +61,15 @@ def embedding(param, x, weight, **kwargs):
     rows["consumed"], rows["built"] = False, None
     rows["by_ctx"].setdefault(weight.context, []).append((x, dy, out._entry.node.recorded))
     return out
+
+
+def _zeros_like(out):
+    """The gradient buffer of a lookup's output: zeros where backward never reaches it. On a CPU a host array made
+    here (np.zeros), not a `_zeros` op that would wait for the engine's worker."""
+    if out.context.device_type != "cpu":
+        with autograd.pause():
+            return nd.zeros(out.shape, out.context, out.dtype)
+    return nd.NDArray(np.zeros(out.shape, out.dtype), ctx=out.context)
 
 
 def records(param):
@@ -103,7 +114,8 @@ def _host(array):
 
 
 def _row_sparse(dense, noted, dense_written=True):
-    n, width = dense.shape[0], int(np.prod(dense.shape[1:]))
+    n, width = dense.shape[0], math.prod(dense.shape[1:])
+    dtype = np.dtype(dense.dtype)
     ids, dys = [], []
     if dense.stype == "row_sparse":     # a row_sparse parameter's own gradient array (parameter_sparse.py)
         dense.wait_to_read()
@@ -114,10 +126,19 @@ def _row_sparse(dense, noted, dense_written=True):
         ids.append(np.flatnonzero(values.any(axis=1)))
         dys.append(values[ids[0]])
     for x, dy, _ in noted or ():
-        ids.append(np.clip(np.rint(_host(x).reshape(-1)), 0, n - 1))     # Embedding clips its indices
+        ids.append(_row_ids(_host(x), n))
         dys.append(_host(dy).reshape(-1, width))
-    dtype = np.dtype(dense.dtype)
     if not ids:
         return _rsp(np.zeros((0,) + dense.shape[1:], dtype), np.zeros(0, np.int64), dense.shape, dense.context)
-    rows, data = sum_rows(np.concatenate(ids), np.concatenate(dys).astype(dtype, copy=False))
+    if len(ids) > 1:
+        ids, dys = [np.concatenate(ids)], [np.concatenate(dys)]
+    rows, data = sum_rows(ids[0], dys[0].astype(dtype, copy=False))
     return _rsp(data.reshape((len(rows),) + dense.shape[1:]), rows, dense.shape, dense.context)
+
+
+def _row_ids(x, n):
+    """The rows an Embedding looks up for indices `x` of a vocabulary of `n` rows: rounded, clipped to [0, n)."""
+    ids = np.rint(x.reshape(-1)) if x.dtype.kind == "f" else x.reshape(-1).astype(np.int64)
+    np.maximum(ids, 0, out=ids)         # ufuncs in place: np.clip's wrapper costs more than the work here
+    np.minimum(ids, n - 1, out=ids)
+    return ids.astype(np.int64, copy=False)

@@ -20,7 +20,9 @@ on the gradient's rows, or on all rows with the gradient scattered into zeros. A
 `sgd_update` here (MXNet's SGD aggregates only dense gradients). Every other update op given a row_sparse gradient
 runs densely on the gradient made dense, as MXNet's storage fallback does.
 
-The update is one engine op that reads the gradient and writes the weight and the states, like the dense ones.
+The update is one engine op that reads the gradient and writes the weight and the states, like the dense ones; a
+lazy one of at most `_INLINE_BYTES` of rows runs at once in the calling thread when its arrays are free (the
+engine's inline ops), as it usually is right after `grad()` waited for the gradient: no worker round trip per step.
 The same ops called directly (`mx.nd.sgd_update(weight, rsp_grad, out=weight, ...)`) come here too, through the
 sparse-op hook of ndarray/sparse/fallback.py, which imports this module for them (`import dataflow` does not).
 """
@@ -45,6 +47,7 @@ _RULES = {"sgd_update": "sgd", "multi_sgd_update": "sgd", "sgd_mom_update": "sgd
 _DEFAULTS = {"wd": 0.0, "rescale_grad": 1.0, "clip_gradient": -1.0, "momentum": 0.0, "beta1": 0.9, "beta2": 0.999,
              "lamda1": 0.01, "beta": 1.0}
 _EPSILON = {"adam": 1e-8, "adagrad": 1e-7}
+_INLINE_BYTES = 1 << 20     # lazy updates of up to this many bytes of gradient and state rows run inline
 _warned_lazy = False
 
 
@@ -135,7 +138,10 @@ def _push(rule, weight, grad, states, values, lazy, op_name):
 
     reads = [grad._var]
     writes = [weight._var] + [s._var for s in states]
-    get_engine().push(run, reads, writes, op_name)
+    # a lazy update touches only the gradient's rows: small enough to run at once in this thread when its arrays
+    # are free (scheduler/engine.py, Note [inline ops]), which spares the worker thread's round trip
+    small = lazy and gdata.nbytes * (1 + len(states)) <= _INLINE_BYTES
+    get_engine().push(run, reads, writes, op_name, inline=small)
 
 
 def _warn_lazy():
