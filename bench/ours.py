@@ -14,8 +14,8 @@ if __package__ in (None, ""):                 # run as a file: make `bench` impo
 
 import numpy as np
 
-from bench import graphs, protocol, sparse, spec
-from bench.protocol import Case, NotApplicable
+from bench import graphs, mx_cases, protocol, spec
+from bench.protocol import NotApplicable
 
 IMPL = "dataflow"
 
@@ -75,97 +75,6 @@ def _waitall(mx):
     return lambda _last=None: mx.nd.waitall()
 
 
-def _uniform(rs, shape, lo=-1.0, hi=1.0):
-    return rs.uniform(lo, hi, size=shape).astype(np.float32)
-
-
-def _fill(mx, arrays, rs, scale=0.1):
-    """Fill bound arrays with small random values (moving variances with ones)."""
-    for name, arr in arrays.items():
-        if arr is None:
-            continue
-        if name.endswith("moving_var") or name.endswith("gamma"):
-            arr[:] = np.ones(arr.shape, np.float32)
-        elif name.endswith("moving_mean") or name.endswith("beta"):
-            arr[:] = np.zeros(arr.shape, np.float32)
-        elif name.endswith("label"):
-            arr[:] = rs.randint(0, 10, size=arr.shape).astype(np.float32)
-        else:
-            arr[:] = _uniform(rs, arr.shape, -scale, scale)
-
-
-# -- workloads -------------------------------------------------------------------------------------------------------
-def _mlp(p, variants):
-    mx = _mx()
-    x = mx.nd.array(_uniform(np.random.RandomState(0), (p["batch"], spec.MLP_IN), 0, 1))
-    sync = _waitall(mx)
-
-    def make(hybridize, **flags):
-        def factory():
-            mx.random.seed(42)
-            net = graphs.mlp_net(mx)
-            if hybridize:
-                net.hybridize(**flags)
-            return Case(lambda: net(x), p["calls"], sync)
-        return factory
-    table = {"imperative": make(False), "hybridized": make(True)}
-    return {v: table[v] for v in variants}
-
-
-def _fcnet_train(p):
-    mx = _mx()
-
-    def factory():
-        sym = graphs.fcnet(mx)
-        ex = sym.simple_bind(mx.cpu(), data=(p["batch"], p["features"]))
-        _fill(mx, ex.arg_dict, np.random.RandomState(0))
-
-        def step():
-            ex.forward(is_train=True)
-            ex.backward()
-        return Case(step, p["calls"], _waitall(mx))
-    return {"fwd+bwd": factory}
-
-
-def _elemwise(p):
-    mx = _mx()
-    xv = _uniform(np.random.RandomState(0), tuple(p["shape"]))
-
-    def symbol():
-        x = mx.sym.Variable("x")
-        ex = graphs.elemwise_chain(mx.sym, x).bind(mx.cpu(), {"x": mx.nd.array(xv)})
-        return Case(ex.forward, p["calls"], _waitall(mx))
-
-    def imperative():
-        x = mx.nd.array(xv)
-        return Case(lambda: graphs.elemwise_chain(mx.nd, x), p["calls"], _waitall(mx))
-    return {"symbol": symbol, "imperative": imperative}
-
-
-def _inception(p):
-    mx = _mx()
-    shape = (p["batch"], 3, p["hw"], p["hw"])
-
-    def make(train):
-        def factory():
-            sym = graphs.inception_a(mx)
-            ex = sym.simple_bind(mx.cpu(), grad_req="write" if train else "null", data=shape)
-            rs = np.random.RandomState(0)
-            _fill(mx, ex.arg_dict, rs)
-            _fill(mx, ex.aux_dict, rs)
-            ex.arg_dict["data"][:] = _uniform(rs, shape)
-            if not train:
-                return Case(lambda: ex.forward(is_train=False), p["calls"], _waitall(mx))
-            ograd = mx.nd.ones(ex.outputs[0].shape)
-
-            def step():
-                ex.forward(is_train=True)
-                ex.backward(ograd)
-            return Case(step, p["calls"], _waitall(mx))
-        return factory
-    return {"inference": make(False), "training": make(True)}
-
-
 def memory_stats(mx, p):
     """{graph: {mode: {naive, planned, lower_bound}}} of simple_bind over the memory workload's graphs."""
     out = {}
@@ -178,44 +87,13 @@ def memory_stats(mx, p):
     return out
 
 
-def _bind(p):
-    """One call = one `simple_bind` of an already built long graph (grad_req 'null', or 'write': with gradients)."""
-    mx = _mx()
-
-    def make(kind, nodes, req):
-        def factory():
-            sym = graphs.bind_graph(mx, kind, nodes)
-            return Case(lambda: sym.simple_bind(mx.cpu(), grad_req=req, data=tuple(p["data"])), p["calls"],
-                        _waitall(mx))
-        return factory
-    return {name: make(kind, nodes, req) for name, kind, nodes, req in spec.bind_variants(p)}
-
-
 def build(workload, p):
-    if workload == "mlp1":
-        return _mlp(p, ("imperative", "hybridized"))
-    if workload in ("mlp64", "mlp1024"):
-        return _mlp(p, ("hybridized",))
-    if workload == "fcnet-train":
-        return _fcnet_train(p)
-    if workload == "elemwise10":
-        return _elemwise(p)
-    if workload == "inception":
-        return _inception(p)
-    if workload == "bind":
-        return _bind(p)
-    if workload == "lstm":
+    if workload in mx_cases.SHARED:
         mx = _mx()
-        return graphs.lstm_variants(mx, p, _waitall(mx))
-    if workload == "zoo":
-        mx = _mx()
-        return graphs.zoo_cases(mx, p, _waitall(mx))
+        return mx_cases.build(mx, workload, p, _waitall(mx), ("imperative", "hybridized"))
     if workload == "memory":
         mx = _mx()
         return {}, {"memory": memory_stats(mx, p)}
-    if workload == "sparse":
-        mx = _mx()
-        return sparse.cases(mx, p, _waitall(mx))
     raise NotApplicable("%s is measured by the harness" % workload if workload in ("coldstart", "dist") else
                         "unknown workload %r" % workload)
 

@@ -54,6 +54,16 @@ def _check_input_names(symbol, names, typename, throw):
         warnings.warn(msg, stacklevel=3)
 
 
+def _input_name_lists(symbol, data_names, label_names, state_names, fixed_param_names):
+    """The constructor's name arguments as lists (None: none), each checked against `symbol`'s arguments (a
+    missing label only warns, as in MXNet)."""
+    lists = [list(names) if names is not None else [] for names in (data_names, label_names, state_names,
+                                                                      fixed_param_names)]
+    for names, typename in zip(lists, ("data", "label", "state", "fixed_param")):
+        _check_input_names(symbol, names, typename, typename != "label")
+    return lists
+
+
 def _check_names_match(data_names, data_shapes, name, throw):
     """The names given in `<name>_shapes` must be the module's `<name>_names`."""
     actual = [x[0] for x in data_shapes]
@@ -106,11 +116,7 @@ class BaseModule:
             eval_metric = metric.create(eval_metric)
         eval_metric.reset()
         actual_num_batch = 0
-        for nbatch, eval_batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(eval_batch, is_train=False)
+        for nbatch, eval_batch in self._inference_batches(eval_data, num_batch, sparse_row_id_fn):
             self.update_metric(eval_metric, eval_batch.label)
             if batch_end_callback is not None:
                 params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals())
@@ -128,13 +134,19 @@ class BaseModule:
         self._check_ready("iter_predict")
         if reset:
             eval_data.reset()
+        for nbatch, eval_batch in self._inference_batches(eval_data, num_batch, sparse_row_id_fn):
+            pad = eval_batch.pad or 0
+            yield [out[0:out.shape[0] - pad] for out in self.get_outputs()], nbatch, eval_batch
+
+    def _inference_batches(self, eval_data, num_batch, sparse_row_id_fn):
+        """Yield `(nbatch, batch)` for the first `num_batch` batches (all if None), each prepared and run
+        forward in inference mode."""
         for nbatch, eval_batch in enumerate(eval_data):
             if num_batch is not None and nbatch == num_batch:
                 break
             self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
             self.forward(eval_batch, is_train=False)
-            pad = eval_batch.pad or 0
-            yield [out[0:out.shape[0] - pad] for out in self.get_outputs()], nbatch, eval_batch
+            yield nbatch, eval_batch
 
     def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True, always_output_list=False,
                 sparse_row_id_fn=None):
@@ -150,16 +162,8 @@ class BaseModule:
             return self.get_outputs()[0]
         if not isinstance(eval_data, DataIter):
             raise ValueError("eval_data must be of type NDArray or DataIter, got %s" % type(eval_data).__name__)
-        if reset:
-            eval_data.reset()
-        output_list = []
-        for nbatch, eval_batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(eval_batch, is_train=False)
-            pad = eval_batch.pad or 0
-            output_list.append([out[0:out.shape[0] - pad].copy() for out in self.get_outputs()])
+        output_list = [[out.copy() for out in outputs]
+                       for outputs, _, _ in self.iter_predict(eval_data, num_batch, reset, sparse_row_id_fn)]
         if not output_list or not merge_batches:
             return output_list
         num_outputs = len(output_list[0])
@@ -197,6 +201,7 @@ class BaseModule:
         for epoch in range(begin_epoch, num_epoch):
             tic = time.time()
             eval_metric.reset()
+            self._begin_epoch(epoch, train_data)
             nbatch = 0
             data_iter = iter(train_data)
             end_of_batch = False
@@ -216,7 +221,7 @@ class BaseModule:
                 except StopIteration:
                     end_of_batch = True
                 if end_of_batch:
-                    eval_name_vals = eval_metric.get_global_name_value()
+                    eval_name_vals = self._train_name_value(eval_metric)
                 if batch_end_callback is not None:
                     params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals())
                     for callback in _as_list(batch_end_callback):
@@ -238,6 +243,17 @@ class BaseModule:
                     self.logger.info("Epoch[%d] Validation-%s=%f", epoch, name, val)
             train_data.reset()
 
+    def _begin_epoch(self, epoch, train_data):
+        """What `fit` does before each epoch's first batch: nothing here (SVRGModule takes its snapshot)."""
+
+    def _train_name_value(self, eval_metric):
+        """The `Train-<metric>` values `fit` logs after an epoch's last batch."""
+        return eval_metric.get_global_name_value()
+
+    def _check_bound(self, what):
+        if not self.binded:
+            raise RuntimeError("%s: call bind() first" % what)
+
     def _check_ready(self, what):
         if not (self.binded and self.params_initialized):
             raise RuntimeError("%s: call bind() and init_params() first (binded=%s, params_initialized=%s)"
@@ -248,6 +264,21 @@ class BaseModule:
         """Copy the given parameters into the module (`init_params` without an initializer)."""
         self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
                          allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+
+    def _set_params_with(self, copy_given, arg_params, aux_params, allow_missing, force_init, allow_extra):
+        """`set_params` of a module whose `copy_given()` copies just the given parameters, used with
+        `allow_missing`: the missing ones keep their values rather than being initialized."""
+        if not allow_missing:
+            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+            return
+        if self.params_initialized and not force_init:
+            warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
+                          stacklevel=3)
+            return
+        copy_given()
+        self._params_dirty = True
+        self.params_initialized = True
 
     def save_params(self, fname):
         """Save the parameters to `fname` with MXNet's `arg:`/`aux:` keys."""

@@ -109,6 +109,31 @@ def _prepare_group2ctxs(group2ctxs, ctx_len):
                          "of context")
 
 
+def grad_req_dict(grad_req, arg_names, param_names, fixed_param_names, data_names, for_training, inputs_need_grad):
+    """grad_req per argument (MXNet's rule): parameters get `grad_req` ('null' when fixed), data inputs only
+    with inputs_need_grad, the others (labels, states) 'null'; not training, all 'null'. A list gives one per
+    argument; a dict overrides the default 'write'."""
+    if not for_training:
+        grad_req = "null"
+    if isinstance(grad_req, (list, tuple)):
+        assert len(grad_req) == len(arg_names)
+        return dict(zip(arg_names, grad_req))
+    if not isinstance(grad_req, (str, dict)):
+        raise ValueError("grad_req must be one of str, list, tuple, or dict.")
+    default = grad_req if isinstance(grad_req, str) else "write"
+    reqs = {}
+    for name in arg_names:
+        if name in param_names:
+            reqs[name] = "null" if name in fixed_param_names else default
+        elif name in data_names:
+            reqs[name] = default if inputs_need_grad else "null"
+        else:
+            reqs[name] = "null"
+    if isinstance(grad_req, dict):
+        reqs.update(grad_req)
+    return reqs
+
+
 class DataParallelExecutorGroup:
     """Executors of one symbol on several contexts, each running its slice of every batch.
 
@@ -159,7 +184,8 @@ class DataParallelExecutorGroup:
         self.fixed_param_names = list(fixed_param_names or [])
         self.state_names = list(state_names or [])
         self.group2ctxs = _prepare_group2ctxs(group2ctxs, len(self.contexts))
-        self.grad_req = self._grad_req_dict(grad_req, [d.name for d in data_shapes])
+        self.grad_req = grad_req_dict(grad_req, self.arg_names, self.param_names, self.fixed_param_names,
+                                      [d.name for d in data_shapes], for_training, inputs_need_grad)
         self._total_exec_bytes = 0
         self.batch_size = None
         self.slices = None
@@ -173,30 +199,6 @@ class DataParallelExecutorGroup:
         self.num_outputs = len(self.output_names)
         self.output_layouts = [DataDesc.get_batch_axis(symbol[i].attr("__layout__"))
                                for i in range(self.num_outputs)]
-
-    def _grad_req_dict(self, grad_req, data_names):
-        """grad_req per argument (MXNet's rule): parameters get `grad_req` ('null' when fixed), data inputs only
-        with inputs_need_grad, the others (labels, states) 'null'; not training, all 'null'. A list gives one per
-        argument; a dict overrides the default 'write'."""
-        if not self.for_training:
-            grad_req = "null"
-        if isinstance(grad_req, (list, tuple)):
-            assert len(grad_req) == len(self.arg_names)
-            return dict(zip(self.arg_names, grad_req))
-        if not isinstance(grad_req, (str, dict)):
-            raise ValueError("grad_req must be one of str, list, tuple, or dict.")
-        default = grad_req if isinstance(grad_req, str) else "write"
-        reqs = {}
-        for name in self.arg_names:
-            if name in self.param_names:
-                reqs[name] = "null" if name in self.fixed_param_names else default
-            elif name in data_names:
-                reqs[name] = default if self.inputs_need_grad else "null"
-            else:
-                reqs[name] = "null"
-        if isinstance(grad_req, dict):
-            reqs.update(grad_req)
-        return reqs
 
     # -- binding ---------------------------------------------------------------------------------------------------
     def decide_slices(self, data_shapes):

@@ -18,9 +18,10 @@ Which arguments get gradients (MXNet's rule): parameters 'write' (`grad_req`), e
 and the symbol (its `__lr_mult__`/`__wd_mult__` attributes).
 
 The module keeps its own copies of the parameters (`get_params()`), synced from the executor after `update`s.
-Several contexts: data_parallel.py. A dist `kvstore` ('dist_sync', ..., 'horovod' or a KVStore object): the
-parameters are broadcast from rank 0 at `init_optimizer`, each update first sums every gradient over the contexts
-and the workers, and with a *_sync store the batch size in `rescale_grad` is that of all the workers (MXNet's rule).
+Binding the one Executor: one_executor.py; several contexts: data_parallel.py. A dist `kvstore` ('dist_sync', ...,
+'horovod' or a KVStore object): the parameters are broadcast from rank 0 at `init_optimizer`, each update first sums
+every gradient over the contexts and the workers, and with a *_sync store the batch size in `rescale_grad` is that of
+all the workers (MXNet's rule).
 """
 import logging
 import warnings
@@ -35,8 +36,8 @@ from ..model import checkpoint_files, load_checkpoint
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray
 from ..util import atomic_write, write_files
-from . import data_parallel, distributed
-from .base_module import BaseModule, _check_input_names, _parse_data_desc
+from . import data_parallel, distributed, one_executor
+from .base_module import BaseModule, _input_name_lists, _parse_data_desc
 
 __all__ = ["Module"]
 
@@ -86,15 +87,8 @@ class Module(BaseModule):
         self._work_load_list = work_load_list
         self._group = None
         self._symbol = symbol
-        data_names = list(data_names) if data_names is not None else []
-        label_names = list(label_names) if label_names is not None else []
-        state_names = list(state_names) if state_names is not None else []
-        fixed_param_names = list(fixed_param_names) if fixed_param_names is not None else []
-        _check_input_names(symbol, data_names, "data", True)
-        _check_input_names(symbol, label_names, "label", False)
-        _check_input_names(symbol, state_names, "state", True)
-        _check_input_names(symbol, fixed_param_names, "fixed_param", True)
-
+        data_names, label_names, state_names, fixed_param_names = _input_name_lists(
+            symbol, data_names, label_names, state_names, fixed_param_names)
         input_names = data_names + label_names + state_names
         self._param_names = [x for x in symbol.list_arguments() if x not in input_names]
         self._fixed_param_names = fixed_param_names
@@ -176,10 +170,6 @@ class Module(BaseModule):
             return self._group.get_output_shapes()
         return [(name, out.shape) for name, out in zip(self._output_names, self._exec.outputs)]
 
-    def _check_bound(self, what):
-        if not self.binded:
-            raise RuntimeError("%s: call bind() first" % what)
-
     @property
     def _exec_group(self):
         """The current Executor seen as MXNet's one-context DataParallelExecutorGroup (a new view per access), for
@@ -253,17 +243,8 @@ class Module(BaseModule):
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
         """Copy parameters into the module; with `allow_missing`, only the given ones reach the executor."""
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
-                          stacklevel=2)
-            return
-        self._copy_params_to_devices(arg_params, aux_params, allow_extra)
-        self._params_dirty = True
-        self.params_initialized = True
+        self._set_params_with(lambda: self._copy_params_to_devices(arg_params, aux_params, allow_extra),
+                              arg_params, aux_params, allow_missing, force_init, allow_extra)
 
     def _sync_params_from_devices(self):
         if self._group is not None:     # the mean of the contexts' copies
@@ -302,8 +283,7 @@ class Module(BaseModule):
         if len(self._contexts) > 1:
             self._exec = data_parallel.bind(self, shared_module)
         else:
-            self._exec = self._bind_exec(shared_module)
-            self._total_exec_bytes = self._exec.memory_stats()["planned"]
+            self._exec = one_executor.bind(self, shared_module)
         self._execs = {self._shape_key(self._data_shapes, self._label_shapes): self._exec}
 
         if shared_module is not None:
@@ -319,48 +299,6 @@ class Module(BaseModule):
         if shared_module is not None and shared_module.optimizer_initialized:
             self.borrow_optimizer(shared_module)
         self.binded = True
-
-    def _grad_reqs(self):
-        """grad_req per argument, MXNet's rule (see the module docstring)."""
-        arg_names = self._symbol.list_arguments()
-        if not self.for_training:
-            return {n: "null" for n in arg_names}
-        data_names = [d.name for d in self._data_shapes]
-        if isinstance(self._grad_req, (list, tuple)):
-            return dict(zip(arg_names, self._grad_req, strict=True))
-        default = self._grad_req if isinstance(self._grad_req, str) else "write"
-        reqs = {}
-        for name in arg_names:
-            if name in self._param_names:
-                reqs[name] = "null" if name in self._fixed_param_names else default
-            elif name in data_names:
-                reqs[name] = default if self.inputs_need_grad else "null"
-            else:
-                reqs[name] = "null"
-        if isinstance(self._grad_req, dict):
-            reqs.update(self._grad_req)
-        return reqs
-
-    def _bind_exec(self, shared_module):
-        shapes = {d.name: tuple(d.shape) for d in self._data_shapes}
-        types = {d.name: d.dtype for d in self._data_shapes}
-        for d in self._label_shapes or []:
-            shapes[d.name] = tuple(d.shape)
-            types[d.name] = d.dtype
-        inputs = set(self._symbol.list_inputs())
-        unknown = sorted(set(shapes) - inputs)
-        if unknown:
-            raise ValueError("bind: %s %s not inputs of the symbol; its inputs are %s"
-                             % (unknown, "is" if len(unknown) == 1 else "are", self._symbol.list_inputs()))
-        executor = self._symbol.simple_bind(self._context, grad_req=self._grad_reqs(), type_dict=types, **shapes)
-        if shared_module is not None:       # use the shared module's parameter arrays (and their gradients)
-            source = shared_module._exec
-            args = [source.arg_dict[n] if n in self._param_names else a
-                    for n, a in zip(executor._arg_names, executor.arg_arrays)]
-            grads = [source.grad_dict[n] if n in self._param_names and g is not None else g
-                     for n, g in zip(executor._arg_names, executor.grad_arrays)]
-            executor = self._symbol.bind(self._context, args, grads, self._grad_reqs(), source.aux_arrays)
-        return executor
 
     @staticmethod
     def _shape_key(data_shapes, label_shapes):

@@ -97,8 +97,7 @@ class ConvRNNCell(BaseConvRNNCell):
         return [{"shape": self._state_shape, "__layout__": self._conv_layout}]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
+        name = self._next_step_name()
         i2h, h2h = self._conv_forward(inputs, states, name)
         output = self._get_activation(i2h + h2h, self._activation, name="%sout" % name)
         return output, [output]
@@ -114,8 +113,7 @@ class ConvLSTMCell(BaseConvRNNCell):
         return ["_i", "_f", "_c", "_o"]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
+        name = self._next_step_name()
         i2h, h2h = self._conv_forward(inputs, states, name)
         gates = symbol.SliceChannel(i2h + h2h, num_outputs=4, axis=self._conv_layout.find("C"),
                                     name="%sslice" % name)
@@ -143,8 +141,7 @@ class ConvGRUCell(BaseConvRNNCell):
         return [{"shape": self._state_shape, "__layout__": self._conv_layout}]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
+        name = self._next_step_name()
         i2h, h2h = self._conv_forward(inputs, states, name)
         i2h_r, i2h_z, i2h = symbol.SliceChannel(i2h, num_outputs=3, name="%s_i2h_slice" % name)
         h2h_r, h2h_z, h2h = symbol.SliceChannel(h2h, num_outputs=3, name="%s_h2h_slice" % name)

@@ -159,6 +159,18 @@ class BaseRNNCell:
         outputs, _ = _normalize_sequence(length, outputs, layout, merge_outputs)
         return outputs, states
 
+    def _next_step_name(self):
+        """Count a step and return the prefix of its nodes' names: `<prefix>t<step>_`."""
+        self._counter += 1
+        return "%st%d_" % (self._prefix, self._counter)
+
+    def _fc_forward(self, inputs, h, size, name):
+        """The step's two projections, i2h(inputs) and h2h(h): FullyConnected nodes `<name>i2h`, `<name>h2h`."""
+        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB, num_hidden=size,
+                                    name="%si2h" % name)
+        h2h = symbol.FullyConnected(data=h, weight=self._hW, bias=self._hB, num_hidden=size, name="%sh2h" % name)
+        return i2h, h2h
+
     def _get_activation(self, inputs, activation, **kwargs):
         """`activation` applied to `inputs`: an Activation act_type name, or a function of a Symbol."""
         if isinstance(activation, str):
@@ -187,12 +199,8 @@ class RNNCell(BaseRNNCell):
         return ("",)
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB, num_hidden=self._num_hidden,
-                                    name="%si2h" % name)
-        h2h = symbol.FullyConnected(data=states[0], weight=self._hW, bias=self._hB, num_hidden=self._num_hidden,
-                                    name="%sh2h" % name)
+        name = self._next_step_name()
+        i2h, h2h = self._fc_forward(inputs, states[0], self._num_hidden, name)
         output = self._get_activation(i2h + h2h, self._activation, name="%sout" % name)
         return output, [output]
 
@@ -219,13 +227,8 @@ class LSTMCell(BaseRNNCell):
         return ["_i", "_f", "_c", "_o"]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
-        size = self._num_hidden * 4
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB, num_hidden=size,
-                                    name="%si2h" % name)
-        h2h = symbol.FullyConnected(data=states[0], weight=self._hW, bias=self._hB, num_hidden=size,
-                                    name="%sh2h" % name)
+        name = self._next_step_name()
+        i2h, h2h = self._fc_forward(inputs, states[0], self._num_hidden * 4, name)
         gates = symbol.SliceChannel(i2h + h2h, num_outputs=4, name="%sslice" % name)
         in_gate = symbol.Activation(gates[0], act_type="sigmoid", name="%si" % name)
         forget_gate = symbol.Activation(gates[1], act_type="sigmoid", name="%sf" % name)
@@ -257,14 +260,9 @@ class GRUCell(BaseRNNCell):
         return ["_r", "_z", "_o"]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = "%st%d_" % (self._prefix, self._counter)
+        name = self._next_step_name()
         prev_h = states[0]
-        size = self._num_hidden * 3
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB, num_hidden=size,
-                                    name="%s_i2h" % name)
-        h2h = symbol.FullyConnected(data=prev_h, weight=self._hW, bias=self._hB, num_hidden=size,
-                                    name="%s_h2h" % name)
+        i2h, h2h = self._fc_forward(inputs, prev_h, self._num_hidden * 3, name + "_")      # MXNet's names here
         i2h_r, i2h_z, i2h = symbol.SliceChannel(i2h, num_outputs=3, name="%s_i2h_slice" % name)
         h2h_r, h2h_z, h2h = symbol.SliceChannel(h2h, num_outputs=3, name="%s_h2h_slice" % name)
         reset_gate = symbol.Activation(i2h_r + h2h_r, act_type="sigmoid", name="%s_r_act" % name)

@@ -43,6 +43,18 @@ def put(out, i, v, add):
     else:
         out[i] = v
 
+
+@cuda.jit(device=True)
+def strided_offset(i, shape, strides, offset):
+    """Where element i of a C-ordered `shape` lies in an array with these element `strides`, from `offset`."""
+    r = i
+    j = offset
+    for d in range(len(shape) - 1, -1, -1):
+        c = r % shape[d]
+        r //= shape[d]
+        j += c * strides[d]
+    return j
+
 # name -> (kernel, [argument type tuples]) for the PTX test; filled by declare() as the modules load
 KERNELS = {}
 
@@ -124,13 +136,7 @@ def _broadcast_copy_kernel(out, x, shape, sx, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        j = 0
-        for d in range(len(shape) - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            j += c * sx[d]
-        put(out, i, x[j], add)
+        put(out, i, x[strided_offset(i, shape, sx, 0)], add)
         i += step
 
 

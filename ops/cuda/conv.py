@@ -193,9 +193,19 @@ _POOL_CODES = {"max": MAX, "avg": AVG, "sum": SUM_, "lp": LP}
 
 @cuda.jit(device=True)
 def _window(o, k, s, p, size):
+    """Output position o's window along one axis: [first, end) inside the input, and its length counting the
+    padding (what avg pooling divides by with count_include_pad)."""
     start = o * s - p
-    padded_end = min(start + k, size + p)
-    return max(start, 0), min(start + k, size), padded_end
+    return max(start, 0), min(start + k, size), min(start + k, size + p) - start
+
+
+@cuda.jit(device=True)
+def _out_position(i, odims):
+    """Output element i as (m, oz, oy, ox), m the sample and channel."""
+    ox = i % odims[2]
+    oy = (i // odims[2]) % odims[1]
+    oz = (i // (odims[2] * odims[1])) % odims[0]
+    return i // (odims[2] * odims[1] * odims[0]), oz, oy, ox
 
 
 @cuda.jit
@@ -204,10 +214,7 @@ def _pool_kernel(out, x, dims, odims, ksz, stride, pad, mode, p_value, count_pad
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < total:
-        ox = i % odims[2]
-        oy = (i // odims[2]) % odims[1]
-        oz = (i // (odims[2] * odims[1])) % odims[0]
-        m = i // (odims[2] * odims[1] * odims[0])
+        m, oz, oy, ox = _out_position(i, odims)
         z0, z1, zp = _window(oz, ksz[0], stride[0], pad[0], dims[0])
         y0, y1, yp = _window(oy, ksz[1], stride[1], pad[1], dims[1])
         x0, x1, xp = _window(ox, ksz[2], stride[2], pad[2], dims[2])
@@ -233,11 +240,7 @@ def _pool_kernel(out, x, dims, odims, ksz, stride, pad, mode, p_value, count_pad
                                 v = v * v * v
                         acc += v
             if mode == AVG:
-                if count_pad:
-                    area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
-                        (xp - (ox * stride[2] - pad[2]))
-                else:
-                    area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                area = zp * yp * xp if count_pad else (z1 - z0) * (y1 - y0) * (x1 - x0)
                 acc = acc / area if area > 0 else 0.0
             elif mode == LP:
                 if p_value == 2:
@@ -257,10 +260,7 @@ def _pool_backward_kernel(dx, dy, x, y, dims, odims, ksz, stride, pad, mode, p_v
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < total:
-        ox = i % odims[2]
-        oy = (i // odims[2]) % odims[1]
-        oz = (i // (odims[2] * odims[1])) % odims[0]
-        m = i // (odims[2] * odims[1] * odims[0])
+        m, oz, oy, ox = _out_position(i, odims)
         z0, z1, zp = _window(oz, ksz[0], stride[0], pad[0], dims[0])
         y0, y1, yp = _window(oy, ksz[1], stride[1], pad[1], dims[1])
         x0, x1, xp = _window(ox, ksz[2], stride[2], pad[2], dims[2])
@@ -279,11 +279,7 @@ def _pool_backward_kernel(dx, dy, x, y, dims, odims, ksz, stride, pad, mode, p_v
         else:
             go = True
             if mode == AVG:
-                if count_pad:
-                    area = (zp - (oz * stride[0] - pad[0])) * (yp - (oy * stride[1] - pad[1])) * \
-                        (xp - (ox * stride[2] - pad[2]))
-                else:
-                    area = (z1 - z0) * (y1 - y0) * (x1 - x0)
+                area = zp * yp * xp if count_pad else (z1 - z0) * (y1 - y0) * (x1 - x0)
                 if area <= 0:
                     go = False
                 else:

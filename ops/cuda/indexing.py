@@ -11,7 +11,7 @@ from numba import cuda, types
 
 from ..registry import ADD, NULL, WRITE
 from .common import (F16, as_compute, broadcast_into, collapse, copy_view, declare, empty, fill, flat, in_compute_dtype,
-                     put)
+                     put, strided_offset)
 from .shape import _c_strides, _go, _I, _B, _A, _AD, _AI, strided_gather
 
 _FOLLOW_UP = "not yet: issue 8 follow-up (runs through the host)"
@@ -38,18 +38,7 @@ def _scatter_kernel(out, x, shape, so, offset, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        j = offset
-        for d in range(len(shape) - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            j += c * so[d]
-        if add:
-            old = out[j]
-            out[j] = x[i]
-            out[j] = old + out[j]
-        else:
-            out[j] = x[i]
+        put(out, strided_offset(i, shape, so, offset), x[i], add)
         i += step
 
 
@@ -93,21 +82,10 @@ def _strided_sum_kernel(out, x, oshape, ostr, rshape, rstr, rtotal, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        base = 0
-        for d in range(len(oshape) - 1, -1, -1):
-            c = r % oshape[d]
-            r //= oshape[d]
-            base += c * ostr[d]
+        base = strided_offset(i, oshape, ostr, 0)
         acc = x[base]
         for k in range(1, rtotal):
-            r = k
-            j = base
-            for d in range(len(rshape) - 1, -1, -1):
-                c = r % rshape[d]
-                r //= rshape[d]
-                j += c * rstr[d]
-            acc += x[j]
+            acc += x[strided_offset(k, rshape, rstr, base)]
         put(out, i, acc, add)
         i += step
 

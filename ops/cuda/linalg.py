@@ -29,7 +29,7 @@ from ..cpu.reduce import one_axis, topk_k
 from ..registry import ADD, NULL, WRITE
 from . import conv as cuda_conv
 from .common import (F16, as_compute, compute_dtype, copy_into, declare, empty, fill, flat, in_compute_dtype, launch,
-                     store, stream)
+                     put, store, stream)
 from .elemwise import map_binary
 from .matrix import Mat, gemm
 from .reduce import SUM, arg_search, run_reduce
@@ -253,13 +253,7 @@ def _lane_gather_kernel(out, x, idx, n, post, k, add, total):
     while t < total:
         q = t % post
         pp = t // (k * post)
-        v = x[(pp * n + idx[t]) * post + q]
-        if add:
-            old = out[t]
-            out[t] = v
-            out[t] = old + out[t]
-        else:
-            out[t] = v
+        put(out, t, x[(pp * n + idx[t]) * post + q], add)
         t += step
 
 

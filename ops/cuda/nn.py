@@ -90,6 +90,22 @@ def backward_fully_connected(ctx, p, inputs, outputs, req):
 _BN_THREADS = 4 if cuda.config.ENABLE_CUDASIM else 256
 
 
+@cuda.jit(device=True)
+def _block_sum(part, tid):
+    """The sum of the block's shared `part` (each thread `tid` has written part[tid]), by halving; every thread of
+    the block calls it and gets the sum, and may write `part` again afterwards."""
+    cuda.syncthreads()
+    s = _BN_THREADS // 2
+    while s > 0:
+        if tid < s:
+            part[tid] += part[tid + s]
+        cuda.syncthreads()
+        s //= 2
+    total = part[0]
+    cuda.syncthreads()
+    return total
+
+
 @cuda.jit
 def _bn_stats_kernel(x, pre, channels, post, eps, train, mean, invstd, moving_mean, moving_var):
     # one block per channel c: mean and biased variance of x[:, c, :] viewed (pre, channels, post) (training), or
@@ -106,15 +122,7 @@ def _bn_stats_kernel(x, pre, channels, post, eps, train, mean, invstd, moving_me
                 acc += float64(x[((e // post) * channels + c) * post + e % post])
                 e += _BN_THREADS
             part[tid] = acc
-            cuda.syncthreads()
-            s = _BN_THREADS // 2
-            while s > 0:
-                if tid < s:
-                    part[tid] += part[tid + s]
-                cuda.syncthreads()
-                s //= 2
-            mu = part[0] / count
-            cuda.syncthreads()
+            mu = _block_sum(part, tid) / count
             acc = 0.0
             e = tid
             while e < count:
@@ -122,18 +130,10 @@ def _bn_stats_kernel(x, pre, channels, post, eps, train, mean, invstd, moving_me
                 acc += d * d
                 e += _BN_THREADS
             part[tid] = acc
-            cuda.syncthreads()
-            s = _BN_THREADS // 2
-            while s > 0:
-                if tid < s:
-                    part[tid] += part[tid + s]
-                cuda.syncthreads()
-                s //= 2
-            var = part[0] / count
+            var = _block_sum(part, tid) / count
             if tid == 0:
                 mean[c] = mu
                 invstd[c] = 1.0 / math.sqrt(var + eps)
-            cuda.syncthreads()
         elif tid == 0:
             mean[c] = moving_mean[c]
             invstd[c] = 1.0 / math.sqrt(float64(moving_var[c]) + eps)
@@ -169,7 +169,6 @@ def _bn_normalize_kernel(out, x, channels, post, mean, invstd, gamma, beta, fix_
 def _bn_grad_sums_kernel(dy, x, pre, channels, post, mean, invstd, sum_dy, sum_dy_xhat):
     # one block per channel: sum(dy) and sum(dy * xhat), xhat = (x - mean) * invstd
     part = cuda.shared.array(_BN_THREADS, float64)
-    part2 = cuda.shared.array(_BN_THREADS, float64)
     tid = cuda.threadIdx.x
     c = cuda.blockIdx.x
     count = pre * post
@@ -184,19 +183,12 @@ def _bn_grad_sums_kernel(dy, x, pre, channels, post, mean, invstd, sum_dy, sum_d
             b += g * (float64(x[i]) - mean[c]) * invstd[c]
             e += _BN_THREADS
         part[tid] = a
-        part2[tid] = b
-        cuda.syncthreads()
-        s = _BN_THREADS // 2
-        while s > 0:
-            if tid < s:
-                part[tid] += part[tid + s]
-                part2[tid] += part2[tid + s]
-            cuda.syncthreads()
-            s //= 2
+        a = _block_sum(part, tid)
+        part[tid] = b
+        b = _block_sum(part, tid)
         if tid == 0:
-            sum_dy[c] = part[0]
-            sum_dy_xhat[c] = part2[0]
-        cuda.syncthreads()
+            sum_dy[c] = a
+            sum_dy_xhat[c] = b
         c += cuda.gridDim.x
 
 

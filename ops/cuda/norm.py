@@ -42,6 +42,13 @@ def _store(results, outputs, req):
 
 
 # ---- LayerNorm, InstanceNorm -------------------------------------------------------------------------------------
+@cuda.jit(device=True)
+def _row_start(t, r_, q_):
+    """The first element of row t = (a, q) of an array viewed (A, R, Q), the row running along R (stride Q)."""
+    a = t // q_
+    return a * r_ * q_ + (t - a * q_)
+
+
 @cuda.jit
 def _norm_rows(x, gamma, beta, eps, channels, r_, q_, out, mean, var, std, rows):
     # row t = (a, q): elements a*R*Q + j*Q + q. channels > 0: InstanceNorm (gamma per row t % channels), else
@@ -49,8 +56,7 @@ def _norm_rows(x, gamma, beta, eps, channels, r_, q_, out, mean, var, std, rows)
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     while t < rows:
-        a = t // q_
-        base = a * r_ * q_ + (t - a * q_)
+        base = _row_start(t, r_, q_)
         s = 0.0
         for j in range(r_):
             s += float64(x[base + j * q_])
@@ -86,8 +92,7 @@ def _norm_rows_backward(dy, x, gamma, mean, sd, eps, channels, r_, q_, dx, rows)
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     while t < rows:
-        a = t // q_
-        base = a * r_ * q_ + (t - a * q_)
+        base = _row_start(t, r_, q_)
         mu = mean[t]
         if channels > 0:
             r = 1.0 / math.sqrt(float64(sd[t]) + eps)
@@ -133,8 +138,7 @@ def _norm_params_backward(dy, x, mean, sd, eps, channels, r_, q_, rows, dgamma, 
                     sdy += float64(dy[e])
         else:
             for t in range(rows):
-                a = t // q_
-                e = a * r_ * q_ + (t - a * q_) + k * q_
+                e = _row_start(t, r_, q_) + k * q_
                 mu = mean[t]
                 r = 1.0 / float64(sd[t])
                 sdx += dy[e] * ((x[e] - mu) * r)
@@ -229,8 +233,7 @@ def _l2_rows(x, eps, r_, q_, out, norm, rows):
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     while t < rows:
-        a = t // q_
-        base = a * r_ * q_ + (t - a * q_)
+        base = _row_start(t, r_, q_)
         s = 0.0
         for j in range(r_):
             v = x[base + j * q_]
@@ -249,8 +252,7 @@ def _l2_rows_backward(dy, y, norm, r_, q_, dx, rows):
     t = cuda.grid(1)
     step = cuda.gridsize(1)
     while t < rows:
-        a = t // q_
-        base = a * r_ * q_ + (t - a * q_)
+        base = _row_start(t, r_, q_)
         s = 0.0
         for j in range(r_):
             k = base + j * q_
@@ -370,6 +372,18 @@ def backward_lrn(ctx, p, inputs, outputs, req):
 
 
 # ---- softmax_cross_entropy ---------------------------------------------------------------------------------------
+@cuda.jit(device=True)
+def _max_and_exp_sum(x, base, k_):
+    """max(x[base:base + k_]) and sum(exp(x - max)) over the row: softmax's stable denominator."""
+    m = x[base]
+    for j in range(1, k_):
+        m = max(m, x[base + j])
+    se = 0.0
+    for j in range(k_):
+        se += float64(math.exp(x[base + j] - m))
+    return m, se
+
+
 @cuda.jit
 def _sce_rows(x, lab, k_, loss, rows):
     # loss[t] = log(sum exp(x - max)) + max - x[label]
@@ -377,12 +391,7 @@ def _sce_rows(x, lab, k_, loss, rows):
     step = cuda.gridsize(1)
     while t < rows:
         base = t * k_
-        m = x[base]
-        for j in range(1, k_):
-            m = max(m, x[base + j])
-        se = 0.0
-        for j in range(k_):
-            se += float64(math.exp(x[base + j] - m))
+        m, se = _max_and_exp_sum(x, base, k_)
         loss[t] = math.log(se) + float64(m) - float64(x[base + lab[t]])
         t += step
 
@@ -404,12 +413,7 @@ def _sce_rows_backward(dy, x, lab, k_, dx, rows):
     step = cuda.gridsize(1)
     while t < rows:
         base = t * k_
-        m = x[base]
-        for j in range(1, k_):
-            m = max(m, x[base + j])
-        se = 0.0
-        for j in range(k_):
-            se += float64(math.exp(x[base + j] - m))
+        m, se = _max_and_exp_sum(x, base, k_)
         g = float64(dy[0])
         for j in range(k_):
             v = float64(math.exp(x[base + j] - m)) / se

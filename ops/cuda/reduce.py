@@ -19,7 +19,7 @@ from ..cpu.reduce import one_axis, reduced_axes
 from ..errors import DTypeError
 from ..registry import ADD, NULL, WRITE
 from .common import (F16, F32, SIMULATOR, as_compute, broadcast_strides, collapse, compute_dtype, copy_into, declare,
-                     flat, in_compute_dtype, launch, put, stream)
+                     flat, in_compute_dtype, launch, put, stream, strided_offset)
 from .elemwise import map_scalar
 
 SUM, PROD, MAX, MIN, NANSUM, NANPROD, ABSSUM, SQSUM = range(8)
@@ -39,22 +39,11 @@ def _reduce_kernel(acc_type, nthreads):
         # the partials of nansum/abs/sq sums are sums, of nanprod products
         pmode = SUM if mode == NANSUM or mode == ABSSUM or mode == SQSUM else (PROD if mode == NANPROD else mode)
         while o < n_out:
-            r = o
-            base = 0
-            for d in range(len(kshape) - 1, -1, -1):
-                c = r % kshape[d]
-                r //= kshape[d]
-                base += c * kstrides[d]
+            base = strided_offset(o, kshape, kstrides, 0)
             acc = init
             j = tid
             while j < n_red:
-                r = j
-                off = base
-                for d in range(len(rshape) - 1, -1, -1):
-                    c = r % rshape[d]
-                    r //= rshape[d]
-                    off += c * rstrides[d]
-                v = acc_type(x[off])
+                v = acc_type(x[strided_offset(j, rshape, rstrides, base)])
                 if mode == SUM:
                     acc += v
                 elif mode == PROD:
@@ -98,12 +87,7 @@ def _reduce_kernel(acc_type, nthreads):
                 if is_float:
                     if div != 1:
                         res = res / div
-                if add:
-                    old = out[o]
-                    out[o] = res
-                    out[o] = old + out[o]
-                else:
-                    out[o] = res
+                put(out, o, res, add)
             cuda.syncthreads()
             o += cuda.gridDim.x
     return kernel
@@ -241,12 +225,7 @@ def _backward_reduce_kernel(out, dy, x, y, shape, so, mode, count, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        o = 0
-        for d in range(len(shape) - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            o += c * so[d]
+        o = strided_offset(i, shape, so, 0)
         g = dy[o]
         xv = x[i]
         yv = y[o]
@@ -318,12 +297,7 @@ def _arg_kernel(out, x, red, post, smallest, add, n_out):
                 if (v < best) if smallest else (v > best):
                     best = v
                     k = j
-        if add:
-            old = out[o]
-            out[o] = k
-            out[o] = old + out[o]
-        else:
-            out[o] = k
+        put(out, o, k, add)
         o += step
 
 

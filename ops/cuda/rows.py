@@ -10,7 +10,7 @@ from numba import cuda, types
 
 from ..registry import ADD, NULL
 from . import storage as gpu_storage
-from .common import F16, as_compute, declare, empty, fill, flat, in_compute_dtype
+from .common import F16, as_compute, declare, empty, fill, flat, in_compute_dtype, put
 from .shape import _c_strides, _go, _I, _B, _1D, _A, _AD, _AI
 
 # ---- row moves on host-computed positions: take/Embedding/gather_nd/pick/scatter_nd/Sequence*/one_hot ----------
@@ -23,13 +23,7 @@ def _rows_kernel(out, x, dst_rows, src_rows, post, add, n):
         k = i % post
         q = i // post
         d = dst_rows[q] * post + k
-        v = x[src_rows[q] * post + k]
-        if add:
-            old = out[d]
-            out[d] = v
-            out[d] = old + out[d]
-        else:
-            out[d] = v
+        put(out, d, x[src_rows[q] * post + k], add)
         i += step
 
 

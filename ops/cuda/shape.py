@@ -18,7 +18,8 @@ from ..cpu.common import scalar_in
 from ..cpu.indexing import _bounds, positions
 from ..registry import ADD, NULL
 from . import storage as gpu_storage
-from .common import F16, as_compute, collapse, compute_dtype, declare, flat, in_compute_dtype, launch, put, stream
+from .common import (F16, as_compute, collapse, compute_dtype, declare, flat, in_compute_dtype, launch, put, stream,
+                     strided_offset)
 
 _I, _B = types.int64, types.boolean
 _1D = {t: types.Array(t, 1, "C") for t in (types.float32, types.float64, types.float16, types.int32, types.int64,
@@ -44,13 +45,7 @@ def _gather_kernel(out, x, shape, sx, offset, add, n):
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        j = offset
-        for d in range(len(shape) - 1, -1, -1):
-            c = r % shape[d]
-            r //= shape[d]
-            j += c * sx[d]
-        put(out, i, x[j], add)
+        put(out, i, x[strided_offset(i, shape, sx, offset)], add)
         i += step
 
 

@@ -11,13 +11,8 @@ As in MXNet 1.9.1, the running full-gradient sums are not cleared between snapsh
 the previous one.
 """
 import logging
-import time
 
-from ... import metric as _metric
-from ...base import _as_list
 from ...context import cpu
-from ...initializer import Uniform
-from ...model import BatchEndParam
 from ...module import Module
 from ... import ndarray as nd
 from ... import optimizer as opt
@@ -141,66 +136,15 @@ class SVRGModule(Module):
                 self._svrg_grads_update_rule([group.grad_arrays[index][ctx]], [aux_group.grad_arrays[index][ctx]],
                                              [self._param_dict[ctx][name]])
 
-    def fit(self, train_data, eval_data=None, eval_metric="acc", epoch_end_callback=None, batch_end_callback=None,
-            kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),), eval_end_callback=None,
-            eval_batch_end_callback=None, initializer=Uniform(0.01), arg_params=None, aux_params=None,
-            allow_missing=False, force_rebind=False, force_init=False, begin_epoch=0, num_epoch=None,
-            validation_metric=None, monitor=None, sparse_row_id_fn=None):
-        """Module.fit's loop, recomputing the full gradients every `update_freq` epochs (from `begin_epoch`)."""
-        assert num_epoch is not None, "please specify number of epochs"
-        self.bind(data_shapes=train_data.provide_data, label_shapes=train_data.provide_label, for_training=True,
-                  force_rebind=force_rebind)
-        if monitor is not None:
-            self.install_monitor(monitor)
-        self.init_params(initializer=initializer, arg_params=arg_params, aux_params=aux_params,
-                         allow_missing=allow_missing, force_init=force_init)
-        self.init_optimizer(kvstore=kvstore, optimizer=optimizer, optimizer_params=optimizer_params)
-        if validation_metric is None:
-            validation_metric = eval_metric
-        if not isinstance(eval_metric, _metric.EvalMetric):
-            eval_metric = _metric.create(eval_metric)
-
-        for epoch in range(begin_epoch, num_epoch):
-            eval_metric.reset()
-            tic = time.time()
-            if epoch % self.update_freq == 0:
-                self.update_full_grads(train_data)
+    def _begin_epoch(self, epoch, train_data):
+        """`fit` (Module's loop) recomputes the full gradients every `update_freq` epochs (from `begin_epoch`)."""
+        if epoch % self.update_freq == 0:
+            self.update_full_grads(train_data)
             train_data.reset()
-            batches = iter(train_data)
-            next_batch = next(batches)
-            nbatch, last = 0, False
-            while not last:
-                batch = next_batch
-                if monitor is not None:
-                    monitor.tic()
-                self.forward_backward(batch)
-                self.update()
-                self.update_metric(eval_metric, batch.label)
-                try:
-                    next_batch = next(batches)
-                    self.prepare(next_batch, sparse_row_id_fn=sparse_row_id_fn)
-                except StopIteration:
-                    last = True
-                if monitor is not None:
-                    monitor.toc_print()
-                if batch_end_callback is not None:
-                    params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals())
-                    for callback in _as_list(batch_end_callback):
-                        callback(params)
-                nbatch += 1
-            for name, val in eval_metric.get_name_value():
-                self.logger.info("Epoch[%d] Train-%s=%f", epoch, name, val)
-            self.logger.info("Epoch[%d] Time cost=%.3f", epoch, time.time() - tic)
-            arg_params, aux_params = self.get_params()
-            self.set_params(arg_params, aux_params)
-            if epoch_end_callback is not None:
-                for callback in _as_list(epoch_end_callback):
-                    callback(epoch, self.symbol, arg_params, aux_params)
-            if eval_data:
-                res = self.score(eval_data, validation_metric, score_end_callback=eval_end_callback,
-                                 batch_end_callback=eval_batch_end_callback, epoch=epoch)
-                for name, val in res:
-                    self.logger.info("Epoch[%d] Validation-%s=%f", epoch, name, val)
+
+    def _train_name_value(self, eval_metric):
+        """MXNet's SVRGModule.fit logs the metric's local values (a batch callback may have reset them)."""
+        return eval_metric.get_name_value()
 
     def prepare(self, data_batch, sparse_row_id_fn=None):
         """Prepare both modules for `data_batch`."""
