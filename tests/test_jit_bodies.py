@@ -40,6 +40,7 @@ MAY_DECLINE = {"softmax": "only the last axis, without temperature or length",
                "SoftmaxOutput": "not multi_output",
                "_backward_SoftmaxOutput": "one label per row, without multi_output, smooth_alpha or out_grad",
                "sum": "one contiguous block of axes", "mean": "one contiguous block of axes",
+               "_np_sum": "one contiguous block of axes, no initial", "_npi_mean": "one contiguous block of axes",
                "LeakyReLU": "act_type 'leaky' only", "_backward_LeakyReLU": "act_type 'leaky' only"}
 
 

@@ -57,18 +57,16 @@ def run_both(fn, *host_inputs):
     return results
 
 
-def check_both(fn, expected, *host_inputs, rtol=1e-5, atol=1e-6, scalar_as_one=False):
-    """`fn` imperatively and hybridized equals `expected` (NumPy's). A zero-dim NumPy result is shape (1,) in a
-    graph (dataflow/symbol/numpy.py: reductions over every axis): `scalar_as_one` says so."""
+def check_both(fn, expected, *host_inputs, rtol=1e-5, atol=1e-6):
+    """`fn` imperatively and hybridized equals `expected` (NumPy's): values, shapes (zero-dim ones too) and dtypes."""
     imperative, hybrid = run_both(fn, *host_inputs)
     expected = expected if isinstance(expected, (list, tuple)) else [expected]
     for ours_i, ours_h, want in zip(imperative, hybrid, expected):
         want = onp.asarray(want)
         assert ours_i.shape == want.shape and ours_i.dtype == want.dtype, (ours_i.shape, ours_i.dtype, want.dtype)
         onp.testing.assert_allclose(ours_i, want, rtol=rtol, atol=atol)
-        hybrid_shape = (1,) if scalar_as_one and want.shape == () else want.shape
-        assert ours_h.shape == hybrid_shape and ours_h.dtype == want.dtype, (ours_h.shape, ours_h.dtype)
-        onp.testing.assert_allclose(ours_h.reshape(want.shape), want, rtol=rtol, atol=atol)
+        assert ours_h.shape == want.shape and ours_h.dtype == want.dtype, (ours_h.shape, ours_h.dtype)
+        onp.testing.assert_allclose(ours_h, want, rtol=rtol, atol=atol)
 
 
 RS = onp.random.RandomState(0)
@@ -108,10 +106,8 @@ def test_comparisons_give_bool():
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 1), False), (-1, False)])
 def test_reductions(name, axis, keepdims):
     expected = getattr(onp, name)(X, axis=axis, keepdims=keepdims)
-    check_both(lambda F, x: getattr(F.np, name)(x, axis=axis, keepdims=keepdims), expected, X, rtol=1e-5,
-               scalar_as_one=True)
-    check_both(lambda F, x: getattr(x, name)(axis=axis, keepdims=keepdims), expected, X, rtol=1e-5,
-               scalar_as_one=True)
+    check_both(lambda F, x: getattr(F.np, name)(x, axis=axis, keepdims=keepdims), expected, X, rtol=1e-5)
+    check_both(lambda F, x: getattr(x, name)(axis=axis, keepdims=keepdims), expected, X, rtol=1e-5)
 
 
 def test_argmax_argmin_are_int64():
@@ -130,10 +126,10 @@ def test_shape_functions():
 
 def test_more_shape_functions():
     fn = lambda F, x: [F.np.swapaxes(x, 0, 1), *F.np.split(x, 2, axis=1), F.np.tile(x, (2, 1)),  # noqa: E731
-                       F.np.repeat(x, 2, axis=0), F.np.flip(x, 1), F.np.sort(x, axis=0), F.np.argsort(x),
-                       F.np.where(x > 1, x, F.np.zeros_like(x))]
+                       F.np.repeat(x, 2, axis=0), F.np.flip(x, 1), F.np.flip(x), F.np.sort(x, axis=0),
+                       F.np.argsort(x), F.np.where(x > 1, x, F.np.zeros_like(x))]
     check_both(fn, [X.swapaxes(0, 1), *onp.split(X, 2, axis=1), onp.tile(X, (2, 1)), X.repeat(2, axis=0),
-                    onp.flip(X, 1), onp.sort(X, axis=0), onp.argsort(X), onp.where(X > 1, X, 0)], X)
+                    onp.flip(X, 1), onp.flip(X), onp.sort(X, axis=0), onp.argsort(X), onp.where(X > 1, X, 0)], X)
 
 
 def test_indexing():

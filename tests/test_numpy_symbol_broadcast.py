@@ -94,7 +94,7 @@ def test_where_with_numbers_and_its_gradient():
                                            ((3, 4), (3, 4)), ((1, 4), (5, 3, 4))])
 def test_broadcast_to_adds_leading_axes(source, shape):
     x = RS.uniform(-1, 1, source).astype("float32")
-    check_both(lambda F, a: F.np.broadcast_to(a, shape), onp.broadcast_to(x, shape), x, scalar_as_one=True)
+    check_both(lambda F, a: F.np.broadcast_to(a, shape), onp.broadcast_to(x, shape), x)
     counts = onp.broadcast_to(onp.ones(1, "float32"), shape).size / x.size
     check_grads(lambda F, a: F.np.broadcast_to(a, shape), [onp.full(source, counts, "float32")], x)
 
@@ -119,7 +119,7 @@ def test_dot_of_an_nd_first_operand():
 def test_linalg_norm(ord_, axis, keepdims):
     expected = onp.linalg.norm(X, ord=ord_, axis=axis, keepdims=keepdims).astype("float32")
     check_both(lambda F, x: F.np.linalg.norm(x, ord=ord_, axis=axis, keepdims=keepdims), expected, X,
-               rtol=1e-5, scalar_as_one=True)
+               rtol=1e-5)
 
 
 def test_linalg_norm_gradient_and_what_a_graph_cannot_do():
@@ -173,15 +173,15 @@ def test_split_at_points():
 
 
 def test_true_division_of_integers_gives_floats():
-    """NumPy's values; a graph's dtype is float64 where MXNet's is float32 (dataflow/symbol/numpy.py, Note [true
-    division of integers]), the imperative one MXNet's float32 (fixture numpy/dtypes.json int_truediv)."""
+    """NumPy's values in MXNet's dtype, float32, imperatively (fixture numpy/dtypes.json int_truediv) and in a graph
+    (fixture np_sem/promotion.json; more in tests/test_numpy_symbol_semantics.py)."""
     a = onp.array([[0, 1, 3], [5, -7, 9]], dtype="int32")
     b = onp.array([2, -4, 3], dtype="int32")
     fn = lambda F, x, y: [x / 2, x / y, 3 / y, F.np.true_divide(x, y), F.np.divide(x, 4), x / 2.5]  # noqa: E731
     expected = [a / 2, a / b, 3 / b, a / b, a / 4, a / 2.5]
     imperative, hybrid = run_both(fn, a, b)
     for ours_i, ours_h, want in zip(imperative, hybrid, expected):
-        assert ours_i.dtype == onp.float32 and ours_h.dtype.kind == "f", (ours_i.dtype, ours_h.dtype)
+        assert ours_i.dtype == onp.float32 and ours_h.dtype == onp.float32, (ours_i.dtype, ours_h.dtype)
         onp.testing.assert_allclose(ours_i, want, rtol=1e-6)
         onp.testing.assert_allclose(ours_h, want, rtol=1e-6)
 
@@ -277,7 +277,7 @@ def test_mxnet_true_division_of_integers_loads_as_floats():
     for op, attrs, expected in [("_npi_true_divide_scalar", {"scalar": "2.0", "is_int": "True"}, ints / 2),
                                 ("_npi_rtrue_divide_scalar", {"scalar": "3", "is_int": "True"}, 3 / ints)]:
         out = mx.sym.load_json(_np_graph(op, attrs)).eval(ctx=mx.cpu(), x=mx.nd.array(ints, dtype="int32"))[0]
-        assert onp.dtype(out.dtype).kind == "f", op
+        assert out.dtype == onp.float32, op
         onp.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-6)
 
 

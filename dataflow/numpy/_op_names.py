@@ -36,22 +36,32 @@ UNARY_ALIASES = {"absolute": "abs", "rad2deg": "degrees", "deg2rad": "radians"}
 BINARY = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "truediv", "true_divide": "truediv",
           "power": "pow", "mod": "mod", "remainder": "mod", "equal": "eq", "not_equal": "ne", "greater": "gt",
           "greater_equal": "ge", "less": "lt", "less_equal": "le"}
+# operators between two arrays that run MXNet's numpy ops (ops/numpy_ops.py: NumPy's broadcasting, mixed dtypes
+# promoted as MXNet's numpy mode); by dunder. Their names in MXNet's JSON are these ops' own.
+NUMPY_ARITHMETIC = {"add": "_npi_add", "sub": "_npi_subtract", "mul": "_npi_multiply", "truediv": "_npi_true_divide",
+                    "mod": "_npi_mod", "pow": "_npi_power"}
+# MXNet's numpy ops the registry has under their own names: its JSON's nodes of them are read unchanged
+NUMPY_OPS = frozenset(NUMPY_ARITHMETIC.values()) | {"_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot",
+                                                    "_npi_tensordot", "_npi_tensordot_int_axes", "_np_sum",
+                                                    "_npi_mean", "_np_max", "_np_min", "_np_prod",
+                                                    "_np_squeeze"}
 # binary functions outside that table: (array-array op, array-scalar op); both commute
 EXTREMA = {"maximum": ("broadcast_maximum", "_maximum_scalar"), "minimum": ("broadcast_minimum", "_minimum_scalar")}
 
-# np reductions: function -> registry op (all take axis and keepdims)
-REDUCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod", "amax": "max",
-              "amin": "min"}
+# np reductions: function -> registry op (ops/numpy_ops.py: NumPy's shapes, () for every axis; all take axis,
+# keepdims, dtype and initial)
+REDUCTIONS = {"sum": "_np_sum", "mean": "_npi_mean", "max": "_np_max", "min": "_np_min", "prod": "_np_prod",
+              "amax": "_np_max", "amin": "_np_min"}
 
 
 # -- MXNet's numpy-mode op names, as its JSON has them ----------------------------------------------------------------
 def _mxnet_names():
     """MXNet name -> (registry op, attribute rewrite or None)."""
-    names = {"_npx_relu": ("relu", None), "_npx_sigmoid": ("sigmoid", None), "_np_dot": ("dot", None),
+    names = {"_npx_relu": ("relu", None), "_npx_sigmoid": ("sigmoid", None),
              "_np_copy": ("_copy", None), "_npi_absolute": ("abs", None),
              "_np_reshape": ("Reshape", _np_reshape),
              "_np_transpose": ("transpose", _np_transpose), "_npi_concatenate": ("Concat", _concatenate),
-             "_npi_stack": ("stack", None), "_np_squeeze": ("squeeze", _drop_none),
+             "_npi_stack": ("stack", None),
              "_npi_argmax": ("argmax", _drop_none), "_npi_argmin": ("argmin", _drop_none)}
     for name in UNARY:
         names["_npi_" + name] = (name, None)
@@ -64,20 +74,13 @@ def _mxnet_names():
         if rscalar_op is not None and rscalar_op != scalar_op:
             names["_npi_r%s_scalar" % name] = (rscalar_op, None)
     for name, op in REDUCTIONS.items():
-        names["_np_" + name] = names["_npi_" + name] = (op, _reduction)
-    return {name: mapped for name, mapped in names.items() if name not in EXPANDED}
+        names["_np_" + name] = names["_npi_" + name] = (op, None)
+    return {name: mapped for name, mapped in names.items() if name not in EXPANDED and name not in NUMPY_OPS}
 
 
 def _drop_none(attrs):
     """MXNet writes an unset optional as "None"; the registry's ops leave it out."""
     return {k: v for k, v in attrs.items() if v != "None"}
-
-
-def _reduction(attrs):
-    attrs = _drop_none(attrs)
-    attrs.pop("initial", None)
-    attrs.pop("dtype", None)
-    return attrs
 
 
 def _np_reshape(attrs):
@@ -142,11 +145,7 @@ EXPANDED = {"_npi_matmul": lambda np_sym, attrs, a, b: np_sym.matmul(a, b),
             "_npi_where": lambda np_sym, attrs, c, x, y: np_sym.where(c, x, y),
             "_npi_where_lscalar": _where_number(0), "_npi_where_rscalar": _where_number(1),
             "_npi_broadcast_to": lambda np_sym, attrs, x: np_sym.broadcast_to(x, _shape(attrs.get("shape", "()"))),
-            "_npi_norm": _norm, "_npx_reshape": _npx_reshape,
-            # true division of integers gives floats (dataflow/symbol/numpy.py: Note [true division of integers])
-            "_npi_true_divide": lambda np_sym, attrs, a, b: a / b,
-            "_npi_true_divide_scalar": lambda np_sym, attrs, x: x / float(attrs["scalar"]),
-            "_npi_rtrue_divide_scalar": lambda np_sym, attrs, x: float(attrs["scalar"]) / x}
+            "_npi_norm": _norm, "_npx_reshape": _npx_reshape}
 
 MXNET_OPS = _mxnet_names()      # the nodes read as one registry op each
 

@@ -34,10 +34,10 @@ _registered = None      # {op name: 'cuda' | 'host'} once registered
 def _families():
     from . import conv, custom, elemwise, indexing, linalg, matrix, nn, norm, random, reduce, shape, update, vision
     from . import activation, adaptive_pooling, contrib_ops, control_flow, init, loss, rnn, rows, softmax, transformer
-    from . import boxes, contrib_indexing, detection, image, resize, sparse_ops
+    from . import boxes, contrib_indexing, detection, image, numpy_ops, resize, sparse_ops
     return (elemwise, reduce, matrix, nn, activation, softmax, conv, shape, norm, indexing, rows, random, linalg,
             vision, update, custom, loss, init, adaptive_pooling, contrib_ops, transformer, control_flow, rnn,
-            boxes, contrib_indexing, detection, resize, image, sparse_ops)
+            boxes, contrib_indexing, detection, resize, image, sparse_ops, numpy_ops)
 
 
 def native_kernels():

@@ -19,7 +19,7 @@ sgd_mom, adam). Not here: ops whose result depends on training mode (Dropout, Ba
 """
 import numpy as np
 
-from . import elemwise, nn, update  # noqa: F401 (they register their builders)
+from . import elemwise, nn, numpy_ops, update  # noqa: F401 (they register their builders)
 from .common import BUILDERS, FLOATS, Body
 
 __all__ = ["Body", "body", "covered"]

@@ -24,7 +24,7 @@ def _binary_function(name, dunder):
         if isinstance(x1, Symbol):
             return _binary(dunder, x1, x2)
         if isinstance(x2, Symbol):
-            return _binary(dunder, x2, x1, reflected=True)
+            return _binary(dunder, x2, x1, reflected=True, function=True)
         raise TypeError("np.%s on Symbols: one operand must be a Symbol, got %s and %s"
                         % (name, type(x1).__name__, type(x2).__name__))
     function.__name__ = function.__qualname__ = name
@@ -104,13 +104,57 @@ def broadcast_to(array, shape):
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     target = shape or (1,)
     padded = _sym("broadcast_add", array, _ones_shaped_zeros(array, _sym("_zeros", shape=(1,) * len(target))))
-    return _sym("broadcast_to", padded, shape=target)
+    out = _sym("broadcast_to", padded, shape=target)
+    return out if shape else _sym("_np_squeeze", out, axis=(0,))
 
 
 # -- linear algebra ---------------------------------------------------------------------------------------------------
+def _contraction_operands(name, a, b):
+    if not isinstance(a, Symbol) or not isinstance(b, Symbol):
+        raise TypeError("np.%s of Symbols: both operands must be Symbols, got %s and %s"
+                        % (name, type(a).__name__, type(b).__name__))
+
+
 def dot(a, b, out=None):
-    """NumPy's dot for a second operand of one or two axes (the `dot` op; the first may have any number)."""
-    return _sym("dot", a, b)
+    """NumPy's dot: the sum of products over `a`'s last axis and `b`'s first (1-D `b`) or second-to-last axis (an
+    `_np_dot` node, which reads the ranks when the graph runs); a product when one operand is a number."""
+    if isinstance(a, _NUMBER) or isinstance(b, _NUMBER):
+        return a * b
+    _contraction_operands("dot", a, b)
+    return _sym("_np_dot", a, b)
+
+
+def tensordot(a, b, axes=2):
+    """The sum of products over `axes`: `a`'s last `axes` axes with `b`'s first, or the pairs of two lists."""
+    _contraction_operands("tensordot", a, b)
+    if isinstance(axes, numbers.Integral):
+        return _sym("_npi_tensordot_int_axes", a, b, axes=int(axes))
+    a_axes, b_axes = axes
+    a_axes = (a_axes,) if isinstance(a_axes, numbers.Integral) else tuple(a_axes)
+    b_axes = (b_axes,) if isinstance(b_axes, numbers.Integral) else tuple(b_axes)
+    return _sym("_npi_tensordot", a, b, a_axes_summed=a_axes, b_axes_summed=b_axes)
+
+
+def vdot(a, b):
+    """The dot product of the flattened `a` and `b`."""
+    _contraction_operands("vdot", a, b)
+    return tensordot(_flat(a), _flat(b), 1)
+
+
+def inner(a, b):
+    """The sum of products over the last axes of `a` and `b`."""
+    _contraction_operands("inner", a, b)
+    return tensordot(a, b, ((-1,), (-1,)))
+
+
+def outer(a, b):
+    """The outer product of the flattened `a` and `b`."""
+    _contraction_operands("outer", a, b)
+    return tensordot(_flat(a), _flat(b), 0)
+
+
+def _flat(x):
+    return _sym("Reshape", x, shape=(-1,))
 
 
 def _matrix_corner(x):

@@ -28,33 +28,40 @@ def as_np_symbol(x):
     return x if type(x) is _Symbol else _Symbol(x._outputs)
 
 
-def _binary(dunder, a, b, reflected=False):
-    """`a ∘ b` (`b ∘ a` when `reflected`) with NumPy broadcasting; `a` is a Symbol."""
+def _binary(dunder, a, b, reflected=False, function=False):
+    """`a ∘ b` (`b ∘ a` when `reflected`) with NumPy broadcasting; `a` is a Symbol. `function`: called as
+    `F.np.add(2, x)` rather than `2 + x`, whose dtypes differ in MXNet (Note [a number with an array])."""
     array_op, scalar_op, rscalar_op = _OPERATORS[dunder]
     if isinstance(b, Symbol):
         lhs, rhs = (b, a) if reflected else (a, b)
-        if dunder == "truediv":     # integers divide as floats (Note [true division of integers])
-            lhs, rhs = _as_float(lhs), _as_float(rhs)
-        out = _sym(array_op, lhs, rhs)
+        out = _sym(_op_names.NUMPY_ARITHMETIC.get(dunder, array_op), lhs, rhs)
     elif isinstance(b, _NUMBER):
         if reflected and rscalar_op is None:
             return _binary(_SWAPPED[dunder], a, b)
         scalar = int(b) if isinstance(b, (bool, onp.bool_)) else b
-        # a float scalar is not truncated to an integer array's dtype: the result is float (float64)
-        is_int = isinstance(scalar, numbers.Integral) and dunder != "truediv"
+        if dunder == "truediv":
+            op_name = "_npi_rtrue_divide_scalar" if reflected else "_npi_true_divide_scalar"
+            return _sym(op_name, a, scalar=scalar, is_int=isinstance(scalar, numbers.Integral))
+        is_int = isinstance(scalar, numbers.Integral) and (not reflected or (dunder == "add" and not function))
         out = _sym(rscalar_op if reflected else scalar_op, a, scalar=scalar, is_int=is_int)
     else:
         return NotImplemented
     return _sym("Cast", out, dtype="bool") if dunder in _COMPARISONS else out
 
 
-# Note [true division of integers]
-# NumPy's `/` of integers gives floats (MXNet's numpy mode: float32). A traced graph does not know its inputs'
-# dtypes, so the division's operands go through `x * 1.0` with `is_int=False`, which the registry's scalar ops
-# give float64 for an integer (or bool) x and x's own dtype for a float: the values are NumPy's, the dtype float64
-# where MXNet's is float32. A float operand is multiplied by one exactly (-0.0, inf and NaN kept).
+# Note [a number with an array]
+# Arithmetic of two arrays runs MXNet's numpy ops (`_npi_add` ..., ops/numpy_ops.py), whose dtype rule promotes
+# mixed dtypes when the graph is bound. With a number, MXNet 1.9.1 runs its scalar ops (the registry's
+# `_plus_scalar` ...: an integer array stays integer with an integer number, becomes float64 with a float one,
+# bool becomes int64), and flags an integer number as such only for `x op n` and `n + x`: `n * x`, `n - x` ...
+# and `F.np.add(n, x)` treat it as a float (float64 for an integer array). True division gives float32 for an
+# integer array (`_npi_true_divide_scalar`). All recorded in tests/fixtures/mxnet-1.9.1/np_sem/promotion.json.
+
+
 def _as_float(x):
-    return _sym("_mul_scalar", x, scalar=1.0, is_int=False)
+    """`x` as floats: an integer or bool `x` as float32 (MXNet's numpy default float), a float `x` unchanged
+    (divided by one: exact, -0.0, inf and NaN kept)."""
+    return _sym("_npi_true_divide_scalar", x, scalar=1, is_int=True)
 
 
 def _axis_param(axis):
@@ -199,7 +206,7 @@ def _index_head(x, key):
     begin, end, step, dropped = _parts([part for part in key if part is not None])
     out = _sym("slice", x, begin=tuple(begin), end=tuple(end), step=tuple(step)) if begin else x
     if dropped:
-        out = _sym("squeeze", out, axis=tuple(dropped))
+        out = _sym("_np_squeeze", out, axis=tuple(dropped))
     for position in new_axes:       # its axis: the slices and Nones before it (in order, so earlier Nones are in)
         axis = len([part for part in key[:position] if not isinstance(part, numbers.Integral)])
         out = _sym("expand_dims", out, axis=axis)
@@ -216,7 +223,7 @@ def _index_tail(x, tail):
         if (b, e) != (None, None):
             out = _sym("slice_axis", out, axis=axis, begin=0 if b is None else b, end=e)
     if dropped:
-        out = _sym("squeeze", out, axis=tuple(position - len(tail) for position in dropped))
+        out = _sym("_np_squeeze", out, axis=tuple(position - len(tail) for position in dropped))
     return out
 
 
@@ -225,7 +232,7 @@ def _index_tail(x, tail):
 def _reduce(name, a, axis, keepdims, dtype=None):
     if dtype is not None:
         a = a.astype(dtype) if isinstance(a, _Symbol) else as_np_symbol(a).astype(dtype)
-    return _sym(_op_names.REDUCTIONS[name], a, axis=_axis_param(axis), keepdims=keepdims)
+    return _sym(_op_names.REDUCTIONS[name], a, axis=None if axis is None else _axis_param(axis), keepdims=keepdims)
 
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
@@ -252,8 +259,8 @@ amax, amin = max, min
 
 
 def _argreduce(op_name, a, axis):
-    if axis is None:
-        a, axis = ravel(a), 0
+    if axis is None:        # the flattened array's index, shape ()
+        return _sym("Cast", _sym("_np_squeeze", _sym(op_name, ravel(a), axis=0), axis=(0,)), dtype="int64")
     return _sym("Cast", _sym(op_name, a, axis=axis), dtype="int64")
 
 
@@ -287,7 +294,7 @@ def expand_dims(a, axis):
 
 
 def squeeze(a, axis=None):
-    return _sym("squeeze", a, **({} if axis is None else {"axis": _axis_param(axis)}))
+    return _sym("_np_squeeze", a, **({} if axis is None else {"axis": _axis_param(axis)}))
 
 
 def concatenate(seq, axis=0, out=None):
@@ -324,7 +331,10 @@ def repeat(a, repeats, axis=None):
 
 
 def flip(m, axis=None):
-    return _sym("reverse", m, axis=_axis_param(axis) if axis is not None else ())
+    """`m` reversed along `axis`; along every axis (the rank unknown while tracing) is the flattened `m` reversed."""
+    if axis is None:
+        return _sym("reshape_like", _sym("reverse", ravel(m), axis=(0,)), m)
+    return _sym("reverse", m, axis=_axis_param(axis))
 
 
 def sort(a, axis=-1):

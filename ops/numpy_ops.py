@@ -1,0 +1,414 @@
+"""NumPy-mode ops under MXNet's own names: arithmetic that broadcasts and promotes mixed dtypes (`_npi_add`,
+`_npi_subtract`, `_npi_multiply`, `_npi_true_divide`, `_npi_mod`, `_npi_power`), true division by a number
+(`_npi_true_divide_scalar`, `_npi_rtrue_divide_scalar`), NumPy's contractions (`_np_dot`, `_npi_tensordot`,
+`_npi_tensordot_int_axes`), and the reductions and squeeze with NumPy's shapes (`_np_sum`, `_npi_mean`, `_np_max`,
+`_np_min`, `_np_prod`, `_np_squeeze`: shape () where NumPy's result is zero-dim).
+
+A numpy-mode graph is traced without its inputs' dtypes and shapes, so these ops carry NumPy's rules into the
+graph: the dtype rule decides the result's dtype when the graph is bound (`promoted`, MXNet 1.9.1's table, recorded
+in tests/fixtures/mxnet-1.9.1/np_sem/promotion.json), and the kernels read their operands' ranks when they run.
+MXNet's numpy-mode JSON names these ops, so its nodes load as one node each. The gradients are backward ops whose
+kernels sum each gradient over its operand's broadcast axes and cast it to the operand's dtype (no second order).
+Operands of the result's dtype run the legacy ops' kernels and njit bodies (Note [the legacy kernel]), so the common
+case costs what the legacy graph cost.
+"""
+import numpy as np
+
+from .autodiff import apply
+from .cpu.common import assign
+from .elemwise import _broadcast_shape, fmt, like_inputs, merge, same_shape_rule, types_like_inputs
+from .errors import DTypeError, ShapeError
+from . import registry
+from .registry import Bool, DType, Float, Int, OpDef, OptFloat, OptShape, Shape, register
+
+# -- dtype promotion ------------------------------------------------------------------------------------------------
+_NO_BOOL = frozenset({"_npi_subtract", "_npi_mod"})       # bool - bool and bool % bool are refused, as in NumPy
+
+
+def promoted(op_name, lhs, rhs):
+    """The dtype of `lhs ∘ rhs` in MXNet's numpy mode, or a DTypeError naming the op and both dtypes where MXNet
+    refuses the pair. NumPy's promotion, except that a float with an integer gives the float's dtype, int8 with
+    uint8 is refused, and true division of integers gives float32 (both of one dtype; of two floats or two
+    integers of different dtypes MXNet refuses it)."""
+    lhs, rhs = np.dtype(lhs), np.dtype(rhs)
+
+    def refuse():
+        raise DTypeError("%s: operands of dtypes %s and %s are not supported (MXNet's numpy mode refuses them)"
+                         % (op_name, lhs.name, rhs.name))
+    if op_name == "_npi_true_divide":
+        if lhs == rhs:
+            return np.dtype(np.float32) if lhs.kind in "iub" else lhs
+        if lhs.kind == "f" and rhs.kind in "iub":
+            return lhs
+        if rhs.kind == "f" and lhs.kind in "iub":
+            return rhs
+        refuse()
+    if lhs == rhs:
+        if lhs.kind == "b" and op_name in _NO_BOOL:
+            refuse()
+        return lhs
+    if lhs.kind == "b" or rhs.kind == "b":
+        return rhs if lhs.kind == "b" else lhs
+    if lhs.kind == "f" and rhs.kind != "f":
+        return lhs
+    if rhs.kind == "f" and lhs.kind != "f":
+        return rhs
+    if {lhs, rhs} == {np.dtype(np.int8), np.dtype(np.uint8)}:
+        refuse()
+    return np.promote_types(lhs, rhs)
+
+
+def _promotion_rule(op_name):
+    def rule(p, in_types, out_types):
+        if in_types[0] is None or in_types[1] is None:
+            return list(in_types), list(out_types)
+        return list(in_types), [promoted(op_name, *in_types)]
+    return rule
+
+
+# -- binary arithmetic ----------------------------------------------------------------------------------------------
+def _power(a, b):
+    if a.dtype.kind in "iu" and (b < 0).any():      # NumPy refuses negative integer powers: computed as floats
+        return np.power(a.astype(np.float64), b).astype(a.dtype)
+    return np.power(a, b)
+
+
+# op name -> the registry's legacy op computing it for operands of the result's dtype (Note [the legacy kernel])
+LEGACY = {"_npi_add": "broadcast_add", "_npi_subtract": "broadcast_sub", "_npi_multiply": "broadcast_mul",
+          "_npi_true_divide": "broadcast_div", "_npi_mod": "broadcast_mod", "_npi_power": "broadcast_power"}
+
+# op name -> (NumPy function of two arrays of the result's dtype, full-shape gradients (dy, lhs, rhs, out) as floats)
+_BINARY = {
+    "_npi_add": (np.add, lambda g, a, b, z: (g, g)),
+    "_npi_subtract": (np.subtract, lambda g, a, b, z: (g, -g)),
+    "_npi_multiply": (np.multiply, lambda g, a, b, z: (g * b, g * a)),
+    "_npi_true_divide": (np.true_divide, lambda g, a, b, z: (g / b, -g * z / b)),
+    "_npi_mod": (lambda a, b: np.where(b == 0, 0, np.mod(a, np.where(b == 0, 1, b))),    # 0 where b is, as MXNet's
+                 lambda g, a, b, z: (g, -g * np.floor(a / b))),
+    "_npi_power": (_power, lambda g, a, b, z: (g * b * np.power(a, b - 1), g * z * np.log(a))),
+}
+
+
+# Note [the legacy kernel]
+# Operands of one dtype, which is the result's (float32 + float32, the common case), run the legacy broadcast op's
+# CPU kernel: numpy's SIMD loops or the family's DUFuncs, with its njit body in compiled graphs (ops/jit/
+# numpy_ops.py), so a numpy-mode graph is as fast as a legacy one. Mixed dtypes, bool results and true division of
+# integers are computed with NumPy's function on the operands converted to the result's dtype.
+def _binary_kernel(name, function):
+    legacy = registry.get(LEGACY[name]).cpu
+
+    def kernel(ctx, p, inputs, outputs, req):
+        out = outputs[0]
+        if out.dtype != np.bool_ and inputs[0].dtype == out.dtype and inputs[1].dtype == out.dtype:
+            legacy(ctx, p, inputs, outputs, req)
+            return
+        work = np.int8 if out.dtype == np.bool_ else out.dtype      # bool arithmetic as 0/1, then any nonzero is True
+        lhs, rhs = (x.astype(work, copy=False) for x in inputs)
+        with np.errstate(all="ignore"):
+            assign(out, req[0], function(lhs, rhs).reshape(out.shape))
+    return kernel
+
+
+def _work_float(dtype):
+    """The dtype a gradient is computed in: float64 stays, anything else is float32."""
+    return np.dtype(np.float64 if dtype == np.float64 else np.float32)
+
+
+def _sum_to(gradient, shape):
+    """`gradient` summed over the axes its operand of `shape` was broadcast along."""
+    extra = gradient.ndim - len(shape)
+    if extra > 0:
+        gradient = gradient.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, d in enumerate(shape) if d == 1 and gradient.shape[i] != 1)
+    return gradient.sum(axis=stretched, keepdims=True) if stretched else gradient
+
+
+def _backward_binary_kernel(gradients):
+    def kernel(ctx, p, inputs, outputs, req):
+        dy, lhs, rhs, out = inputs
+        work = _work_float(dy.dtype)
+        g, a, b, z = (x.astype(work, copy=False) for x in (dy, lhs, rhs, out))
+        with np.errstate(all="ignore"):
+            full = gradients(g, a, b, z)
+        for k, (grad, operand) in enumerate(zip(full, (lhs, rhs))):
+            grad = np.broadcast_to(grad, np.broadcast_shapes(a.shape, b.shape))
+            assign(outputs[k], req[k], _sum_to(grad, operand.shape).reshape(operand.shape))
+    return kernel
+
+
+def _binary_op(name, function, gradients):
+    def shape_rule(p, in_shapes, out_shapes):
+        return _broadcast_shape(p, in_shapes, out_shapes, name)
+
+    def gradient(p, ins, outs, dys):
+        return apply("_backward" + name, dys[0], ins[0], ins[1], outs[0])
+    register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=shape_rule, infer_type=_promotion_rule(name),
+                   inplace=((0, 0), (1, 0)), cpu=_binary_kernel(name, function), gradient=gradient,
+                   doc="NumPy's %s of lhs and rhs, broadcast together; mixed dtypes promote as MXNet's numpy mode."
+                   % name[len("_npi_"):]))
+    register(OpDef("_backward" + name, arguments=("ograd", "lhs", "rhs", "output"), outputs=("lhs_grad", "rhs_grad"),
+                   infer_shape=_backward_shapes, infer_type=_backward_types, cpu=_backward_binary_kernel(gradients),
+                   doc="The gradients of %s, each summed over its operand's broadcast axes." % name))
+
+
+def _backward_shapes(p, in_shapes, out_shapes):
+    return list(in_shapes), [merge(in_shapes[1], out_shapes[0]), merge(in_shapes[2], out_shapes[1])]
+
+
+def _backward_types(p, in_types, out_types):
+    return list(in_types), [in_types[1] or out_types[0], in_types[2] or out_types[1]]
+
+
+for _name, (_function, _gradients) in _BINARY.items():
+    _binary_op(_name, _function, _gradients)
+
+
+# -- true division by a number --------------------------------------------------------------------------------------
+def _true_divide_type(p, in_types, out_types):
+    """An integer (or bool) array divided by (or dividing) a number gives float32; a float array its dtype."""
+    t = in_types[0]
+    if t is None:
+        return list(in_types), list(out_types)
+    return [t], [np.dtype(np.float32) if np.dtype(t).kind in "iub" else np.dtype(t)]
+
+
+def _divide_scalar_kernel(reflected):
+    def kernel(ctx, p, inputs, outputs, req):
+        x = inputs[0].astype(outputs[0].dtype, copy=False)
+        scalar = outputs[0].dtype.type(p.scalar)
+        with np.errstate(all="ignore"):
+            assign(outputs[0], req[0], scalar / x if reflected else x / scalar)
+    return kernel
+
+
+def _scalar_params():
+    return dict(scalar=Float(1.0, "Scalar input value"), is_int=Bool(True, "Indicate whether scalar input is int type"))
+
+
+register(OpDef("_npi_true_divide_scalar", params=_scalar_params(), infer_shape=same_shape_rule,
+               infer_type=_true_divide_type, cpu=_divide_scalar_kernel(False),
+               gradient=lambda p, ins, outs, dys: [apply("_div_scalar", dys[0], scalar=p.scalar)],
+               doc="data / scalar; an integer array gives float32."))
+register(OpDef("_npi_rtrue_divide_scalar", params=_scalar_params(), infer_shape=same_shape_rule,
+               infer_type=_true_divide_type, cpu=_divide_scalar_kernel(True),
+               gradient=lambda p, ins, outs, dys: [-(dys[0] * outs[0] / ins[0])],
+               doc="scalar / data; an integer array gives float32."))
+
+
+# -- contractions ---------------------------------------------------------------------------------------------------
+def _dot_axes(a_ndim, b_ndim):
+    """NumPy's dot as a tensordot: a's last axis with b's first (1-D b) or second-to-last."""
+    return [a_ndim - 1], [0 if b_ndim == 1 else b_ndim - 2]
+
+
+def _normalized(axes, ndim, op_name, which):
+    out = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ShapeError("%s: axis %d is out of range for %s of %d dimensions" % (op_name, axis, which, ndim))
+        out.append(axis % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError("%s: repeated axis in %s's summed axes %s" % (op_name, which, tuple(axes)))
+    return out
+
+
+def _summed_axes(op_name, p, a_ndim, b_ndim):
+    """(a's summed axes, b's) of a contraction node, its operands' ranks known."""
+    if op_name == "_np_dot":
+        if not a_ndim or not b_ndim:
+            raise ShapeError("_np_dot: operands of zero dimensions are not supported in a graph")
+        return _dot_axes(a_ndim, b_ndim)
+    if op_name == "_npi_tensordot_int_axes":
+        if not 0 <= p.axes <= min(a_ndim, b_ndim):
+            raise ShapeError("_npi_tensordot_int_axes: axes=%d is out of range for operands of %d and %d dimensions"
+                             % (p.axes, a_ndim, b_ndim))
+        return list(range(a_ndim - p.axes, a_ndim)), list(range(p.axes))
+    if len(p.a_axes_summed) != len(p.b_axes_summed):
+        raise ShapeError("_npi_tensordot: a_axes_summed %s and b_axes_summed %s differ in length"
+                         % (p.a_axes_summed, p.b_axes_summed))
+    return (_normalized(p.a_axes_summed, a_ndim, op_name, "a"), _normalized(p.b_axes_summed, b_ndim, op_name, "b"))
+
+
+def _free(ndim, summed):
+    return [i for i in range(ndim) if i not in summed]
+
+
+def _contraction_shape(op_name):
+    def rule(p, in_shapes, out_shapes):
+        a, b = in_shapes
+        if a is None or b is None:
+            return list(in_shapes), list(out_shapes)
+        a_axes, b_axes = _summed_axes(op_name, p, len(a), len(b))
+        a, b = list(a), list(b)
+        for i, j in zip(a_axes, b_axes):
+            if a[i] and b[j] and a[i] != b[j]:
+                raise ShapeError("%s: shape-mismatch for sum: a %s (axes %s) and b %s (axes %s)"
+                                 % (op_name, fmt(in_shapes[0]), a_axes, fmt(in_shapes[1]), b_axes))
+            a[i] = b[j] = a[i] or b[j]
+        out = tuple(a[i] for i in _free(len(a), a_axes)) + tuple(b[j] for j in _free(len(b), b_axes))
+        return [tuple(a), tuple(b)], [merge(out, out_shapes[0])]
+    return rule
+
+
+def _contraction_type(op_name):
+    def rule(p, in_types, out_types):
+        if in_types[0] is None or in_types[1] is None:
+            return list(in_types), list(out_types)
+        return list(in_types), [promoted("_npi_multiply", *in_types)]
+    return rule
+
+
+def _contraction_kernel(op_name):
+    def kernel(ctx, p, inputs, outputs, req):
+        a, b = inputs
+        a_axes, b_axes = _summed_axes(op_name, p, a.ndim, b.ndim)
+        out = outputs[0]
+        work = np.float32 if out.dtype == np.float16 else (np.int64 if out.dtype == np.bool_ else out.dtype)
+        product = np.tensordot(a.astype(work, copy=False), b.astype(work, copy=False), axes=(a_axes, b_axes))
+        assign(out, req[0], product.reshape(out.shape))
+    return kernel
+
+
+def _backward_contraction_kernel(op_name):
+    def kernel(ctx, p, inputs, outputs, req):
+        dy, a, b = inputs
+        a_axes, b_axes = _summed_axes(op_name, p, a.ndim, b.ndim)
+        free_a, free_b = _free(a.ndim, a_axes), _free(b.ndim, b_axes)
+        work = _work_float(dy.dtype)
+        g = dy.astype(work, copy=False).reshape([a.shape[i] for i in free_a] + [b.shape[j] for j in free_b])
+        fa, fb = a.astype(work, copy=False), b.astype(work, copy=False)
+        # da: dy's b-part contracted with b's free axes; its axes are a's free ones, then a's summed ones in the
+        # order their partners stand in b
+        da = np.tensordot(g, fb, axes=(list(range(len(free_a), g.ndim)), free_b))
+        order = free_a + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
+        db = np.tensordot(fa, g, axes=(free_a, list(range(len(free_a)))))
+        b_order = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + free_b
+        assign(outputs[0], req[0], np.transpose(da, np.argsort(order)))
+        assign(outputs[1], req[1], np.transpose(db, np.argsort(b_order)))
+    return kernel
+
+
+def _contraction_op(name, params, doc):
+    def gradient(p, ins, outs, dys):
+        return apply("_backward" + name, dys[0], ins[0], ins[1], **p.as_dict())
+    register(OpDef(name, params=params, arguments=("a", "b"), infer_shape=_contraction_shape(name),
+                   infer_type=_contraction_type(name), cpu=_contraction_kernel(name), gradient=gradient, doc=doc))
+    register(OpDef("_backward" + name, params=dict(params), arguments=("ograd", "a", "b"), outputs=("a_grad", "b_grad"),
+                   infer_shape=like_inputs(1, 2), infer_type=types_like_inputs(1, 2),
+                   cpu=_backward_contraction_kernel(name), doc="The gradients of %s." % name))
+
+
+_contraction_op("_np_dot", {}, "NumPy's dot: the sum of products over a's last axis and b's first (1-D b) or "
+                               "second-to-last axis.")
+_contraction_op("_npi_tensordot", dict(a_axes_summed=Shape(doc="a's summed axes"),
+                                       b_axes_summed=Shape(doc="b's summed axes, pairwise with a's")),
+                "NumPy's tensordot over the given pairs of axes.")
+_contraction_op("_npi_tensordot_int_axes", dict(axes=Int(doc="the number of a's last and b's first axes summed")),
+                "NumPy's tensordot over a's last `axes` axes and b's first `axes` axes.")
+
+FORWARD = tuple(_BINARY) + ("_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot", "_npi_tensordot",
+                            "_npi_tensordot_int_axes")
+BACKWARD = tuple("_backward" + name for name in FORWARD if name in _BINARY or "dot" in name)
+
+
+# -- reductions with NumPy's shapes ---------------------------------------------------------------------------------
+# NumPy's sum, mean, max, min and prod (MXNet's `_np_sum`, `_npi_mean`, `_np_max`, `_np_min`, `_np_prod`): as the
+# legacy reductions, whose kernels and gradient they run, except that reducing every axis gives shape () (a graph
+# output of that shape is a zero-dim mx.np array), `axis=()` reduces nothing, zero-dim data is taken, `dtype` sets
+# the result's dtype, the mean of integers is float32 (MXNet's numpy default) and `initial` joins the reduction.
+NP_REDUCTIONS = {"_np_sum": "sum", "_npi_mean": "mean", "_np_max": "max", "_np_min": "min", "_np_prod": "prod"}
+_INITIAL = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
+def _np_reduced_shape(p, shape, name):
+    from .cpu.reduce import reduced_axes
+    axes = () if p.axis is not None and not p.axis else reduced_axes(p, shape, name)
+    if p.keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _np_reduction_rule(name):
+    def rule(p, in_shapes, out_shapes):
+        if name == "_npi_mean" and p.initial is not None:
+            raise ShapeError("_npi_mean: initial=%s is not supported (NumPy's mean has no initial)" % p.initial)
+        if in_shapes[0] is None:
+            return list(in_shapes), list(out_shapes)
+        return list(in_shapes), [_np_reduced_shape(p, in_shapes[0], name)]
+    return rule
+
+
+def _np_reduction_type(name):
+    def rule(p, in_types, out_types):
+        if p.dtype is not None:
+            return list(in_types), [p.dtype]
+        if in_types[0] is None:
+            return list(in_types), list(out_types)
+        t = np.dtype(in_types[0])
+        return list(in_types), [np.dtype(np.float32) if name == "_npi_mean" and t.kind in "iub" else t]
+    return rule
+
+
+def _np_reduction_kernel(name):
+    mode = NP_REDUCTIONS[name]
+    legacy = registry.get(mode).cpu
+
+    def kernel(ctx, p, inputs, outputs, req):
+        out = outputs[0]
+        x = inputs[0].astype(out.dtype, copy=False)
+        x = x.reshape(x.shape or (1,))          # zero-dim data and results run as shape (1,), views of the same memory
+        if p.initial is None and (p.axis is None or p.axis):
+            legacy(ctx, p, [x], [out.reshape(out.shape or (1,))], req)
+            return
+        if p.axis is not None and not p.axis:       # NumPy's axis=(): nothing reduced
+            value = x
+        else:
+            value = np.empty(out.shape or (1,), out.dtype)
+            legacy(ctx, p, [x], [value], ["write"])
+        if p.initial is not None:
+            value = _INITIAL[mode](value, out.dtype.type(p.initial))
+        assign(out, req[0], value.reshape(out.shape))
+    return kernel
+
+
+def _np_reduction_gradient(name):
+    mode = NP_REDUCTIONS[name]
+
+    def gradient(p, ins, outs, dys):
+        axis = () if p.axis is None else p.axis
+        if p.axis is not None and not p.axis:
+            return [apply("_copy", dys[0])]
+        return [apply("_backward_reduce", dys[0], ins[0], outs[0], mode=mode, axis=axis, keepdims=p.keepdims)]
+    return gradient
+
+
+for _name in NP_REDUCTIONS:
+    register(OpDef(_name, params=dict(axis=OptShape(None, "The axis or axes to reduce over; all by default."),
+                                      dtype=DType(None, "The result's dtype (default: the data's)."),
+                                      keepdims=Bool(False, "Keep the reduced axes with size 1."),
+                                      initial=OptFloat(None, "A starting value joined to the reduction.")),
+                   infer_shape=_np_reduction_rule(_name), infer_type=_np_reduction_type(_name),
+                   cpu=_np_reduction_kernel(_name), gradient=_np_reduction_gradient(_name),
+                   doc="NumPy's %s over the given axes (all by default; shape () then)." % NP_REDUCTIONS[_name]))
+
+FORWARD += tuple(NP_REDUCTIONS)
+
+
+# -- squeeze with NumPy's shapes ------------------------------------------------------------------------------------
+def _np_squeeze_shape(p, in_shapes, out_shapes):
+    from .shape import _squeezed_axes
+    data = in_shapes[0]
+    try:
+        axes = None if data is None else _squeezed_axes(p, data)
+    except ShapeError as err:       # the legacy squeeze's message, under this op's name
+        raise ShapeError("_np_squeeze: %s" % str(err).split(": ", 1)[-1]) from None
+    if axes is None:
+        return list(in_shapes), list(out_shapes)
+    return [data], [merge(tuple(d for i, d in enumerate(data) if i not in axes), out_shapes[0])]
+
+
+register(OpDef("_np_squeeze", params=dict(axis=OptShape(None, "The axes of length one to remove; all by default.")),
+               infer_shape=_np_squeeze_shape, inplace=((0, 0),), cpu=registry.get("squeeze").cpu,
+               gradient=lambda p, ins, outs, dys: [apply("reshape_like", dys[0], ins[0])],
+               doc="NumPy's squeeze: removes axes of length one; an all-ones shape becomes ()."))
+FORWARD += ("_np_squeeze",)

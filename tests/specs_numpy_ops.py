@@ -1,0 +1,196 @@
+"""Op spec rows for the numpy-mode ops of ops/numpy_ops.py (`_npi_add` ..., `_npi_true_divide_scalar`, `_np_dot`,
+`_npi_tensordot`); see tests/op_specs.py. The references are NumPy's functions, in float64 and cast to the result's
+dtype; the generic rows draw operands of one dtype (mixed dtypes: tests/test_numpy_symbol_semantics.py, against
+MXNet's table). Import tests.op_specs, never this module first (op_specs appends these rows at its end).
+"""
+import functools
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ops.errors import DTypeError
+from tests.reference_math import BINARY as MATH
+from tests.specs_math import mod_sample
+from tests.op_specs import ALL, FLOATS, NUMERIC, Err, OpSpec, Shp, array, broadcastable, same, scalar_params
+
+_INTS = ("int32", "int64", "int8", "uint8")
+
+
+def _f64(x):
+    return x.astype(np.float64)
+
+
+def _binary_ref(function, integer_result=None):
+    """ref(p, lhs, rhs): `function` in float64 (exact for the drawn integers), cast to the operands' dtype, or to
+    `integer_result` for integer and bool operands."""
+    def ref(p, lhs, rhs):
+        with np.errstate(all="ignore"):
+            value = function(_f64(lhs), _f64(rhs))
+        dtype = integer_result if integer_result is not None and lhs.dtype.kind in "iub" else lhs.dtype
+        if dtype == np.bool_:
+            value = value != 0
+        return value.astype(dtype)
+    return ref
+
+
+def _divide_scalar_ref(reflected):
+    def ref(p, x):
+        dtype = np.dtype(np.float32) if x.dtype.kind in "iub" else x.dtype
+        scalar, x = dtype.type(p.scalar), x.astype(dtype)
+        with np.errstate(all="ignore"):
+            return (scalar / x if reflected else x / scalar).astype(dtype)
+    return ref
+
+
+def _contraction_ref(axes_of):
+    def ref(p, a, b):
+        a_axes, b_axes = axes_of(p, a.ndim, b.ndim)
+        return np.asarray(np.tensordot(_f64(a), _f64(b), axes=(a_axes, b_axes))).astype(a.dtype)
+    return ref
+
+
+def _dot_axes(p, a_ndim, b_ndim):
+    return [a_ndim - 1], [0 if b_ndim == 1 else b_ndim - 2]
+
+
+def _int_axes(p, a_ndim, b_ndim):
+    return list(range(a_ndim - p.axes, a_ndim)), list(range(p.axes))
+
+
+def _shape(draw, ndim):
+    return tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+
+
+def dot_sample(draw, dtype):
+    a = _shape(draw, draw(st.integers(1, 3)))
+    b_ndim = draw(st.integers(1, 3))
+    b = list(_shape(draw, b_ndim))
+    b[0 if b_ndim == 1 else b_ndim - 2] = a[-1]
+    return {}, [array(draw, dtype, a, "unit"), array(draw, dtype, tuple(b), "unit")]
+
+
+def tensordot_sample(int_axes):
+    def sample(draw, dtype):
+        a = _shape(draw, draw(st.integers(1, 3)))
+        n = draw(st.integers(0, len(a)))
+        if int_axes:
+            b = a[len(a) - n:] + _shape(draw, draw(st.integers(0 if n else 1, 2)))     # b has an axis
+            attrs = {"axes": n}
+        else:
+            a_axes = draw(st.permutations(range(len(a))))[:n]
+            rest = _shape(draw, draw(st.integers(0 if n else 1, 2)))
+            b_axes = draw(st.permutations(range(n + len(rest))))[:n]
+            b = [0] * (n + len(rest))
+            free = iter(rest)
+            for j in range(len(b)):
+                b[j] = a[a_axes[b_axes.index(j)]] if j in b_axes else next(free)
+            negative = draw(st.booleans())     # negative axes count from the end
+            attrs = {"a_axes_summed": tuple(i - len(a) if negative else i for i in a_axes),
+                     "b_axes_summed": tuple(b_axes)}
+            b = tuple(b)
+        return attrs, [array(draw, dtype, a, "unit"), array(draw, dtype, tuple(b), "unit")]
+    return sample
+
+
+def _normalized_pairs(p, a_ndim, b_ndim):
+    return [i % a_ndim for i in p.a_axes_summed], [j % b_ndim for j in p.b_axes_summed]
+
+
+_MISMATCH = Err({}, ((2, 3), (2, 4)), match=r"\[2,3\] \[2,4\]")
+_BROADCAST_SHAPES = (Shp({}, ((2, 3), (3,)), ((2, 3),)), Shp({}, ((3,), (2, 1)), ((2, 3),)),
+                     Shp({}, ((2, 3), None), (None,)))
+
+SPECS = [
+    OpSpec("_npi_add", _binary_ref(np.add), broadcastable(), dtypes=ALL, errors=(_MISMATCH,),
+           shapes=_BROADCAST_SHAPES, grad=True),
+    OpSpec("_npi_subtract", _binary_ref(np.subtract), broadcastable(), errors=(
+        Err({}, dtypes=("bool", "bool"), exc=DTypeError, match="bool and bool"),), grad=True),
+    OpSpec("_npi_multiply", _binary_ref(np.multiply), broadcastable(), dtypes=ALL, grad=True),
+    OpSpec("_npi_true_divide", _binary_ref(np.true_divide, np.dtype(np.float32)), broadcastable(("any", "nonzero")),
+           dtypes=NUMERIC, errors=(Err({}, dtypes=("int32", "int64"), exc=DTypeError, match="int32 and int64"),),
+           grad=True),
+    # mod's jumps and zero divisors (0, as MXNet's): the legacy broadcast_mod row's sampler and reference
+    OpSpec("_npi_mod", _binary_ref(MATH["mod"]), mod_sample(bcast=True), grad=True),
+    OpSpec("_npi_power", _binary_ref(np.power), broadcastable(("base", "exponent")), grad=True,
+           tol={"float32": (2e-6, 1e-6)}, errors=(
+               Err({}, dtypes=("int8", "uint8"), exc=DTypeError, match="int8 and uint8"),)),
+    OpSpec("_npi_true_divide_scalar", _divide_scalar_ref(False), same(params=scalar_params(min_abs=1.0)),
+           dtypes=ALL, attrs=(({"scalar": "2", "is_int": "True"}, {"scalar": 2.0, "is_int": True}),), grad=True),
+    OpSpec("_npi_rtrue_divide_scalar", _divide_scalar_ref(True), same(domains=("nonzero",), params=scalar_params()),
+           dtypes=NUMERIC, grad=True),
+    OpSpec("_np_dot", _contraction_ref(_dot_axes), dot_sample, dtypes=FLOATS + _INTS, grad=True,
+           tol={"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)},
+           errors=(Err({}, ((2, 3), (4, 5, 6)), match="shape-mismatch"),),
+           shapes=(Shp({}, ((2, 4), (3, 4, 5)), ((2, 3, 5),)), Shp({}, ((4,), (4,)), ((),)),
+                   Shp({}, ((2, 4), (4,)), ((2,),)), Shp({}, ((2, 0), (3, 4, 5)), ((2, 3, 5),),
+                                                        want_ins=((2, 4), (3, 4, 5))))),
+    OpSpec("_npi_tensordot", _contraction_ref(_normalized_pairs), tensordot_sample(False), dtypes=FLOATS + _INTS,
+           grad=True, tol={"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)},
+           attrs=(({"a_axes_summed": "(1, -1)", "b_axes_summed": "(0, 1)"},
+                   {"a_axes_summed": (1, -1), "b_axes_summed": (0, 1)}),),
+           errors=(Err({"a_axes_summed": (0,), "b_axes_summed": (0,)}, ((2, 3), (3, 2)), match="shape-mismatch"),
+                   Err({"a_axes_summed": (2,), "b_axes_summed": (0,)}, ((2, 3), (3, 2)), match="out of range"),
+                   Err({"a_axes_summed": (0, 1), "b_axes_summed": (0,)}, ((2, 3), (2, 3)), match="differ")),
+           shapes=(Shp({"a_axes_summed": (0, 2), "b_axes_summed": (1, 0)}, ((2, 3, 4), (4, 2, 5)), ((3, 5),)),)),
+    OpSpec("_npi_tensordot_int_axes", _contraction_ref(_int_axes), tensordot_sample(True), dtypes=FLOATS + _INTS,
+           grad=True, tol={"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)},
+           errors=(Err({"axes": 3}, ((2, 3), (2, 3)), match="out of range"),),
+           shapes=(Shp({"axes": 0}, ((2,), (3,)), ((2, 3),)), Shp({"axes": 2}, ((2, 3), (2, 3)), ((),)))),
+]
+
+def np_reduce_sample(draw, dtype, initial=True):
+    # data of at least one axis: the generic gradient check cannot assign a zero-dim variable (zero-dim data: Shp)
+    shape = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 3))))
+    axis = draw(st.one_of(st.none(), st.permutations(range(len(shape))).flatmap(
+        lambda order: st.integers(0, len(order)).map(lambda n: tuple(order[:n])))))
+    attrs = {"axis": axis, "keepdims": draw(st.booleans())}
+    if initial and draw(st.booleans()):
+        attrs["initial"] = 1.0
+    return attrs, [array(draw, dtype, shape, "unit")]
+
+
+def _np_reduce_ref(function):
+    def ref(p, x):
+        kwargs = {} if p.initial is None else {"initial": p.initial}
+        if function is np.mean:
+            value = np.mean(_f64(x), axis=p.axis, keepdims=p.keepdims)
+            return np.asarray(value).astype(np.float32 if x.dtype.kind in "iub" else x.dtype)
+        return np.asarray(function(_f64(x), axis=p.axis, keepdims=p.keepdims, **kwargs)).astype(x.dtype)
+    return ref
+
+
+def np_squeeze_sample(draw, dtype):
+    shape = tuple(draw(st.sampled_from((1, 1, 2, 3))) for _ in range(draw(st.integers(1, 4))))
+    ones = [i for i, d in enumerate(shape) if d == 1]
+    count = draw(st.integers(0, len(ones)))
+    attrs = {} if draw(st.booleans()) else {"axis": tuple(draw(st.permutations(ones))[:count])}
+    return attrs, [array(draw, dtype, shape)]
+
+
+def _np_squeeze_ref(p, x):
+    return np.squeeze(x, axis=p.axis)
+
+
+_REDUCE_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)}
+SPECS += [
+    OpSpec("_np_sum", _np_reduce_ref(np.sum), np_reduce_sample, dtypes=FLOATS + ("int32", "int64"),
+           tol=_REDUCE_TOL, grad=True,
+           attrs=(({"axis": "None", "dtype": "None", "keepdims": "False", "initial": "None"},
+                   {"axis": None, "dtype": None, "keepdims": False, "initial": None}),),
+           errors=(Err({"axis": (2,)}, ((2, 3),), match="out of range"),),
+           shapes=(Shp({}, ((2, 3),), ((),)), Shp({"axis": ()}, ((2, 3),), ((2, 3),)), Shp({}, ((),), ((),)),
+                   Shp({"keepdims": True}, ((2, 3),), ((1, 1),)))),
+    OpSpec("_npi_mean", _np_reduce_ref(np.mean), functools.partial(np_reduce_sample, initial=False),
+           dtypes=FLOATS + ("int32",), tol=_REDUCE_TOL,
+           grad=True, errors=(Err({"initial": 1.0}, ((2, 3),), match="initial"),)),
+    OpSpec("_np_max", _np_reduce_ref(np.max), np_reduce_sample, dtypes=FLOATS + ("int32",)),
+    OpSpec("_np_min", _np_reduce_ref(np.min), np_reduce_sample, dtypes=FLOATS + ("int32",)),
+    OpSpec("_np_prod", _np_reduce_ref(np.prod), np_reduce_sample, dtypes=FLOATS, tol=_REDUCE_TOL),
+    OpSpec("_np_squeeze", _np_squeeze_ref, np_squeeze_sample, dtypes=ALL, grad=True,
+           errors=(Err({"axis": (1,)}, ((2, 3),), match="cannot squeeze"),),
+           shapes=(Shp({}, ((1, 1),), ((),)), Shp({"axis": (0,)}, ((1, 3),), ((3,),)))),
+]
+
+EXEMPT = {"_backward" + name: "internal to %s's gradient; checked through it (grad=True)" % name
+          for name in ("_npi_add", "_npi_subtract", "_npi_multiply", "_npi_true_divide", "_npi_mod", "_npi_power",
+                       "_np_dot", "_npi_tensordot", "_npi_tensordot_int_axes")}
