@@ -1,4 +1,6 @@
-"""`mx.sym.np.linalg`: NumPy's linalg functions on Symbols."""
+"""`mx.sym.np.linalg`: NumPy's linalg functions on Symbols: `norm` composed of reductions, the decompositions
+(inv, det, slogdet, cholesky, eigh, svd) as the registry's linalg ops, pinv and solve built on them. eig, eigvals,
+tensorinv and tensorsolve are not here (no op; shapes unknown while tracing)."""
 import numbers
 
 import numpy as onp
@@ -45,3 +47,69 @@ def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
     lines = sum(_sym("abs", x), axis=summed, keepdims=True)
     result = (max if ord > 0 else min)(lines, axis=over, keepdims=True)
     return result if keepdims else squeeze(result, axis=(rows, cols))
+
+
+# -- decompositions: the registry's linalg ops, batched over the leading axes -----------------------------------------
+# One matrix's per-matrix result (det, slogdet) has shape (1,) here, a graph's zero-dim shape.
+def _swap_last(x):
+    return _sym("SwapAxis", x, dim1=-1, dim2=-2)
+
+
+def inv(a):
+    """The inverse of each square matrix of `a`."""
+    return _sym("_linalg_inverse", a)
+
+
+def det(a):
+    """The determinant of each square matrix of `a`."""
+    return _sym("_linalg_det", a)
+
+
+def slogdet(a):
+    """(sign, log|det|) of each square matrix of `a`."""
+    sign, logdet = _sym("_linalg_slogdet", a)
+    return sign, logdet
+
+
+def cholesky(a):
+    """The lower Cholesky factor L (a = L L^T) of each symmetric positive definite matrix of `a`."""
+    return _sym("_linalg_potrf", a)
+
+
+def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
+    """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of `a`."""
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    rows, values = _sym("_linalg_syevd", a)
+    return values, _swap_last(rows)
+
+
+def eigvalsh(a, UPLO="L"):  # noqa: N803 - NumPy's name
+    return eigh(a, UPLO)[0]
+
+
+def svd(a):
+    """(ut, s, v) with a = ut @ diag(s) @ v for each (M, N) matrix of `a`, M <= N (MXNet's `svd`; a taller
+    matrix, which the array form decomposes through its transpose, is an error when the graph runs)."""
+    ut, s, v = _sym("_npi_svd", a)
+    return ut, s, v
+
+
+def pinv(a, rcond=1e-15, hermitian=False):
+    """The Moore-Penrose pseudo-inverse of each (M, N) matrix of `a` (M <= N), from its SVD: singular values up to
+    `rcond` (a number) times the largest count as zero."""
+    if not isinstance(rcond, numbers.Number):
+        raise NotImplementedError("np.linalg.pinv of a Symbol: rcond must be a number, got %s"
+                                  % type(rcond).__name__)
+    ut, s, v = svd(a)
+    threshold = _sym("_mul_scalar", max(s, axis=-1, keepdims=True), scalar=float(rcond), is_int=False)
+    kept = _sym("broadcast_greater", s, threshold)       # 1 where kept, in s's dtype
+    inverse_s = _sym("broadcast_div", kept, s + (1 - kept))
+    scaled_columns = _sym("broadcast_mul", _swap_last(v), _sym("expand_dims", inverse_s, axis=-2))
+    return _sym("linalg_gemm2", scaled_columns, _swap_last(ut))
+
+
+def solve(a, b):
+    """x with a @ x = b for each square matrix of `a`, `b` one matrix (..., M, K) per matrix of `a` (NumPy's
+    vector `b` of one axis fewer is not supported in a graph: its rank is unknown while tracing)."""
+    return _sym("linalg_gemm2", inv(a), b)
