@@ -56,6 +56,8 @@ def _scatter_backward(name, kernel, params, doc):
 
 def _slice_check(p, ndim):
     begin, end, step = tuple(p.begin), tuple(p.end), tuple(p.step)
+    if all(s is None for s in step):
+        step = ()       # step=None (read as (None,)) or all None: every step is 1
     if len(begin) != len(end):
         raise ShapeError("slice: begin=%s and end=%s must have the same length" % (begin, end))
     if step and len(step) != len(begin):

@@ -3,7 +3,8 @@ functions, on dataflow's ops, engine and autograd. multiarray.py: the array; fun
 ufuncs and reductions, shape functions; manipulation.py: split/stack/tile/flip/roll/pad/insert/diagonals;
 elementwise.py: the other ufuncs, tests, comparisons; reductions.py: std/var/average/any/all/cumsum/diff/quantile;
 contraction.py: dot/matmul/tensordot/einsum; sorting.py: sort/argsort/nonzero/unique/searchsorted; random.py:
-`np.random`; linalg.py: `np.linalg`; fallback.py: the functions MXNet also runs through NumPy on the host.
+`np.random`; linalg.py: `np.linalg`; fallback.py: the functions MXNet also runs through NumPy on the host;
+_ufunc.py: NumPy's ufunc keywords on the element-wise functions, with MXNet's rule.
 Dtypes and constants are NumPy's own objects, as MXNet's are."""
 from numpy import (bool_, e, float16, float32, float64, inf, int8, int32, int64, nan, newaxis, pi,  # noqa: F401
                    uint8)
@@ -21,5 +22,13 @@ from .sorting import *  # noqa: F401, F403
 from .fallback import *  # noqa: F401, F403
 from .multiarray import ndarray  # noqa: F401
 
+def _take_ufunc_keywords():
+    from ._ufunc import BINARY, UNARY, with_ufunc_keywords
+    for name in UNARY + BINARY:
+        if name in globals():
+            globals()[name] = with_ufunc_keywords(globals()[name], name)
+
+
+_take_ufunc_keywords()
 bool = bool_  # noqa: A001 - MXNet's np.bool
 ndarray.__module__ = __name__       # `dataflow.numpy.ndarray`, as MXNet's reports `mxnet.numpy.ndarray`

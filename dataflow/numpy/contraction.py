@@ -3,11 +3,15 @@ registry ops: operands are transposed and reshaped so that one `batch_dot` (or `
 autograd records them. einsum contracts its operands left to right, one pair at a time (Note [einsum as batch_dot]).
 
 Integer operands are contracted in float64 and cast back (the registry's products take floats only; exact below
-2**53), keeping MXNet's dtype (`einsum` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy_func/)."""
+2**53), keeping MXNet's dtype (`einsum` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy_func/). Operands whose
+shapes do not match raise a ShapeError: an MXNetError, as MXNet's, and a ValueError, as NumPy's."""
 import string
 
 import numpy as onp
 
+from ops.errors import ShapeError
+
+from ..autograd.state import is_recording
 from .functions import _array, _host, broadcast_to, multiply, sum
 from .manipulation import diagonal
 from .multiarray import _axes, _np, _op, broadcast_shape, promote_types, reshape_to
@@ -30,12 +34,21 @@ def _batched_product(a, b, batch, rows, inner, cols):
     shape = tuple(batch) + tuple(rows) + tuple(cols)
     dtype = promote_types(a.dtype, b.dtype)
     if 0 in shape or 0 in inner:
-        return _host(onp.zeros(shape), dtype, a.context)
+        return _empty_product(a, b, shape, dtype)
     work = dtype if dtype.kind == "f" else onp.dtype(onp.float64)
     a3 = reshape_to(a.astype(work, copy=False), (_size(batch), _size(rows), _size(inner)))
     b3 = reshape_to(b.astype(work, copy=False), (_size(batch), _size(inner), _size(cols)))
     product = _np(_op("batch_dot", a3, b3))
     return reshape_to(product, shape).astype(dtype, copy=False)
+
+
+def _empty_product(a, b, shape, dtype):
+    """The zeros a product with an empty operand gives; while recording, tied to both operands by a recorded
+    `+ 0 * sum(..)`, so that backward reaches them (with zero gradients, as MXNet's)."""
+    zeros = _host(onp.zeros(shape), dtype, a.context)
+    if not is_recording():
+        return zeros
+    return zeros + (sum(a) * 0 + sum(b) * 0).astype(dtype, copy=False)
 
 
 def dot(a, b, out=None):
@@ -46,7 +59,7 @@ def dot(a, b, out=None):
         return multiply(a, b)
     inner = 0 if b.ndim == 1 else b.ndim - 2
     if a.shape[-1] != b.shape[inner]:
-        raise ValueError("shapes %s and %s not aligned: %d (dim %d) != %d (dim %d)"
+        raise ShapeError("shapes %s and %s not aligned: %d (dim %d) != %d (dim %d)"
                          % (a.shape, b.shape, a.shape[-1], a.ndim - 1, b.shape[inner], inner))
     if b.ndim <= 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.size and b.size:
         return reshape_to(_np(_op("dot", a, b)), a.shape[:-1] + b.shape[1:])
@@ -58,13 +71,13 @@ def matmul(a, b, out=None):
     is a row (first) or column (second) vector, its axis dropped from the result."""
     a, b = _array(a), _array(b)
     if not a.ndim or not b.ndim:
-        raise ValueError("matmul: Input operand does not have enough dimensions")
+        raise ShapeError("matmul: Input operand does not have enough dimensions")
     if a.ndim <= 2 and b.ndim <= 2:
         return dot(a, b)
     rows = reshape_to(a, (1,) + a.shape) if a.ndim == 1 else a
     cols = reshape_to(b, b.shape + (1,)) if b.ndim == 1 else b
     if rows.shape[-1] != cols.shape[-2]:
-        raise ValueError("matmul: Input operand 1 has a mismatch in its core dimension 0: %s and %s"
+        raise ShapeError("matmul: Input operand 1 has a mismatch in its core dimension 0: %s and %s"
                          % (a.shape, b.shape))
     batch = broadcast_shape(rows.shape[:-2], cols.shape[:-2])
     rows, cols = broadcast_to(rows, batch + rows.shape[-2:]), broadcast_to(cols, batch + cols.shape[-2:])
@@ -85,7 +98,7 @@ def tensordot(a, b, axes=2):
         a_axes = _axes(a_axes, a.ndim) if a.ndim or a_axes else []
         b_axes = _axes(b_axes, b.ndim) if b.ndim or b_axes else []
     if len(a_axes) != len(b_axes) or any(a.shape[i] != b.shape[j] for i, j in zip(a_axes, b_axes)):
-        raise ValueError("shape-mismatch for sum: %s of %s against %s of %s" % (a_axes, a.shape, b_axes, b.shape))
+        raise ShapeError("shape-mismatch for sum: %s of %s against %s of %s" % (a_axes, a.shape, b_axes, b.shape))
     free_a = [i for i in range(a.ndim) if i not in a_axes]
     free_b = [j for j in range(b.ndim) if j not in b_axes]
     return _batched_product(_permuted(a, free_a + a_axes), _permuted(b, b_axes + free_b), (),
@@ -110,7 +123,7 @@ def vdot(a, b):
     """The dot product of the flattened `a` and `b`."""
     a, b = reshape_to(_array(a), (-1,)), reshape_to(_array(b), (-1,))
     if a.shape != b.shape:
-        raise ValueError("vdot: vectors have different lengths: %d and %d" % (a.shape[0], b.shape[0]))
+        raise ShapeError("vdot: vectors have different lengths: %d and %d" % (a.shape[0], b.shape[0]))
     return tensordot(a, b, 1)
 
 

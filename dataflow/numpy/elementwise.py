@@ -5,8 +5,8 @@ functions (MXNet's `np.sqrt` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy
 import numpy as onp
 
 from ..ndarray.ndarray import NDArray
-from .functions import _array, _binary_function, _unary, abs, divide, floor, multiply, power, where
-from .multiarray import _np, as_np, binary, reshape_to
+from .functions import _array, _binary_function, _unary, abs, divide, floor, multiply, power, sign, where
+from .multiarray import _np, as_np, binary, promote_types, reshape_to
 
 __all__ = ["arcsin", "arccos", "arctan", "sinh", "cosh", "tan", "arcsinh", "arccosh", "arctanh", "log2", "log10",
            "cbrt", "reciprocal", "rint", "trunc", "fix", "degrees", "radians", "rad2deg", "deg2rad", "fabs",
@@ -115,7 +115,7 @@ def arctan2(x1, x2, out=None):
     y, x = _array(x1), _array(x2, x1 if isinstance(x1, NDArray) else None)
     base = arctan(divide(y, x))
     below = where(y < 0, base - onp.pi, base + onp.pi)
-    on_axis = multiply(onp.pi / 2, where(y < 0, -1.0, where(y > 0, 1.0, 0.0)))
+    on_axis = multiply(onp.pi / 2, sign(y))       # in y's dtype, so every branch of `where` has one dtype
     return where(x > 0, base, where(x < 0, below, on_axis))
 
 
@@ -126,8 +126,12 @@ def copysign(x1, x2, out=None):
 
 
 def ldexp(x1, x2, out=None):
-    """x1 * 2**x2."""
-    return multiply(x1, power(2.0, x2))
+    """x1 * 2**x2, computed in float (integer operands give an integer array, truncated, as MXNet's)."""
+    a = _array(x1, x2 if isinstance(x2, NDArray) else None)
+    b = _array(x2, a)
+    dtype = promote_types(a.dtype, b.dtype)
+    work = dtype if dtype.kind == "f" else onp.dtype(onp.float64)
+    return multiply(a.astype(work, copy=False), power(2.0, b.astype(work, copy=False))).astype(dtype, copy=False)
 
 
 # -- comparisons and logical functions: bool arrays --------------------------------------------------------------

@@ -8,6 +8,8 @@ import builtins
 
 import numpy as onp
 
+from ops.errors import ParamError
+
 from ..context import current_context
 from ..context import as_context
 from ..ndarray.ndarray import NDArray, _from_host
@@ -48,6 +50,8 @@ def ones(shape, dtype=None, order="C", ctx=None):
 
 
 def empty(shape, dtype=None, order="C", ctx=None):
+    if order != "C":
+        raise NotImplementedError("`empty` only supports order equal to `C`, while received %s" % (order,))
     return _host(onp.empty(shape, dtype=dtype or _FLOAT), dtype or _FLOAT, ctx)
 
 
@@ -82,6 +86,9 @@ def arange(start, stop=None, step=1, dtype=None, ctx=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, ctx=None):
+    """`num` evenly spaced samples; integer dtypes truncate them toward zero (as MXNet; NumPy >= 1.20 floors)."""
+    if not isinstance(num, (int, onp.integer)) or isinstance(num, bool) or num < 0:
+        raise ParamError("linspace: num must be a non-negative integer, got %r" % (num,))
     values, step = onp.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
     result = _host(values, dtype or _FLOAT, ctx)
     return (result, step) if retstep else result
@@ -230,11 +237,11 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False):
 
 
 def max(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
-    return _reduce("max", _array(a), axis, keepdims)
+    return _array(a).max(axis, keepdims)
 
 
 def min(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
-    return _reduce("min", _array(a), axis, keepdims)
+    return _array(a).min(axis, keepdims)
 
 
 amax, amin = max, min
@@ -295,7 +302,7 @@ def concatenate(seq, axis=0, out=None):
         return _host(onp.zeros(shape), arrays[0].dtype, arrays[0].context)
     arrays = [a for a in arrays if a.size]
     if len(arrays) == 1:
-        return arrays[0].copy()
+        return arrays[0].copy()     # recorded
     return _np(_op("Concat", *arrays, dim=axis, num_args=len(arrays)))
 
 

@@ -10,6 +10,10 @@ code such as Gluon's losses running on these arrays), and `repr` as `array([...]
 Note [zero-dim arrays]: legacy rules read shape `()` as "unknown", so nothing is asked of them about it: a
 reduction over every axis gives shape (1,) and is then re-viewed as `()`; under `autograd.record()` that re-view
 is the recorded `reshape_like` op (its template is a tiny host array), so gradients flow through it.
+
+Note [assignment while recording]: MXNet refuses `x[key] = v` under `autograd.record()` when `x` is in the graph
+(a variable or a recorded result), and when `v` is in the graph and `key` selects part of `x`; assigning a
+recorded `v` to all of `x` (`x[()]`, `x[...]`, `x[:]`) is a recorded copy, so `x` then differentiates to `v`.
 """
 import numbers
 import re
@@ -17,7 +21,7 @@ import re
 import numpy as onp
 
 from ops import registry
-from ops.errors import ShapeError
+from ops.errors import MXNetError, ShapeError
 
 from ..autograd.state import is_recording
 from ..ndarray import indexing as _indexing
@@ -71,7 +75,12 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
         return text if self._ctx.device_type == "cpu" or not self.shape else "%s @%s" % (text, self._ctx)
 
     def __format__(self, spec):
-        return format(self.item(), spec) if not self.shape else format(str(self), spec)
+        """A zero-dim array formats as its value; any other only with an empty spec (MXNet's rule)."""
+        if not self.shape:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("Cannot format mxnet.numpy.ndarray with format_spec")
+        return str(self)
 
     def __float__(self):
         return float(self.item())
@@ -103,8 +112,10 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
             return self
         return _np(_invoke(registry.get("Cast"), "Cast", (self,), {"dtype": registry.dtype_name(dtype)}))
 
-    def copy(self):
-        return _np(NDArray.copy(self))
+    def copy(self, order="C"):
+        if order != "C":
+            raise NotImplementedError("ndarray.copy only supports order='C', while receives %s" % (order,))
+        return _np(_op("_copy", self))     # an op, so autograd records it (MXNet's `_npi_copy`)
 
     def asnumpy(self):
         return NDArray.asnumpy(self)
@@ -146,15 +157,50 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
         return _reduce("sum", self, axis, keepdims, dtype)
 
     def mean(self, axis=None, dtype=None, keepdims=False):
+        if self._data.dtype.kind == "f" and dtype is not None:
+            # averaged in float, then cast to `dtype`: MXNet's value, and its gradient 1/n whatever the cast
+            work = onp.float32 if self._data.dtype == onp.float16 else self._data.dtype
+            return _reduce("mean", self.astype(work, copy=False), axis, keepdims).astype(dtype, copy=False)
         if dtype is None and not onp.issubdtype(self._data.dtype, onp.floating):
             dtype = onp.float32         # MXNet's mean of integers is float32 (fixture int_mean)
         return _reduce("mean", self.astype(dtype, copy=False) if dtype is not None else self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        return _reduce("max", self, axis, keepdims)
+        return _reduce("max", _nonempty(self, "maximum", axis), axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
-        return _reduce("min", self, axis, keepdims)
+        return _reduce("min", _nonempty(self, "minimum", axis), axis, keepdims)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        from .reductions import var
+        return var(self, axis, dtype, out, ddof, keepdims)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        from .reductions import std
+        return std(self, axis, dtype, out, ddof, keepdims)
+
+    def any(self, axis=None, out=None, keepdims=False):
+        from .reductions import any
+        return any(self, axis, out, keepdims)
+
+    def all(self, axis=None, out=None, keepdims=False):
+        from .reductions import all
+        return all(self, axis, out, keepdims)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        from .reductions import cumsum
+        return cumsum(self, axis, dtype, out)
+
+    def dot(self, b, out=None):
+        from .contraction import dot
+        return dot(self, b, out)
+
+    def nonzero(self):
+        from .sorting import nonzero
+        return nonzero(self)
+
+    def as_in_ctx(self, ctx):
+        return as_np(self.as_in_context(ctx))
 
     def prod(self, axis=None, keepdims=False):
         return _reduce("prod", self, axis, keepdims)
@@ -193,14 +239,20 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
             flat = onp.flatnonzero(key)
             rest = self.shape[key.ndim:]
             return reshape_to(self, (-1,) + rest)[flat]
-        expected = onp.broadcast_to(onp.empty((), onp.bool_), self.shape)[key].shape
+        expected = _selected_shape(self.shape, key)
+        if is_recording() and 0 in expected:       # nothing selected: an empty slice of the flat array, recorded
+            return reshape_to(_np(_indexing._getitem(reshape_to(self, (-1,)), slice(0, 0))), expected)
         result = _indexing._getitem(self, key)
         if result.shape != expected:
             result = reshape_to(_np(result), expected)
         return _np(result)
 
     def __setitem__(self, key, value):
-        _indexing._setitem(self, _host_key(key), value)
+        key = _host_key(key)
+        value = _drop_leading_ones(value, self, key)
+        if is_recording() and _assign_recorded(self, key, value):
+            return
+        _indexing._setitem(self, key, value)
 
     # -- arithmetic: the dunders are installed below ----------------------------------------------------------------
     def __neg__(self):
@@ -247,6 +299,56 @@ def as_np(x):
         from ..symbol.numpy import as_np_symbol
         return as_np_symbol(x)
     return x
+
+
+def _selected_shape(shape, key):
+    """The shape of `array[key]` for an array of `shape` (NumPy's indexing rules, on a zero-byte view)."""
+    return onp.broadcast_to(onp.empty((), onp.bool_), shape)[key].shape
+
+
+def _in_graph(x):
+    return isinstance(x, NDArray) and x._entry is not None and x._entry.node.recorded is not None
+
+
+def _covers_whole(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(p is None or p is Ellipsis or (isinstance(p, slice) and p == slice(None)) for p in parts)
+
+
+def _drop_leading_ones(value, target, key):
+    """`value` without the leading length-1 axes it has beyond `target[key]`'s (NumPy assigns such values)."""
+    if isinstance(value, _NUMERIC):
+        return value
+    shape = value.shape if isinstance(value, NDArray) else onp.shape(value)
+    extra = len(shape) - len(_selected_shape(target.shape, key))
+    if extra <= 0 or any(d != 1 for d in shape[:extra]):
+        return value
+    if isinstance(value, NDArray):
+        return reshape_to(as_np(value), shape[extra:])
+    return onp.reshape(onp.asarray(value), shape[extra:])
+
+
+def _assign_recorded(target, key, value):
+    """`target[key] = value` while recording, with MXNet's rules (Note [assignment while recording]); True when
+    it was done here."""
+    if _in_graph(target):
+        raise MXNetError("Assigning to NDArrays that are already in a computational graph will cause undefined "
+                         "behavior when evaluating gradients. Please call backward first to clear the graph or do "
+                         "this out side of a record section. Also note that you cannot use inplace operations like "
+                         "+=, *=, relu(x, out=x), y[idx]=x, etc inside a record section.")
+    if not _in_graph(value):
+        return False
+    if not _covers_whole(key):
+        raise MXNetError("Inplace operations (+=, -=, x[:]=, etc) are not supported when recording with autograd "
+                         "(assigning a recorded array to part of an array of shape %s)" % (target.shape,))
+    from .functions import broadcast_to
+    selected = _selected_shape(target.shape, key)       # target's shape, with a 1 for each None in `key`
+    copied = reshape_to(broadcast_to(as_np(value), selected), target.shape).astype(target.dtype)
+    if copied._entry is value._entry:       # same shape and dtype: the copy is recorded, so target has a node
+        copied = _np(_op("_copy", copied))
+    _indexing._setitem(target, Ellipsis, copied)
+    target._entry = copied._entry
+    return True
 
 
 def _op(name, *args, **kwargs):
@@ -306,8 +408,24 @@ def reshape_to(x, shape):
     return _np(_op("reshape_like", x, template))
 
 
+def _nonempty(x, reduction, axis):
+    """`x`, refused when `axis` reduces a zero-length axis (MXNet: an MXNetError, NumPy: a ValueError; a
+    ShapeError is both)."""
+    axes = range(x.ndim) if axis is None else _axes(axis, x.ndim)
+    if x.ndim and any(x.shape[a] == 0 for a in axes):
+        raise ShapeError("zero-size array to reduction operation %s which has no identity (shape %s, axis %s)"
+                         % (reduction, x.shape, axis))
+    return x
+
+
 def _reduce(name, x, axis, keepdims, dtype=None):
-    """A legacy reduction with NumPy's shapes: every axis reduced gives shape () (or all ones, with keepdims)."""
+    """A legacy reduction with NumPy's shapes: every axis reduced gives shape () (or all ones, with keepdims).
+    A float sum accumulates in float32 at least (MXNet's accumulation type), then is cast to `dtype`."""
+    given = x._data.dtype
+    result_dtype = onp.dtype(dtype) if dtype is not None else given
+    if name == "sum" and result_dtype.kind == "f" and onp.float16 in (given, result_dtype):
+        reduced = _reduce(name, x.astype(onp.float32, copy=False), axis, keepdims)
+        return reduced.astype(result_dtype, copy=False)
     if dtype is not None:
         x = x.astype(dtype, copy=False)
     if x.ndim == 0:         # reduced as shape (1,) (Note [zero-dim arrays]), so autograd records the op
@@ -358,8 +476,13 @@ def binary(array_op, scalar_op, rscalar_op, a, b, out=None, reflected=False):
     """`a ∘ b` (or `b ∘ a` when `reflected`) with NumPy broadcasting; `a` is an array."""
     extra = {} if out is None else {"out": out}
     if isinstance(b, _NUMERIC):
-        if a._data.dtype == onp.bool_ or (array_op == "broadcast_div" and a._data.dtype.kind in "iu"):
-            a = a.astype(onp.float32)       # true division of integers is float32, as MXNet's
+        # MXNet casts a Python scalar to the array's dtype (int32 * 1.5 is int32 * 1, bool == 0.5 is bool == True)
+        # and computes a bool array in int64; true division of integers or bools is float32 (fixture np_array).
+        if array_op == "broadcast_div" and a._data.dtype.kind in "iub":
+            a = a.astype(onp.float32)
+        elif a._data.dtype == onp.bool_:
+            comparison = rscalar_op is None
+            a, b = (a.astype(onp.float32), bool(b)) if comparison else (a.astype(onp.int64), b)
         result = _op(rscalar_op if reflected else scalar_op, a, scalar=float(b), **extra)
     else:
         other = _operand(b, a)

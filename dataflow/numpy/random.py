@@ -218,14 +218,17 @@ def _positive(a):
 
 def multinomial(n, pvals, size=None):
     """Counts of `n` draws over the categories of probabilities `pvals`, one row per sample (int64)."""
-    pvals = onp.asarray(pvals.asnumpy() if hasattr(pvals, "asnumpy") else pvals, dtype=onp.float64)
+    given = onp.asarray(pvals.asnumpy() if hasattr(pvals, "asnumpy") else pvals)
+    pvals = given.astype(onp.float64)
     if pvals.ndim != 1:
         raise ValueError("object too deep for desired array: pvals must be 1-D")
-    if pvals[:-1].sum() > 1.0 + 1e-12:
+    # float32 probabilities that sum to 1 in decimal can sum to 1 + 2**-26 (MXNet's own arrays are float32)
+    slack = 1e-12 if given.dtype == onp.float64 or given.dtype.kind != "f" else 1e-6
+    if pvals[:-1].sum() > 1.0 + slack:
         raise ValueError("sum(pvals[:-1]) > 1.0")
     shape = _size(size)
     rows = int(onp.prod(shape, dtype=onp.int64))
-    if n == 0 or rows == 0:
+    if n == 0 or rows == 0 or pvals.size == 0:
         return _array(onp.zeros(shape + pvals.shape, onp.int64))
     probabilities = _array(onp.tile(pvals.astype(onp.float32), (rows, 1)))
     draws = _np(_nd_random.multinomial(probabilities.as_nd_ndarray(), shape=(int(n),), dtype="int64")).asnumpy()

@@ -71,6 +71,14 @@ class Symbol:
             raise IndexError("Symbol has %d outputs; index %d is out of range" % (len(self._outputs), index))
         return Symbol([self._outputs[index]])
 
+    def as_nd_ndarray(self):
+        return self
+
+    def as_np_ndarray(self):
+        """This Symbol's outputs as a numpy-mode `_Symbol` (MXNet's `Symbol.as_np_ndarray`)."""
+        from .numpy import as_np_symbol
+        return as_np_symbol(self)
+
     def __copy__(self):
         return Symbol(_copy_graph(self._outputs))
 

@@ -5,6 +5,7 @@
 - `data`: random arrays and shapes (`rand_ndarray`, `rand_shape_nd`), `DummyIter`, `verify_generator`
 - `sparse`: random sparse arrays (`rand_sparse_ndarray`, `create_sparse_array`); `rand_ndarray(stype=...)` uses them
 - `symbolic`: `check_symbolic_forward`/`backward`, `check_numeric_gradient`, `check_consistency`, `simple_forward`
+- here: `use_np`, `getenv`, `setenv` (from `util`, as MXNet re-exports them), `is_op_runnable`, `has_tvm_ops`
 
 The comparisons (`assert_almost_equal`, `same`, ...) take sparse arrays as their dense values; the symbolic checks
 take sparse arguments and sparse gradient storage types (`grad_stype_dict`, `grad_stypes`).
@@ -27,3 +28,14 @@ from .symbolic import (check_consistency, check_numeric_gradient, check_speed, c
 from .tolerance import (default_atols, default_context, default_dtype, default_numeric_eps,  # noqa: F401
                         default_rtols, effective_dtype, get_atol, get_etol, get_rtol, get_tolerance, get_tols,
                         set_default_context)
+from ..util import getenv, setenv, use_np  # noqa: F401  (MXNet's test_utils re-exports these)
+
+
+def has_tvm_ops():
+    """False: no operator here is built by TVM (MXNet: True only when compiled with USE_TVM_OP)."""
+    return False
+
+
+def is_op_runnable():
+    """True: every operator runs on every context here (MXNet: False only for TVM ops on old GPUs)."""
+    return True

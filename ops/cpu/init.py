@@ -8,5 +8,5 @@ def linspace(ctx, p, inputs, outputs, req):
     """start + i * step in float64, converted to the output's dtype (integers truncate toward zero, as C++ casts
     do); step = (stop - start) / (num - 1) with the endpoint, / num without; one sample is start."""
     n = p.num
-    step = (p.stop - p.start) / ((n - 1) if p.endpoint else n) if n > 1 or not p.endpoint else 0.0
+    step = (p.stop - p.start) / ((n - 1) if p.endpoint else n) if n > 1 or (n == 1 and not p.endpoint) else 0.0
     assign(outputs[0], req[0], p.start + np.arange(n, dtype=np.float64) * step)
