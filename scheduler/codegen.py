@@ -2,8 +2,9 @@
 issue 15; scheduler/compile.py compiles, caches and runs what this writes).
 
 Needs: the Plan (its steps, arrays and arena), one `ops.jit.Body` or None per step, and where each entry lives
-(`Where`: an offset in the arena, or an array passed in as an argument).   Gives: a `Lowered` range: its pieces in
-step order, each a run of interpreted steps or a `Segment` (one generated function), and the module source.
+(`scheduler.compile.Where`: an offset in the arena, or an array passed in as an argument).
+Gives: a `Lowered` range: its pieces in step order, each a run of interpreted steps or a `Segment` (one generated
+function), and the module source.
 
 A segment is straight-line code: the arena views it needs, made with constant offsets
 (`arena[o:o + n].view(np.float32).reshape((a, b))`), then one call per step (`body(*inputs, *outputs, *args)`) or
@@ -80,22 +81,6 @@ CHUNK = 16 * TILE           # the elements two threads take from a loop at a tim
 # and numpy's is the kernels' (1 / 0 is inf, no exception); no fastmath (it would change the last bits).
 _FLAGS = 'cache=True, nogil=True, error_model="numpy"'
 _VMATH_FLAGS = _FLAGS + ', fastmath={"contract"}'
-
-
-@dataclasses.dataclass(frozen=True)
-class Where:
-    """Where entry values live for generated code: `offset` in the arena, or None for an array passed in."""
-    offset: object
-    shape: tuple
-    dtype: np.dtype
-
-    @property
-    def size(self):
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self):
-        return self.size * self.dtype.itemsize
 
 
 @dataclasses.dataclass

@@ -3,16 +3,15 @@ straight-line order, with elementwise chains fused into one loop.
 
 Needs: a Plan (scheduler/plan.py) and the ops' bodies (`ops.jit.body`, the JIT contract).
 Gives: `compile_plan(plan)`, a `CompiledPlan` with the Plan's surface, or the Plan itself when nothing compiles (a
-GPU plan, DATAFLOW_JIT=0, no step with a body).
+GPU plan, DATAFLOW_JIT=0).
 Stages, per range of steps that `run(ctx, start, stop, segment)` is asked for (forward and backward are two ranges
-of one Plan): 1. at its first run, lower it (scheduler/codegen.py): runs of steps with bodies become segment
-functions, the others stay interpreted steps between them. 2. once it ran `COMPILE_AFTER_RUNS` times interpreted,
-write the module to the plan cache (scheduler/plan_cache.py, named by a hash of its source, numba, the CPU and the
-body modules' sources), import it and compile each segment: numba's own cache beside it makes a later process pay
-no compile. That happens before the run when it is a cache load (the module
-was compiled before and numba is set up), else in a background thread while the range keeps running interpreted:
-a module never compiled (seconds of numba), the first compile of a process (numba's own setup, 1-2 s), a range of
-`BACKGROUND_STEPS` steps or more.
+of one Plan): 1. once it ran `COMPILE_AFTER_RUNS` times interpreted, lower it (scheduler/codegen.py): runs of steps
+with bodies become segment functions, the others stay interpreted steps between them. 2. write the module to the
+plan cache (scheduler/plan_cache.py, named by a hash of its source, numba, the CPU and the body modules' sources),
+import it and compile each segment: numba's own cache beside it makes a later process pay no compile. That happens
+before the run when it is a cache load (the module was compiled before and numba is set up), else in a background
+thread while the range keeps running interpreted: a module never compiled (seconds of numba), the first compile of
+a process (numba's own setup, 1-2 s), a range of `BACKGROUND_STEPS` steps or more.
 Runs pass the arena, the segment's sizes (codegen: shapes and offsets are read at run time, so another batch size
 reuses the module) and the arrays bound from outside (inputs, parameters, outputs, gradients), read from the
 Plan's `arrays` at call time, so `rebind` keeps working. A rebind to an array of another shape, dtype or layout (or
@@ -20,6 +19,14 @@ of an entry that lives in the arena) sends this CompiledPlan back to the interpr
 Copies, GPU plans and steps without a body stay interpreted. A range whose biggest GEMM reaches
 `blas_threads.PARALLEL_FLOPS` runs each compiled call inside its `GemmSite`, which picks the BLAS threads for the
 call (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py).
+
+Note [the first run imports no compiler]: binding a Plan and running it once (a fresh process's first hybridized
+call) need neither the bodies (`ops.jit`, ~40 numba dispatchers to define) nor codegen nor the plan cache: ~6 ms
+of CPU, half of the bench's first MLP call (measured 13.1 -> 6.5 ms). A CompiledPlan only records where its
+entries live (`Where`, defined here for that reason) and runs its ranges interpreted until they are due to compile
+(scheduler/compile_range.py), which imports those then. So `compile_plan` cannot tell at bind whether some step has
+a body: every CPU Plan becomes a CompiledPlan, and a range whose steps have none lowers to interpreted pieces only
+(`info()["segments"] == 0`).
 
 Big fused loops have a two-thread form (Note [two threads] in codegen.py); a range holding one runs each call inside
 its `LoopThreads` (scheduler/loop_threads.py), which picks the thread count, unless a GemmSite picks BLAS
@@ -31,23 +38,20 @@ wrong answer), `DATAFLOW_JIT_PARALLEL` (scheduler/loop_threads.py) sets when big
 """
 import collections
 import concurrent.futures
+import math
 import os
-import sys
 import threading
-import time
 import weakref
 
 import numpy as np
 
-from ops.cpu import blas_threads
-from ops.cpu.nn import fc_gemm_flops
 from ops.errors import MXNetError
 
-from . import codegen, plan_cache
-from .loop_threads import LoopThreads, parallel_ok
+# the background compiles: `wait_all` and `_executor` are asked for here (tests, bench, dataflow/optimizer/fused.py)
+from .compile_range import Range, debug as _debug, executor as _executor, wait_all  # noqa: F401
 
 # A range of at least this many steps compiles in a background thread (running interpreted meanwhile); a smaller
-# one compiles before its run when that is a cache load (see `_Range.for_run`).
+# one compiles before its run when that is a cache load (see `compile_range.Range.for_run`).
 BACKGROUND_STEPS = 200
 
 # A range compiles once it ran this many times interpreted: a Plan run once (a one-off batch size, the last partial
@@ -66,16 +70,13 @@ def _fusing():
 
 
 def compile_plan(plan, bodies=None, background_steps=None):
-    """A CompiledPlan running `plan`'s steps through generated numba functions, or `plan` when nothing compiles.
-    `bodies(op, params, in_meta, out_meta, req)` gives a step's Body or None (default: `ops.jit.body`)."""
+    """A CompiledPlan running `plan`'s steps through generated numba functions, or `plan` when nothing compiles
+    (a GPU plan, the compiler switched off). `bodies(op, params, in_meta, out_meta, req)` gives a step's Body or
+    None (default: `ops.jit.body`, imported when a range first compiles: Note [the first run imports no
+    compiler])."""
     if not enabled() or plan.device is not None:
         return plan
-    if bodies is None:
-        bodies = _default_bodies()
-        if bodies is None:
-            return plan
-    compiled = CompiledPlan(plan, bodies, BACKGROUND_STEPS if background_steps is None else background_steps)
-    return compiled if compiled.shared.any_body(plan) else plan
+    return CompiledPlan(plan, bodies, BACKGROUND_STEPS if background_steps is None else background_steps)
 
 
 def binder(plan, eids, fresh=()):
@@ -143,10 +144,11 @@ class Binder:
 
 
 def _default_bodies():
+    """`ops.jit.body`, or a provider giving no body while the bodies package is not there."""
     try:
         from ops.jit import body
-    except ImportError:         # the bodies package is not there: nothing compiles
-        return None
+    except ImportError:
+        return lambda *_: None
     return body
 
 
@@ -209,10 +211,10 @@ class CompiledPlan:
             self.plan.run(ctx, start, stop, segment)
             return
         compiled_range = self._range(start, stop)
-        compiled = compiled_range.for_run()
+        compiled = compiled_range.for_run(self, COMPILE_AFTER_RUNS)
         if compiled is None:
             self.plan.run(ctx, start, stop, segment)
-            compiled_range.after_interpreted_run()
+            compiled_range.after_interpreted_run(COMPILE_AFTER_RUNS)
             return
         if compiled_range.site.active:
             with compiled_range.site:
@@ -257,15 +259,16 @@ class CompiledPlan:
         return self._interpreted
 
     def wait(self, timeout=None):
-        """Block until the ranges compiling in the background are ready (tests, benchmarks)."""
+        """Compile the ranges that ran and wait until they are ready (tests, benchmarks)."""
         for r in list(self.shared.ranges.values()):
+            r.lower(self)
             r.start_background()
             if r.future is not None:
                 concurrent.futures.wait([r.future], timeout)
                 r.ready()
 
     def info(self, start=0, stop=None):
-        """What compiling steps[start:stop] gave (None while it compiles or before its first run): a dict of
+        """What compiling steps[start:stop] gave (None until it is due to compile, and while it compiles): a dict of
         `segments`, `interpreted` steps, `fused` group sizes, `compile_ms`, `cache_hit`, `key`, `source`, and
         `error` (why the range runs interpreted, when compiling it failed)."""
         r = self.shared.ranges.get((start, len(self.plan.steps) if stop is None else stop))
@@ -281,7 +284,7 @@ class CompiledPlan:
             with shared.lock:
                 r = shared.ranges.get((start, stop))
                 if r is None:
-                    r = shared.ranges[(start, stop)] = _Range(self, start, stop)
+                    r = shared.ranges[(start, stop)] = Range(self.plan, start, stop)
         return r
 
 
@@ -294,28 +297,22 @@ class _Shared:
         plan = owner.plan
         self.graph = weakref.ref(graph, lambda _, memo=_memo: memo.pop(key, None))   # forgotten with its graph
         self.background_steps = background_steps
+        self.fuse = _fusing()       # part of the key
         self.where = _where(plan)
-        self._body = bodies
-        self._bodies = None         # every step's Body, looked up at the first run, not at bind (Note below)
-        self._any_body = None
+        self._body = bodies         # None: ops.jit.body, once a range compiles
+        self._bodies = None         # every step's Body, looked up when a range first compiles, not at bind
         self.readers = {}
         for i, step in enumerate(plan.steps):
             for e in plan.graph.inputs[step.nid]:
                 self.readers.setdefault(e, []).append(i)
-        self.ranges = {}            # (start, stop) -> _Range
+        self.ranges = {}            # (start, stop) -> compile_range.Range
         self.lock = threading.Lock()
-
-    # Looking up 40k bodies is about a quarter of a 20k-node training bind: bind asks only whether some step has a
-    # body (the first steps usually do), and the whole list is made when a range first runs.
-    def any_body(self, plan):
-        if self._any_body is None:
-            self._any_body = self._bodies is not None and any(b is not None for b in self._bodies) or any(
-                _body_of(plan, step, self._body, self.where) is not None for step in plan.steps)
-        return self._any_body
 
     def bodies_for(self, plan):
         if self._bodies is None:     # two threads may both make it: the same list, assigned at once
-            self._bodies = [_body_of(plan, step, self._body, self.where) for step in plan.steps]
+            from .codegen import literal
+            provider = self._body or _default_bodies()
+            self._bodies = [_body_of(plan, step, provider, self.where, literal) for step in plan.steps]
         return self._bodies
 
     @staticmethod
@@ -338,118 +335,6 @@ _memo = collections.OrderedDict()
 _memo_lock = threading.Lock()
 
 
-class _Range:
-    """Steps [start, stop) of a CompiledPlan: lowered, loaded and compiled once, maybe in the background. A range
-    that fails to lower or compile (a body numba cannot type, say) runs interpreted, its `info` saying why.
-    `site`: what each compiled call runs inside, the GemmSite of its biggest GEMM or, where that is inactive, the
-    LoopThreads of its two-thread loops (one policy times a call at a time)."""
-
-    def __init__(self, owner, start, stop):
-        self.site = blas_threads.GemmSite(_biggest_gemm(owner.plan, start, stop))
-        self.pieces = None          # [(start, stop, entry point or None, arg eids, sizes)] once compiled
-        self.future = None
-        self.job = None             # what compiling will do, once the range ran interpreted enough
-        self.background = False
-        self.runs = 0
-        self.info = None
-        try:
-            # no two-thread loops where the GemmSite times the calls: they would never run on two threads
-            lowered = codegen.lower(owner.plan, start, stop, owner.bodies, owner.where, owner.shared.readers,
-                                    owner.copied, lambda: not self.site.active and parallel_ok(), _fusing())
-        except Exception as err:    # noqa: BLE001 - a compiler bug must not fail the run
-            self.pieces, self.info = _interpreted(start, stop, err)
-            return
-        if not lowered.source:
-            self.pieces = [(a, b, None, (), None) for a, b, _ in lowered.pieces]
-            self.info = dict(segments=0, interpreted=stop - start, fused=[], compile_ms=0.0, cache_hit=None,
-                             key=None, source="", error=None)
-            return
-        flags = [(seg.sizes, k) for _, _, seg in lowered.pieces if seg is not None for k in seg.threads]
-        if flags and not self.site.active:
-            self.site = LoopThreads(flags, (lowered.source, tuple(
-                seg.sizes.tobytes() for _, _, seg in lowered.pieces if seg is not None)))
-        plan = owner.plan
-        metas = {seg.name: [owner.where[e] for e in seg.arg_eids] for _, _, seg in lowered.pieces if seg is not None}
-        self.job = (lowered, metas, start, stop, [s.op_name for s in plan.steps[start:stop]], owner.shared.graph)
-        self.background = stop - start >= owner.shared.background_steps
-
-    def for_run(self):
-        """The compiled pieces for this run, or None to run it interpreted (then call `after_interpreted_run`).
-        A range compiles once it ran COMPILE_AFTER_RUNS times: synchronously when that is a cheap cache load."""
-        self.ready()
-        if self.job is not None and self.runs >= COMPILE_AFTER_RUNS and not self.background:
-            if _numba_warm() and plan_cache.cached(self.job[0]):
-                job, self.job = self.job, None
-                self.pieces, self.info = _build(*job)
-            else:
-                self.background = True
-        self.runs += 1
-        return self.pieces or None
-
-    def after_interpreted_run(self):
-        """Start a due background compile after an interpreted run: the kernels that ran loaded themselves by
-        then, and do not wait on numba's compiler lock, which the compile holds for seconds."""
-        if self.job is not None and self.background and self.runs > COMPILE_AFTER_RUNS:
-            self.start_background()
-
-    def start_background(self):
-        if self.job is not None:
-            job, self.job = self.job, None
-            self.future = _executor().submit(_build, *job)
-
-    def ready(self):
-        if self.pieces is None and self.future is not None and self.future.done():
-            self.pieces, self.info = self.future.result()
-            self.future = None
-        return self.pieces or None
-
-
-def _interpreted(start, stop, err):
-    _debug("jit: steps %d..%d run interpreted: compiling failed: %s: %s" % (start, stop - 1, type(err).__name__,
-                                                                            err))
-    return ([(start, stop, None, (), None)],
-            dict(segments=0, interpreted=stop - start, fused=[], compile_ms=0.0, cache_hit=None, key=None,
-                 source="", error="%s: %s" % (type(err).__name__, err)))
-
-
-def _build(lowered, metas, start, stop, op_names, graph):
-    """Load and compile a lowered range: (pieces, info); never raises (a failure runs the range interpreted).
-    `graph`: a weak reference to the Plan's graph; a queued compile whose graph is gone is skipped."""
-    if graph() is None:
-        return _interpreted(start, stop, MXNetError("the plan is gone"))
-    try:
-        return _compile(lowered, metas, start, stop, op_names)
-    except Exception as err:        # noqa: BLE001
-        return _interpreted(start, stop, err)
-
-
-def _compile(lowered, metas, start, stop, op_names):
-    began = time.perf_counter()
-    module, key = plan_cache.load(lowered)
-    pieces, hits, misses = [], 0, 0
-    for a, b, seg in lowered.pieces:
-        if seg is None:
-            pieces.append((a, b, None, (), None))
-            continue
-        dispatcher = getattr(module, seg.name)
-        entry = dispatcher.compile(_signature(metas[seg.name]))
-        stats = dispatcher.stats
-        hits += sum(stats.cache_hits.values())
-        misses += sum(stats.cache_misses.values())
-        pieces.append((a, b, entry, seg.arg_eids, seg.sizes))
-    segments = [seg for _, _, seg in lowered.pieces if seg is not None]
-    interpreted = sum(b - a for a, b, seg in lowered.pieces if seg is None)
-    fused = [n for seg in segments for n in seg.fused]
-    info = dict(segments=len(segments), interpreted=interpreted, fused=fused,
-                compile_ms=(time.perf_counter() - began) * 1e3, cache_hit=bool(hits) and not misses, key=key,
-                source=lowered.source, error=None)
-    _debug("jit: steps %d..%d: %d ops (%s), %d segment%s, %d interpreted, %d fused group%s %s, compile %.0f ms, "
-           "cache %s, %s" % (start, stop - 1, stop - start, ", ".join(sorted(set(op_names))), len(segments),
-                             "" if len(segments) == 1 else "s", interpreted, len(fused), "" if len(fused) == 1
-                             else "s", fused, info["compile_ms"], "hit" if info["cache_hit"] else "miss", key[:12]))
-    return pieces, info
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Where entries live, and what compiles
 # ---------------------------------------------------------------------------------------------------------------
@@ -462,8 +347,35 @@ def _layout(plan):
                  else (a.shape, a.dtype, a.flags.c_contiguous and a.flags.aligned) for a in plan.arrays)
 
 
+class Where:
+    """Where an entry's values live for generated code (scheduler/codegen.py): `offset` in the arena, or None for
+    an array passed in. (A plain class: a dataclass costs the bind half a millisecond to define.)"""
+    __slots__ = ("offset", "shape", "dtype")
+
+    def __init__(self, offset, shape, dtype):
+        self.offset, self.shape, self.dtype = offset, shape, dtype
+
+    def __eq__(self, other):
+        return isinstance(other, Where) and (self.offset, self.shape, self.dtype) == (other.offset, other.shape,
+                                                                                     other.dtype)
+
+    def __hash__(self):
+        return hash((self.offset, self.shape, self.dtype))
+
+    def __repr__(self):
+        return "Where(offset=%r, shape=%r, dtype=%r)" % (self.offset, self.shape, self.dtype)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+
 def _where(plan):
-    """eid -> codegen.Where: the arena offset of an entry whose array is an arena view, None for a passed array."""
+    """eid -> Where: the arena offset of an entry whose array is an arena view, None for a passed array."""
     arena = plan.arena
     base, end = arena.ctypes.data, arena.ctypes.data + arena.nbytes
     where = []
@@ -473,11 +385,11 @@ def _where(plan):
             where.append(None)
             continue
         if view_offsets is not None and view_offsets[eid] is not None and array.size > 0:   # contiguous, inside
-            where.append(codegen.Where(view_offsets[eid], tuple(array.shape), array.dtype))
+            where.append(Where(view_offsets[eid], tuple(array.shape), array.dtype))
             continue
         ptr = array.ctypes.data
         inside = array.size > 0 and base <= ptr < end and array.flags.c_contiguous
-        where.append(codegen.Where(ptr - base if inside else None, tuple(array.shape), array.dtype))
+        where.append(Where(ptr - base if inside else None, tuple(array.shape), array.dtype))
     return where
 
 
@@ -492,8 +404,9 @@ def _fits(array, w):
             and array.flags.c_contiguous and array.flags.aligned)
 
 
-def _body_of(plan, step, bodies, where):
-    """The step's Body, or None when it must run interpreted."""
+def _body_of(plan, step, bodies, where, literal):
+    """The step's Body, or None when it must run interpreted. `literal`: codegen's, which refuses a Body constant
+    it cannot write into the source."""
     node = plan.graph.nodes[step.nid]
     op = node.op
     if op.takes_training or op.cpu is None or step.kernel is not op.cpu:
@@ -514,58 +427,7 @@ def _body_of(plan, step, bodies, where):
     if body is None:
         return None
     try:
-        [codegen.literal(a) for a in tuple(body.args) + tuple(body.scalar_args)]
+        [literal(a) for a in tuple(body.args) + tuple(body.scalar_args)]
     except TypeError:
         return None
     return body
-
-
-def _biggest_gemm(plan, start, stop):
-    """FLOPs of the biggest GEMM that steps[start:stop] run (FullyConnected, forward or backward: the GEMMs that
-    have njit bodies)."""
-    flops = 0
-    for step in plan.steps[start:stop]:
-        if step.op_name in ("FullyConnected", "_backward_FullyConnected"):
-            data = step.inputs[0 if step.op_name == "FullyConnected" else 1]
-            if isinstance(data, np.ndarray):
-                flops = max(flops, fc_gemm_flops(step.params, data))
-    return flops
-
-
-def _signature(metas):
-    """The numba types of a segment's arguments: the arena, its sizes (codegen.Segment), then C-contiguous arrays
-    (what numba.typeof gives for the arrays that `_fits`), made from the metas alone so that a background compile
-    never reads the arrays."""
-    from numba.core import types
-    from numba.np.numpy_support import from_dtype
-    return (types.Array(types.uint8, 1, "C"), types.Array(types.int64, 1, "C")) + tuple(
-        types.Array(from_dtype(m.dtype), len(m.shape), "C") for m in metas)
-
-
-def _numba_warm():
-    """Whether numba has loaded its array support: the first njit compile or cache load of a process spends 1-2 s
-    importing it (numba's `load_additional_registries`, scipy's BLAS check), so that one goes to the background
-    too, and the first calls run interpreted."""
-    return "numba.np.arraymath" in sys.modules
-
-
-_pool = None
-
-
-def _executor():
-    global _pool
-    if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataflow-jit")
-    return _pool
-
-
-def wait_all(timeout=None):
-    """Block until every background compile queued so far is done (tests and benchmarks that measure memory or
-    time from a quiet start)."""
-    if _pool is not None:
-        _pool.submit(lambda: None).result(timeout)
-
-
-def _debug(line):
-    if int(os.environ.get("DATAFLOW_DEBUG", 0) or 0) >= 1:
-        print(line)

@@ -243,6 +243,40 @@ def test_import_and_first_hybridized_call_compile_nothing():
     assert out == [[], []]
 
 
+def test_first_hybridized_call_imports_no_compiler(tmp_path):
+    # Note [the first run imports no compiler] in scheduler/compile.py: the bodies, codegen and the plan cache are
+    # imported when a range is due to compile (its second run), and the Plan then still compiles and computes
+    compiler = ["ops.jit", "scheduler.codegen", "scheduler.plan_cache"]
+    out = run("""
+        import json, sys
+        import numpy as np
+        import dataflow as mx
+        from scheduler import compile as jit
+        nn = mx.gluon.nn
+        net = nn.HybridSequential()
+        net.add(nn.Dense(16, activation="relu"), nn.Dense(2))
+        net.initialize()
+        net.hybridize()
+        x = np.random.RandomState(0).uniform(-1, 1, (3, 5)).astype(np.float32)
+        first = net(mx.nd.array(x)).asnumpy()
+        after_first = [m for m in %r if m in sys.modules]
+        second = net(mx.nd.array(x)).asnumpy()
+        after_second = [m for m in %r if m in sys.modules]
+        plan = net._last_call.cached._plan
+        plan.wait()
+        third = net(mx.nd.array(x)).asnumpy()
+        w = [net[i].weight.data().asnumpy() for i in range(2)]
+        b = [net[i].bias.data().asnumpy() for i in range(2)]
+        ref = np.maximum(x @ w[0].T + b[0], 0) @ w[1].T + b[1]
+        print(json.dumps([after_first, after_second, isinstance(plan, jit.CompiledPlan), plan.info()["segments"],
+                          [float(np.abs(y - ref).max()) for y in (first, second, third)]]))
+        """ % (compiler, compiler), NUMBA_CACHE_DIR=str(tmp_path))
+    after_first, after_second, compiled, segments, errors = out
+    assert after_first == [] and after_second == compiler
+    assert compiled and segments >= 1
+    assert max(errors) < 1e-5
+
+
 def test_import_pauses_the_collector_and_freezes_what_it_loaded():
     # Note [the import's garbage collector] in dataflow/_startup.py
     out = run("""

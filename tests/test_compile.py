@@ -19,7 +19,7 @@ import dataflow as mx
 from ops import registry
 from ops.registry import ADD, WRITE, OpContext
 from scheduler import codegen
-from scheduler.compile import CompiledPlan, compile_plan
+from scheduler.compile import CompiledPlan, Where, compile_plan
 from scheduler.gradient import add_backward
 from scheduler.graph import Entry, IndexedGraph, Node
 from scheduler.infer import infer_dtypes, infer_shapes
@@ -250,10 +250,17 @@ def test_steps_without_a_body_cut_segments():
     assert info["segments"] == 2 and info["interpreted"] == 1
 
 
-def test_no_body_at_all_gives_the_plan_back():
+def test_no_body_at_all_runs_interpreted():
+    # Note [the first run imports no compiler]: whether some step has a body is known once the range lowers
     x = mx.sym.Variable("x")
-    ref = Bound(mx.sym.exp(x)._outputs, _values(["x"], (3,), np.float32), {}, [np.ones(3, np.float32)])
-    assert compile_plan(ref.plan, bodies=tb.provider(set())) is ref.plan
+    values = _values(["x"], (3,), np.float32)
+    ref, cmp, compiled = pair(mx.sym.exp(x), values, bodies=tb.provider(set()))
+    for _ in range(2):
+        want, got = ref.run(ref.plan, backward=False), cmp.run(compiled, backward=False)
+        np.testing.assert_array_equal(got[0][0], want[0][0])
+    np.testing.assert_allclose(got[0][0], np.exp(values["x"]), rtol=1e-6)
+    info = compiled.info(0, cmp.n_forward)
+    assert info["segments"] == 0 and info["interpreted"] == cmp.n_forward and not info["source"]
 
 
 def test_switched_off(monkeypatch):
@@ -285,9 +292,9 @@ def test_storage_reused_at_another_size_stays_correct():
 
 def test_memory_safety_rule():
     """The rule on its own: identical or disjoint memory only."""
-    where = [codegen.Where(0, (4,), np.dtype(np.float32)), codegen.Where(0, (4,), np.dtype(np.float32)),
-             codegen.Where(8, (4,), np.dtype(np.float32)), codegen.Where(16, (4,), np.dtype(np.float32)),
-             codegen.Where(None, (4,), np.dtype(np.float32)), codegen.Where(0, (2,), np.dtype(np.float64))]
+    where = [Where(0, (4,), np.dtype(np.float32)), Where(0, (4,), np.dtype(np.float32)),
+             Where(8, (4,), np.dtype(np.float32)), Where(16, (4,), np.dtype(np.float32)),
+             Where(None, (4,), np.dtype(np.float32)), Where(0, (2,), np.dtype(np.float64))]
     w = codegen._ModuleWriter(None, where, {}, set(), False, True)
     assert w._same_or_apart(0, 1)           # in place
     assert not w._same_or_apart(0, 2)       # shifted by two elements
@@ -535,7 +542,7 @@ def test_a_range_run_once_is_not_compiled(monkeypatch):
     want = ref.run(ref.plan, backward=False)[0][0]
     np.testing.assert_array_equal(cmp.run(compiled, backward=False)[0][0], want)
     r = compiled.shared.ranges[(0, cmp.n_forward)]
-    assert r.pieces is None and r.future is None            # lowered, not compiled
+    assert not r.lowered and r.pieces is None and r.future is None      # not even lowered
     for _ in range(2):
         np.testing.assert_array_equal(cmp.run(compiled, backward=False)[0][0], want)
         compiled.wait()
