@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -304,6 +305,7 @@ def test_import_pauses_the_collector_and_freezes_what_it_loaded():
 def test_numba_gets_its_config_file_plugins_and_scipy_when_it_uses_them(tmp_path):
     # Note [numba's import checks]: numba imported by dataflow still reads .numba_config.yaml (through the real
     # PyYAML), loads its entry points at its first compilation, and SciPy imports as usual afterwards.
+    pytest.importorskip("yaml", reason="numba reads its config file only with PyYAML installed")
     (tmp_path / ".numba_config.yaml").write_text("developer_mode: 1\n")
     out = run("""
         import json, sys
