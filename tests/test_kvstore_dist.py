@@ -147,7 +147,10 @@ def test_a_stalled_worker_while_reductions_overlap_is_a_clear_error_in_bounded_t
     assert result.returncode != 0
     assert "rank 0 finished" not in result.stdout
     assert "did not complete on all 2 workers within 8 s (DATAFLOW_KVSTORE_TIMEOUT)" in result.stderr
-    assert "worker rank 0 of 2 failed (EngineError); aborting the job" in result.stderr
+    # both workers' reductions reach their deadline at about the same moment, and the first to abort the job may
+    # stop the other while it still prints its traceback (its "aborting the job" line may never come out): the
+    # job's end is what is certain
+    assert "dataflow.launch: the job of 2 workers failed with exit status" in result.stderr
 
 
 def test_module_with_overlap_and_a_segmented_backward_equals_one_process_on_the_whole_batch(tmp_path):
