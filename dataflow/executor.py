@@ -29,9 +29,10 @@ from scheduler.plan import Copy, bind_outputs, written_variables
 
 from . import monitoring
 from .context import Context, check_supported
-from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE, _from_host
+from .ndarray.ndarray import NDArray, _DEFAULT_DTYPE
 from .ndarray import ndarray as nd
 from .ndarray import sparse as nd_sparse
+from .ndarray.creation import ones_of
 
 _GRAD_REQS = ("write", "add", "null", "inplace")
 
@@ -93,7 +94,7 @@ class Executor:
         forward = lowered.forward
         lowered.check_complete("bind")
         g, shapes, dtypes = lowered.graph, lowered.shapes, lowered.dtypes
-        self._head_grads = [(node, _ones(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
+        self._head_grads = [(node, ones_of(shapes[eid], self._ctx, dtypes[eid])) for node, eid in
                             zip(head_nodes, forward.heads)] if wanted else []
         self._head_grads_are_ones = True    # until out_grads are copied into them (`backward`)
         self._pushes = {}                   # (pass, is_train) -> the engine push of that pass (`_push_of`)
@@ -435,8 +436,3 @@ def _grad_req_dict(grad_req, names):
         if req not in _GRAD_REQS:
             raise ValueError("grad_req %r for %r is not one of %s" % (req, name, _GRAD_REQS))
     return reqs
-
-
-def _ones(shape, ctx, dtype):
-    """A head gradient of ones; a zero-dim head (numpy-mode graphs) too, which the legacy `ones` op cannot make."""
-    return nd.ones(shape, ctx, dtype) if shape else _from_host(np.ones(shape, dtype), ctx, dtype)

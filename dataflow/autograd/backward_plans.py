@@ -29,7 +29,6 @@ import collections
 import os
 import threading
 
-import numpy
 
 from ops import registry
 from ops.registry import OpContext
@@ -51,12 +50,9 @@ _registered = set()     # OpDefs known to be the registry's own (a per-call OpDe
 
 
 def ones_like(head):
-    """The default head gradient: ones of the head's shape, dtype and context (a zero-dim head of mx.np is made on
-    the host: the legacy `ones` op cannot make shape ())."""
-    from ..ndarray import ndarray as nd
-    if head.shape:
-        return nd.ones(head.shape, head.context, head.dtype)
-    return nd._from_host(numpy.ones((), head.dtype), head.context, head.dtype)
+    """The default head gradient: ones of the head's shape, dtype and context."""
+    from ..ndarray.creation import ones_of
+    return ones_of(head.shape, head.context, head.dtype)
 
 
 def enabled():

@@ -62,6 +62,12 @@ def ones(shape, ctx=None, dtype=None, **kwargs):
     return _fill("_ones", shape, ctx, dtype, kwargs.pop("stype", None), kwargs)
 
 
+def ones_of(shape, ctx, dtype):
+    """Ones of `shape`, a zero-dim shape included: the default head gradient of a graph or recorded output (the
+    legacy `ones` op reads shape () as unknown, so a zero-dim mx.np head is made on the host)."""
+    return ones(shape, ctx, dtype) if shape else _from_host(np.ones((), dtype), as_context(ctx), dtype)
+
+
 def full(shape, val, ctx=None, dtype=None, out=None):
     """An array filled with `val`: an empty array, then assigned (zero-size shapes allowed, as in MXNet)."""
     out = empty(_shape(shape, "full"), ctx, dtype) if out is None else out
