@@ -133,36 +133,23 @@ def lazy_update(rule, weight, states, idx, gdata, params, standard=False):
 
 
 @_jit
-def _sum_rows_keyed(ids, values, out_ids, out_values):
-    """One pass of `sum_rows`: each lookup k keyed ids[k] * m + k (m lookups) and the keys sorted, so equal ids
-    are adjacent in lookup order (a stable sort's order, without its cost); -1 when a key could overflow."""
+def _stable_order(ids):
+    """The order a stable argsort of `ids` gives, from one plain sort of the keys ids[k] * m + k (m lookups): equal
+    ids stay in lookup order without a stable sort's cost. Empty when a key could overflow."""
     m = ids.size
-    if m == 0:
-        return 0
-    low, high = ids.min(), ids.max()
-    if high >= (1 << 62) // m or low <= -((1 << 62) // m):
-        return -1
+    if m == 0 or ids.max() >= (1 << 62) // m or ids.min() <= -((1 << 62) // m):
+        return np.empty(0, np.int64)
     keys = np.empty(m, np.int64)
     for k in range(m):
         keys[k] = ids[k] * m + k
     keys.sort()
-    n = 0
     for k in range(m):
-        row = keys[k] // m
-        i = keys[k] - row * m
-        if n == 0 or out_ids[n - 1] != row:
-            out_ids[n] = row
-            for j in range(values.shape[1]):
-                out_values[n, j] = values[i, j]
-            n += 1
-        else:
-            for j in range(values.shape[1]):
-                out_values[n - 1, j] += values[i, j]
-    return n
+        keys[k] = keys[k] % m      # the key's lookup (numba's % floors, as Python's: negative ids too)
+    return keys
 
 
 @_jit
-def _sum_rows_sorted(ids, values, order, out_ids, out_values):
+def _sum_rows_in_order(ids, values, order, out_ids, out_values):
     n = 0
     for k in range(order.size):
         i = order[k]
@@ -184,7 +171,8 @@ def sum_rows(ids, values):
     values = np.ascontiguousarray(values)
     out_ids = np.empty(ids.size, np.int64)
     out_values = np.empty((ids.size, values.shape[1]), values.dtype)
-    n = _sum_rows_keyed(ids, values, out_ids, out_values)
-    if n < 0:       # ids too far apart to key: a stable argsort
-        n = _sum_rows_sorted(ids, values, np.argsort(ids, kind="stable"), out_ids, out_values)
+    order = _stable_order(ids)
+    if order.size != ids.size:      # ids too far apart to key: numpy's stable argsort
+        order = np.argsort(ids, kind="stable")
+    n = _sum_rows_in_order(ids, values, order, out_ids, out_values)
     return out_ids[:n], out_values[:n]
