@@ -4,7 +4,8 @@ ufuncs and reductions, shape functions; manipulation.py: split/stack/tile/flip/r
 elementwise.py: the other ufuncs, tests, comparisons; reductions.py: std/var/average/any/all/cumsum/diff/quantile;
 contraction.py: dot/matmul/tensordot/einsum; sorting.py: sort/argsort/nonzero/unique/searchsorted; random.py:
 `np.random`; linalg.py: `np.linalg`; fallback.py: the functions MXNet also runs through NumPy on the host;
-_ufunc.py: NumPy's ufunc keywords on the element-wise functions, with MXNet's rule.
+extras.py: constants under MXNet's spellings, NumPy 1's aliases, printing options, memory overlap; _ufunc.py:
+NumPy's ufunc keywords on the element-wise functions, with MXNet's rule.
 Dtypes and constants are NumPy's own objects, as MXNet's are."""
 from numpy import (bool_, e, float16, float32, float64, inf, int8, int32, int64, nan, newaxis, pi,  # noqa: F401
                    uint8)
@@ -20,6 +21,7 @@ from .reductions import all, any  # noqa: F401 - NumPy's names shadow the builti
 from .contraction import *  # noqa: F401, F403
 from .sorting import *  # noqa: F401, F403
 from .fallback import *  # noqa: F401, F403
+from .extras import *  # noqa: F401, F403
 from .multiarray import ndarray  # noqa: F401
 
 def _take_ufunc_keywords():
