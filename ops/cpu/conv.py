@@ -14,6 +14,10 @@ Which algorithm runs (issue 17):
   keeps the weights' transform between calls (Note [kept weight transforms]), which pays with fewer tiles;
 - a 1x1 kernel with unit stride and no padding: no unfolding, the GEMM reads the sample itself, and its data
   gradient is W.T @ dy written straight into dx;
+- the forward of a strided 2-D convolution of one group over the phase planes of the padded image
+  (ops/cpu/conv_phase_taps.py): one GEMM per kernel tap reading the planes in place where there are enough channels
+  and columns (0.78-0.91x the im2col forward), or, for the few-channel stems with a col larger than L2 (a 7x7 stem
+  on 224x224), the col built and multiplied in blocks of output rows (0.76-0.82x);
 - everything else (strides, small images, other grouped convolutions): im2col + one GEMM per sample and group.
 Every path runs per sample on the cores (ops/cpu/conv_parallel.py: each thread takes the next sample, with its own
 buffers). A batch smaller than the thread count splits each sample instead (`_forward_split`): by output rows
@@ -43,7 +47,7 @@ import numpy as np
 
 from ..registry import ADD, NULL
 from .common import F16, F32, assign, store
-from . import winograd
+from . import conv_phase_taps, winograd
 from .conv_epilogue import Activation, activation, channel_args
 from .conv_direct import direct_backward, direct_forward, direct_path
 from .conv_parallel import for_each, threads
@@ -187,6 +191,13 @@ def _conv_forward(x, w, b, p, dst, act=None, scale=None, keep=False):
         scale, b = channel_args(scale, b, dst.shape[1], dst.dtype)
         winograd.forward(x, w, geometry[2][1:], dst, scale, b, (act or Activation.none(dst.dtype)).args(), for_each,
                          threads(), u=winograd.kept_transform(w) if keep else None)
+        return
+    phase = x.ndim == 4 and conv_phase_taps.path(*geometry, p.num_group, _spatial3(x.shape)[2:],
+                                                 _spatial3(dst.shape)[2:], x.shape[1], dst.dtype)
+    if phase:
+        scale, b = channel_args(scale, b, dst.shape[1], dst.dtype)
+        conv_phase_taps.forward(x, w, tuple(v[1:] for v in geometry), dst, scale, b,
+                                (act or Activation.none(dst.dtype)).args(), for_each, threads(), phase == "blocked")
         return
     w2 = w.reshape(w.shape[0], -1)
     weights = []        # the weight in the unfolding's layout, made once by the first worker

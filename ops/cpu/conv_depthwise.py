@@ -13,7 +13,11 @@ The forward of 1-D and 2-D inputs (`depthwise_forward_planes`, any stride) reads
 the epilogue's activation applied as the rows are written. Measured (float32, one thread, CPU time) against the
 loops it replaced: 32 channels 112x112 1.23 -> 0.52 ms, stride 2 64 channels 112x112 1.46 -> 0.66 ms, 512 channels
 14x14 0.35 -> 0.21 ms. Views indexed from 0 (`planes[o:]` then `[j]`) keep LLVM vectorising: an index such as
-o + j may be negative as far as numba knows, and its wraparound check turns each load into a gather.
+o + j may be negative as far as numba knows, and its wraparound check turns each load into a gather. The taps are
+added three a pass (one load and store of the block per three taps), and the planes of strides 1 and 2 are filled
+with the stride a constant (`fill_planes`): measured together (one thread, CPU time, medians of 21, mobilenet1.0's
+nine depthwise shapes at batch 1) 3.48 -> 2.61 ms, 32 channels 112x112 0.51 -> 0.38 ms, 512 channels 14x14
+0.24 -> 0.19 ms.
 
 Geometry is the 3-D view of ops/cpu/conv.py (1-D and 2-D inputs have leading spatial dims of 1).
 """
@@ -234,7 +238,20 @@ def phase_geometry(img_hw, kernel_hw, stride_hw, pad_hw, dilate_hw):
 
 @numba.njit(nogil=True, cache=True)
 def fill_planes(img, stride, pad, Hq, Wq, planes):
-    """The phase planes (Note [phase planes]) of one channel img (H, W) zero-padded, into planes (sh*sw*Hq*Wq,)."""
+    """The phase planes (Note [phase planes]) of one channel img (H, W) zero-padded, into planes (sh*sw*Hq*Wq,).
+
+    The common strides are passed on as constants: LLVM then vectorises the row copies (a runtime stride measured
+    2.7x slower at 32 channels of 112x112)."""
+    if stride[0] == 1 and stride[1] == 1:
+        _fill_planes(img, (1, 1), pad, Hq, Wq, planes)
+    elif stride[0] == 2 and stride[1] == 2:
+        _fill_planes(img, (2, 2), pad, Hq, Wq, planes)
+    else:
+        _fill_planes(img, stride, pad, Hq, Wq, planes)
+
+
+@numba.njit(nogil=True, cache=True)
+def _fill_planes(img, stride, pad, Hq, Wq, planes):
     H, W = img.shape
     sh, sw = stride
     k = 0
@@ -248,9 +265,9 @@ def fill_planes(img, stride, pad, Hq, Wq, planes):
                     dst[:] = 0
                 else:
                     dst[:lo] = 0
-                    src = img[iy, lo * sw + px - pad[1]:]
+                    src, inner = img[iy, lo * sw + px - pad[1]:], dst[lo:hi]
                     for j in range(hi - lo):
-                        dst[lo + j] = src[j * sw]
+                        inner[j] = src[j * sw]
                     dst[hi:] = 0
                 k += Wq
 
@@ -275,11 +292,25 @@ def depthwise_forward_planes(x4, w2, offsets, stride, pad, Hq, Wq, bias, n, c0, 
                 y1 = min(OH, y0 + rows)
                 length = (y1 - 1 - y0) * Wq + OW
                 base = y0 * Wq
-                for j in range(length):
-                    acc[j] = 0
-                for t in range(offsets.shape[0]):
+                # taps three at a time: one load and store of acc per three taps (a 3x3 kernel: three passes)
+                taps = offsets.shape[0]
+                for t in range(0, taps - taps % 3, 3):
+                    w0, w1, w2_ = w2[f, t], w2[f, t + 1], w2[f, t + 2]
+                    s0 = planes[offsets[t] + base:]         # views: indexes j >= 0 keep the loops vectorised
+                    s1 = planes[offsets[t + 1] + base:]
+                    s2 = planes[offsets[t + 2] + base:]
+                    if t == 0:
+                        for j in range(length):
+                            acc[j] = w0 * s0[j] + w1 * s1[j] + w2_ * s2[j]
+                    else:
+                        for j in range(length):
+                            acc[j] += w0 * s0[j] + w1 * s1[j] + w2_ * s2[j]
+                if taps < 3:
+                    for j in range(length):
+                        acc[j] = 0
+                for t in range(taps - taps % 3, taps):
                     wv = w2[f, t]
-                    src = planes[offsets[t] + base:]        # a view: indexes j >= 0 keep the loop vectorised
+                    src = planes[offsets[t] + base:]
                     for j in range(length):
                         acc[j] += wv * src[j]
                 for y in range(y0, y1):
