@@ -33,8 +33,11 @@ and shift and an activation (relu, clip, leaky) applied in the pass that crops t
 The general path is im2col + GEMM, one sample at a time. An unfolding turns one sample's image (C, *spatial) into
 `col`, one row per (channel, kernel offset) and one column per output position, and BLAS computes
 out = W (F, C/g * prod(kernel)) @ col for each group g. The backward reuses the pair: dW += dy @ col.T, and
-dcol = W.T @ dy is folded back into dx (col2im, a scatter-add). Deconvolution is the transpose of Convolution: its
-forward is Convolution's data gradient and its data gradient a Convolution forward, the image being its output.
+dcol = W.T @ dy is folded back into dx (col2im, a scatter-add); where they measured faster, narrow samples share
+one GEMM and the per-tap weight gradient reads a channels-last image (ops/cpu/conv_grads.py), and 3x3 layers of
+28x28 and up take Winograd F(2x2, 3x3) for both gradients in bands of tile rows (ops/cpu/winograd_grads.py).
+Deconvolution is the transpose of Convolution: its forward is Convolution's data gradient and its data gradient a
+Convolution forward, the image being its output.
 
 The unfoldings and Note [wide columns] are in ops/cpu/conv_unfold.py, the epilogue in ops/cpu/conv_epilogue.py.
 
@@ -51,7 +54,7 @@ from . import conv_phase_taps, winograd
 from .conv_epilogue import Activation, activation, channel_args
 from .conv_direct import direct_backward, direct_forward, direct_path
 from .conv_parallel import for_each, threads
-from .conv_taps import tap_weights, taps_backward
+from . import conv_grads, winograd_grads
 from .conv_unfold import group_gemm as _group_gemm
 from .conv_unfold import unfolding
 
@@ -113,15 +116,15 @@ def _compute(arr):
     return np.ascontiguousarray(arr, dtype=F32 if arr.dtype == F16 else arr.dtype)
 
 
-def _conv_unfolding(p, x_shape, y_shape, dtype, transposed, forward=False):
+def _conv_unfolding(p, x_shape, y_shape, dtype, transposed, forward=False, wide=True):
     """Convolution unfolds its data x into columns for its output y; Deconvolution its output y for its data x.
-    `forward`: for Convolution's forward."""
+    `forward`: for Convolution's forward; `wide` False: plain im2col only (a backward's batched chunks)."""
     kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
     x_dims, y_dims = _spatial3(x_shape)[2:], _spatial3(y_shape)[2:]
     if transposed:
         pad = _pad3(deconv_pad(p, x_shape[2:]), 0)
         return unfolding(y_shape[1], y_dims, x_dims, kernel, stride, pad, dilate, dtype)
-    return unfolding(x_shape[1], x_dims, y_dims, kernel, stride, pad, dilate, dtype, forward)
+    return unfolding(x_shape[1], x_dims, y_dims, kernel, stride, pad, dilate, dtype, forward, wide)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -134,14 +137,16 @@ class _Accumulator:
     The output itself where it can be (cleared for WRITE/INPLACE, as is for ADD, so ADD needs no scratch copy);
     a zeroed scratch for float16 outputs, stored into the output by `finish` as req says."""
 
-    def __init__(self, out, req):
+    def __init__(self, out, req, clear=True):
         self.out, self.req = out, req
+        # `clear` False: the caller overwrites buf first (WRITE/INPLACE into out itself, or any req into a scratch)
+        self.cleared = clear
         if out.dtype != F16 and out.flags.c_contiguous:
             self.buf = out
-            if req != ADD:
+            if req != ADD and clear:
                 out[...] = 0
         else:
-            self.buf = np.zeros(out.shape, F32 if out.dtype == F16 else out.dtype)
+            self.buf = (np.zeros if clear else np.empty)(out.shape, F32 if out.dtype == F16 else out.dtype)
 
     def finish(self):
         if self.buf is not self.out:
@@ -393,37 +398,92 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
     Convolution, per sample n and group g, with col = im2col(x[n]):  dx[n] = col2im(W_g.T @ dy[n]_g),
     dW_g += dy[n]_g @ col_g.T.  Deconvolution, with col = im2col(dy[n]):  dx[n]_g = W_g @ col_g,
     dW_g += x[n]_g @ col_g.T.  db = sum of dy over batch and space for both. Samples spread over the cores
-    (ops/cpu/conv_parallel.py), each thread with its own buffers."""
+    (ops/cpu/conv_parallel.py), each thread with its own buffers; narrow samples go several to a GEMM (Note
+    [batched backward] in ops/cpu/conv_grads.py)."""
     want_dx, want_dw = req[0] != NULL, req[1] != NULL
     if not p.no_bias:
         _bias_grad(dy, outputs[2], req[2])
     if not (want_dx or want_dw):
         return
     dx = _Accumulator(outputs[0], req[0]) if want_dx else None
-    dw = _Accumulator(outputs[1], req[1]) if want_dw else None
     path, geometry = (None, None) if transposed else _direct(p, x.shape)
     if path is not None:
+        dw = _Accumulator(outputs[1], req[1]) if want_dw else None
         direct_backward(geometry, dy.reshape(_spatial3(dy.shape)), x.reshape(_spatial3(x.shape)), w,
                         dx.buf.reshape(_spatial3(x.shape)) if want_dx else None, dw.buf if want_dw else None)
         for acc in (dx, dw):
             if acc is not None:
                 acc.finish()
         return
-    if want_dx and not transposed and _winograd_data_grad(p, dy, w, dx):
+    if want_dx and not transposed and (_banded_data_grad(p, dy, w, dx) or _winograd_data_grad(p, dy, w, dx)):
         want_dx, dx_done, dx = False, dx, None
     else:
         dx_done = None
+    if want_dw and not transposed and _winograd_weight_grad(p, dy, x, outputs[1], req[1]):
+        want_dw = False
+    if not (want_dx or want_dw):
+        if dx_done is not None:
+            dx_done.finish()
+        return
     w2 = w.reshape(w.shape[0], -1)
-    flops = 2.0 * (x if transposed else dy).size * w2.shape[1] * (int(want_dx) + int(want_dw))
-    workers = for_each(x.shape[0], lambda: _BackwardSample(p, dy, x, w2, dx, dw, transposed), flops) if (
-        want_dx or want_dw) else ()
+    n = x.shape[0]
+    unfold = _conv_unfolding(p, x.shape, dy.shape, x.dtype, transposed)
+    per = 1 if transposed or unfold.taps else conv_grads.chunk_samples(n, unfold.L, threads())
+    wide = per == 1     # a chunk's GEMM would multiply wide columns' junk too: plain im2col
+
+    def make_unfold():
+        return _conv_unfolding(p, x.shape, dy.shape, x.dtype, transposed, wide=wide)
+    if not wide and unfold.wide:
+        unfold = make_unfold()
+    # the first worker's summed weight gradient may be the output itself (no clearing, no add), unless req adds to
+    # it or the per-tap layout needs a transpose
+    dw, total, owner = None, None, []
     if want_dw:
+        own = not unfold.taps and (req[1] != ADD or outputs[1].dtype == F16 or not outputs[1].flags.c_contiguous)
+        dw = _Accumulator(outputs[1], req[1], clear=not own)
         total = dw.buf.reshape(w2.shape)
-        for worker in workers:
-            total += worker.weight_grad()
+        owner = [total] if own else []
+    flops = 2.0 * (x if transposed else dy).size * w2.shape[1] * (int(want_dx) + int(want_dw))
+    workers = ()
+    if want_dx or want_dw:
+        chunks, spare = -(-n // per), [unfold]
+        workers = for_each(chunks, lambda: conv_grads.BackwardWorker(
+            p, dy, x, w2, dx, dw, transposed, spare.pop() if spare else make_unfold(), chunks,
+            owner.pop() if owner else None), flops)
+    if want_dw:
+        parts = [part for part in (worker.weight_grad() for worker in workers) if part is not None]
+        if not dw.cleared and not any(part is total for part in parts):
+            total[...] = 0      # the owning worker ran no GEMM
+        for part in parts:
+            if part is not total:
+                total += part
     for acc in (dx, dw, dx_done):
         if acc is not None:
             acc.finish()
+
+
+def _winograd_weight_grad(p, dy, x, out, req):
+    """out (req) = the weight gradient by Winograd where it pays (ops/cpu/winograd_grads.py, Note [Winograd weight
+    gradient]). Whether it did."""
+    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    if not winograd_grads.pays(p, kernel, stride, dilate, x.shape, dy.shape, x.dtype):
+        return False
+    assign(out, req, winograd_grads.weight_grad(x, dy, pad[1:], for_each).reshape(out.shape))
+    return True
+
+
+def _banded_data_grad(p, dy, w, dx):
+    """dx (an _Accumulator) += the data gradient by Winograd in bands of tile rows where the weight gradient's
+    Winograd pays (ops/cpu/winograd_grads.py, Note [Winograd data gradient in bands]). Whether it did."""
+    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    if (not winograd_grads.DATA_GRAD or max(pad[1:]) > 2
+            or not winograd_grads.pays(p, kernel, stride, dilate, dx.out.shape, dy.shape, dy.dtype)):
+        return False
+    dst = dx.buf if dx.req != ADD else np.empty(dx.out.shape, dy.dtype)
+    winograd_grads.data_grad(dy, w, pad[1:], dst, for_each)
+    if dst is not dx.buf:
+        dx.buf += dst
+    return True
 
 
 def _winograd_data_grad(p, dy, w, dx):
@@ -455,70 +515,6 @@ def _winograd_data_grad(p, dy, w, dx):
     if dst is not dx.buf:
         dx.buf += dst
     return True
-
-
-class _BackwardSample:
-    """One thread's share of a convolution's backward: its own unfolding and buffers, dx written per sample, the
-    weight gradient summed over its samples (`weight_grad()`; the caller adds the threads' sums)."""
-
-    def __init__(self, p, dy, x, w2, dx, dw, transposed):
-        g, cdt = p.num_group, x.dtype
-        self.p, self.dy, self.x, self.w2, self.dx, self.transposed = p, dy, x, w2, dx, transposed
-        self.unfold = unfold = _conv_unfolding(p, x.shape, dy.shape, cdt, transposed)
-        # unit stride, wide columns: one GEMM per tap over the padded image for both gradients, no col, no col2im
-        self.taps = not transposed and unfold.taps
-        self.dw_part = np.empty(w2.shape, cdt) if dw is not None and not self.taps else None
-        self.dw_sum = np.zeros(w2.shape, cdt) if dw is not None and not self.taps else None
-        if self.taps:
-            taps = len(unfold.offsets)
-            self.w_taps = tap_weights(w2, taps)
-            self.dw_taps = np.zeros(self.w_taps.shape, cdt) if dw is not None else self.w_taps[:0]
-        # 1x1, unit stride, no padding: dx[n] = W.T @ dy[n] straight into a cleared dx, no col2im
-        self.direct_dx = (not transposed and dx is not None and unfold.identity and dx.req != ADD
-                          and dx.buf.flags.c_contiguous)
-        self.dcol = None
-        if dx is not None and not self.direct_dx and not self.taps:
-            self.dcol = np.empty((x.shape[1], unfold.L) if transposed else (w2.shape[1] * g, unfold.L), cdt)
-
-    def weight_grad(self):
-        """This thread's summed weight gradient, shaped like w2."""
-        if self.taps:
-            return self.dw_taps.transpose(1, 2, 0).reshape(self.w2.shape)
-        return self.dw_sum
-
-    def __call__(self, i):
-        if self.transposed:
-            self._deconvolution(i)
-        else:
-            self._convolution(i)
-        if self.dw_part is not None:
-            self.dw_sum += self.dw_part
-
-    def _convolution(self, i):
-        g, unfold, w2 = self.p.num_group, self.unfold, self.w2
-        dyi = unfold.ext(self.dy[i])
-        if self.taps:
-            want_dx = self.dx is not None
-            dxi = self.dx.buf[i].reshape(unfold.img_shape) if want_dx else self.x[i].reshape(unfold.img_shape)
-            taps_backward(dyi, self.x[i].reshape(unfold.img_shape), unfold.pad, unfold.padded, unfold.flat,
-                          unfold.fold_buffer(), self.w_taps, unfold.offsets, g, want_dx, dxi,
-                          self.dw_taps.size > 0, self.dw_taps)
-        elif self.direct_dx:
-            _group_gemm(w2, dyi, self.dx.buf[i].reshape(-1, unfold.L), g, trans_a=True)
-        elif self.dx is not None:
-            _group_gemm(w2, dyi, self.dcol, g, trans_a=True)
-            unfold.fold_into(self.dcol, self.dx.buf[i])
-        if self.dw_part is not None:
-            _group_gemm(dyi, unfold.cols(self.x[i]), self.dw_part, g, trans_b=True)
-
-    def _deconvolution(self, i):
-        g, unfold, w2 = self.p.num_group, self.unfold, self.w2
-        col = unfold.cols(self.dy[i])
-        if self.dx is not None:
-            _group_gemm(w2, col, self.dcol, g)
-            unfold.crop(self.dcol, self.dx.buf[i], add=True)
-        if self.dw_part is not None:
-            _group_gemm(unfold.ext(self.x[i]), col, self.dw_part, g, trans_b=True)
 
 
 def _backward_kernel(transposed):

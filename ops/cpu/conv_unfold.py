@@ -144,6 +144,8 @@ class _Unfold:
     as GEMM columns (F, L); `crop(ext, dst)`: the real outputs of GEMM columns into dst (F, *out_dims), in place
     of dst when `gemm_out(dst)` gave dst's own memory."""
 
+    wide = False            # GEMM columns are the output positions themselves, no junk
+
     def __init__(self, channels, img_dims, out_dims, kernel, stride, pad, dilate, dtype):
         self.geometry = (kernel, stride, pad, dilate, out_dims)
         self.img_shape = (channels,) + img_dims
@@ -160,6 +162,19 @@ class _Unfold:
         out_dims = self.geometry[-1]
         _im2col(img.reshape(self.img_shape), *self.geometry, (0, out_dims[0] * out_dims[1]), self.col)
         return self.col
+
+    def cols_into(self, img, block):
+        """`cols(img)` written into block (rows, L), a column block of a chunk of samples' col (Note [batched
+        backward] in ops/cpu/conv_grads.py)."""
+        if self.identity:
+            block[...] = img.reshape(block.shape)
+        else:
+            out_dims = self.geometry[-1]
+            _im2col(img.reshape(self.img_shape), *self.geometry, (0, out_dims[0] * out_dims[1]), block)
+
+    def ext_into(self, out, block):
+        """`ext(out)` written into block (F, L), a column block of a chunk of samples' GEMM columns."""
+        block[...] = out.reshape(block.shape)
 
     def forward_rows(self, weights, img, rows, col, out, dst, bias, act, scale):
         """A thread's share of one sample's forward, split by output rows (z * OH + y in [rows[0], rows[1])): its
@@ -242,6 +257,7 @@ class _WideUnfold:
 
     identity = False        # a 1x1 kernel without padding takes _Unfold's identity path instead
     rows_split = batches = False
+    wide = True
 
     def __init__(self, channels, img_dims, out_dims, kernel, pad, dilate, dtype, taps_min_columns):
         self.pad = pad
@@ -282,6 +298,13 @@ class _WideUnfold:
     def cols(self, img):
         _wide_im2col(img.reshape(self.img_shape), self.pad, self.padded, self.offsets, self.flat, self.col)
         return self.col
+
+    def cols_into(self, img, block):
+        _wide_im2col(img.reshape(self.img_shape), self.pad, self.padded, self.offsets, self.flat, block)
+
+    def ext_into(self, out, block):
+        """`ext(out)` into block (F, L), whose junk positions the caller keeps 0."""
+        self._view(block)[...] = out.reshape((out.shape[0],) + self.out_dims)
 
     def weights(self, w2):
         return tap_weights(w2, len(self.offsets)) if self.taps else w2
@@ -347,6 +370,7 @@ class _PhaseUnfold:
     one contiguous copy instead of strided reads; the same interface as _WideUnfold's forward."""
 
     identity = taps = rows_split = batches = False
+    wide = True
 
     def __init__(self, channels, img_dims, out_dims, kernel, stride, pad, dilate):
         self.stride, self.pad, self.out_dims = stride[1:], pad[1:], out_dims
@@ -388,11 +412,12 @@ class _PhaseUnfold:
                  dst.reshape((dst.shape[0],) + self.out_dims))
 
 
-def unfolding(channels, img_dims, out_dims, kernel, stride, pad, dilate, dtype, forward=False):
+def unfolding(channels, img_dims, out_dims, kernel, stride, pad, dilate, dtype, forward=False, allow_wide=True):
     """The unfolding of one sample's image (channels, *img_dims) into columns for outputs (F, *out_dims); every
-    per-dim value a 3-tuple. `forward`: for Convolution's forward (its own thresholds), else for a backward."""
+    per-dim value a 3-tuple. `forward`: for Convolution's forward (its own thresholds), else for a backward;
+    `allow_wide` False: plain im2col (`_Unfold`) only."""
     identity = kernel == (1, 1, 1) and pad == (0, 0, 0) and img_dims == out_dims
-    wide = _WideUnfold.columns(img_dims, out_dims, pad) if stride == (1, 1, 1) and not identity else None
+    wide = _WideUnfold.columns(img_dims, out_dims, pad) if allow_wide and stride == (1, 1, 1) and not identity else None
     waste = FORWARD_WIDE_MAX_WASTE if forward else WIDE_MAX_WASTE
     if wide is not None and wide <= (1 + waste) * np.prod(out_dims):
         return _WideUnfold(channels, img_dims, out_dims, kernel, pad, dilate, dtype,
