@@ -6,15 +6,18 @@ Activation and LeakyReLU: ops/cpu/activation.py.
 
 Transcendental math goes through ops/cpu/vmath.py (other dtypes: float16 computed in float32). Every kernel
 honours req through ops/cpu/common.py. A FullyConnected whose GEMMs reach blas_threads.PARALLEL_FLOPS runs them
-inside the GemmSite of its shapes (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py).
+inside the GemmSite of its shapes (Note [when a 2-thread GEMM pays] in ops/cpu/blas_threads.py); a smaller one
+runs in one numba call once numba is loaded (Note [small FullyConnected] in ops/cpu/fc_blas.py).
 """
 import numpy as np
 
-from . import blas_threads as threads
+from . import blas_threads as threads, fc_blas
 from .common import F16, F32, assign, compute_dtype, copy_view, store
 from .matrix import gemm
 from ..random_state import generator
 from ..registry import INPLACE, WRITE
+
+F64 = np.dtype(np.float64)
 
 
 def _c(x):
@@ -69,7 +72,10 @@ def fully_connected(ctx, p, inputs, outputs, req):
     flops = 2 * x.size * p.num_hidden                      # fc_gemm_flops, written out: this runs per imperative call
     if flops < threads.PARALLEL_FLOPS:
         if out.ndim == 2 and (req[0] == WRITE or req[0] == INPLACE):
-            gemm(x2, w.T, out, bias)        # the common small call, straight in (a batch-1 layer's frames count)
+            # the common small call, straight in (a batch-1 layer's frames count): numpy's BLAS call made from
+            # numba once it is loaded, the same bits (Note [small FullyConnected] in fc_blas.py)
+            if (out.dtype is not F32 and out.dtype is not F64) or not fc_blas.forward(x2, w, bias, out):
+                gemm(x2, w.T, out, bias)
         else:
             _fc_forward(p, x2, w, bias, out, req[0])
     else:                                                  # big: on the cores the thread policy gives this call
