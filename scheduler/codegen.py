@@ -24,11 +24,21 @@ loop runs latency-bound (elemwise10, 1M floats: 4.4 ms, against 3.9 ms for its t
 such a step therefore runs tile by tile: per tile of `TILE` elements, each stage (a run of other steps, or one vmath
 step) is its own short loop, from and into tile buffers that stay in L1 (2.7 ms; memory is read and written once,
 as in one loop), 16 floats wide where the host has AVX-512 (2.5 ms; Note [512-bit vectors] in ops/cpu/vmath.py).
-Putting the cheap steps into the vmath stages (4 stages instead of 8) measured 5-10% slower. A vmath stage is
-compiled with FMA contraction, as vmath's own loops are (the kernels' values to the bit); the other stages without
-(the kernels' last bit). An input in memory is loaded by the first stage that reads it, which keeps it in a tile
-buffer where later stages read it too (loading it again from memory cost elemwise10 4-5%); an input stored over by
-an earlier stage is one that died there (in place), so no later stage reads it.
+A vmath stage is compiled with FMA contraction, as vmath's own loops are (the kernels' values to the bit); the other
+stages without (the kernels' last bit). The cheap steps right after a vmath step join its stage (one pass over the
+tile buffers less each) where contraction cannot touch them: each is one known operation (`Body.scalar_arithmetic`),
+no sum in the stage reads a product made in it, and no product is added into memory (`_joins_vmath_stage`); cheap
+steps before the first vmath step, or that could contract, keep a stage of their own (elemwise10: 8 stages -> 5,
+1.89 -> 1.64 ms per 1M floats on one thread, the same bits; a stage of one cheap step costs ~0.05 ms per 1M). An
+input in memory is loaded by the first stage that reads it, which keeps it in a tile buffer where later stages read
+it too (loading it again from memory cost elemwise10 4-5%); an input stored over by an earlier stage is one that
+died there (in place), so no later stage reads it.
+
+Note [memory through views]: a loop over part of an array (a tile at `base`, a chunk of the two-thread form) reads
+and writes it through a view of that part, indexed from 0 (`m3_ = m3[base:base + m]`, then `m3_[j]`), never as
+`m3[base + j]`: numba wraps negative indices, LLVM cannot prove `base + j` >= 0, and the vectorised loop then
+gathers its loads and scatters its stores (elemwise10's first and last tile stages: 0.30 ms per 1M floats each,
+against 0.05 for a stage over tile buffers).
 
 Note [fusion and the memory plan]: the memory plan lets a step write where an entry that died before it lived. One
 loop interleaves its steps element by element, so a group may only read and write memory that is either disjoint
@@ -337,9 +347,14 @@ class _ModuleWriter:
             body = self._epilogue_loop(head, group, bodies, loads, stores, n, params, args, ref, size, names)
         elif parallel:          # Note [two threads]: chunks c0..c1, and the two ways to run them
             first, last = "c0 * %d" % CHUNK, "min(n, c1 * %d)" % CHUNK
-            body = self._tiled(name, group, bodies, loads, stores, n, first, last) if tiled else \
-                ["    for i in range(%s, %s):" % (first, last)] + self._stage_lines(group, bodies, loads, stores, n,
-                                                                                   "i", "i", names=names)
+            if tiled:
+                body = self._tiled(name, group, bodies, loads, stores, n, first, last)
+            else:
+                arrays = ["m%d" % e for e in loads if e not in names and self.where[e].size == n]
+                body = (["    lo = " + first, "    hi = " + last]
+                        + self._views(arrays + ["o%d" % e for e, _ in stores], "lo", "hi")
+                        + ["    for i in range(hi - lo):"]
+                        + self._stage_lines(group, bodies, loads, stores, n, "i", "i", names=names, suffix="_"))
             self._function(name + "_run", ["c0", "c1"] + params + ["n"], before + body)
             self._function(name + "_par", params + ["n", "threads"], [
                 "    chunks = (n + %d) // %d" % (CHUNK - 1, CHUNK),
@@ -409,10 +424,12 @@ class _ModuleWriter:
         return (["    for r in range(n // h):", "        for j in range(h):", "            i = r * h + j"]
                 + ["    " + line for line in inner])
 
-    def _stage_lines(self, stage, bodies, loads, stores, n, index, memory_index, tiles=(), later=(), names=None):
+    def _stage_lines(self, stage, bodies, loads, stores, n, index, memory_index, tiles=(), later=(), names=None,
+                     suffix=""):
         """The body of a loop over `index` computing the steps of `stage`: inputs in `loads` read from memory at
         `memory_index`, values of earlier stages from their tile buffers `t<eid>` (`tiles`); values that later stages
-        read (`later`) stored to their tile buffers, and the outputs in `stores` to memory."""
+        read (`later`) stored to their tile buffers, and the outputs in `stores` to memory. `suffix` names the
+        views of the memory arrays that the loop reads and writes (Note [memory through views])."""
         graph, steps = self.plan.graph, self.plan.steps
         produced = {self._outs(i)[0] for i in stage}
         needed = [e for i in stage for e in graph.inputs[steps[i].nid]]
@@ -423,7 +440,7 @@ class _ModuleWriter:
             if e in tiles:
                 lines.append("        x%d = t%d[%s]" % (e, e, index))
             elif e in loads and self.where[e].size == n:
-                lines.append("        x%d = %s[%s]" % (e, (names or {}).get(e, "m%d" % e), memory_index))
+                lines.append("        x%d = %s%s[%s]" % (e, (names or {}).get(e, "m%d" % e), suffix, memory_index))
         for i in stage:
             b, out = bodies[i], self._outs(i)[0]
             values = ["x%d" % e for e in graph.inputs[steps[i].nid]] + [literal(a) for a in b.scalar_args]
@@ -434,8 +451,14 @@ class _ModuleWriter:
             lines.append("        t%d[%s] = x%d" % (e, index, e))
         for e, req in stores:
             if e in produced:
-                lines.append("        o%d[%s] %s= x%d" % (e, memory_index, "+" if req == ADD else "", e))
+                lines.append("        o%d%s[%s] %s= x%d" % (e, suffix, memory_index, "+" if req == ADD else "", e))
         return lines
+
+    @staticmethod
+    def _views(arrays, first, last):
+        """Lines making each memory array's view of elements [first, last): `m3` -> `m3_` (Note [memory through
+        views])."""
+        return ["    %s_ = %s[%s:%s]" % (a, a, first, last) for a in arrays]
 
     def _tiled(self, name, group, bodies, loads, stores, n, first, last):
         """The loop of a group with a vmath step over elements [first, last) (expressions), tile by tile, one
@@ -443,8 +466,13 @@ class _ModuleWriter:
         graph, steps = self.plan.graph, self.plan.steps
         stages = []
         for i in group:
-            if bodies[i].scalar_vmath or not stages or bodies[stages[-1][-1]].scalar_vmath:
+            if bodies[i].scalar_vmath or not stages:
                 stages.append([i])
+            elif bodies[stages[-1][0]].scalar_vmath:
+                if self._joins_vmath_stage(stages[-1], i, bodies, stores):
+                    stages[-1].append(i)
+                else:
+                    stages.append([i])
             else:
                 stages[-1].append(i)
         # values cross stages through tile buffers, and so does an input in memory that several stages read (its
@@ -472,13 +500,28 @@ class _ModuleWriter:
             stage_args = (["base", "m"] + ["t%d" % e for e in tiles_in + tiles_out] + ["m%d" % e for e in memory]
                           + ["x%d" % e for e in values] + ["o%d" % e for e, _ in outs])     # named alike in both
             # 16 floats wide on AVX-512 (Note [512-bit vectors] in ops/cpu/vmath.py)
-            stage_lines = ["    %s()" % wide, "    for j in range(m):"] + self._stage_lines(
-                stage, bodies, memory, outs, n, "j", "base + j", tiles=tiles_in, later=tiles_out)
+            views = self._views(["m%d" % e for e in memory] + ["o%d" % e for e, _ in outs], "base", "base + m")
+            stage_lines = ["    %s()" % wide] + views + ["    for j in range(m):"] + self._stage_lines(
+                stage, bodies, memory, outs, n, "j", "j", tiles=tiles_in, later=tiles_out, suffix="_")
             self._function(stage_name, stage_args, stage_lines,
                            flags=_VMATH_FLAGS if bodies[stage[0]].scalar_vmath else _FLAGS)
             lines.append("        %s(%s)  # %s" % (stage_name, ", ".join(stage_args),
                                                    ", ".join(steps[i].op_name for i in stage)))
         return lines
+
+    def _joins_vmath_stage(self, stage, i, bodies, stores):
+        """Whether step i may run in `stage` (a vmath step and the steps that joined it), which is compiled with FMA
+        contraction, and still give its own bits (Note [tiled fusion]): its scalar is one known operation, not a sum
+        reading a product made in the stage, and not a product added into memory (req add): either pair would
+        become one FMA. The vmath step's own value is never a bare product (each ends in a select or a quotient),
+        nor is any value read from a tile buffer or memory."""
+        kind, out = bodies[i].scalar_arithmetic, self._outs(i)[0]
+        if kind == "mul":
+            return (out, ADD) not in stores
+        if kind == "add":
+            products = {self._outs(j)[0] for j in stage[1:] if bodies[j].scalar_arithmetic == "mul"}
+            return not products & set(self.plan.graph.inputs[self.plan.steps[i].nid])
+        return kind == "plain"
 
 
 def _tuple(items):

@@ -34,6 +34,11 @@ class Body:
     # the scalar is one of vmath's float32 polynomials: long, and compiled with FMA contraction as vmath's own loops
     # are; a fused loop gives it a pass of its own over each tile (Note [tiled fusion] in scheduler/codegen.py)
     scalar_vmath: bool = False
+    # the scalar's float arithmetic where it is one known operation: "mul" (a product), "add" (a sum or difference),
+    # "plain" (nothing FMA contraction could join: a square root, a quotient, a select); None where unknown. A tiled
+    # fused loop runs such a step in the stage of the vmath step before it when no contraction can change its bits
+    # (Note [tiled fusion] in scheduler/codegen.py)
+    scalar_arithmetic: str = None
     # Note [GEMM epilogue] in scheduler/codegen.py: a GEMM step that adds a per-column bias to its output may give
     # `bias_free`, the same call without the bias input and its add, and `bias_input`, which input is the bias; the
     # compiler then adds the bias in the fused loop of the elementwise steps that follow (one pass, not two)
