@@ -26,7 +26,7 @@ import dataclasses
 import gc
 
 from ops.errors import ShapeError
-from ops.registry import NULL
+from ops.registry import NULL, WRITE
 
 from .fold import enabled as fold_enabled, fold_inference
 from .gradient import add_backward
@@ -108,10 +108,18 @@ class Lowered:
             read.update(eids)
         return read
 
-    def memory_plan(self, external):
-        """The memory plan of every entry outside `external` (eids: what the caller binds, now or per call)."""
+    def memory_plan(self, external, into=()):
+        """The memory plan of every entry outside `external` (eids: what the caller binds, now or per call);
+        `into`: the external outputs bound to arrays of their own (see `bound_outputs`)."""
         with paused_gc():
-            return plan_memory(self.graph, self.shapes, self.dtypes, external=external)
+            return plan_memory(self.graph, self.shapes, self.dtypes, external=external, into=into)
+
+    def bound_outputs(self, bound, req=None):
+        """The heads in `bound` (eids) that an op writes with req WRITE: each has an array of its own (a graph output,
+        a gradient array), so a Concat writing one may write its inputs straight into it (`plan_memory(into=)`)."""
+        g, req = self.graph, req or {}
+        variables = {g.node_row_ptr[nid] for nid in g.arg_nodes}
+        return {eid for eid in g.heads if eid in bound and eid not in variables and req.get(eid, WRITE) == WRITE}
 
     def plan(self, bound, copies=(), req=None, ctx=None, memory=None, compile=True):
         """A runnable plan of the whole graph: the entries in `bound` (eid -> array) live in those arrays, the
@@ -122,7 +130,9 @@ class Lowered:
         with paused_gc():
             if memory is None:
                 copied = {c.src for c in copies if c.src is not None and c.src not in bound}
-                memory = plan_memory(self.graph, self.shapes, self.dtypes, external=set(bound), keep=copied)
+                into = self.bound_outputs(bound, req) if ctx is None or ctx.device_type != "gpu" else ()
+                memory = plan_memory(self.graph, self.shapes, self.dtypes, external=set(bound), keep=copied,
+                                     into=into)
             if self.graph is not self.forward:      # the caller's req wins
                 skipped = self.unread_gradient_outputs(set(bound) | {c.src for c in copies})
                 req = {**skipped, **(req or {})}

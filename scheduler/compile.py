@@ -133,7 +133,8 @@ class Binder:
         for eid, array in zip(self.eids, arrays, strict=True):
             plan.rebind(eid, array)
         plan.run(ctx, segment=segment)
-        if isinstance(plan, CompiledPlan) and not plan.copies and not plan.interpreted:
+        # (a bound array holding other entries' views, scheduler/plan.py `derives`, is rebound through the Plan)
+        if isinstance(plan, CompiledPlan) and not plan.copies and not plan.interpreted and not plan.derives(self.eids):
             whole = plan.whole()
             if whole is not None:
                 fn, lead, arg_eids = whole

@@ -16,11 +16,20 @@ over contiguous one-sample slices (scheduler/plan.py `_SampleBySample`). Layouts
 strided sid every nesting must have the same rows (a child then has its parent's row stride); below a contiguous
 sid any rows do. An entry that becomes strided must have its batch, `rows`, as axis 0.
 
-Kept as a real copy: an input or output that is external (argument, parameter, graph output), one taken by another
-Concat already (it feeds two), an entry used twice by the step, zero-size entries, mixed dtypes, a strided nesting
-that some step touching it cannot take. Kept valid: a child's storage is never taken in place again (that would write
-into its parent), and a parent is not taken in place while a value living in it is still read (`value_until`); reads
-after the step are fine.
+Into a bound output. A Concat whose output is external but bound to an array of its own that the caller passes per
+call (`into`: a graph output, a gradient written into the user's array) nests its inputs below a holder sid standing
+for that array: the holder is not packed in the arena, and its tree's offsets are relative to the array's start
+(`outside`: per sid, the eid of the bound entry whose array it lives in). scheduler/plan.py then makes the inputs
+views of the bound array, again whenever it is rebound. Values kept there are read from the caller's array until
+their last reader (e.g. a branch's Activation gradient): writing into a graph output before the backward changes
+that gradient (MXNet: assigning to arrays already in a computational graph "will cause undefined behavior when
+evaluating gradients"; an Executor's outputs written between forward and backward differ from MXNet there).
+
+Kept as a real copy: an input or output that is external (argument, parameter, a graph output not in `into`), one
+taken by another Concat already (it feeds two), an entry used twice by the step, zero-size entries, mixed dtypes, a
+strided nesting that some step touching it cannot take. Kept valid: a child's storage is never taken in place again
+(that would write into its parent), and a parent is not taken in place while a value living in it is still read
+(`value_until`); reads after the step are fine.
 """
 import math
 import sys
@@ -37,9 +46,12 @@ class Nesting:
     that nesting, its children, the entries living in it, and the last step reading a value in its bytes.
     `last_read`: per eid, the last step reading its value (shape-only reads left out)."""
 
-    def __init__(self, graph, shapes, dtypes, nbytes, last_read):
+    def __init__(self, graph, shapes, dtypes, nbytes, last_read, into=(), add_holder=None):
         self.graph, self.shapes, self.dtypes, self.nbytes, self.last_read = graph, shapes, dtypes, nbytes, last_read
         self.parent, self.rows, self.children, self.entries, self.value_until = [], [], [], [], []
+        self.into = into                # external Concat outputs bound to arrays of their own (see the docstring)
+        self.add_holder = add_holder    # step -> a new sid for a bound output's array (the planner's bookkeeping)
+        self.holders = {}               # holder sid -> the eid whose bound array it stands for
         self.elided = set()             # nids of the elided steps
         self._readers = None            # eid -> [(nid, input position)], made at the first strided nesting
         self._writer = None             # eid -> nid
@@ -79,7 +91,9 @@ class Nesting:
         if (rows != 1 and axis != 1) or len(set(parts)) != len(parts) or whole in parts:
             return False        # strided only along axis 1: one run per sample
         entries = [whole] + parts
-        if any(sid_of[e] < 0 or nbytes[e] == 0 or dtypes[e] != dtypes[whole] for e in entries):
+        into = name == "Concat" and sid_of[whole] < 0 and whole in self.into   # elided into a bound output
+        if any((sid_of[e] < 0 and not (into and e == whole)) or nbytes[e] == 0 or dtypes[e] != dtypes[whole]
+               for e in entries):
             return False
         parent, value_until, last_read = self.parent, self.value_until, self.last_read
         sids = [sid_of[e] for e in parts]
@@ -92,12 +106,16 @@ class Nesting:
             return False
         if not self._layouts_fit(step, name, sid_of[whole], sids, rows):
             return False
+        whole_sid = sid_of[whole]
+        if into:
+            whole_sid = self.add_holder(step)
+            self.holders[whole_sid] = whole
         offset = 0
         for e, sid in zip(parts, sids, strict=True):
             keep = max(last_read[e], value_until[sid]) if name == "Concat" else last_read[e]
-            parent[sid] = (sid_of[whole], offset)
+            parent[sid] = (whole_sid, offset)
             self.rows[sid] = rows
-            self.children[sid_of[whole]].append(sid)
+            self.children[whole_sid].append(sid)
             up = parent[sid]
             while up is not None:           # every ancestor now holds this value too
                 value_until[up[0]] = max(value_until[up[0]], keep)
@@ -191,12 +209,16 @@ class Nesting:
 
     # -- stage 3: where each sid's bytes are ------------------------------------------------------------------------
     def layout(self, root_offsets, storage_bytes):
-        """(offsets, row strides) per sid: the byte offset in the arena of its first row, and the byte stride of its
-        rows (axis 0) when it is batch-strided, else None. `root_offsets`: sid -> offset of each root."""
+        """(offsets, row strides, outside) per sid: the byte offset of its first row in the arena (in its bound
+        array for a sid below a holder), the byte stride of its rows (axis 0) when it is batch-strided, else None,
+        and the eid of the bound entry whose array holds it, else None. `root_offsets`: sid -> offset of each root
+        packed in the arena."""
         n = len(self.parent)
-        offsets, strides = [None] * n, [None] * n
+        offsets, strides, outside = [None] * n, [None] * n, [None] * n
         for sid, offset in root_offsets.items():
             offsets[sid] = offset
+        for sid, eid in self.holders.items():
+            offsets[sid], outside[sid] = 0, eid
 
         for sid in range(n):
             path = []                       # sid and its ancestors not placed yet, the highest last
@@ -205,9 +227,9 @@ class Nesting:
                 sid = self.parent[sid][0]
             for sid in reversed(path):
                 up, within = self.parent[sid]
-                offsets[sid] = offsets[up] + within
+                offsets[sid], outside[sid] = offsets[up] + within, outside[up]
                 if strides[up] is not None:
                     strides[sid] = strides[up]
                 elif self.rows[sid] > 1 and storage_bytes[sid] != storage_bytes[up]:
                     strides[sid] = storage_bytes[up] // self.rows[sid]
-        return offsets, strides
+        return offsets, strides, outside

@@ -7,7 +7,8 @@ lives between); nest the storages of a Concat's inputs in its output (Concat eli
 contiguous range each, or at batch > 1 along axis 1 one range per sample, batch-strided). 3. pack the sids into one
 arena: largest first, each at the lowest offset free over its lifetime, then, more than 1% above the most bytes
 alive at one step, a few rounds of reordering (`_pack_near_bound`); sids whose lifetimes are disjoint share bytes;
-a nested sid sits inside its parent.
+a nested sid sits inside its parent, and a Concat's inputs elided into a bound output (`into`) sit in that output's
+array, outside the arena.
 4. totals: naive, planned (the arena) and the liveness lower bound.   Leaves out: variables and heads (external
 storage), except heads the caller keeps (`keep`: read by a copy after the last step, so never freed).
 
@@ -44,7 +45,8 @@ class MemoryPlan:
     storage_bytes: tuple   # per sid
     naive_bytes: int       # sum of the bytes of every planned entry, each in its own buffer
     planned_bytes: int     # packed: the arena, max(offset + bytes); free-list mode: the sum of storage_bytes
-    lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound)
+    lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound of the plan without
+                            # elision: an elided plan may go below it, e.g. with its Concat inputs `outside`)
     offsets: tuple = None  # per sid: byte offset in the arena (sids whose lifetimes are disjoint may overlap)
     elided: frozenset = frozenset()     # nids of the Concat/split steps whose slices alias: they copy nothing
     elided_copy_bytes: int = 0          # bytes those steps would have copied
@@ -52,6 +54,8 @@ class MemoryPlan:
     within: tuple = ()      # per sid: (parent sid, byte offset of its first row in the parent's first row) for a
                             # slice of an elided step, else None
     row_strides: tuple = ()  # per sid: the byte stride of axis 0 where the sid is batch-strided, else None
+    outside: tuple = ()     # per sid: the eid of the bound entry whose array holds it (its offset counts from that
+                            # array's start: a Concat elided into a graph output, `into`), else None (in the arena)
 
 
 def entry_bytes(shape, dtype):
@@ -94,9 +98,11 @@ class _FreeList:
         return None
 
 
-def plan_memory(graph, shapes, dtypes, external=(), match_range=None, keep=()):
+def plan_memory(graph, shapes, dtypes, external=(), match_range=None, keep=(), into=()):
     """Assign a storage id to every entry of `graph` that is not external; see the module docstring. `keep`: planned
-    entries read after the last step (by a Plan's copies): their storage lives to the end of the plan."""
+    entries read after the last step (by a Plan's copies): their storage lives to the end of the plan. `into`:
+    external entries written by a step into a C-contiguous array of their own that the Plan is given (and rebound
+    to) with req WRITE, e.g. graph outputs: a Concat writing one may have its inputs elided into that array."""
     if match_range is None:
         match_range = int(os.environ.get("NNVM_EXEC_MATCH_RANGE", 16))
     reuse = os.environ.get("DATAFLOW_NO_MEMORY_PLANNER", "0") in ("", "0")
@@ -113,7 +119,8 @@ def plan_memory(graph, shapes, dtypes, external=(), match_range=None, keep=()):
     row = graph.node_row_ptr
     external = set(external) | (set(graph.heads) - set(keep)) | {row[nid] for nid in graph.arg_nodes}
     packing = reuse and os.environ.get("DATAFLOW_MEMORY_PACKING", "1") not in ("", "0")
-    walk = _Walk(graph, shapes, dtypes, nbytes, external, match_range if reuse else 0, reuse, packing, keep)
+    into = set(into) & external
+    walk = _Walk(graph, shapes, dtypes, nbytes, external, match_range if reuse else 0, reuse, packing, keep, into)
     plan = walk.plan(elide=packing and os.environ.get("DATAFLOW_CONCAT_ELISION", "1") not in ("", "0"))
     if plan.elided:     # elision must never cost memory: keep the plan without it when that one is smaller
         plain = walk.plan(elide=False)
@@ -135,8 +142,9 @@ class _Walk:
     """Stage 2 and on: the walk over the nodes, the placement, the totals (`plan`). With `elide`, Concat elision
     (scheduler/elision.py `Nesting`) nests storages during the walk."""
 
-    def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing, keep=()):
+    def __init__(self, graph, shapes, dtypes, nbytes, external, match_range, reuse, packing, keep=(), into=()):
         self.graph, self.shapes, self.dtypes, self.nbytes, self.keep = graph, shapes, dtypes, nbytes, keep
+        self.into = into
         self.external, self.match_range, self.reuse, self.packing = external, match_range, reuse, packing
 
     def _last_value_reads(self):
@@ -172,7 +180,17 @@ class _Walk:
         free = _FreeList(0 if self.packing else self.match_range)    # packing: one sid per in-place chain
         live = peak = 0
         born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
-        nest = Nesting(graph, self.shapes, dtypes, nbytes, self._last_value_reads() if elide else None)
+        def add_holder(step):
+            """A sid standing for a bound output's array (`into`): never packed, never freed, read by nobody."""
+            storage_bytes.append(nbytes[graph.node_row_ptr[step]])
+            refs.append(0)
+            born.append(step)
+            died.append(n_nodes)
+            nest.new_sid()
+            return len(storage_bytes) - 1
+
+        nest = Nesting(graph, self.shapes, dtypes, nbytes, self._last_value_reads() if elide else None, self.into,
+                       add_holder)
         parent = nest.parent                # per sid: (parent sid, byte offset in it) for elided sids, else None
         copy_bytes = 0
 
@@ -238,7 +256,7 @@ class _Walk:
 
         # 3. offsets in one arena: free-list sids each get their own range; packed chains share ranges over time,
         # an elided sid at its offset inside its root's range
-        roots = [s for s in range(len(storage_bytes)) if parent[s] is None]
+        roots = [s for s in range(len(storage_bytes)) if parent[s] is None and s not in nest.holders]
         if len(roots) < len(storage_bytes):
             for sid in range(len(storage_bytes)):      # a root lives over the lifetimes of its whole tree
                 up = parent[sid]
@@ -250,12 +268,13 @@ class _Walk:
                                                    [died[s] for s in roots])
         else:
             root_offsets, arena = _stack(storage_bytes)
-        offsets, strides = nest.layout(dict(zip(roots, root_offsets, strict=True)), storage_bytes)
+        offsets, strides, outside = nest.layout(dict(zip(roots, root_offsets, strict=True)), storage_bytes)
 
         # 4. totals
         naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
         return MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets),
-                          frozenset(nest.elided), copy_bytes, within=tuple(parent), row_strides=tuple(strides))
+                          frozenset(nest.elided), copy_bytes, within=tuple(parent), row_strides=tuple(strides),
+                          outside=tuple(outside))
 
 
 _ALIGN = 64
@@ -477,7 +496,10 @@ def format_plan(graph, shapes, dtypes, plan):
         sid = plan.storage_id[eid]
         kind = "external" if sid == EXTERNAL else "sid=%d%s" % (sid, " inplace" if plan.inplace[eid] else "")
         if sid != EXTERNAL and plan.within and plan.within[sid] is not None:
-            kind += " (in sid=%d at +%d" % plan.within[sid]
+            up, offset = plan.within[sid]
+            held = plan.outside[up] if plan.outside and plan.within[up] is None else None     # `up` is a holder
+            kind += (" (in sid=%d at +%d" % (up, offset) if held is None
+                     else " (in the array of %%%d at +%d" % (held, offset))
             stride = plan.row_strides[sid] if plan.row_strides else None
             kind += ", batch stride %d)" % stride if stride is not None else ")"
         return "%s %s %s" % (kind, tuple(shapes[eid]), np.dtype(dtypes[eid]).name)

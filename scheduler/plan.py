@@ -7,7 +7,9 @@ bound one, or a view of its storage in the arena. 3. one Step per op node, with 
 output arrays and `req` (INPLACE where the memory plan shared an input's buffer, or as the caller asks: ADD for
 grad_req='add'). `run(ctx, start, stop, segment)` runs a range of steps and then the copies of that segment, so
 forward and backward are two ranges of one plan. Entries that Concat elision made batch-strided (the memory plan's
-`row_strides`) are strided views; their steps run through `_SampleBySample`.
+`row_strides`) are strided views; their steps run through `_SampleBySample`. Entries that Concat elision put in a
+bound output's array (the memory plan's `outside`) are views of that array, made again whenever it is rebound; a GPU
+plan, or one given no fitting array, gives them buffers of their own and runs that Concat as the real copy.
 On a GPU (`ctx=mx.gpu(i)`), the arena is one device allocation from the device's pool (ops/cuda/storage.py), the
 views are device arrays, the steps run the ops' `gpu` kernels on the device's stream, and the copies are device
 copies; the steps and the memory plan are the same.
@@ -21,6 +23,7 @@ import numpy as np
 from ops.errors import MXNetError, in_operator
 from ops.registry import INPLACE, WRITE
 
+from .elision import SHAPE_ONLY_FROM
 from .memory import EXTERNAL
 
 _ALIGN = 64
@@ -61,7 +64,9 @@ class Plan:
             for nbytes in memory.storage_bytes:
                 offsets.append(end)
                 end += -(-nbytes // _ALIGN) * _ALIGN
-        total = max((o + n for o, n in zip(offsets, memory.storage_bytes, strict=True)), default=0)
+        outside = memory.outside or (None,) * len(memory.storage_bytes)
+        total = max((o + n for o, n, held in zip(offsets, memory.storage_bytes, outside, strict=True) if held is None),
+                    default=0)
         if self.device is None:
             self.arena = np.empty(total, dtype=np.uint8)
         else:
@@ -87,9 +92,9 @@ class Plan:
             kernel = (op.cpu if on_cpu else op.gpu) or _no_kernel
             if nid in memory.elided and nid not in self._copying:
                 kernel = _elided        # a Concat/split whose slices alias its inputs/outputs: nothing to copy
-            elif strided and (any(e in strided for e in graph.inputs[nid])
+            elif strided and (any(e in strided for e in graph.inputs[nid][:SHAPE_ONLY_FROM.get(op.name)])
                               or any(e in strided for e in range(first, last))):
-                kernel = _SampleBySample(op, kernel)
+                kernel = _SampleBySample(op, kernel)    # (inputs read for their shapes only may stay strided)
             self.steps.append(Step(nid, node.name, op.name, kernel, node.params,
                                    [arrays[e] for e in graph.inputs[nid]], outs, reqs))
         self.copies = [Copy(None if c.src is None else self.arrays[c.src], c.dst, c.add, c.segment)
@@ -111,6 +116,16 @@ class Plan:
             if any(s is not None for s in row_strides):
                 self._copying = {nid for nid in memory.elided if any(
                     row_strides[storage_id[e]] is not None for e in _entries(graph, nid))}
+        # Concat inputs elided into a bound output's array: views of it (`_derived`), or, on a GPU or without a
+        # fitting array, buffers of their own per sid (`alone`) and the elided steps touching them copying
+        outside = memory.outside or (None,) * len(memory.storage_bytes)
+        self._derived = {}              # bound eid -> [(eid, offset, shape, dtype, strides)] of the views of its array
+        unfit = {held for held in set(outside) if held is not None and (
+            self.device is not None or not _holds(bound.get(held), shapes[held], dtypes[held]))}
+        alone = {sid for sid, held in enumerate(outside) if held in unfit}
+        self._held = {held: (tuple(shapes[held]), dtypes[held]) for held in set(outside) - unfit - {None}}
+        if alone:
+            self._copying |= {nid for nid in memory.elided if any(storage_id[e] in alone for e in _entries(graph, nid))}
         # per eid: the byte offset of its view in the arena, None when it has none (bound, external, rebound, or
         # on a GPU); the JIT reads it (scheduler/compile.py `_where`) instead of asking numpy for each pointer
         self.view_offsets = view_offsets = [None] * graph.num_entries
@@ -122,25 +137,34 @@ class Plan:
             if sid == EXTERNAL:
                 arrays.append(None)
                 continue
-            stride = row_strides[sid]
-            if self.device is None and stride is None:  # a view made in one call: 2.5x faster than slice, view, reshape
-                arrays.append(np.ndarray(shapes[eid], dtypes[eid], arena, offsets[sid]))
+            stride, held = row_strides[sid], outside[sid]
+            if self.device is None and stride is None and held is None:     # a view made in one call: 2.5x faster
+                arrays.append(np.ndarray(shapes[eid], dtypes[eid], arena, offsets[sid]))    # than slice, view, reshape
                 view_offsets[eid] = offsets[sid]
                 continue
             dtype, shape = np.dtype(dtypes[eid]), tuple(shapes[eid])
-            if self.device is None:     # batch-strided: each sample C-contiguous, the samples `stride` bytes apart
-                strides, step = [], dtype.itemsize
-                for d in reversed(shape[1:]):
-                    strides.append(step)
-                    step *= d
-                arrays.append(np.ndarray(shape, dtype, arena, offsets[sid], (stride,) + tuple(reversed(strides))))
+            # batch-strided: each sample C-contiguous, the samples `stride` bytes apart
+            strides = None if stride is None else (stride,) + _sample_strides(shape, dtype)
+            if held is not None and sid not in alone:
+                self._derived.setdefault(held, []).append((eid, offsets[sid], shape, dtype, strides))
+                arrays.append(np.ndarray(shape, dtype, bound[held], offsets[sid], strides))
+                if strides is not None:
+                    self._strided.add(eid)
+                continue
+            if self.device is None:
+                if sid in alone:
+                    if sid not in own:
+                        own[sid] = np.empty(memory.storage_bytes[sid], np.uint8)
+                    arrays.append(np.ndarray(shape, dtype, own[sid]))
+                    continue
+                arrays.append(np.ndarray(shape, dtype, arena, offsets[sid], strides))
                 self._strided.add(eid)
                 continue
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes == 0:
                 arrays.append(storage.empty(shape, dtype, self.device))
                 continue
-            if stride is not None:
+            if stride is not None or sid in alone:
                 if sid not in own:
                     own[sid] = storage.empty_bytes(max(memory.storage_bytes[sid], _ALIGN), self.device)
                 arrays.append(own[sid][:nbytes].view(dtype).reshape(shape))
@@ -149,7 +173,15 @@ class Plan:
         return arrays
 
     def rebind(self, eid, array):
-        """Point every step that reads or writes entry `eid` at `array` (a new input or output buffer)."""
+        """Point every step that reads or writes entry `eid` at `array` (a new input or output buffer), and the
+        entries living in its array (Concat inputs elided into it) at their views of the new one."""
+        derived = self._derived.get(eid)
+        if derived:         # checked before anything changes: a refused array leaves the plan as it was
+            shape, dtype = self._held[eid]
+            if not _holds(array, shape, dtype):
+                raise MXNetError("%r is bound to %s; the Concat writing it puts its inputs into its array, which "
+                                 "must be a C-contiguous %s array of shape %s" % (
+                                     self.graph.entry_name(eid), _describe(array), np.dtype(dtype).name, shape))
         for slots, j in self._slot_uses().get(eid, ()):
             slots[j] = array
         old, self.arrays[eid] = self.arrays[eid], array
@@ -159,12 +191,20 @@ class Plan:
                 copy.src = array
             if copy.dst is old:
                 copy.dst = array
+        if derived:
+            for view_eid, offset, shape, dtype, strides in derived:
+                self.rebind(view_eid, np.ndarray(shape, dtype, array, offset, strides))
+
+    def derives(self, eids):
+        """Whether some entry lives in the array bound at one of `eids` (a view `rebind` makes again)."""
+        return any(eid in self._derived for eid in eids)
 
     def release(self, eids):
         """Drop the references to the arrays bound at `eids` and to every copy's arrays (a kept plan must not keep
         the arrays of its last run alive); a run needs each of them bound again first (`rebind`, and the copies'
         `src`/`dst`). A compiled plan keeps expecting the layouts it was compiled for."""
         uses, arrays = self._slot_uses(), self.arrays
+        eids = list(eids) + [view[0] for eid in eids for view in self._derived.get(eid, ())]
         for eid in eids:
             for slots, j in uses.get(eid, ()):
                 slots[j] = None
@@ -249,6 +289,28 @@ def _entries(graph, nid):
 
 def _elided(ctx, p, inputs, outputs, req):
     pass
+
+
+def _sample_strides(shape, dtype):
+    """The C-contiguous byte strides of one sample of `shape` (its axes after the first)."""
+    strides, step = [], dtype.itemsize
+    for d in reversed(shape[1:]):
+        strides.append(step)
+        step *= d
+    return tuple(reversed(strides))
+
+
+def _holds(array, shape, dtype):
+    """Whether `array` can hold the views of the entries elided into a bound entry of `shape` and `dtype`."""
+    return (isinstance(array, np.ndarray) and array.flags.c_contiguous and array.flags.writeable
+            and array.nbytes == math.prod(shape) * np.dtype(dtype).itemsize)
+
+
+def _describe(array):
+    if not isinstance(array, np.ndarray):
+        return type(array).__name__
+    return "a %s%s array of shape %s" % ("" if array.flags.c_contiguous else "non-contiguous ", array.dtype.name,
+                                          array.shape)
 
 
 def _batch_strided(array):

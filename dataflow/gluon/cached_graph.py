@@ -248,7 +248,9 @@ class _CachedBackward:
             forward_ops = [nid for nid, node in enumerate(g.nodes) if not node.is_variable]
             self._points = monitoring.monitored_entries(g, forward_ops[:sum(1 for n in forward.nodes
                                                                             if not n.is_variable)], monitor[1])
-        self._memory = lowered.memory_plan(external | set(self._own))
+        # the heads `bind_outputs` binds to their output arrays (neither an input nor a repeated head)
+        bound_heads = {e for k, e in enumerate(self._heads) if e not in self._input_eids and e not in self._heads[:k]}
+        self._memory = lowered.memory_plan(external | set(self._own), into=lowered.bound_outputs(bound_heads))
         self._skipped = lowered.unread_gradient_outputs(external | set(self._own))     # req NULL: nobody reads them
         self._n_forward = lowered.n_forward
         self._training = training
