@@ -1,8 +1,10 @@
 """NumPy-mode ops under MXNet's own names: arithmetic that broadcasts and promotes mixed dtypes (`_npi_add`,
-`_npi_subtract`, `_npi_multiply`, `_npi_true_divide`, `_npi_mod`, `_npi_power`), true division by a number
-(`_npi_true_divide_scalar`, `_npi_rtrue_divide_scalar`), NumPy's contractions (`_np_dot`, `_npi_tensordot`,
-`_npi_tensordot_int_axes`), and the reductions and squeeze with NumPy's shapes (`_np_sum`, `_npi_mean`, `_np_max`,
-`_np_min`, `_np_prod`, `_np_squeeze`: shape () where NumPy's result is zero-dim).
+`_npi_subtract`, `_npi_multiply`, `_npi_true_divide`, `_npi_mod`, `_npi_power`), comparisons of one dtype giving
+bool (`_npi_equal` ... `_npi_less_equal`), true division by a number (`_npi_true_divide_scalar`,
+`_npi_rtrue_divide_scalar`), NumPy's contractions (`_np_dot`, `_npi_tensordot`, `_npi_tensordot_int_axes`), and
+the reductions and squeeze with NumPy's shapes (`_np_sum`, `_npi_mean`, `_np_max`, `_np_min`, `_np_prod`,
+`_np_squeeze`: shape () where NumPy's result is zero-dim; given a `dtype`, computed in a dtype wide enough for both).
+`_npi_matmul` is in numpy_matmul.py, the bitwise functions and lcm in numpy_integer.py.
 
 A numpy-mode graph is traced without its inputs' dtypes and shapes, so these ops carry NumPy's rules into the
 graph: the dtype rule decides the result's dtype when the graph is bound (`promoted`, MXNet 1.9.1's table, recorded
@@ -58,6 +60,16 @@ def promoted(op_name, lhs, rhs):
     return np.promote_types(lhs, rhs)
 
 
+def one_dtype(op_name, in_types, out_types):
+    """The one dtype of ops whose operands MXNet 1.9.1 takes only of one dtype (comparisons, matmul, the integer
+    functions), inferred from whichever input or output is known; two dtypes are a DTypeError naming both."""
+    known = {np.dtype(t) for t in list(in_types) + list(out_types) if t is not None}
+    if len(known) > 1:
+        raise DTypeError("%s: operands of dtypes %s are not supported (MXNet's numpy mode takes one dtype here)"
+                         % (op_name, " and ".join(sorted(t.name for t in known))))
+    return known.pop() if known else None
+
+
 def _promotion_rule(op_name):
     def rule(p, in_types, out_types):
         if in_types[0] is None or in_types[1] is None:
@@ -95,12 +107,11 @@ _BINARY = {
 # numpy_ops.py), so a numpy-mode graph is as fast as a legacy one. Mixed dtypes, bool results and true division of
 # integers are computed with NumPy's function on the operands converted to the result's dtype.
 def _binary_kernel(name, function):
-    legacy = registry.get(LEGACY[name]).cpu
-
     def kernel(ctx, p, inputs, outputs, req):
         out = outputs[0]
         if out.dtype != np.bool_ and inputs[0].dtype == out.dtype and inputs[1].dtype == out.dtype:
-            legacy(ctx, p, inputs, outputs, req)
+            # looked up at the call: importing ops.numpy_ops alone must not load the whole op library mid-import
+            registry.get(LEGACY[name]).cpu(ctx, p, inputs, outputs, req)
             return
         work = np.int8 if out.dtype == np.bool_ else out.dtype      # bool arithmetic as 0/1, then any nonzero is True
         lhs, rhs = (x.astype(work, copy=False) for x in inputs)
@@ -123,9 +134,17 @@ def _sum_to(gradient, shape):
     return gradient.sum(axis=stretched, keepdims=True) if stretched else gradient
 
 
-def _backward_binary_kernel(gradients):
+# ops whose gradients are zero for integer operands (MXNet 1.9.1: integer mod's, fixture np_graph/mod_grad.npz)
+_NO_INTEGER_GRADIENT = frozenset({"_npi_mod"})
+
+
+def _backward_binary_kernel(name, gradients):
     def kernel(ctx, p, inputs, outputs, req):
         dy, lhs, rhs, out = inputs
+        if name in _NO_INTEGER_GRADIENT and out.dtype.kind in "iub":
+            for k, operand in enumerate((lhs, rhs)):
+                assign(outputs[k], req[k], np.zeros(operand.shape, outputs[k].dtype))
+            return
         work = _work_float(dy.dtype)
         g, a, b, z = (x.astype(work, copy=False) for x in (dy, lhs, rhs, out))
         with np.errstate(all="ignore"):
@@ -147,7 +166,8 @@ def _binary_op(name, function, gradients):
                    doc="NumPy's %s of lhs and rhs, broadcast together; mixed dtypes promote as MXNet's numpy mode."
                    % name[len("_npi_"):]))
     register(OpDef("_backward" + name, arguments=("ograd", "lhs", "rhs", "output"), outputs=("lhs_grad", "rhs_grad"),
-                   infer_shape=_backward_shapes, infer_type=_backward_types, cpu=_backward_binary_kernel(gradients),
+                   infer_shape=_backward_shapes, infer_type=_backward_types,
+                   cpu=_backward_binary_kernel(name, gradients),
                    doc="The gradients of %s, each summed over its operand's broadcast axes." % name))
 
 
@@ -161,6 +181,31 @@ def _backward_types(p, in_types, out_types):
 
 for _name, (_function, _gradients) in _BINARY.items():
     _binary_op(_name, _function, _gradients)
+
+
+# -- comparisons ----------------------------------------------------------------------------------------------------
+# NumPy's comparisons of two arrays of one dtype (MXNet 1.9.1 refuses two dtypes, and takes bool), giving bool;
+# no gradient, as the legacy comparisons
+COMPARISONS = {"_npi_equal": np.equal, "_npi_not_equal": np.not_equal, "_npi_greater": np.greater,
+               "_npi_greater_equal": np.greater_equal, "_npi_less": np.less, "_npi_less_equal": np.less_equal}
+
+
+def _comparison_op(name, function):
+    def type_rule(p, in_types, out_types):
+        return [one_dtype(name, in_types, ())] * 2, [np.dtype(np.bool_)]
+
+    def shape_rule(p, in_shapes, out_shapes):
+        return _broadcast_shape(p, in_shapes, out_shapes, name)
+
+    def kernel(ctx, p, inputs, outputs, req):
+        assign(outputs[0], req[0], function(*inputs).reshape(outputs[0].shape))
+    register(OpDef(name, arguments=("lhs", "rhs"), infer_shape=shape_rule, infer_type=type_rule, cpu=kernel,
+                   gradient=lambda p, ins, outs, dys: [None, None],
+                   doc="NumPy's %s of lhs and rhs (one dtype), broadcast together: bool." % name[len("_npi_"):]))
+
+
+for _name, _function in COMPARISONS.items():
+    _comparison_op(_name, _function)
 
 
 # -- true division by a number --------------------------------------------------------------------------------------
@@ -306,8 +351,8 @@ _contraction_op("_npi_tensordot", dict(a_axes_summed=Shape(doc="a's summed axes"
 _contraction_op("_npi_tensordot_int_axes", dict(axes=Int(doc="the number of a's last and b's first axes summed")),
                 "NumPy's tensordot over a's last `axes` axes and b's first `axes` axes.")
 
-FORWARD = tuple(_BINARY) + ("_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot", "_npi_tensordot",
-                            "_npi_tensordot_int_axes")
+FORWARD = tuple(_BINARY) + tuple(COMPARISONS) + ("_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot",
+                                                 "_npi_tensordot", "_npi_tensordot_int_axes")
 BACKWARD = tuple("_backward" + name for name in FORWARD if name in _BINARY or "dot" in name)
 
 
@@ -345,8 +390,24 @@ def _np_reduction_type(name):
         if in_types[0] is None:
             return list(in_types), list(out_types)
         t = np.dtype(in_types[0])
-        return list(in_types), [np.dtype(np.float32) if name == "_npi_mean" and t.kind in "iub" else t]
+        if name == "_npi_mean" and t.kind in "iub":
+            return list(in_types), [np.dtype(np.float32)]
+        if name in ("_np_sum", "_np_prod") and t.kind == "b":       # counts, as NumPy and MXNet
+            return list(in_types), [np.dtype(np.int64)]
+        return list(in_types), [t]
     return rule
+
+
+def _accumulation_dtype(mode, given, result):
+    """The dtype a reduction of `given` data into a `result` computes in: the wider of two floats (float data
+    keeps its precision for an integer result), else the result's; a float16 sum or mean adds in float32, as
+    MXNet's accumulation type (and the array side)."""
+    given, result = np.dtype(given), np.dtype(result)
+    if given.kind == "f":
+        work = np.promote_types(given, result) if result.kind == "f" else given
+    else:
+        work = result
+    return np.dtype(np.float32) if work == np.float16 and mode in ("sum", "mean") else work
 
 
 def _np_reduction_kernel(name):
@@ -355,19 +416,20 @@ def _np_reduction_kernel(name):
 
     def kernel(ctx, p, inputs, outputs, req):
         out = outputs[0]
-        x = inputs[0].astype(out.dtype, copy=False)
+        work = _accumulation_dtype(mode, inputs[0].dtype, out.dtype)
+        x = inputs[0].astype(work, copy=False)
         x = x.reshape(x.shape or (1,))          # zero-dim data and results run as shape (1,), views of the same memory
-        if p.initial is None and (p.axis is None or p.axis):
+        if p.initial is None and (p.axis is None or p.axis) and work == out.dtype:
             legacy(ctx, p, [x], [out.reshape(out.shape or (1,))], req)
             return
         if p.axis is not None and not p.axis:       # NumPy's axis=(): nothing reduced
             value = x
         else:
-            value = np.empty(out.shape or (1,), out.dtype)
+            value = np.empty(out.shape or (1,), work)
             legacy(ctx, p, [x], [value], ["write"])
         if p.initial is not None:
-            value = _INITIAL[mode](value, out.dtype.type(p.initial))
-        assign(out, req[0], value.reshape(out.shape))
+            value = _INITIAL[mode](value, work.type(p.initial))
+        assign(out, req[0], value.astype(out.dtype, copy=False).reshape(out.shape))
     return kernel
 
 
@@ -378,8 +440,24 @@ def _np_reduction_gradient(name):
         axis = () if p.axis is None else p.axis
         if p.axis is not None and not p.axis:
             return [apply("_copy", dys[0])]
-        return [apply("_backward_reduce", dys[0], ins[0], outs[0], mode=mode, axis=axis, keepdims=p.keepdims)]
+        backward = "_backward_reduce" if p.dtype is None else "_backward_np_reduce"
+        return [apply(backward, dys[0], ins[0], outs[0], mode=mode, axis=axis, keepdims=p.keepdims)]
     return gradient
+
+
+# A reduction given a `dtype` has a gradient and result in that dtype: they are computed in the data's (float) dtype,
+# as MXNet's, so that the mean of float32 data into float16 still spreads exactly 1/n.
+def _backward_np_reduce_kernel(ctx, p, inputs, outputs, req):
+    dy, x, y = inputs
+    if x.dtype.kind == "f":
+        dy, y = dy.astype(x.dtype, copy=False), y.astype(x.dtype, copy=False)
+    _LEGACY_BACKWARD.cpu(ctx, p, [dy, x, y], outputs, req)
+
+
+_LEGACY_BACKWARD = registry.get("_backward_reduce")
+register(OpDef("_backward_np_reduce", arguments=_LEGACY_BACKWARD.arguments, params=dict(_LEGACY_BACKWARD.params),
+               infer_shape=_LEGACY_BACKWARD.infer_shape, infer_type=_LEGACY_BACKWARD.infer_type,
+               cpu=_backward_np_reduce_kernel, doc="The gradient of a numpy-mode reduction given a dtype."))
 
 
 for _name in NP_REDUCTIONS:
@@ -392,6 +470,7 @@ for _name in NP_REDUCTIONS:
                    doc="NumPy's %s over the given axes (all by default; shape () then)." % NP_REDUCTIONS[_name]))
 
 FORWARD += tuple(NP_REDUCTIONS)
+BACKWARD += ("_backward_np_reduce",)
 
 
 # -- squeeze with NumPy's shapes ------------------------------------------------------------------------------------
@@ -412,3 +491,4 @@ register(OpDef("_np_squeeze", params=dict(axis=OptShape(None, "The axes of lengt
                gradient=lambda p, ins, outs, dys: [apply("reshape_like", dys[0], ins[0])],
                doc="NumPy's squeeze: removes axes of length one; an all-ones shape becomes ()."))
 FORWARD += ("_np_squeeze",)
+

@@ -7,11 +7,12 @@ import functools
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from ops.errors import DTypeError
 from tests.reference_math import BINARY as MATH
 from tests.specs_math import mod_sample
-from tests.op_specs import ALL, FLOATS, NUMERIC, Err, OpSpec, Shp, array, broadcastable, same, scalar_params
+from tests.op_specs import ALL, FLOATS, INTS, NUMERIC, Err, OpSpec, Shp, array, broadcastable, same, scalar_params
 
 _INTS = ("int32", "int64", "int8", "uint8")
 
@@ -194,3 +195,81 @@ SPECS += [
 EXEMPT = {"_backward" + name: "internal to %s's gradient; checked through it (grad=True)" % name
           for name in ("_npi_add", "_npi_subtract", "_npi_multiply", "_npi_true_divide", "_npi_mod", "_npi_power",
                        "_np_dot", "_npi_tensordot", "_npi_tensordot_int_axes")}
+
+
+# -- matmul (ops/numpy_matmul.py) -------------------------------------------------------------------------------------
+def matmul_sample(draw, dtype):
+    """Operands of one or more axes: 1-D on either side, batch axes that broadcast."""
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3)).input_shapes
+    a = (k,) if draw(st.booleans()) else batch[0] + (n, k)
+    b = (k,) if draw(st.booleans()) else batch[1] + (k, m)
+    return {}, [array(draw, dtype, a, "unit"), array(draw, dtype, b, "unit")]
+
+
+def _matmul_ref(p, a, b):
+    return np.asarray(np.matmul(_f64(a), _f64(b))).astype(a.dtype)
+
+
+def _integer_ref(function):
+    """ref(p, *inputs): `function` of the inputs as they are (exact for integers, bools and comparisons)."""
+    def ref(p, *inputs):
+        out = np.asarray(function(*inputs))
+        return out if out.dtype == np.bool_ else out.astype(inputs[0].dtype)
+    return ref
+
+
+_FLOAT_ONLY = Err({}, ((2, 3), (3, 2)), dtypes=("int32", "int32"), exc=DTypeError, match="int32")
+SPECS += [
+    OpSpec("_npi_matmul", _matmul_ref, matmul_sample, dtypes=FLOATS, grad=True,
+           tol={"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)},
+           errors=(Err({}, ((2, 3), (2, 3)), match="shape-mismatch"), Err({}, ((), (3,)), match="one dimension"),
+                   Err({}, ((2, 2, 3), (3, 3, 4)), match="batch axes"), _FLOAT_ONLY),
+           shapes=(Shp({}, ((3,), (3,)), ((),)), Shp({}, ((2, 1, 4, 3), (5, 3, 2)), ((2, 5, 4, 2),)),
+                   Shp({}, ((3,), (2, 3, 4)), ((2, 4),)), Shp({}, ((2, 4, 3), (3,)), ((2, 4),)))),
+    OpSpec("_npi_bitwise_not", _integer_ref(np.invert), same(), dtypes=INTS + ("bool",),
+           errors=(Err({}, ((2,),), dtypes=("float32",), exc=DTypeError, match="integer types, not float32"),)),
+    OpSpec("_npi_lcm", _integer_ref(np.lcm), broadcastable(), dtypes=INTS,
+           errors=(Err({}, ((2,), (2,)), dtypes=("bool", "bool"), exc=DTypeError, match="not bool"),)),
+]
+SPECS += [OpSpec("_npi_bitwise_" + name, _integer_ref(getattr(np, "bitwise_" + name)), broadcastable(),
+                 dtypes=INTS + ("bool",), errors=(Err({}, ((2,), (2,)), dtypes=("float64", "float64"), exc=DTypeError,
+                                                      match="not float64"),))
+          for name in ("and", "or", "xor")]
+EXEMPT.update({"_backward_npi_matmul": "internal to _npi_matmul's gradient; checked through it (grad=True)",
+               "_backward_np_reduce": "the gradient of _np_sum/_npi_mean/_np_prod given a dtype; checked by "
+                                      "tests/test_numpy_graph_semantics.py against MXNet's gradients"})
+# comparisons: operands of one dtype (bool too), a bool result; two dtypes are refused as by MXNet 1.9.1
+SPECS += [OpSpec(name, _integer_ref(function), broadcastable(), dtypes=ALL,
+                 errors=(Err({}, ((2,), (2,)), dtypes=("int8", "float32"), exc=DTypeError, match="float32"),))
+          for name, function in (("_npi_equal", np.equal), ("_npi_not_equal", np.not_equal),
+                                 ("_npi_greater", np.greater), ("_npi_greater_equal", np.greater_equal),
+                                 ("_npi_less", np.less), ("_npi_less_equal", np.less_equal))]
+
+
+# -- var and std (ops/numpy_moments.py) -------------------------------------------------------------------------------
+def moment_sample(draw, dtype):
+    attrs, inputs = np_reduce_sample(draw, dtype, initial=False)
+    shape, axis = inputs[0].shape, attrs["axis"]
+    count = int(np.prod([shape[a] for a in (range(len(shape)) if axis is None else axis)]))
+    attrs["ddof"] = draw(st.integers(0, 1)) if count > 1 else 0     # n - ddof > 0: a finite result
+    return attrs, inputs
+
+
+def _moment_ref(function):
+    def ref(p, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.asarray(function(_f64(x), axis=p.axis, ddof=p.ddof, keepdims=p.keepdims))
+        return (np.trunc(value) if x.dtype.kind in "iu" else value).astype(x.dtype)
+    return ref
+
+
+# std's gradient is |a - b|'s kink where the drawn values nearly agree, where central differences mean nothing:
+# it is checked against NumPy's formula in tests/test_numpy_graph_semantics.py instead
+SPECS += [OpSpec(name, _moment_ref(function), moment_sample, dtypes=FLOATS + ("int32",), grad=name == "_npi_var",
+                 tol={"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5)},
+                 errors=(Err({"axis": (2,)}, ((2, 3),), match="out of range"),),
+                 shapes=(Shp({}, ((2, 3),), ((),)), Shp({"axis": (1,), "keepdims": True}, ((2, 3),), ((2, 1),))))
+          for name, function in (("_npi_var", np.var), ("_npi_std", np.std))]
+EXEMPT.update({"_backward_npi_var": "internal to _npi_var's gradient; checked through it (grad=True)",
+               "_backward_npi_std": "internal to _npi_std's gradient; checked by tests/test_numpy_graph_semantics.py"})

@@ -58,11 +58,40 @@ def test_matmul_broadcasts_batch_axes(shape_a, shape_b):
     check_grads(lambda F, x, y: F.np.matmul(x, y), [reduce_to(grad_a, shape_a), reduce_to(grad_b, shape_b)], a, b)
 
 
-def test_matmul_of_a_vector_in_a_graph_is_a_clear_error():
-    with pytest.raises(MXNetError, match="slice_axis"):
-        run_both(lambda F, x, y: F.np.matmul(x, y), X, Y)
+@pytest.mark.parametrize("shape_a, shape_b", [((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 4, 3), (3,)),
+                                              ((3,), (2, 3, 4))])
+def test_matmul_of_a_vector(shape_a, shape_b):
+    # NumPy's rule: a 1-D operand is one row (first) or one column (second), that axis dropped from the result
+    a = RS.uniform(-1, 1, shape_a).astype("float32")
+    b = RS.uniform(-1, 1, shape_b).astype("float32")
+    expected = onp.matmul(a, b)
+    imperative, hybrid = run_both(lambda F, x, y: F.np.matmul(x, y), a, b)
+    for got in (imperative[0], hybrid[0]):
+        assert got.shape == expected.shape
+        onp.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    ones = onp.ones(onp.matmul(a2, b2).shape, "float32")
+    grad_a, grad_b = onp.matmul(ones, onp.swapaxes(b2, -1, -2)), onp.matmul(onp.swapaxes(a2, -1, -2), ones)
+    check_grads(lambda F, x, y: F.np.matmul(x, y), [grad_a.sum(axis=tuple(range(grad_a.ndim - a2.ndim))).reshape(
+        shape_a), grad_b.sum(axis=tuple(range(grad_b.ndim - b2.ndim))).reshape(shape_b)], a, b)
+
+
+def test_matmul_refusals_are_clear_errors():
+    with pytest.raises(MXNetError, match="_npi_matmul.*at least one dimension"):
+        _run_hybridized(lambda F, x, y: F.np.matmul(x, y), onp.float32(2.0), Y)
+    with pytest.raises(MXNetError, match="_npi_matmul.*int32"):      # MXNet's matmul takes float operands only
+        _run_hybridized(lambda F, x, y: F.np.matmul(x, y), X.astype("int32"), Y.astype("int32"))
+    with pytest.raises(MXNetError, match="_npi_matmul.*shape-mismatch"):
+        _run_hybridized(lambda F, x, y: F.np.matmul(x, y), X, X)
     with pytest.raises(TypeError, match="matmul"):
         mx.sym.np.matmul(as_np_symbol(mx.sym.var("x")), 2.0)
+
+
+def _run_hybridized(fn, *host_inputs):
+    block = Apply(fn)
+    block.hybridize()
+    return block(*[np.array(x, dtype=x.dtype) for x in host_inputs]).asnumpy()
 
 
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3))

@@ -19,12 +19,10 @@ from dataflow.symbol.numpy import as_np_symbol
 NAMES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "numpy_sym", "mxnet_names.json")
 
 # What MXNet 1.9.1's mx.sym.np has and ours does not, and why: data-dependent output shapes (bincount, histogram,
-# unique), no registry op (bitwise functions on integers, lcm, eig, eigvals), NumPy rules that read the input's
-# shape or rank, unknown while tracing (diag_indices_from, resize, tensorinv, tensorsolve), and memory queries
-# that mean nothing for graph nodes.
+# unique), no registry op (eig, eigvals), NumPy rules that read the input's shape or rank, unknown while tracing
+# (diag_indices_from, resize, tensorinv, tensorsolve), and memory queries that mean nothing for graph nodes.
 STILL_MISSING = {
-    "np": ["bincount", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "diag_indices_from", "histogram",
-           "invert", "lcm", "may_share_memory", "resize", "shares_memory", "unique"],
+    "np": ["bincount", "diag_indices_from", "histogram", "may_share_memory", "resize", "shares_memory", "unique"],
     "np.linalg": ["eig", "eigvals", "tensorinv", "tensorsolve"],
     "np.random": [],
 }

@@ -40,11 +40,14 @@ BINARY = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "truediv
 # promoted as MXNet's numpy mode); by dunder. Their names in MXNet's JSON are these ops' own.
 NUMPY_ARITHMETIC = {"add": "_npi_add", "sub": "_npi_subtract", "mul": "_npi_multiply", "truediv": "_npi_true_divide",
                     "mod": "_npi_mod", "pow": "_npi_power"}
+# comparisons between two arrays (operands of one dtype, bool included, as MXNet's; a bool result); by dunder
+NUMPY_COMPARISONS = {"eq": "_npi_equal", "ne": "_npi_not_equal", "gt": "_npi_greater", "ge": "_npi_greater_equal",
+                     "lt": "_npi_less", "le": "_npi_less_equal"}
 # MXNet's numpy ops the registry has under their own names: its JSON's nodes of them are read unchanged
-NUMPY_OPS = frozenset(NUMPY_ARITHMETIC.values()) | {"_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot",
-                                                    "_npi_tensordot", "_npi_tensordot_int_axes", "_np_sum",
-                                                    "_npi_mean", "_np_max", "_np_min", "_np_prod",
-                                                    "_np_squeeze"}
+NUMPY_OPS = frozenset(NUMPY_ARITHMETIC.values()) | frozenset(NUMPY_COMPARISONS.values()) | {
+    "_npi_true_divide_scalar", "_npi_rtrue_divide_scalar", "_np_dot", "_npi_tensordot", "_npi_tensordot_int_axes",
+    "_np_sum", "_npi_mean", "_np_max", "_np_min", "_np_prod", "_np_squeeze", "_npi_matmul", "_npi_bitwise_not",
+    "_npi_bitwise_and", "_npi_bitwise_or", "_npi_bitwise_xor", "_npi_lcm", "_npi_var", "_npi_std"}
 # binary functions outside that table: (array-array op, array-scalar op); both commute
 EXTREMA = {"maximum": ("broadcast_maximum", "_maximum_scalar"), "minimum": ("broadcast_minimum", "_minimum_scalar")}
 
@@ -99,10 +102,9 @@ def _concatenate(attrs):
     return {"dim": attrs.get("axis", "0"), "num_args": attrs["num_args"]}
 
 
-# MXNet's numpy comparisons give bool where the registry's (legacy) comparisons give their inputs' dtype: a bool
-# Cast follows each when its graph is read
-BOOL_RESULTS = frozenset("_npi_%s%s" % (name, suffix) for name, dunder in BINARY.items()
-                         if dunder in ("eq", "ne", "gt", "ge", "lt", "le") for suffix in ("", "_scalar"))
+# MXNet's numpy comparisons with a number give bool where the registry's (legacy) scalar comparisons give their
+# input's dtype: a bool Cast follows each when its graph is read
+BOOL_RESULTS = frozenset("_npi_%s_scalar" % name for name, dunder in BINARY.items() if dunder in NUMPY_COMPARISONS)
 
 
 # MXNet numpy ops that are no one registry op (NumPy's broadcasting): read as the graph the `mx.sym.np` function
@@ -141,8 +143,7 @@ def _npx_reshape(np_sym, attrs, x):
     return np_sym._sym("Reshape", x, shape=tuple(legacy_codes(codes, reverse)), reverse=reverse)
 
 
-EXPANDED = {"_npi_matmul": lambda np_sym, attrs, a, b: np_sym.matmul(a, b),
-            "_npi_where": lambda np_sym, attrs, c, x, y: np_sym.where(c, x, y),
+EXPANDED = {"_npi_where": lambda np_sym, attrs, c, x, y: np_sym.where(c, x, y),
             "_npi_where_lscalar": _where_number(0), "_npi_where_rscalar": _where_number(1),
             "_npi_broadcast_to": lambda np_sym, attrs, x: np_sym.broadcast_to(x, _shape(attrs.get("shape", "()"))),
             "_npi_norm": _norm, "_npx_reshape": _npx_reshape}

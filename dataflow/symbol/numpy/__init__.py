@@ -4,17 +4,19 @@ Symbol with NumPy's semantics that such a block is traced with.
 Every function builds a node of the registry op its mx.np counterpart runs (the names in
 `dataflow/numpy/_op_names.py`); arithmetic broadcasts as NumPy's, comparisons give bool. What a graph cannot know
 while it is traced is its inputs' shapes and dtypes, so where NumPy's rule depends on them the graph decides when it
-runs: arithmetic of two arrays, `dot`/`tensordot`/`vdot`/`inner`/`outer`, the reductions and `squeeze` are MXNet's
-numpy ops (`_npi_add`, `_np_dot`, `_np_sum` ..., ops/numpy_ops.py), whose rules promote mixed dtypes as MXNet's
-numpy mode does (float32 + int32 is float32, int8 + uint8 is refused), divide integers into float32, contract as
-NumPy's dot does and give shape () for a zero-dim result (a zero-dim mx.np array out of the block); `where`,
-`broadcast_to` and `matmul` are built from ops that read shapes at run time (Note [broadcasting without shapes]).
-An array with a number takes MXNet's dtypes, quirks included (Note [a number with an array] in `_symbol`).
+runs: arithmetic and comparisons of two arrays, `dot`/`tensordot`/`vdot`/`inner`/`outer`, `matmul`, the reductions
+(and var/std/average/trace/any/all built on them), `squeeze` and the bitwise functions are MXNet's numpy ops
+(`_npi_add`, `_npi_equal`, `_np_dot`, `_npi_matmul`, `_np_sum`, `_npi_bitwise_not` ...: ops/numpy_ops.py,
+numpy_matmul.py, numpy_integer.py), whose rules promote mixed dtypes as MXNet's numpy mode does (float32 + int32 is
+float32, int8 + uint8 is refused), divide integers into float32, contract as NumPy's dot and matmul do (1-D
+operands included), and give shape () for a zero-dim result (a zero-dim mx.np array out of the block); `where` and
+`broadcast_to` are built from ops that read shapes at run time (Note [broadcasting without shapes]). An array with a
+number takes MXNet's dtypes, quirks included (Note [a number with an array] in `_symbol`).
 
-What stays out of reach: `matmul` takes operands of at least two axes; indexing takes integers, slices, None and one
-Ellipsis; the other binary functions (comparisons, `maximum`, `where` ...) and functions built on legacy ops take
-operands of one dtype (two dtypes are a dtype error naming the node); functions built on the legacy reductions
-(`average`, `trace`, `var` ... in `_math`) still give shape (1,) where NumPy gives (); the numpy ops' gradients
+As MXNet 1.9.1 (fixtures np_graph/), comparisons, `maximum`/`minimum`, `where`'s branches, `matmul` and the
+bitwise functions take operands of one dtype: two dtypes are a DTypeError naming the node. What stays out of reach:
+indexing takes integers, slices, None and one Ellipsis; var, std and average of integer data give float32 (MXNet
+truncates to the integer dtype: a graph cannot name its input's dtype while it is traced); the numpy ops' gradients
 have no second order, and on a GPU they (but `_np_squeeze`) run through the host. `linalg` and `random` hold
 `norm`, `uniform` and `normal`.
 

@@ -157,20 +157,14 @@ def _flat(x):
     return _sym("Reshape", x, shape=(-1,))
 
 
-def _matrix_corner(x):
-    """`x`'s first row and column: shape (..., 1, 1), its batch axes."""
-    return _sym("slice_axis", _sym("slice_axis", x, axis=-1, begin=0, end=1), axis=-2, begin=0, end=1)
-
-
 def matmul(a, b, out=None):
-    """NumPy's matmul of operands of at least two axes: matrix products over the last two, the leading (batch)
-    axes broadcast (a `linalg_gemm2` node). A 1-D operand, whose axis NumPy drops, is not supported in a graph."""
+    """NumPy's matmul: matrix products over the last two axes, the leading (batch) axes broadcast; a 1-D operand is
+    one row (`a`) or one column (`b`), its axis dropped from the result (an `_npi_matmul` node, which reads the
+    ranks when the graph is bound)."""
     if not isinstance(a, Symbol) or not isinstance(b, Symbol):
         raise TypeError("np.matmul of Symbols: both operands must be Symbols, got %s and %s"
                         % (type(a).__name__, type(b).__name__))
-    a_batched = _sym("broadcast_add", a, _sym("zeros_like", _matrix_corner(b)))
-    b_batched = _sym("broadcast_add", b, _sym("zeros_like", _matrix_corner(a)))
-    return _sym("linalg_gemm2", a_batched, b_batched)
+    return _sym("_npi_matmul", a, b)
 
 
 # -- creation ---------------------------------------------------------------------------------------------------------
@@ -178,18 +172,23 @@ def _dtype(dtype):
     return registry.dtype_name(dtype or onp.float32)
 
 
+def _fill(op_name, shape, dtype, **params):
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if not shape:       # the fill ops read shape () as unknown: a scalar is one element with its axis dropped
+        return _sym("_np_squeeze", _sym(op_name, shape=(1,), dtype=_dtype(dtype), **params), axis=(0,))
+    return _sym(op_name, shape=shape, dtype=_dtype(dtype), **params)
+
+
 def zeros(shape, dtype=None, order="C", ctx=None):
-    return _sym("_zeros", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape),
-                dtype=_dtype(dtype))
+    return _fill("_zeros", shape, dtype)
 
 
 def ones(shape, dtype=None, order="C", ctx=None):
-    return _sym("_ones", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape), dtype=_dtype(dtype))
+    return _fill("_ones", shape, dtype)
 
 
 def full(shape, fill_value, dtype=None, order="C", ctx=None):
-    return _sym("_full", shape=(shape,) if isinstance(shape, numbers.Integral) else tuple(shape),
-                value=float(fill_value), dtype=_dtype(dtype))
+    return _fill("_full", shape, dtype, value=float(fill_value))
 
 
 def arange(start, stop=None, step=1, dtype=None, ctx=None):

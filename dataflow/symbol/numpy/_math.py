@@ -1,10 +1,12 @@
 """`mx.sym.np`'s element-wise tests and functions (isnan ... nan_to_num, around, copysign, arctan2, ldexp, polyval)
-and the reductions beyond `_symbol`'s (all, any, var, std, average, cumsum, diff, ediff1d, quantile, percentile).
+and the reductions beyond `_symbol`'s (all, any, var, std, average, cumsum, diff, ediff1d, quantile, percentile), built
+on the numpy-mode reductions (`_np_sum`, `_npi_mean`: shape () over every axis), and the bitwise functions.
 
 Where NumPy's rule reads the input's dtype or length, which a traced graph lacks, the graph computes it when it
 runs: the number of reduced elements (and a quantile's position) from a sum of `ones_like`, the dtype's largest
 finite value (nan_to_num) from whether 1 + 2**-20 and 1 + 2**-40 round to 1 in it (`_largest_finite`). Integer
-inputs to var and std give float32 (MXNet keeps the integer dtype), to `around` with decimals other than 0 float64.
+inputs to var, std (ops `_npi_var`, `_npi_std`) and average keep their dtype, truncated, as MXNet's; to `around` with
+decimals other than 0 they give float64.
 """
 import numbers
 
@@ -137,6 +139,27 @@ def ldexp(x1, x2, out=None, **kwargs):
     return _binary("mul", x1, _sym("_rpower_scalar", _sym("Cast", x2, dtype="float32"), scalar=2.0, is_int=False))
 
 
+# -- integer functions (ops/numpy_integer.py: integer or bool operands of one dtype, no gradient) -------------------
+def bitwise_not(x, out=None, **kwargs):
+    """NumPy's bitwise not of an integer or bool `x` (bool: logical not)."""
+    return _sym("_npi_bitwise_not", x)
+
+
+invert = bitwise_not
+
+
+def _integer_function(name):
+    def function(x1, x2, out=None, **kwargs):
+        return _sym("_npi_" + name, *_symbols(x1, x2, name))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = "NumPy's `%s` of integer Symbols (or one and a number), broadcast together." % name
+    return function
+
+
+bitwise_and, bitwise_or, bitwise_xor, lcm = (_integer_function(name)
+                                             for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "lcm"))
+
+
 def polyval(p, x):
     """The polynomial with coefficients `p` (highest power first: numbers, or a 1-D Symbol) at `x`: Horner's
     rule for numbers; for a Symbol sum(p[i] * x ** (n-1-i)), the powers from a reversed `arange_like`."""
@@ -152,19 +175,24 @@ def polyval(p, x):
 
 
 # -- reductions -------------------------------------------------------------------------------------------------------
-def _truth(op_name, a, axis, keepdims):
-    nonzero = _sym("Cast", _binary("ne", a, 0), dtype="float32")
-    return _bool(_sym(op_name, nonzero, axis=_axis_param(axis), keepdims=keepdims))
+def _counted(a, test, axis, keepdims):
+    """How many elements over `axis` are `test` 0 (int64: a sum of bools); empty axes count 0."""
+    return _sym("_np_sum", _binary(test, a, 0), axis=_axes(axis), keepdims=keepdims)
+
+
+def _axes(axis):
+    """The `axis` parameter of a numpy-mode reduction op: None reduces every axis (shape () then)."""
+    return None if axis is None else _axis_param(axis)
 
 
 def any(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
-    """Whether any element over `axis` is non-zero (bool)."""
-    return _truth("max", a, axis, keepdims)
+    """Whether any element over `axis` is non-zero (bool; False over no elements)."""
+    return _bool(_counted(a, "ne", axis, keepdims))
 
 
 def all(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
-    """Whether every element over `axis` is non-zero (bool)."""
-    return _truth("min", a, axis, keepdims)
+    """Whether every element over `axis` is non-zero (bool; True over no elements)."""
+    return _binary("eq", _counted(a, "eq", axis, keepdims), 0)
 
 
 sometrue = any
@@ -176,35 +204,37 @@ def product(a, axis=None, dtype=None, out=None, keepdims=False):
 
 
 def _count(x, axis, keepdims):
-    """The number of elements reduced over `axis`, in `x`'s dtype and the reduced shape."""
-    return _sym("sum", _sym("ones_like", x), axis=_axis_param(axis), keepdims=keepdims)
+    """The number of elements reduced over `axis`, in `x`'s dtype (bool: int64) and the reduced shape."""
+    return _sym("_np_sum", _sym("ones_like", x), axis=_axes(axis), keepdims=keepdims)
 
 
-def _variance(a, axis, dtype, ddof, keepdims):
-    # integers as float32 (a true division by 1, MXNet's rule); floats unchanged
-    x = _sym("Cast", a, dtype=dtype) if dtype is not None else _sym("_npi_true_divide_scalar", a, scalar=1, is_int=True)
-    deviation = _sym("broadcast_sub", x, _sym("mean", x, axis=_axis_param(axis), keepdims=True))
-    squares = _sym("sum", deviation * deviation, axis=_axis_param(axis), keepdims=keepdims)
-    return _sym("broadcast_div", squares, _sym("_minus_scalar", _count(x, axis, keepdims), scalar=ddof,
-                                               is_int=isinstance(ddof, numbers.Integral)))
+def _as_floats(x):
+    """`x` as floats: an integer or bool `x` as float32 (true division by 1, MXNet's numpy rule), a float `x`
+    unchanged (exact, -0.0, inf and NaN kept)."""
+    return _sym("_npi_true_divide_scalar", x, scalar=1, is_int=True)
+
+
+def _moment(op_name, a, axis, dtype, ddof, keepdims):
+    params = {} if dtype is None else {"dtype": onp.dtype(dtype).name}
+    return _sym(op_name, a, axis=_axes(axis), ddof=ddof, keepdims=keepdims, **params)
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """The variance, sum((a - mean)**2) / (n - ddof) over `axis`."""
-    return _variance(a, axis, dtype, ddof, keepdims)
+    """The variance, sum((a - mean)**2) / (n - ddof) over `axis` (integer `a`: truncated, as MXNet's)."""
+    return _moment("_npi_var", a, axis, dtype, ddof, keepdims)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """The standard deviation, sqrt(var)."""
-    return _sym("sqrt", _variance(a, axis, dtype, ddof, keepdims))
+    """The standard deviation, sqrt(var) (integer `a`: truncated, as MXNet's)."""
+    return _moment("_npi_std", a, axis, dtype, ddof, keepdims)
 
 
 def average(a, axis=None, weights=None, returned=False):
     """The mean of `a` over `axis`, weighted by `weights`: of `a`'s shape (axis None or a tuple) or 1-D along a
     single int `axis` (a 2-D or larger `weights` of `a`'s shape with an int axis is not supported in a graph)."""
-    if weights is None:
-        result = _sym("mean", a, axis=_axis_param(axis))
-        total = _count(a, axis, False)
+    if weights is None:     # sum / n divides integers as MXNet's average does: truncated, in their dtype
+        result = _sym("broadcast_div", _sym("_np_sum", a, axis=_axes(axis)), _count(a, axis, False))
+        total = _count(_as_floats(a), axis, False)
         return (result, total) if returned else result
     if isinstance(axis, numbers.Integral):
         if axis < 0:
@@ -213,8 +243,8 @@ def average(a, axis=None, weights=None, returned=False):
         else:       # the axes after `axis` merged into one, so that the weights broadcast as (n, 1)
             merged = _sym("Reshape", a, shape=(0,) * (axis + 1) + (-1,))
             weighted = _sym("reshape_like", _binary("mul", merged, _sym("Reshape", weights, shape=(-1, 1))), a)
-        result = _binary("truediv", _sym("sum", weighted, axis=(axis,)), _sym("sum", weights))
-        total = _broadcast_together(result, _sym("sum", weights))[1] if returned else None
+        result = _binary("truediv", _sym("_np_sum", weighted, axis=(axis,)), _sym("_np_sum", weights))
+        total = _broadcast_together(result, _sym("_np_sum", weights))[1] if returned else None
     else:
         result = _binary("truediv", sum(_binary("mul", a, weights), axis=axis), sum(weights, axis=axis))
         total = sum(weights, axis=axis) if returned else None

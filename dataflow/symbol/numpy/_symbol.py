@@ -34,6 +34,8 @@ def _binary(dunder, a, b, reflected=False, function=False):
     array_op, scalar_op, rscalar_op = _OPERATORS[dunder]
     if isinstance(b, Symbol):
         lhs, rhs = (b, a) if reflected else (a, b)
+        if dunder in _COMPARISONS:
+            return _sym(_op_names.NUMPY_COMPARISONS[dunder], lhs, rhs)
         out = _sym(_op_names.NUMPY_ARITHMETIC.get(dunder, array_op), lhs, rhs)
     elif isinstance(b, _NUMBER):
         if reflected and rscalar_op is None:
@@ -56,12 +58,6 @@ def _binary(dunder, a, b, reflected=False, function=False):
 # bool becomes int64), and flags an integer number as such only for `x op n` and `n + x`: `n * x`, `n - x` ...
 # and `F.np.add(n, x)` treat it as a float (float64 for an integer array). True division gives float32 for an
 # integer array (`_npi_true_divide_scalar`). All recorded in tests/fixtures/mxnet-1.9.1/np_sem/promotion.json.
-
-
-def _as_float(x):
-    """`x` as floats: an integer or bool `x` as float32 (MXNet's numpy default float), a float `x` unchanged
-    (divided by one: exact, -0.0, inf and NaN kept)."""
-    return _sym("_npi_true_divide_scalar", x, scalar=1, is_int=True)
 
 
 def _axis_param(axis):
@@ -132,6 +128,18 @@ class _Symbol(Symbol):
 
     def argmax(self, axis=None, out=None):
         return argmax(self, axis)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        from ._math import var
+        return var(self, axis, dtype, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        from ._math import std
+        return std(self, axis, dtype, ddof=ddof, keepdims=keepdims)
+
+    def dot(self, b, out=None):
+        from ._functions import dot
+        return dot(self, b)
 
     def argmin(self, axis=None, out=None):
         return argmin(self, axis)
@@ -230,9 +238,11 @@ def _index_tail(x, tail):
 
 # -- reductions -------------------------------------------------------------------------------------------------------
 def _reduce(name, a, axis, keepdims, dtype=None):
-    if dtype is not None:
-        a = a.astype(dtype) if isinstance(a, _Symbol) else as_np_symbol(a).astype(dtype)
-    return _sym(_op_names.REDUCTIONS[name], a, axis=None if axis is None else _axis_param(axis), keepdims=keepdims)
+    """The numpy-mode reduction op `name` runs; `dtype` is its parameter, so the op computes in a dtype wide enough
+    for both (a float16 sum in float32) and the gradient reaches `a`."""
+    params = {} if dtype is None else {"dtype": registry.dtype_name(dtype)}
+    return _sym(_op_names.REDUCTIONS[name], a, axis=None if axis is None else _axis_param(axis), keepdims=keepdims,
+                **params)
 
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
