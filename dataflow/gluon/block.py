@@ -30,6 +30,7 @@ from ..symbol.symbol import Symbol
 from . import _nesting
 from .cached_graph import PlanCache, _CachedGraph
 from .cached_sparse import cached_backward
+from .numpy_mode import block_outputs, check_same_symbol_type
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 from .utils import HookHandle
 
@@ -280,13 +281,13 @@ class Block:
 
     def __call__(self, *args):
         if not (self._forward_pre_hooks or self._forward_hooks):
-            return as_np_if_active(self.forward(*args))     # NumPy array semantics: mx.np.ndarrays out
+            return block_outputs(self.forward(*args))     # NumPy array semantics: mx.np.ndarrays out
         for hook in self._forward_pre_hooks.values():
             hook(self, args)
         out = self.forward(*args)
         for hook in self._forward_hooks.values():
             hook(self, args, out)
-        return as_np_if_active(out)
+        return block_outputs(out)
 
     def forward(self, *args):
         raise NotImplementedError("%s must implement forward" % type(self).__name__)
@@ -425,6 +426,7 @@ class HybridBlock(Block):
                 params = {k: as_np_if_active(p.var()) for k, p in self._reg_params.items()}
                 out = self.hybrid_forward(sym_module, *_nesting.regroup(flat_inputs, in_format), **params)
             outs, out_format = _nesting.flatten(out, "output")
+            check_same_symbol_type(outs)
             # a head returned twice or an input returned as it is: the compiled graph copies it (bind_outputs)
             traced = self._traced[key] = inputs, outs[0] if len(outs) == 1 else sym_module.Group(outs), out_format
         self._cached_graph = traced[:2]

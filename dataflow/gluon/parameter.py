@@ -3,7 +3,8 @@
 
 The internals keep MXNet 1.x's names and meanings, because libraries built on Gluon (GluonCV, GluonNLP) reach
 into them:
-- `_data` / `_grad`: None before initialisation, else one NDArray per context, in `_ctx_list` order;
+- `_data` / `_grad`: None before initialisation, else one NDArray per context, in `_ctx_list` order
+  (`mx.np.ndarray`s when made in NumPy array mode, whatever the mode later: gluon/numpy_mode.py);
   `_ctx_map[device_typeid & 1][device_id]` is the index of a context in that list.
 - `_deferred_init`: `()` or `(init, ctx_list, default_init, data)` while the shape is not known yet (`Dense(128)`
   before it sees data: `(128, 0)`); the first forward, which learns the shape, calls `_finish_deferred_init()`.
@@ -25,8 +26,7 @@ from .. import initializer as _init
 from .. import ndarray as nd
 from .. import symbol as _sym
 from ..context import Context, cpu, current_context
-from ..util import as_np_if_active
-from . import parameter_io, parameter_sparse, sparse_grad
+from . import numpy_mode, parameter_io, parameter_sparse, sparse_grad
 from .parameter_io import ParameterLoadError
 
 tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: what a block takes as a tensor
@@ -34,11 +34,6 @@ tensor_types = (_sym.Symbol, nd.NDArray)        # MXNet's `gluon.tensor_types`: 
 
 class DeferredInitializationError(MXNetError):
     """A parameter's data was asked for before its shape was known (run a forward pass first)."""
-
-
-def shape_is_known(shape):
-    """True when `shape` has at least one dimension and none is unknown (0)."""
-    return shape is not None and len(shape) > 0 and all(d > 0 for d in shape)
 
 
 def _as_ctx_list(ctx):
@@ -78,7 +73,7 @@ class Parameter:
                  allow_deferred_init=False, differentiable=True, stype="default", grad_stype="default"):
         self.name = name
         self._grad_req = grad_req if differentiable else "null"
-        self._shape = None if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+        self._shape = None if shape is None else numpy_mode.stored_shape(shape)
         self.dtype = np.dtype(dtype)
         self.lr_mult, self.wd_mult = lr_mult, wd_mult
         self.init = init
@@ -118,11 +113,12 @@ class Parameter:
     # -- shape and state ---------------------------------------------------------------------------------------------
     @property
     def shape(self):
-        return self._shape
+        """The shape; an unknown dimension is 0, or -1 under NumPy shape semantics (MXNet's convention)."""
+        return numpy_mode.shown_shape(self._shape)
 
     @shape.setter
     def shape(self, new_shape):
-        new_shape = tuple(new_shape)
+        new_shape = numpy_mode.stored_shape(new_shape)
         if self._shape is not None:
             if len(self._shape) != len(new_shape) or any(a and b and a != b for a, b in zip(self._shape, new_shape)):
                 raise MXNetError("Expected shape %s is incompatible with given shape %s for Parameter %s"
@@ -163,7 +159,7 @@ class Parameter:
         return self._data is None and bool(self._deferred_init)
 
     def _shape_known(self):
-        return shape_is_known(self._shape)
+        return numpy_mode.shape_known(self._shape)
 
     def _set_trainer(self, trainer):
         """Remember the Trainer that updates this parameter (one for life for a row_sparse one: its store holds the
@@ -222,8 +218,8 @@ class Parameter:
         source = data if isinstance(data, nd.NDArray) else nd.array(data, dtype=self.dtype)
         if self._stype == "row_sparse":
             self._data = [parameter_sparse.all_rows(source, ctx) for ctx in self._ctx_list]
-        else:
-            self._data = [source.copyto(ctx) for ctx in self._ctx_list]
+        else:       # mx.np.ndarrays when made in NumPy array mode, for life (gluon/numpy_mode.py)
+            self._data = [numpy_mode.in_current_mode(source.copyto(ctx)) for ctx in self._ctx_list]
         self._init_grad()
 
     def _init_grad(self):
@@ -233,7 +229,7 @@ class Parameter:
         if self._stype == "row_sparse":     # only lookups make its gradient (sparse_grad.py), autograd never does
             self._grad = [parameter_sparse.empty_rows(a) for a in self._data]
             return
-        self._grad = [nd.zeros(a.shape, a.context, a.dtype) for a in self._data]
+        self._grad = [numpy_mode.zeros_like(a) for a in self._data]
         autograd.mark_variables(self._data, self._grad, self._grad_req)
 
     def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
@@ -330,7 +326,7 @@ class Parameter:
         arrays = self._arrays
         if arrays is not None and len(arrays) == 1 and arrays[0]._ctx is ctx:     # the common case, at once
             return arrays[0]
-        return as_np_if_active(self._check_and_get(arrays, ctx))      # NumPy array semantics: an mx.np.ndarray
+        return self._check_and_get(arrays, ctx)
 
     def list_data(self):
         """The NDArrays on all contexts, in initialisation order."""
@@ -346,7 +342,7 @@ class Parameter:
         grad = self._check_and_get(self._grad, ctx)
         if self._grad_stype == "row_sparse":
             return sparse_grad.row_sparse_grads(self, [grad])[0]
-        return as_np_if_active(grad)
+        return grad
 
     def list_grad(self):
         """The gradient NDArrays on all contexts, in the order of `list_data()`."""

@@ -27,6 +27,8 @@ import numpy as np
 from ops import registry
 
 from ..ndarray import ndarray as nd
+from ..numpy.multiarray import ndarray as np_ndarray
+from ..util import is_np_array
 from . import fused, sparse as _sparse, states as _states
 
 __all__ = ["Optimizer", "Updater", "create", "get_updater", "register", "update_op"]
@@ -147,6 +149,7 @@ class Optimizer:
         self.idx2name = dict(param_idx2name)
         self.sym_info = (sym.attr_dict(), sym.list_arguments()) if sym is not None else ()
         self.param_dict = param_dict if param_dict else {}
+        self.allow_np_array = is_np_array()     # whether an Updater may take mx.np.ndarrays (MXNet's flag)
         self.set_lr_mult({})
         self.set_wd_mult({})
 
@@ -292,7 +295,9 @@ create = Optimizer.create_optimizer
 # ------------------------------------------------------------------------------------------------------------
 
 class Updater:
-    """Calls `optimizer.update_multi_precision` with a state per index, created at the first update."""
+    """Calls `optimizer.update_multi_precision` with a state per index, created at the first update. mx.np.ndarray
+    weights and gradients (NumPy-mode parameters) reach the optimizer as legacy NDArrays over the same storage
+    when the optimizer was made in NumPy array mode (`allow_np_array`), as in MXNet."""
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
@@ -302,6 +307,10 @@ class Updater:
     def __call__(self, index, grad, weight):
         indices, grads, weights = (index, grad, weight) if isinstance(index, (list, tuple)) else \
             ([index], [grad], [weight])
+        # an optimizer pickled before `allow_np_array` existed follows the current mode, as MXNet's does
+        allow_np = getattr(self.optimizer, "allow_np_array", None)
+        allow_np = is_np_array() if allow_np is None else allow_np
+        grads, weights = _as_classic(grads, allow_np), _as_classic(weights, allow_np)
         batch = None
         if len(indices) > 1 and type(self.optimizer) in fused.fused_optimizers() and fused.active.batch is None \
                 and os.environ.get("DATAFLOW_JIT", "1") != "0":
@@ -334,6 +343,17 @@ class Updater:
         if optimizer is not None:
             self.optimizer = optimizer
         self.states = {i: _map_arrays(s, lambda a: nd.array(a, dtype=a.dtype)) for i, s in states.items()}
+
+
+def _as_classic(arrays, allow_np):
+    """`arrays` as legacy NDArrays sharing their storage, so that optimizers written with `mx.nd` ops (and their
+    states, made by `mx.nd.zeros`) work on the mx.np.ndarrays of NumPy-mode parameters; unless the optimizer does
+    not allow them (made outside NumPy array mode): then MXNet's ValueError."""
+    if not any(isinstance(a, np_ndarray) for a in arrays):
+        return arrays
+    if not allow_np:
+        raise ValueError("Converting np.ndarray to mx.nd.NDArray is not allowed")
+    return [a.as_nd_ndarray() for a in arrays]
 
 
 def _map_arrays(state, fn):
