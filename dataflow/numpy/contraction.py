@@ -145,9 +145,14 @@ def einsum(*operands, **kwargs):
     sizes = {}
     for labels, x in zip(inputs, arrays):
         for label, dim in zip(labels, x.shape):
-            if sizes.setdefault(label, dim) != dim:
+            known = sizes.setdefault(label, dim)
+            if known != dim and 1 not in (known, dim):
                 raise ValueError("einsum: operands could not be broadcast together: label %r has sizes %d and %d"
-                                 % (label, sizes[label], dim))
+                                 % (label, known, dim))
+            sizes[label] = dim if known == 1 else known
+    # a label of size 1 in one operand broadcasts against the others (NumPy's and MXNet's rule)
+    arrays = [x if all(d == sizes[c] for c, d in zip(labels, x.shape))
+              else broadcast_to(x, tuple(sizes[c] for c in labels)) for labels, x in zip(inputs, arrays)]
     terms = [_prepare(x, list(labels), [other for k, other in enumerate(inputs) if k != i], output)
              for i, (labels, x) in enumerate(zip(inputs, arrays))]
     x, labels = terms[0]

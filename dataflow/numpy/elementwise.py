@@ -5,8 +5,8 @@ functions (MXNet's `np.sqrt` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy
 import numpy as onp
 
 from ..ndarray.ndarray import NDArray
-from .functions import _array, _binary_function, _unary, abs, divide, floor, multiply, power, sign, where
-from .multiarray import _np, as_np, binary, promote_types, reshape_to
+from .functions import _array, _binary_function, _host, _unary, abs, divide, floor, multiply, power, sign, where
+from .multiarray import _into, _np, as_np, binary, promote_types, reshape_to
 
 __all__ = ["arcsin", "arccos", "arctan", "sinh", "cosh", "tan", "arcsinh", "arccosh", "arctanh", "log2", "log10",
            "cbrt", "reciprocal", "rint", "trunc", "fix", "degrees", "radians", "rad2deg", "deg2rad", "fabs",
@@ -39,15 +39,22 @@ remainder = _binary_function("broadcast_mod", "_mod_scalar", "_rmod_scalar",
 
 
 def positive(x, out=None):
-    return _array(x).copy()
+    return _into(_array(x).copy(), out)
 
 
 def around(x, decimals=0, out=None):
     """`x` rounded to `decimals` decimals, halves to even (NumPy's and MXNet's `around`; MXNet's `rint` rounds
-    halves down instead)."""
-    x = _array(x)
+    halves down instead). Integers keep their dtype; with negative `decimals` they are truncated (MXNet's)."""
+    return _into(_around(_array(x), decimals), out)
+
+
+def _around(x, decimals):
     if x.dtype.kind != "f":
-        return x.copy()
+        if decimals >= 0:
+            return x.copy()
+        # MXNet rounds integers toward zero to a multiple of 10**-decimals (fixture np_math around_int*)
+        step = 10.0 ** -decimals
+        return (trunc(x.astype(onp.float64) / step) * step).astype(x.dtype)
     scaled = x * 10.0 ** decimals if decimals else x
     nearest = floor(scaled + 0.5)
     halfway_to_odd = logical_and(nearest - scaled == 0.5, remainder(nearest, 2.0) != 0)
@@ -65,37 +72,58 @@ def _bool(result):
 def logical_not(x, out=None):
     """not x, element-wise, as a bool array."""
     x = _array(x)
-    return x == 0
+    return _into(x == 0, out)
+
+
+def _of_integers(x, answer, out):
+    """A NaN/infinity test's result for integer (or bool) `x`, which holds no such value: `answer` everywhere (a
+    comparison would cast the infinity to the integer dtype)."""
+    return _into(_host(onp.full(x.shape, answer), onp.bool_, x.context), out)
 
 
 def isnan(x, out=None):
     x = _array(x)
-    return x != x
+    if x.dtype.kind != "f":
+        return _of_integers(x, False, out)
+    return _into(x != x, out)
 
 
 def isinf(x, out=None):
-    return abs(_array(x)) == onp.inf
+    x = _array(x)
+    if x.dtype.kind != "f":
+        return _of_integers(x, False, out)
+    return _into(abs(x) == onp.inf, out)
 
 
 def isposinf(x, out=None):
-    return _array(x) == onp.inf
+    x = _array(x)
+    if x.dtype.kind != "f":
+        return _of_integers(x, False, out)
+    return _into(x == onp.inf, out)
 
 
 def isneginf(x, out=None):
-    return _array(x) == -onp.inf
+    x = _array(x)
+    if x.dtype.kind != "f":
+        return _of_integers(x, False, out)
+    return _into(x == -onp.inf, out)
 
 
 def isfinite(x, out=None):
-    return abs(_array(x)) < onp.inf
+    x = _array(x)
+    if x.dtype.kind != "f":
+        return _of_integers(x, True, out)
+    return _into(abs(x) < onp.inf, out)
 
 
 def signbit(x, out=None):
     """True where `x` is negative (-0.0 counts as positive here)."""
-    return _array(x) < 0
+    return _into(_array(x) < 0, out)
 
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    """`x` with NaN and infinities replaced by `nan` and the dtype's largest/smallest finite values."""
+    """`x` with NaN and infinities replaced by `nan` and the dtype's largest/smallest finite values; with
+    `copy=False` `x` itself is changed and returned (NumPy's and MXNet's)."""
     x = _array(x)
     if x.dtype.kind not in "f":
         return x.copy() if copy else x
@@ -104,7 +132,11 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     neginf = info.min if neginf is None else neginf
     result = where(isnan(x), nan, x)
     result = where(isposinf(result), posinf, result)
-    return where(isneginf(result), neginf, result)
+    result = where(isneginf(result), neginf, result)
+    if copy:
+        return result
+    x[...] = result
+    return x
 
 
 hypot = _binary_function("broadcast_hypot", "_hypot_scalar", "_hypot_scalar", "sqrt(x1**2 + x2**2) with broadcasting.")
@@ -116,13 +148,13 @@ def arctan2(x1, x2, out=None):
     base = arctan(divide(y, x))
     below = where(y < 0, base - onp.pi, base + onp.pi)
     on_axis = multiply(onp.pi / 2, sign(y))       # in y's dtype, so every branch of `where` has one dtype
-    return where(x > 0, base, where(x < 0, below, on_axis))
+    return _into(where(x > 0, base, where(x < 0, below, on_axis)), out)
 
 
 def copysign(x1, x2, out=None):
     """The magnitude of `x1` with the sign of `x2`."""
     magnitude = abs(_array(x1))
-    return where(_array(x2) < 0, -magnitude, magnitude)
+    return _into(where(_array(x2) < 0, -magnitude, magnitude), out)
 
 
 def ldexp(x1, x2, out=None):
@@ -131,15 +163,16 @@ def ldexp(x1, x2, out=None):
     b = _array(x2, a)
     dtype = promote_types(a.dtype, b.dtype)
     work = dtype if dtype.kind == "f" else onp.dtype(onp.float64)
-    return multiply(a.astype(work, copy=False), power(2.0, b.astype(work, copy=False))).astype(dtype, copy=False)
+    result = multiply(a.astype(work, copy=False), power(2.0, b.astype(work, copy=False)))
+    return _into(result.astype(dtype, copy=False), out)
 
 
 # -- comparisons and logical functions: bool arrays --------------------------------------------------------------
 def _compare(name, reflected_name):
     def compare(x1, x2, out=None):
         if not isinstance(x1, NDArray) and isinstance(x2, NDArray):
-            return getattr(as_np(x2), reflected_name)(x1)
-        return getattr(_array(x1), name)(x2)
+            return _into(getattr(as_np(x2), reflected_name)(x1), out)
+        return _into(getattr(_array(x1), name)(x2), out)
     compare.__doc__ = "x1 %s x2 with broadcasting, as a bool array." % name
     return compare
 
@@ -160,7 +193,7 @@ def _logical(array_op, scalar_op, doc):
         shape = onp.broadcast_shapes(a.shape, b.shape)
         result = binary(array_op, scalar_op, scalar_op, reshape_to(a, a.shape or (1,)),
                         reshape_to(b, b.shape or (1,)))
-        return _bool(reshape_to(_np(result), shape))
+        return _into(_bool(reshape_to(_np(result), shape)), out)
     logical.__doc__ = doc
     return logical
 

@@ -5,16 +5,18 @@ contraction.py). Defaults follow MXNet's numpy mode: float32 where no dtype is g
 """
 
 import builtins
+import numbers
 
 import numpy as onp
 
 from ops.errors import ParamError
 
+from ..autograd.state import is_recording
 from ..context import current_context
 from ..context import as_context
 from ..ndarray.ndarray import NDArray, _from_host
-from .multiarray import (_ARITHMETIC, _argreduce, _axes, _np, _op, _reduce, _zero_dim_like, as_np,
-                         binary, broadcast_shape, ndarray, reshape_to)
+from .multiarray import (_ARITHMETIC, _argreduce, _axes, _in_graph, _into, _np, _op, _reduce, _zero_dim_like, as_np,
+                         binary, broadcast_shape, ndarray, promote_types, reshape_to)
 
 _FLOAT = onp.float32
 
@@ -61,24 +63,37 @@ def full(shape, fill_value, dtype=None, order="C", ctx=None):
     return _host(onp.full(shape, fill_value), dtype or _FLOAT, ctx)
 
 
-def _like(a, fill, dtype, ctx):
-    return _host(onp.full(a.shape, fill), dtype or a.dtype, ctx or a.context)
+def _like(a, fill, dtype, order, ctx, out):
+    """An array of `a`'s shape filled with `fill`, in `dtype` (else `a`'s) on `ctx` (else the current context, as
+    MXNet's), or written into `out`."""
+    if order != "C":
+        raise NotImplementedError("only order='C' is supported, got %r" % (order,))
+    a = _array(a)
+    return _into(_host(onp.full(a.shape, fill), dtype or a.dtype, ctx or current_context()), out)
 
 
-def zeros_like(a, dtype=None, ctx=None):
-    return _like(a, 0, dtype, ctx)
+def zeros_like(a, dtype=None, order="C", ctx=None, out=None):
+    return _like(a, 0, dtype, order, ctx, out)
 
 
-def ones_like(a, dtype=None, ctx=None):
-    return _like(a, 1, dtype, ctx)
+def ones_like(a, dtype=None, order="C", ctx=None, out=None):
+    return _like(a, 1, dtype, order, ctx, out)
 
 
-def full_like(a, fill_value, dtype=None, ctx=None):
-    return _like(a, fill_value, dtype, ctx)
+def full_like(a, fill_value, dtype=None, order="C", ctx=None, out=None):
+    if isinstance(fill_value, NDArray):
+        fill_value = fill_value.asnumpy()
+    return _like(a, fill_value, dtype, order, ctx, out)
 
 
-def empty_like(a, dtype=None, ctx=None):
-    return _like(a, 0, dtype, ctx)
+def empty_like(prototype, dtype=None, order="C", subok=False, shape=None):
+    """An array like `prototype` (its values unset: zeros here); `subok` and `shape` are MXNet's not-implemented
+    options."""
+    if subok:
+        raise NotImplementedError("Creating array by using sub-class is not supported at this moment")
+    if shape is not None:
+        raise NotImplementedError("Assigning new shape is not supported at this moment")
+    return _like(prototype, 0, dtype, order, None, None)
 
 
 def arange(start, stop=None, step=1, dtype=None, ctx=None):
@@ -95,6 +110,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 
 def eye(N, M=None, k=0, dtype=None, ctx=None):  # noqa: N803 - NumPy's names
+    if N < 0 or (M is not None and M < 0):
+        raise ParamError("eye: N and M must be non-negative, got N=%s, M=%s" % (N, M))
     return _host(onp.eye(N, M, k), dtype or _FLOAT, ctx)
 
 
@@ -191,11 +208,17 @@ minimum = _binary_function("broadcast_minimum", "_minimum_scalar", "_minimum_sca
 
 
 def where(condition, x, y):
-    """`x` where `condition` is true, else `y` (all three broadcast together)."""
-    arrays = [a for a in (condition, x, y) if isinstance(a, NDArray)]
-    like = arrays[0] if arrays else None
-    x = _array(x, like if isinstance(x, NDArray) or like is None or like.dtype != onp.bool_ else None)
-    y = _array(y, x)
+    """`x` where `condition` is true, else `y` (all three broadcast together). A scalar branch takes the other
+    branch's dtype, two array branches are computed in their common dtype."""
+    branches = [a for a in (x, y) if isinstance(a, NDArray)]
+    if branches:
+        dtype = branches[0].dtype if len(branches) == 1 else promote_types(x.dtype, y.dtype)
+        like = branches[0].astype(dtype, copy=False)
+        x, y = (_array(v, like).astype(dtype, copy=False) for v in (x, y))
+    else:               # two scalars: in a non-bool condition's dtype, else float32
+        like = condition if isinstance(condition, NDArray) and condition.dtype != onp.bool_ else None
+        x = _array(x, like)
+        y = _array(y, x)
     condition = _array(condition, x)
     shape = broadcast_shape(broadcast_shape(condition.shape, x.shape), y.shape)
     full_shape = shape or (1,)
@@ -203,22 +226,45 @@ def where(condition, x, y):
     return reshape_to(_np(_op("where", *parts)), shape)
 
 
+def _no_elements(shape, like, *others):
+    """A fresh array of `shape` with no elements in `like`'s dtype and context, made by a recorded `take` of
+    nothing from `like` (and each of `others`): autograd reaches them through it (with a zero gradient), as
+    through MXNet's ops."""
+    index = _host(onp.zeros(0), onp.int64, like.context)
+    nothings = [_op("take", reshape_to(x, (-1,)), index, axis=0) for x in (like,) + others]
+    nothing = nothings[0] if not others else _op("add_n", *nothings, num_args=len(nothings))
+    return reshape_to(_np(nothing), shape)
+
+
 def broadcast_to(array, shape):
-    """`array` repeated along new or size-1 axes to `shape`."""
+    """`array` repeated along new or size-1 axes to `shape`; -2 in `shape` keeps the input's size on that axis
+    (counted from the right, MXNet's npx extension)."""
     array = _array(array)
-    shape = tuple(shape)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    lead = len(shape) - array.ndim
+    if -2 in shape:
+        if lead < 0 or any(d == -2 and i < lead for i, d in enumerate(shape)):
+            raise ValueError("broadcast_to: -2 in shape %s has no matching axis in the input of shape %s"
+                             % (shape, array.shape))
+        shape = tuple(array.shape[i - lead] if d == -2 else d for i, d in enumerate(shape))
     target = broadcast_shape(array.shape, shape)
     if target != shape:
         raise ValueError("input operand of shape %s cannot be broadcast to %s" % (array.shape, shape))
     if array.shape == shape:
         return array
     if 0 in shape:          # nothing to compute (the legacy op reads a 0 as an unknown size)
-        return _host(onp.zeros(shape), array.dtype, array.context)
+        return _no_elements(shape, array)
     padded = reshape_to(array, (1,) * (len(shape) - array.ndim) + array.shape) if array.ndim < len(shape) else array
     return _np(_op("broadcast_to", padded, shape=shape or (1,)))
 
 
 def clip(a, a_min, a_max, out=None):
+    """`a` limited to [a_min, a_max] (one of them may be None); a Python number is clipped by NumPy on the host and
+    stays a number, as in MXNet."""
+    if a_min is None and a_max is None:
+        raise ValueError("array_clip: must set either max or min")
+    if isinstance(a, numbers.Number):
+        return onp.clip(a, a_min, a_max)
     a = _array(a)
     lo = -onp.inf if a_min is None else float(a_min)
     hi = onp.inf if a_max is None else float(a_max)
@@ -299,11 +345,14 @@ def concatenate(seq, axis=0, out=None):
                              "exactly, but the shapes are %s" % [a.shape for a in arrays])
     shape = arrays[0].shape[:axis] + (builtins.sum(a.shape[axis] for a in arrays),) + arrays[0].shape[axis + 1:]
     if 0 in shape:          # the legacy Concat takes no empty operand: nothing to compute
-        return _host(onp.zeros(shape), arrays[0].dtype, arrays[0].context)
-    arrays = [a for a in arrays if a.size]
-    if len(arrays) == 1:
-        return arrays[0].copy()     # recorded
-    return _np(_op("Concat", *arrays, dim=axis, num_args=len(arrays)))
+        return _no_elements(shape, *arrays)
+    joined = [a for a in arrays if a.size]
+    result = joined[0].copy() if len(joined) == 1 else _np(_op("Concat", *joined, dim=axis, num_args=len(joined)))
+    if is_recording():      # an empty operand joins the graph too (its sum, 0, added), so it gets its empty gradient
+        for a in arrays:
+            if not a.size and _in_graph(a):
+                result = result + sum(a).astype(result.dtype, copy=False)
+    return result
 
 
 def stack(arrays, axis=0, out=None):

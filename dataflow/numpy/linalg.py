@@ -7,7 +7,8 @@ import numbers
 import numpy as onp
 
 from .contraction import _batched_product, dot
-from .functions import _array, _host, abs, max, min, sqrt, sum  # noqa: A004 - NumPy's names
+from .functions import _array, _host, _no_elements, abs, max, min, sqrt, sum  # noqa: A004 - NumPy's names
+from .manipulation import tril, triu
 from .multiarray import _np, _op, reshape_to
 
 __all__ = ["norm", "svd", "cholesky", "inv", "det", "slogdet", "solve", "tensorinv", "tensorsolve", "pinv",
@@ -47,6 +48,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
     2, -2, inf, -inf) over two axes (a 2-D `x` with `ord` given and no axis is one matrix); with neither `ord` nor
     `axis`, the 2-norm of the flattened `x`."""
     x = _array(x)
+    ord = {"inf": onp.inf, "-inf": -onp.inf}.get(ord, ord) if isinstance(ord, str) else ord  # MXNet takes both
     if axis is None and (ord is None or x.ndim == 1):
         axis = tuple(range(x.ndim)) if ord is None else (0,)
     elif axis is None:
@@ -122,10 +124,18 @@ def cholesky(a):
 
 
 def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of `a` (its symmetric part)."""
+    """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of `a`, read from its lower
+    (`UPLO='L'`) or upper triangle, as NumPy's and MXNet's."""
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
-    rows, values = _np(_op("_linalg_syevd", _matrices(a, "eigh")))
+    a = _matrices(a, "eigh")
+    if not a.size:
+        return _no_elements(a.shape[:-1], a), _no_elements(a.shape, a)
+    if UPLO == "L":
+        a = tril(a) + _swap_last(tril(a, -1))
+    else:
+        a = triu(a) + _swap_last(triu(a, 1))
+    rows, values = _np(_op("_linalg_syevd", a))
     return values, _swap_last(rows)
 
 
@@ -137,7 +147,10 @@ def svd(a, compute_uv=True):
     """(ut, s, v) with a = ut @ diag(s) @ v for each (M, N) matrix of `a`, s descending. MXNet's takes M <= N; a
     taller matrix is decomposed through its transpose here."""
     a = _matrices(a, "svd", square=False)
-    if a.shape[-2] > a.shape[-1]:
+    if not a.size and a.shape[-2] <= a.shape[-1]:     # nothing to decompose (MXNet's shapes; a taller one: below)
+        batch, m = a.shape[:-2], a.shape[-2]
+        result = (_no_elements(batch + (m, m), a), _no_elements(batch + (m,), a), _no_elements(a.shape, a))
+    elif a.shape[-2] > a.shape[-1]:
         v, s, ut = svd(_swap_last(a))
         result = (_swap_last(ut), s, _swap_last(v))
     else:
@@ -180,12 +193,13 @@ def tensorinv(a, ind=2):
 
 
 def tensorsolve(a, b, axes=None):
-    """x with tensordot(a, x, x.ndim) = b."""
+    """x with tensordot(a, x, x.ndim) = b. MXNet's x has a's last a.ndim - b.ndim axes, and all of a's when
+    a.ndim == b.ndim (its slice `[-(a.ndim - b.ndim):]`, kept as is)."""
     a, b = _array(a), _array(b)
     if axes is not None:
         order = [i for i in range(a.ndim) if i not in [k % a.ndim for k in axes]] + [k % a.ndim for k in axes]
         a = a.transpose(order)
-    unknown = a.shape[b.ndim:]
+    unknown = a.shape[-(a.ndim - b.ndim):]
     n = int(onp.prod(b.shape))
     return reshape_to(solve(reshape_to(a, (n, -1)), reshape_to(b, (n,))), unknown)
 

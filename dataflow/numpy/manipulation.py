@@ -3,13 +3,16 @@
 Each function is NumPy's, computed by registry ops (`slice`, `take`, `tile`, `repeat`, `reverse`, `SwapAxis`,
 `transpose`, `Concat`, `diag`, `where`), so autograd records it and a Symbol-side front end can map the same way.
 Index arithmetic (which rows a split, roll or delete keeps) is done on the host with NumPy on `arange`s and handed
-to `take`; a result with no elements is made directly (the legacy kernels do not all take zero-size operands).
+to `take`; a result with no elements is a recorded `take` of nothing from the input (`functions._no_elements`: the
+legacy kernels do not all take zero-size operands, and autograd must still reach the input).
 """
 import numbers
 
 import numpy as onp
 
-from .functions import _array, _host, broadcast_to, concatenate, sum, where
+from ops.errors import ParamError
+
+from .functions import _array, _host, _no_elements, broadcast_to, concatenate, sum, where
 from .multiarray import _axes, _np, _op, ndarray, reshape_to
 
 __all__ = ["swapaxes", "moveaxis", "rollaxis", "split", "array_split", "hsplit", "vsplit", "dsplit", "tile",
@@ -20,8 +23,8 @@ __all__ = ["swapaxes", "moveaxis", "rollaxis", "split", "array_split", "hsplit",
 
 # -- helpers ----------------------------------------------------------------------------------------------------------
 def _empty(shape, like):
-    """A fresh array of `shape` (with no elements) in `like`'s dtype and context."""
-    return _host(onp.zeros(shape), like.dtype, like.context)
+    """A fresh array of `shape` (with no elements) in `like`'s dtype and context, recorded from `like`."""
+    return _no_elements(shape, like)
 
 
 def _axis(axis, ndim):
@@ -417,9 +420,14 @@ def delete(arr, obj, axis=None):
     if axis is None:
         arr, axis = reshape_to(arr, (-1,)), 0
     axis = _axis(axis, arr.ndim)
-    if isinstance(obj, ndarray):
+    n = arr.shape[axis]
+    if isinstance(obj, (ndarray, onp.ndarray)) and obj.dtype.kind in "iu":
+        # MXNet ignores the negative and out-of-bounds entries of an index array (a lone index must be in bounds)
+        obj = obj.asnumpy() if isinstance(obj, ndarray) else obj
+        obj = obj[(obj >= 0) & (obj < n)]
+    elif isinstance(obj, ndarray):
         obj = obj.asnumpy()
-    kept = onp.delete(onp.arange(arr.shape[axis]), obj)
+    kept = onp.delete(onp.arange(n), obj)
     return take(arr, kept, axis=axis)
 
 
@@ -448,8 +456,8 @@ def diag(v, k=0):
     if v.ndim == 2:
         return diagonal(v, k)
     n = v.shape[0] + abs(k)
-    if v.shape[0] == 0:
-        return _empty((n, n), v)
+    if v.shape[0] == 0:     # an empty `v` off the main diagonal gives |k| x |k| zeros (recorded from `v`)
+        return broadcast_to(reshape_to(sum(v, dtype=v.dtype), (1, 1)), (n, n)) if n else _empty((0, 0), v)
     return _np(_op("diag", v, k=k))
 
 
@@ -460,11 +468,15 @@ def diagflat(v, k=0):
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """The `offset`-th diagonals in the planes of `axis1` and `axis2`, as the last axis of the result."""
     a = _array(a)
+    # MXNetError (ParamError is a ValueError too), as MXNet's diagonal and trace ops raise
     if a.ndim < 2:
-        raise ValueError("diag requires an array of at least two dimensions")
+        raise ParamError("diag requires an array of at least two dimensions, got shape %s" % (a.shape,))
+    for ax in (axis1, axis2):
+        if not -a.ndim <= ax < a.ndim:
+            raise ParamError("axis %d is out of bounds for array of dimension %d" % (ax, a.ndim))
     axis1, axis2 = _axis(axis1, a.ndim), _axis(axis2, a.ndim)
     if axis1 == axis2:
-        raise ValueError("axis1 and axis2 cannot be the same")
+        raise ParamError("axis1 and axis2 cannot be the same (%d)" % axis1)
     rows, cols = a.shape[axis1], a.shape[axis2]
     length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
     shape = tuple(d for i, d in enumerate(a.shape) if i not in (axis1, axis2)) + (length,)

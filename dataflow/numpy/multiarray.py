@@ -21,7 +21,7 @@ import re
 import numpy as onp
 
 from ops import registry
-from ops.errors import MXNetError, ShapeError
+from ops.errors import DTypeError, MXNetError, ShapeError
 
 from ..autograd.state import is_recording
 from ..ndarray import indexing as _indexing
@@ -137,7 +137,10 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (list, tuple))):
             axes = axes[0]
-        return _np(_op("transpose", self, axes=tuple(axes) if axes else ()))
+        axes = tuple(a + self.ndim if -self.ndim <= a < 0 else a for a in axes) if axes else ()
+        if len(set(axes)) != len(axes):
+            raise ValueError("repeated axis in transpose: %s" % (axes,))
+        return _np(_op("transpose", self, axes=axes))
 
     def flatten(self, order="C"):
         return self.reshape(-1)
@@ -147,6 +150,7 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
 
     def squeeze(self, axis=None):
         axes = _axes(axis, self.ndim) if axis is not None else [i for i, d in enumerate(self.shape) if d == 1]
+        axes = axes if self.ndim else []        # axis 0 or -1 of a zero-dim array: nothing to squeeze
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
@@ -201,6 +205,10 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
 
     def as_in_ctx(self, ctx):
         return as_np(self.as_in_context(ctx))
+
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 - MXNet's names
+        from .functions import clip
+        return clip(self, min, max, out)
 
     def prod(self, axis=None, keepdims=False):
         return _reduce("prod", self, axis, keepdims)
@@ -262,6 +270,15 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
         return _np(NDArray.__abs__(self))
 
     __hash__ = NDArray.__hash__
+
+    # -- NumPy's functions and ufuncs on these arrays run mx.np's (numpy/_dispatch.py) ------------------------------
+    def __array_function__(self, func, types, args, kwargs):
+        from ._dispatch import array_function
+        return array_function(func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from ._dispatch import array_ufunc
+        return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __bool__(self):
         if self.size != 1:
@@ -351,6 +368,18 @@ def _assign_recorded(target, key, value):
     return True
 
 
+def _into(result, out):
+    """`result`, or, given `out`, `result` written into `out` (of the result's dtype and shape, as MXNet requires)."""
+    if out is None:
+        return result
+    if out.dtype != result.dtype:
+        raise DTypeError("the output array's dtype %s is not the result's dtype %s" % (out.dtype, result.dtype))
+    if out.shape != result.shape:
+        raise ShapeError("the output array's shape %s is not the result's shape %s" % (out.shape, result.shape))
+    out[...] = result
+    return out
+
+
 def _op(name, *args, **kwargs):
     return _invoke(registry.get(name), name, args, kwargs)
 
@@ -373,12 +402,20 @@ def _host_part(part):
     return part
 
 
+class AxisError(ShapeError, onp.exceptions.AxisError):
+    """An axis out of range: MXNet raises an MXNetError there, NumPy an AxisError; this is both."""
+    def __init__(self, axis, ndim):
+        onp.exceptions.AxisError.__init__(self, axis, ndim)
+
+    __str__ = onp.exceptions.AxisError.__str__
+
+
 def _axes(axis, ndim):
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise onp.exceptions.AxisError("axis %d is out of bounds for array of dimension %d" % (a, ndim))
+        if not -max(ndim, 1) <= a < max(ndim, 1):   # NumPy takes axis 0 or -1 of a zero-dim array
+            raise AxisError(a, ndim)
         out.append(a % ndim if ndim else 0)
     return out
 
@@ -442,10 +479,15 @@ def _reduce(name, x, axis, keepdims, dtype=None):
 
 
 def _argreduce(name, x, axis):
-    if axis is None:
+    """argmax/argmin as int64 with NumPy's shapes (a zero-dim array takes axis 0 or -1, as NumPy). An empty axis has
+    no extreme, so it is refused (NumPy: a ValueError, MXNet: an MXNetError; a ShapeError is both)."""
+    axis = None if axis is None else _axes(axis, x.ndim)[0]
+    kept = () if axis is None or x.ndim == 0 else x.shape[:axis] + x.shape[axis + 1:]
+    if axis is None or x.ndim == 0:
         x, axis = reshape_to(x, (-1,)), 0
-    out = _np(_op(name, x, axis=_axes(axis, x.ndim)[0])).astype(onp.int64)
-    return reshape_to(out, tuple(d for i, d in enumerate(x.shape) if i != axis % x.ndim))
+    if x.shape[axis] == 0:
+        raise ShapeError("attempt to get %s of an empty sequence (shape %s, axis %d)" % (name, x.shape, axis))
+    return reshape_to(_np(_op(name, x, axis=axis)).astype(onp.int64), kept)
 
 
 def broadcast_shape(a, b):
@@ -475,6 +517,9 @@ def _operand(x, like):
 def binary(array_op, scalar_op, rscalar_op, a, b, out=None, reflected=False):
     """`a ∘ b` (or `b ∘ a` when `reflected`) with NumPy broadcasting; `a` is an array."""
     extra = {} if out is None else {"out": out}
+    if isinstance(b, _NUMERIC) and array_op == "broadcast_mod" and a._data.dtype.kind in "iu":
+        # integer mod by a number: by the number cast to a's dtype (as MXNet casts it), as arrays (below)
+        b = _from_host(onp.array(b).astype(a._data.dtype), a._ctx, a._data.dtype)
     if isinstance(b, _NUMERIC):
         # MXNet casts a Python scalar to the array's dtype (int32 * 1.5 is int32 * 1, bool == 0.5 is bool == True)
         # and computes a bool array in int64; true division of integers or bools is float32 (fixture np_array).
@@ -495,6 +540,8 @@ def binary(array_op, scalar_op, rscalar_op, a, b, out=None, reflected=False):
             lhs, rhs = lhs.astype(common, copy=False), rhs.astype(common, copy=False)
         if array_op == "broadcast_div" and lhs._data.dtype.kind in "iub":
             lhs, rhs = lhs.astype(onp.float32), rhs.astype(onp.float32)   # true division (fixture int_truediv)
+        if array_op == "broadcast_mod" and lhs._data.dtype.kind in "iu":
+            array_op = "_npi_mod"       # the same values; its gradient is zero for integers, as MXNet's mod's
         if not lhs.shape or not rhs.shape:      # legacy broadcasting reads () as unknown: view it as all ones
             lhs, rhs = _ones_shape(lhs, rhs.ndim), _ones_shape(rhs, lhs.ndim)
         result = _op(array_op, lhs, rhs, **extra)

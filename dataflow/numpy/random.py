@@ -9,7 +9,6 @@ import numpy as onp
 
 from .. import random as _random
 from ..ndarray import random as _nd_random
-from .contraction import tensordot
 from .functions import _array, abs, arange, broadcast_to, exp, expm1, log, log1p, sign, sqrt
 from .multiarray import _np, _op, reshape_to
 
@@ -55,6 +54,7 @@ def _draw_with_arrays(sampler, params, shape, dtype, ctx):
 
 def normal(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
     """Samples from a normal distribution of mean `loc` and standard deviation `scale`."""
+    _check(scale, "scale", zero_allowed=True)
     return _draw(_nd_random.normal, dict(loc=loc, scale=scale), size, dtype, ctx)
 
 
@@ -75,14 +75,14 @@ def randint(low, high=None, size=None, dtype=None, ctx=None, out=None):
     return reshape_to(out, shape)
 
 
-def rand(*size):
+def rand(*size, dtype=None, ctx=None):
     """Uniform samples on [0, 1) of shape `size`."""
-    return uniform(size=size)
+    return uniform(size=size, dtype=dtype, ctx=ctx)
 
 
-def randn(*size):
+def randn(*size, dtype=None, ctx=None):
     """Standard normal samples of shape `size`."""
-    return normal(size=size)
+    return normal(size=size, dtype=dtype, ctx=ctx)
 
 
 def shuffle(x):
@@ -143,6 +143,8 @@ def _standard_exponential(shape, dtype=None, ctx=None):
 
 def gamma(shape, scale=1.0, size=None, dtype=None, ctx=None, out=None):
     """Samples from a gamma distribution of shape `shape` (k) and scale `scale` (theta)."""
+    _check(shape, "shape", zero_allowed=False)
+    _check(scale, "scale", zero_allowed=False)
     target = _target(size, shape, scale)
     dtype = onp.dtype(dtype or onp.float32).name
     if isinstance(shape, numbers.Number):
@@ -171,6 +173,7 @@ def chisquare(df, size=None, dtype=None, ctx=None):
 
 def exponential(scale=1.0, size=None, ctx=None, out=None):
     """Samples from an exponential distribution of mean `scale`."""
+    _check(scale, "scale", zero_allowed=True)
     return _standard_exponential(_target(size, scale), ctx=ctx) * scale
 
 
@@ -200,6 +203,7 @@ def power(a, size=None, ctx=None, out=None):
 
 
 def rayleigh(scale=1.0, size=None, ctx=None, out=None):
+    _check(scale, "scale", zero_allowed=True)
     return sqrt(_standard_exponential(_target(size, scale), ctx=ctx) * 2) * scale
 
 
@@ -208,12 +212,16 @@ def laplace(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
     return loc - sign(v) * log1p(-2 * abs(v)) * scale
 
 
+def _check(value, name, zero_allowed):
+    """Refuse a negative (or zero) parameter, number or array, with ValueError as MXNet's samplers do."""
+    values = value.asnumpy() if hasattr(value, "asnumpy") else onp.asarray(value)
+    if values.size and (values.min() < 0 or (not zero_allowed and values.min() == 0)):
+        raise ValueError("%s must be %s, got %s" % (name, "non-negative" if zero_allowed else "positive", value))
+
+
 def _positive(a):
-    if isinstance(a, numbers.Number):
-        if a <= 0:
-            raise ValueError("a <= 0")
-        return float(a)
-    return _array(a)
+    _check(a, "a", zero_allowed=False)
+    return float(a) if isinstance(a, numbers.Number) else _array(a)
 
 
 def multinomial(n, pvals, size=None):
@@ -238,11 +246,16 @@ def multinomial(n, pvals, size=None):
 
 
 def multivariate_normal(mean, cov, size=None, check_valid=None, tol=None):
-    """Samples mean + L @ z for z standard normal, L the Cholesky factor of `cov` (computed on the host)."""
+    """Samples mean + L @ z for z standard normal, L the Cholesky factor of `cov` (computed on the host). `mean`
+    (..., k) and `cov` (..., k, k) may carry batch axes, broadcast against each other (MXNet's extension); the
+    samples have shape `size` + the batch shape + (k,)."""
     mean = onp.asarray(mean.asnumpy() if hasattr(mean, "asnumpy") else mean, dtype=onp.float64)
     cov = onp.asarray(cov.asnumpy() if hasattr(cov, "asnumpy") else cov, dtype=onp.float64)
-    if mean.ndim != 1 or cov.shape != (mean.size, mean.size):
-        raise ValueError("mean must be 1 dimensional and cov 2 dimensional and of the same length")
+    if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != (mean.shape[-1],) * 2:
+        raise ValueError("mean must be at least 1 dimensional and cov at least 2 dimensional, with cov of shape "
+                         "(..., k, k) for mean of shape (..., k); got %s and %s" % (mean.shape, cov.shape))
+    batch = onp.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
     factor = onp.linalg.cholesky(cov)
-    z = normal(size=_size(size) + mean.shape)
-    return tensordot(z, _array(factor.T.astype(onp.float32)), 1) + _array(mean.astype(onp.float32))
+    z = normal(size=_size(size) + batch + mean.shape[-1:]).asnumpy().astype(onp.float64)
+    samples = mean + onp.einsum("...ij,...j->...i", factor, z)
+    return _array(samples.astype(onp.float32))

@@ -133,9 +133,9 @@ def cumsum(a, axis=None, dtype=None, out=None):
         params = {"axis": _axes(axis, a.ndim)[0]}
     if dtype is not None:
         params["dtype"] = onp.dtype(dtype).name
-    if a.size == 0:
+    if a.size == 0:         # nothing to sum: a recorded cast (or copy), so autograd sees the empty result
         kept = onp.dtype(dtype) if dtype is not None else onp.dtype(onp.int64 if a.dtype == onp.bool_ else a.dtype)
-        return _host(onp.zeros(a.shape), kept, a.context)
+        return a.astype(kept) if kept != a.dtype else a.copy()
     return _np(_op("_np_cumsum", a, **params))
 
 

@@ -10,12 +10,14 @@ from ops import registry as _registry
 
 from .. import frontend as _frontend
 from ..context import cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: F401
-from ..ndarray.ndarray import NDArray, _invoke, waitall  # noqa: F401
+from ..ndarray.ndarray import NDArray, _from_host, _invoke, waitall  # noqa: F401
 from ..numpy._op_names import NPX_OPS as _NPX_OPS
 from ..numpy.functions import _array
 from ..numpy.multiarray import _np, _op, as_np, reshape_to
+from ..numpy.sorting import argwhere as _argwhere
 from ..util import (is_np_array, is_np_shape, np_array, np_shape, reset_np, set_np, set_np_shape,  # noqa: F401
                     use_np, use_np_array, use_np_shape)
+from . import random  # noqa: F401 - npx.random
 from .reshape import output_shape as _reshape_shape
 from .utils import load, save  # noqa: F401
 
@@ -70,7 +72,22 @@ def pick(data, index, axis=-1, mode="clip", keepdims=False):
     return reshape_to(out, shape)
 
 
+def nonzero(a):
+    """The indices of `a`'s non-zero elements, one int64 row per element (MXNet's `npx.nonzero`: a zero-dim `a`
+    counts as 1-D)."""
+    a = _array(a)
+    return _argwhere(reshape_to(a, (1,)) if not a.ndim else a)
+
+
+def constraint_check(x, msg="Constraint violated."):
+    """`np.array(True)` when every element of the bool array `x` is true, else a ValueError saying `msg` (MXNet's
+    `npx.constraint_check`; multiply a value by the result to keep the check next to its use)."""
+    x = _array(x)
+    if not x.asnumpy().all():
+        raise ValueError(msg)
+    return _np(_from_host(onp.array(True), x.context, onp.dtype(onp.bool_)))
+
+
 def seed(seed_state, ctx="all"):
     """Seed the random generators (`mx.random.seed`)."""
-    from .. import random
     random.seed(seed_state, ctx)

@@ -23,6 +23,8 @@ def _length_mask(shape, axis, length):
 def softmax(x, axis, dst, temperature=None, log=False, length=None):
     """dst = (log_)softmax of x / temperature along axis, without overflow; computed in float32 for float16 and
     in float64 when dst is float64. With length, positions at or past a row's length give 0."""
+    if x.size == 0:                         # nothing to normalise (and no max of an empty axis)
+        return
     cdt = np.result_type(compute_dtype(x.dtype), compute_dtype(dst.dtype))
     e = x.astype(cdt)                       # a fresh copy: the scratch buffer below
     if temperature is not None and temperature != 1.0:
