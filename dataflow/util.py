@@ -20,6 +20,7 @@ from ops.errors import MXNetError
 
 __all__ = ["is_np_shape", "set_np_shape", "np_shape", "use_np_shape", "is_np_array", "np_array", "use_np_array",
            "use_np", "set_np", "reset_np", "getenv", "setenv", "makedirs", "get_gpu_count", "get_gpu_memory",
+           "get_cuda_compute_capability",
            "set_module", "as_np_if_active", "atomic_write", "write_files", "finish_pending_save", "SaveError"]
 
 class _Flags(threading.local):
@@ -186,6 +187,18 @@ def get_gpu_memory(gpu_dev_id):
     """(free, total) bytes of a GPU (see `mx.context.gpu_memory_info`)."""
     from .context import gpu_memory_info
     return gpu_memory_info(gpu_dev_id)
+
+
+def get_cuda_compute_capability(ctx):
+    """The CUDA compute capability of GPU context `ctx` as one number (70 for sm_70); ValueError for another
+    context, as MXNet's."""
+    if ctx.device_type != "gpu":
+        raise ValueError("Expecting a gpu context to get cuda compute capability, while received ctx %s" % ctx)
+    from ops.cuda import storage
+    storage.check_context(ctx)
+    with storage.on_device(ctx.device_id):
+        major, minor = storage.cuda().get_current_device().compute_capability
+    return 10 * major + minor
 
 
 # -- saving files ------------------------------------------------------------------------------------------------

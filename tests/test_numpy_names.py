@@ -21,9 +21,7 @@ STILL_MISSING = {
     "np constants": [],
     "np.linalg": [],
     "np.random": [],
-    "npx": ["cast", "check_call", "classproperty", "get_cuda_compute_capability",
-            "gpu_memory_info", "multibox_detection", "multibox_prior", "multibox_target",
-            "with_metaclass"],
+    "npx": ["check_call", "classproperty", "with_metaclass"],
 }
 
 
@@ -97,3 +95,20 @@ def test_a_copy_shares_no_memory_and_a_legacy_view_does():
     assert np.shares_memory(x, x.as_nd_ndarray().as_np_ndarray())
     with pytest.raises(TypeError, match="shares_memory"):
         np.shares_memory(x, onp.arange(6))
+
+
+def test_npx_cast_and_multibox_prior_are_the_registry_ops_on_np_arrays():
+    x = onp.array([[1.7, -2.5], [0.4, 3.9]], onp.float32)
+    got = npx.cast(np.array(x), dtype="int32")
+    assert isinstance(got, np.ndarray) and got.dtype == onp.int32
+    onp.testing.assert_array_equal(got.asnumpy(), x.astype(onp.int32))
+    data = onp.zeros((1, 3, 4, 4), onp.float32)
+    anchors = npx.multibox_prior(np.array(data), sizes=(0.5, 0.25), ratios=(1, 2))
+    assert isinstance(anchors, np.ndarray)
+    onp.testing.assert_array_equal(anchors.asnumpy(), mx.nd.contrib.MultiBoxPrior(
+        mx.nd.array(data), sizes=(0.5, 0.25), ratios=(1, 2)).asnumpy())
+
+
+def test_cuda_compute_capability_needs_a_gpu_context():
+    with pytest.raises(ValueError, match="Expecting a gpu context"):
+        npx.get_cuda_compute_capability(mx.cpu())

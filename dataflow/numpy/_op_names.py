@@ -22,7 +22,8 @@ NPX_OPS = {
     "batch_dot": "batch_dot", "erf": "erf", "erfinv": "erfinv", "gamma": "gamma", "gammaln": "gammaln",
     "smooth_l1": "smooth_l1", "gather_nd": "gather_nd", "arange_like": "_contrib_arange_like",
     "reshape_like": "reshape_like", "shape_array": "shape_array", "slice": "slice", "rnn": "RNN",
-    "roi_pooling": "ROIPooling",
+    "roi_pooling": "ROIPooling", "cast": "Cast", "multibox_prior": "_contrib_MultiBoxPrior",
+    "multibox_detection": "_contrib_MultiBoxDetection", "multibox_target": "_contrib_MultiBoxTarget",
 }
 
 # np functions that are one element-wise registry op of the same name (`np.exp` runs `exp`)

@@ -9,14 +9,14 @@ import numpy as onp
 from ops import registry as _registry
 
 from .. import frontend as _frontend
-from ..context import cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: F401
+from ..context import cpu, cpu_pinned, current_context, gpu, gpu_memory_info, num_gpus  # noqa: F401
 from ..ndarray.ndarray import NDArray, _from_host, _invoke, waitall  # noqa: F401
 from ..numpy._op_names import NPX_OPS as _NPX_OPS
 from ..numpy.functions import _array
 from ..numpy.multiarray import _np, _op, as_np, reshape_to
 from ..numpy.sorting import argwhere as _argwhere
-from ..util import (is_np_array, is_np_shape, np_array, np_shape, reset_np, set_np, set_np_shape,  # noqa: F401
-                    use_np, use_np_array, use_np_shape)
+from ..util import (get_cuda_compute_capability, is_np_array, is_np_shape, np_array, np_shape,  # noqa: F401
+                    reset_np, set_np, set_np_shape, use_np, use_np_array, use_np_shape)
 from . import random  # noqa: F401 - npx.random
 from .reshape import output_shape as _reshape_shape
 from .utils import load, save  # noqa: F401
