@@ -45,8 +45,8 @@ class MemoryPlan:
     storage_bytes: tuple   # per sid
     naive_bytes: int       # sum of the bytes of every planned entry, each in its own buffer
     planned_bytes: int     # packed: the arena, max(offset + bytes); free-list mode: the sum of storage_bytes
-    lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound of the plan without
-                            # elision: an elided plan may go below it, e.g. with its Concat inputs `outside`)
+    lower_bound_bytes: int  # peak of live bytes over the walk (the liveness lower bound), not counting the
+                            # entries elided into bound outputs' arrays (`outside`)
     offsets: tuple = None  # per sid: byte offset in the arena (sids whose lifetimes are disjoint may overlap)
     elided: frozenset = frozenset()     # nids of the Concat/split steps whose slices alias: they copy nothing
     elided_copy_bytes: int = 0          # bytes those steps would have copied
@@ -179,6 +179,8 @@ class _Walk:
         storage_bytes, refs = [], []        # per sid: block size, remaining reads of the entry living in it
         free = _FreeList(0 if self.packing else self.match_range)    # packing: one sid per in-place chain
         live = peak = 0
+        changes = []                        # (sid, bytes) as `live` changes, None where the peak is taken: the
+                                            # bound again without the sids elided into bound outputs (step 4)
         born, died = [], []                 # per sid: the step it was allocated, the step it was last freed
         def add_holder(step):
             """A sid standing for a bound output's array (`into`): never packed, never freed, read by nobody."""
@@ -236,21 +238,24 @@ class _Walk:
                 sid_of[eid], storage_bytes[sid], refs[sid] = sid, size, readers[eid]
                 nest.holds(sid, eid)
                 live += nbytes[eid]
+                changes.append((sid, nbytes[eid]))
             if elide and not taken and nest.elide(step, node, sid_of):
                 copy_bytes += nbytes[first] if node.op.name == "Concat" else sum(nbytes[first:last])
-            if live > peak:
-                peak = live
+            peak = max(peak, live)
+            changes.append(None)
             for src in ins:
                 sid = sid_of[src]
                 if sid != EXTERNAL:
                     refs[sid] -= 1
                     if refs[sid] == 0:
                         live -= nbytes[src]
+                        changes.append((sid, -nbytes[src]))
                         died[sid] = step
                         free.release(sid, storage_bytes[sid])
             for eid in range(first, last):
                 if readers[eid] == 0 and sid_of[eid] != EXTERNAL and not inplace[eid]:
                     live -= nbytes[eid]     # nobody reads it (a hidden output); in place, freed above
+                    changes.append((sid_of[eid], -nbytes[eid]))
                     died[sid_of[eid]] = step
                     free.release(sid_of[eid], storage_bytes[sid_of[eid]])
 
@@ -270,8 +275,10 @@ class _Walk:
             root_offsets, arena = _stack(storage_bytes)
         offsets, strides, outside = nest.layout(dict(zip(roots, root_offsets, strict=True)), storage_bytes)
 
-        # 4. totals
+        # 4. totals; the bytes living in bound outputs' arrays need no arena
         naive = sum(b for b, sid in zip(nbytes, sid_of, strict=True) if sid != EXTERNAL)
+        if nest.holders:
+            peak = _peak_without(changes, {sid for sid, held in enumerate(outside) if held is not None})
         return MemoryPlan(tuple(sid_of), tuple(inplace), tuple(storage_bytes), naive, arena, peak, tuple(offsets),
                           frozenset(nest.elided), copy_bytes, within=tuple(parent), row_strides=tuple(strides),
                           outside=tuple(outside))
@@ -359,6 +366,18 @@ def _pack_near_bound(sizes, born, died):
         if end <= bound:
             break
     return offsets, arena
+
+
+def _peak_without(changes, left_out):
+    """The most bytes alive where the walk took its peak (`changes`: (sid, bytes) and None markers), the sids in
+    `left_out` not counted."""
+    peak = alive = 0
+    for change in changes:
+        if change is None:
+            peak = max(peak, alive)
+        elif change[0] not in left_out:
+            alive += change[1]
+    return peak
 
 
 def _bound(sizes, born, died):
