@@ -3,13 +3,34 @@ a clean engine at the start of every test, and `slow` tests (the whole model zoo
 when asked for: `python -m pytest -m slow` (any -m expression naming slow) or DATAFLOW_SLOW_TESTS=1. CI runs them
 in a step of their own (.ci/run), so the README's test command stays short.
 
+The tests never import real MXNet (its answers are fixtures under tests/fixtures/mxnet-1.9.1/): `import mxnet` in a
+test reaches dataflow through `install_as_mxnet()`'s alias, and without the alias it fails here (`_NoRealMXNet`)
+even where an MXNet is installed.
+
 deadline=None: the first example of an op JIT-compiles its kernel for a dtype. too_slow is suppressed for the
 same reason.
 """
+import importlib.abc
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+class _NoRealMXNet(importlib.abc.MetaPathFinder):
+    """Refuses `mxnet` and its submodules unless dataflow's alias finder is installed (it then answers them)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "mxnet" and not name.startswith("mxnet."):
+            return None
+        from dataflow import _mxnet_alias
+        if any(isinstance(f, _mxnet_alias._MXNetAliasFinder) for f in sys.meta_path):
+            return None
+        raise ImportError("the tests never import real MXNet (%s): record its answers as fixtures" % name)
+
+
+sys.meta_path.insert(0, _NoRealMXNet())
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("dev", max_examples=50, **_COMMON)

@@ -21,6 +21,13 @@ from tests.paths import FIXTURES, load_reference
 
 mx = dataflow.install_as_mxnet()
 
+
+@pytest.fixture(autouse=True)
+def _mxnet_alias():
+    """`import mxnet` inside a test reaches dataflow (another test file may have removed the alias since)."""
+    dataflow.install_as_mxnet()
+
+
 HERE = os.path.join(FIXTURES, "gluoncv")
 OPS = np.load(os.path.join(HERE, "ops.npz"))
 
