@@ -23,9 +23,6 @@ def jit(request, monkeypatch):
     from scheduler import compile as jit_module
     monkeypatch.setenv("DATAFLOW_JIT", "0" if request.param == "interpreted" else "1")
     monkeypatch.setattr(jit_module, "COMPILE_AFTER_RUNS", 0)
-    # one thread per convolution: the weight gradient sums its threads' parts, whose count follows the machine's
-    # load (ops/cpu/conv_parallel.py), so two runs compared bit for bit must not differ in it
-    monkeypatch.setenv("DATAFLOW_CONV_THREADS", "1")
     return request.param
 
 

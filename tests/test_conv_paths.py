@@ -8,7 +8,6 @@
   against the numpy reference of tests/reference_conv.py.
 """
 import contextlib
-import os
 
 import numpy as np
 import pytest
@@ -25,6 +24,7 @@ from tests import op_specs  # noqa: F401  (first: it imports tests.specs_conv, w
 from tests import reference_bn_kernels as nn
 from tests import reference_conv as R
 from tests import specs_conv, specs_fold
+from tests.conv_threads import conv_threads
 
 # ---------------------------------------------------------------------------------------------------------------
 # BatchNorm
@@ -247,22 +247,15 @@ def forced_paths(**values):
 
 @contextlib.contextmanager
 def _threads(n, min_flops=0):
-    """Convolutions on n threads however small (the real thresholds would keep the tiny test shapes serial), a
-    single sample's output channels split among them, and no backing off to one thread on a busy machine."""
-    old_env, old_min = os.environ.get("DATAFLOW_CONV_THREADS"), conv_parallel.MIN_PARALLEL_FLOPS
-    old_rows, old_wait = cpu_conv.ROWS_PER_PART, conv_parallel.WAIT_LIMIT
-    os.environ["DATAFLOW_CONV_THREADS"], conv_parallel.MIN_PARALLEL_FLOPS = str(n), min_flops
-    cpu_conv.ROWS_PER_PART, conv_parallel.WAIT_LIMIT, conv_parallel._serial_calls = 1, float("inf"), 0
-    assert conv_parallel.threads() == n
+    """Convolutions on n threads however small (tests/conv_threads.py), a single sample's output channels split
+    among them."""
+    old_rows = cpu_conv.ROWS_PER_PART
+    cpu_conv.ROWS_PER_PART = 1
     try:
-        yield
+        with conv_threads(n, min_flops):
+            yield
     finally:
-        conv_parallel.MIN_PARALLEL_FLOPS, cpu_conv.ROWS_PER_PART = old_min, old_rows
-        conv_parallel.WAIT_LIMIT = old_wait
-        if old_env is None:
-            del os.environ["DATAFLOW_CONV_THREADS"]
-        else:
-            os.environ["DATAFLOW_CONV_THREADS"] = old_env
+        cpu_conv.ROWS_PER_PART = old_rows
 
 
 def _sampled(draw, sample):

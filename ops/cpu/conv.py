@@ -53,7 +53,7 @@ from .common import F16, F32, assign, store
 from . import conv_phase_taps, winograd
 from .conv_epilogue import Activation, activation, channel_args
 from .conv_direct import direct_backward, direct_forward, direct_path
-from .conv_parallel import for_each, threads
+from .conv_parallel import for_each, reduce_over, shares, threads
 from . import conv_grads, winograd_grads
 from .conv_unfold import group_gemm as _group_gemm
 from .conv_unfold import unfolding
@@ -428,33 +428,32 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
     w2 = w.reshape(w.shape[0], -1)
     n = x.shape[0]
     unfold = _conv_unfolding(p, x.shape, dy.shape, x.dtype, transposed)
-    per = 1 if transposed or unfold.taps else conv_grads.chunk_samples(n, unfold.L, threads())
+    per = 1 if transposed or unfold.taps else conv_grads.chunk_samples(n, unfold.L, shares(n))
     wide = per == 1     # a chunk's GEMM would multiply wide columns' junk too: plain im2col
 
     def make_unfold():
         return _conv_unfolding(p, x.shape, dy.shape, x.dtype, transposed, wide=wide)
     if not wide and unfold.wide:
         unfold = make_unfold()
-    # the first worker's summed weight gradient may be the output itself (no clearing, no add), unless req adds to
+    # the first share's summed weight gradient may be the output itself (no clearing, no add), unless req adds to
     # it or the per-tap layout needs a transpose
-    dw, total, owner = None, None, []
+    dw, total, own = None, None, False
     if want_dw:
         own = not unfold.taps and (req[1] != ADD or outputs[1].dtype == F16 or not outputs[1].flags.c_contiguous)
         dw = _Accumulator(outputs[1], req[1], clear=not own)
         total = dw.buf.reshape(w2.shape)
-        owner = [total] if own else []
     flops = 2.0 * (x if transposed else dy).size * w2.shape[1] * (int(want_dx) + int(want_dw))
-    workers = ()
+    parts = ()
     if want_dx or want_dw:
         chunks, spare = -(-n // per), [unfold]
-        workers = for_each(chunks, lambda: conv_grads.BackwardWorker(
+        parts = reduce_over(chunks, lambda: conv_grads.BackwardWorker(
             p, dy, x, w2, dx, dw, transposed, spare.pop() if spare else make_unfold(), chunks,
-            owner.pop() if owner else None), flops)
+            total if own else None), flops)
     if want_dw:
-        parts = [part for part in (worker.weight_grad() for worker in workers) if part is not None]
+        parts = [part for part in parts if part is not None]
         if not dw.cleared and not any(part is total for part in parts):
-            total[...] = 0      # the owning worker ran no GEMM
-        for part in parts:
+            total[...] = 0      # the first share ran no GEMM
+        for part in parts:      # in share order: Note [a reduction's bits] in ops/cpu/conv_parallel.py
             if part is not total:
                 total += part
     for acc in (dx, dw, dx_done):
@@ -468,7 +467,7 @@ def _winograd_weight_grad(p, dy, x, out, req):
     kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
     if not winograd_grads.pays(p, kernel, stride, dilate, x.shape, dy.shape, x.dtype):
         return False
-    assign(out, req, winograd_grads.weight_grad(x, dy, pad[1:], for_each).reshape(out.shape))
+    assign(out, req, winograd_grads.weight_grad(x, dy, pad[1:], reduce_over).reshape(out.shape))
     return True
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .conv_depthwise import depthwise_backward, depthwise_backward_wide, depthwise_forward, depthwise_forward_wide
 from .conv_depthwise import BLOCK_POSITIONS, depthwise_forward_planes, phase_geometry
 from .conv_epilogue import Activation, channel_args, epilogue_in_place
-from .conv_parallel import for_each, threads
+from .conv_parallel import for_each, reduce_over, threads
 
 __all__ = ["direct_backward", "direct_forward", "direct_path"]
 
@@ -107,14 +107,21 @@ def direct_backward(geometry, dy5, x5, w, dx5, dw):
 
     class Worker:
         def __init__(self):
-            self.dw = np.zeros(v.w.shape, x5.dtype) if dw is not None else np.empty((0,) * v.w.ndim, x5.dtype)
+            self.dw = np.empty((0,) * v.w.ndim, x5.dtype)
+
+        def start(self, share):
+            if dw is not None:
+                self.dw = np.zeros(v.w.shape, x5.dtype)
+
+        def finish(self):
+            return self.dw if dw is not None else None
 
         def __call__(self, i):
             dxi = dx5[i:i + 1] if dx5 is not None else no_dx
             run(dy5[i:i + 1], x5[i:i + 1], v.w, *v.geometry, dx5 is not None, dxi, dw is not None, self.dw)
     flops = 2.0 * dy5.size * (w.size // w.shape[0]) * ((dx5 is not None) + (dw is not None))
-    workers = for_each(x5.shape[0], Worker, flops)
+    partials = reduce_over(x5.shape[0], Worker, flops)
     if dw is not None:
         total = dw.reshape(v.w.shape)
-        for worker in workers:
-            total += worker.dw
+        for part in partials:       # in share order: Note [a reduction's bits] in ops/cpu/conv_parallel.py
+            total += part

@@ -86,15 +86,15 @@ def taps_backward_cl(dy, img, pad, padded, flat_t, dflat, wt, offsets, groups, w
 
 
 class BackwardWorker:
-    """One thread's share of a convolution's backward: its own unfolding and buffers, dx written per sample, the
-    weight gradient summed over its samples (`weight_grad()`; the caller adds the threads' sums). Items are chunks
-    of samples: one sample each, or with plain or wide im2col several side by side in one GEMM (Note [batched
-    backward])."""
+    """One thread's part of a convolution's backward, run by ops/cpu/conv_parallel.py's `reduce_over`: its own
+    unfolding and buffers, dx written per sample, the weight gradient summed per share of the batch (`start(s)`,
+    `finish()`; the caller adds the shares' sums). Items are chunks of samples: one sample each, or with plain or
+    wide im2col several side by side in one GEMM (Note [batched backward])."""
 
     def __init__(self, p, dy, x, w2, dx, dw, transposed, unfold, chunks, dw_out):
         """dx, dw: the caller's accumulators (ops/cpu/conv.py `_Accumulator`) or None; unfold: this thread's
         unfolding (ops/cpu/conv_unfold.py); chunks: items over the batch; dw_out: None, or the array (w2's shape)
-        this thread's weight gradient sum is to be written in."""
+        the first share's weight gradient sum is to be written in."""
         g, cdt = p.num_group, x.dtype
         self.p, self.dy, self.x, self.w2, self.dx, self.transposed = p, dy, x, w2, dx, transposed
         self.unfold = unfold
@@ -102,15 +102,16 @@ class BackwardWorker:
         per = -(-x.shape[0] // chunks)
         # unit stride, wide columns: one GEMM per tap over the padded image for both gradients, no col, no col2im
         self.taps = not transposed and unfold.taps
-        want_dw = dw is not None
-        # the thread's summed weight gradient: written by its first GEMM (into dw_out where given), None until then
-        self.dw_sum, self.dw_out = None, dw_out
+        self.want_dw = want_dw = dw is not None
+        # the share's summed weight gradient: written by its first GEMM (into dw_out for share 0 where given), None
+        # until then
+        self.dw_sum, self.dw_out, self.dw_target = None, dw_out, None
         self.dw_part = None
         self.sums_dw = want_dw and not self.taps
         if self.taps:
             taps = len(unfold.offsets)
             self.w_taps = tap_weights(w2, taps)
-            self.dw_taps = np.zeros(self.w_taps.shape, cdt) if want_dw else self.w_taps[:0]
+            self.dw_taps = self.w_taps[:0]      # the share's per-tap sum (`start`), empty where dw is not wanted
             # Note [channels-last weight gradient]: the padded image as (length, C), its padding 0
             self.flat_t = np.zeros((unfold.flat.shape[1], x.shape[1]), cdt) if want_dw else unfold.flat
         # 1x1, unit stride, no padding: dx[n] = W.T @ dy[n] straight into a cleared dx, no col2im
@@ -123,10 +124,16 @@ class BackwardWorker:
             self.dy_cols = np.zeros(w2.shape[0] * per * unfold.L, cdt)
             self.x_cols = np.empty(w2.shape[1] * g * per * unfold.L, cdt) if want_dw else None
 
-    def weight_grad(self):
-        """This thread's summed weight gradient, shaped like w2 (None where it ran no GEMM)."""
+    def start(self, share):
+        """Begin a share of the batch: a new weight gradient sum."""
+        self.dw_sum, self.dw_target = None, self.dw_out if share == 0 else None
+        if self.taps and self.want_dw:
+            self.dw_taps = np.zeros(self.w_taps.shape, self.x.dtype)
+
+    def finish(self):
+        """The share's summed weight gradient, shaped like w2 (None where it ran no GEMM)."""
         if self.taps:
-            return self.dw_taps.transpose(1, 2, 0).reshape(self.w2.shape)
+            return self.dw_taps.transpose(1, 2, 0).reshape(self.w2.shape) if self.want_dw else None
         return self.dw_sum
 
     def __call__(self, k):
@@ -144,7 +151,7 @@ class BackwardWorker:
         """The thread's sum += the weight gradient of GEMM columns dyi (F, .) and col (C/g * k, .)."""
         g = self.p.num_group
         if self.dw_sum is None:
-            self.dw_sum = self.dw_out if self.dw_out is not None else np.empty(self.w2.shape, self.x.dtype)
+            self.dw_sum = self.dw_target if self.dw_target is not None else np.empty(self.w2.shape, self.x.dtype)
             group_gemm(dyi, col, self.dw_sum, g, trans_b=True)
             return
         if self.dw_part is None:
@@ -159,7 +166,7 @@ class BackwardWorker:
             want_dx = self.dx is not None
             dxi = self.dx.buf[i].reshape(unfold.img_shape) if want_dx else self.x[i].reshape(unfold.img_shape)
             xi = self.x[i].reshape(unfold.img_shape)
-            want_dw = self.dw_taps.size > 0
+            want_dw = self.want_dw
             if CHANNELS_LAST_DW:
                 backward, image = taps_backward_cl, self.flat_t
             else:

@@ -10,7 +10,8 @@ takes fewer items; and a call whose caller had to wait long for a helper's last 
 thread for a while (Note [a busy core]).
 
 Each thread gets its own workspace (`make_worker()` is called once in every thread that takes part), so the
-unfolding buffers are per thread; a reduction (summed weight gradients) is the caller's, over the workers returned.
+unfolding buffers are per thread. A reduction (summed weight gradients) goes through `reduce_over`, whose partial
+sums do not depend on the threads (Note [a reduction's bits]).
 
 `DATAFLOW_CONV_THREADS=N`: threads per convolution (default: the cores this process may run on; 1: no helpers).
 """
@@ -20,7 +21,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["for_each", "threads"]
+__all__ = ["for_each", "reduce_over", "shares", "threads"]
 
 # Below this many floating-point operations per call (~0.1 ms of GEMM) waking a helper (tens of us, more on a
 # busy machine) costs more than it gives.
@@ -64,6 +65,14 @@ def threads():
         return int(raw)
     cores = _cores()
     return cores if cores > 1 and _others_leave_room(cores) else 1
+
+
+def shares(n):
+    """The contiguous shares `reduce_over` cuts n items into: the threads a convolution would use on an idle
+    machine (DATAFLOW_CONV_THREADS, else the cores this process may run on), at most n. Unlike `threads()` it does
+    not follow the machine's load or the BLAS policy (Note [a reduction's bits])."""
+    raw = os.environ.get("DATAFLOW_CONV_THREADS", "").strip()
+    return max(1, min(n, int(raw) if raw.isdigit() and int(raw) >= 1 else _cores()))
 
 
 def _cores():
@@ -149,3 +158,31 @@ def for_each(n, make_worker, flops):
     if failed:
         raise failed[0]
     return [w for w in workers if w is not None]
+
+
+# Note [a reduction's bits]: floating-point addition is not associative, so a weight gradient summed per thread
+# over whichever samples each thread happened to take changes in its last bits with the machine's load (how many
+# threads ran, which took what): two runs of one training step on the same inputs differed by an ulp. A reduction
+# instead cuts its items into `shares(n)` fixed contiguous shares; one thread runs a share whole, its items in
+# order, into a partial of the share's own, and the caller adds the partials in share order. The bits then depend
+# on the shapes and DATAFLOW_CONV_THREADS only, not on the load; the cost is one partial per share (a thread that
+# runs two shares keeps two) and no taking of single items from a busier thread within a reduction.
+def reduce_over(n, make_worker, flops):
+    """Run worker(i) for each i in range(n) as `for_each` does, cut into `shares(n)` contiguous shares each run
+    whole by one thread: `worker.start(s)` before share s's items, `worker.finish()` after them returns the share's
+    partial (None: nothing to add). Returns the partials in share order, for the caller to add in that order
+    (Note [a reduction's bits])."""
+    count = shares(n)
+    partials = [None] * count
+
+    def make_runner():
+        worker = make_worker()
+
+        def run(s):
+            worker.start(s)
+            for i in range(n * s // count, n * (s + 1) // count):
+                worker(i)
+            partials[s] = worker.finish()
+        return run
+    for_each(count, make_runner, flops)
+    return partials

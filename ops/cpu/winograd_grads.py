@@ -125,9 +125,9 @@ def weight_untransform(m, dw):
 
 
 class _Worker:
-    """One thread's share: its padded image, V and Y for a group of samples or a band of one sample's tile rows,
-    and its own sum M (16, C, F). Item k is samples k * per_group ... (per_group > 0), else band k % bands of
-    sample k // bands."""
+    """One thread's part: its padded image, V and Y for a group of samples or a band of one sample's tile rows,
+    and a sum M (16, C, F) per share of the items (ops/cpu/conv_parallel.py `reduce_over`). Item k is samples
+    k * per_group ... (per_group > 0), else band k % bands of sample k // bands."""
 
     def __init__(self, x, dy, pad, per_group, bands):
         channels, filters = x.shape[1], dy.shape[1]
@@ -141,8 +141,13 @@ class _Worker:
         y = planes(columns, filters, x.dtype, "wgrad y")
         self.y_step = y.strides[0] // y.itemsize
         self.y_flat = np.lib.stride_tricks.as_strided(y, (16 * self.y_step,), (y.itemsize,))
-        self.m = np.zeros((16, channels, filters), x.dtype)
-        self.ran, self.sample = False, -1
+        self.m, self.ran, self.sample = None, False, -1
+
+    def start(self, share):
+        self.m, self.ran = np.zeros((16, self.x.shape[1], self.dy.shape[1]), self.x.dtype), False
+
+    def finish(self):
+        return self.m if self.ran else None
 
     def _load(self, i):
         """Sample i's padded image and channels-last output gradient."""
@@ -171,10 +176,10 @@ class _Worker:
         _accumulate(self.v, self.y_flat, self.y_step, (i1 - i0) * T, self.m)
 
 
-def weight_grad(x, dy, pad, for_each):
+def weight_grad(x, dy, pad, reduce_over):
     """The weight gradient (F, C, 3, 3) of a 2-D 3x3 convolution with unit stride and dilation, one group and
     `pad` (h, w), of x (N, C, H, W) for dy (N, F, OH, OW) (C-contiguous, float32 or float64): groups of samples over
-    `for_each` (ops/cpu/conv_parallel.py), each thread summing its own M."""
+    `reduce_over` (ops/cpu/conv_parallel.py), an M summed per share."""
     n, channels = x.shape[:2]
     filters = dy.shape[1]
     tiles_h, tiles_w = tiles(*dy.shape[2:])
@@ -183,9 +188,9 @@ def weight_grad(x, dy, pad, for_each):
     per_group = min(n, GROUP_TILES // per_sample)
     bands = 1 if per_group else min(tiles_h, -(-per_sample // GROUP_TILES))
     items = -(-n // per_group) if per_group else n * bands
-    workers = for_each(items, lambda: _Worker(x, dy, pad, per_group, bands),
-                       2.0 * 16 * channels * filters * per_sample * n)
-    sums = [w.m for w in workers if w.ran]
+    partials = reduce_over(items, lambda: _Worker(x, dy, pad, per_group, bands),
+                           2.0 * 16 * channels * filters * per_sample * n)
+    sums = [m for m in partials if m is not None]
     m = sums[0] if sums else np.zeros((16, channels, filters), x.dtype)
     for other in sums[1:]:
         m += other
