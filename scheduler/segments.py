@@ -71,10 +71,12 @@ def ranges(start, stop, finishes, how):
     target = total / value if kind == "count" else value
     if not finishes or target <= 0 or target >= total:
         return [(start, stop)]
+    # at most value - 1 cuts for a count: bytes held over from a step that could not be cut again would count twice
+    most = value - 1 if kind == "count" else len(finishes)
     cuts, held = [], 0
     for step, nbytes in sorted(finishes):
         held += nbytes
-        if held >= target and start < step + 1 < stop and (not cuts or cuts[-1] < step + 1):
+        if held >= target and start < step + 1 < stop and (not cuts or cuts[-1] < step + 1) and len(cuts) < most:
             cuts.append(step + 1)
             held = 0
     bounds = [start] + cuts + [stop]
