@@ -22,30 +22,22 @@ def _reduced_count(x, axis):
     return int(onp.prod([x.shape[a] for a in axes]))
 
 
-def _float_data(a, dtype):
-    """`a` in the dtype its statistics are computed in: `dtype` if it is a float, else `a`'s float dtype or
-    float32."""
-    if dtype is not None and onp.dtype(dtype).kind == "f":
-        return a.astype(dtype, copy=False)
-    return a if a.dtype.kind == "f" else a.astype(onp.float32)
-
-
-def _variance(x, axis, ddof, keepdims):
-    deviation = x - mean(x, axis=axis, keepdims=True)
-    count = _reduced_count(x, axis)
-    return sum(deviation * deviation, axis=axis, keepdims=keepdims) / builtins.max(count - ddof, 0)
+def _moment(name, a, axis, dtype, out, ddof, keepdims):
+    """`var` or `std` by the registry's `_npi_var`/`_npi_std` (ops/numpy_moments.py, shared with the graph side)."""
+    params = dict(axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if out is not None:
+        params["out"] = out
+    return _np(_op(name, _array(a), **params))
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """The variance, sum((a - mean)**2) / (n - ddof) over `axis`; integer data keeps its dtype (MXNet's)."""
-    a = _array(a)
-    return _variance(_float_data(a, dtype), axis, ddof, keepdims).astype(dtype or a.dtype, copy=False)
+    return _moment("_npi_var", a, axis, dtype, out, ddof, keepdims)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """The standard deviation, sqrt(var); integer data keeps its dtype (MXNet's)."""
-    a = _array(a)
-    return (_variance(_float_data(a, dtype), axis, ddof, keepdims) ** 0.5).astype(dtype or a.dtype, copy=False)
+    return _moment("_npi_std", a, axis, dtype, out, ddof, keepdims)
 
 
 def average(a, axis=None, weights=None, returned=False):
