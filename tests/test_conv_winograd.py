@@ -367,3 +367,13 @@ def test_hybridized_block_sees_set_data(monkeypatch):
     net.initialize(mx.init.Uniform(0.1), force_reinit=True)
     check()
     assert len(calls) == 5, "each forward ran kept Winograd"
+
+
+@given(filters=st.integers(1, 70), channels=st.integers(1, 70), dtype=st.sampled_from([np.float32, np.float64]))
+def test_the_data_gradient_transform_reads_the_weights_flipped_in_place(filters, channels, dtype):
+    """`data_grad_transform` (blocks of 32 x 32, u transposed) equals the transform of the flipped, transposed copy
+    bit for bit, for sizes that do and do not fill the blocks."""
+    w = np.random.RandomState(filters * 71 + channels).uniform(-1, 1, (filters, channels, 3, 3)).astype(dtype)
+    want = winograd.planes(channels, filters, dtype)
+    winograd.weight_transform(np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)), want)
+    np.testing.assert_array_equal(winograd.data_grad_transform(w, dtype), want)

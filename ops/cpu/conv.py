@@ -505,12 +505,11 @@ def _winograd_data_grad(p, dy, w, dx):
             or dy.shape[0] * tile_h * tile_w < WINOGRAD_DATA_GRAD_MIN_TILES
             or _conv_unfolding(p, dx.out.shape, dy.shape, dy.dtype, transposed=False).taps):
         return False
-    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
     channels = dx.out.shape[1]
     ones, zeros = channel_args(None, None, channels, dy.dtype)
     dst = dx.buf if dx.req != ADD and dx.buf.flags.c_contiguous else np.empty(dx.out.shape, dy.dtype)
-    winograd.forward(dy, flipped, (2 - pad[1], 2 - pad[2]), dst, ones, zeros, Activation.none(dy.dtype).args(),
-                     for_each, threads())
+    winograd.forward(dy, None, (2 - pad[1], 2 - pad[2]), dst, ones, zeros, Activation.none(dy.dtype).args(),
+                     for_each, threads(), u=winograd.data_grad_transform(w, dy.dtype))
     if dst is not dx.buf:
         dx.buf += dst
     return True

@@ -36,7 +36,7 @@ import numpy as np
 
 from .conv_epilogue import activate
 
-__all__ = ["applies", "forward", "kept_transform", "tiles", "weight_transform"]
+__all__ = ["applies", "data_grad_transform", "forward", "kept_transform", "tiles", "weight_transform"]
 
 # Samples per GEMM: enough that one GEMM has about this many tile columns (7x7 outputs are 16 tiles a sample).
 GROUP_TILES = 256
@@ -57,15 +57,29 @@ def tiles(out_h, out_w):
 
 
 @numba.njit(nogil=True, cache=True)
-def weight_transform(w, u):
-    """u[e, f, c] = (G w[f, c] G^T)[e // 4, e % 4] for w (F, C, 3, 3), u (16, F, C); computed in w's dtype."""
+def weight_transform(w, u, flip=False):
+    """u[e, f, c] = (G g G^T)[e // 4, e % 4] for w (F, C, 3, 3), u (16, F, C), g = w[f, c], or with `flip` its
+    mirror w[f, c, ::-1, ::-1]; computed in w's dtype."""
     F, C = w.shape[0], w.shape[1]
     half = w.dtype.type(0.5)
-    for f in range(F):
-        for c in range(C):
-            g00, g01, g02 = w[f, c, 0, 0], w[f, c, 0, 1], w[f, c, 0, 2]
-            g10, g11, g12 = w[f, c, 1, 0], w[f, c, 1, 1], w[f, c, 1, 2]
-            g20, g21, g22 = w[f, c, 2, 0], w[f, c, 2, 1], w[f, c, 2, 2]
+    a, z = (2, 0) if flip else (0, 2)       # the rows (and columns) read as g's first and last
+    # blocks of 32 x 32 (f, c), u's last axis innermost (`data_grad_transform` passes u transposed, whose last
+    # axis is f): the writes run along u's rows, and the reads stay within a block of w in cache
+    for f0 in range(0, F, 32):
+        for c0 in range(0, C, 32):
+            f1, c1 = min(F, f0 + 32), min(C, c0 + 32)
+            _transform_block(w, u, f0, f1, c0, c1, flip, half, a, z)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _transform_block(w, u, f0, f1, c0, c1, flip, half, a, z):
+    outer, inner = (c1 - c0, f1 - f0) if flip else (f1 - f0, c1 - c0)
+    for o in range(outer):
+        for k in range(inner):
+            f, c = (f0 + k, c0 + o) if flip else (f0 + o, c0 + k)
+            g00, g01, g02 = w[f, c, a, a], w[f, c, a, 1], w[f, c, a, z]
+            g10, g11, g12 = w[f, c, 1, a], w[f, c, 1, 1], w[f, c, 1, z]
+            g20, g21, g22 = w[f, c, z, a], w[f, c, z, 1], w[f, c, z, z]
             # t = G g, one row of three per row of G
             t10, t11, t12 = (g00 + g10 + g20) * half, (g01 + g11 + g21) * half, (g02 + g12 + g22) * half
             t20, t21, t22 = (g00 - g10 + g20) * half, (g01 - g11 + g21) * half, (g02 - g12 + g22) * half
@@ -76,6 +90,15 @@ def weight_transform(w, u):
                 u[4 * i + 1, f, c] = (r0 + r1 + r2) * half
                 u[4 * i + 2, f, c] = (r0 - r1 + r2) * half
                 u[4 * i + 3, f, c] = r2
+
+
+def data_grad_transform(w, dtype):
+    """The transform (16, C, F) of the flipped, transposed weights w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3) of
+    w (F, C, 3, 3): a data gradient's weights (the convolution of dy with them). Read from w in place: the
+    flipping copy of a 512 x 512 layer cost more than the transform."""
+    u = planes(w.shape[1], w.shape[0], dtype)
+    weight_transform(np.ascontiguousarray(w, dtype), u.transpose(0, 2, 1), True)
+    return u
 
 
 @numba.njit(nogil=True, cache=True)
@@ -305,11 +328,11 @@ class Winograd:
 def forward(x, w, pad, dst, scale, bias, act_args, for_each, cores=1, u=None):
     """dst (N, F, OH, OW) = conv(x (N, C, H, W), w (F, C, 3, 3)) with `pad` (h, w), then * scale + bias per
     channel and the activation (`act_args`: conv_epilogue.Activation.args()). `u`: w's transform, if the caller
-    has it (`kept_transform`), else made here. Samples go in groups of about GROUP_TILES tile columns over
+    has it (`kept_transform`, `data_grad_transform`: w may then be None), else made here. Samples go in groups of about GROUP_TILES tile columns over
     `for_each` (conv_parallel.for_each); where there are fewer groups than `cores` (batch 1), each group is
     transformed once and its GEMMs and output transform split by output channels."""
     n, channels = x.shape[:2]
-    filters = w.shape[0]
+    filters = w.shape[0] if u is None else u.shape[1]
     if u is None:
         u = planes(filters, channels, x.dtype, "u")
         weight_transform(np.ascontiguousarray(w, x.dtype), u)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .cblas import available, gemm
 from .conv_epilogue import Activation, channel_args
-from .winograd import applies, input_transform, output_transform, planes, tiles, weight_transform
+from .winograd import applies, data_grad_transform, input_transform, output_transform, planes, tiles
 
 __all__ = ["ENABLED", "data_grad", "pays", "weight_grad"]
 
@@ -248,9 +248,7 @@ def data_grad(dy, w, pad, out, for_each):
     strided view with C-contiguous rows): Note [Winograd data gradient in bands]."""
     n, filters = dy.shape[:2]
     channels = w.shape[1]
-    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), dy.dtype)
-    u = planes(channels, filters, dy.dtype)
-    weight_transform(flipped, u)
+    u = data_grad_transform(w, dy.dtype)
     tiles_h, tiles_w = tiles(*out.shape[2:])
     bands = min(tiles_h, max(1, -(-tiles_h * tiles_w // GROUP_TILES)))
     for_each(n * bands, lambda: _DataWorker(dy, u, (2 - pad[0], 2 - pad[1]), out, bands),
