@@ -148,6 +148,12 @@ class _Accumulator:
         else:
             self.buf = (np.zeros if clear else np.empty)(out.shape, F32 if out.dtype == F16 else out.dtype)
 
+    def clear(self):
+        """Clear a buffer made with clear=False for kernels that add into it (ADD into the output itself: as is)."""
+        if not self.cleared and (self.buf is not self.out or self.req != ADD):
+            self.buf[...] = 0
+        self.cleared = True
+
     def finish(self):
         if self.buf is not self.out:
             assign(self.out, self.req, self.buf)
@@ -405,10 +411,13 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
         _bias_grad(dy, outputs[2], req[2])
     if not (want_dx or want_dw):
         return
-    dx = _Accumulator(outputs[0], req[0]) if want_dx else None
+    # cleared only for the kernels that add into it: the Winograd data gradients write every element
+    dx = _Accumulator(outputs[0], req[0], clear=False) if want_dx else None
     path, geometry = (None, None) if transposed else _direct(p, x.shape)
     if path is not None:
         dw = _Accumulator(outputs[1], req[1]) if want_dw else None
+        if want_dx:
+            dx.clear()
         direct_backward(geometry, dy.reshape(_spatial3(dy.shape)), x.reshape(_spatial3(x.shape)), w,
                         dx.buf.reshape(_spatial3(x.shape)) if want_dx else None, dw.buf if want_dw else None)
         for acc in (dx, dw):
@@ -419,6 +428,8 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
         want_dx, dx_done, dx = False, dx, None
     else:
         dx_done = None
+        if want_dx:
+            dx.clear()
     if want_dw and not transposed and _winograd_weight_grad(p, dy, x, outputs[1], req[1]):
         want_dw = False
     if not (want_dx or want_dw):
@@ -471,6 +482,13 @@ def _winograd_weight_grad(p, dy, x, out, req):
     return True
 
 
+def _add_unless_written(dx, dst):
+    """After a data gradient computed into dst: add it into dx (an _Accumulator) unless dst is dx's buffer."""
+    if dst is not dx.buf:
+        dx.clear()
+        dx.buf += dst
+
+
 def _banded_data_grad(p, dy, w, dx):
     """dx (an _Accumulator) += the data gradient by Winograd in bands of tile rows where the weight gradient's
     Winograd pays (ops/cpu/winograd_grads.py, Note [Winograd data gradient in bands]). Whether it did."""
@@ -480,8 +498,7 @@ def _banded_data_grad(p, dy, w, dx):
         return False
     dst = dx.buf if dx.req != ADD else np.empty(dx.out.shape, dy.dtype)
     winograd_grads.data_grad(dy, w, pad[1:], dst, for_each)
-    if dst is not dx.buf:
-        dx.buf += dst
+    _add_unless_written(dx, dst)
     return True
 
 
@@ -510,8 +527,7 @@ def _winograd_data_grad(p, dy, w, dx):
     dst = dx.buf if dx.req != ADD and dx.buf.flags.c_contiguous else np.empty(dx.out.shape, dy.dtype)
     winograd.forward(dy, None, (2 - pad[1], 2 - pad[2]), dst, ones, zeros, Activation.none(dy.dtype).args(),
                      for_each, threads(), u=winograd.data_grad_transform(w, dy.dtype))
-    if dst is not dx.buf:
-        dx.buf += dst
+    _add_unless_written(dx, dst)
     return True
 
 
