@@ -3,8 +3,6 @@ loops (float64 windows, MXNet's conventions), forward and backward, every req: m
 the first input of the window equal to the output), avg with and without padding counted, sum, lp with p = 1;
 valid/full conventions (same for 1-D), pads, strides, global pooling. (BatchNorm's kernels: tests/test_conv_paths.py.)
 """
-import contextlib
-import os
 
 import numpy as np
 import pytest
@@ -13,31 +11,13 @@ from hypothesis import strategies as st
 
 import dataflow  # noqa: F401  (its import sets the BLAS thread policy the threads check)
 from ops import registry
-from ops.cpu import conv_parallel, pooling
+from ops.cpu import pooling
 from ops.registry import ADD, NULL, WRITE, OpContext
 from tests import reference_conv as R
+from tests.conv_threads import conv_threads as _threads
 
 _TOL = {np.float16: 1e-2, np.float32: 2e-5, np.float64: 1e-12}
 _REQS = st.sampled_from([WRITE, ADD, NULL])
-
-
-@contextlib.contextmanager
-def _threads(n):
-    """Kernels on n threads however small the call (the real thresholds keep test shapes serial), with no backing
-    off to one thread on a busy machine (Note [a busy core] in ops/cpu/conv_parallel.py)."""
-    old_env, old_min = os.environ.get("DATAFLOW_CONV_THREADS"), conv_parallel.MIN_PARALLEL_FLOPS
-    old_wait = conv_parallel.WAIT_LIMIT
-    os.environ["DATAFLOW_CONV_THREADS"], conv_parallel.MIN_PARALLEL_FLOPS = str(n), 0
-    conv_parallel.WAIT_LIMIT, conv_parallel._serial_calls = float("inf"), 0
-    assert conv_parallel.threads() == n
-    try:
-        yield
-    finally:
-        conv_parallel.MIN_PARALLEL_FLOPS, conv_parallel.WAIT_LIMIT = old_min, old_wait
-        if old_env is None:
-            del os.environ["DATAFLOW_CONV_THREADS"]
-        else:
-            os.environ["DATAFLOW_CONV_THREADS"] = old_env
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,6 +130,49 @@ def test_max_pooling_ignores_nan_and_keeps_the_first_tie():
     pooling._backward_pooling(OpContext(is_train=True), p, [np.ones_like(y), x, y], [dx], [WRITE])
     assert dx[0, 0, 1, 0] == 1 and dx[0, 0, 0, 3] == 1 and dx[0, 0, 1, 2] == 0
     assert dx.sum() == 8                            # one input per window
+
+
+@st.composite
+def max_pool_case(draw):
+    """Max pooling over outputs wide enough for the separable passes (pooling.MIN_PLANAR_WIDTH): the common
+    geometries and random ones (strides 1..3, pads < kernel), 1-D and 2-D, data of few distinct integers (ties in
+    most windows), and y either the forward's output or any value of each window (the gradient goes to the first
+    input equal to y, whatever y is)."""
+    nd = draw(st.integers(1, 2))
+    if draw(st.booleans()):
+        kernel, stride, pad = draw(st.sampled_from([((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)),
+                                                    ((3, 3), (1, 1), (1, 1))]))
+        kernel, stride, pad = kernel[-nd:], stride[-nd:], pad[-nd:]
+    else:
+        kernel = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+        stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+        pad = tuple(draw(st.integers(0, k - 1)) for k in kernel)
+    # spatial sizes with at least MIN_PLANAR_WIDTH outputs along W, any number along H
+    width = (pooling.MIN_PLANAR_WIDTH - 1 + draw(st.integers(0, 4))) * stride[-1] + kernel[-1] - 2 * pad[-1]
+    spatial = (width,) if nd == 1 else (draw(st.integers(max(1, kernel[0] - 2 * pad[0]), 12)), width)
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + spatial
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    return dict(kernel=kernel, stride=stride, pad=pad, pool_type="max"), shape, dtype, draw(st.integers(0, 2 ** 16))
+
+
+@given(case=max_pool_case(), arbitrary_y=st.booleans(), req=st.sampled_from([WRITE, ADD]),
+       threads=st.integers(1, 2))
+def test_max_pooling_gradient_goes_to_the_first_equal_input(case, arbitrary_y, req, threads):
+    attrs, shape, dtype, seed = case
+    p = registry.get("Pooling").parse_params({k: str(v) for k, v in attrs.items()})
+    rs = np.random.RandomState(seed)
+    x = rs.randint(-2, 3, shape).astype(dtype)
+    y = R.pooling(p, x)[0]
+    assert pooling._planar(pooling._pool_args(p, shape), shape)
+    if arbitrary_y:                 # each output some value in [-2, 2]: in its window or not
+        y = rs.randint(-2, 3, y.shape).astype(dtype)
+    dy = rs.uniform(-1, 1, y.shape).astype(dtype)
+    base = 0.5 if req == ADD else 0.0
+    dx = np.full(shape, 0.5, dtype)
+    with _threads(threads):
+        pooling._backward_pooling(OpContext(is_train=True), p, [dy, x, y], [dx], [req])
+    want = base + R.backward_pooling(p, dy, x, y).astype(np.float64)
+    np.testing.assert_allclose(dx.astype(np.float64), want, rtol=_TOL[dtype], atol=_TOL[dtype])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from ..registry import ADD, NULL, WRITE
 from .common import F16, assign, store
 from .conv import _Accumulator, _compute, _pad3, _spatial3, conv_geometry
 from .conv_parallel import for_each, threads
-from .pooling_2d import divisors, pool2d_backward_max, pool2d_backward_sum, pool2d_forward, pool2d_forward_max
+from .pooling_2d import (divisors, max_backward_scratch, pool2d_backward_max, pool2d_backward_sum, pool2d_forward,
+                         pool2d_forward_max)
 
 __all__ = ["_backward_pooling", "pool_geometry", "pooling"]
 
@@ -185,9 +186,11 @@ def _backward_pooling(ctx, p, inputs, outputs, req):
         return
     dy, x, y = (_compute(a) for a in inputs[:3])
     args = _pool_args(p, x.shape)
-    dx = _Accumulator(outputs[0], req[0])
-    if _planar(args, x.shape):
-        _planes_backward(dy, x, y, args, dx.buf)
+    planar = _planar(args, x.shape)
+    dx = _Accumulator(outputs[0], req[0], clear=not planar)
+    if planar:
+        # the passes clear each plane of dx themselves (while it is in cache) unless they add into the output
+        _planes_backward(dy, x, y, args, dx.buf, clear=not (dx.buf is outputs[0] and req[0] == ADD))
     else:
         _pool_backward(_as_pool3(dy), _as_pool3(x), _as_pool3(y), *args, _as_pool3(dx.buf))
     dx.finish()
@@ -261,18 +264,20 @@ def _planes_forward(x, args, lowest, dst):
     _over_planes(M, make_worker, y3.size * (k2[0] + k2[1]))
 
 
-def _planes_backward(dy, x, y, args, dx):
+def _planes_backward(dy, x, y, args, dx, clear):
     dy3, dx3 = _planes(dy), _planes(dx)
     (M, H, W), (_, OH, OW) = dx3.shape, dy3.shape
     k2, s2, p2, (ydiv, xdiv) = _geometry2(args, (H, W), (OH, OW))
     if args[3] == MAX:
-        x3, y3 = _planes(x), _planes(y)
+        x3, y3, flat = _planes(x), _planes(y), dx3.reshape(M, H * W)
 
         def make_worker():
-            return lambda m0, m1: pool2d_backward_max(dy3, x3, y3, m0, m1, k2, s2, p2, dx3)
+            scratch = max_backward_scratch((H, W), (OH, OW), k2, s2, p2, x3.dtype)
+            return lambda m0, m1: pool2d_backward_max(dy3, x3, y3, m0, m1, k2, s2, p2, clear, *scratch, flat)
     else:
         def make_worker():
             cols, row = np.empty((H, OW)), np.empty(max(W, OW))
-            return lambda m0, m1: pool2d_backward_sum(dy3, m0, m1, k2, s2, p2, ydiv, xdiv, cols, row, dx3)
+            return lambda m0, m1: pool2d_backward_sum(dy3, m0, m1, k2, s2, p2, ydiv, xdiv, clear, cols, row,
+                                                      dx3)
     _over_planes(M, make_worker, dy3.size * k2[0] * k2[1])
 
