@@ -200,6 +200,15 @@ class _CachedGraph:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
+# Note [the backward reads the outputs]: a Concat that makes a graph output writes its branches straight into the
+# caller's output array (Concat elision, scheduler/elision.py), so the backward reads those branch values back from
+# that array. The backward node therefore takes the call's outputs as inputs too (its kernel ignores them): the
+# engine then orders a later write into an output (`y[:] = 0` right after `y.backward()`) after the backward, and
+# the gradients are MXNet's whatever the caller does with its outputs afterwards.
+def _outputs_read(n):
+    return tuple("output%d" % k for k in range(n))
+
+
 class _CachedBackward:
     """A traced graph compiled with its gradients, for calls under `autograd.record()` (MXNet's CachedOp).
 
@@ -339,10 +348,11 @@ class _CachedBackward:
     def _forward_op(self, plan, lease):
         """The OpDef of one recorded call: its gradient runs `plan`'s backward steps."""
         n_heads, names, wanted = len(self._heads), self._names, set(self._wanted)
+        grads = slice(n_heads, n_heads + len(names))
         backward = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
-                         tuple(names), outputs=tuple("%s_grad" % n for n in names),
-                         infer_shape=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
-                         infer_type=lambda p, ins, outs: (list(ins), list(ins[n_heads:])),
+                         tuple(names) + _outputs_read(n_heads), outputs=tuple("%s_grad" % n for n in names),
+                         infer_shape=lambda p, ins, outs: (list(ins), list(ins[grads])),
+                         infer_type=lambda p, ins, outs: (list(ins), list(ins[grads])),
                          writes_arguments=lambda p: self._backward_written,
                          cpu=self._backward_kernel(plan, lease), gpu=self._backward_kernel(plan, lease))
 
@@ -350,9 +360,9 @@ class _CachedBackward:
             dys = [dy if dy is not None else autodiff.zeros_like(o) for dy, o in zip(dys, outs)]
             segments = self._segments()
             if len(segments) > 1:
-                return self._segmented_gradient(plan, lease, segments, dys, ins)
+                return self._segmented_gradient(plan, lease, segments, dys, ins, outs)
             lease.hold()        # until the backward kernel has run (see `_Lease`)
-            grads = autodiff.apply(backward, *dys, *ins)
+            grads = autodiff.apply(backward, *dys, *ins, *outs)      # Note [the backward reads the outputs]
             grads = grads if isinstance(grads, list) else [grads]
             return [g if n in wanted else None for n, g in zip(names, grads)]
         shapes = [tuple(self._shapes[e]) for e in self._heads]
@@ -381,7 +391,7 @@ class _CachedBackward:
         self._segment_cache[how] = cached
         return cached
 
-    def _segmented_gradient(self, plan, lease, segments, dys, ins):
+    def _segmented_gradient(self, plan, lease, segments, dys, ins, outs):
         """The gradients of one call as a chain of `_backward_CachedOp` nodes, one per segment of the backward
         steps, each writing the gradients its steps finish (Note [segmented backward])."""
         names, n_heads = self._names, len(self._heads)
@@ -395,13 +405,13 @@ class _CachedBackward:
             kernel = self._backward_kernel(plan, lease, start, stop, [self._grad_eids.get(names[k]) for k in published],
                                            first=i == 0, token=not last)
             op = OpDef("_backward_CachedOp", arguments=tuple("head_grad%d" % k for k in range(n_heads)) +
-                       tuple(names) + (("token",) if token else ()),
+                       tuple(names) + (("token",) if token else ()) + _outputs_read(n_heads),
                        outputs=tuple("%s_grad" % names[k] for k in published) + (() if last else ("token",)),
                        infer_shape=shapes, infer_type=types, writes_arguments=lambda p: self._backward_written,
                        cpu=kernel, gpu=kernel)
             op.ends_push = not last         # autograd's planned backward ends a push after this node
             lease.hold()        # until this segment's kernel has run (see `_Lease`)
-            out = autodiff.apply(op, *dys, *ins, *token)
+            out = autodiff.apply(op, *dys, *ins, *token, *outs)
             out = out if isinstance(out, list) else [out]
             for k, grad in zip(published, out):
                 grads[k] = grad
