@@ -8,15 +8,21 @@ categories: a task is `b`/`e` in its domain's category, a frame `(`/`)` in `<dom
 category). With `aggregate_stats=True`, `dumps()` returns MXNet's table (or JSON) of count/total/min/max/avg per
 name and category.
 
-Not recorded: dataflow's own operators, C API calls and memory (MXNet's `operator`, `MXNET_C_API` and `Device
-Storage` sections); the engine has no timing hook yet. A counter's statistics follow MXNet's count, min, max and
-total (its current value), all in MXNet's units (the value / 1000); its average here is the mean of its values,
-which MXNet computes otherwise.
+Operators: while it runs with `profile_all`, `profile_symbolic` or `profile_imperative` set (the last two are on by
+default), every operator run is recorded in MXNet's `operator` category (a `B`/`E` pair in the trace, a row of the
+table): each step of a Plan (Executor, hybridized blocks, autograd's backward; compiled Plans run their steps
+interpreted meanwhile, a fused loop having no operator boundaries) and each imperative call, by its op name
+(scheduler/op_timing.py). Not recorded: C API calls and memory (MXNet's `MXNET_C_API` and `Device Storage`
+sections), and a GPU kernel's device time (its host launch is what is timed). A counter's statistics follow
+MXNet's count, min, max and total (its current value), all in MXNet's units (the value / 1000); its average here
+is the mean of its values, which MXNet computes otherwise.
 """
 import json
 import threading
 import time
 import warnings
+
+from scheduler import op_timing
 
 from .base import MXNetError
 from .util import write_files
@@ -59,6 +65,24 @@ class _Recorder:
             self.events.append(dict(name=name, cat=category, ph=phase, ts=ts, pid=self.categories.index(category),
                                     tid=threading.get_ident() % 1000003, **extra))
         return ts
+
+    def operator(self, name, start, end):
+        """An operator's run from `start` to `end` (time.perf_counter() seconds): a B/E pair and its time in ms."""
+        begin_us, end_us = (start - self.origin) * 1e6, (end - self.origin) * 1e6
+        with self.lock:
+            if "operator" not in self.categories:
+                self.categories.append("operator")
+            pid, tid = self.categories.index("operator"), threading.get_ident() % 1000003
+            self.events += [dict(name=name, cat="operator", ph="B", ts=begin_us, pid=pid, tid=tid),
+                            dict(name=name, cat="operator", ph="E", ts=end_us, pid=pid, tid=tid)]
+        self.aggregate("operator", name, (end - start) * 1e3)
+
+    def update_operator_timer(self):
+        """Time operators (scheduler/op_timing.py) exactly while recording with an operator profile on."""
+        config = self.config
+        wanted = self.active() and (config["profile_all"] or config["profile_symbolic"]
+                                    or config["profile_imperative"])
+        op_timing.timer = self.operator if wanted else None
 
     def aggregate(self, category, name, value, total=None):
         """Count `value` (ms) under `category`/`name`: count, total (the sum, or `total` when given: a counter's
@@ -112,6 +136,7 @@ def set_config(**kwargs):
             raise MXNetError("Cannot find argument '%s', Possible Arguments:\n%s"
                              % (key, "\n".join(sorted(_DEFAULT_CONFIG))))
     _recorder.config.update({key: _parse(key, value) for key, value in kwargs.items()})
+    _recorder.update_operator_timer()
 
 
 def profiler_set_config(mode="symbolic", filename="profile.json"):
@@ -125,6 +150,7 @@ def set_state(state="stop", profile_process="worker"):
     """'run' starts recording, 'stop' stops it (a KeyError for anything else, as MXNet's lookup)."""
     _recorder.running = bool(_STATES[state])
     _check_process(profile_process)
+    _recorder.update_operator_timer()
 
 
 def profiler_set_state(state="stop"):
@@ -201,12 +227,14 @@ def pause(profile_process="worker"):
     """Stop recording until `resume()` (the profiler stays in its state)."""
     _check_process(profile_process)
     _recorder.paused = True
+    _recorder.update_operator_timer()
 
 
 def resume(profile_process="worker"):
     """Record again after `pause()`."""
     _check_process(profile_process)
     _recorder.paused = False
+    _recorder.update_operator_timer()
 
 
 class Domain:

@@ -17,12 +17,14 @@ Leaves out: threading — a Plan runs on one engine worker as one pushed op.
 """
 import dataclasses
 import math
+import time
 
 import numpy as np
 
 from ops.errors import MXNetError, in_operator
 from ops.registry import INPLACE, WRITE
 
+from . import op_timing
 from .elision import SHAPE_ONLY_FROM
 from .memory import EXTERNAL
 
@@ -236,9 +238,15 @@ class Plan:
             self._run(ctx, start, stop, segment)
 
     def _run(self, ctx, start, stop, segment):
+        timer = op_timing.timer
         for step in self.steps[start:stop]:
             try:
-                step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
+                if timer is None:
+                    step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
+                else:
+                    began = time.perf_counter()
+                    step.kernel(ctx, step.params, step.inputs, step.outputs, step.req)
+                    timer(step.op_name, began, time.perf_counter())
             except MXNetError:
                 raise
             except Exception as err:

@@ -23,6 +23,7 @@ from ops.registry import WRITE, OpContext
 
 from ops.cuda import storage as gpu_storage
 
+from scheduler import op_timing
 from scheduler.engine import Var, get_engine
 from scheduler.graph import Node
 from scheduler.infer import apply_rule
@@ -400,8 +401,10 @@ def _run(form, inputs, out):
         writes += [reads[i] for i in call.written]
     # _push_kernel written out (a frame less per call)
     op_ctx = _TRAIN if _autograd_state.training else _PREDICT
-    get_engine().push(functools.partial(call.kernel, op_ctx, call.params, in_data, out_data, [WRITE] * len(out_data)),
-                      reads, writes, call.op_name, inline=signature.small)
+    run = functools.partial(call.kernel, op_ctx, call.params, in_data, out_data, [WRITE] * len(out_data))
+    if op_timing.timer is not None:     # mx.profiler records operators
+        run = op_timing.timed(run, call.op_name)
+    get_engine().push(run, reads, writes, call.op_name, inline=signature.small)
     if _autograd_state.recording:
         autograd.record_op(Node(call.opdef, call.op_name, attrs=form.attrs, params=call.params), inputs, outputs)
     return outputs[0] if call.n_visible == 1 else outputs[:call.n_visible]
@@ -495,6 +498,8 @@ def _push_kernel(call, in_data, out_data, reads, writes, small, copy_to=None):
             for tmp, dst in zip(out_data, copy_to):
                 if tmp is not dst:
                     np.copyto(dst, tmp)
+    if op_timing.timer is not None:     # mx.profiler records operators
+        run = op_timing.timed(run, call.op_name)
     get_engine().push(run, reads, writes, call.op_name, inline=small)
 
 
