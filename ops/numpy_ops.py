@@ -3,7 +3,9 @@
 bool (`_npi_equal` ... `_npi_less_equal`), true division by a number (`_npi_true_divide_scalar`,
 `_npi_rtrue_divide_scalar`), NumPy's contractions (`_np_dot`, `_npi_tensordot`, `_npi_tensordot_int_axes`), and
 the reductions and squeeze with NumPy's shapes (`_np_sum`, `_npi_mean`, `_np_max`, `_np_min`, `_np_prod`,
-`_np_squeeze`: shape () where NumPy's result is zero-dim; given a `dtype`, computed in a dtype wide enough for both).
+`_np_squeeze`: shape () where NumPy's result is zero-dim; given a `dtype`, computed in a dtype wide enough for both),
+`_npi_concatenate` (Concat whose inputs may be empty along the axis), `_npi_hstack` and `_npi_around` (halves to
+even).
 `_npi_matmul` is in numpy_matmul.py, the bitwise functions and lcm in numpy_integer.py.
 
 A numpy-mode graph is traced without its inputs' dtypes and shapes, so these ops carry NumPy's rules into the
@@ -14,10 +16,12 @@ kernels sum each gradient over its operand's broadcast axes and cast it to the o
 Operands of the result's dtype run the legacy ops' kernels and njit bodies (Note [the legacy kernel]), so the common
 case costs what the legacy graph cost.
 """
+from types import SimpleNamespace
+
 import numpy as np
 
 from .autodiff import apply
-from .cpu.common import assign
+from .cpu.common import assign, store
 from .elemwise import _broadcast_shape, fmt, like_inputs, merge, same_shape_rule, types_like_inputs
 from .errors import DTypeError, ShapeError
 from . import registry
@@ -492,3 +496,104 @@ register(OpDef("_np_squeeze", params=dict(axis=OptShape(None, "The axes of lengt
                doc="NumPy's squeeze: removes axes of length one; an all-ones shape becomes ()."))
 FORWARD += ("_np_squeeze",)
 
+
+
+# -- concatenate with NumPy's empty inputs --------------------------------------------------------------------------
+def _np_concatenate_shape(p, in_shapes, out_shapes):
+    """Concat's rule, except that once every input's shape is given, a length 0 along the axis is an empty input
+    (a numpy-mode graph's inputs have their shapes), not an unknown one: the output's length is the sum."""
+    from .nn import _concat_shape
+    ins, outs = _concat_shape(SimpleNamespace(dim=p.axis), in_shapes, out_shapes)
+    if any(s is None for s in in_shapes) or outs[0] is None:
+        return ins, outs
+    axis = p.axis % len(outs[0])
+    total = sum(s[axis] for s in ins)
+    return ins, [merge(outs[0], tuple(total if i == axis else d for i, d in enumerate(outs[0])))]
+
+
+def _np_concatenate_kernel(ctx, p, inputs, outputs, req):
+    axis = p.axis % inputs[0].ndim
+    store(outputs[0], req[0], lambda dst: np.concatenate(inputs, axis=axis, out=dst, casting="unsafe"))
+
+
+def _np_concatenate_gradient(p, ins, outs, dys):
+    return _as_list(apply("_backward_Concat", dys[0], *ins, num_args=p.num_args, dim=p.axis))
+
+
+register(OpDef("_npi_concatenate", variadic="num_args",
+               params=dict(num_args=Int(doc="Number of inputs to be concatenated."),
+                           axis=Int(0, "The axis along which the inputs are joined.")),
+               infer_shape=_np_concatenate_shape, cpu=_np_concatenate_kernel, gradient=_np_concatenate_gradient,
+               doc="NumPy's concatenate: joins arrays along an axis; inputs may be empty along it."))
+FORWARD += ("_npi_concatenate",)
+
+
+# -- hstack: NumPy's axis, 0 for vectors (and numbers, as vectors of one), else 1 ------------------------------------
+def _hstack_axis(shapes):
+    return 0 if max(len(s) for s in shapes) <= 1 else 1
+
+
+def _np_hstack_shape(p, in_shapes, out_shapes):
+    if any(s is None for s in in_shapes):
+        return list(in_shapes), list(out_shapes)
+    axis = _hstack_axis(in_shapes)
+    vectors = [s or (1,) for s in in_shapes]
+    _, outs = _np_concatenate_shape(SimpleNamespace(axis=axis), vectors, out_shapes)
+    return list(in_shapes), outs
+
+
+def _np_hstack_kernel(ctx, p, inputs, outputs, req):
+    assign(outputs[0], req[0], np.hstack(inputs))
+
+
+def _backward_np_hstack_kernel(ctx, p, inputs, outputs, req):
+    """inputs (dy, arg0, ...): the args give only their shapes; output i is dy's slice for arg i."""
+    dy, args = inputs[0], inputs[1:]
+    axis, start = _hstack_axis([a.shape for a in args]), 0
+    for a, out, r in zip(args, outputs, req):
+        length = a.shape[axis] if a.ndim else 1
+        assign(out, r, np.take(dy, range(start, start + length), axis=axis).reshape(out.shape))
+        start += length
+
+
+def _backward_np_hstack_shape(p, in_shapes, out_shapes):
+    args = [merge(s, o) for s, o in zip(in_shapes[1:], out_shapes)]
+    return [in_shapes[0]] + args, args
+
+
+_HSTACK = dict(num_args=Int(doc="Number of inputs to be stacked."))
+register(OpDef("_npi_hstack", variadic="num_args", params=_HSTACK, infer_shape=_np_hstack_shape,
+               cpu=_np_hstack_kernel,
+               gradient=lambda p, ins, outs, dys: _as_list(apply("_backward_np_hstack", dys[0], *ins, **p.as_dict())),
+               doc="NumPy's hstack: joins arrays along axis 1, vectors (and numbers) along axis 0."))
+register(OpDef("_backward_np_hstack", params=dict(_HSTACK),
+               arguments=lambda p: ["ograd"] + ["arg%d" % i for i in range(p.num_args)],
+               outputs=lambda p: ["arg%d_grad" % i for i in range(p.num_args)],
+               infer_shape=_backward_np_hstack_shape, cpu=_backward_np_hstack_kernel,
+               doc="Backward of _npi_hstack (internal): dy's slice for each input."))
+FORWARD += ("_npi_hstack",)
+BACKWARD += ("_backward_np_hstack",)
+
+
+def _as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+# -- around: halves to even, in the input's dtype -------------------------------------------------------------------
+def _around_kernel(ctx, p, inputs, outputs, req):
+    """NumPy's around for floats; integers (and bool) as MXNet 1.9.1's: unchanged for decimals >= 0, else truncated
+    toward zero to a multiple of 10**-decimals (MXNet divides in the integer type)."""
+    x = inputs[0]
+    if x.dtype.kind == "f":
+        assign(outputs[0], req[0], np.around(x, p.decimals))
+    elif p.decimals >= 0:
+        assign(outputs[0], req[0], x)
+    else:
+        step = 10 ** -p.decimals
+        assign(outputs[0], req[0], np.trunc(x.astype(np.float64) / step) * step)
+
+
+register(OpDef("_npi_around", params=dict(decimals=Int(0, "Number of decimal places to round to.")),
+               infer_shape=same_shape_rule, cpu=_around_kernel, gradient=lambda p, ins, outs, dys: [None],
+               doc="NumPy's around: rounded to `decimals` decimals, halves to even, in the input's dtype."))
+FORWARD += ("_npi_around",)

@@ -529,4 +529,4 @@ def _load_ops():
         from . import contrib_ops, contrib_indexing, control_flow, resize, transformer  # noqa: F401
         from . import rnn, fold, decompositions  # noqa: F401
         from . import boxes, detection, image, sparse_ops  # noqa: F401
-        from . import numpy_ops, numpy_matmul, numpy_integer, numpy_moments  # noqa: F401
+        from . import numpy_ops, numpy_matmul, numpy_integer, numpy_moments, numpy_extras, numpy_pad  # noqa: F401

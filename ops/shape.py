@@ -1,5 +1,5 @@
 """Shape and data-movement ops: transpose, SwapAxis, expand_dims, squeeze, reverse, tile, repeat, Pad, stack,
-SliceChannel, broadcast_like, depth_to_space, space_to_depth, diag.
+SliceChannel, _split_v2, _npi_hsplit, broadcast_like, depth_to_space, space_to_depth, diag.
 Slicing and indexing (slice, take, pick, gather_nd, Embedding, where, clip, the Sequence ops ...) are in
 ops/indexing.py; dot, Reshape, Flatten, broadcast_to and reshape_like in ops/matrix.py; UpSampling in
 ops/upsampling.py; the no-input _arange and _eye in ops/init.py.
@@ -21,6 +21,7 @@ import numpy as np
 
 from .autodiff import apply
 from .cpu import shape as cpu
+from .cpu.common import assign
 from .elemwise import float_only, fmt, known, merge, same_shape_rule
 from .errors import ShapeError
 from .registry import Bool, Enum, Float, Int, OpDef, OptInt, OptShape, Shape, register
@@ -391,6 +392,100 @@ register(OpDef("SliceChannel", aliases=("split",),
                outputs=lambda p: ["output%d" % i for i in range(p.num_outputs)],
                infer_shape=_split_shape, cpu=cpu.slice_channel, gradient=_split_grad,
                doc="Splits an array along an axis into num_outputs equal parts."))
+
+
+# _split_v2 (mx.np.split / array_split) and _npi_hsplit: pieces between points, or `sections` pieces whose lengths
+# differ by at most one (the longer first, NumPy's array_split); pieces may be empty. `indices` starts with 0, as
+# MXNet's. _npi_hsplit splits NumPy's hsplit axis: 0 of a 1-D array, else 1 (its `axis` is ignored).
+def _split_axis(name, p, ndim):
+    if name == "_npi_hsplit":
+        if ndim == 0:
+            raise ShapeError("_npi_hsplit: hsplit only works on arrays of 1 or more dimensions")
+        return 0 if ndim == 1 else 1
+    return _norm_axis(name, p.axis, ndim)
+
+
+def _split_bounds(name, p, length):
+    """The (begin, end) of each piece along an axis of `length`; raises for MXNet's invalid points (any points
+    split an empty axis, into empty pieces)."""
+    if length == 0:
+        return [(0, 0)] * _split_v2_count(p)
+    if p.sections > 0:
+        base, longer = divmod(length, p.sections)
+        starts = [i * base + min(i, longer) for i in range(p.sections + 1)]
+    else:
+        starts = list(p.indices) + [length]
+    for i, (begin, end) in enumerate(zip(starts, starts[1:])):
+        if not 0 <= begin <= end <= length:
+            raise ShapeError("%s: piece %d, [%d, %d), is not a range inside the axis of length %d (the split "
+                             "points %s must rise and lie in [0, %d])" % (name, i, begin, end, length,
+                                                                         tuple(p.indices[1:]), length))
+    return list(zip(starts, starts[1:]))
+
+
+def _split_v2_count(p):
+    if p.sections < 0 or (p.sections == 0 and not p.indices):
+        raise ShapeError("_split_v2: give sections > 0 or indices, got sections=%d, indices=%s"
+                         % (p.sections, tuple(p.indices)))
+    return p.sections or len(p.indices)
+
+
+def _split_v2_ops(name):
+    """Register op `name` (and its backward `name`_backward): rule, kernels and gradient."""
+    def rule(p, in_shapes, out_shapes):
+        data = in_shapes[0]
+        if data is None:
+            return list(in_shapes), list(out_shapes)
+        a = _split_axis(name, p, len(data))
+        if not data[a]:     # the length is unknown (or 0: then every piece is empty too, which 0 also says)
+            return [data], [merge(tuple(0 if i == a else d for i, d in enumerate(data)), o) for o in out_shapes]
+        outs = []
+        for (begin, end), o in zip(_split_bounds(name, p, data[a]), out_shapes):
+            if p.squeeze_axis and end - begin != 1:
+                raise ShapeError("%s: squeeze_axis=True needs pieces of length 1, got [%d, %d) of axis %d of %s"
+                                 % (name, begin, end, a, fmt(data)))
+            piece = tuple(end - begin if i == a else d for i, d in enumerate(data))
+            outs.append(merge(piece[:a] + piece[a + 1:] if p.squeeze_axis else piece, o))
+        return [data], outs
+
+    def pieces(p, x):
+        a = _split_axis(name, p, x.ndim)
+        return [x[(slice(None),) * a + (slice(begin, end),)] for begin, end in _split_bounds(name, p, x.shape[a])]
+
+    def kernel(ctx, p, inputs, outputs, req):
+        for piece, out, r in zip(pieces(p, inputs[0]), outputs, req):
+            assign(out, r, piece.reshape(out.shape))
+
+    def backward_kernel(ctx, p, inputs, outputs, req):
+        """inputs: data (for its shape), then one ograd per piece; the gradient is the ograds side by side."""
+        grad = np.zeros_like(outputs[0])
+        for piece, dy in zip(pieces(p, grad), inputs[1:]):
+            piece[...] = dy.reshape(piece.shape)
+        assign(outputs[0], req[0], grad)
+
+    def gradient(p, ins, outs, dys):
+        dys = [dy if dy is not None else apply("zeros_like", y) for dy, y in zip(dys, outs)]
+        return [apply(name + "_backward", ins[0], *dys, **p.as_dict())]
+
+    def backward_rule(p, in_shapes, out_shapes):
+        data = merge(in_shapes[0], out_shapes[0])
+        return [data] + list(in_shapes[1:]), [data]
+
+    register(OpDef(name, params=dict(_SPLIT_V2), outputs=lambda p: ["output%d" % i for i in range(_split_v2_count(p))],
+                   infer_shape=rule, cpu=kernel, gradient=gradient,
+                   doc="Splits an array along an axis at the given points or into sections; pieces may be empty."))
+    register(OpDef(name + "_backward", params=dict(_SPLIT_V2),
+                   arguments=lambda p: ["data"] + ["ograd%d" % i for i in range(_split_v2_count(p))],
+                   infer_shape=backward_rule, infer_type=_types_like_data, cpu=backward_kernel,
+                   doc="Backward of %s (internal): the ograds side by side in data's shape." % name))
+
+
+_SPLIT_V2 = dict(indices=Shape(doc="The points to split at, starting with 0; ignored when sections > 0."),
+                 axis=Int(1, "Axis along which to split."),
+                 squeeze_axis=Bool(False, "Remove the split axis (each piece of length 1) from the outputs."),
+                 sections=Int(0, "Number of sections, of lengths differing by at most one (0: split at indices)."))
+_split_v2_ops("_split_v2")
+_split_v2_ops("_npi_hsplit")
 
 # ---------------------------------------------------------------------------------------------------------------
 # broadcast_like

@@ -12,7 +12,8 @@ from hypothesis.extra import numpy as hnp
 from ops.errors import DTypeError
 from tests.reference_math import BINARY as MATH
 from tests.specs_math import mod_sample
-from tests.op_specs import ALL, FLOATS, INTS, NUMERIC, Err, OpSpec, Shp, array, broadcastable, same, scalar_params
+from tests.op_specs import (ALL, FLOATS, INTS, NUMERIC, SHAPES, Err, OpSpec, Shp, array, broadcastable, same,
+                            scalar_params)
 
 _INTS = ("int32", "int64", "int8", "uint8")
 
@@ -273,3 +274,123 @@ SPECS += [OpSpec(name, _moment_ref(function), moment_sample, dtypes=FLOATS + ("i
           for name, function in (("_npi_var", np.var), ("_npi_std", np.std))]
 EXEMPT.update({"_backward_npi_var": "internal to _npi_var's gradient; checked through it (grad=True)",
                "_backward_npi_std": "internal to _npi_std's gradient; checked by tests/test_numpy_graph_semantics.py"})
+
+
+# -- tensorsolve, eig, eigvals, constraint_check (ops/numpy_extras.py) -------------------------------------------------
+def tensorsolve_sample(draw, dtype):
+    """b of one or two axes, x of one or two, a = a well-conditioned (N, N) system shaped b.shape + x.shape."""
+    b_shape = draw(st.sampled_from([(4,), (2, 3), (6,)]))
+    n = int(np.prod(b_shape))
+    x_shape = draw(st.sampled_from([s for s in [(n,), (2, n // 2), (n // 2, 2)] if int(np.prod(s)) == n]))
+    noise = array(draw, dtype, (n, n), "unit") / n       # |noise| <= 3 / n: strictly diagonally dominant
+    a = (np.eye(n, dtype=dtype) * 8 + noise).astype(dtype).reshape(b_shape + x_shape)
+    return {}, [a, array(draw, dtype, b_shape, "unit")]
+
+
+def triangular_sample(draw, dtype):
+    """A batch of upper triangular matrices of distinct diagonals: real eigenvalues, which LAPACK finds exactly."""
+    n = draw(st.integers(1, 3))
+    a = np.triu(array(draw, dtype, draw(st.sampled_from([(), (2,)])) + (n, n), "unit"), 1)
+    return {}, [a + np.diag(np.arange(1, n + 1) * 4).astype(dtype)]
+
+
+def _eig_ref(p, a):
+    values, vectors = np.linalg.eig(a)      # LAPACK's geev as the kernel's: one order and one sign of vectors
+    return values.real.astype(a.dtype), vectors.real.astype(a.dtype)
+
+
+def _all_true_sample(draw, dtype):
+    return {"msg": "never"}, [np.ones(draw(SHAPES), np.bool_)]
+
+
+SPECS += [
+    OpSpec("_npi_tensorsolve", lambda p, a, b: np.linalg.tensorsolve(_f64(a), _f64(b)).astype(a.dtype),
+           tensorsolve_sample, dtypes=("float32", "float64"), grad=True, tol={"float32": (1e-4, 1e-4)},
+           errors=(Err({}, ((2, 3), (2,)), match="prod"), Err({"a_axes": (5,)}, ((2, 2), (2,)), match="a_axes"),
+                   Err({}, ((2, 2), (2,)), dtypes=("float16", "float16"), exc=DTypeError, match="float16")),
+           shapes=(Shp({}, ((2, 3, 6), (2, 3)), ((6,),)), Shp({"a_axes": (0,)}, ((6, 2, 3), (2, 3)), ((6,),)))),
+    OpSpec("_npi_eig", _eig_ref, triangular_sample, dtypes=("float32", "float64"), tol={"float32": (1e-4, 1e-4)},
+           errors=(Err({}, ((2, 3),), match="square"), Err({}, ((2, 2),), dtypes=("float16",), exc=DTypeError,
+                                                           match="float16")),
+           shapes=(Shp({}, ((4, 3, 3),), ((4, 3), (4, 3, 3))),)),
+    OpSpec("_npi_eigvals", lambda p, a: _eig_ref(p, a)[0], triangular_sample, dtypes=("float32", "float64"),
+           tol={"float32": (1e-4, 1e-4)}, errors=(Err({}, ((3,),), match="square"),),
+           shapes=(Shp({}, ((2, 2),), ((2,),)),)),
+    OpSpec("_npx_constraint_check", lambda p, x: np.array(True), _all_true_sample, dtypes=("bool",),
+           errors=(Err({}, ((2,),), dtypes=("float32",), exc=DTypeError, match="bool"),),
+           shapes=(Shp({}, ((2, 3),), ((),)),)),
+]
+EXEMPT.update({"_backward_npi_tensorsolve": "internal to _npi_tensorsolve's gradient; checked through it "
+                                            "(grad=True)"})
+
+
+def einsum_sample(draw, dtype):
+    """A matrix product with a diagonal, broadcast batch axes behind '...' (one of size 1)."""
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch = draw(st.sampled_from([(), (2,), (1,)]))
+    return ({"subscripts": "...ii,...ij->...ij", "num_args": 2},
+            [array(draw, dtype, batch + (k, k), "unit"), array(draw, dtype, (2,) + (k, m) if batch else (k, m),
+                                                              "unit")])
+
+
+SPECS += [OpSpec("_npi_einsum", lambda p, *xs: np.asarray(np.einsum(p.subscripts, *[_f64(x) for x in xs]))
+                 .astype(xs[0].dtype), einsum_sample, dtypes=("float32", "float64"), grad=True,
+                 tol={"float32": (1e-5, 1e-5)},
+                 errors=(Err({"subscripts": "ij,jk", "num_args": 2}, ((2, 3), (4, 5)), match="sizes 3 and 4"),
+                         Err({"subscripts": "ijk", "num_args": 1}, ((2, 3),), match="does not fit")),
+                 shapes=(Shp({"subscripts": "...ij,jk", "num_args": 2}, ((5, 2, 3), (3, 4)), ((5, 2, 4),)),
+                         Shp({"subscripts": "ii", "num_args": 1}, ((3, 3),), ((),))))]
+EXEMPT.update({"_backward_npi_einsum": "internal to _npi_einsum's gradient; checked through it (grad=True)"})
+
+
+def pinv_sample(with_rcond):
+    """Well-conditioned matrices, wide or tall, batched; an rcond array over the batch."""
+    def sample(draw, dtype):
+        m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        batch = (2,) if with_rcond else draw(st.sampled_from([(), (2,)]))  # numeric checks cannot index a 0-d rcond
+        a = array(draw, dtype, batch + (m, n), "unit") / 4 + np.eye(m, n, dtype=dtype)
+        if not with_rcond:
+            return {"rcond": 1e-6}, [a.astype(dtype)]
+        return {}, [a.astype(dtype), np.full(batch, 1e-6, dtype)]
+    return sample
+
+
+def _pinv_ref(p, a, rcond=None):
+    return np.linalg.pinv(_f64(a), p.rcond if rcond is None else _f64(rcond)).astype(a.dtype)
+
+
+SPECS += [OpSpec(name, _pinv_ref, pinv_sample(name == "_npi_pinv"), dtypes=("float32", "float64"), grad=True,
+                 grad_inputs=("A",), tol={"float32": (1e-4, 1e-5)},
+                 errors=(Err({}, ((3,),) * (2 if name == "_npi_pinv" else 1), match="matrices"),),
+                 shapes=(Shp({}, ((2, 3, 4),) + (((2,),) if name == "_npi_pinv" else ()),
+                             ((2, 4, 3),)),))
+          for name in ("_npi_pinv", "_npi_pinv_scalar_rcond")]
+EXEMPT.update({"_backward_npi_pinv": "internal to _npi_pinv's gradient; checked through it (grad=True)",
+               "_backward_npi_pinv_scalar_rcond": "internal to _npi_pinv_scalar_rcond's gradient; checked through "
+                                                  "it (grad=True)"})
+
+
+def symmetric_sample(draw, dtype):
+    """Symmetric matrices of well-separated eigenvalues (a stable gradient), batched; the triangle read is UPLO's."""
+    n = draw(st.integers(1, 3))
+    a = array(draw, dtype, draw(st.sampled_from([(), (2,)])) + (n, n), "unit") / 8
+    a = a + np.swapaxes(a, -1, -2) + np.diag(np.arange(n) * 3.0).astype(dtype)
+    return {"UPLO": draw(st.sampled_from(["L", "U"]))}, [a.astype(dtype)]
+
+
+def _eigh_ref(p, a):
+    values, vectors = np.linalg.eigh(_f64(a), UPLO=p.UPLO)
+    rows = np.argmax(np.abs(vectors), axis=-2)[..., None, :]        # signed: largest component positive
+    vectors = vectors * np.where(np.take_along_axis(vectors, rows, axis=-2) < 0, -1, 1)
+    return values.astype(a.dtype), vectors.astype(a.dtype)
+
+
+SPECS += [OpSpec("_npi_eigh", _eigh_ref, symmetric_sample, dtypes=("float32", "float64"), grad=True,
+                 tol={"float32": (1e-4, 1e-4)}, errors=(Err({}, ((2, 3),), match="square"),
+                                                        Err({"UPLO": "X"}, ((2, 2),), match="UPLO")),
+                 shapes=(Shp({}, ((2, 3, 3),), ((2, 3), (2, 3, 3))),)),
+          OpSpec("_npi_eigvalsh", lambda p, a: _eigh_ref(p, a)[0], symmetric_sample, dtypes=("float32", "float64"),
+                 grad=True, tol={"float32": (1e-4, 1e-4)}, errors=(Err({}, ((3,),), match="square"),),
+                 shapes=(Shp({}, ((3, 3),), ((3,),)),))]
+EXEMPT.update({"_backward_npi_eigh": "internal to _npi_eigh's and _npi_eigvalsh's gradients; checked through them "
+                                     "(grad=True)"})

@@ -218,13 +218,7 @@ def test_npx_reshape_special_values(shape, newshape, reverse, expected):
     out = npx.reshape(np.array(x), newshape, reverse=reverse)
     assert isinstance(out, np.ndarray) and out.shape == expected
     onp.testing.assert_array_equal(out.asnumpy(), x.reshape(expected))
-    if -3 in newshape or (reverse and -6 in newshape):
-        block = Apply(lambda F, a: F.npx.reshape(a, newshape, reverse=reverse))
-        block.hybridize()
-        with pytest.raises(NotImplementedError, match="npx.reshape of a Symbol"):
-            block(np.array(x))
-    else:
-        check_both(lambda F, a: F.npx.reshape(a, newshape, reverse=reverse), x.reshape(expected), x)
+    check_both(lambda F, a: F.npx.reshape(a, newshape, reverse=reverse), x.reshape(expected), x)
 
 
 def test_npx_reshape_errors_name_the_shapes():
@@ -339,11 +333,13 @@ def _np_graph(op, attrs):
 def test_npx_reshape_node_loads_or_names_the_node():
     sym = mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -5)"}))
     assert sym.infer_shape(x=(2, 3, 4))[1] == [(2, 12)]
-    # the codes MXNet's indexing writes (-3 drops an axis of size 1) are a squeeze
+    # -3 (drop an axis of size 1, as MXNet's indexing writes) is a squeeze before the Reshape
     assert mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -3, -4)"})).infer_shape(
         x=(2, 1, 4, 5))[1] == [(2, 4, 5)]
-    with pytest.raises(MXNetError, match=r"node 1 \(y\).*_npx_reshape.*-3"):
-        mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -3, -5)"}))
+    assert mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -3, -5)"})).infer_shape(
+        x=(2, 1, 4, 5))[1] == [(2, 20)]
+    with pytest.raises(MXNetError, match=r"node 1 \(y\).*_npx_reshape.*-7"):
+        mx.sym.load_json(_np_graph("_npx_reshape", {"newshape": "(-2, -7)"}))
 
 
 def test_unknown_dims_are_minus_one_only_in_numpy_mode_json():

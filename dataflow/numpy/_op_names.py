@@ -134,14 +134,10 @@ def _shape(text):
 
 
 def _npx_reshape(np_sym, attrs, x):
-    """npx.reshape's codes as a `Reshape` node's, or, for the codes MXNet's indexing writes (-2 keeps an axis, -3
-    drops one of size 1, a last -4 keeps the rest), a `squeeze` of the dropped axes."""
-    codes = _shape(attrs.get("newshape", "()"))
+    """npx.reshape's codes as mx.sym.npx.reshape builds them: a squeeze of the axes -3 drops, then a `Reshape`."""
+    from ..symbol.numpy_extension import reshape
     reverse = attrs.get("reverse", "False") in ("True", "1", "true")
-    if -3 in codes and not reverse and set(codes) <= {-2, -3, -4} and -4 not in codes[:-1]:
-        return np_sym.squeeze(x, axis=tuple(i for i, code in enumerate(codes) if code == -3))
-    from ..numpy_extension.reshape import legacy_codes
-    return np_sym._sym("Reshape", x, shape=tuple(legacy_codes(codes, reverse)), reverse=reverse)
+    return reshape(x, _shape(attrs.get("newshape", "()")), reverse=reverse)
 
 
 EXPANDED = {"_npi_where": lambda np_sym, attrs, c, x, y: np_sym.where(c, x, y),

@@ -6,7 +6,8 @@
 
 With `reverse=True` the values are matched from the right. Arrays compute the output shape on the host
 (`output_shape`); a Symbol's shape is unknown when it is traced, so the Symbol side translates the values into the
-legacy op's codes (`legacy_codes`), which can say everything except -3.
+legacy op's codes (`legacy_codes`), which say everything but -3: that is a squeeze of the dropped axes first (its
+positions are known from the values before it).
 """
 import numbers
 
@@ -103,23 +104,26 @@ _LEGACY = {-1: -1, -2: 0, -4: -2, -5: -3, -6: -4}     # npx value -> the legacy 
 
 
 def legacy_codes(newshape, reverse=False):
-    """The legacy `Reshape` op's shape codes for npx values `newshape` (a ValueError for what it cannot say)."""
+    """(the input axes that -3 drops, the legacy `Reshape` op's shape codes for the other npx values of
+    `newshape`): a Symbol's npx.reshape is a squeeze of those axes (counted from the end with `reverse`), then a
+    `Reshape` (which, with `reverse`, reads the codes backwards as npx does). A ValueError for what the codes cannot
+    say."""
     newshape = (int(newshape),) if isinstance(newshape, numbers.Integral) else tuple(int(d) for d in newshape)
-    if reverse and -6 in newshape:
-        raise ValueError("-6 with reverse=True is not supported in a graph; newshape %s" % (newshape,))
-    codes = []
-    for group in _tokens(newshape):
+    codes, dropped, axis = [], [], 0       # axis: the input axis the next value reads (from the end if reverse)
+    for group in _tokens(newshape[::-1] if reverse else newshape):
         d = group[0]
         if d == 0:
             raise ValueError("a zero-size dimension in newshape %s (the legacy op reads 0 as 'copy')" % (newshape,))
         if d == -3:
-            raise ValueError("-3 (drop a size-1 dimension) needs the input's shape, unknown in a graph; "
-                             "newshape %s" % (newshape,))
-        if d > 0:
+            if axis is None:
+                raise ValueError("-3 after -4 in newshape %s: no input dimension is left to drop" % (newshape,))
+            dropped.append(-axis - 1 if reverse else axis)
+        elif d > 0:
             codes.append(d)
         elif d in _LEGACY:
             codes.append(_LEGACY[d])
             codes.extend(group[1:])
         else:
             raise ValueError("%d is not a valid value in newshape %s" % (d, newshape))
-    return codes
+        axis = None if d == -4 or axis is None else axis + (2 if d == -5 else 1)
+    return tuple(sorted(dropped)), codes[::-1] if reverse else codes

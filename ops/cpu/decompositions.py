@@ -92,6 +92,8 @@ def backward_linalg_potrf(ctx, p, inputs, outputs, req):
 def signed_columns(vectors):
     """The sign each column of `vectors` is multiplied by so that its largest-magnitude component is positive
     (LAPACK's signs are arbitrary; this fixes one)."""
+    if vectors.size == 0:                   # no components to look at (empty matrices or batches)
+        return np.ones(vectors.shape[:-2] + (1, vectors.shape[-1]), vectors.dtype)
     rows = np.argmax(np.abs(vectors), axis=-2)[..., None, :]
     return np.where(np.take_along_axis(vectors, rows, axis=-2) < 0, -1, 1).astype(vectors.dtype)
 

@@ -84,7 +84,7 @@ def gather_rows(src3, pos, out, req):
     pre, _, post = src3.shape
 
     def compute(dst):
-        _gather(_bits(src3), pos.reshape(-1), _bits(dst).reshape(pre, -1, post))
+        _gather(_bits(src3), pos.reshape(-1), _bits(dst).reshape(pre, pos.size, post))   # sizes: may be 0
     store(out, req, compute)
 
 

@@ -460,6 +460,8 @@ def topk(ctx, p, inputs, outputs, req):
 
 def sort(ctx, p, inputs, outputs, req):
     x = inputs[0]
+    if x.size == 0:                               # nothing to sort or write (NumPy's empty lanes)
+        return
     axis, n = _lane_axis(p, x, "sort")
     values, indices = sorted_lanes(x, axis, p.is_ascend, n)
     _into(outputs[0], req[0], values)
@@ -468,6 +470,8 @@ def sort(ctx, p, inputs, outputs, req):
 
 def argsort(ctx, p, inputs, outputs, req):
     x = inputs[0]
+    if x.size == 0:
+        return
     axis, n = _lane_axis(p, x, "argsort")
     _into(outputs[0], req[0], sorted_lanes(x, axis, p.is_ascend, n, want_values=False)[1])
 

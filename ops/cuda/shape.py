@@ -207,3 +207,7 @@ def clip(ctx, p, inputs, outputs, req):
 
 
 KERNELS = {"transpose": transpose, "slice_axis": slice_axis, "take": take, "where": where, "clip": clip}
+
+# NumPy's split into pieces that may be empty (ops/shape.py): a CUDA kernel is future work
+WITHOUT = {name: "NumPy's split with empty pieces (ops/shape.py); a CUDA kernel is future work: runs through the host"
+           for name in ("_split_v2", "_split_v2_backward", "_npi_hsplit", "_npi_hsplit_backward")}

@@ -58,7 +58,15 @@ def _generate():
 _generate()
 
 
+def logical_not(x, out=None, **kwargs):
+    """not x, element-wise, as bool (the legacy `logical_not` op keeps x's dtype)."""
+    return _binary("eq", x, 0)
+
+
 def clip(a, a_min, a_max, out=None):
+    """`a` limited to [a_min, a_max]; a None bound is no limit on that side, but one must be given."""
+    if a_min is None and a_max is None:
+        raise ValueError("array_clip: must set either max or min")
     return _sym("clip", a, a_min=-onp.inf if a_min is None else float(a_min),
                 a_max=onp.inf if a_max is None else float(a_max))
 
@@ -205,8 +213,10 @@ def ones_like(a, dtype=None):
     return out if dtype is None else out.astype(dtype)
 
 
-def full_like(a, fill_value, dtype=None):
-    return ones_like(a, dtype) * fill_value
+def full_like(a, fill_value, dtype=None, order="C", ctx=None, out=None):
+    """`fill_value` in `a`'s shape, of `dtype` (else `a`'s), the value converted as NumPy does (2.5 into an
+    integer dtype is 2): zeros clipped to [fill_value, fill_value] keep their dtype."""
+    return _sym("clip", zeros_like(a, dtype), a_min=float(fill_value), a_max=float(fill_value))
 
 
 # the package exports this module's own public functions

@@ -7,11 +7,12 @@ from ops that decide when the graph runs: a rank raised to at least n is a broad
 (1,) * n (`_at_least`, padding on the left, as NumPy's `atleast_2d`), and padding on the right is the same between
 two reversals of the axes (`atleast_3d`, `column_stack`); axes counted from one end move by reshaping the others
 into one (`_permute_front`), and an axis counted from the back is flipped in the reversed axes (`_flip`).
-What needs the rank or a length while tracing raises NotImplementedError naming the function and parameter (a
-number of unequal sections, axes counted from both ends at once, one pad width for every axis). Some rules hold
-only for the usual case, and the other is an error naming the node when the graph runs: `hstack`/`hsplit` take
-axis 1 (NumPy's axis 0 for 1-D operands), and a roll's shift, a reflecting pad's width and the slices of
-`delete`/`insert` must fall inside their axis.
+Splits are MXNet's `_split_v2` / `_npi_hsplit` nodes, pads its `_npi_pad` and hstack its `_npi_hstack`, which
+read the ranks and the lengths when the graph runs (unequal sections, empty pieces, one pad width for every
+axis, vectors stacked along axis 0), and a roll takes its elements from their positions minus the shift, modulo
+the length. What needs the rank or a length while tracing raises NotImplementedError naming the function and
+parameter (axes counted from both ends at once). Some rules hold only for the usual case: the indices of
+`delete`/`insert` past the end are clamped to it (NumPy raises).
 """
 import numbers
 
@@ -57,14 +58,18 @@ def _constant(values, dtype):
 
 
 def _slice(x, axis, begin, end):
-    return _sym("slice_axis", x, axis=axis, begin=begin, end=end)
+    """x[begin:end] along `axis`, by Python's rules (the range may be empty or reach past either end); an axis
+    counted from the back is sliced in the reversed axes, where it counts from the front."""
+    if axis < 0:
+        return _reversed_axes(_slice(_reversed_axes(x), -1 - axis, begin, end))
+    return _sym("slice", x, begin=(None,) * axis + (begin,), end=(None,) * axis + (end,))
 
 
-def _filled_edge(x, axis, value, width=1):
-    """`value` repeated in blocks of `x`'s shape with `width` along `axis` (from `x`'s first slice there)."""
-    block = _sym("_plus_scalar", _sym("zeros_like", _slice(x, axis, 0, 1)), scalar=value,
-                 is_int=isinstance(value, numbers.Integral))
-    return block if width == 1 else _sym("repeat", block, repeats=width, axis=axis)
+def _filled_edge(x, axis, value):
+    """`value` in a block of `x`'s shape with length 1 along `axis` (zeros from a sum over `axis`, which has length
+    1 there also where `x` is empty)."""
+    zeros = _sym("sum", _sym("zeros_like", x), axis=(axis,), keepdims=True)
+    return _sym("_plus_scalar", zeros, scalar=value, is_int=isinstance(value, numbers.Integral))
 
 
 # -- at least n axes, stacking ----------------------------------------------------------------------------------------
@@ -106,9 +111,10 @@ def dstack(arrays):
 
 
 def hstack(arrays):
-    """Operands joined along axis 1 (NumPy's for operands of two or more axes; 1-D operands, which NumPy joins
-    along axis 0, are not supported in a graph)."""
-    return concatenate(_listed(arrays), axis=1)
+    """Operands joined along axis 1, or along axis 0 when they are vectors or numbers (NumPy's rule: the
+    `_npi_hstack` node reads the ranks when the graph runs)."""
+    arrays = _listed(arrays)
+    return _sym("_npi_hstack", *arrays, num_args=len(arrays))
 
 
 def column_stack(tup):
@@ -117,31 +123,37 @@ def column_stack(tup):
 
 
 # -- splitting --------------------------------------------------------------------------------------------------------
-def _split(ary, indices_or_sections, axis, function):
+def _split(ary, indices_or_sections, axis):
     from ._symbol import split
-    if isinstance(indices_or_sections, numbers.Integral) and function == "array_split":
-        raise NotImplementedError("np.array_split of a Symbol: indices_or_sections=%d sections of unequal lengths "
-                                  "need the axis's length, unknown while tracing; give split points or use np.split"
-                                  % indices_or_sections)
     return split(ary, indices_or_sections, axis)
 
 
 def array_split(ary, indices_or_sections, axis=0):
-    """`ary` cut at the given points along `axis` (a number of sections: only `np.split`'s equal ones)."""
-    return _split(ary, indices_or_sections, axis, "array_split")
+    """`ary` cut at the given points along `axis`, or into a number of sections whose lengths differ by at most
+    one (the longer first); pieces may be empty."""
+    if isinstance(indices_or_sections, numbers.Integral):
+        if indices_or_sections <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        return list(_sym("_split_v2", ary, indices=(), axis=axis, squeeze_axis=False,
+                         sections=int(indices_or_sections)))
+    return _split(ary, indices_or_sections, axis)
 
 
 def hsplit(ary, indices_or_sections):
-    """Split along axis 1 (NumPy's for two or more axes; a 1-D `ary` is not supported in a graph)."""
-    return _split(ary, indices_or_sections, 1, "hsplit")
+    """Split along NumPy's hsplit axis, 1 (0 for a 1-D `ary`: the `_npi_hsplit` op reads the rank when it runs)."""
+    if isinstance(indices_or_sections, numbers.Integral):
+        points, sections = (), int(indices_or_sections)
+    else:
+        points, sections = (0,) + tuple(int(i) for i in indices_or_sections), 0
+    return list(_sym("_npi_hsplit", ary, indices=points, axis=1, squeeze_axis=False, sections=sections))
 
 
 def vsplit(ary, indices_or_sections):
-    return _split(ary, indices_or_sections, 0, "vsplit")
+    return _split(ary, indices_or_sections, 0)
 
 
 def dsplit(ary, indices_or_sections):
-    return _split(ary, indices_or_sections, 2, "dsplit")
+    return _split(ary, indices_or_sections, 2)
 
 
 # -- moving axes ------------------------------------------------------------------------------------------------------
@@ -205,8 +217,8 @@ def rot90(m, k=1, axes=(0, 1)):
 
 def roll(a, shift, axis=None):
     """`a` shifted by `shift` along `axis` (of the flattened `a` without one), the elements leaving one end coming
-    back at the other. Each shift must be shorter than its axis (its length is unknown while tracing; a longer one
-    is an error when the graph runs)."""
+    back at the other: element i is taken from i - shift, modulo the axis's length (`take` in mode 'wrap', as the
+    length is unknown while tracing)."""
     if axis is None:
         return _sym("reshape_like", roll(ravel(a), shift, 0), a)
     shifts, axes = onp.broadcast_arrays(onp.asarray(shift), onp.asarray(axis))
@@ -215,10 +227,10 @@ def roll(a, shift, axis=None):
         total[int(ax)] = total.get(int(ax), 0) + int(s)
     result = a
     for ax, s in total.items():
-        if s > 0:
-            result = concatenate([_slice(result, ax, -s, None), _slice(result, ax, 0, -s)], axis=ax)
-        elif s < 0:
-            result = concatenate([_slice(result, ax, -s, None), _slice(result, ax, 0, -s)], axis=ax)
+        if s:
+            indices = _sym("_contrib_arange_like", _sym("Cast", result, dtype="float64"), axis=ax)   # exact
+            positions = _sym("_plus_scalar", indices, scalar=float(-s), is_int=False)
+            result = _sym("take", result, positions, axis=ax, mode="wrap")
     return result if result is not a else _sym("_copy", a)
 
 
@@ -227,9 +239,9 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "maximum", "minimum")
 
 
 def pad(x, pad_width=None, mode="constant", **kwargs):
-    """`x` padded by `pad_width`, one (before, after) pair per axis (the rank is unknown while tracing, so one pair
-    or number for all axes is not supported), in MXNet's modes 'constant' (`constant_values`), 'edge', 'reflect',
-    'symmetric', 'maximum', 'minimum'. Reflections must be narrower than their axis."""
+    """`x` padded by `pad_width` (a number or a (before, after) pair for every axis, or one pair per axis) in NumPy's
+    modes 'constant' (`constant_values`), 'edge', 'reflect', 'symmetric', 'maximum', 'minimum': an `_npi_pad` node,
+    which reads the rank when the graph runs."""
     if mode not in _PAD_MODES:
         raise ValueError("mode %r is not supported by mx.np.pad; use one of %s" % (mode, ", ".join(_PAD_MODES)))
     constant = kwargs.pop("constant_values", 0)
@@ -238,34 +250,13 @@ def pad(x, pad_width=None, mode="constant", **kwargs):
     if kwargs:
         raise TypeError("pad got unexpected arguments %s" % sorted(kwargs))
     widths = onp.asarray(pad_width, dtype=onp.int64)
-    if widths.ndim != 2 or widths.shape[1] != 2:
-        raise NotImplementedError("np.pad of a Symbol: pad_width=%r must be one (before, after) pair per axis (the "
-                                  "rank is unknown while tracing)" % (pad_width,))
+    if widths.ndim > 2 or widths.shape[-1:] not in ((), (1,), (2,)) or (widths.ndim == 2 and widths.shape[1] != 2):
+        raise ValueError("pad_width=%r must be a number, a (before, after) pair or one pair per axis" % (pad_width,))
     if (widths < 0).any():
         raise ValueError("index can't contain negative values")
-    for axis, (before, after) in enumerate(widths.tolist()):
-        parts = [_pad_part(x, axis, width, at_start, mode, constant) if width else None
-                 for width, at_start in ((before, True), (after, False))]
-        if parts != [None, None]:
-            x = concatenate([p for p in (parts[0], x, parts[1]) if p is not None], axis=axis)
-    return x
-
-
-def _pad_part(x, axis, width, at_start, mode, constant):
-    if mode == "constant":
-        return _filled_edge(x, axis, constant, width)
-    if mode == "edge":
-        edge = _slice(x, axis, 0, 1) if at_start else _slice(x, axis, -1, None)
-        return _sym("repeat", edge, repeats=width, axis=axis)
-    if mode in ("maximum", "minimum"):
-        whole = _sym("max" if mode == "maximum" else "min", x, axis=(axis,), keepdims=True)
-        return _sym("repeat", whole, repeats=width, axis=axis)
-    skip = 0 if mode == "symmetric" else 1     # 'reflect' does not repeat the edge element
-    if at_start:
-        part = _slice(x, axis, skip, width + skip)
-    else:
-        part = _slice(x, axis, -width - skip, -skip or None)
-    return _flip(part, axis)
+    pairs = onp.broadcast_to(widths, (1, 2)) if widths.ndim < 2 else widths
+    return _sym("_npi_pad", x, pad_width=tuple(map(tuple, pairs.tolist())), mode=mode, constant_value=float(constant),
+                reflect_type="even")
 
 
 # -- diagonals and triangles ------------------------------------------------------------------------------------------

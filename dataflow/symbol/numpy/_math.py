@@ -5,8 +5,8 @@ on the numpy-mode reductions (`_np_sum`, `_npi_mean`: shape () over every axis),
 Where NumPy's rule reads the input's dtype or length, which a traced graph lacks, the graph computes it when it
 runs: the number of reduced elements (and a quantile's position) from a sum of `ones_like`, the dtype's largest
 finite value (nan_to_num) from whether 1 + 2**-20 and 1 + 2**-40 round to 1 in it (`_largest_finite`). Integer
-inputs to var, std (ops `_npi_var`, `_npi_std`) and average keep their dtype, truncated, as MXNet's; to `around` with
-decimals other than 0 they give float64.
+inputs to var, std (ops `_npi_var`, `_npi_std`), average and `around` (op `_npi_around`) keep their dtype, truncated,
+as MXNet's.
 """
 import numbers
 
@@ -75,20 +75,10 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None, **kwargs):
 
 
 # -- rounding ---------------------------------------------------------------------------------------------------------
-def _round_half_even(x):
-    """x rounded to the nearest integer, halves to even: the `round` op (halves away from zero) corrected."""
-    away = _sym("round", x)
-    halfway = _binary("eq", _sym("abs", _sym("broadcast_sub", x, _sym("trunc", x))), 0.5)
-    odd = _binary("ne", _sym("_mod_scalar", away, scalar=2, is_int=True), 0)
-    return where(halfway, where(odd, _sym("broadcast_sub", away, _sym("sign", x)), away), away)
-
-
 def around(x, decimals=0, out=None, **kwargs):
-    """`x` rounded to `decimals` decimals, halves to even (NumPy's and MXNet's `around`)."""
-    if not decimals:
-        return _round_half_even(x)
-    scale = 10.0 ** decimals
-    return _binary("truediv", _round_half_even(_binary("mul", x, scale)), scale)
+    """`x` rounded to `decimals` decimals, halves to even, in its dtype (MXNet's `_npi_around`: integers with
+    negative `decimals` are truncated toward zero, as MXNet's)."""
+    return _sym("_npi_around", x, decimals=int(decimals))
 
 
 round = round_ = around  # noqa: A001 - NumPy's name
@@ -261,9 +251,13 @@ def cumsum(a, axis=None, dtype=None, out=None):
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The `n`-th differences along `axis`, after joining `prepend` and `append` (Symbols of `a`'s rank or
-    numbers, filled over one slice)."""
+    numbers, filled over one slice); empty once `n` reaches the axis's length."""
     if n < 0:
         raise ValueError("order must be non-negative but got %d" % n)
+    if axis < 0:        # counted from the front in the reversed axes: two transposes, not two per slice
+        def reversed_axes(x):
+            return _sym("transpose", x, axes=()) if isinstance(x, Symbol) else x
+        return reversed_axes(diff(reversed_axes(a), n, -1 - axis, reversed_axes(prepend), reversed_axes(append)))
     edges = [(v if isinstance(v, Symbol) else _filled_edge(a, axis, v)) if v is not None else None
              for v in (prepend, append)]
     if edges != [None, None]:

@@ -137,6 +137,14 @@ class _Symbol(Symbol):
         from ._math import std
         return std(self, axis, dtype, ddof=ddof, keepdims=keepdims)
 
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 - NumPy's names
+        from ._functions import clip
+        return clip(self, min, max)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        from ._math import cumsum
+        return cumsum(self, axis, dtype)
+
     def dot(self, b, out=None):
         from ._functions import dot
         return dot(self, b)
@@ -311,7 +319,7 @@ def concatenate(seq, axis=0, out=None):
     seq = list(seq)
     if axis is None:
         seq, axis = [ravel(s) for s in seq], 0
-    return _sym("Concat", *seq, dim=axis, num_args=len(seq))
+    return _sym("_npi_concatenate", *seq, axis=axis, num_args=len(seq))
 
 
 def stack(arrays, axis=0, out=None):
@@ -324,12 +332,12 @@ def swapaxes(a, axis1, axis2):
 
 
 def split(ary, indices_or_sections, axis=0):
-    """`ary` split along `axis` (a list of Symbols) into a number of equal sections, or at the given points."""
+    """`ary` split along `axis` (a list of Symbols) into a number of equal sections, or at the given points (rising,
+    in [0, length]; pieces may be empty)."""
     if isinstance(indices_or_sections, numbers.Integral):
         return list(_sym("SliceChannel", ary, num_outputs=int(indices_or_sections), axis=axis, squeeze_axis=False))
-    points = [int(i) for i in indices_or_sections]
-    bounds = zip([0] + points, points + [None])
-    return [_sym("slice_axis", ary, axis=axis, begin=begin, end=end) for begin, end in bounds]
+    points = (0,) + tuple(int(i) for i in indices_or_sections)
+    return list(_sym("_split_v2", ary, indices=points, axis=axis, squeeze_axis=False, sections=0))
 
 
 def tile(A, reps):  # noqa: N803 - NumPy's name
@@ -347,12 +355,55 @@ def flip(m, axis=None):
     return _sym("reverse", m, axis=_axis_param(axis))
 
 
-def sort(a, axis=-1):
-    return _sym("sort", a, axis=axis)
+def _sort_options(function, order):
+    """As MXNet's, `kind` (any string) is accepted and has no effect: one algorithm serves every kind; `order`
+    names fields of structured arrays, which MXNet has not."""
+    if order is not None:
+        raise NotImplementedError("%s: order is not supported (MXNet has no structured arrays)" % function)
 
 
-def argsort(a, axis=-1):
-    return _sym("argsort", a, axis=axis, dtype="int64")
+def sort(a, axis=-1, kind=None, order=None):
+    """`a` sorted along `axis`; axis None sorts the flattened `a` (a zero-dim one too)."""
+    _sort_options("np.sort", order)
+    return _sym("sort", a, axis=axis) if axis is not None else _sym("sort", ravel(a), axis=0)
+
+
+def argsort(a, axis=-1, kind=None, order=None):
+    _sort_options("np.argsort", order)
+    return _sym("argsort", a if axis is not None else ravel(a), axis=0 if axis is None else axis, dtype="int64")
+
+
+def resize(a, new_shape):
+    """NumPy's resize: `a` flattened, repeated as often as needed, cut to `new_shape`'s size and shaped so; zeros
+    for an empty `a`. Built as a `take` from `a` flattened with one zero appended, at positions 0 .. size-1 modulo
+    max(len, 1): an empty `a` takes the zero (`a`'s length is known only when the graph runs)."""
+    new_shape = (new_shape,) if isinstance(new_shape, numbers.Integral) else tuple(new_shape)
+    if any(d < 0 for d in new_shape):
+        raise ValueError("all elements of `new_shape` must be non-negative")
+    flat = ravel(a)
+    zero = _sym("sum", _sym("zeros_like", flat), axis=0, keepdims=True)             # (1,), in a's dtype
+    padded = _sym("_npi_concatenate", flat, zero, axis=0, num_args=2)
+    length = _sym("sum", _sym("ones_like", _sym("Cast", flat, dtype="int64")), axis=0, keepdims=True)
+    positions = _sym("_arange", start=0, stop=int(onp.prod(new_shape)), dtype="int64")
+    wrapped = _sym("broadcast_mod", positions, _sym("_maximum_scalar", length, scalar=1, is_int=True))
+    out = _sym("take", padded, wrapped, axis=0, mode="clip")
+    return _sym("_np_squeeze", out, axis=(0,)) if not new_shape else reshape(out, new_shape)
+
+
+def diag_indices_from(arr):
+    """The indices (int64, shape (ndim, n)) of the main diagonal of `arr`, whose axes have one length n: row k of
+    the result is arange(n) for each of the ndim axes, built as arange(n) broadcast against `arr`'s shape vector.
+    Unlike MXNet's, axes of different lengths are not refused (their lengths are unknown while tracing)."""
+    positions = _sym("Cast", _sym("_contrib_arange_like", arr, axis=0), dtype="int64")
+    per_axis = _sym("expand_dims", _sym("zeros_like", _sym("shape_array", arr)), axis=-1)
+    return _sym("broadcast_add", per_axis, positions)
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None):
+    """Refused: its output's length is the number of distinct values, which a graph must know when it is bound
+    (MXNet 1.9.1's graph runs it with dynamic shapes; dataflow's graphs have static ones)."""
+    raise NotImplementedError("np.unique of a Symbol: its output's shape depends on the input's values, which a "
+                              "dataflow graph cannot hold; call mx.np.unique on arrays (outside hybridize)")
 
 
 # Note [broadcasting without shapes]

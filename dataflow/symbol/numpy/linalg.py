@@ -1,10 +1,12 @@
 """`mx.sym.np.linalg`: NumPy's linalg functions on Symbols: `norm` composed of reductions, the decompositions
-(inv, det, slogdet, cholesky, eigh, svd) as the registry's linalg ops, pinv and solve built on them. eig, eigvals,
-tensorinv and tensorsolve are not here (no op; shapes unknown while tracing)."""
+(inv, det, slogdet, cholesky, svd; eigh / eigvalsh and the real-only eig / eigvals as MXNet's `_npi_eigh` ...) as
+the registry's linalg ops, solve and tensorinv built on them, pinv and tensorsolve as MXNet's `_npi_pinv` and
+`_npi_tensorsolve` (ops/numpy_extras.py, which read the shapes when the graph is bound)."""
 import numbers
 
 import numpy as onp
 
+from ..symbol import Symbol
 from ._symbol import _sym, max, min, squeeze, sum  # noqa: A004 - NumPy's names
 
 
@@ -50,9 +52,9 @@ def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
 
 
 # -- decompositions: the registry's linalg ops, batched over the leading axes -----------------------------------------
-# One matrix's per-matrix result (det, slogdet) has shape (1,) here, a graph's zero-dim shape.
-def _swap_last(x):
-    return _sym("SwapAxis", x, dim1=-1, dim2=-2)
+def _per_matrix(result, a):
+    """A per-matrix `result` (the legacy ops give one matrix's as shape (1,)) in the shape of `a`'s batch axes."""
+    return _sym("reshape_like", result, a, lhs_begin=0, lhs_end=None, rhs_begin=0, rhs_end=-2)
 
 
 def inv(a):
@@ -62,13 +64,13 @@ def inv(a):
 
 def det(a):
     """The determinant of each square matrix of `a`."""
-    return _sym("_linalg_det", a)
+    return _per_matrix(_sym("_linalg_det", a), a)
 
 
 def slogdet(a):
     """(sign, log|det|) of each square matrix of `a`."""
     sign, logdet = _sym("_linalg_slogdet", a)
-    return sign, logdet
+    return _per_matrix(sign, a), _per_matrix(logdet, a)
 
 
 def cholesky(a):
@@ -77,15 +79,18 @@ def cholesky(a):
 
 
 def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of `a`."""
+    """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of `a`, read from its `UPLO`
+    triangle (MXNet's `_npi_eigh`: integer matrices give float64)."""
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
-    rows, values = _sym("_linalg_syevd", a)
-    return values, _swap_last(rows)
+    values, vectors = _sym("_npi_eigh", a, UPLO=UPLO)
+    return values, vectors
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    return eigh(a, UPLO)[0]
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return _sym("_npi_eigvalsh", a, UPLO=UPLO)
 
 
 def svd(a):
@@ -96,17 +101,41 @@ def svd(a):
 
 
 def pinv(a, rcond=1e-15, hermitian=False):
-    """The Moore-Penrose pseudo-inverse of each (M, N) matrix of `a` (M <= N), from its SVD: singular values up to
-    `rcond` (a number) times the largest count as zero."""
-    if not isinstance(rcond, numbers.Number):
-        raise NotImplementedError("np.linalg.pinv of a Symbol: rcond must be a number, got %s"
-                                  % type(rcond).__name__)
-    ut, s, v = svd(a)
-    threshold = _sym("_mul_scalar", max(s, axis=-1, keepdims=True), scalar=float(rcond), is_int=False)
-    kept = _sym("broadcast_greater", s, threshold)       # 1 where kept, in s's dtype
-    inverse_s = _sym("broadcast_div", kept, s + (1 - kept))
-    scaled_columns = _sym("broadcast_mul", _swap_last(v), _sym("expand_dims", inverse_s, axis=-2))
-    return _sym("linalg_gemm2", scaled_columns, _swap_last(ut))
+    """The Moore-Penrose pseudo-inverse of each matrix of `a`: singular values up to `rcond` (a number, or a
+    Symbol broadcast over the batch) times the largest count as zero (MXNet's `_npi_pinv`)."""
+    if isinstance(rcond, Symbol):
+        return _sym("_npi_pinv", a, rcond, hermitian=bool(hermitian))
+    return _sym("_npi_pinv_scalar_rcond", a, rcond=float(rcond), hermitian=bool(hermitian))
+
+
+def eig(a):
+    """(eigenvalues, right eigenvectors as columns) of each square matrix of `a`; a complex eigenvalue is an error
+    when the graph runs (MXNet's are real only)."""
+    values, vectors = _sym("_npi_eig", a)
+    return values, vectors
+
+
+def eigvals(a):
+    return _sym("_npi_eigvals", a)
+
+
+def tensorinv(a, ind=2):
+    """The inverse of `a` for `tensordot(., ., ind)`: `a` as a (prod(shape[:ind]), prod(shape[ind:])) matrix,
+    inverted, in the shape shape[ind:] + shape[:ind]. The legacy Reshape's -3 merges two axes, so the first `ind`
+    axes are merged one at a time; reshape_like reads the final shape from `a` when the graph runs."""
+    if not isinstance(ind, numbers.Integral) or ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    matrix = a
+    for _ in range(ind - 1):
+        matrix = _sym("Reshape", matrix, shape=(-3, -2))
+    inverse = _sym("_linalg_inverse", _sym("Reshape", matrix, shape=(0, -1)))
+    rows_shaped = _sym("reshape_like", inverse, a, lhs_begin=0, lhs_end=1, rhs_begin=ind, rhs_end=None)
+    return _sym("reshape_like", rows_shaped, a, lhs_begin=-1, lhs_end=None, rhs_begin=0, rhs_end=ind)
+
+
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) == b, `axes` of `a` moved to its end first (MXNet's `_npi_tensorsolve`)."""
+    return _sym("_npi_tensorsolve", a, b, a_axes=() if axes is None else tuple(axes))
 
 
 def solve(a, b):
