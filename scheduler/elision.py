@@ -39,6 +39,10 @@ import sys
 SHAPE_ONLY_FROM = {"_backward_Concat": 1}
 
 _SPLITS = ("SliceChannel", "_backward_Concat")
+# the joins (numpy mode's concatenate is Concat that also takes empty inputs: those are never elided) and every
+# op's axis parameter
+JOINS = ("Concat", "_npi_concatenate")
+_AXIS = {"Concat": "dim", "_npi_concatenate": "axis", "SliceChannel": "axis", "_backward_Concat": "dim"}
 
 
 class Nesting:
@@ -78,20 +82,21 @@ class Nesting:
         """Nest the storages of a Concat's inputs in its output (or a split's outputs in its input) when every entry
         qualifies; whether the step was elided (then it copies nothing). `sid_of`: per eid, its sid (< 0 external)."""
         name = node.op.name
-        if name != "Concat" and name not in _SPLITS:
+        join = name in JOINS
+        if not join and name not in _SPLITS:
             return False
         graph, shapes, dtypes, nbytes = self.graph, self.shapes, self.dtypes, self.nbytes
         ins, first, last = graph.inputs[step], graph.node_row_ptr[step], graph.node_row_ptr[step + 1]
-        if name == "Concat":
+        if join:
             whole, parts = first, list(ins)
         else:
             whole, parts = ins[0], list(range(first, last))
-        axis = (node.params.dim if name != "SliceChannel" else node.params.axis) % len(shapes[whole])
+        axis = getattr(node.params, _AXIS[name]) % len(shapes[whole])
         rows = math.prod(shapes[whole][:axis])
         if (rows != 1 and axis != 1) or len(set(parts)) != len(parts) or whole in parts:
             return False        # strided only along axis 1: one run per sample
         entries = [whole] + parts
-        into = name == "Concat" and sid_of[whole] < 0 and whole in self.into   # elided into a bound output
+        into = join and sid_of[whole] < 0 and whole in self.into   # elided into a bound output
         if any((sid_of[e] < 0 and not (into and e == whole)) or nbytes[e] == 0 or dtypes[e] != dtypes[whole]
                for e in entries):
             return False
@@ -99,7 +104,7 @@ class Nesting:
         sids = [sid_of[e] for e in parts]
         if len(set(sids)) != len(sids) or sid_of[whole] in sids:
             return False
-        if name == "Concat":
+        if join:
             if any(parent[s] is not None for s in sids):
                 return False        # a slice of another Concat already (it feeds two)
         elif ins.count(whole) != 1 or sum(nbytes[e] for e in parts) != nbytes[whole]:
@@ -112,7 +117,7 @@ class Nesting:
             self.holders[whole_sid] = whole
         offset = 0
         for e, sid in zip(parts, sids, strict=True):
-            keep = max(last_read[e], value_until[sid]) if name == "Concat" else last_read[e]
+            keep = max(last_read[e], value_until[sid]) if join else last_read[e]
             parent[sid] = (whole_sid, offset)
             self.rows[sid] = rows
             self.children[whole_sid].append(sid)
@@ -127,7 +132,7 @@ class Nesting:
     def _layouts_fit(self, step, name, whole_sid, sids, rows):
         """Whether nesting `sids` in `whole_sid` with `rows` keeps every layout expressible and every step touching
         a newly strided entry able to take it."""
-        if name == "Concat":
+        if name in JOINS:
             # the parts' trees go below a fresh root: with rows > 1 each part and everything below becomes strided
             if rows == 1:
                 return True

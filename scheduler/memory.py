@@ -33,7 +33,7 @@ import sys
 
 import numpy as np
 
-from .elision import SHAPE_ONLY_FROM, Nesting
+from .elision import JOINS, SHAPE_ONLY_FROM, Nesting
 
 EXTERNAL = -1
 
@@ -240,7 +240,7 @@ class _Walk:
                 live += nbytes[eid]
                 changes.append((sid, nbytes[eid]))
             if elide and not taken and nest.elide(step, node, sid_of):
-                copy_bytes += nbytes[first] if node.op.name == "Concat" else sum(nbytes[first:last])
+                copy_bytes += nbytes[first] if node.op.name in JOINS else sum(nbytes[first:last])
             peak = max(peak, live)
             changes.append(None)
             for src in ins:
