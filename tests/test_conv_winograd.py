@@ -167,7 +167,7 @@ def test_data_gradient_by_winograd_equals_the_reference(monkeypatch, pad, req):
     reference (with grad_req add: on top of what was there) and the weight gradient is still the im2col one."""
     calls = _spy_forward(monkeypatch)
     rng = np.random.RandomState(5 + pad)
-    n, c, f, size = 8, 128, 128, 7
+    n, c, f, size = 12, 128, 128, 7     # 192 tiles: WINOGRAD_DATA_GRAD_MIN_TILES
     p = _params(f, (pad, pad))
     x = rng.uniform(-1, 1, (n, c, size, size)).astype(np.float32)
     w = rng.uniform(-0.1, 0.1, (f, c, 3, 3)).astype(np.float32)
@@ -179,6 +179,33 @@ def test_data_gradient_by_winograd_equals_the_reference(monkeypatch, pad, req):
     code = ADD if req == "add" else WRITE
     cpu_conv._backward_convolution(OpContext(), p, [dy, x, w], [dx, dw], [code, WRITE])
     assert calls == [dy.shape], "the data gradient ran Winograd"
+    if req == "add":
+        want_dx = want_dx + before
+    np.testing.assert_allclose(dx, want_dx, rtol=0, atol=_TOL[np.float32] * np.abs(want_dx).max())
+    np.testing.assert_allclose(dw, want_dw, rtol=0, atol=1e-4 * np.abs(want_dw).max())
+
+
+@pytest.mark.parametrize("req", ["write", "add"])
+def test_data_gradient_by_winograd_beside_the_per_tap_weight_gradient(monkeypatch, req):
+    """At 14x14 (wide columns: the weight gradient by one GEMM per tap, ops/cpu/conv_taps.py) the data gradient is
+    still `_winograd_data_grad`'s where it has the channels and tiles; both equal the reference."""
+    from ops.cpu import conv_grads
+    calls = _spy_forward(monkeypatch)
+    taps = []
+    real = conv_grads.taps_backward_cl
+    monkeypatch.setattr(conv_grads, "taps_backward_cl", lambda *a: taps.append((a[9], a[11])) or real(*a))
+    rng = np.random.RandomState(3)
+    n, c, f, size = 4, 128, 128, 14      # 4 x 49 = 196 tiles
+    p = _params(f, (1, 1))
+    x = rng.uniform(-1, 1, (n, c, size, size)).astype(np.float32)
+    w = rng.uniform(-0.1, 0.1, (f, c, 3, 3)).astype(np.float32)
+    dy = rng.uniform(-1, 1, (n, f, size, size)).astype(np.float32)
+    want_dx, want_dw = R.backward_convolution(p, dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64))[:2]
+    before = rng.uniform(-1, 1, x.shape).astype(np.float32) if req == "add" else np.full(x.shape, np.nan, np.float32)
+    dx, dw = before.copy(), np.full(w.shape, np.nan, np.float32)
+    cpu_conv._backward_convolution(OpContext(), p, [dy, x, w], [dx, dw], [ADD if req == "add" else WRITE, WRITE])
+    assert calls == [dy.shape], "the data gradient ran Winograd"
+    assert taps == [(False, True)] * n, "the weight gradient ran per tap, alone"
     if req == "add":
         want_dx = want_dx + before
     np.testing.assert_allclose(dx, want_dx, rtol=0, atol=_TOL[np.float32] * np.abs(want_dx).max())
@@ -371,7 +398,7 @@ def test_hybridized_block_sees_set_data(monkeypatch):
 
 @given(filters=st.integers(1, 70), channels=st.integers(1, 70), dtype=st.sampled_from([np.float32, np.float64]))
 def test_the_data_gradient_transform_reads_the_weights_flipped_in_place(filters, channels, dtype):
-    """`data_grad_transform` (blocks of 32 x 32, u transposed) equals the transform of the flipped, transposed copy
+    """`data_grad_transform` (blocks of 32 x 32, a transposed view) equals the transform of the flipped, transposed copy
     bit for bit, for sizes that do and do not fill the blocks."""
     w = np.random.RandomState(filters * 71 + channels).uniform(-1, 1, (filters, channels, 3, 3)).astype(dtype)
     want = winograd.planes(channels, filters, dtype)

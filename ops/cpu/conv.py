@@ -34,8 +34,12 @@ The general path is im2col + GEMM, one sample at a time. An unfolding turns one 
 `col`, one row per (channel, kernel offset) and one column per output position, and BLAS computes
 out = W (F, C/g * prod(kernel)) @ col for each group g. The backward reuses the pair: dW += dy @ col.T, and
 dcol = W.T @ dy is folded back into dx (col2im, a scatter-add); where they measured faster, narrow samples share
-one GEMM and the per-tap weight gradient reads a channels-last image (ops/cpu/conv_grads.py), and 3x3 layers of
-28x28 and up take Winograd F(2x2, 3x3) for both gradients in bands of tile rows (ops/cpu/winograd_grads.py).
+one GEMM and the per-tap weight gradient reads a channels-last image (ops/cpu/conv_grads.py), 3x3 layers of
+28x28 and up take Winograd F(2x2, 3x3) for both gradients in bands of tile rows (ops/cpu/winograd_grads.py),
+smaller 3x3 layers with enough channels and tiles their data gradient as a Winograd convolution of dy
+(`_winograd_data_grad`), and strided 2-D layers both gradients by one GEMM per tap over the phase planes, or for
+the few-channel stems the weight gradient with the col in blocks of rows (ops/cpu/conv_phase_taps.py, Note
+[phase-plane backward]).
 Deconvolution is the transpose of Convolution: its forward is Convolution's data gradient and its data gradient a
 Convolution forward, the image being its output.
 
@@ -269,7 +273,7 @@ WINOGRAD_KEPT_PAIRS_PER_TILE = 6144
 # The data gradient as a Winograd convolution (`_winograd_data_grad`): only against im2col + col2im, and only with
 # at least this many channels and tiles per call.
 WINOGRAD_DATA_GRAD_MIN_CHANNELS = 128
-WINOGRAD_DATA_GRAD_MIN_TILES = 128
+WINOGRAD_DATA_GRAD_MIN_TILES = 192
 
 
 def winograd_pays(p, x_shape, y_shape, dtype, kept=False):
@@ -424,6 +428,8 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
             if acc is not None:
                 acc.finish()
         return
+    if not transposed and _phase_backward(p, dy, x, w, dx, outputs[1], req[1]):
+        return
     if want_dx and not transposed and (_banded_data_grad(p, dy, w, dx) or _winograd_data_grad(p, dy, w, dx)):
         want_dx, dx_done, dx = False, dx, None
     else:
@@ -472,6 +478,27 @@ def _conv_backward(p, dy, x, w, outputs, req, transposed):
             acc.finish()
 
 
+def _phase_backward(p, dy, x, w, dx, dw_out, dw_req):
+    """Both gradients of a strided 2-D convolution over the phase planes of the padded image where they apply
+    (ops/cpu/conv_phase_taps.py, Note [phase-plane backward]): dx (an _Accumulator or None) written or added to,
+    dw_out (dw_req) assigned. Whether they ran."""
+    kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
+    phase = x.ndim == 4 and conv_phase_taps.backward_path(kernel, stride, pad, dilate, p.num_group,
+                                                          _spatial3(x.shape)[2:], _spatial3(dy.shape)[2:],
+                                                          x.shape[1], x.dtype, dx is not None)
+    if not phase:
+        return False
+    add = dx is not None and dx.buf is dx.out and dx.req == ADD
+    dw = conv_phase_taps.backward(dy, x, w, tuple(v[1:] for v in (kernel, stride, pad, dilate)),
+                                  None if dx is None else dx.buf, add, dw_req != NULL, reduce_over,
+                                  phase == "blocked")
+    if dw is not None:
+        assign(dw_out, dw_req, dw.reshape(dw_out.shape))
+    if dx is not None:
+        dx.finish()
+    return True
+
+
 def _winograd_weight_grad(p, dy, x, out, req):
     """out (req) = the weight gradient by Winograd where it pays (ops/cpu/winograd_grads.py, Note [Winograd weight
     gradient]). Whether it did."""
@@ -508,19 +535,22 @@ def _winograd_data_grad(p, dy, w, dx):
     weights (C, F, 3, 3) and pad 2 - q. Whether it did.
 
     Measured (one thread, process CPU time, medians of 7, the whole backward with the weight gradient, load ~7):
-    beside the per-tap backward, which shares the padded image between both gradients, no gain (batch 8: 1.00x at
-    64 x 56x56, 0.96x at 128 x 28x28, 0.95x at 256 x 14x14; batch 1 1.03x-1.14x); against im2col and col2im
-    (small images) 0.68x-0.88x with many tiles and channels (512 x 7x7 at batch 8, 16, 32: 0.85x, 0.74x, 0.68x;
-    256 x 7x7 at 8 0.88x, x 10x10 0.84x; 128 x 7x7 at 8 0.95x) and a loss below (256 x 7x7 at batch 4 1.02x, 128 at
-    batch 2 1.11x, 64 x 7x7 at batch 8 1.05x). So: not per tap, at least WINOGRAD_DATA_GRAD_MIN_CHANNELS channels
-    and WINOGRAD_DATA_GRAD_MIN_TILES tiles, and the forward's rule."""
+    against im2col and col2im (small images) 0.68x-0.88x with many tiles and channels (512 x 7x7 at batch 8, 16,
+    32: 0.85x, 0.74x, 0.68x; 256 x 7x7 at 8 0.88x, x 10x10 0.84x; 128 x 7x7 at 8 0.95x) and a loss below (256 x
+    7x7 at batch 4 1.02x, 128 at batch 2 1.11x, 64 x 7x7 at batch 8 1.05x); beside the per-tap weight gradient
+    (thread CPU time, medians of 9 interleaved, load ~5.6) 256 x 14x14 at batch 4, 8, 16: 0.95x, 0.88x, 0.80x,
+    512 x 14x14 at 8 0.88x. Since im2col and col2im copy unit-stride rows as plain copies (ops/cpu/conv_unfold.py,
+    ~0.75x their time at 7x7), measured the same way (load ~2.5): 512 x 7x7 at batch 8 1.07-1.10x (a loss), 12
+    0.98x, 16 0.95x; 256 x 7x7 at 8 1.02x, 16 0.93x; 256 x 10x10 at 8 0.91x, 16 0.87x; inside resnet18_v1's training
+    step at batch 8 (its three 512 x 7x7 layers, thread CPU time per op) 108-111 ms by im2col against 121-154 by
+    Winograd. So: at least
+    WINOGRAD_DATA_GRAD_MIN_CHANNELS channels and WINOGRAD_DATA_GRAD_MIN_TILES tiles, and the forward's rule."""
     kernel, stride, pad, dilate = conv_geometry(p, len(p.kernel))
     if max(pad[1:]) > 2 or not _winograd_chosen(p, kernel, stride, dilate, dy.shape, dx.out.shape, dy.dtype):
         return False
     tile_h, tile_w = winograd.tiles(*dx.out.shape[2:])
     if (min(dy.shape[1], dx.out.shape[1]) < WINOGRAD_DATA_GRAD_MIN_CHANNELS
-            or dy.shape[0] * tile_h * tile_w < WINOGRAD_DATA_GRAD_MIN_TILES
-            or _conv_unfolding(p, dx.out.shape, dy.shape, dy.dtype, transposed=False).taps):
+            or dy.shape[0] * tile_h * tile_w < WINOGRAD_DATA_GRAD_MIN_TILES):
         return False
     channels = dx.out.shape[1]
     ones, zeros = channel_args(None, None, channels, dy.dtype)

@@ -78,8 +78,13 @@ def _im2col(img, kernel, stride, pad, dilate, out_dims, rows, col):
                         else:
                             for x in range(lo):
                                 col[row, j + x] = 0
-                            for x in range(lo, hi):
-                                col[row, j + x] = img[c, iz, iy, x * stride[2] + off_w]
+                            if stride[2] == 1:      # a plain copy, which LLVM vectorises
+                                src, dst = img[c, iz, iy, lo + off_w:], col[row, j + lo:]
+                                for x in range(hi - lo):
+                                    dst[x] = src[x]
+                            else:
+                                for x in range(lo, hi):
+                                    col[row, j + x] = img[c, iz, iy, x * stride[2] + off_w]
                             for x in range(hi, OW):
                                 col[row, j + x] = 0
                         j += OW
@@ -104,8 +109,13 @@ def _col2im(col, kernel, stride, pad, dilate, out_dims, img):
                         for y in range(OH):
                             iy = y * stride[1] - pad[1] + b * dilate[1]
                             if iz >= 0 and iz < D and iy >= 0 and iy < H:
-                                for x in range(lo, hi):
-                                    img[c, iz, iy, x * stride[2] + off_w] += col[row, j + x]
+                                if stride[2] == 1:
+                                    dst, src = img[c, iz, iy, lo + off_w:], col[row, j + lo:]
+                                    for x in range(hi - lo):
+                                        dst[x] += src[x]
+                                else:
+                                    for x in range(lo, hi):
+                                        img[c, iz, iy, x * stride[2] + off_w] += col[row, j + x]
                             j += OW
                     row += 1
 

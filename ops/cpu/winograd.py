@@ -63,20 +63,18 @@ def weight_transform(w, u, flip=False):
     F, C = w.shape[0], w.shape[1]
     half = w.dtype.type(0.5)
     a, z = (2, 0) if flip else (0, 2)       # the rows (and columns) read as g's first and last
-    # blocks of 32 x 32 (f, c), u's last axis innermost (`data_grad_transform` passes u transposed, whose last
-    # axis is f): the writes run along u's rows, and the reads stay within a block of w in cache
+    # blocks of 32 x 32 (f, c), c innermost: the writes run along u's rows, and the reads stay within a block of
+    # w in cache
     for f0 in range(0, F, 32):
         for c0 in range(0, C, 32):
             f1, c1 = min(F, f0 + 32), min(C, c0 + 32)
-            _transform_block(w, u, f0, f1, c0, c1, flip, half, a, z)
+            _transform_block(w, u, f0, f1, c0, c1, half, a, z)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _transform_block(w, u, f0, f1, c0, c1, flip, half, a, z):
-    outer, inner = (c1 - c0, f1 - f0) if flip else (f1 - f0, c1 - c0)
-    for o in range(outer):
-        for k in range(inner):
-            f, c = (f0 + k, c0 + o) if flip else (f0 + o, c0 + k)
+def _transform_block(w, u, f0, f1, c0, c1, half, a, z):
+    for f in range(f0, f1):
+        for c in range(c0, c1):
             g00, g01, g02 = w[f, c, a, a], w[f, c, a, 1], w[f, c, a, z]
             g10, g11, g12 = w[f, c, 1, a], w[f, c, 1, 1], w[f, c, 1, z]
             g20, g21, g22 = w[f, c, z, a], w[f, c, z, 1], w[f, c, z, z]
@@ -94,11 +92,15 @@ def _transform_block(w, u, f0, f1, c0, c1, flip, half, a, z):
 
 def data_grad_transform(w, dtype):
     """The transform (16, C, F) of the flipped, transposed weights w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3) of
-    w (F, C, 3, 3): a data gradient's weights (the convolution of dy with them). Read from w in place: the
-    flipping copy of a 512 x 512 layer cost more than the transform."""
-    u = planes(w.shape[1], w.shape[0], dtype)
-    weight_transform(np.ascontiguousarray(w, dtype), u.transpose(0, 2, 1), True)
-    return u
+    w (F, C, 3, 3): a data gradient's weights (the convolution of dy with them), as the transposed view of the
+    flipped weights' transform (16, F, C), which BLAS reads as well (its GEMMs take a transposed operand at the same
+    rate). Read from w in place and written along u's rows: a flipping copy of a 512 x 512 layer cost more than the
+    transform, and writing the (16, C, F) planes themselves (along their columns) 1.2x the time (one thread, CPU
+    time, interleaved, load ~4: 7.3-7.7 against 6.1-6.2 ms at 512 x 512). In this thread's scratch "u" (as
+    `forward`'s own transform): valid until the thread's next transform."""
+    u = planes(w.shape[0], w.shape[1], dtype, "u")
+    weight_transform(np.ascontiguousarray(w, dtype), u, True)
+    return u.transpose(0, 2, 1)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -328,9 +330,10 @@ class Winograd:
 def forward(x, w, pad, dst, scale, bias, act_args, for_each, cores=1, u=None):
     """dst (N, F, OH, OW) = conv(x (N, C, H, W), w (F, C, 3, 3)) with `pad` (h, w), then * scale + bias per
     channel and the activation (`act_args`: conv_epilogue.Activation.args()). `u`: w's transform, if the caller
-    has it (`kept_transform`, `data_grad_transform`: w may then be None), else made here. Samples go in groups of about GROUP_TILES tile columns over
-    `for_each` (conv_parallel.for_each); where there are fewer groups than `cores` (batch 1), each group is
-    transformed once and its GEMMs and output transform split by output channels."""
+    has it (`kept_transform`, `data_grad_transform`: w may then be None), else made here. Samples go in groups of
+    about GROUP_TILES tile columns over `for_each` (conv_parallel.for_each); where there are fewer groups than
+    `cores` (batch 1), each group is transformed once and its GEMMs and output transform split by output
+    channels."""
     n, channels = x.shape[:2]
     filters = w.shape[0] if u is None else u.shape[1]
     if u is None:
