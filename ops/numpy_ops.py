@@ -111,11 +111,15 @@ _BINARY = {
 # numpy_ops.py), so a numpy-mode graph is as fast as a legacy one. Mixed dtypes, bool results and true division of
 # integers are computed with NumPy's function on the operands converted to the result's dtype.
 def _binary_kernel(name, function):
+    legacy = []     # the legacy op's kernel, looked up at the first call: importing ops.numpy_ops alone must not
+    #                 load the whole op library mid-import
+
     def kernel(ctx, p, inputs, outputs, req):
         out = outputs[0]
         if out.dtype != np.bool_ and inputs[0].dtype == out.dtype and inputs[1].dtype == out.dtype:
-            # looked up at the call: importing ops.numpy_ops alone must not load the whole op library mid-import
-            registry.get(LEGACY[name]).cpu(ctx, p, inputs, outputs, req)
+            if not legacy:
+                legacy.append(registry.get(LEGACY[name]).cpu)
+            legacy[0](ctx, p, inputs, outputs, req)
             return
         work = np.int8 if out.dtype == np.bool_ else out.dtype      # bool arithmetic as 0/1, then any nonzero is True
         lhs, rhs = (x.astype(work, copy=False) for x in inputs)
