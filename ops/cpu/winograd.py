@@ -63,18 +63,8 @@ def weight_transform(w, u, flip=False):
     F, C = w.shape[0], w.shape[1]
     half = w.dtype.type(0.5)
     a, z = (2, 0) if flip else (0, 2)       # the rows (and columns) read as g's first and last
-    # blocks of 32 x 32 (f, c), c innermost: the writes run along u's rows, and the reads stay within a block of
-    # w in cache
-    for f0 in range(0, F, 32):
-        for c0 in range(0, C, 32):
-            f1, c1 = min(F, f0 + 32), min(C, c0 + 32)
-            _transform_block(w, u, f0, f1, c0, c1, half, a, z)
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _transform_block(w, u, f0, f1, c0, c1, half, a, z):
-    for f in range(f0, f1):
-        for c in range(c0, c1):
+    for f in range(F):          # w read and u's rows written in order: streams (blocks measured 1.1x slower)
+        for c in range(C):
             g00, g01, g02 = w[f, c, a, a], w[f, c, a, 1], w[f, c, a, z]
             g10, g11, g12 = w[f, c, 1, a], w[f, c, 1, 1], w[f, c, 1, z]
             g20, g21, g22 = w[f, c, z, a], w[f, c, z, 1], w[f, c, z, z]
