@@ -576,15 +576,22 @@ def _from_host(source, ctx, dtype):
     return result
 
 
+def _axis_tuple(axes, ndim):
+    """`axes` (an int or a sequence) as non-negative axes of an `ndim`-D array, each once (NumPy's rule)."""
+    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError("moveaxis: source and destination must verify 0 <= axis < tensor.ndim (%d): got %s"
+                         % (ndim, list(axes)))
+    axes = tuple(a % ndim for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError("moveaxis: repeated axis in %s" % list(axes))
+    return axes
+
+
 def moveaxis(tensor, source, destination):
     """`tensor` with the axes `source` moved to the positions `destination`, the others in their order (a
     transpose)."""
-    try:
-        source = np.lib.array_utils.normalize_axis_tuple(source, tensor.ndim)
-        destination = np.lib.array_utils.normalize_axis_tuple(destination, tensor.ndim)
-    except np.exceptions.AxisError as err:
-        raise ValueError("moveaxis: source and destination must verify 0 <= axis < tensor.ndim (%d): %s"
-                         % (tensor.ndim, err)) from None
+    source, destination = _axis_tuple(source, tensor.ndim), _axis_tuple(destination, tensor.ndim)
     if len(source) != len(destination):
         raise ValueError("`source` and `destination` arguments must have the same number of elements")
     order = [axis for axis in range(tensor.ndim) if axis not in source]
