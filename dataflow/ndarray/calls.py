@@ -84,6 +84,7 @@ class _OpCall:
         inputs' shapes and dtypes, in turn, when the caller has them."""
         if not inputs:
             self._check_param_shape()       # before the cache: np_shape may have changed since
+            key = (util.is_np_shape(),)     # ... and it decides what shape=() means (see _known_outputs)
         if self.opdef.value_shapes is not None:
             return self._value_signature(inputs)
         if key is None:
@@ -99,13 +100,21 @@ class _OpCall:
     def _infer(self, in_shapes, in_dtypes):
         """The `_Signature` the op's rules give for inputs of these shapes and dtypes (not cached)."""
         node = Node(self.opdef, self.op_name, params=self.params)
-        _, shapes = apply_rule(node, list(in_shapes), [None] * self.n_out, "shape")
+        _, shapes = apply_rule(node, list(in_shapes), self._known_outputs(in_shapes), "shape")
         _, dtypes = apply_rule(node, list(in_dtypes), [None] * self.n_out, "dtype")
         unknown = [i for i, (s, t) in enumerate(zip(shapes, dtypes)) if s is None or t is None]
         if unknown:
             raise ShapeError(in_operator(self.opdef.name, self.op_name, "cannot infer the shape and dtype of "
                                          "outputs %s from inputs of shapes %s" % (unknown, list(in_shapes))))
         return _Signature(shapes, dtypes)
+
+    def _known_outputs(self, in_shapes):
+        """The output shapes known before the rules run. Under np_shape a no-input op's `shape=()` is a scalar
+        output (`mx.nd.random.uniform(shape=())`); the rules read an empty `shape` as MXNet 1.x's unknown."""
+        if (not in_shapes and self.n_out == 1 and getattr(self.params, "shape", None) == ()
+                and util.is_np_shape()):
+            return [()]
+        return [None] * self.n_out
 
     def _value_signature(self, inputs):
         """The signature of an op whose output shapes depend on its inputs' values (boolean_mask): `value_shapes`

@@ -5,12 +5,13 @@ elementwise.py: the other ufuncs, tests, comparisons; reductions.py: std/var/ave
 contraction.py: dot/matmul/tensordot/einsum; sorting.py: sort/argsort/nonzero/unique/searchsorted; random.py:
 `np.random`; linalg.py: `np.linalg`; fallback.py: the functions MXNet also runs through NumPy on the host;
 extras.py: constants under MXNet's spellings, NumPy 1's aliases, printing options, memory overlap; _ufunc.py:
-NumPy's ufunc keywords on the element-wise functions, with MXNet's rule.
+NumPy's ufunc keywords on the element-wise functions, with MXNet's rule; _methods.py: the array methods that
+are mx.np functions (`a.cumsum()`); _internal.py: `F.np._internal`.
 Dtypes and constants are NumPy's own objects, as MXNet's are."""
 from numpy import (bool_, e, float16, float32, float64, inf, int8, int32, int64, nan, newaxis, pi,  # noqa: F401
                    uint8)
 
-from . import linalg, random  # noqa: F401
+from . import _internal, fallback, linalg, random  # noqa: F401
 from .functions import *  # noqa: F401, F403
 from .functions import abs, max, min, sum  # noqa: F401 - NumPy's names shadow the builtins here, on purpose
 from .manipulation import *  # noqa: F401, F403
@@ -23,6 +24,9 @@ from .sorting import *  # noqa: F401, F403
 from .fallback import *  # noqa: F401, F403
 from .extras import *  # noqa: F401, F403
 from .multiarray import ndarray  # noqa: F401
+
+globals().update({name: getattr(fallback, name) for name in fallback.ALSO_ON_HOST})  # its other host functions
+
 
 def _take_ufunc_keywords():
     from ._ufunc import BINARY, UNARY, with_ufunc_keywords

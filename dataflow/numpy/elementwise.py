@@ -5,7 +5,7 @@ functions (MXNet's `np.sqrt` of int32 is int32, tests/fixtures/mxnet-1.9.1/numpy
 import numpy as onp
 
 from ..ndarray.ndarray import NDArray
-from .functions import _array, _binary_function, _host, _unary, abs, divide, floor, multiply, power, sign, where
+from .functions import _array, _binary_function, _host, _unary, abs, divide, floor, multiply, power, where
 from .multiarray import _into, _np, as_np, binary, promote_types, reshape_to
 
 __all__ = ["arcsin", "arccos", "arctan", "sinh", "cosh", "tan", "arcsinh", "arccosh", "arctanh", "log2", "log10",
@@ -143,12 +143,36 @@ hypot = _binary_function("broadcast_hypot", "_hypot_scalar", "_hypot_scalar", "s
 
 
 def arctan2(x1, x2, out=None):
-    """The angle of the point (x2, x1) from the x axis, in (-pi, pi]: arctan(x1/x2) moved to x2's quadrant."""
+    """The angle of the point (x2, x1) from the x axis, in [-pi, pi], by C's atan2 rules (MXNet's kernel): the
+    signs of zeros count, and two infinities meet at odd multiples of pi/4. Where |x2| >= |x1| it is
+    arctan(x1/x2), moved to x2's half plane; elsewhere +-pi/2 - arctan(x2/x1). Each form divides by its larger
+    coordinate, so values and gradients stay finite off the origin (x1 = 0 or x2 = 0 included)."""
     y, x = _array(x1), _array(x2, x1 if isinstance(x1, NDArray) else None)
-    base = arctan(divide(y, x))
-    below = where(y < 0, base - onp.pi, base + onp.pi)
-    on_axis = multiply(onp.pi / 2, sign(y))       # in y's dtype, so every branch of `where` has one dtype
-    return _into(where(x > 0, base, where(x < 0, below, on_axis)), out)
+    dtype = promote_types(y.dtype, x.dtype)
+    if dtype.kind != "f":
+        dtype = onp.dtype(onp.float32)      # integers give float32, as true division does
+    y, x = y.astype(dtype, copy=False), x.astype(dtype, copy=False)
+    x_negative = _negative(x)
+    half_turn = where(_negative(y), -onp.pi, onp.pi).astype(dtype)     # pi with y's sign
+    by_x = logical_and(abs(x) >= abs(y), x != 0)
+    by_y = logical_not(logical_or(by_x, y == 0))
+    one = onp.ones((), dtype)
+    from_x = arctan(divide(y, where(by_x, x, one)))
+    from_x = where(x_negative, from_x + half_turn, from_x)     # (adding 0 would lose the sign of -0)
+    from_y = half_turn / 2 - arctan(divide(x, where(by_y, y, one)))
+    result = where(by_x, from_x, from_y)
+    at_origin = where(x_negative, half_turn, y)             # atan2(+-0, +0) = +-0, atan2(+-0, -0) = +-pi
+    result = where(logical_and(x == 0, y == 0), at_origin, result)
+    corners = where(x_negative, half_turn * 0.75, half_turn * 0.25)
+    result = where(logical_and(isinf(x), isinf(y)), corners, result)
+    return _into(where(logical_or(isnan(x), isnan(y)), x + y, result), out)
+
+
+def _negative(x):
+    """True where `x` has its sign bit set: below zero, or -0.0 (whose reciprocal is -inf)."""
+    if x.dtype.kind != "f":
+        return x < 0
+    return logical_or(x < 0, logical_and(x == 0, divide(1, x) < 0))
 
 
 def copysign(x1, x2, out=None):

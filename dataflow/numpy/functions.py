@@ -24,7 +24,11 @@ _FLOAT = onp.float32
 # -- creation ---------------------------------------------------------------------------------------------------------
 def _host(value, dtype, ctx):
     """A new array on `ctx` holding the host value `value` in `dtype`."""
-    return _np(_from_host(onp.array(value, dtype=dtype), as_context(ctx), onp.dtype(dtype)))
+    try:
+        host = onp.array(value, dtype=dtype)
+    except OverflowError:       # NumPy 2 refuses Python ints out of range; MXNet (NumPy 1) wraps them, a C cast
+        host = onp.array(value).astype(dtype)
+    return _np(_from_host(host, as_context(ctx), onp.dtype(dtype)))
 
 
 def array(object, dtype=None, ctx=None):  # noqa: A002 - NumPy's name

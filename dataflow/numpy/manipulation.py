@@ -13,7 +13,7 @@ import numpy as onp
 from ops.errors import ParamError
 
 from .functions import _array, _host, _no_elements, broadcast_to, concatenate, sum, where
-from .multiarray import _axes, _np, _op, ndarray, reshape_to
+from .multiarray import NUMPY_AXIS_ERROR, _axes, _np, _op, ndarray, reshape_to
 
 __all__ = ["swapaxes", "moveaxis", "rollaxis", "split", "array_split", "hsplit", "vsplit", "dsplit", "tile",
            "repeat", "flip", "fliplr", "flipud", "rot90", "roll", "pad", "atleast_1d", "atleast_2d", "atleast_3d",
@@ -51,7 +51,8 @@ def take(a, indices, axis=None, mode="raise", out=None):
     axis = _axis(axis, a.ndim)
     index = onp.asarray(indices.asnumpy() if isinstance(indices, ndarray) else indices)
     if index.dtype.kind not in "iu":
-        if index.size or index.dtype.kind != "f":
+        # MXNet takes a floating mx.np index array (mx.np.array(1) is float32), truncated; NumPy's rule otherwise
+        if index.dtype.kind != "f" or not (index.size == 0 or isinstance(indices, ndarray)):
             raise IndexError("arrays used as indices must be of integer type, got %s" % index.dtype)
         index = index.astype(onp.int64)
     n = a.shape[axis]
@@ -101,7 +102,7 @@ def rollaxis(a, axis, start=0):
     a = _array(a)
     axis = _axis(axis, a.ndim)
     if not -a.ndim <= start <= a.ndim:
-        raise onp.exceptions.AxisError("start %d is out of bounds for array of dimension %d" % (start, a.ndim))
+        raise NUMPY_AXIS_ERROR("start %d is out of bounds for array of dimension %d" % (start, a.ndim))
     start = start + a.ndim if start < 0 else start
     if axis < start:
         start -= 1
@@ -356,7 +357,7 @@ def atleast_3d(*arys):
 
 
 def _listed(arrays):
-    return [arrays] if isinstance(arrays, ndarray) else list(arrays)
+    return list(arrays)     # an array is the sequence of its sub-arrays, as in NumPy and MXNet
 
 
 def hstack(arrays):

@@ -28,11 +28,12 @@ from ..ndarray import indexing as _indexing
 from ..ndarray.ndarray import _ARITHMETIC as _NDARRAY_OPERATORS
 from ..ndarray.ndarray import NDArray, _from_host, _invoke
 from ..symbol.symbol import Symbol
+from ._methods import FunctionMethods
 
 _NUMERIC = (numbers.Number, onp.number, onp.bool_)
 
 
-class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
+class ndarray(FunctionMethods, NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
     """An n-dimensional array with NumPy semantics (`mx.np.ndarray`), computed asynchronously.
 
     Examples
@@ -175,40 +176,8 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's (and NumPy's) name
     def min(self, axis=None, keepdims=False):
         return _reduce("min", _nonempty(self, "minimum", axis), axis, keepdims)
 
-    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        from .reductions import var
-        return var(self, axis, dtype, out, ddof, keepdims)
-
-    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        from .reductions import std
-        return std(self, axis, dtype, out, ddof, keepdims)
-
-    def any(self, axis=None, out=None, keepdims=False):
-        from .reductions import any
-        return any(self, axis, out, keepdims)
-
-    def all(self, axis=None, out=None, keepdims=False):
-        from .reductions import all
-        return all(self, axis, out, keepdims)
-
-    def cumsum(self, axis=None, dtype=None, out=None):
-        from .reductions import cumsum
-        return cumsum(self, axis, dtype, out)
-
-    def dot(self, b, out=None):
-        from .contraction import dot
-        return dot(self, b, out)
-
-    def nonzero(self):
-        from .sorting import nonzero
-        return nonzero(self)
-
     def as_in_ctx(self, ctx):
         return as_np(self.as_in_context(ctx))
-
-    def clip(self, min=None, max=None, out=None):  # noqa: A002 - MXNet's names
-        from .functions import clip
-        return clip(self, min, max, out)
 
     def prod(self, axis=None, keepdims=False):
         return _reduce("prod", self, axis, keepdims)
@@ -402,12 +371,15 @@ def _host_part(part):
     return part
 
 
-class AxisError(ShapeError, onp.exceptions.AxisError):
+NUMPY_AXIS_ERROR = getattr(onp, "exceptions", onp).AxisError     # numpy.exceptions is NumPy >= 1.25's
+
+
+class AxisError(ShapeError, NUMPY_AXIS_ERROR):
     """An axis out of range: MXNet raises an MXNetError there, NumPy an AxisError; this is both."""
     def __init__(self, axis, ndim):
-        onp.exceptions.AxisError.__init__(self, axis, ndim)
+        NUMPY_AXIS_ERROR.__init__(self, axis, ndim)
 
-    __str__ = onp.exceptions.AxisError.__str__
+    __str__ = NUMPY_AXIS_ERROR.__str__
 
 
 def _axes(axis, ndim):

@@ -10,7 +10,7 @@ import numpy as onp
 
 from .functions import _array, _host, broadcast_to, concatenate, max, mean, min, sum
 from .manipulation import _slice, take
-from .multiarray import _axes, _np, _op, _reduce, reshape_to
+from .multiarray import _axes, _into, _np, _op, _reduce, reshape_to
 from .sorting import sort
 
 __all__ = ["std", "var", "average", "any", "all", "count_nonzero", "ptp", "nansum", "nanprod", "cumsum", "diff",
@@ -127,8 +127,8 @@ def cumsum(a, axis=None, dtype=None, out=None):
         params["dtype"] = onp.dtype(dtype).name
     if a.size == 0:         # nothing to sum: a recorded cast (or copy), so autograd sees the empty result
         kept = onp.dtype(dtype) if dtype is not None else onp.dtype(onp.int64 if a.dtype == onp.bool_ else a.dtype)
-        return a.astype(kept) if kept != a.dtype else a.copy()
-    return _np(_op("_np_cumsum", a, **params))
+        return _into(a.astype(kept) if kept != a.dtype else a.copy(), out)
+    return _into(_np(_op("_np_cumsum", a, **params)), out)
 
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
@@ -175,7 +175,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=None, interpolation="lin
     qs = onp.asarray(q.asnumpy() if hasattr(q, "asnumpy") else q, dtype=onp.float64)
     if (qs < 0).any() or (qs > 1).any():
         raise ValueError("Quantiles must be in the range [0, 1]")
-    data = a if a.dtype.kind == "f" else a.astype(onp.float32)
+    # computed in float32 unless float32 or float64: MXNet's quantile of float16 data is float32 too
+    data = a if a.dtype in (onp.float32, onp.float64) else a.astype(onp.float32)
     axes = list(range(a.ndim)) if axis is None else _axes(axis, a.ndim)
     kept = [i for i in range(a.ndim) if i not in axes]
     lanes = reshape_to(data.transpose(kept + axes) if kept + axes != list(range(a.ndim)) else data,
