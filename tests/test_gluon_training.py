@@ -234,7 +234,9 @@ def test_a_hybridized_net_replans_for_a_new_shape():
         assert y.shape == (x.shape[0], 10)
         np.testing.assert_allclose(y.asnumpy(), reference(x).asnumpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(outputs[0].asnumpy(), kept)          # later calls did not write into it
-    np.testing.assert_array_equal(outputs[3].asnumpy(), kept)
+    # the first shape's Plan again: its values, to the last bits the JIT allows (call 0 may have run interpreted
+    # and call 3 compiled, whichever the background compile had finished by)
+    np.testing.assert_allclose(outputs[3].asnumpy(), kept, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("hybridize", [False, True])
