@@ -485,6 +485,8 @@ BACKWARD += ("_backward_np_reduce",)
 def _np_squeeze_shape(p, in_shapes, out_shapes):
     from .shape import _squeezed_axes
     data = in_shapes[0]
+    if data == () and p.axis is not None and all(axis in (-1, 0) for axis in p.axis):
+        return [()], [merge((), out_shapes[0])]         # NumPy: a zero-dim array's axis -1 / 0 is no axis to remove
     try:
         axes = None if data is None else _squeezed_axes(p, data)
     except ShapeError as err:       # the legacy squeeze's message, under this op's name

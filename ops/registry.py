@@ -530,3 +530,4 @@ def _load_ops():
         from . import rnn, fold, decompositions  # noqa: F401
         from . import boxes, detection, image, sparse_ops  # noqa: F401
         from . import numpy_ops, numpy_matmul, numpy_integer, numpy_moments, numpy_extras, numpy_pad  # noqa: F401
+        from . import numpy_shapes  # noqa: F401

@@ -1,9 +1,11 @@
-"""Op spec rows for the numpy-mode ops a hybridized block's split, pad, concatenate and around build (see
-tests/op_specs.py): `_split_v2` and `_npi_hsplit` (ops/shape.py), `_npi_concatenate`, `_npi_hstack` and `_npi_around`
-(ops/numpy_ops.py), `_npi_pad` (ops/numpy_pad.py). The references are NumPy's array_split, hsplit, concatenate,
-hstack, pad and around (integers: MXNet's truncation). Pieces and inputs may be empty (the hybridized cases of
-tests/test_numpy_graph_shapes.py); these rows draw non-empty ones. Import tests.op_specs, never this module first
-(op_specs appends these rows at its end).
+"""Op spec rows for the numpy-mode ops a hybridized block's tile, argmax, diag, reshape, tril, split, pad,
+concatenate and around build (see tests/op_specs.py): `_npi_tile`, `_npi_argmax`, `_npi_argmin`, `_npi_diag`,
+`_npi_diagonal`, `_np_reshape`, `_npi_tril` and `_npi_triu` (ops/numpy_shapes.py), `_split_v2` and `_npi_hsplit`
+(ops/shape.py), `_npi_concatenate`, `_npi_hstack` and `_npi_around` (ops/numpy_ops.py), `_npi_pad`
+(ops/numpy_pad.py). The references are NumPy's tile, argmax, argmin, diag, diagonal, reshape, tril, triu,
+array_split, hsplit, concatenate, hstack, pad and around (integers: MXNet's truncation). Pieces and inputs may be
+empty (the hybridized cases of tests/test_numpy_graph_shapes.py and tests/test_numpy_graph_more.py); these rows draw
+non-empty ones. Import tests.op_specs, never this module first (op_specs appends these rows at its end).
 """
 import numpy as np
 from hypothesis import strategies as st
@@ -104,7 +106,88 @@ def around_sample(draw, dtype):
     return {"decimals": draw(st.integers(-3, 3))}, [array(draw, dtype, _shape(draw, min_dims=0))]
 
 
+def _tile_ref(p, x):
+    return np.tile(x, p.reps)
+
+
+def np_tile_sample(draw, dtype):
+    """Reps >= 1: a 0 rep (an empty result) is tested in tests/test_numpy_graph_more.py, a zero-dim input too."""
+    reps = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=4)))
+    return {"reps": reps}, [array(draw, dtype, _shape(draw))]
+
+
+def _arg_ref(find):
+    return lambda p, x: np.asarray(find(x, axis=None if x.ndim == 0 else p.axis, keepdims=p.keepdims))
+
+
+def np_arg_sample(draw, dtype):
+    shape = _shape(draw, min_dims=0)
+    axis = draw(st.sampled_from([None] + list(range(-len(shape), len(shape))) or [0]))
+    return {"axis": axis, "keepdims": draw(st.booleans())}, [array(draw, dtype, shape)]
+
+
+def _on_the_matrix(draw, rows, cols):
+    """An offset whose diagonal is not empty (an empty one: the shape rows and tests/test_numpy_graph_more.py)."""
+    return draw(st.integers(1 - rows, cols - 1))
+
+
+def np_diag_sample(draw, dtype):
+    shape = _shape(draw, max_dims=2)
+    k = draw(st.integers(-5, 5)) if len(shape) == 1 else _on_the_matrix(draw, *shape)
+    return {"k": k}, [array(draw, dtype, shape)]
+
+
+def np_diagonal_sample(draw, dtype):
+    shape = _shape(draw, min_dims=2)
+    axis1, axis2 = draw(st.permutations(range(len(shape))))[:2]
+    attrs = {"offset": _on_the_matrix(draw, shape[axis1], shape[axis2]), "axis1": axis1, "axis2": axis2 - len(shape)}
+    return attrs, [array(draw, dtype, shape)]
+
+
+def np_reshape_sample(draw, dtype):
+    """Non-empty inputs and NumPy's shapes (-1 inferred); zero lengths, the legacy codes: the shape rows and
+    tests/test_numpy_graph_more.py."""
+    shape = _shape(draw, min_dims=1)
+    newshape = draw(st.permutations(shape))
+    if draw(st.booleans()):
+        newshape = newshape[:draw(st.integers(0, len(newshape) - 1))] + [-1]
+    return {"newshape": tuple(newshape)}, [array(draw, dtype, shape)]
+
+
+def np_triangle_sample(draw, dtype):
+    return {"k": draw(st.integers(-3, 3))}, [array(draw, dtype, _shape(draw, min_dims=1))]
+
+
 SPECS = [
+    OpSpec("_npi_tril", lambda p, x: np.tril(x, p.k), np_triangle_sample, dtypes=ALL, grad=True,
+           errors=(Err({"k": 0}, ((),), match="at least one dimension"),),
+           shapes=(Shp({"k": 1}, ((3,),), ((3, 3),)), Shp({"k": -1}, ((2, 3, 4),), ((2, 3, 4),)))),
+    OpSpec("_npi_triu", lambda p, x: np.triu(x, p.k), np_triangle_sample, dtypes=ALL, grad=True,
+           shapes=(Shp({"k": 0}, ((2,),), ((2, 2),)),)),
+    OpSpec("_np_reshape", lambda p, x: x.reshape(p.newshape), np_reshape_sample, dtypes=ALL, grad=True,
+           errors=(Err({"newshape": (-1, 0)}, ((2, 0),), match="ambiguous"),
+                   Err({"newshape": (3,)}, ((0, 3),), match="size 0"),
+                   Err({"newshape": (-1, -1)}, ((0,),), match="only one -1")),
+           shapes=(Shp({"newshape": (0,)}, ((1, 0),), ((0,),)), Shp({"newshape": (3, 0)}, ((0, 3),), ((3, 0),)),
+                   Shp({"newshape": (0, -1)}, ((2, 3, 4),), ((2, 12),)))),
+    OpSpec("_npi_diag", lambda p, x: np.diag(x, p.k), np_diag_sample, dtypes=ALL, grad=True,
+           errors=(Err({"k": 0}, ((),), match="has no diagonal"),
+                   Err({"k": 0}, ((2, 3, 4),), match="has no diagonal")),
+           shapes=(Shp({"k": 6}, ((1, 5),), ((0,),)), Shp({"k": -2}, ((0,),), ((2, 2),)),
+                   Shp({"k": 1}, ((3,),), ((4, 4),)))),
+    OpSpec("_npi_diagonal", lambda p, x: np.diagonal(x, p.offset, p.axis1, p.axis2), np_diagonal_sample, dtypes=ALL,
+           grad=True, errors=(Err({"axis1": 1, "axis2": -1}, ((2, 3),), match="are not two axes"),),
+           shapes=(Shp({"offset": -4}, ((3, 2, 4),), ((4, 0),)),
+                   Shp({"offset": 1, "axis2": 2}, ((3, 2, 4),), ((2, 3),)))),
+    OpSpec("_npi_argmax", _arg_ref(np.argmax), np_arg_sample, dtypes=FLOATS + ("int32", "uint8"),
+           errors=(Err({"axis": 2}, ((2, 3),), match="axis 2 is out of range"),),
+           shapes=(Shp({"axis": 0}, ((3,),), ((),)), Shp({"axis": -1}, ((),), ((),)),
+                   Shp({"axis": None, "keepdims": True}, ((2, 3),), ((1, 1),)))),
+    OpSpec("_npi_argmin", _arg_ref(np.argmin), np_arg_sample, dtypes=FLOATS + ("int32", "uint8"),
+           shapes=(Shp({"axis": 1, "keepdims": True}, ((2, 3),), ((2, 1),)),)),
+    OpSpec("_npi_tile", _tile_ref, np_tile_sample, dtypes=ALL, grad=True,
+           errors=(Err({"reps": (-1,)}, ((2,),), match=r"reps=\(-1,\)"),),
+           shapes=(Shp({"reps": (0, 2)}, ((2, 3),), ((0, 6),)), Shp({"reps": (2,)}, ((),), ((2,),)))),
     OpSpec("_npi_around", _around_ref, around_sample, dtypes=FLOATS + ("int32", "int64", "int8"),
            attrs=(({"decimals": "-1"}, {"decimals": -1}),), shapes=(Shp({}, ((),), ((),)),)),
     OpSpec("_split_v2", _split_v2_ref, split_v2_sample, dtypes=ALL, grad=True,
@@ -138,4 +221,6 @@ SPECS = [
 EXEMPT = {"_split_v2_backward": "internal to _split_v2's gradient; checked through it (grad=True)",
           "_npi_hsplit_backward": "internal to _npi_hsplit's gradient; checked through it (grad=True)",
           "_backward_npi_pad": "internal to _npi_pad's gradient; checked through it (grad=True)",
-          "_backward_np_hstack": "internal to _npi_hstack's gradient; checked through it (grad=True)"}
+          "_backward_np_hstack": "internal to _npi_hstack's gradient; checked through it (grad=True)",
+          "_backward_npi_tril": "internal to _npi_tril's gradient; checked through it (grad=True)",
+          "_backward_npi_triu": "internal to _npi_triu's gradient; checked through it (grad=True)"}

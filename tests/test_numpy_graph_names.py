@@ -12,36 +12,14 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dataflow as mx
-from dataflow import autograd, gluon, np, npx
+from dataflow import autograd, np, npx
 from ops.errors import MXNetError
+from tests.numpy_blocks import Apply, hybridized, np_mode  # noqa: F401 - np_mode: the autouse fixture
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "np_graph_names", "names.json")
 with open(FIXTURES) as _f:
     MXNET = json.load(_f)
 EXAMPLES = 20 if os.environ.get("CI") else 40
-
-
-@pytest.fixture(autouse=True)
-def np_mode():
-    npx.set_np()
-    yield
-    npx.reset_np()
-
-
-class Apply(gluon.HybridBlock):
-    def __init__(self, function):
-        super().__init__()
-        self.function = function
-
-    def hybrid_forward(self, F, *args):
-        return self.function(F, *args)
-
-
-def hybridized(function, *arrays):
-    """`function(F, *arrays)` in a hybridized numpy-mode block: the mx.np arrays it gives."""
-    block = Apply(function)
-    block.hybridize()
-    return block(*[np.array(a, dtype=a.dtype) for a in arrays])
 
 
 def both(function, *arrays):

@@ -11,7 +11,8 @@ import pytest
 
 from dataflow import autograd, np
 from dataflow.base import MXNetError
-from tests.test_numpy_symbol import Apply, check_both, np_mode, run_both  # noqa: F401 - np_mode: autouse fixture
+from tests.numpy_blocks import Apply, np_mode, run_both  # noqa: F401 - np_mode: autouse fixture
+from tests.test_numpy_symbol import check_both
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "np_graph")
 BINARY = json.load(open(os.path.join(FIXTURES, "binary.json")))

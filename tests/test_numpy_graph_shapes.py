@@ -13,45 +13,14 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dataflow as mx
-from dataflow import np, npx
-from dataflow.gluon import HybridBlock
-
-
-@pytest.fixture(autouse=True)
-def np_mode():
-    npx.set_np()
-    yield
-    npx.reset_np()
-
-
-class Call(HybridBlock):
-    """A block whose forward is `fn(F, *inputs)`."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self._fn = fn
-
-    def hybrid_forward(self, F, *inputs):
-        return self._fn(F, *inputs)
-
-
-def both_ways(fn, *arrays):
-    """`fn` run by a block on arrays and by a hybridized block: two lists of host arrays (one per output)."""
-    results = []
-    for hybridize in (False, True):
-        block = Call(fn)
-        if hybridize:
-            block.hybridize()
-        out = block(*[np.array(a, dtype=a.dtype) for a in arrays])
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        results.append([o.asnumpy() for o in outs])
-    return results
+from dataflow import np
+from tests.numpy_blocks import Apply, np_mode, run_both  # noqa: F401 - np_mode: the autouse fixture
 
 
 def check(fn, want, *arrays, rtol=1e-6, dtype=True):
     """`fn` on arrays and hybridized equals `want` (NumPy's result, or a list of them) in shape, dtype, values."""
     want = want if isinstance(want, (list, tuple)) else [want]
-    for got in both_ways(fn, *arrays):
+    for got in run_both(fn, *arrays):
         assert len(got) == len(want)
         for g, w in zip(got, want):
             assert g.shape == w.shape
@@ -121,7 +90,7 @@ def test_split_gradient_reaches_every_piece_also_next_to_an_empty_one():
     x = onp.arange(6, dtype="float32")
     grads = []
     for hybridize in (False, True):
-        block = Call(lambda F, a: F.np.split(a, [2, 2, 4]))
+        block = Apply(lambda F, a: F.np.split(a, [2, 2, 4]))
         if hybridize:
             block.hybridize()
         data = np.array(x)
@@ -138,7 +107,7 @@ def test_split_gradient_reaches_every_piece_also_next_to_an_empty_one():
 def test_split_points_that_fall_outside_the_axis_or_fall_are_an_error_naming_the_op():
     x = np.arange(6.0)
     for points in ([4, 2], [0, 8]):
-        block = Call(lambda F, a, points=points: F.np.split(a, points))
+        block = Apply(lambda F, a, points=points: F.np.split(a, points))
         block.hybridize()
         with pytest.raises(mx.base.MXNetError, match="_split_v2"):
             block(x)[0].asnumpy()
@@ -155,7 +124,7 @@ def pieces_and_gradients(fn, arrays):
     """`fn`'s output and its inputs' gradients (of the output's sum), on arrays and hybridized."""
     results = []
     for hybridize in (False, True):
-        block = Call(fn)
+        block = Apply(fn)
         if hybridize:
             block.hybridize()
         inputs = [np.array(a) for a in arrays]
@@ -240,7 +209,7 @@ def test_roll_over_several_axes_and_its_gradient():
     check(lambda F, a: F.np.roll(a, (7, -5), axis=(1, -1)), onp.roll(x, (7, -5), axis=(1, -1)), x)
     weights = onp.arange(24, dtype="float32").reshape(2, 3, 4)
     for hybridize in (False, True):
-        block = Call(lambda F, a, w: F.np.roll(a, 5, axis=2) * w)
+        block = Apply(lambda F, a, w: F.np.roll(a, 5, axis=2) * w)
         if hybridize:
             block.hybridize()
         data = np.array(x)
@@ -265,7 +234,7 @@ def test_clip_with_a_none_bound(bounds, dtype):
 
 def test_clip_without_bounds_is_a_value_error_as_mxnet():
     for fn in (lambda F, a: F.np.clip(a, None, None), lambda F, a: a.clip()):
-        block = Call(fn)
+        block = Apply(fn)
         block.hybridize()
         with pytest.raises(ValueError, match="either max or min"):
             block(np.arange(3.0))
@@ -327,7 +296,7 @@ def test_hybridized_blocks_match_mxnet(name):
     case = RECORDED[name]
     inputs = [_decode(a) for a in case["inputs"]]
     if "error" in case:
-        block = Call(MXNET_CASES[name])
+        block = Apply(MXNET_CASES[name])
         block.hybridize()
         expected = ValueError if case["error"] == "ValueError" else mx.base.MXNetError
         with pytest.raises(expected):

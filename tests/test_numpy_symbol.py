@@ -15,46 +15,9 @@ from dataflow import autograd, gluon, np, npx
 from dataflow.base import MXNetError
 from dataflow.gluon import nn
 from dataflow.symbol.numpy import _Symbol
+from tests.numpy_blocks import np_mode, run_both  # noqa: F401 - np_mode: the autouse fixture
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "numpy_sym")
-
-
-@pytest.fixture(autouse=True)
-def np_mode():
-    npx.set_np()
-    yield
-    npx.reset_np()
-
-
-class Apply(nn.HybridBlock):
-    """hybrid_forward = `fn(F, *inputs)`: the same code runs imperatively (F = mx.nd) and traced (F = mx.sym)."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-        self.seen = []
-
-    def hybrid_forward(self, F, *inputs):
-        self.seen.append((F, [type(x) for x in inputs]))
-        return self.fn(F, *inputs)
-
-
-def run_both(fn, *host_inputs):
-    """(imperative outputs, hybridized outputs) of `fn` as host arrays, after checking both are mx.np.ndarrays."""
-    results = []
-    for hybridize in (False, True):
-        block = Apply(fn)
-        if hybridize:
-            block.hybridize()
-        out = block(*[np.array(x, dtype=x.dtype) for x in host_inputs])
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        assert all(isinstance(o, np.ndarray) for o in outs), [type(o) for o in outs]
-        if hybridize:
-            assert block.seen[-1][0] is mx.sym and all(t is _Symbol for t in block.seen[-1][1])
-        else:
-            assert block.seen[-1][0] is mx.nd
-        results.append([o.asnumpy() for o in outs])
-    return results
 
 
 def check_both(fn, expected, *host_inputs, rtol=1e-5, atol=1e-6):

@@ -16,7 +16,8 @@ from dataflow import autograd, gluon, np
 from dataflow.base import MXNetError
 from dataflow.gluon import nn
 from dataflow.symbol.numpy import as_np_symbol
-from tests.test_numpy_symbol import FIXTURES, RS, X, Y, Apply, _np_graph, check_both, np_mode, run_both  # noqa: F401
+from tests.numpy_blocks import Apply, np_mode, run_both  # noqa: F401 - np_mode: autouse fixture
+from tests.test_numpy_symbol import FIXTURES, RS, X, Y, _np_graph, check_both
 
 
 # -- F.np's broadcasting functions, matmul, linalg.norm, random (issue 23, second part) ------------------------------

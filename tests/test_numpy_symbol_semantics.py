@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import dataflow as mx
 from dataflow import autograd, np
 from dataflow.base import MXNetError
-from tests.test_numpy_symbol import Apply, _np_graph, check_both, np_mode, run_both  # noqa: F401
+from tests.numpy_blocks import Apply, np_mode, run_both  # noqa: F401 - np_mode: autouse fixture
+from tests.test_numpy_symbol import _np_graph, check_both
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet-1.9.1", "np_sem")
 with open(os.path.join(FIXTURES, "promotion.json")) as _f:

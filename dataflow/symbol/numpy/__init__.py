@@ -13,15 +13,17 @@ operands included), and give shape () for a zero-dim result (a zero-dim mx.np ar
 `broadcast_to` are built from ops that read shapes at run time (Note [broadcasting without shapes]). An array with a
 number takes MXNet's dtypes, quirks included (Note [a number with an array] in `_symbol`).
 
-As MXNet 1.9.1 (fixtures np_graph/), comparisons, `maximum`/`minimum`, `where`'s branches, `matmul` and the
-bitwise functions take operands of one dtype: two dtypes are a DTypeError naming the node. What stays out of reach:
-indexing takes integers, slices, None and one Ellipsis; var, std and average of integer data give float32 (MXNet
-truncates to the integer dtype: a graph cannot name its input's dtype while it is traced); the numpy ops' gradients
-have no second order, and on a GPU they (but `_np_squeeze`) run through the host. Functions whose output shape
-depends on the input's values (`unique`; `npx.nonzero`) are refused with a NotImplementedError naming them: MXNet's
-graphs run them with dynamic shapes, dataflow's graphs have static ones. einsum, and in `linalg` pinv,
+As MXNet 1.9.1 (fixtures np_graph/), comparisons, `maximum`/`minimum`, `where`'s branches, `matmul` and the bitwise
+functions take operands of one dtype: two dtypes are a DTypeError naming the node. What stays out of reach: indexing
+takes integers, slices, None and one Ellipsis; var, std and average of integer data give float32 (MXNet truncates to
+the integer dtype: a graph cannot name its input's dtype while it is traced); the numpy ops' gradients have no
+second order, and on a GPU they (but `_np_squeeze` and `_np_reshape`) run through the host. Functions whose output
+shape depends on the input's values (`unique`; `npx.nonzero`) are refused with a NotImplementedError naming them:
+MXNet's graphs run them with dynamic shapes, dataflow's graphs have static ones. einsum, and in `linalg` pinv,
 tensorsolve, eig and eigvals, are MXNet's numpy ops (ops/numpy_extras.py), which read the shapes when the graph is
-bound; `random` holds NumPy's samplers, whose parameters may be Symbols.
+bound, as do reshape, tile, argmax/argmin, diag/diagonal and tril/triu (ops/numpy_shapes.py: NumPy's zero lengths,
+zero-dim inputs, diagonals off the matrix and 1-D triangles); `random` holds NumPy's samplers, whose parameters may
+be Symbols.
 
 Modules: `_symbol` (the class, operators, indexing, reductions, shape functions), `_functions` (element-wise,
 broadcasting, dot/matmul and the other contractions, creation), `_manipulation`, `_math`, `_einsum`, `linalg`,

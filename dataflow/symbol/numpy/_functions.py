@@ -7,7 +7,7 @@ from ops import registry
 
 from ...numpy import _op_names
 from ..symbol import Symbol
-from ._symbol import _binary, _NUMBER, _sym
+from ._symbol import _binary, _NUMBER, _sym, ravel
 
 
 # -- functions: element-wise ------------------------------------------------------------------------------------------
@@ -196,10 +196,25 @@ def ones(shape, dtype=None, order="C", ctx=None):
 
 
 def full(shape, fill_value, dtype=None, order="C", ctx=None):
-    return _fill("_full", shape, dtype, value=float(fill_value))
+    """`fill_value` (a number, or a Symbol broadcast to `shape`) in `shape`, of `dtype` (else float32, or the
+    Symbol's dtype)."""
+    if not isinstance(fill_value, Symbol):
+        return _fill("_full", shape, dtype, value=float(fill_value))
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if 0 in shape:      # no element taken from fill_value (broadcast_to reads a 0 as "keep this axis")
+        nothing = _sym("take", ravel(fill_value), _sym("_zeros", shape=(0,), dtype="int64"), axis=0)
+        out = _sym("reshape_like", nothing, zeros(shape))
+    else:
+        out = broadcast_to(fill_value, shape)
+    return out if dtype is None else out.astype(dtype)
 
 
 def arange(start, stop=None, step=1, dtype=None, ctx=None):
+    """Evenly spaced values in [start, stop) (in [0, start) without `stop`); an empty range gives shape (0,) (the
+    `_arange` op refuses one)."""
+    step = 1 if step is None else step
+    if step != 0 and onp.ceil(((start if stop is None else stop) - (0 if stop is None else start)) / step) <= 0:
+        return zeros((0,), dtype)
     return _sym("_arange", start=start, stop=stop, step=step, dtype=_dtype(dtype))
 
 

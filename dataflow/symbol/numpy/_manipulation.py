@@ -19,7 +19,7 @@ import numbers
 import numpy as onp
 
 from ..symbol import Symbol
-from ._functions import _dtype, _ones_shaped_zeros, where
+from ._functions import _dtype, _ones_shaped_zeros, zeros
 from ._symbol import _sym, concatenate, ravel, sum  # noqa: A004 - NumPy's name
 
 
@@ -176,6 +176,8 @@ def moveaxis(a, source, destination):
     if len(set(source)) != len(source) or len(set(destination)) != len(destination):
         raise ValueError("repeated axis in `source` or `destination` argument")
     axes = source + destination
+    if not axes:            # nothing moves
+        return a
     if all(axis >= 0 for axis in axes):
         count = onp.max(axes) + 1
         order = [n for n in range(count) if n not in source]
@@ -261,40 +263,33 @@ def pad(x, pad_width=None, mode="constant", **kwargs):
 
 # -- diagonals and triangles ------------------------------------------------------------------------------------------
 def diag(v, k=0):
-    """The `k`-th diagonal of a 2-D `v`, or a 2-D array with the 1-D `v` on its `k`-th diagonal."""
-    return _sym("diag", v, k=k)
+    """The `k`-th diagonal of a 2-D `v` (empty off the matrix), or a 2-D array with the 1-D `v` on its `k`-th
+    diagonal."""
+    return _sym("_npi_diag", v, k=k)
 
 
 def diagflat(v, k=0):
-    return _sym("diag", ravel(v), k=k)
+    return _sym("_npi_diag", ravel(v), k=k)
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    """The `offset`-th diagonals in the planes of `axis1` and `axis2`, as the last axis of the result."""
-    return _sym("diag", a, k=offset, axis1=axis1, axis2=axis2)
+    """The `offset`-th diagonals in the planes of `axis1` and `axis2`, as the last axis of the result (empty off
+    the matrices)."""
+    return _sym("_npi_diagonal", a, offset=offset, axis1=axis1, axis2=axis2)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
-def _triangle(m, k, lower):
-    """`m` with the elements on one side of the `k`-th diagonal of its last two axes zeroed (`m` of two or more
-    axes): a mask of column - row from `arange_like`s."""
-    rows = _sym("Reshape", _sym("_contrib_arange_like", m, axis=-2), shape=(-1, 1))
-    cols = _sym("Reshape", _sym("_contrib_arange_like", m, axis=-1), shape=(1, -1))
-    offsets = _sym("broadcast_sub", cols, rows)
-    keep = _sym("_lesser_equal_scalar" if lower else "_greater_equal_scalar", offsets, scalar=float(k), is_int=False)
-    return where(_sym("Cast", keep, dtype="bool"), m, _sym("zeros_like", m))
-
-
 def tril(m, k=0):
-    """`m` with the elements above the `k`-th diagonal of each matrix in its last two axes zeroed."""
-    return _triangle(m, k, lower=True)
+    """`m` with the elements above the `k`-th diagonal of each matrix in its last two axes zeroed (a 1-D `m`
+    repeated in every row of a square first, as NumPy broadcasts it)."""
+    return _sym("_npi_tril", m, k=k)
 
 
 def triu(m, k=0):
-    return _triangle(m, k, lower=False)
+    return _sym("_npi_triu", m, k=k)
 
 
 # -- take, append, delete, insert -------------------------------------------------------------------------------------
@@ -374,7 +369,11 @@ def insert(arr, obj, values, axis=None):
 
 # -- creation ---------------------------------------------------------------------------------------------------------
 def eye(N, M=None, k=0, dtype=float, ctx=None, **kwargs):  # noqa: N803 - NumPy's names
-    return _sym("_eye", N=N, M=0 if M is None else M, k=k, dtype=_dtype(onp.float32 if dtype is float else dtype))
+    """Ones on the `k`-th diagonal of an N x M (N x N) matrix. An empty one is zeros: `_eye` reads M=0 as M=N."""
+    dtype = onp.float32 if dtype is float else dtype
+    if M == 0 or (N == 0 and M is not None and M >= 0):
+        return zeros((N, M), dtype)
+    return _sym("_eye", N=N, M=0 if M is None else M, k=k, dtype=_dtype(dtype))
 
 
 def identity(n, dtype=None, ctx=None):
@@ -403,7 +402,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, 
 def _window(M, terms, dtype):
     """sum(c * cos(k * 2 pi n / (M - 1)) for (c, k) in terms) over n = 0 .. M-1 (NumPy's cosine windows)."""
     if M < 1:
-        raise NotImplementedError("a window of M=%d points has no elements, which a graph cannot hold" % M)
+        return zeros((0,), dtype)
     if M == 1:
         return _sym("_ones", shape=(1,), dtype=_dtype(dtype))
     n = _sym("_arange", start=0, stop=M, step=1, dtype="float64")
@@ -431,6 +430,8 @@ def indices(dimensions, dtype="int32", ctx=None):
     """The index grid of shape `dimensions`: one array per axis, stacked along a new first axis."""
     from ._functions import broadcast_to
     dimensions = _ints(dimensions, "dimensions", "indices")
+    if 0 in dimensions:         # an empty grid (`_arange` refuses an empty range)
+        return zeros((len(dimensions),) + tuple(dimensions), dtype)
     grids = []
     for axis, size in enumerate(dimensions):
         line = _sym("_arange", start=0, stop=size, step=1, dtype=_dtype(dtype))

@@ -276,27 +276,22 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False):
 amax, amin = max, min
 
 
-def _argreduce(op_name, a, axis):
-    if axis is None:        # the flattened array's index, shape ()
-        return _sym("Cast", _sym("_np_squeeze", _sym(op_name, ravel(a), axis=0), axis=(0,)), dtype="int64")
-    return _sym("Cast", _sym(op_name, a, axis=axis), dtype="int64")
-
-
 def argmax(a, axis=None, out=None):
-    return _argreduce("argmax", a, axis)
+    return _sym("_npi_argmax", a, axis=axis)
 
 
 def argmin(a, axis=None, out=None):
-    return _argreduce("argmin", a, axis)
+    return _sym("_npi_argmin", a, axis=axis)
 
 
 # -- shape ------------------------------------------------------------------------------------------------------------
 def reshape(a, newshape, order="C"):
-    """NumPy's reshape (one -1 inferred) as a `Reshape` node. As on arrays, the legacy op's special values (0 copies
-    a dimension, -2 ... -4) are taken too, for legacy code (Gluon's layers and losses) traced in numpy mode."""
+    """NumPy's reshape (one -1 inferred) as an `_np_reshape` node. As on arrays, the legacy op's special values (0
+    copies a dimension, -2 ... -4) are taken too, for legacy code (Gluon's layers and losses) traced in numpy mode;
+    but a zero-size input reads a 0 as a length, as NumPy (the node decides when the input's shape is known)."""
     if order != "C":
         raise NotImplementedError("reshape: only order='C' is supported")
-    return _sym("Reshape", a, shape=(newshape,) if isinstance(newshape, numbers.Integral) else tuple(newshape))
+    return _sym("_np_reshape", a, newshape=(newshape,) if isinstance(newshape, numbers.Integral) else tuple(newshape))
 
 
 def ravel(a, order="C"):
@@ -304,7 +299,12 @@ def ravel(a, order="C"):
 
 
 def transpose(a, axes=None):
-    return _sym("transpose", a, axes=() if axes is None else tuple(axes))
+    """`a` with its axes permuted; `axes` names every axis, so their count is the rank and a negative one (counted
+    from the back) is made positive here: the legacy `transpose` op refuses those."""
+    if axes is None:
+        return _sym("transpose", a, axes=())
+    axes = tuple(axes)
+    return _sym("transpose", a, axes=tuple(axis + len(axes) if axis < 0 else axis for axis in axes))
 
 
 def expand_dims(a, axis):
@@ -341,7 +341,7 @@ def split(ary, indices_or_sections, axis=0):
 
 
 def tile(A, reps):  # noqa: N803 - NumPy's name
-    return _sym("tile", A, reps=(reps,) if isinstance(reps, numbers.Integral) else tuple(reps))
+    return _sym("_npi_tile", A, reps=(reps,) if isinstance(reps, numbers.Integral) else tuple(reps))
 
 
 def repeat(a, repeats, axis=None):
