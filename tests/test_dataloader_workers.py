@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -209,3 +210,25 @@ def test_prefetch_zero_auto_reload_and_a_thread_worker_error():
     threads = DataLoader(SquaresDataset(6, bad=4), batch_size=2, num_workers=2, thread_pool=True)
     with pytest.raises(ValueError, match="sample 4 is bad"):
         list(threads)
+
+
+def test_close_finishes_when_a_dead_worker_holds_the_result_queue_lock(monkeypatch):
+    """Note [a worker killed holding the result queue's lock] in dataflow/gluon/data/dataloader.py: the lock is held
+    here as a worker killed mid-put leaves it; close() still returns (it used to wait forever) and the workers are
+    gone."""
+    from dataflow.gluon.data import dataloader
+    monkeypatch.setattr(dataloader, "SHUTDOWN_WAIT", 1.0)
+    loader = DataLoader(SquaresDataset(8), batch_size=2, num_workers=1, timeout=60)
+    assert len(list(loader)) == 4
+    pool = loader._worker_pool
+    assert pool._outqueue._wlock.acquire(timeout=10)
+    closing = threading.Thread(target=loader.close, daemon=True)
+    closing.start()
+    closing.join(60)
+    assert not closing.is_alive()
+    assert all(not p.is_alive() for p in pool._pool)
+    # and the pool's own shutdown finished too (the lock was released for the "dead" holder)
+    deadline = time.monotonic() + 30
+    while any(t.name == "dataflow-loader-shutdown" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(t.name == "dataflow-loader-shutdown" for t in threading.enumerate())

@@ -33,6 +33,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import threading
 import traceback
 import warnings
 import weakref
@@ -203,13 +204,39 @@ def _remove_shared_folder(folder):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+# Note [a worker killed holding the result queue's lock]: `Pool.terminate` kills the workers, then waits for its
+# task-handler thread, whose last act is to put a sentinel on the result queue. A worker killed while putting a
+# result (say, the error of a worker that could not unpickle its dataset) dies holding that queue's write lock, and
+# the wait never ends (seen in CI: the whole test run hung in `DataLoader.close`). So the pool is terminated on a
+# helper thread; if it is not done after SHUTDOWN_WAIT seconds, every worker has been killed by then and no live
+# process can hold the lock: it is released for the dead one, and the handler finishes.
+SHUTDOWN_WAIT = 5.0
+
+
 def _shutdown_process_pool(pool, folder):
     """Stop the worker processes (waiting for them, so none is left) and remove the shared folder."""
     try:
-        pool.terminate()
-        pool.join()
+        stopping = threading.Thread(target=_terminate_and_join, args=(pool,), name="dataflow-loader-shutdown",
+                                    daemon=True)
+        stopping.start()
+        stopping.join(SHUTDOWN_WAIT)
+        if stopping.is_alive():
+            _release_if_held(pool._outqueue._wlock)
+            stopping.join(SHUTDOWN_WAIT)
     finally:
         _remove_shared_folder(folder)
+
+
+def _terminate_and_join(pool):
+    pool.terminate()
+    pool.join()
+
+
+def _release_if_held(lock):
+    """Release `lock` if someone holds it (Note [a worker killed holding the result queue's lock])."""
+    if lock is not None:        # (Windows' queues have none)
+        lock.acquire(block=False)   # taken here if it was free; either way one release leaves it free
+        lock.release()
 
 
 _worker_dataset = None      # the dataset of `_worker_fn`, set by `_worker_initializer`
