@@ -2,7 +2,8 @@
 from .. import frontend as _frontend
 from . import random  # noqa: F401 - MXNet's sampling wrappers; the generated functions only fill its gaps
 from .interop import from_dlpack, from_numpy, to_dlpack_for_read, to_dlpack_for_write  # noqa: F401
-from .ndarray import NDArray, _invoke, moveaxis, onehot_encode, waitall  # noqa: F401
+from .ndarray import NDArray, _invoke, waitall  # noqa: F401
+from .wrappers import moveaxis, onehot_encode  # noqa: F401
 from .creation import arange, array, concatenate, empty, eye, full, linspace, ones, zeros  # noqa: F401
 from . import indexing  # noqa: F401 - installs x[key] and x[key] = value on NDArray
 from .serialization import load, load_frombuffer, save  # noqa: F401

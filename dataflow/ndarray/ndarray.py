@@ -10,7 +10,8 @@ storage and its var, so the engine orders them with the base. Storage is always 
 give a strided view returns a copy instead (MXNet 1.x does the same), so kernels can treat every array as flat.
 
 This module holds the class, its arithmetic and `_invoke` (running one op now). Indexing is in indexing.py, array
-creation (array, zeros, arange ...) in creation.py, numpy/DLPack/pickling/tostype in interop.py.
+creation (array, zeros, arange ...) in creation.py, numpy/DLPack/pickling/tostype in interop.py, moveaxis and
+onehot_encode in wrappers.py.
 """
 import functools
 import numbers
@@ -576,48 +577,23 @@ def _from_host(source, ctx, dtype):
     return result
 
 
-def _axis_tuple(axes, ndim):
-    """`axes` (an int or a sequence) as non-negative axes of an `ndim`-D array, each once (NumPy's rule)."""
-    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
-    if any(not -ndim <= a < ndim for a in axes):
-        raise ValueError("moveaxis: source and destination must verify 0 <= axis < tensor.ndim (%d): got %s"
-                         % (ndim, list(axes)))
-    axes = tuple(a % ndim for a in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError("moveaxis: repeated axis in %s" % list(axes))
-    return axes
-
-
-def moveaxis(tensor, source, destination):
-    """`tensor` with the axes `source` moved to the positions `destination`, the others in their order (a
-    transpose)."""
-    source, destination = _axis_tuple(source, tensor.ndim), _axis_tuple(destination, tensor.ndim)
-    if len(source) != len(destination):
-        raise ValueError("`source` and `destination` arguments must have the same number of elements")
-    order = [axis for axis in range(tensor.ndim) if axis not in source]
-    for dest, src in sorted(zip(destination, source)):
-        order.insert(dest, src)
-    return _invoke(registry.get("transpose"), "transpose", (tensor,), dict(axes=tuple(order)))
-
-
-def onehot_encode(indices, out):
-    """One-hot encoding of `indices` into the matrix `out` (deprecated in MXNet: use one_hot)."""
-    return _invoke(registry.get("_onehot_encode"), "_onehot_encode", (indices, out), dict(out=out))
-
-
 def waitall():
     """Wait for every pending operation; raise the first error any of them stored."""
     get_engine().waitall()
     gpu_storage.synchronize()
 
 
-# array, zeros, arange ... live in creation.py, which builds on this module; MXNet's path
-# `mxnet.ndarray.ndarray.zeros` (and code reaching them through this module) still finds them.
+# array, zeros, arange ... live in creation.py, moveaxis and onehot_encode in wrappers.py (both build on this module);
+# MXNet's paths `mxnet.ndarray.ndarray.zeros`, `.moveaxis` ... (and code reaching them through here) still find them.
 _CREATION = ("array", "empty", "zeros", "ones", "full", "arange", "eye", "linspace", "concatenate")
+_WRAPPERS = ("moveaxis", "onehot_encode")
 
 
 def __getattr__(name):
     if name in _CREATION:
         from . import creation
         return getattr(creation, name)
+    if name in _WRAPPERS:
+        from . import wrappers
+        return getattr(wrappers, name)
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

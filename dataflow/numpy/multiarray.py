@@ -23,6 +23,8 @@ import numpy as onp
 from ops import registry
 from ops.errors import DTypeError, MXNetError, ShapeError
 
+from .._axes import NUMPY_AXIS_ERROR, AxisError  # noqa: F401 (mx.np's modules import them from here)
+from .._axes import normalize_axes as _axes
 from ..autograd.state import is_recording
 from ..ndarray import indexing as _indexing
 from ..ndarray.ndarray import _ARITHMETIC as _NDARRAY_OPERATORS
@@ -369,27 +371,6 @@ def _host_part(part):
     if isinstance(part, onp.ndarray) and part.dtype.kind == "f":
         part = part.astype(onp.int64)
     return part
-
-
-NUMPY_AXIS_ERROR = getattr(onp, "exceptions", onp).AxisError     # numpy.exceptions is NumPy >= 1.25's
-
-
-class AxisError(ShapeError, NUMPY_AXIS_ERROR):
-    """An axis out of range: MXNet raises an MXNetError there, NumPy an AxisError; this is both."""
-    def __init__(self, axis, ndim):
-        NUMPY_AXIS_ERROR.__init__(self, axis, ndim)
-
-    __str__ = NUMPY_AXIS_ERROR.__str__
-
-
-def _axes(axis, ndim):
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -max(ndim, 1) <= a < max(ndim, 1):   # NumPy takes axis 0 or -1 of a zero-dim array
-            raise AxisError(a, ndim)
-        out.append(a % ndim if ndim else 0)
-    return out
 
 
 def reshape_to(x, shape):
