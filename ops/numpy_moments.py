@@ -10,7 +10,7 @@ import numpy as np
 from .autodiff import apply
 from .cpu.common import assign
 from .elemwise import like_inputs, types_like_inputs
-from .numpy_ops import _np_reduced_shape
+from .numpy_reductions import _np_reduced_shape
 from .registry import Bool, DType, Int, OpDef, OptShape, register
 
 MOMENTS = ("_npi_var", "_npi_std")

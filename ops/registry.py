@@ -524,10 +524,10 @@ def _load_ops():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, indexing  # noqa: F401
-        from . import activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
+        from . import elemwise, matrix, nn, init, reduce, conv, random, linalg, norm, shape, stack_split  # noqa: F401
+        from . import indexing, activation, softmax, loss, ctc, upsampling, vision, update, custom  # noqa: F401
         from . import contrib_ops, contrib_indexing, control_flow, resize, transformer  # noqa: F401
         from . import rnn, fold, decompositions  # noqa: F401
         from . import boxes, detection, image, sparse_ops  # noqa: F401
         from . import numpy_ops, numpy_matmul, numpy_integer, numpy_moments, numpy_extras, numpy_pad  # noqa: F401
-        from . import numpy_shapes  # noqa: F401
+        from . import numpy_reductions, numpy_shapes  # noqa: F401

@@ -52,7 +52,7 @@ NUMPY_OPS = frozenset(NUMPY_ARITHMETIC.values()) | frozenset(NUMPY_COMPARISONS.v
 # binary functions outside that table: (array-array op, array-scalar op); both commute
 EXTREMA = {"maximum": ("broadcast_maximum", "_maximum_scalar"), "minimum": ("broadcast_minimum", "_minimum_scalar")}
 
-# np reductions: function -> registry op (ops/numpy_ops.py: NumPy's shapes, () for every axis; all take axis,
+# np reductions: function -> registry op (ops/numpy_reductions.py: NumPy's shapes, () for every axis; all take axis,
 # keepdims, dtype and initial)
 REDUCTIONS = {"sum": "_np_sum", "mean": "_npi_mean", "max": "_np_max", "min": "_np_min", "prod": "_np_prod",
               "amax": "_np_max", "amin": "_np_min"}

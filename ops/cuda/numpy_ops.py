@@ -5,6 +5,7 @@ result's dtype; `_npi_tile` and `_npi_diag` the legacy tile's and diag's, once c
 from types import SimpleNamespace
 
 from ops import numpy_extras, numpy_integer, numpy_matmul, numpy_moments, numpy_ops, numpy_pad, numpy_shapes
+from ops import numpy_reductions
 
 from .indexing import KERNELS as _INDEXING
 from .matrix import KERNELS as _MATRIX
@@ -26,5 +27,5 @@ KERNELS = {"_np_squeeze": _INDEXING["squeeze"],     # a view, as the legacy sque
 _NAMES = (numpy_ops.FORWARD + numpy_ops.BACKWARD + numpy_matmul.FORWARD + numpy_matmul.BACKWARD
           + numpy_integer.FORWARD + numpy_moments.FORWARD + numpy_moments.BACKWARD + numpy_extras.FORWARD
           + numpy_extras.BACKWARD + numpy_pad.FORWARD + numpy_pad.BACKWARD + numpy_shapes.FORWARD
-          + numpy_shapes.BACKWARD)
+          + numpy_shapes.BACKWARD + numpy_reductions.FORWARD + numpy_reductions.BACKWARD)
 WITHOUT = {name: _WHY for name in _NAMES if name not in KERNELS}

@@ -5,7 +5,8 @@ dtypes, `initial` and `axis=()` run interpreted."""
 import numpy as np
 
 from ops import registry
-from ops.numpy_ops import LEGACY, NP_REDUCTIONS
+from ops.numpy_ops import LEGACY
+from ops.numpy_reductions import NP_REDUCTIONS
 
 from .common import builds
 from .elemwise import BINARY, binary_body
