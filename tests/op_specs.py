@@ -523,13 +523,13 @@ from tests import specs_conv, specs_linalg, specs_math, specs_nn, specs_reduce, 
 from tests import specs_ctc, specs_custom, specs_matrix, specs_transformer, specs_update, specs_vision  # noqa: E402
 from tests import specs_control_flow, specs_fold, specs_random, specs_rnn  # noqa: E402
 from tests import specs_boxes, specs_contrib_indexing, specs_detection, specs_image, specs_resize  # noqa: E402
-from tests import specs_decompositions, specs_sparse  # noqa: E402
+from tests import specs_decompositions, specs_indexing, specs_sparse  # noqa: E402
 from tests import specs_numpy_graph, specs_numpy_ops  # noqa: E402
 
 _FAMILIES = (specs_nn, specs_conv, specs_math, specs_reduce, specs_shape, specs_linalg, specs_vision, specs_update,
              specs_custom, specs_matrix, specs_ctc, specs_transformer, specs_random, specs_rnn, specs_control_flow,
              specs_fold, specs_boxes, specs_contrib_indexing, specs_detection, specs_resize, specs_image,
-             specs_decompositions, specs_sparse, specs_numpy_ops, specs_numpy_graph)
+             specs_decompositions, specs_sparse, specs_numpy_ops, specs_numpy_graph, specs_indexing)
 for _module in _FAMILIES:
     SPECS += _module.SPECS
     EXEMPT.update(getattr(_module, "EXEMPT", {}))

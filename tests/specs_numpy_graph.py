@@ -1,7 +1,7 @@
 """Op spec rows for the numpy-mode ops a hybridized block's tile, argmax, diag, reshape, tril, split, pad,
 concatenate and around build (see tests/op_specs.py): `_npi_tile`, `_npi_argmax`, `_npi_argmin`, `_npi_diag`,
 `_npi_diagonal`, `_np_reshape`, `_npi_tril` and `_npi_triu` (ops/numpy_shapes.py), `_split_v2` and `_npi_hsplit`
-(ops/shape.py), `_npi_concatenate`, `_npi_hstack` and `_npi_around` (ops/numpy_ops.py), `_npi_pad`
+(ops/stack_split.py), `_npi_concatenate`, `_npi_hstack` and `_npi_around` (ops/numpy_ops.py), `_npi_pad`
 (ops/numpy_pad.py). The references are NumPy's tile, argmax, argmin, diag, diagonal, reshape, tril, triu,
 array_split, hsplit, concatenate, hstack, pad and around (integers: MXNet's truncation). Pieces and inputs may be
 empty (the hybridized cases of tests/test_numpy_graph_shapes.py and tests/test_numpy_graph_more.py); these rows draw

@@ -11,7 +11,7 @@ from ops.errors import ParamError
 from tests import reference_reduce as RR
 from tests import reference_shape as RS
 from tests.op_specs import ALL, FLOATS, NUMERIC, SHAPES, Err, OpSpec, Shp, array, reduce_sample
-from tests.specs_shape import embedding_sample
+from tests.specs_indexing import embedding_sample
 
 
 def cast_storage_sample(draw, dtype):

@@ -2,6 +2,7 @@
 
 Truths: the same maths written with built-in ops and numpy, central differences, and MXNet 1.9.1's own run of the
 tutorial's softmax loss and its JSON (tests/fixtures/mxnet-1.9.1/custom, made by reference/custom_fixtures.py).
+The ops under test are in tests/custom_ops.py; bad input is tested in test_custom_op_errors.py.
 """
 import json
 import os
@@ -15,167 +16,15 @@ from hypothesis.extra import numpy as hnp
 
 import dataflow as mx
 from dataflow import autograd, gluon
-from dataflow.base import MXNetError
 
+from tests.custom_ops import seen
 from tests.paths import FIXTURES
 
 FIX = os.path.join(FIXTURES, "custom")
-seen = {}       # what the callbacks were given, for the tests that check it
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The ops under test
-# ---------------------------------------------------------------------------------------------------------------
-
-class Sigmoid(mx.operator.CustomOp):
-    def forward(self, is_train, req, in_data, out_data, aux):
-        seen.setdefault("sigmoid_is_train", []).append(is_train)
-        self.assign(out_data[0], req[0], mx.nd.sigmoid(in_data[0]))
-
-    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
-        seen["sigmoid_backward_in_data"] = in_data
-        y = out_data[0]
-        self.assign(in_grad[0], req[0], out_grad[0] * y * (1 - y))
-
-
-@mx.operator.register("t_sigmoid")
-class SigmoidProp(mx.operator.CustomOpProp):
-    """Backward needs only the output gradient and the output, as the declaration says."""
-
-    def declare_backward_dependency(self, out_grad, in_data, out_data):
-        return [out_grad[0], out_data[0]]
-
-    def create_operator(self, ctx, in_shapes, in_dtypes):
-        return Sigmoid()
-
-
-class Softmax(mx.operator.CustomOp):
-    """The softmax loss of MXNet's custom-operator tutorial (numpy inside)."""
-
-    def forward(self, is_train, req, in_data, out_data, aux):
-        x = in_data[0].asnumpy()
-        y = np.exp(x - x.max(axis=1, keepdims=True))
-        y /= y.sum(axis=1, keepdims=True)
-        self.assign(out_data[0], req[0], mx.nd.array(y))
-
-    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
-        seen["softmax_backward"] = {"req": list(req), "out_grad": out_grad}
-        label = in_data[1].asnumpy().ravel().astype(np.int64)
-        y = out_data[0].asnumpy()
-        y[np.arange(label.shape[0]), label] -= 1.0
-        self.assign(in_grad[0], req[0], mx.nd.array(y))
-
-
-@mx.operator.register("fx_softmax")       # the name the MXNet fixture used
-class SoftmaxProp(mx.operator.CustomOpProp):
-    def __init__(self, **kwargs):
-        seen.setdefault("softmax_kwargs", []).append(kwargs)
-        super().__init__(need_top_grad=False)
-
-    def list_arguments(self):
-        return ["data", "label"]
-
-    def infer_shape(self, in_shape):
-        return [in_shape[0], (in_shape[0][0],)], [in_shape[0]], []
-
-    def create_operator(self, ctx, in_shapes, in_dtypes):
-        seen.setdefault("softmax_create", []).append({"ctx": str(ctx), "in_shapes": in_shapes,
-                                                      "in_dtypes": list(in_dtypes)})
-        return Softmax()
-
-
-class MulAdd(mx.operator.CustomOp):
-    """Two inputs, two outputs (a*b*scale, a+b) and an aux state counting training forwards."""
-
-    def __init__(self, scale):
-        super().__init__()
-        self.scale = scale
-
-    def forward(self, is_train, req, in_data, out_data, aux):
-        a, b = in_data
-        self.assign(out_data[0], req[0], a * b * self.scale)
-        self.assign(out_data[1], req[1], a + b)
-        if is_train:
-            aux[0][:] = aux[0] + 1
-
-    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
-        a, b = in_data
-        g0, g1 = out_grad
-        self.assign(in_grad[0], req[0], g0 * b * self.scale + g1)
-        self.assign(in_grad[1], req[1], g0 * a * self.scale + g1)
-
-
-@mx.operator.register("t_muladd")
-class MulAddProp(mx.operator.CustomOpProp):
-    def __init__(self, scale="1.0"):
-        super().__init__(need_top_grad=True)
-        self.scale = float(scale)
-
-    def list_arguments(self):
-        return ["a", "b"]
-
-    def list_outputs(self):
-        return ["prod", "sum"]
-
-    def list_auxiliary_states(self):
-        return ["count"]
-
-    def infer_shape(self, in_shape):
-        return [in_shape[0], in_shape[0]], [in_shape[0], in_shape[0]], [(1,)]
-
-    def create_operator(self, ctx, in_shapes, in_dtypes):
-        return MulAdd(self.scale)
-
-
-class Scale(mx.operator.CustomOp):
-    """Stateful: forward draws a random scale and keeps it on self for backward (like a custom dropout)."""
-    _rng = np.random.RandomState(9)
-
-    def forward(self, is_train, req, in_data, out_data, aux):
-        self.scale = self._rng.uniform(0.5, 1.5, in_data[0].shape)
-        seen.setdefault("scales", []).append(self.scale)
-        self.assign(out_data[0], req[0], in_data[0] * mx.nd.array(self.scale))
-
-    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
-        self.assign(in_grad[0], req[0], out_grad[0] * mx.nd.array(self.scale))
-
-
-@mx.operator.register("t_scale")
-class ScaleProp(mx.operator.CustomOpProp):
-    def create_operator(self, ctx, in_shapes, in_dtypes):
-        return Scale()
-
-
-def _register_bad(name, prop_methods=None, op_methods=None):
-    op_cls = type("Bad%sOp" % name.title(), (mx.operator.CustomOp,), dict(op_methods or {}))
-    methods = {"create_operator": lambda self, ctx, shapes, dtypes: op_cls()}
-    methods.update(prop_methods or {})
-    return mx.operator.register(name)(type("Bad%sProp" % name.title(), (mx.operator.CustomOpProp,), methods))
-
-
-def _copy_forward(self, is_train, req, in_data, out_data, aux):
-    self.assign(out_data[0], req[0], in_data[0])
-
-
-def _raise_in_forward(self, is_train, req, in_data, out_data, aux):
-    raise ValueError("forward failed on purpose")
-
-
-def _raise_in_backward(self, req, out_grad, in_data, out_data, in_grad, aux):
-    raise KeyError("backward failed on purpose")
-
-
-_register_bad("t_bad_count", {"list_outputs": lambda self: ["x", "y"],
-                              "infer_shape": lambda self, s: (s, [s[0]], [])}, {"forward": _copy_forward})
-_register_bad("t_bad_forward", op_methods={"forward": _raise_in_forward})
-_register_bad("t_bad_backward", op_methods={"forward": _copy_forward, "backward": _raise_in_backward})
-_register_bad("t_sparse", {"infer_storage_type": lambda self, st: (st, ["csr"], [])}, {"forward": _copy_forward})
-_register_bad("t_bad_deps", {"declare_backward_dependency": lambda self, og, i, o: [99]},
-              {"forward": _copy_forward})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -525,89 +374,6 @@ def test_large_arrays_run_on_the_worker_without_deadlock():
 def test_sigmoid_property(x):
     y = mx.nd.Custom(mx.nd.array(x), op_type="t_sigmoid").asnumpy()
     np.testing.assert_allclose(y, _sigmoid(x.astype(np.float64)), rtol=1e-5, atol=1e-7)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Bad input: clear errors, and the engine stays usable
-# ---------------------------------------------------------------------------------------------------------------
-
-def _engine_still_works():
-    np.testing.assert_allclose((mx.nd.ones((2,)) + 1).asnumpy(), [2.0, 2.0])
-    mx.nd.waitall()
-
-
-def test_unknown_op_type():
-    with pytest.raises(MXNetError, match="no custom operator is registered as .no_such_op."):
-        mx.nd.Custom(mx.nd.ones((2,)), op_type="no_such_op")
-    with pytest.raises(MXNetError, match=r"custom0.*no_such_op"):
-        mx.sym.Custom(mx.sym.var("x"), op_type="no_such_op", name="custom0")
-    with pytest.raises(MXNetError, match=r"op_type.*missing"):
-        mx.nd.Custom(mx.nd.ones((2,)))
-    _engine_still_works()
-
-
-def test_infer_shape_returning_the_wrong_count():
-    sym = mx.sym.Custom(mx.sym.var("x"), op_type="t_bad_count", name="badnode")
-    with pytest.raises(MXNetError, match=r"badnode.*t_bad_count.*infer_shape.*1 output shapes, expected 2"):
-        sym.infer_shape(x=(2, 3))
-    with pytest.raises(MXNetError, match=r"t_bad_count.*infer_shape.*1 output shapes, expected 2"):
-        mx.nd.Custom(mx.nd.ones((2, 3)), op_type="t_bad_count")
-    _engine_still_works()
-
-
-@pytest.mark.parametrize("shape", [(2, 3), (300, 100)], ids=["inline", "worker"])
-def test_forward_raising_surfaces_at_the_wait(shape):
-    y = mx.nd.Custom(mx.nd.ones(shape), op_type="t_bad_forward")
-    with pytest.raises(MXNetError, match=r"t_bad_forward.*BadT_Bad_ForwardOp\.forward.*ValueError.*on purpose"):
-        y.asnumpy()
-    with pytest.raises(MXNetError, match="forward failed on purpose"):
-        mx.nd.waitall()
-    _engine_still_works()
-
-
-def test_forward_raising_in_an_executor_names_the_node():
-    ex = mx.sym.Custom(mx.sym.var("x"), op_type="t_bad_forward", name="mynode").simple_bind(mx.cpu(), x=(2,))
-    ex.forward()
-    with pytest.raises(MXNetError, match=r"mynode.*t_bad_forward.*forward.*on purpose"):
-        ex.outputs[0].asnumpy()
-    with pytest.raises(MXNetError):
-        mx.nd.waitall()
-    _engine_still_works()
-
-
-def test_backward_raising_surfaces_at_the_wait():
-    x = mx.nd.ones((2,))
-    x.attach_grad()
-    with autograd.record():
-        y = mx.nd.Custom(x, op_type="t_bad_backward")
-    y.backward()
-    with pytest.raises(MXNetError, match=r"t_bad_backward.*backward.*KeyError.*on purpose"):
-        x.grad.asnumpy()
-    with pytest.raises(MXNetError):
-        mx.nd.waitall()
-    _engine_still_works()
-
-
-def test_bad_backward_dependency_ids():
-    x = mx.nd.ones((2,))
-    x.attach_grad()
-    with pytest.raises(MXNetError, match=r"t_bad_deps.*declare_backward_dependency.*\[99\]"):
-        with autograd.record():
-            y = mx.nd.Custom(x, op_type="t_bad_deps")
-        y.backward()
-    _engine_still_works()
-
-
-def test_prop_init_raising_names_the_prop():
-    with pytest.raises(MXNetError, match=r"t_muladd.*MulAddProp.__init__.*ValueError"):
-        mx.nd.Custom(mx.nd.ones((2,)), mx.nd.ones((2,)), mx.nd.zeros((1,)), op_type="t_muladd", scale="abc")
-    _engine_still_works()
-
-
-def test_sparse_storage_types_are_refused():
-    with pytest.raises(MXNetError, match=r"t_sparse.*infer_storage_type.*'csr'.*only 'default'"):
-        mx.sym.Custom(mx.sym.var("x"), op_type="t_sparse")
-    _engine_still_works()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
-"""mx.viz: plot_network and print_summary against MXNet 1.9.1's output, rendering, and the memory-plan view.
+"""mx.viz: plot_network against MXNet 1.9.1's output, rendering, and the memory-plan view (print_summary:
+test_viz_summary.py; the symbols drawn: tests/viz_symbols.py).
 
 The expected `.gv` sources are the seed's (`examples/seed/plot_*.gv`, written by MXNet for S2, S3 and
-S5) or, for what the seed does not cover, pasted from MXNet 1.9.1 run on the same symbols. The expected tables
-are MXNet's `print_summary` output, pasted without trailing spaces: MXNet pads every table row to
-`line_length`, and `_table` puts that padding back.
+S5) or, for what the seed does not cover, pasted from MXNet 1.9.1 run on the same symbols.
 """
 import collections
 import doctest
@@ -18,16 +17,13 @@ import pytest
 import dataflow as mx
 from dataflow import viz
 from ops import registry
-from tests.paths import FIXTURES, SEED
+from tests.paths import SEED
+from tests.viz_symbols import (SHAPE_S5, fixture_symbol, group_net, needs_s5_ops, seed_convfactory, seed_g, seed_in3a,
+                               seed_mlp)
 
 ARTIFACTS = SEED
-SHAPE_S5 = {"Previous Output": (128, 3, 28, 28)}
 OVAL = {"shape": "oval", "fixedsize": "false"}       # the seed's node_attrs
 
-_S5_OPS = ("Convolution", "BatchNorm", "Pooling", "Concat")
-_missing_s5 = [op for op in _S5_OPS if not hasattr(mx.sym, op)]
-_S5_SKIP = "the seed's S5 nets need mx.sym.%s, not registered yet" % ", mx.sym.".join(_missing_s5)
-needs_s5_ops = pytest.mark.skipif(bool(_missing_s5), reason=_S5_SKIP)
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's `dot` program is not installed (apt-get install graphviz)")
 
@@ -111,61 +107,6 @@ def test_parse_dot_reads_quoted_multiline_labels():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The seed's symbols
-# ---------------------------------------------------------------------------------------------------------------
-
-def seed_g():
-    """S2's `g`, named as in a fresh MXNet process (`c = a + b` took `_plus0`)."""
-    with mx.name.NameManager():
-        a, b = mx.sym.Variable("a"), mx.sym.Variable("b")
-        a + b
-        d = a * b
-        e = mx.sym.dot(a, b)
-        f = mx.sym.reshape(d + e, shape=(1, 4))
-        return mx.sym.broadcast_to(f, shape=(2, 4))
-
-
-def seed_mlp():
-    net = mx.sym.Variable("data")
-    net = mx.sym.FullyConnected(data=net, name="fc1", num_hidden=128)
-    net = mx.sym.Activation(data=net, name="relu1", act_type="relu")
-    net = mx.sym.FullyConnected(data=net, name="fc2", num_hidden=10)
-    return mx.sym.SoftmaxOutput(data=net, name="out")
-
-
-def conv_factory(data, num_filter, kernel, stride=(1, 1), pad=(0, 0), name=None, suffix=""):
-    conv = mx.sym.Convolution(data=data, num_filter=num_filter, kernel=kernel, stride=stride, pad=pad,
-                              name="conv_%s%s" % (name, suffix))
-    bn = mx.sym.BatchNorm(data=conv, name="bn_%s%s" % (name, suffix))
-    return mx.sym.Activation(data=bn, act_type="relu", name="relu_%s%s" % (name, suffix))
-
-
-def inception_factory_a(data, num_1x1, num_3x3red, num_3x3, num_d3x3red, num_d3x3, pool, proj, name):
-    c1x1 = conv_factory(data, num_1x1, (1, 1), name="%s_1x1" % name)
-    c3x3r = conv_factory(data, num_3x3red, (1, 1), name="%s_3x3" % name, suffix="_reduce")
-    c3x3 = conv_factory(c3x3r, num_3x3, (3, 3), pad=(1, 1), name="%s_3x3" % name)
-    cd3x3r = conv_factory(data, num_d3x3red, (1, 1), name="%s_double_3x3" % name, suffix="_reduce")
-    cd3x3 = conv_factory(cd3x3r, num_d3x3, (3, 3), pad=(1, 1), name="%s_double_3x3_0" % name)
-    cd3x3 = conv_factory(cd3x3, num_d3x3, (3, 3), pad=(1, 1), name="%s_double_3x3_1" % name)
-    pooling = mx.sym.Pooling(data=data, kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type=pool,
-                             name="%s_pool_%s_pool" % (pool, name))
-    cproj = conv_factory(pooling, proj, (1, 1), name="%s_proj" % name)
-    return mx.sym.Concat(*[c1x1, c3x3, cd3x3, cproj], name="ch_concat_%s_chconcat" % name)
-
-
-def seed_convfactory():
-    return conv_factory(mx.sym.Variable(name="Previous Output"), 64, (7, 7), stride=(2, 2))
-
-
-def seed_in3a():
-    return inception_factory_a(mx.sym.Variable(name="Previous Output"), 64, 64, 64, 64, 96, "avg", 32, "in3a")
-
-
-def fixture_symbol(name):
-    return mx.sym.load(os.path.join(FIXTURES, "symbols", "%s-symbol.json" % name))
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # plot_network
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -233,14 +174,6 @@ def test_plot_network_shows_weights_and_dtypes_as_mxnet():
     assert_same_plot(dot.source, MLP_WEIGHTS_AND_DTYPES)
 
 
-def group_net():
-    with mx.name.NameManager():
-        d1, d2 = mx.sym.var("data1"), mx.sym.var("data2")
-        fc = mx.sym.FullyConnected(d1 + d2, num_hidden=4, name="fc")
-        flat = mx.sym.Flatten(mx.sym.Reshape(fc, shape=(-1, 2, 2), name="rs"), name="fl")
-        return mx.sym.Group([flat, mx.sym.Activation(fc, act_type="tanh", name="act")])
-
-
 # MXNet 1.9.1: node_attrs set on every node, but the op's fill colour wins, and inputs stay ovals.
 GROUP_PLOT = '''digraph plot {
 \tdata1 [label=data1 color=red fillcolor="#8dd3c7" fixedsize=true height=0.8034 shape=oval style=filled width=1.3]
@@ -302,259 +235,6 @@ def test_render_without_dot_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(viz.GraphvizNotFound, match="apt-get install graphviz"):
         dot.pipe(format="svg")
     assert "FullyConnected" in dot.source           # the text needs no binary
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# print_summary
-# ---------------------------------------------------------------------------------------------------------------
-
-def _table(text, line_length=120):
-    """MXNet's printed table from its text without trailing spaces: rows are padded to `line_length`."""
-    rules = ({"_"}, {"="})
-    lines = [line if set(line) in rules or line.startswith("Total params") else line.ljust(line_length)
-             for line in text.strip("\n").split("\n")]
-    return "\n".join(lines) + "\n"
-
-
-def summary(capsys, *args, **kwargs):
-    capsys.readouterr()
-    assert mx.viz.print_summary(*args, **kwargs) is None
-    return capsys.readouterr().out
-
-
-SUMMARY_MLP = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-data(null)                                          200                     0
-________________________________________________________________________________________________________________________
-fc1(FullyConnected)                                 128                     25728       data
-________________________________________________________________________________________________________________________
-relu1(Activation)                                   128                     0           fc1
-________________________________________________________________________________________________________________________
-fc2(FullyConnected)                                 10                      1290        relu1
-________________________________________________________________________________________________________________________
-out(SoftmaxOutput)                                  10                      0           fc2
-========================================================================================================================
-Total params: 27018
-________________________________________________________________________________________________________________________
-"""
-
-SUMMARY_MLP_NO_SHAPE = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-data(null)                                                                  0
-________________________________________________________________________________________________________________________
-fc1(FullyConnected)                                                         128         data
-________________________________________________________________________________________________________________________
-relu1(Activation)                                                           0           fc1
-________________________________________________________________________________________________________________________
-fc2(FullyConnected)                                                         10          relu1
-________________________________________________________________________________________________________________________
-out(SoftmaxOutput)                                                          0           fc2
-========================================================================================================================
-Total params: 138
-________________________________________________________________________________________________________________________
-"""
-
-SUMMARY_MLP_80 = """
-________________________________________________________________________________
-Layer (type)                  Output Shape        Param #   Previous Layer
-================================================================================
-data(null)                    200                 0
-________________________________________________________________________________
-fc1(FullyConnected)           128                 25728     data
-________________________________________________________________________________
-relu1(Activation)             128                 0         fc1
-________________________________________________________________________________
-fc2(FullyConnected)           10                  1290      relu1
-________________________________________________________________________________
-out(SoftmaxOutput)            10                  0         fc2
-================================================================================
-Total params: 27018
-________________________________________________________________________________
-"""
-
-SUMMARY_MLP_40 = """
-________________________________________
-Layer (type)     Output SParaPrevious La
-========================================
-data(null)       200     0
-________________________________________
-fc1(FullyConnecte128     2572data
-________________________________________
-relu1(Activation)128     0   fc1
-________________________________________
-fc2(FullyConnecte10      1290relu1
-________________________________________
-out(SoftmaxOutput10      0   fc2
-========================================
-Total params: 27018
-________________________________________
-"""
-
-# Only node 0 is a layer and a previous layer among the variables: data2 shows nowhere.
-SUMMARY_GROUP = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-data1(null)                                         3                       0
-________________________________________________________________________________________________________________________
-_plus0(elemwise_add)                                3                       0           data1
-________________________________________________________________________________________________________________________
-fc(FullyConnected)                                  4                       16          _plus0
-________________________________________________________________________________________________________________________
-rs(Reshape)                                         2x2                     0           fc
-________________________________________________________________________________________________________________________
-fl(Flatten)                                         4                       0           rs
-________________________________________________________________________________________________________________________
-act(Activation)                                     4                       0           fc
-========================================================================================================================
-Total params: 16
-________________________________________________________________________________________________________________________
-"""
-
-SUMMARY_CONVFACTORY = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-Previous Output(null)                               3x28x28                 0
-________________________________________________________________________________________________________________________
-conv_None(Convolution)                              64x11x11                9472        Previous Output
-________________________________________________________________________________________________________________________
-bn_None(BatchNorm)                                  64x11x11                128         conv_None
-________________________________________________________________________________________________________________________
-relu_None(Activation)                               64x11x11                0           bn_None
-========================================================================================================================
-Total params: 9600
-________________________________________________________________________________________________________________________
-"""
-
-SUMMARY_CONVFACTORY_NO_SHAPE = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-Previous Output(null)                                                       0
-________________________________________________________________________________________________________________________
-conv_None(Convolution)                                                      64          Previous Output
-________________________________________________________________________________________________________________________
-bn_None(BatchNorm)                                                          0           conv_None
-________________________________________________________________________________________________________________________
-relu_None(Activation)                                                       0           bn_None
-========================================================================================================================
-Total params: 64
-________________________________________________________________________________________________________________________
-"""
-
-SUMMARY_IN3A = """
-________________________________________________________________________________________________________________________
-Layer (type)                                        Output Shape            Param #     Previous Layer
-========================================================================================================================
-Previous Output(null)                               3x28x28                 0
-________________________________________________________________________________________________________________________
-conv_in3a_1x1(Convolution)                          64x28x28                256         Previous Output
-________________________________________________________________________________________________________________________
-bn_in3a_1x1(BatchNorm)                              64x28x28                128         conv_in3a_1x1
-________________________________________________________________________________________________________________________
-relu_in3a_1x1(Activation)                           64x28x28                0           bn_in3a_1x1
-________________________________________________________________________________________________________________________
-conv_in3a_3x3_reduce(Convolution)                   64x28x28                256         Previous Output
-________________________________________________________________________________________________________________________
-bn_in3a_3x3_reduce(BatchNorm)                       64x28x28                128         conv_in3a_3x3_reduce
-________________________________________________________________________________________________________________________
-relu_in3a_3x3_reduce(Activation)                    64x28x28                0           bn_in3a_3x3_reduce
-________________________________________________________________________________________________________________________
-conv_in3a_3x3(Convolution)                          64x28x28                36928       relu_in3a_3x3_reduce
-________________________________________________________________________________________________________________________
-bn_in3a_3x3(BatchNorm)                              64x28x28                128         conv_in3a_3x3
-________________________________________________________________________________________________________________________
-relu_in3a_3x3(Activation)                           64x28x28                0           bn_in3a_3x3
-________________________________________________________________________________________________________________________
-conv_in3a_double_3x3_reduce(Convolution)            64x28x28                256         Previous Output
-________________________________________________________________________________________________________________________
-bn_in3a_double_3x3_reduce(BatchNorm)                64x28x28                128         conv_in3a_double_3x3_reduce
-________________________________________________________________________________________________________________________
-relu_in3a_double_3x3_reduce(Activation)             64x28x28                0           bn_in3a_double_3x3_reduce
-________________________________________________________________________________________________________________________
-conv_in3a_double_3x3_0(Convolution)                 96x28x28                55392       relu_in3a_double_3x3_reduce
-________________________________________________________________________________________________________________________
-bn_in3a_double_3x3_0(BatchNorm)                     96x28x28                192         conv_in3a_double_3x3_0
-________________________________________________________________________________________________________________________
-relu_in3a_double_3x3_0(Activation)                  96x28x28                0           bn_in3a_double_3x3_0
-________________________________________________________________________________________________________________________
-conv_in3a_double_3x3_1(Convolution)                 96x28x28                83040       relu_in3a_double_3x3_0
-________________________________________________________________________________________________________________________
-bn_in3a_double_3x3_1(BatchNorm)                     96x28x28                192         conv_in3a_double_3x3_1
-________________________________________________________________________________________________________________________
-relu_in3a_double_3x3_1(Activation)                  96x28x28                0           bn_in3a_double_3x3_1
-________________________________________________________________________________________________________________________
-avg_pool_in3a_pool(Pooling)                         3x28x28                 0           Previous Output
-________________________________________________________________________________________________________________________
-conv_in3a_proj(Convolution)                         32x28x28                128         avg_pool_in3a_pool
-________________________________________________________________________________________________________________________
-bn_in3a_proj(BatchNorm)                             32x28x28                64          conv_in3a_proj
-________________________________________________________________________________________________________________________
-relu_in3a_proj(Activation)                          32x28x28                0           bn_in3a_proj
-________________________________________________________________________________________________________________________
-ch_concat_in3a_chconcat(Concat)                     256x28x28               0           relu_in3a_1x1
-                                                                                        relu_in3a_3x3
-                                                                                        relu_in3a_double_3x3_1
-                                                                                        relu_in3a_proj
-========================================================================================================================
-Total params: 177216
-________________________________________________________________________________________________________________________
-"""
-
-
-def _parameter_total(symbol, shape):
-    """The number of parameters by shape inference: the arguments that are neither in `shape` nor labels."""
-    arg_shapes, _, _ = symbol.infer_shape(**shape)
-    return sum(int(np.prod(s)) for n, s in zip(symbol.list_arguments(), arg_shapes)
-               if n not in shape and not n.endswith("_label"))
-
-
-def test_print_summary_s3_mlp_equals_mxnet(capsys):
-    net = seed_mlp()
-    assert summary(capsys, net, shape={"data": (100, 200)}) == _table(SUMMARY_MLP)
-    assert "Total params: %d\n" % _parameter_total(net, {"data": (100, 200)}) in _table(SUMMARY_MLP)
-
-
-@pytest.mark.parametrize("kwargs, expected, width", [
-    ({}, SUMMARY_MLP_NO_SHAPE, 120),
-    ({"shape": {"data": (100, 200)}, "line_length": 80, "positions": [30, 50, 60, 80]}, SUMMARY_MLP_80, 80),
-    ({"shape": {"data": (100, 200)}, "line_length": 40}, SUMMARY_MLP_40, 40),
-], ids=["no-shape", "columns", "truncated"])
-def test_print_summary_options_as_mxnet(capsys, kwargs, expected, width):
-    assert summary(capsys, seed_mlp(), **kwargs) == _table(expected, width)
-
-
-def test_print_summary_group_as_mxnet(capsys):
-    assert summary(capsys, group_net(), shape={"data1": (8, 3), "data2": (8, 3)}) == _table(SUMMARY_GROUP)
-
-
-def test_print_summary_counts_a_shared_weight_once(capsys):
-    data, w = mx.sym.var("data"), mx.sym.var("shared_weight")
-    fc1 = mx.sym.FullyConnected(data, weight=w, num_hidden=5, no_bias=True, name="fc1")
-    net = mx.sym.FullyConnected(fc1, weight=w, num_hidden=5, no_bias=True, name="fc2")
-    text = summary(capsys, net, shape={"data": (2, 5)})
-    assert "Total params: 25\n" in text and _parameter_total(net, {"data": (2, 5)}) == 25
-
-
-@needs_s5_ops
-def test_print_summary_s5_convfactory_equals_mxnet(capsys):
-    net = seed_convfactory()
-    assert summary(capsys, net, shape=SHAPE_S5) == _table(SUMMARY_CONVFACTORY)
-    assert summary(capsys, net) == _table(SUMMARY_CONVFACTORY_NO_SHAPE)
-    assert _parameter_total(net, SHAPE_S5) == 9600
-
-
-@needs_s5_ops
-@pytest.mark.parametrize("build", [seed_in3a, lambda: fixture_symbol("in3a")], ids=["built", "json"])
-def test_print_summary_s5_inception_equals_mxnet(capsys, build):
-    net = build()
-    assert summary(capsys, net, shape=SHAPE_S5) == _table(SUMMARY_IN3A)
-    assert _parameter_total(net, SHAPE_S5) == 177216
 
 
 # ---------------------------------------------------------------------------------------------------------------
