@@ -2,10 +2,11 @@
 numpy mode's svd; see tests/op_specs.py. References are SciPy's LAPACK wrappers (scipy.linalg), an implementation
 apart from the kernels' numpy.linalg; vectors are signed as the kernels sign them (largest component positive).
 
-Samplers draw well-conditioned matrices (the gradient check's central differences need it): a random matrix plus
-n times the identity (inverse, det, slogdet; a row negated sometimes, for a negative determinant), B B^T + I
-(potrf), Q diag(distinct eigenvalues) Q^T (syevd) and a product with distinct singular values (svd). Shapes and
-the error cases were checked on MXNet 1.9.1 (det of one matrix is (1,); svd wants M <= N).
+Samplers draw well-conditioned matrices (the gradient check's central differences need it): a random matrix
+(entries in [-1, 1]) plus n + 1 times the identity, strictly diagonally dominant (inverse, det, slogdet; a row
+negated sometimes, for a negative determinant), B B^T + I (potrf), Q diag(distinct eigenvalues) Q^T (syevd) and
+a product with distinct singular values (svd). Shapes and the error cases were checked on MXNet 1.9.1 (det of one
+matrix is (1,); svd wants M <= N).
 Import tests.op_specs, never this module first (op_specs appends these rows at its end).
 """
 import numpy as np
@@ -36,7 +37,7 @@ def _orthogonal(draw, n, batch):
 def general_sample(draw, dtype):
     n = draw(st.integers(1, 4))
     batch = _batch(draw)
-    a = _uniform(draw, batch + (n, n)) + n * np.eye(n)
+    a = _uniform(draw, batch + (n, n)) + (n + 1) * np.eye(n)      # strictly diagonally dominant: invertible
     if draw(st.booleans()):
         a[..., 0, :] *= -1
     return {}, [a.astype(dtype)]
