@@ -215,7 +215,7 @@ class _ModuleWriter:
             step = steps[i]
             inputs = [e for k, e in enumerate(graph.inputs[step.nid]) if k != skip]
             outs = range(graph.node_row_ptr[step.nid], graph.node_row_ptr[step.nid + 1])
-            values = [ref(e) for e in inputs] + [ref(e) for e in outs] + [arg(a) for a in body.args]
+            values = [ref(e, body.flat) for e in list(inputs) + list(outs)] + [arg(a) for a in body.args]
             return "    %s(%s)  # %s %s" % (self.alias(body.fn, body.name), ", ".join(values), step.op_name, step.name)
 
         fused = []

@@ -78,8 +78,8 @@ def _run_both(opdef, p, inputs, out_meta, reqs, inplace=None):
             i, o = inplace
             outs[o] = ins[i].reshape(out_meta[o][0])
         with np.errstate(all="ignore"):
-            if use_body:
-                b.fn(*ins, *outs, *b.args)
+            if use_body:        # a flat body takes its arrays as the Plan compiler passes them: one dimension
+                b.fn(*[a.reshape(-1) if b.flat else a for a in ins + outs], *b.args)
             else:
                 opdef.cpu(OpContext(), p, ins, outs, list(reqs))
         results.append((ins, outs))

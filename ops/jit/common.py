@@ -44,6 +44,10 @@ class Body:
     # compiler then adds the bias in the fused loop of the elementwise steps that follow (one pass, not two)
     bias_free: object = None
     bias_input: int = None
+    # the body reads its arrays as flat runs (the elementwise loops): callers pass each input and output reshaped
+    # to one dimension, so numba compiles one specialisation per dtype, not one per combination of ranks (a Plan's
+    # first compile, and every later Plan with other ranks, reuses it)
+    flat: bool = False
 
 
 BUILDERS = {}

@@ -319,7 +319,7 @@ def unary_body(key, req):
         return body_of(skip)
     f = globals()["f_" + key]
     return body_of(globals()["map1_" + key], (_accumulate(req),), scalar=f, scalar_name=f.__name__,
-                   scalar_vmath=key in _VMATH_KEYS, scalar_arithmetic=ARITHMETIC.get(key))
+                   scalar_vmath=key in _VMATH_KEYS, scalar_arithmetic=ARITHMETIC.get(key), flat=True)
 
 
 @_generating_key
@@ -333,11 +333,11 @@ def binary_body(key, in_meta, out_meta, req):
     fusable = dict(scalar=f, scalar_name=f.__name__, scalar_arithmetic=ARITHMETIC.get(key)) if all(
         s == out_shape or _size(s) == 1 for s in shapes) else {}
     if all(s == out_shape for s in shapes):
-        return body_of(globals()["map2_" + key], (_accumulate(req),), **fusable)
+        return body_of(globals()["map2_" + key], (_accumulate(req),), flat=True, **fusable)
     layout = _layout(shapes, out_shape)
     if layout is None:
         return None
-    return body_of(globals()["bcast_" + key], (_accumulate(req),) + layout, **fusable)
+    return body_of(globals()["bcast_" + key], (_accumulate(req),) + layout, flat=True, **fusable)
 
 
 def _size(shape):
@@ -399,7 +399,7 @@ def scalar_body(key, value, reverse, req):
     f = globals()[("rs_" if reverse else "s_") + key]
     loop = globals()[("rscalar_" if reverse else "scalar_") + key]
     return body_of(loop, (float(value), _accumulate(req)), scalar=f, scalar_name=f.__name__,
-                   scalar_args=(float(value),), scalar_arithmetic=ARITHMETIC.get(key))
+                   scalar_args=(float(value),), scalar_arithmetic=ARITHMETIC.get(key), flat=True)
 
 
 @builds(*_SCALAR_OPS)
