@@ -1,7 +1,7 @@
-"""njit bodies of the numpy-mode ops (ops/numpy_ops.py, numpy_reductions.py) that compute what a legacy op does: the arithmetic for
-operands of the result's dtype (the legacy broadcast ops' bodies, Note [the legacy kernel] there), so compiled
-numpy-mode graphs fuse it, and sum/mean (the legacy reductions' body, which also writes a zero-dim result). Mixed
-dtypes, `initial` and `axis=()` run interpreted."""
+"""njit bodies of the numpy-mode ops (ops/numpy_ops.py, numpy_reductions.py) that compute what a legacy op does:
+the arithmetic for operands of the result's dtype (the legacy broadcast ops' bodies, Note [the legacy kernel]
+there), so compiled numpy-mode graphs fuse it, and sum/mean (the legacy reductions' body, which also writes a
+zero-dim result). Mixed dtypes, `initial` and `axis=()` run interpreted."""
 import numpy as np
 
 from ops import registry

@@ -7,11 +7,12 @@ while it is traced is its inputs' shapes and dtypes, so where NumPy's rule depen
 runs: arithmetic and comparisons of two arrays, `dot`/`tensordot`/`vdot`/`inner`/`outer`, `matmul`, the reductions
 (and var/std/average/trace/any/all built on them), `squeeze` and the bitwise functions are MXNet's numpy ops
 (`_npi_add`, `_npi_equal`, `_np_dot`, `_npi_matmul`, `_np_sum`, `_npi_bitwise_not` ...: ops/numpy_ops.py,
-numpy_reductions.py, numpy_matmul.py, numpy_integer.py), whose rules promote mixed dtypes as MXNet's numpy mode does (float32 + int32 is
-float32, int8 + uint8 is refused), divide integers into float32, contract as NumPy's dot and matmul do (1-D
-operands included), and give shape () for a zero-dim result (a zero-dim mx.np array out of the block); `where` and
-`broadcast_to` are built from ops that read shapes at run time (Note [broadcasting without shapes]). An array with a
-number takes MXNet's dtypes, quirks included (Note [a number with an array] in `_symbol`).
+numpy_reductions.py, numpy_matmul.py, numpy_integer.py), whose rules promote mixed dtypes as MXNet's numpy mode
+does (float32 + int32 is float32, int8 + uint8 is refused), divide integers into float32, contract as NumPy's dot
+and matmul do (1-D operands included), and give shape () for a zero-dim result (a zero-dim mx.np array out of the
+block); `where` and `broadcast_to` are built from ops that read shapes at run time (Note [broadcasting without
+shapes]). An array with a number takes MXNet's dtypes, quirks included (Note [a number with an array] in
+`_symbol`).
 
 As MXNet 1.9.1 (fixtures np_graph/), comparisons, `maximum`/`minimum`, `where`'s branches, `matmul` and the bitwise
 functions take operands of one dtype: two dtypes are a DTypeError naming the node. What stays out of reach: indexing
