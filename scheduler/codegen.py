@@ -18,6 +18,16 @@ lengths, the bodies' int args) is an element of the segment's `sizes`, passed as
 Plans of one graph at different batch sizes usually lower to the same source, so they share one module and one
 numba compile (plan_cache.py keys modules by their source); only bool and float constants are in the source.
 
+Note [one function per code]: a graph that repeats a block (an unrolled RNN's time steps, a net's identical layers)
+lowers to segments and loops that differ only in the entry ids in their names (`x23` against `x41`) and in their
+comments. Each generated function is added once per code: `_canonical` renumbers the entries in order of first use
+and drops the comments, and a function whose canonical code was added before is not written again: its callers call
+the first one (whose comments name the first use's steps). numba compiles each function separately, ~0.3-1 s each
+with the bodies it calls, so this is what a module's compile costs: the ranges of tests/test_bucketing_module.py's
+unrolled LSTM went from 27, 17, 51 and 33 functions to 16, 12, 24 and 15. Functions with the same code may still get
+arguments of other types (a segment's passed-in arrays carry no dtype in its code): numba compiles one specialisation
+per signature.
+
 Note [tiled fusion]: one loop through a chain of vmath's float32 polynomials (tanh32, exp32, ...) is one long
 dependency chain per element: an out-of-order core overlaps few iterations of a body of 150 instructions, and the
 loop runs latency-bound (elemwise10, 1M floats: 4.4 ms, against 3.9 ms for its ten separate loops). A group holding
@@ -68,6 +78,7 @@ bound output). A run with a vmath step (a tiled loop) keeps the separate bias pa
 """
 import dataclasses
 import math
+import re
 
 import numpy as np
 
@@ -156,6 +167,7 @@ class _ModuleWriter:
         self.imports = {}           # (module, name) -> alias
         self.modules = set()
         self.functions = []         # source of each function
+        self.named = {}             # a function's text with canonical names and no comments -> its name
         self.fused_count = 0
 
     def alias(self, fn, name):
@@ -236,8 +248,7 @@ class _ModuleWriter:
                 continue
             lines.append(call(i, bodies[i]))
             i += 1
-        params = ", ".join(["arena", "d"] + ["a%d" % e for e in args])
-        self.functions.append("@numba.njit(%s)\ndef %s(%s):\n%s\n" % (_FLAGS, name, params, "\n".join(lines)))
+        name = self._function(name, ["arena", "d"] + ["a%d" % e for e in args], lines)
         return Segment(start, stop, name, tuple(args), fused, np.array(sizes, dtype=np.int64), tuple(threads))
 
     # -- fusion -------------------------------------------------------------------------------------------------
@@ -355,32 +366,38 @@ class _ModuleWriter:
                         + self._views(arrays + ["o%d" % e for e, _ in stores], "lo", "hi")
                         + ["    for i in range(hi - lo):"]
                         + self._stage_lines(group, bodies, loads, stores, n, "i", "i", names=names, suffix="_"))
-            self._function(name + "_run", ["c0", "c1"] + params + ["n"], before + body)
-            self._function(name + "_par", params + ["n", "threads"], [
+            run = self._function(name + "_run", ["c0", "c1"] + params + ["n"], before + body)
+            par = self._function(name + "_par", params + ["n", "threads"], [
                 "    chunks = (n + %d) // %d" % (CHUNK - 1, CHUNK),
                 "    taken = np.zeros(1, np.int64)",
                 "    for w in numba.prange(threads):",
                 "        c = %s(taken, 0)" % self.alias(next_index, "next_index"),
                 "        while c < chunks:",
-                "            %s_run(c, c + 1, %s)" % (name, ", ".join(params + ["n"])),
+                "            %s(c, c + 1, %s)" % (run, ", ".join(params + ["n"])),
                 "            c = %s(taken, 0)" % self.alias(next_index, "next_index")], parallel=True)
-            self._function(name, params + ["n", "threads"], [
+            name = self._function(name, params + ["n", "threads"], [
                 "    if threads > 1:",
-                "        %s_par(%s)" % (name, ", ".join(params + ["n", "threads"])),
+                "        %s(%s)" % (par, ", ".join(params + ["n", "threads"])),
                 "    else:",
-                "        %s_run(0, (n + %d) // %d, %s)" % (name, CHUNK - 1, CHUNK, ", ".join(params + ["n"]))])
+                "        %s(0, (n + %d) // %d, %s)" % (run, CHUNK - 1, CHUNK, ", ".join(params + ["n"]))])
             return "%s(%s)%s" % (name, ", ".join(args + [size(n), thread_count()]), comment)
         elif tiled:
             body = self._tiled(name, group, bodies, loads, stores, n, "0", "n")
         else:
             body = ["    for i in range(n):"] + self._stage_lines(group, bodies, loads, stores, n, "i", "i",
                                                                   names=names)
-        self._function(name, params + ["n"], before + body)
+        name = self._function(name, params + ["n"], before + body)
         return "%s(%s)%s" % (name, ", ".join(args + [size(n)]), comment)
 
     def _function(self, name, params, lines, flags=_FLAGS, parallel=False):
-        self.functions.append("@numba.njit(%s)\ndef %s(%s):\n%s\n" % (
-            flags + (", parallel=True" if parallel else ""), name, ", ".join(params), "\n".join(lines)))
+        """Add the function `name(params)` with body `lines` to the module and return its name, or return the name
+        of the function already added with the same code (Note [one function per code])."""
+        decorator = "@numba.njit(%s)" % (flags + (", parallel=True" if parallel else ""))
+        key = _canonical("\n".join([decorator, ", ".join(params)] + lines))
+        if key not in self.named:
+            self.named[key] = name
+            self.functions.append("%s\ndef %s(%s):\n%s\n" % (decorator, name, ", ".join(params), "\n".join(lines)))
+        return self.named[key]
 
     def _in_place_names(self, loads, stores, n):
         """Loads of a one-pass loop whose memory an output of the loop overwrites in place, each read through that
@@ -503,8 +520,8 @@ class _ModuleWriter:
             views = self._views(["m%d" % e for e in memory] + ["o%d" % e for e, _ in outs], "base", "base + m")
             stage_lines = ["    %s()" % wide] + views + ["    for j in range(m):"] + self._stage_lines(
                 stage, bodies, memory, outs, n, "j", "j", tiles=tiles_in, later=tiles_out, suffix="_")
-            self._function(stage_name, stage_args, stage_lines,
-                           flags=_VMATH_FLAGS if bodies[stage[0]].scalar_vmath else _FLAGS)
+            stage_name = self._function(stage_name, stage_args, stage_lines,
+                                        flags=_VMATH_FLAGS if bodies[stage[0]].scalar_vmath else _FLAGS)
             lines.append("        %s(%s)  # %s" % (stage_name, ", ".join(stage_args),
                                                    ", ".join(steps[i].op_name for i in stage)))
         return lines
@@ -522,6 +539,20 @@ class _ModuleWriter:
             products = {self._outs(j)[0] for j in stage[1:] if bodies[j].scalar_arithmetic == "mul"}
             return not products & set(self.plan.graph.inputs[self.plan.steps[i].nid])
         return kind == "plain"
+
+
+# The names a generated function gives the entries it handles: an argument a7, an arena view v7, a loop's memory
+# input m7 (its view of a part m7_), output o7, value x7, tile buffer t7; 7 being the entry's id in the Plan.
+_ENTRY_NAME = re.compile(r"\b([avmotx])(\d+)(?=_?\b)")
+
+
+def _canonical(text):
+    """A generated function's code with its entries renumbered in order of first use and its comments dropped: two
+    functions with the same canonical code compute the same thing on their arguments (Note [one function per
+    code])."""
+    numbers = {}
+    text = re.sub(r"\s*#[^\n]*", "", text)
+    return _ENTRY_NAME.sub(lambda m: m.group(1) + str(numbers.setdefault(m.group(2), len(numbers))), text)
 
 
 def _tuple(items):

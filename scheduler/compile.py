@@ -11,7 +11,8 @@ plan cache (scheduler/plan_cache.py, named by a hash of its source, numba, the C
 import it and compile each segment: numba's own cache beside it makes a later process pay no compile. That happens
 before the run when it is a cache load (the module was compiled before and numba is set up), else in a background
 thread while the range keeps running interpreted: a module never compiled (seconds of numba), the first compile of
-a process (numba's own setup, 1-2 s), a range of `BACKGROUND_STEPS` steps or more.
+a process (numba's own setup, 1-2 s), a range of `BACKGROUND_STEPS` steps or more. Background compiles not yet
+started are dropped at interpreter exit (`compile_range.cancel_pending`): a short script does not wait for them.
 Runs pass the arena, the segment's sizes (codegen: shapes and offsets are read at run time, so another batch size
 reuses the module) and the arrays bound from outside (inputs, parameters, outputs, gradients), read from the
 Plan's `arrays` at call time, so `rebind` keeps working. A rebind to an array of another shape, dtype or layout (or

@@ -2,13 +2,16 @@
 loading and compiling its module (scheduler/plan_cache.py), in the calling thread or the background one.
 
 Needs: the CompiledPlan that runs the range (its Plan, where its entries live, its bodies). Gives: `Range`, whose
-`for_run` says how a run goes (interpreted, or the compiled pieces); `executor()`, `wait_all()` for the background
-compiles; `debug()`. Imports no compiler itself: codegen, the bodies and plan_cache are imported when a range is
-due to compile (Note [the first run imports no compiler] in scheduler/compile.py).
+`for_run` says how a run goes (interpreted, or the compiled pieces); `executor()`, `wait_all()` and
+`cancel_pending()` for the background compiles; `debug()`. Imports no compiler itself: codegen, the bodies and
+plan_cache are imported when a range is due to compile (Note [the first run imports no compiler] in
+scheduler/compile.py).
 """
+import atexit
 import concurrent.futures
 import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -65,7 +68,8 @@ class Range:
             self.site = LoopThreads(flags, (lowered.source, tuple(
                 seg.sizes.tobytes() for _, _, seg in lowered.pieces if seg is not None)))
         plan = owner.plan
-        metas = {seg.name: [owner.where[e] for e in seg.arg_eids] for _, _, seg in lowered.pieces if seg is not None}
+        # per segment, in piece order: segments with one function may differ in their arguments' types
+        metas = [[owner.where[e] for e in seg.arg_eids] for _, _, seg in lowered.pieces if seg is not None]
         self.job = (lowered, metas, start, stop, [s.op_name for s in plan.steps[start:stop]], owner.shared.graph)
         self.background = stop - start >= owner.shared.background_steps
 
@@ -96,9 +100,14 @@ class Range:
         if self.job is not None:
             job, self.job = self.job, None
             self.future = executor().submit(_build, *job)
+            self.future.job = job
+            _queued[:] = [f for f in _queued if not f.done()] + [self.future]
 
     def ready(self):
         if self.pieces is None and self.future is not None and self.future.done():
+            if self.future.cancelled():     # `cancel_pending`: queued again after the next interpreted run
+                self.job, self.future = self.future.job, None
+                return None
             self.pieces, self.info = self.future.result()
             self.future = None
         return self.pieces or None
@@ -128,12 +137,13 @@ def _compile(lowered, metas, start, stop, op_names):
     began = time.perf_counter()
     module, key = plan_cache.load(lowered)
     pieces, hits, misses = [], 0, 0
+    segment_metas = iter(metas)
     for a, b, seg in lowered.pieces:
         if seg is None:
             pieces.append((a, b, None, (), None))
             continue
         dispatcher = getattr(module, seg.name)
-        entry = dispatcher.compile(_signature(metas[seg.name]))
+        entry = dispatcher.compile(_signature(next(segment_metas)))
         stats = dispatcher.stats
         hits += sum(stats.cache_hits.values())
         misses += sum(stats.cache_misses.values())
@@ -187,7 +197,20 @@ def executor():
     global _pool
     if _pool is None:
         _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataflow-jit")
+        # before the executor's own exit hook joins its thread (these hooks run last registered first)
+        getattr(threading, "_register_atexit", atexit.register)(cancel_pending)
     return _pool
+
+
+_queued = []        # the Ranges' background compiles, maybe done
+
+
+def cancel_pending():
+    """Drop the background compiles that have not started (the one running finishes): at interpreter exit, which
+    would otherwise wait for every compile queued, and between tests. A dropped compile's Range runs interpreted
+    and queues it again after its next run."""
+    while _queued:
+        _queued.pop().cancel()
 
 
 def wait_all(timeout=None):

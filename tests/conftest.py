@@ -51,6 +51,15 @@ def _no_engine_error_left_from_an_earlier_test():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_compile_left_queued_by_an_earlier_test():
+    """Drop the background Plan compiles a test queued and did not wait for (scheduler/compile_range.py
+    `cancel_pending`): its Plans are gone, and a backlog would run in later tests, slowing them and any `wait_all`."""
+    yield
+    from scheduler import compile_range
+    compile_range.cancel_pending()
+
+
 def pytest_collection_modifyitems(config, items):
     if "slow" in (config.getoption("markexpr") or "") or os.environ.get("DATAFLOW_SLOW_TESTS") == "1":
         return
