@@ -209,8 +209,8 @@ def cancel_pending():
     """Drop the background compiles that have not started (the one running finishes): at interpreter exit, which
     would otherwise wait for every compile queued, and between tests. A dropped compile's Range runs interpreted
     and queues it again after its next run."""
-    while _queued:
-        _queued.pop().cancel()
+    for future in list(_queued):   # a copy: a plan running on another thread may queue one meanwhile
+        future.cancel()             # a cancelled future is done: `start_background` prunes it
 
 
 def wait_all(timeout=None):
