@@ -6,8 +6,8 @@ Needs: the Plan (its steps, arrays and arena), one `ops.jit.Body` or None per st
 Gives: a `Lowered` range: its pieces in step order, each a run of interpreted steps or a `Segment` (one generated
 function), and the module source.
 
-A segment is straight-line code: the arena views it needs, made with constant offsets
-(`arena[o:o + n].view(np.float32).reshape((a, b))`), then one call per step (`body(*inputs, *outputs, *args)`) or
+A segment is straight-line code: the arena views it needs (`arena_view(arena, offset, np.float32, (a, b))`, from
+ops/jit/views.py), then one call per step (`body(*inputs, *outputs, *args)`) or
 per fused group. A fused group is a run of consecutive elementwise steps (each with a scalar function, one output
 of n elements, inputs of n elements or of one) turned into one loop over the n elements: values flow between its
 steps in registers, and only outputs someone else reads (a later step, a copy, the caller through a bound array) are
@@ -27,6 +27,19 @@ with the bodies it calls, so this is what a module's compile costs: the ranges o
 unrolled LSTM went from 27, 17, 51 and 33 functions to 16, 12, 24 and 15. Functions with the same code may still get
 arguments of other types (a segment's passed-in arrays carry no dtype in its code): numba compiles one specialisation
 per signature.
+
+Note [bodies called by address]: numba links a callee's code into every caller and optimises and code-generates it
+again there, so a segment calling FullyConnected's body paid 0.3 s for the body on top of its own code, and every
+level of calls (segment -> fused loop -> its two-thread forms) paid again for the levels below. A segment therefore
+calls each body, and each fused loop function of its module, through its machine-code address
+(`call_native` of ops/jit/native.py): the callee is compiled once per signature (a body, and cached on disk, by
+numba) and only called. The address is an element of `d` that compile_range.py fills in once the module is loaded
+(`Segment.natives`), never a constant of the code, which is cached for other processes; the call states the
+callee's argument types, which numba checks against the call's own when it types the segment. The arena views
+(ops/jit/views.py) skip numba's generic slicing and reshape, which cost more LLVM than the rest of a segment.
+Measured together (2026-12-07, load ~1, empty caches): tests/test_fusion*, test_concat_elision, test_bench_smoke,
+test_autograd_higher_order 391 s -> 230 s; a segment 0.5-0.7 s -> 0.2 s of compile. Bodies called directly: those
+with default arguments (none now), whose omitted values would change their compiled signature.
 
 Note [tiled fusion]: one loop through a chain of vmath's float32 polynomials (tanh32, exp32, ...) is one long
 dependency chain per element: an out-of-order core overlaps few iterations of a body of 150 instructions, and the
@@ -81,8 +94,11 @@ import math
 import re
 
 import numpy as np
+from numba.core import types
+from numba.np.numpy_support import from_dtype
 
 from ops.cpu import vmath
+from ops.jit import native, views
 from ops.jit.common import next_index
 from ops.registry import ADD, NULL
 
@@ -114,6 +130,10 @@ class Segment:
     fused: list         # number of steps in each fused group
     sizes: np.ndarray   # the ints read at run time (int64), see the module docstring
     threads: tuple = ()     # the positions in sizes of the thread counts of two-thread loops (Note [two threads])
+    # (position in sizes, body or the name of a function of the module, argument types) of each call by address:
+    # compile_range.py puts the function's address there once the module is loaded (Note [bodies called by
+    # address])
+    natives: tuple = ()
 
 
 @dataclasses.dataclass
@@ -188,12 +208,16 @@ class _ModuleWriter:
     def segment(self, start, stop, bodies):
         graph, steps = self.plan.graph, self.plan.steps
         name = "segment_%d_%d" % (start, stop)
-        args, lines, views, sizes = [], [], set(), []
+        args, lines, viewed, sizes = [], [], set(), []
+        typed = {}          # an argument expression -> its numba type, for the calls by address
+        natives = []
 
         def size(value):
             """The expression reading an int that depends on shapes or offsets: an element of `d`, at run time."""
             sizes.append(int(value))
-            return "d[%d]" % (len(sizes) - 1)
+            expr = "d[%d]" % (len(sizes) - 1)
+            typed[expr] = types.int64
+            return expr
 
         threads = []
 
@@ -211,24 +235,45 @@ class _ModuleWriter:
                 var = "a%d" % eid
             else:
                 var = "v%d" % eid
-                if eid not in views:
-                    views.add(eid)
-                    lines.insert(len(views) - 1, "    %s = arena[%s:%s].view(np.%s).reshape(%s)" % (
-                        var, size(w.offset), size(w.offset + w.nbytes), w.dtype.name,
+                if eid not in viewed:       # made without numba's generic slicing and reshape (ops/jit/views.py)
+                    viewed.add(eid)
+                    lines.insert(len(viewed) - 1, "    %s = %s(arena, %s, np.%s, %s)" % (
+                        var, self.alias(views.arena_view, "arena_view"), size(w.offset), w.dtype.name,
                         _tuple([size(d) for d in w.shape])))
-            return "%s.reshape((%s,))" % (var, size(w.size)) if flat else var
+            expr = "%s(%s, %s)" % (self.alias(views.flat, "flat"), var, size(w.size)) if flat else var
+            typed[expr] = _array_type(w, flat)
+            return expr
 
         def arg(value):
             is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
             return size(value) if is_int else literal(value)
+
+        def by_address(fn, values, argtypes, comment):
+            """The line calling `fn` (a body, or a function of this module by name) by address (Note [bodies
+            called by address])."""
+            natives.append((len(sizes), fn, argtypes))
+            packed = -1 if isinstance(fn, str) else native.packed_from(fn)
+            signature = native.signature_text(native.native_types(argtypes, packed))
+            return "    %s(%s, %r, %d, %s)%s" % (self.alias(native.call_native, "call_native"), size(0), signature,
+                                               packed, ", ".join(values), comment)
 
         def call(i, body, skip=None):
             """The line calling `body` for step i, without its input number `skip`."""
             step = steps[i]
             inputs = [e for k, e in enumerate(graph.inputs[step.nid]) if k != skip]
             outs = range(graph.node_row_ptr[step.nid], graph.node_row_ptr[step.nid + 1])
-            values = [ref(e, body.flat) for e in list(inputs) + list(outs)] + [arg(a) for a in body.args]
-            return "    %s(%s)  # %s %s" % (self.alias(body.fn, body.name), ", ".join(values), step.op_name, step.name)
+            refs = [ref(e, body.flat) for e in list(inputs) + list(outs)]
+            values = refs + [arg(a) for a in body.args]
+            comment = "  # %s %s: %s" % (step.op_name, step.name, body.name)
+            if not native.by_address(body.fn):
+                return "    %s(%s)%s" % (self.alias(body.fn, body.name), ", ".join(values), comment)
+            self.modules.add(body.fn.__module__)    # its source stays part of the cache key (plan_cache.py)
+            argtypes = tuple(typed[v] for v in refs) + tuple(_scalar_type(a) for a in body.args)
+            return by_address(body.fn, values, argtypes, comment)
+
+        def call_fused(group, head=None):
+            name, values, comment = self._fused_call(group, bodies, ref, size, thread_count, head)
+            return by_address(name, values, tuple(typed[v] for v in values), "%s: %s" % (comment, name))
 
         fused = []
         i = start
@@ -236,20 +281,21 @@ class _ModuleWriter:
             run = self._epilogue_run(i, stop, bodies)
             if run:                 # Note [GEMM epilogue]: the GEMM alone, then its bias add in the run's loop
                 lines.append(call(i, bodies[i].bias_free, skip=bodies[i].bias_input))
-                lines.append("    " + self._fused_call(run, bodies, ref, size, thread_count, head=i))
+                lines.append(call_fused(run, head=i))
                 fused.append(1 + len(run))
                 i += 1 + len(run)
                 continue
             group = self._fusable_run(i, stop, bodies)
             if len(group) >= 2:
-                lines.append("    " + self._fused_call(group, bodies, ref, size, thread_count))
+                lines.append(call_fused(group))
                 fused.append(len(group))
                 i += len(group)
                 continue
             lines.append(call(i, bodies[i]))
             i += 1
         name = self._function(name, ["arena", "d"] + ["a%d" % e for e in args], lines)
-        return Segment(start, stop, name, tuple(args), fused, np.array(sizes, dtype=np.int64), tuple(threads))
+        return Segment(start, stop, name, tuple(args), fused, np.array(sizes, dtype=np.int64), tuple(threads),
+                       tuple(natives))
 
     # -- fusion -------------------------------------------------------------------------------------------------
     def _elementwise(self, i, bodies):
@@ -340,7 +386,7 @@ class _ModuleWriter:
 
     def _fused_call(self, group, bodies, ref, size, thread_count, head=None):
         """Write the loop function of a group (after the GEMM step `head`, whose bias add it makes: Note [GEMM
-        epilogue]); return the segment's line calling it."""
+        epilogue]); return its name, the argument expressions of the segment's call and the call's comment."""
         loads, stores = self._plan_group(group, head)
         n = self.where[self._outs(group[0])[0]].size
         name = "fused_%d" % self.fused_count
@@ -380,14 +426,14 @@ class _ModuleWriter:
                 "        %s(%s)" % (par, ", ".join(params + ["n", "threads"])),
                 "    else:",
                 "        %s(0, (n + %d) // %d, %s)" % (run, CHUNK - 1, CHUNK, ", ".join(params + ["n"]))])
-            return "%s(%s)%s" % (name, ", ".join(args + [size(n), thread_count()]), comment)
+            return name, args + [size(n), thread_count()], comment
         elif tiled:
             body = self._tiled(name, group, bodies, loads, stores, n, "0", "n")
         else:
             body = ["    for i in range(n):"] + self._stage_lines(group, bodies, loads, stores, n, "i", "i",
                                                                   names=names)
         name = self._function(name, params + ["n"], before + body)
-        return "%s(%s)%s" % (name, ", ".join(args + [size(n)]), comment)
+        return name, args + [size(n)], comment
 
     def _function(self, name, params, lines, flags=_FLAGS, parallel=False):
         """Add the function `name(params)` with body `lines` to the module and return its name, or return the name
@@ -553,6 +599,18 @@ def _canonical(text):
     numbers = {}
     text = re.sub(r"\s*#[^\n]*", "", text)
     return _ENTRY_NAME.sub(lambda m: m.group(1) + str(numbers.setdefault(m.group(2), len(numbers))), text)
+
+
+def _array_type(w, flat):
+    """The numba type of an entry's array as a body receives it (`Where` w, flattened or not)."""
+    return types.Array(from_dtype(w.dtype), 1 if flat else len(w.shape), "C")
+
+
+def _scalar_type(value):
+    """The numba type of a Body's int, float or bool argument as a segment passes it (`arg`)."""
+    if isinstance(value, (bool, np.bool_)):
+        return types.boolean
+    return types.int64 if isinstance(value, (int, np.integer)) else types.float64
 
 
 def _tuple(items):

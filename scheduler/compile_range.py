@@ -142,6 +142,9 @@ def _compile(lowered, metas, start, stop, op_names):
         if seg is None:
             pieces.append((a, b, None, (), None))
             continue
+        from ops.jit import native
+        for slot, fn, argtypes in seg.natives:      # Note [bodies called by address] in scheduler/codegen.py
+            seg.sizes[slot] = native.address(getattr(module, fn) if isinstance(fn, str) else fn, argtypes)
         dispatcher = getattr(module, seg.name)
         entry = dispatcher.compile(_signature(next(segment_metas)))
         stats = dispatcher.stats

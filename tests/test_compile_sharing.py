@@ -37,19 +37,21 @@ def test_repeated_layers_share_one_function():
     assert forward["fused"] == [2, 2, 2, 2], forward
     # the three inner layers' loops are one function; the last one's stores to the bound output instead
     assert forward["source"].count("\ndef fused_") == 2, forward["source"]
-    assert forward["source"].count("    fused_0(") == 3, forward["source"]
+    assert forward["source"].count("Activation: fused_0\n") == 3, forward["source"]     # called by address
 
 
-def test_one_function_for_segments_of_different_argument_types():
-    # relu(a) and relu(b) lower to the same code, cut apart by exp (no body here), their arguments float32 and
-    # float64: one function, compiled for each
+def test_segments_calling_a_body_with_other_types_are_two_functions():
+    # relu(a) and relu(b), cut apart by exp (no body here), their arguments float32 and float64: the same code but
+    # for the types of the body each calls by address, which the call states (Note [bodies called by address])
     a, b, c = mx.sym.Variable("a"), mx.sym.Variable("b"), mx.sym.Variable("c")
     heads = mx.sym.Group([mx.sym.relu(a), mx.sym.exp(c), mx.sym.relu(b)])
     values = {"a": np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3), "c": np.zeros((2, 3), np.float32),
               "b": np.linspace(-2, 1, 6).reshape(2, 3)}
     compiled = check(heads, values, bodies=tb.provider({"relu"}))
     info = compiled.info(0, 3)
-    assert info["segments"] == 2 and info["source"].count("\ndef segment_") == 1, info
+    assert info["segments"] == 2 and info["source"].count("\ndef segment_") == 2, info
+    assert "'array(float32, 2d, C), array(float32, 2d, C)" in info["source"], info["source"]
+    assert "'array(float64, 2d, C), array(float64, 2d, C)" in info["source"], info["source"]
 
 
 def test_a_cancelled_background_compile_is_queued_again():
