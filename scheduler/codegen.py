@@ -28,18 +28,13 @@ unrolled LSTM went from 27, 17, 51 and 33 functions to 16, 12, 24 and 15. Functi
 arguments of other types (a segment's passed-in arrays carry no dtype in its code): numba compiles one specialisation
 per signature.
 
-Note [bodies called by address]: numba links a callee's code into every caller and optimises and code-generates it
-again there, so a segment calling FullyConnected's body paid 0.3 s for the body on top of its own code, and every
-level of calls (segment -> fused loop -> its two-thread forms) paid again for the levels below. A segment therefore
-calls each body, and each fused loop function of its module, through its machine-code address
-(`call_native` of ops/jit/native.py): the callee is compiled once per signature (a body, and cached on disk, by
-numba) and only called. The address is an element of `d` that compile_range.py fills in once the module is loaded
-(`Segment.natives`), never a constant of the code, which is cached for other processes; the call states the
-callee's argument types, which numba checks against the call's own when it types the segment. The arena views
-(ops/jit/views.py) skip numba's generic slicing and reshape, which cost more LLVM than the rest of a segment.
-Measured together (2026-12-07, load ~1, empty caches): tests/test_fusion*, test_concat_elision, test_bench_smoke,
-test_autograd_higher_order 391 s -> 230 s; a segment 0.5-0.7 s -> 0.2 s of compile. Bodies called directly: those
-with default arguments (none now), whose omitted values would change their compiled signature.
+Note [bodies called by address]: numba links a callee's code into every caller and optimises it again there (a
+segment calling FullyConnected's body paid 0.3 s for it, and each level of calls paid again for those below), so a
+segment calls its bodies and its module's loop functions through their machine-code address (ops/jit/native.py):
+an element of `d` that compile_range.py fills in once the module is loaded (`Segment.natives`), never a constant
+of the cached code; the call states the callee's types, checked when numba types the segment. Arena views are
+intrinsics (ops/jit/views.py), not numba's generic slicing and reshape. Measured (2026-12-07, empty caches):
+tests/test_fusion*, test_concat_elision, test_bench_smoke, test_autograd_higher_order 391 s -> 230 s.
 
 Note [tiled fusion]: one loop through a chain of vmath's float32 polynomials (tanh32, exp32, ...) is one long
 dependency chain per element: an out-of-order core overlaps few iterations of a body of 150 instructions, and the
@@ -95,7 +90,6 @@ import re
 
 import numpy as np
 from numba.core import types
-from numba.np.numpy_support import from_dtype
 
 from ops.cpu import vmath
 from ops.jit import native, views
@@ -241,7 +235,7 @@ class _ModuleWriter:
                         var, self.alias(views.arena_view, "arena_view"), size(w.offset), w.dtype.name,
                         _tuple([size(d) for d in w.shape])))
             expr = "%s(%s, %s)" % (self.alias(views.flat, "flat"), var, size(w.size)) if flat else var
-            typed[expr] = _array_type(w, flat)
+            typed[expr] = native.array_type(w.dtype, 1 if flat else len(w.shape))
             return expr
 
         def arg(value):
@@ -268,7 +262,7 @@ class _ModuleWriter:
             if not native.by_address(body.fn):
                 return "    %s(%s)%s" % (self.alias(body.fn, body.name), ", ".join(values), comment)
             self.modules.add(body.fn.__module__)    # its source stays part of the cache key (plan_cache.py)
-            argtypes = tuple(typed[v] for v in refs) + tuple(_scalar_type(a) for a in body.args)
+            argtypes = tuple(typed[v] for v in refs) + tuple(native.constant_type(a) for a in body.args)
             return by_address(body.fn, values, argtypes, comment)
 
         def call_fused(group, head=None):
@@ -599,18 +593,6 @@ def _canonical(text):
     numbers = {}
     text = re.sub(r"\s*#[^\n]*", "", text)
     return _ENTRY_NAME.sub(lambda m: m.group(1) + str(numbers.setdefault(m.group(2), len(numbers))), text)
-
-
-def _array_type(w, flat):
-    """The numba type of an entry's array as a body receives it (`Where` w, flattened or not)."""
-    return types.Array(from_dtype(w.dtype), 1 if flat else len(w.shape), "C")
-
-
-def _scalar_type(value):
-    """The numba type of a Body's int, float or bool argument as a segment passes it (`arg`)."""
-    if isinstance(value, (bool, np.bool_)):
-        return types.boolean
-    return types.int64 if isinstance(value, (int, np.integer)) else types.float64
 
 
 def _tuple(items):

@@ -180,10 +180,9 @@ def _signature(metas):
     """The numba types of a segment's arguments: the arena, its sizes (codegen.Segment), then C-contiguous arrays
     (what numba.typeof gives for the arrays that `compile._fits`), made from the metas alone so that a background
     compile never reads the arrays."""
-    from numba.core import types
-    from numba.np.numpy_support import from_dtype
-    return (types.Array(types.uint8, 1, "C"), types.Array(types.int64, 1, "C")) + tuple(
-        types.Array(from_dtype(m.dtype), len(m.shape), "C") for m in metas)
+    from ops.jit import native
+    return (native.array_type(np.uint8, 1), native.array_type(np.int64, 1)) + tuple(
+        native.array_type(m.dtype, len(m.shape)) for m in metas)
 
 
 def _numba_warm():

@@ -19,9 +19,11 @@ Bodies return nothing (the contract in ops/jit/__init__.py); `address` checks it
 """
 import inspect
 
+import numpy as np
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
+from numba.np.numpy_support import from_dtype
 
 
 def by_address(fn):
@@ -37,6 +39,18 @@ def packed_from(fn):
     """Where fn's `*args` tail starts among its arguments, or -1."""
     params = list(inspect.signature(fn.py_func).parameters.values())
     return len(params) - 1 if params and params[-1].kind is inspect.Parameter.VAR_POSITIONAL else -1
+
+
+def array_type(dtype, ndim):
+    """The numba type of a C-contiguous array argument."""
+    return types.Array(from_dtype(np.dtype(dtype)), ndim, "C")
+
+
+def constant_type(value):
+    """The numba type of an int, float or bool argument as generated code passes it: int64, float64, bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return types.boolean
+    return types.int64 if isinstance(value, (int, np.integer)) else types.float64
 
 
 def native_types(argtypes, packed_from):
