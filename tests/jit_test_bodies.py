@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from ops.jit import Body
+from ops.jit.common import as_dtype_of
 from ops.registry import ADD, NULL
 
 _WRITE, _ADD, _NULL = 0, 1, 2
@@ -80,8 +81,8 @@ def unary(x, out, kind, c, req):
             r = mul_c_s(v, c)
         else:
             r = minus_c_s(v, c)
-        if req == _ADD:
-            of[i] += r
+        if req == _ADD:             # rounded to out's dtype first (c is a float64), as the kernels' assign does
+            of[i] += as_dtype_of(r, of)
         elif req == _WRITE:
             of[i] = r
 
