@@ -1,4 +1,5 @@
-"""Calling a compiled body through its machine-code address, for the Plan compiler (scheduler/codegen.py).
+"""Calling a compiled body (or a generated loop) through its machine-code address, for the Plan compiler
+(scheduler/codegen.py).
 
 Why: when one njit function calls another, numba links the callee's code into the caller and optimises and
 code-generates the whole again, once per caller. A generated segment that calls FullyConnected's body paid
@@ -7,10 +8,10 @@ SoftmaxOutput forward and backward) 0.7-3 s, against 0.12 s when it calls them b
 2026-12-07, every body compiled before). A body is compiled once per process and signature (and cached on disk by
 numba), and every generated caller only calls it.
 
-How: `native_types(fn, argtypes)` are the types fn's compiled function takes (a `*args` tail packed as numba packs
-it); `address(fn, argtypes)` compiles fn for them, or loads it from numba's cache, and gives the address of that
-native function; the caller passes the address at run time (in a segment's sizes, never in its code, so that the
-generated module stays cacheable across processes, where addresses differ) and calls
+How: `native_types(argtypes, packed_from(fn))` are the types fn's compiled function takes (a `*args` tail packed
+as numba packs it); `address(fn, argtypes)` compiles fn for them, or loads it from numba's cache, and gives the
+address of that native function; the caller passes the address at run time (in a segment's sizes, never in its
+code, so that the generated module stays cacheable across processes, where addresses differ) and calls
 `call_native(address, signature, packed_from, *args)`: `signature` is `signature_text(native_types)`, checked
 against the call's own argument types when numba types the caller, so that a caller can never call a function
 compiled for other types; `packed_from` is where the `*args` tail starts (-1: none).
