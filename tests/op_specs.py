@@ -316,7 +316,8 @@ def act_params():
 # The table
 # ---------------------------------------------------------------------------------------------------------------
 
-_BAD_INT = Err({}, dtypes=("int32",), exc=DTypeError, match="int32")
+# an int32 input where the op takes only floats: a DTypeError naming the dtype (tests/specs_boxes.py's ops too)
+BAD_INT = Err({}, dtypes=("int32",), exc=DTypeError, match="int32")
 _DOT_TOL = {"float32": (1e-5, 2e-4), "float16": (2e-3, 2e-3)}
 
 SPECS = [
@@ -360,7 +361,7 @@ SPECS = [
     # ---- matrix ----
     OpSpec("dot", R.dot, dot_sample, dtypes=FLOATS, tol=_DOT_TOL,
            attrs=(({"transpose_a": "True", "forward_stype": "None"}, {"transpose_a": True}),),
-           errors=(Err({"transpose_a": True}, ((3,), (3,)), match="transpose"), _BAD_INT),
+           errors=(Err({"transpose_a": True}, ((3,), (3,)), match="transpose"), BAD_INT),
            shapes=(Shp({}, ((2, 3, 4), (4, 5)), ((2, 3, 5),)),
                    Shp({"transpose_a": True}, ((4, 3, 2), (4, 5)), ((3, 2, 5),)),
                    Shp({"transpose_b": True}, ((2, 3, 4), (5, 3, 4)), ((2, 3, 5, 3),)),

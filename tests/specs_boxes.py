@@ -9,9 +9,9 @@ others are zero, as MXNet's. Import tests.op_specs, never this module first (op_
 import numpy as np
 from hypothesis import strategies as st
 
-from ops.errors import DTypeError, ParamError
+from ops.errors import ParamError
 from tests import reference_boxes as R
-from tests.op_specs import Err, OpSpec, Shp
+from tests.op_specs import BAD_INT, Err, OpSpec, Shp
 
 _F = ("float32", "float64")
 _TOL = {"float32": (1e-5, 1e-5), "float16": (1e-3, 1e-3)}
@@ -157,7 +157,6 @@ def _backward_nms_sample(draw, dtype):
     return {}, [dy.astype(dtype), np.array(records, dtype).reshape(lead + (n, 1))]
 
 
-_BAD_INT = Err({}, dtypes=("int32",), exc=DTypeError, match="int32")
 
 SPECS = [
     OpSpec("_contrib_box_nms", R.box_nms, nms_sample, dtypes=_F + ("float16",), tol=_TOL,
@@ -172,7 +171,7 @@ SPECS = [
                    Err({"id_index": 7}, ((3, 6),), match=r"id_index=7"),
                    Err({}, ((6,),), match=r"at least 2-D.*\[6\]"),
                    Err({"in_format": "xywh"}, exc=ParamError, match="xywh"),
-                   _BAD_INT),
+                   BAD_INT),
            shapes=(Shp({}, ((2, 3, 7, 6),), ((2, 3, 7, 6),)), Shp({}, ((7, 6),), ((7, 6),)),
                    Shp({}, (None,), ((2, 7, 6),), outs=((2, 7, 6),), want_ins=((2, 7, 6),)))),   # ours: backward
     OpSpec("_backward_contrib_box_nms", lambda p, dy, record: R.backward_box_nms(dy, record),
@@ -181,7 +180,7 @@ SPECS = [
     OpSpec("_contrib_box_iou", R.box_iou, iou_sample, dtypes=_F + ("float16",), tol=_TOL,
            attrs=(({"format": "center"}, {"format": "center"}),),
            errors=(Err({}, ((2, 3), (2, 4)), match=r"lhs \[2,3\].*4"), Err({}, ((2, 4), (5,)), match=r"rhs \[5\]"),
-                   _BAD_INT),
+                   BAD_INT),
            shapes=(Shp({}, ((2, 2, 4), (3, 1, 4)), ((2, 2, 3, 1),)), Shp({}, ((4,), (3, 4)), ((3,),)))),
     OpSpec("_contrib_box_encode", R.box_encode, encode_sample, dtypes=_F, tol=_TOL,
            errors=(Err({}, ((2, 3), (2, 3), (2, 3, 5), (2, 4, 4), (4,), (4,)), match=r"anchors \[2,3,5\]"),
@@ -208,7 +207,7 @@ SPECS = [
            errors=(Err({}, ((2, 3, 6), (2, 20), (1, 6, 4)), match=r"loc_pred \[2,20\]"),
                    Err({}, ((2, 3, 6), (2, 24), (1, 5, 4)), match=r"anchor \[1,5,4\]"),
                    Err({"variances": (0.1, 0.2)}, ((2, 3, 6), (2, 24), (1, 6, 4)), match=r"variances"),
-                   _BAD_INT),
+                   BAD_INT),
            shapes=(Shp({}, ((2, 3, 6), (2, 24), (1, 6, 4)), ((2, 6, 6),)),
                    Shp({}, ((2, 3, 6), None, None), ((2, 6, 6),), want_ins=((2, 3, 6), (2, 24), (1, 6, 4))))),
     OpSpec("_contrib_Proposal", R.proposal, proposal_sample(False), dtypes=("float32",), tol=_TOL,
@@ -219,7 +218,7 @@ SPECS = [
                    Err({}, ((2, 24, 4, 5), None, None), match=r"one"),
                    Err({}, ((1, 24, 4, 5), (1, 48, 4, 6), None), match=r"bbox_pred \[1,48,4,6\]"),
                    Err({}, ((1, 24, 4, 5), None, (1, 4)), match=r"im_info \[1,4\]"),
-                   _BAD_INT),
+                   BAD_INT),
            shapes=(Shp({"rpn_post_nms_top_n": 7}, ((1, 24, 4, 5), None, None), ((7, 5),),
                        want_ins=((1, 24, 4, 5), (1, 48, 4, 5), (1, 3))),
                    Shp({"rpn_post_nms_top_n": 7, "output_score": True}, ((1, 24, 4, 5), None, None),

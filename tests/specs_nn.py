@@ -205,7 +205,6 @@ def _parse(op_name, attrs):
 
 
 # ---- the rows ---------------------------------------------------------------------------------------------------
-_BAD_INT = Err({}, dtypes=("int32",), exc=DTypeError, match="int32")
 
 SPECS = [
     # ---- ops the gradient pass uses ----

@@ -14,7 +14,6 @@ from ops.errors import DTypeError, ParamError
 from tests import reference_shape as R
 from tests.op_specs import ALL, FLOATS, SIDE, Err, OpSpec, Shp, array
 
-_BAD_INT = Err({}, dtypes=("int32",), exc=DTypeError, match="int32")
 _SAFE_F = ("float32", "float64")          # rows whose references sum in float64 (float16 rounds differently)
 
 
