@@ -133,6 +133,8 @@ def _build(lowered, metas, start, stop, op_names, graph):
 
 
 def _compile(lowered, metas, start, stop, op_names):
+    from ops.jit import native
+
     from . import plan_cache
     began = time.perf_counter()
     module, key = plan_cache.load(lowered)
@@ -142,7 +144,6 @@ def _compile(lowered, metas, start, stop, op_names):
         if seg is None:
             pieces.append((a, b, None, (), None))
             continue
-        from ops.jit import native
         for slot, fn, argtypes in seg.natives:      # Note [bodies called by address] in scheduler/codegen.py
             seg.sizes[slot] = native.address(getattr(module, fn) if isinstance(fn, str) else fn, argtypes)
         dispatcher = getattr(module, seg.name)

@@ -27,19 +27,18 @@ from numba.extending import intrinsic
 from numba.np.numpy_support import from_dtype
 
 
-def by_address(fn):
-    """Whether `fn` (an njit dispatcher) can be called by address: positional parameters, maybe a `*args` tail,
-    no defaults (whose omitted values would change the compiled signature)."""
-    params = list(inspect.signature(fn.py_func).parameters.values())
-    if params and params[-1].kind is inspect.Parameter.VAR_POSITIONAL:
-        params = params[:-1]
-    return all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in params)
-
-
 def packed_from(fn):
     """Where fn's `*args` tail starts among its arguments, or -1."""
     params = list(inspect.signature(fn.py_func).parameters.values())
     return len(params) - 1 if params and params[-1].kind is inspect.Parameter.VAR_POSITIONAL else -1
+
+
+def by_address(fn):
+    """Whether `fn` (an njit dispatcher) can be called by address: positional parameters, maybe a `*args` tail,
+    no defaults (whose omitted values would change the compiled signature)."""
+    params = list(inspect.signature(fn.py_func).parameters.values())
+    fixed = params[:packed_from(fn)] if packed_from(fn) >= 0 else params
+    return all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in fixed)
 
 
 def array_type(dtype, ndim):
